@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS := report,analysis,dask,postgres,test
+
+.PHONY: install run test serve bench lint system-deps clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+# Simulate the embedded baseline scenario; prints the table and writes results/baseline/.
+run: install
+	$(BIN)/ivr311 simulate scenarios/baseline.yaml --out results/baseline
+
+# Debian packages some tests need (a PostgreSQL server, headless Chromium), installed only when missing.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: install system-deps
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check queueing ivr tests bench
+	$(BIN)/mypy queueing ivr
+
+serve: install
+	$(BIN)/gunicorn --workers 2 --bind 0.0.0.0:5000 app:app
+
+bench: install
+	$(BIN)/python bench/sim_speed.py
+
+clean:
+	rm -rf $(VENV) results build *.egg-info
