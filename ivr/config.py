@@ -1,0 +1,103 @@
+"""Configuration of the voice app: `IVR311_*` environment variables, overridable by tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ivr.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Settings(BaseModel):
+    """Everything the app reads from its environment, validated once at start-up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    twilio_auth_token: str | None = None
+    public_base_url: str | None = None  # e.g. https://abc.trycloudflare.com (what Twilio calls)
+    database_url: str | None = None  # None = sqlite file under the instance folder
+    menu_path: Path | None = None  # None = ivr/menu.yaml
+    validate_signatures: bool = True
+    caller_hash_salt: str | None = None  # None = a random salt kept in the database
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0)
+
+
+ENV_VARS = {
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "public_base_url": "IVR311_PUBLIC_BASE_URL",
+    "database_url": "IVR311_DATABASE_URL",
+    "menu_path": "IVR311_MENU",
+    "validate_signatures": "IVR311_VALIDATE_SIGNATURES",
+    "caller_hash_salt": "IVR311_CALLER_HASH_SALT",
+}
+
+
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment, then apply `overrides` (the factory's test_config)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field, var in ENV_VARS.items():
+        raw = env.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        if field == "validate_signatures":
+            flag = raw.strip().lower()
+            if flag not in _TRUE | _FALSE:
+                raise ConfigError(f"{var}={raw!r}: expected 0 or 1")
+            values[field] = flag in _TRUE
+        else:
+            values[field] = raw.strip()
+    values.update(overrides or {})
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"config {where}: {err['msg']}") from None
+    if settings.public_base_url is not None:
+        base = settings.public_base_url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"IVR311_PUBLIC_BASE_URL={settings.public_base_url!r}: must start with https://"
+            )
+        settings = settings.model_copy(update={"public_base_url": base})
+    check_security(settings)
+    return settings
+
+
+def check_security(settings: Settings) -> None:
+    """Refuse to run an unauthenticated webhook unless explicitly told to, and say so loudly."""
+    if settings.validate_signatures and not settings.twilio_auth_token:
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is not set: the app refuses to start without it "
+            "(set IVR311_VALIDATE_SIGNATURES=0 only for local experiments)"
+        )
+    if not settings.validate_signatures:
+        log.warning(
+            "!!! IVR311_VALIDATE_SIGNATURES=0: Twilio signatures are NOT checked; anyone who "
+            "can reach this server can forge calls. Never run this way on a public URL. !!!"
+        )
+    elif settings.public_base_url is None:
+        log.warning(
+            "IVR311_PUBLIC_BASE_URL is not set: signatures are checked against the URL this "
+            "server sees, which fails behind tunnels and proxies that change scheme or host"
+        )
+
+
+def default_database_url(instance_path: str | Path) -> str:
+    path = Path(instance_path) / "ivr311.sqlite3"
+    return f"sqlite:///{path}"

@@ -1,0 +1,302 @@
+"""The voice menu: a validated, frozen model of `menu.yaml` plus the speech matching it needs.
+
+A bad file never gives a traceback: `path/to/menu.yaml:LINE: categories.3.key: message`
+(raised as `MenuError`, which the CLI prints as one line with exit status 2).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ivr.errors import MenuError
+
+DEFAULT_MENU_PATH = Path(__file__).with_name("menu.yaml")
+OPERATOR_KEY = 0
+OPERATOR_CATEGORY = "other"
+QUEUE_911 = "911"
+QUEUE_311 = "311"
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Prompts(BaseModel):
+    """Every sentence the caller can hear, in one language. `{label}`, `{key}`, `{position}`
+    are filled in where noted."""
+
+    model_config = _FROZEN
+
+    greeting: NonEmpty
+    main_menu: NonEmpty
+    services_intro: NonEmpty
+    service_item: NonEmpty  # {label} {key}
+    more_services: NonEmpty  # {key}
+    first_page: NonEmpty  # {key}
+    services_footer: NonEmpty
+    invalid: NonEmpty
+    confirm: NonEmpty  # {label}
+    to_911: NonEmpty
+    to_311: NonEmpty  # {label}
+    to_operator: NonEmpty
+    too_many_attempts: NonEmpty
+    wait_911: NonEmpty
+    wait_311: NonEmpty  # {position}
+    connecting: NonEmpty
+    queue_full: NonEmpty
+    goodbye: NonEmpty
+
+
+class Words(BaseModel):
+    """Spoken words with a fixed meaning at the menus (lower case; accents are ignored)."""
+
+    model_config = _FROZEN
+
+    emergency: list[NonEmpty] = Field(min_length=1)
+    operator: list[NonEmpty] = Field(min_length=1)
+    yes: list[NonEmpty] = Field(min_length=1)
+    no: list[NonEmpty] = Field(min_length=1)
+    not_emergency: list[NonEmpty] = Field(default_factory=list)  # "not an emergency" is not one
+
+
+class Language(BaseModel):
+    model_config = _FROZEN
+
+    name: NonEmpty  # how the language is announced, e.g. "Español"
+    say_language: NonEmpty  # TwiML language attribute, e.g. en-US
+    voice: str | None = None  # TwiML Say voice, e.g. Polly.Joanna; None = Twilio default
+    prompts: Prompts
+    words: Words
+
+
+class Category(BaseModel):
+    model_config = _FROZEN
+
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    key: Annotated[int, Field(ge=0)]  # position in the services listing; 0 = the operator
+    label: dict[str, NonEmpty]
+    synonyms: dict[str, list[NonEmpty]]
+
+
+class Menu(BaseModel):
+    """The whole menu. Languages are in file order; key 9 at the main menu switches to the next."""
+
+    model_config = _FROZEN
+
+    confidence_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
+    max_reprompts: Annotated[int, Field(ge=0, le=10)] = 3
+    gather_timeout_s: Annotated[int, Field(ge=1, le=60)] = 6
+    hold_pause_s: Annotated[int, Field(ge=1, le=120)] = 15
+    agent_poll_s: Annotated[int, Field(ge=1, le=120)] = 10
+    agent_language: NonEmpty = "en"
+    agent_prompts: dict[str, NonEmpty] = Field(default_factory=dict)
+    languages: dict[str, Language] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: dict[str, Language]) -> dict[str, Language]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2}", code):
+                raise ValueError(f"language code {code!r} must be two lower-case letters")
+        return value
+
+    @field_validator("agent_prompts")
+    @classmethod
+    def _agent_prompts(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"take_911", "take_311", "nobody_waiting"} - set(value)
+        if missing:
+            raise ValueError(f"missing agent prompts: {', '.join(sorted(missing))}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Menu:
+        codes = [c.code for c in self.categories]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate category codes: {', '.join(duplicates)}")
+        keys = sorted(c.key for c in self.categories)
+        if keys != list(range(len(keys))):
+            raise ValueError(
+                "category keys must be 0 (the operator) and then 1, 2, ... without gaps or "
+                f"repeats; got {keys}"
+            )
+        operator = next(c for c in self.categories if c.key == OPERATOR_KEY)
+        if operator.code != OPERATOR_CATEGORY:
+            raise ValueError(f"key 0 is the operator and must be category {OPERATOR_CATEGORY!r}")
+        if self.agent_language not in self.languages:
+            raise ValueError(f"agent_language {self.agent_language!r} is not in languages")
+        for cat in self.categories:
+            for lang in self.languages:
+                if lang not in cat.label:
+                    raise ValueError(f"category {cat.code!r} has no label in {lang!r}")
+                if lang not in cat.synonyms:
+                    raise ValueError(f"category {cat.code!r} has no synonyms in {lang!r}")
+            extra = (set(cat.label) | set(cat.synonyms)) - set(self.languages)
+            if extra:
+                raise ValueError(f"category {cat.code!r} uses unknown languages {sorted(extra)}")
+        return self
+
+    # -- derived views -------------------------------------------------------------------
+
+    @property
+    def default_language(self) -> str:
+        return next(iter(self.languages))
+
+    def other_language(self, lang: str) -> str:
+        codes = list(self.languages)
+        return codes[(codes.index(lang) + 1) % len(codes)]
+
+    @cached_property
+    def listed(self) -> list[Category]:
+        """The categories read out after key 2, in key order (the operator is key 0, not listed)."""
+        return sorted((c for c in self.categories if c.key != OPERATOR_KEY), key=lambda c: c.key)
+
+    @property
+    def page_size(self) -> int:
+        """Up to 9 services fit on one page; more are read in pages of 8, key 9 = more."""
+        return 9 if len(self.listed) <= 9 else 8
+
+    @property
+    def page_count(self) -> int:
+        return -(-len(self.listed) // self.page_size)
+
+    def page(self, number: int) -> list[Category]:
+        """Categories of page `number` (1-based); the key pressed is the position on the page."""
+        start = (number - 1) * self.page_size
+        return self.listed[start : start + self.page_size]
+
+    def category(self, code: str) -> Category:
+        for cat in self.categories:
+            if cat.code == code:
+                return cat
+        raise MenuError(f"unknown category {code!r}")
+
+    def hints(self, lang: str, *, services: bool = True) -> str:
+        """Gather hints: the fixed words and every category synonym of a language."""
+        words = self.languages[lang].words
+        phrases: list[str] = [*words.emergency, *words.operator]
+        if services:
+            for cat in self.listed:
+                phrases.extend(cat.synonyms[lang])
+        seen: dict[str, None] = {}
+        for phrase in phrases:
+            seen.setdefault(phrase.strip(), None)
+        return ", ".join(seen)
+
+    def yes_no_hints(self, lang: str) -> str:
+        words = self.languages[lang].words
+        return ", ".join([*words.yes, *words.no])
+
+    # -- speech matching -----------------------------------------------------------------
+
+    def match_category(self, lang: str, speech: str) -> Category | None:
+        """The category whose longest synonym occurs in the utterance (whole words), if any."""
+        text = _normalize(speech)
+        best: tuple[int, Category] | None = None
+        for cat in self.listed:
+            for phrase in cat.synonyms[lang]:
+                norm = _normalize(phrase)
+                if norm and _contains_phrase(text, norm) and (best is None or len(norm) > best[0]):
+                    best = (len(norm), cat)
+        return best[1] if best else None
+
+    def says_emergency(self, lang: str, speech: str) -> bool:
+        return self.says(lang, speech, "emergency") and not self.says(
+            lang, speech, "not_emergency"
+        )
+
+    def says(self, lang: str, speech: str, meaning: str) -> bool:
+        """Whether the utterance contains one of the language's `meaning` words."""
+        text = _normalize(speech)
+        words: list[str] = getattr(self.languages[lang].words, meaning)
+        return any(_contains_phrase(text, _normalize(w)) for w in words)
+
+
+def _normalize(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
+
+
+def _contains_phrase(text: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {text} "
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+class _MenuLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1's yes/no/on/off booleans: menus are full of "yes" and "no"."""
+
+
+_MenuLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_MenuLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_menu(path: str | Path | None = None) -> Menu:
+    """Read and validate a menu file; every problem is a `MenuError` naming file and line."""
+    menu_path = Path(path) if path else DEFAULT_MENU_PATH
+    try:
+        text = menu_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MenuError(f"{menu_path}: cannot read menu file: {exc.strerror or exc}") from None
+    return parse_menu(text, str(menu_path))
+
+
+def parse_menu(text: str, source: str = "<menu>") -> Menu:
+    try:
+        node = yaml.compose(text, Loader=_MenuLoader)
+        data = yaml.load(text, Loader=_MenuLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}:" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise MenuError(f"{source}:{line} invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise MenuError(f"{source}:1: the menu must be a mapping")
+    try:
+        return Menu.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(node, loc)
+        where = ".".join(str(part) for part in loc) or "menu"
+        message = err["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise MenuError(f"{source}:{line}: {where}: {message}{more}") from None
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int:
+    """1-based line of the deepest YAML node that `loc` reaches."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if str(key_node.value) == str(part):
+                    child = value_node
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
