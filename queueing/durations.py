@@ -1,0 +1,51 @@
+"""Durations with units, as planners write them: ``15s``, ``4m``, ``1h30m``, ``30d`` or plain seconds."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_UNIT_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([dhms])")
+_WHOLE = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)?|\.\d+)\s*[dhms]\s*)+$")
+
+DURATION_HINT = "a duration like 15s, 4m, 1h30m, 30d or a number of seconds"
+
+
+def parse_duration_s(value: object) -> float:
+    """Return ``value`` in seconds.
+
+    Accepts an int or float (seconds) or a string of number-unit parts with units
+    ``d``, ``h``, ``m`` and ``s`` (``"1h30m"`` is 5400.0). Raises ``ValueError`` with a
+    message for users otherwise. Booleans are refused: YAML's ``yes`` is not a duration.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be {DURATION_HINT}, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            if not _WHOLE.match(text):
+                raise ValueError(f"must be {DURATION_HINT}, got {value!r}") from None
+            seconds = sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(text))
+    else:
+        raise ValueError(f"must be {DURATION_HINT}, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"must be a finite duration, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Render seconds compactly for tables and messages: ``5400`` -> ``"1h30m"``, ``12.5`` -> ``"12.5s"``."""
+    if seconds != int(seconds) or seconds < 60:
+        return f"{seconds:g}s"
+    rest = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        n, rest = divmod(rest, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return "".join(parts)

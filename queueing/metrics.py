@@ -1,0 +1,227 @@
+"""Statistics of a run: per-replication measures, their mean with 95% Student-t intervals
+across replications, and the per-interval series of intervals.csv.
+
+Definitions (all over callers who *arrive* in the statistics window [warm-up, horizon)):
+- offered: callers who arrived; answered / abandoned / unserved (still waiting at the horizon).
+- wait_s.*: time from joining the queue (after the IVR) to the answer, answered callers only.
+- service level within T: answered within T seconds of queueing, as a share of offered
+  callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
+- utilization: agent-seconds busy on calls / agent-seconds on duty by the schedule, within the
+  window (overtime past shift ends counts as busy, so it can exceed 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import stdtrit
+
+from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
+from .scenario import Scenario
+from .staffing import agent_seconds, clipped_cumulative
+
+Key = tuple[str, ...]
+WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
+
+
+def estimate(values: Sequence[float]) -> dict[str, Any]:
+    """Mean of per-replication values with a 95% Student-t confidence interval.
+
+    NaN values (a replication with no such calls) are left out; with fewer than two values the
+    interval is unknown (``[null, null]``), with none the value too.
+    """
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if len(x) == 0:
+        return {"value": None, "ci95": [None, None]}
+    mean = float(np.mean(x))
+    if len(x) < 2:
+        return {"value": mean, "ci95": [None, None]}
+    half = float(stdtrit(len(x) - 1, 0.975) * np.std(x, ddof=1) / math.sqrt(len(x)))
+    return {"value": mean, "ci95": [mean - half, mean + half]}
+
+
+def thresholds(scenario: Scenario) -> list[float]:
+    """Every distinct service-level threshold (seconds) of any class, ascending."""
+    return sorted({t.within for ts in scenario.targets.values() for t in ts})
+
+
+def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[float]) -> dict[Key, float]:
+    wait = records.wait_s[mask]
+    outcome = records.outcome[mask]
+    offered = int(mask.sum())
+    answered = outcome == ANSWERED
+    waits = wait[answered]
+    out: dict[Key, float] = {
+        ("offered",): offered,
+        ("answered",): int(answered.sum()),
+        ("abandoned", "count"): int((outcome == ABANDONED).sum()),
+        ("abandoned", "share"): (outcome == ABANDONED).sum() / offered if offered else math.nan,
+        ("unserved",): int((outcome == UNSERVED).sum()),
+    }
+    if len(waits):
+        p50, p90, p95 = np.percentile(waits, [50, 90, 95])
+        stats = (waits.mean(), p50, p90, p95, waits.max())
+    else:
+        stats = (math.nan,) * 5
+    for name, value in zip(WAIT_STATS, stats, strict=True):
+        out[("wait_s", name)] = float(value)
+    for t in within:
+        out[("service_level", f"{t:g}")] = (
+            float(np.count_nonzero(waits <= t)) / offered if offered else math.nan
+        )
+    return out
+
+
+def replication_measures(
+    scenario: Scenario, records: CallRecords, overtime_s: np.ndarray
+) -> dict[Key, float]:
+    """Every summary measure of one replication, keyed by its path in summary.json."""
+    c = records.callers
+    window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
+    out: dict[Key, float] = {}
+    for k, name in enumerate(scenario.class_names()):
+        in_class = window & (c.cls == k)
+        within = [t.within for t in scenario.targets.get(name, [])]
+        for key, v in _group_measures(records, in_class, within).items():
+            out[("classes", name) + key] = v
+        for j, cat in enumerate(scenario.classes[name].categories or {}):
+            for key, v in _group_measures(records, in_class & (c.category == j), within).items():
+                out[("classes", name, "categories", cat) + key] = v
+    t0, t1 = scenario.warmup, scenario.horizon
+    answered = records.outcome == ANSWERED
+    busy_from = records.answered_s[answered]
+    busy_to = busy_from + c.handle_s[answered]
+    edges = np.array([t0, t1])
+    for p, pool in enumerate(scenario.staffing.pools):
+        mine = records.pool[answered] == p
+        on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
+        busy = float(np.diff(clipped_cumulative(busy_from[mine], busy_to[mine], edges))[0])
+        out[("pools", pool.name, "utilization")] = busy / on_duty if on_duty > 0 else math.nan
+        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
+        out[("pools", pool.name, "agent_hours")] = on_duty / 3600.0
+        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / 3600.0
+    return out
+
+
+def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = root
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = value
+    return root
+
+
+def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str) -> dict[str, Any]:
+    """The summary.json document: every measure as {"value", "ci95"} across replications."""
+    keys = list(per_replication[0])
+    flat = {key: estimate([m.get(key, math.nan) for m in per_replication]) for key in keys}
+    tree = _nest(flat)
+    for name in scenario.class_names():
+        node = tree["classes"][name]
+        levels = node.pop("service_level", {})
+        node["service_level"] = []
+        for target in scenario.targets.get(name, []):
+            share = levels[f"{target.within:g}"]
+            node["service_level"].append(
+                {
+                    "within_s": target.within,
+                    "share": share,
+                    "target": target.share,
+                    "met": share["value"] is not None and share["value"] >= target.share,
+                }
+            )
+        for cat_node in node.get("categories", {}).values():
+            cat_levels = cat_node.pop("service_level", {})
+            cat_node["service_level"] = [
+                {"within_s": t.within, "share": cat_levels[f"{t.within:g}"], "target": t.share}
+                for t in scenario.targets.get(name, [])
+            ]
+    tree["meta"] = {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "replications": len(per_replication),
+        "horizon_s": scenario.horizon,
+        "warmup_s": scenario.warmup,
+        "version": version,
+    }
+    return tree
+
+
+INTERVAL_COLUMNS_FIXED = (
+    "replication", "interval_start_s", "interval_end_s", "class", "arrivals", "answered",
+    "abandoned", "unserved", "wait_s_mean",
+)  # fmt: skip
+
+
+def interval_columns(scenario: Scenario) -> list[str]:
+    """Column names of intervals.csv for this scenario (one service-level column per threshold)."""
+    return [
+        *INTERVAL_COLUMNS_FIXED,
+        *(f"service_level_{t:g}s" for t in thresholds(scenario)),
+        "queue_len_mean",
+        "agents_on_duty",
+    ]
+
+
+def replication_intervals(
+    scenario: Scenario, records: CallRecords, replication: int, interval_s: float
+) -> list[tuple[Any, ...]]:
+    """Rows of intervals.csv for one replication: per interval and class, callers counted in the
+    interval they arrived in; queue length and agents on duty are time-averages over it."""
+    horizon = scenario.horizon
+    edges = np.append(np.arange(0.0, horizon, interval_s), horizon)
+    nbins = len(edges) - 1
+    c = records.callers
+    bin_of = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
+    wait = records.wait_s
+    left = records.left_queue_s
+    queued_at = np.minimum(c.queued_s, horizon)
+    widths = np.diff(edges)
+    on_duty = {
+        p.name: agent_seconds(p, horizon, edges) / widths for p in scenario.staffing.pools
+    }
+    cuts = thresholds(scenario)
+    rows: list[tuple[Any, ...]] = []
+    columns = []
+    for k, name in enumerate(scenario.class_names()):
+        m = c.cls == k
+        b = bin_of[m]
+        out = records.outcome[m]
+        ans = out == ANSWERED
+
+        def count(mask: np.ndarray, b: np.ndarray = b) -> np.ndarray:
+            return np.bincount(b[mask], minlength=nbins)
+
+        arrivals = np.bincount(b, minlength=nbins)
+        answered = count(ans)
+        wait_sum = np.bincount(b[ans], weights=wait[m][ans], minlength=nbins)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wait_mean = wait_sum / answered
+            levels = [count(ans & (wait[m] <= t)) / arrivals for t in cuts]
+        queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges)) / widths
+        agents = sum(on_duty[p.name] for p in scenario.staffing.pools if name in p.serves)
+        columns.append(
+            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED),
+             wait_mean, levels, queue, agents)
+        )  # fmt: skip
+    for j in range(nbins):
+        for name, arr, ans_n, aband, unserved, wmean, levels, queue, agents in columns:
+            rows.append(
+                (
+                    replication, float(edges[j]), float(edges[j + 1]), name, int(arr[j]),
+                    int(ans_n[j]), int(aband[j]), int(unserved[j]), _num(wmean[j]),
+                    *(_num(level[j]) for level in levels), _num(queue[j]), _num(agents[j]),
+                )
+            )  # fmt: skip
+    return rows
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+

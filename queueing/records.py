@@ -1,0 +1,55 @@
+"""What happened to every caller of one replication, as numpy columns (the rows of calls.csv)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .callers import Callers
+
+ANSWERED, ABANDONED, UNSERVED = 0, 1, 2
+OUTCOMES = ("answered", "abandoned", "unserved")
+
+CALLS_CSV_COLUMNS = (
+    "replication", "call_id", "class", "category", "arrival_s", "queued_s", "answered_s",
+    "ended_s", "wait_s", "pool", "agent", "outcome",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CallRecords:
+    """Callers plus their outcome. Times in seconds since the start of the replication.
+
+    ``answered_s`` is NaN unless answered; ``agent`` is a global agent number (-1 if none),
+    ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED.
+    ``left_queue_s`` is when the caller stopped waiting: answered, abandoned (arrival in the
+    queue plus patience) or, for callers still waiting at the horizon, the horizon.
+    """
+
+    callers: Callers
+    answered_s: np.ndarray
+    agent: np.ndarray
+    pool: np.ndarray
+    outcome: np.ndarray
+    horizon_s: float
+
+    @property
+    def wait_s(self) -> np.ndarray:
+        """Time in queue: to the answer, to abandoning, or (unserved) to the horizon."""
+        return self.left_queue_s - self.callers.queued_s
+
+    @property
+    def left_queue_s(self) -> np.ndarray:
+        c = self.callers
+        gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
+        left = np.where(self.outcome == ANSWERED, self.answered_s, gave_up)
+        # Callers still in the IVR at the horizon never queued.
+        return np.maximum(left, np.minimum(c.queued_s, self.horizon_s))
+
+    @property
+    def ended_s(self) -> np.ndarray:
+        """End of the call: answer plus handle time, or leaving the queue."""
+        return np.where(
+            self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s
+        )

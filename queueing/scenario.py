@@ -1,0 +1,438 @@
+"""The planner's contract: the scenario schema (pydantic v2) and its YAML loader.
+
+All durations are stored in seconds, all rates per hour. Validation happens here, once,
+before any simulation exists; a bad file raises :class:`~queueing.errors.ScenarioError`
+whose message names file, line, field path and reason, one problem per line::
+
+    baseline.yaml:14: classes.311.patience.mean: must be a duration > 0
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
+from .errors import ScenarioError
+
+DAY_S = 86400.0
+HOUR_S = 3600.0
+
+Name = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class FieldError(ValueError):
+    """A cross-field problem found by a model validator, with the path (relative to that model)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Arrivals(_Model):
+    """Poisson arrivals: a constant rate, or one rate per hour of the day (repeating daily)."""
+
+    rate_per_hour: Annotated[float, Field(ge=0)] | None = None
+    profile_per_hour: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Arrivals:
+        if (self.rate_per_hour is None) == (self.profile_per_hour is None):
+            raise ValueError("give exactly one of rate_per_hour or profile_per_hour")
+        if self.profile_per_hour is not None and len(self.profile_per_hour) != 24:
+            raise FieldError(
+                ("profile_per_hour",),
+                f"needs 24 hourly rates (00:00 to 23:00), got {len(self.profile_per_hour)}",
+            )
+        return self
+
+    def hourly_rates(self) -> list[float]:
+        """The 24 rates per hour, hour of day 0 to 23."""
+        if self.profile_per_hour is not None:
+            return list(self.profile_per_hour)
+        return [float(self.rate_per_hour or 0.0)] * 24
+
+    @property
+    def mean_rate_per_hour(self) -> float:
+        return sum(self.hourly_rates()) / 24
+
+
+class Category(_Model):
+    """A 311 category: its share of the class's calls and, optionally, its own handle time."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    handle_time: Distribution | None = None
+
+
+class CallClass(_Model):
+    """A class of calls (``911``, ``311``): priority 1 is answered first."""
+
+    priority: Annotated[int, Field(ge=1)]
+    arrivals: Arrivals
+    handle_time: Distribution | None = None
+    ivr_time: Distribution | None = None
+    patience: Distribution | None = None
+    categories: dict[Name, Category] | None = None
+
+    @model_validator(mode="after")
+    def _categories_consistent(self) -> CallClass:
+        if self.categories is not None:
+            if not self.categories:
+                raise FieldError(("categories",), "must not be empty (leave it out instead)")
+            total = sum(c.share for c in self.categories.values())
+            if abs(total - 1.0) > 1e-6:
+                raise FieldError(("categories",), f"shares must add up to 1, they add up to {total:g}")
+            if self.handle_time is None:
+                for name, cat in self.categories.items():
+                    if cat.handle_time is None:
+                        raise FieldError(
+                            ("categories", name, "handle_time"),
+                            "required (the class has no handle_time to fall back on)",
+                        )
+        elif self.handle_time is None:
+            raise FieldError(("handle_time",), "required")
+        return self
+
+    def mean_handle_s(self) -> float:
+        """Mean handle time over the class's calls (category shares weighted), in seconds."""
+        if not self.categories:
+            assert self.handle_time is not None
+            return self.handle_time.mean_s
+        return sum(c.share * self.category_handle(n).mean_s for n, c in self.categories.items())
+
+    def category_handle(self, name: str) -> Any:
+        """The handle-time distribution of one category (its own, else the class's)."""
+        assert self.categories is not None
+        dist = self.categories[name].handle_time or self.handle_time
+        assert dist is not None
+        return dist
+
+
+class Surge(_Model):
+    """Arrivals of one class multiplied over a window of simulated time (not repeated daily)."""
+
+    name: Name
+    class_: Annotated[str, Field(alias="class")]
+    start: NonNegativeDuration
+    end: PositiveDuration
+    multiplier: Annotated[float, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Surge:
+        if self.end <= self.start:
+            raise FieldError(("end",), "must be after start")
+        return self
+
+
+class Shift(_Model):
+    """Agents on duty from ``start`` to ``end`` every day (times of day; ``end`` may pass midnight)."""
+
+    start: NonNegativeDuration
+    end: PositiveDuration
+    agents: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _within_a_day(self) -> Shift:
+        if self.start >= DAY_S:
+            raise FieldError(("start",), "must be a time of day before 24h")
+        if self.end <= self.start:
+            raise FieldError(("end",), "must be after start")
+        if self.end - self.start > DAY_S:
+            raise FieldError(("end",), "a shift lasts at most 24h")
+        return self
+
+
+class Pool(_Model):
+    """A group of interchangeable agents serving one or more classes, highest priority first."""
+
+    name: Name
+    serves: Annotated[list[Name], Field(min_length=1)]
+    agents: Annotated[int, Field(ge=0)] | None = None
+    shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _staffed_one_way(self) -> Pool:
+        if (self.agents is None) == (self.shifts is None):
+            raise ValueError("give exactly one of agents (constant) or shifts")
+        if len(set(self.serves)) != len(self.serves):
+            raise FieldError(("serves",), "lists a class twice")
+        return self
+
+    def shift_list(self) -> list[Shift]:
+        """Shifts, with a constant ``agents: N`` read as one 24-hour shift of N agents."""
+        if self.shifts is not None:
+            return list(self.shifts)
+        return [Shift(start=0.0, end=DAY_S, agents=self.agents or 0)]
+
+    def agents_at(self, t_s: float) -> int:
+        """Agents on duty at simulated time ``t_s`` (seconds since the start, day 0 at 00:00)."""
+        tod = t_s % DAY_S
+        total = 0
+        for s in self.shift_list():
+            if s.start <= tod < s.end or s.start <= tod + DAY_S < s.end:
+                total += s.agents
+        return total
+
+
+class Staffing(_Model):
+    pools: Annotated[list[Pool], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Staffing:
+        seen: set[str] = set()
+        for i, pool in enumerate(self.pools):
+            if pool.name in seen:
+                raise FieldError(("pools", i, "name"), f"pool name {pool.name!r} is used twice")
+            seen.add(pool.name)
+        return self
+
+    def pool(self, name: str) -> Pool:
+        for p in self.pools:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+class Target(_Model):
+    """Service-level target: ``share`` of offered calls answered within ``within``."""
+
+    within: NonNegativeDuration
+    share: Annotated[float, Field(gt=0, le=1)]
+
+
+class Scenario(_Model):
+    """A whole scenario: demand, staffing, targets, and how to run it."""
+
+    name: Name
+    seed: Annotated[int, Field(ge=0)] = 1
+    horizon: PositiveDuration
+    warmup: NonNegativeDuration = 0.0
+    replications: Annotated[int, Field(ge=1)] = 10
+    classes: Annotated[dict[Name, CallClass], Field(min_length=1)]
+    surges: list[Surge] = []
+    staffing: Staffing
+    targets: dict[Name, list[Target]] = {}
+
+    @field_validator("surges", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        if self.warmup >= self.horizon:
+            raise FieldError(("warmup",), "must be shorter than horizon")
+        known = ", ".join(repr(c) for c in self.classes)
+        by_priority: dict[int, str] = {}
+        for name, cc in self.classes.items():
+            if cc.priority in by_priority:
+                raise FieldError(
+                    ("classes", name, "priority"),
+                    f"{cc.priority} is also the priority of class {by_priority[cc.priority]!r}; "
+                    "priorities must differ",
+                )
+            by_priority[cc.priority] = name
+        served: set[str] = set()
+        for i, pool in enumerate(self.staffing.pools):
+            for j, cname in enumerate(pool.serves):
+                if cname not in self.classes:
+                    raise FieldError(
+                        ("staffing", "pools", i, "serves", j),
+                        f"unknown class {cname!r} (classes: {known})",
+                    )
+                served.add(cname)
+        for cname in self.classes:
+            if cname not in served:
+                raise FieldError(("classes", cname), "no pool serves this class")
+        for i, surge in enumerate(self.surges):
+            if surge.class_ not in self.classes:
+                raise FieldError(("surges", i, "class"), f"unknown class {surge.class_!r} (classes: {known})")
+            if surge.start >= self.horizon:
+                raise FieldError(("surges", i, "start"), "starts after the horizon")
+        for cname in self.targets:
+            if cname not in self.classes:
+                raise FieldError(("targets", cname), f"unknown class {cname!r} (classes: {known})")
+        return self
+
+    # --- convenience views -------------------------------------------------------------
+    def class_names(self) -> list[str]:
+        """Class names, highest priority (lowest number) first."""
+        return sorted(self.classes, key=lambda c: self.classes[c].priority)
+
+    def with_overrides(self, **updates: Any) -> Scenario:
+        """A validated copy with top-level fields replaced (``seed``, ``replications``...)."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        data.update({k: v for k, v in updates.items() if v is not None})
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError("\n".join(_messages(exc, data, {}, "override"))) from None
+
+
+# --- loading -----------------------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+_ALL_KEYS = sorted(
+    {
+        field.alias or name
+        for model in (Arrivals, Category, CallClass, Surge, Shift, Pool, Staffing, Target, Scenario)
+        for name, field in model.model_fields.items()
+    }
+    | {"dist", "mean", "sd", "low", "high", "mode", "value", "values"}
+)
+
+
+def _positions(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    """Record the 1-based line of every key and list item below ``node``."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _positions(value_node, path + (key,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + 1
+            _positions(item, path + (i,), lines)
+
+
+def _stringify_keys(data: Any) -> Any:
+    """YAML reads ``911:`` as an int; class names, categories and pools are names, so text."""
+    if isinstance(data, dict):
+        return {str(k): _stringify_keys(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_stringify_keys(v) for v in data]
+    return data
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """Turn a pydantic ``loc`` into a path through the data, dropping union tags and model names."""
+    path: list[str | int] = []
+    here = data
+    for part in loc:
+        in_dict = isinstance(here, dict) and part in here
+        in_list = isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
+        if in_dict or in_list:
+            path.append(part)
+            here = here[part]
+        elif isinstance(here, dict) and part in _ALL_KEYS:
+            path.append(part)  # a missing key: the field at fault
+            here = None
+        # anything else is a union member's tag or a model name: not part of the data's path
+    return tuple(path)
+
+
+def _reason(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "union_tag_invalid":
+        return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
+    if kind == "union_tag_not_found":
+        return f"needs a 'dist' key, one of: {', '.join(DIST_NAMES)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return "must be a number"
+    if kind in ("string_type", "string_too_short"):
+        return "must be a non-empty text"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "must be a mapping (key: value lines)"
+    if kind == "list_type":
+        return "must be a list"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx['le']}"
+    if kind == "value_error":
+        error = ctx.get("error")
+        return str(getattr(error, "message", error))
+    return str(err["msg"])
+
+
+def _messages(exc: ValidationError, data: Any, lines: dict[Path_, int], source: str) -> Iterator[str]:
+    for err in exc.errors():
+        path = _data_path(data, tuple(err["loc"]))
+        error = (err.get("ctx") or {}).get("error")
+        if isinstance(error, FieldError):
+            path = path + error.path
+        reason = _reason(err)
+        if err["type"] == "extra_forbidden" and path:
+            close = difflib.get_close_matches(str(path[-1]), _ALL_KEYS, n=1)
+            if close:
+                reason += f"; did you mean {close[0]!r}?"
+        line = 0
+        for n in range(len(path), -1, -1):
+            if path[:n] in lines:
+                line = lines[path[:n]]
+                break
+        where = f"{source}:{line}" if line else source
+        field = ".".join(str(p) for p in path) or "(top level)"
+        yield f"{where}: {field}: {reason}"
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario YAML ``text``; ``source`` names it in error messages."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise ScenarioError(f"{source}:{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
+    lines: dict[Path_, int] = {}
+    assert node is not None
+    _positions(node, (), lines)
+    data = _stringify_keys(data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(_messages(exc, data, lines, source))) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises ScenarioError naming file and line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{p}: is a folder, not a scenario file") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{p}: not UTF-8 text ({exc.reason})") from None
+    return parse_scenario(text, str(p))
+

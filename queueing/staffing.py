@@ -1,0 +1,75 @@
+"""Who is on duty when: shift schedules turned into per-agent duty windows and head-counts.
+
+A shift repeats every day; an agent of that shift is on duty from ``start`` to ``end`` each
+day (an ``end`` past 24h runs into the next morning, and such a night shift is already on
+duty at time 0, having started the evening before). Times are seconds since the start of
+the simulation, which begins at 00:00 on day 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .scenario import DAY_S, Pool, Scenario, Shift
+
+
+def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
+    """[on, off) windows of one agent of ``shift`` that overlap [0, horizon_s), clipped at 0.
+
+    Back-to-back windows are merged (a 24-hour shift is one window): such an agent works on
+    through midnight rather than finishing a call in overtime and starting again.
+    """
+    windows: list[tuple[float, float]] = []
+    day = -1
+    while True:
+        on = day * DAY_S + shift.start
+        off = day * DAY_S + shift.end
+        if on >= horizon_s:
+            return windows
+        if off > 0:
+            if windows and windows[-1][1] >= on:
+                windows[-1] = (windows[-1][0], off)
+            else:
+                windows.append((max(on, 0.0), off))
+        day += 1
+
+
+def pool_windows(pool: Pool, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every agent-window of a pool as two arrays, on and off times (seconds)."""
+    on: list[float] = []
+    off: list[float] = []
+    for shift in pool.shift_list():
+        for a, b in duty_windows(shift, horizon_s):
+            on.extend([a] * shift.agents)
+            off.extend([b] * shift.agents)
+    return np.asarray(on, dtype=float), np.asarray(off, dtype=float)
+
+
+def clipped_cumulative(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For each time in ``at``: the total length of the spans [starts, ends) that lies before it.
+
+    Used for time-averages of anything that is a sum of spans (agents on duty, callers in queue):
+    the amount over [a, b) is ``F(b) - F(a)``. O((n + m) log n) for n spans and m times.
+    """
+    return _sum_min(ends, at) - _sum_min(starts, at)
+
+
+def _sum_min(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """sum_i min(x_i, t) for each t in ``at``."""
+    xs = np.sort(x)
+    prefix = np.concatenate(([0.0], np.cumsum(xs)))
+    k = np.searchsorted(xs, at, side="left")
+    return prefix[k] + at * (len(xs) - k)
+
+
+def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray:
+    """Agent-seconds on duty in each interval between consecutive ``edges`` (shift time only)."""
+    on, off = pool_windows(pool, horizon_s)
+    off = np.minimum(off, horizon_s)
+    return np.diff(clipped_cumulative(on, off, edges))
+
+
+def headcount_by_hour(scenario: Scenario, pool_name: str) -> list[int]:
+    """Agents on duty at the start of each hour of day 0 (for tables and sanity checks)."""
+    pool = scenario.staffing.pool(pool_name)
+    return [pool.agents_at(h * 3600.0) for h in range(24)]
