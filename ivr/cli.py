@@ -1,0 +1,96 @@
+"""The voice half's commands; they join the `ivr311` console script through the entry-point
+group `ivr311.commands` (pyproject), so the planner's CLI never imports this package.
+
+    ivr311 calls export [--database-url URL] [--since T] [--format csv|json] [--out FILE]
+    ivr311 dial [--lang en|es] [--confidence C] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from ivr.errors import IvrError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(func: F) -> F:
+    """IvrError (and database errors) become one line on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IvrError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except SQLAlchemyError as exc:
+            first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            click.echo(f"error: database: {first}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def default_database_url() -> str:
+    """What the app uses: IVR311_DATABASE_URL, else the SQLite file in the instance folder."""
+    env = os.environ.get("IVR311_DATABASE_URL", "").strip()
+    if env:
+        return env
+    from flask import Flask
+
+    from ivr.config import default_database_url as sqlite_default
+
+    return sqlite_default(Flask("ivr").instance_path)
+
+
+@click.group("calls")
+def calls() -> None:
+    """The call log written by the voice app."""
+
+
+@calls.command("export")
+@click.option("--database-url", help="SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the "
+              "app's SQLite file under instance/).")
+@click.option("--since", "since", metavar="T",
+              help="Only calls started at or after T (ISO 8601, naive = UTC; or 24h, 7d).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of standard output.")
+@_one_line_errors
+def export(database_url: str | None, since: str | None, fmt: str, out_path: str | None) -> None:
+    """Write one row per call: call_sid, caller_hash (salted), started_at, language, category,
+    queue, menu_attempts, enqueued_at, queue_result, queue_time_s, answered_at, ended_at,
+    status, duration_s. Times are UTC ISO 8601 with Z."""
+    from sqlalchemy import inspect
+
+    from ivr.export import parse_since, write_calls
+    from ivr.store import CallStore
+
+    url = database_url or default_database_url()
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        path = url.removeprefix("sqlite:///")
+        if not os.path.exists(path):
+            raise IvrError(f"no call log at {path} (no call has been logged there yet)")
+    since_at = parse_since(since) if since else None
+    store = CallStore(url, create=False)
+    try:
+        if not inspect(store.engine).has_table("calls"):
+            raise IvrError("the database has no call log (table 'calls' is missing)")
+        rows = store.export_rows(since_at)
+        if out_path:
+            with open(out_path, "w", encoding="utf-8", newline="") as out:
+                count = write_calls(rows, out, fmt)
+            click.echo(f"wrote {count} calls to {out_path}", err=True)
+        else:
+            write_calls(rows, sys.stdout, fmt)
+    finally:
+        store.close()

@@ -1,0 +1,133 @@
+"""Fixtures for the voice app: `app`, `client`, a Twilio simulator that signs requests exactly as
+Twilio does, and a throwaway PostgreSQL cluster (`postgres_url`)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
+
+from ivr import create_app
+from ivr.store import CallStore
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A real SQLite file (WAL mode) per test."""
+    return f"sqlite:///{tmp_path / 'calls.sqlite3'}"
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": db_url,
+            "caller_hash_salt": "pepper-for-tests",
+            "TESTING": True,
+        }
+    )
+    yield app
+    app.extensions["ivr311.store"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app: Flask) -> CallStore:
+    return app.extensions["ivr311.store"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def twilio(client: FlaskClient) -> TwilioSim:
+    return TwilioSim(client)
+
+
+@pytest.fixture
+def new_call(twilio: TwilioSim) -> Any:
+    def make(sid: str | None = None, caller: str = CALLER) -> Call:
+        return Call(twilio, sid, caller)
+
+    return make
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster on a free local port; yields a server URL prefix."""
+    initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not initdbs:
+        pytest.fail(
+            "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
+            "install Debian's postgresql package (`make test` does it)",
+            pytrace=False,
+        )
+    bindir = Path(initdbs[-1]).parent
+    base = Path(tempfile.mkdtemp(prefix="ivr311-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        shutil.chown(base, user="postgres", group="postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            log = (base / "server.log").read_text() if (base / "server.log").exists() else ""
+            pytest.fail(f"{args[0]} failed: {done.stderr}{done.stdout}{log}", pytrace=False)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        "--no-sync")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-t", "60",
+        "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A fresh, empty database on the throwaway server for one test."""
+    import psycopg
+
+    name = "ivr_" + uuid.uuid4().hex[:12]
+    dsn = postgres_server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store on a real SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
