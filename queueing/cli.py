@@ -52,16 +52,21 @@ def main() -> None:
     """
 
 
-def _duration_option(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = parse_duration_s(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("must be a duration > 0")
-    return seconds
+class Duration(click.ParamType):
+    """A command-line duration with units (15m, 1h30m) or seconds, strictly positive; gives seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = parse_duration_s(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if seconds <= 0:
+            self.fail("must be a duration > 0", param, ctx)
+        return seconds
 
 
 @main.command()
@@ -94,12 +99,12 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for replications [default: all cores]; results do not depend on it.")
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
-@click.option("--interval", "interval", default="15m", show_default=True,
+@click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
               help="Length of the intervals in intervals.csv (15m, 1h...).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
-    jobs: int | None, calls: bool, interval: str, quiet: bool,
+    jobs: int | None, calls: bool, interval_s: float, quiet: bool,
 ) -> None:  # fmt: skip
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
@@ -115,8 +120,6 @@ def simulate(
     from .runner import default_jobs
     from .runner import simulate as run
 
-    interval_s = _duration_option(interval)
-    assert interval_s is not None
     scenario = load_scenario(file).with_overrides(replications=replications, seed=seed)
     out = out_dir or Path("results") / file.stem
     n = scenario.replications

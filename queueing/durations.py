@@ -28,9 +28,11 @@ def parse_duration_s(value: object) -> float:
         try:
             seconds = float(text)
         except ValueError:
-            if not _WHOLE.match(text):
+            sign = -1.0 if text.startswith("-") else 1.0
+            body = text[1:] if sign < 0 else text
+            if not _WHOLE.match(body):
                 raise ValueError(f"must be {DURATION_HINT}, got {value!r}") from None
-            seconds = sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(text))
+            seconds = sign * sum(float(n) * _UNIT_S[u] for n, u in _PART.findall(body))
     else:
         raise ValueError(f"must be {DURATION_HINT}, got {value!r}")
     if not math.isfinite(seconds):

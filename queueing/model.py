@@ -83,7 +83,8 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
                     call = yield wake
                     if call == OFF_DUTY:
                         break
-                    now = env.now
+                    # env.now was reached by adding a delay and may sit an ulp before queued[call].
+                    now = max(env.now, queued[call])
                 answered[call] = now
                 agent_of[call] = aid
                 outcome[call] = ANSWERED

@@ -24,7 +24,8 @@ class CallRecords:
     ``answered_s`` is NaN unless answered; ``agent`` is a global agent number (-1 if none),
     ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED.
     ``left_queue_s`` is when the caller stopped waiting: answered, abandoned (arrival in the
-    queue plus patience) or, for callers still waiting at the horizon, the horizon.
+    queue plus patience) or, for callers still waiting at the horizon, the horizon; callers
+    still in the IVR at the horizon never queued (wait 0).
     """
 
     callers: Callers
@@ -44,8 +45,8 @@ class CallRecords:
         c = self.callers
         gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
         left = np.where(self.outcome == ANSWERED, self.answered_s, gave_up)
-        # Callers still in the IVR at the horizon never queued.
-        return np.maximum(left, np.minimum(c.queued_s, self.horizon_s))
+        # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
+        return np.maximum(left, c.queued_s)
 
     @property
     def ended_s(self) -> np.ndarray:

@@ -365,11 +365,11 @@ def _reason(err: Any) -> str:
     if kind == "too_short":
         return "must not be empty"
     if kind == "greater_than":
-        return f"must be > {ctx['gt']}"
+        return f"must be > {ctx['gt']:g}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']}"
+        return f"must be >= {ctx['ge']:g}"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']}"
+        return f"must be <= {ctx['le']:g}"
     if kind == "value_error":
         error = ctx.get("error")
         return str(getattr(error, "message", error))

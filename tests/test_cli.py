@@ -1,0 +1,98 @@
+"""The planner's commands driven as a user would: real files in, files and a table out."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from conftest import REPO
+from queueing.cli import main
+
+
+def test_simulate_writes_the_results_contract(write_scenario, tmp_path) -> None:
+    path = write_scenario(patience="5m", horizon="1d", warmup="1h", replications=3)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "--calls", "--interval", "1h"])
+    assert result.exit_code == 0, result.output
+    # The table: one row per class, targets with verdicts, pools with utilization.
+    assert "911" in result.stdout and "311" in result.stdout
+    assert "90% within 15s" in result.stdout and "call-takers" in result.stdout
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["meta"] == {
+        "scenario": "test centre", "seed": 7, "replications": 3, "horizon_s": 86400.0,
+        "warmup_s": 3600.0, "version": summary["meta"]["version"],
+    }  # fmt: skip
+    c911 = summary["classes"]["911"]
+    for key in ("offered", "answered", "unserved"):
+        assert set(c911[key]) == {"value", "ci95"}
+    for stat in ("mean", "p50", "p90", "p95", "max"):
+        lo, hi = c911["wait_s"][stat]["ci95"]
+        assert lo <= c911["wait_s"][stat]["value"] <= hi
+    assert 0 <= c911["abandoned"]["share"]["value"] <= 1
+    (sl,) = c911["service_level"]
+    assert sl["within_s"] == 15 and sl["target"] == 0.9 and isinstance(sl["met"], bool)
+    assert 0 < summary["pools"]["call-takers"]["utilization"]["value"] < 1
+
+    with (out / "calls.csv").open() as fh:
+        calls = list(csv.DictReader(fh))
+    assert list(calls[0]) == ["replication", "call_id", "class", "category", "arrival_s", "queued_s",
+                              "answered_s", "ended_s", "wait_s", "pool", "agent", "outcome"]
+    assert {r["outcome"] for r in calls} <= {"answered", "abandoned", "unserved"}
+    answered = [r for r in calls if r["outcome"] == "answered"]
+    assert all(r["pool"] == "call-takers" and float(r["answered_s"]) >= float(r["queued_s"]) for r in answered)
+    # The summary's offered counts are the calls arriving after the warm-up.
+    offered = sum(1 for r in calls if r["class"] == "911" and float(r["arrival_s"]) >= 3600)
+    assert offered / 3 == c911["offered"]["value"]
+
+    with (out / "intervals.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 * 24 * 2  # replications x hours x classes
+    assert {"service_level_15s", "service_level_30s", "queue_len_mean", "agents_on_duty"} <= set(rows[0])
+    assert all(float(r["agents_on_duty"]) == 10 for r in rows)
+    assert sum(int(r["arrivals"]) for r in rows if r["class"] == "911") == sum(
+        1 for r in calls if r["class"] == "911"
+    )
+
+
+def test_help_teaches(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("simulate", "validate"):
+        assert command in result.output
+    result = CliRunner().invoke(main, ["simulate", "--help"])
+    assert "Example" in result.output and "--replications" in result.output
+
+
+def test_every_shipped_scenario_validates() -> None:
+    files = sorted((REPO / "scenarios").glob("*.yaml"))
+    assert len(files) >= 4
+    result = CliRunner().invoke(main, ["validate", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": ok (") == len(files)
+
+
+def test_console_script_runs_and_reports_errors_without_traceback(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nhorizon: -1h\n")
+    exe = [sys.executable, "-c", "from queueing.cli import main; main()"]
+    proc = subprocess.run([*exe, "simulate", str(bad)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[0] == f"{bad}:2: horizon: must be a duration > 0"
+
+
+def test_packages_do_not_import_each_other() -> None:
+    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy (DESIGN.md)."""
+    probe = "import sys, {pkg}; print(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
+    loaded = {
+        pkg: set(subprocess.run([sys.executable, "-c", probe.format(pkg=pkg)], capture_output=True,
+                                text=True, check=True, cwd=REPO).stdout.split())
+        for pkg in ("queueing", "ivr")
+    }  # fmt: skip
+    assert "flask" not in loaded["queueing"] and "ivr" not in loaded["queueing"]
+    assert "simpy" not in loaded["ivr"] and "queueing" not in loaded["ivr"]
