@@ -1,0 +1,157 @@
+"""Baseline simulators of the benchmark case, to compare ``ivr311 simulate`` against.
+
+The case (DESIGN.md): one shared pool of 10 call-takers, exponential 4-minute handle time for
+every call, Poisson arrivals of 36 calls/h (911, answered first) and 96 calls/h (311),
+non-preemptive priority, nobody abandons.
+
+Two baselines, each run as its own process by ``bench/sim_speed.py``:
+
+* ``simpy``: the textbook SimPy model, one process per call queueing on a
+  ``simpy.PriorityResource`` (capacity 10, priority 1 for 911 and 2 for 311);
+* ``ciw``: the same system in Ciw 3 with priority classes (non-preemptive).
+
+Usage::
+
+    python bench/baselines.py simpy --calls 1000000
+    python bench/baselines.py ciw --days 60 --seed 7
+
+Prints one JSON object on stdout: the model, the simulated horizon, the number of calls that
+arrived and that completed service, the mean wait per class (arrivals after the warm-up) and
+the wall time of the simulation itself (the whole-process time is measured by the caller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+AGENTS = 10
+MEAN_HANDLE_S = 240.0
+RATES_PER_HOUR = {"911": 36.0, "311": 96.0}  # highest priority first
+PRIORITY = {"911": 1, "311": 2}
+TOTAL_RATE_PER_S = sum(RATES_PER_HOUR.values()) / 3600.0
+DAY_S = 86400.0
+
+
+@dataclass
+class WaitStats:
+    """Running per-class counts and wait sums (no per-call lists: memory stays flat)."""
+
+    arrived: int = 0
+    completed: int = 0
+    waits: dict[str, list[float]] = field(
+        default_factory=lambda: {name: [0.0, 0.0] for name in RATES_PER_HOUR}
+    )  # name -> [count, sum of waits (s)]
+
+    def record_wait(self, name: str, wait_s: float) -> None:
+        bucket = self.waits[name]
+        bucket[0] += 1.0
+        bucket[1] += wait_s
+
+    def mean_waits_s(self) -> dict[str, float | None]:
+        return {k: (s / n if n else None) for k, (n, s) in self.waits.items()}
+
+
+def run_simpy(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
+    """Textbook SimPy model: a source process per class, one process per call."""
+    import simpy
+
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    agents = simpy.PriorityResource(env, capacity=AGENTS)
+    stats = WaitStats()
+
+    def call(env: simpy.Environment, name: str) -> Iterator[Any]:
+        arrival_s = env.now
+        with agents.request(priority=PRIORITY[name]) as request:
+            yield request
+            if arrival_s >= warmup_s:
+                stats.record_wait(name, env.now - arrival_s)
+            yield env.timeout(rng.expovariate(1.0 / MEAN_HANDLE_S))
+        stats.completed += 1
+
+    def source(env: simpy.Environment, name: str, rate_per_s: float) -> Iterator[Any]:
+        while True:
+            yield env.timeout(rng.expovariate(rate_per_s))
+            stats.arrived += 1
+            env.process(call(env, name))
+
+    for name, per_hour in RATES_PER_HOUR.items():
+        env.process(source(env, name, per_hour / 3600.0))
+    env.run(until=horizon_s)
+    return stats
+
+
+def run_ciw(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
+    """The same system in Ciw 3: priority classes, non-preemptive."""
+    import ciw
+
+    names = list(RATES_PER_HOUR)
+    network = ciw.create_network(
+        arrival_distributions={k: [ciw.dists.Exponential(RATES_PER_HOUR[k] / 3600.0)] for k in names},
+        service_distributions={k: [ciw.dists.Exponential(1.0 / MEAN_HANDLE_S)] for k in names},
+        number_of_servers=[AGENTS],
+        priority_classes=({k: PRIORITY[k] - 1 for k in names}, [False]),  # False: no preemption
+    )
+    ciw.seed(seed)
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_time(horizon_s)
+    stats = WaitStats()
+    records = sim.get_all_records()
+    stats.completed = len(records)
+    # Arrivals: completed calls plus those still in the system at the horizon.
+    stats.arrived = stats.completed + sum(len(node.all_individuals) for node in sim.transitive_nodes)
+    for record in records:
+        if record.arrival_date >= warmup_s:
+            stats.record_wait(record.customer_class, record.waiting_time)
+    return stats
+
+
+MODELS = {"simpy": run_simpy, "ciw": run_ciw}
+
+
+def horizon_for(calls: int | None, days: float | None) -> float:
+    """Simulated seconds: enough for ``calls`` expected arrivals, or ``days`` days."""
+    if days is not None:
+        return days * DAY_S
+    assert calls is not None
+    return calls / TOTAL_RATE_PER_S
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", choices=sorted(MODELS))
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--calls", type=int, help="expected number of calls (sets the horizon)")
+    size.add_argument("--days", type=float, help="simulated days")
+    parser.add_argument("--warmup-days", type=float, default=1.0, help="excluded from waits")
+    parser.add_argument("--seed", type=int, default=311)
+    args = parser.parse_args(argv)
+    calls = args.calls if args.calls is not None or args.days is not None else 100_000
+    horizon_s = horizon_for(calls if args.days is None else None, args.days)
+    warmup_s = min(args.warmup_days * DAY_S, horizon_s / 2)
+    started = time.perf_counter()
+    stats = MODELS[args.model](horizon_s, warmup_s, args.seed)
+    wall_s = time.perf_counter() - started
+    out = {
+        "model": args.model,
+        "horizon_s": horizon_s,
+        "warmup_s": warmup_s,
+        "calls_arrived": stats.arrived,
+        "calls_completed": stats.completed,
+        "mean_wait_s": stats.mean_waits_s(),
+        "sim_wall_s": wall_s,
+    }
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""Simulator throughput and memory: ``ivr311 simulate`` against two baselines, whole-process.
+
+The case (DESIGN.md, issue 2): one shared pool "call-takers" of 10 agents serving 911 and 311,
+exponential 4-minute handle time for both, Poisson arrivals of 36 + 96 calls/h, nobody
+abandons, about 1,000,000 calls (316 simulated days), 1-day warm-up, fixed seed.
+
+Three systems, each run as a separate process and measured the same way (wall time from
+spawn to exit, peak RSS of that child from ``os.wait4``):
+
+1. ``ivr311 simulate SCENARIO --out DIR --replications 1`` (writes summary and intervals);
+2. ``python bench/baselines.py simpy``: the textbook SimPy model (one process per call,
+   ``PriorityResource``);
+3. ``python bench/baselines.py ciw``: Ciw 3 with priority classes, on fewer calls because it
+   is slow (compare calls/s, not wall time).
+
+Prints calls, wall s, calls/s, peak RSS MB, the ratio of ivr311's calls/s to each system's,
+and each system's mean waits against Cobham's analytic values (911 ~ 19.3 s, 311 ~ 160.8 s)
+as a sanity check (one long run, no confidence interval). Targets from issue 2: ivr311 at
+least 3x the textbook SimPy model and 4x Ciw in calls/s, peak RSS under 250 MB.
+
+Usage::
+
+    python bench/sim_speed.py                      # 1M calls (Ciw 200k), 1 repeat
+    python bench/sim_speed.py --repeat 3           # median wall time of 3 runs each
+    python bench/sim_speed.py --calls 200000 --only simpy ciw
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.baselines import (  # noqa: E402
+    AGENTS,
+    MEAN_HANDLE_S,
+    RATES_PER_HOUR,
+    TOTAL_RATE_PER_S,
+)
+
+SYSTEMS = ("ivr311", "simpy", "ciw")
+TARGET_RATIO = {"simpy": 3.0, "ciw": 4.0}
+TARGET_RSS_MB = 250.0
+
+SCENARIO = """\
+# Written by bench/sim_speed.py: the benchmark case of DESIGN.md (one shared pool).
+name: sim_speed benchmark
+seed: {seed}
+horizon: {days}d
+warmup: 1d
+replications: 1
+classes:
+  "911":
+    priority: 1
+    arrivals: {{rate_per_hour: {rate_911:g}}}
+    handle_time: {{dist: exponential, mean: {handle_min:g}m}}
+  "311":
+    priority: 2
+    arrivals: {{rate_per_hour: {rate_311:g}}}
+    handle_time: {{dist: exponential, mean: {handle_min:g}m}}
+staffing:
+  pools:
+    - name: call-takers
+      serves: ["911", "311"]
+      agents: {agents}
+targets:
+  "911": [{{within: 15s, share: 0.90}}, {{within: 20s, share: 0.95}}]
+  "311": [{{within: 30s, share: 0.80}}]
+"""
+
+
+@dataclass
+class Run:
+    """One whole-process measurement."""
+
+    wall_s: float
+    peak_rss_mb: float
+    calls: float
+    mean_wait_s: dict[str, float | None]
+
+
+@dataclass
+class Outcome:
+    """All repeats of one system, or why it could not run."""
+
+    system: str
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def wall_s(self) -> float:
+        return statistics.median(r.wall_s for r in self.runs)
+
+    @property
+    def calls(self) -> float:
+        return statistics.median(r.calls for r in self.runs)
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.calls / self.wall_s
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(r.peak_rss_mb for r in self.runs)
+
+
+def _rss_mb(maxrss: int) -> float:
+    """ru_maxrss in MB: kilobytes on Linux, bytes on macOS."""
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[int, float, float, str, str]:
+    """Run cmd to completion; return (exit code, wall s, peak RSS MB, stdout, stderr).
+
+    The peak RSS is the child's own high-water mark from ``os.wait4``. On Linux a child's
+    mark starts at the parent's resident size when it is forked (it survives ``exec``), so
+    this script keeps itself small: it imports nothing heavy (numpy, scipy, queueing)
+    until every measurement is done. Its own peak is printed as the measurement floor.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall_s = time.perf_counter() - started
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        rss_mb = _rss_mb(usage.ru_maxrss)
+        out.seek(0)
+        err.seek(0)
+        return code, wall_s, rss_mb, out.read(), err.read()
+
+
+def find_ivr311(explicit: str | None) -> str | None:
+    if explicit:
+        return shutil.which(explicit) or (explicit if Path(explicit).exists() else None)
+    return shutil.which("ivr311", path=str(Path(sys.executable).parent)) or shutil.which("ivr311")
+
+
+def run_ivr311(exe: str | None, scenario: Path, workdir: Path, index: int) -> Run | str:
+    if exe is None:
+        return "not available (no ivr311 executable found)"
+    out_dir = workdir / f"ivr311-out-{index}"
+    cmd = [exe, "simulate", str(scenario), "--out", str(out_dir), "--replications", "1"]
+    code, wall_s, rss_mb, _stdout, stderr = measure(cmd, ROOT)
+    summary_path = out_dir / "summary.json"
+    if code != 0 or not summary_path.exists():
+        last = stderr.strip().splitlines()[-1:] or ["no summary.json written"]
+        return f"not available (exit {code}: {last[0][:120]})"
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    classes = summary["classes"]
+    meta = summary["meta"]
+    offered = sum(float(classes[k]["offered"]["value"]) for k in RATES_PER_HOUR)
+    # "offered" counts arrivals after the warm-up; scale to every call simulated, as the
+    # baselines count them.
+    horizon_s, warmup_s = float(meta["horizon_s"]), float(meta["warmup_s"])
+    calls = offered * horizon_s / (horizon_s - warmup_s)
+    waits = {k: float(classes[k]["wait_s"]["mean"]["value"]) for k in RATES_PER_HOUR}
+    return Run(wall_s, rss_mb, calls, dict(waits))
+
+
+def run_baseline(model: str, calls: int, seed: int) -> Run | str:
+    cmd = [sys.executable, str(ROOT / "bench" / "baselines.py"), model, "--calls", str(calls), "--seed", str(seed)]
+    code, wall_s, rss_mb, stdout, stderr = measure(cmd, ROOT)
+    if code != 0:
+        last = stderr.strip().splitlines()[-1:] or ["?"]
+        return f"failed (exit {code}: {last[0][:120]})"
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return Run(wall_s, rss_mb, float(result["calls_arrived"]), result["mean_wait_s"])
+
+
+def format_table(outcomes: list[Outcome], analytic: dict[str, float]) -> str:
+    ivr = next((o for o in outcomes if o.system == "ivr311" and o.runs), None)
+    header = (
+        f"{'system':<8} {'calls':>10} {'wall s':>8} {'calls/s':>10} {'peak RSS MB':>12} "
+        f"{'ivr311 x':>9}  " + "  ".join(f"{'wait ' + k + ' s (vs Cobham)':>24}" for k in RATES_PER_HOUR)
+    )
+    lines = [header, "-" * len(header)]
+    for o in outcomes:
+        if not o.runs:
+            lines.append(f"{o.system:<8} {o.error}")
+            continue
+        ratio = f"{ivr.calls_per_s / o.calls_per_s:9.2f}" if ivr else f"{'n/a':>9}"
+        waits = []
+        for k in RATES_PER_HOUR:
+            w = statistics.median(r.mean_wait_s[k] or math.nan for r in o.runs)
+            waits.append(f"{w:.1f} ({100 * (w / analytic[k] - 1):+.1f}%)")
+        lines.append(
+            f"{o.system:<8} {o.calls:>10,.0f} {o.wall_s:>8.2f} {o.calls_per_s:>10,.0f} "
+            f"{o.peak_rss_mb:>12.1f} {ratio}  " + "  ".join(f"{w:>24}" for w in waits)
+        )
+    lines.append("analytic (Cobham): " + ", ".join(f"{k} {v:.1f} s" for k, v in analytic.items()))
+    if ivr:
+        for o in outcomes:
+            if o.system in TARGET_RATIO and o.runs:
+                ratio = ivr.calls_per_s / o.calls_per_s
+                verdict = "met" if ratio >= TARGET_RATIO[o.system] else "NOT MET"
+                lines.append(
+                    f"target: ivr311 >= {TARGET_RATIO[o.system]:g}x {o.system} calls/s: {ratio:.2f}x {verdict}"
+                )
+        verdict = "met" if ivr.peak_rss_mb < TARGET_RSS_MB else "NOT MET"
+        lines.append(f"target: ivr311 peak RSS < {TARGET_RSS_MB:g} MB: {ivr.peak_rss_mb:.1f} MB {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--calls", type=int, default=1_000_000, help="calls for ivr311 and the SimPy baseline (default 1,000,000)"
+    )
+    parser.add_argument("--ciw-calls", type=int, default=200_000, help="calls for Ciw, which is slow (default 200,000)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per system; the table shows the median wall time")
+    parser.add_argument("--seed", type=int, default=311)
+    parser.add_argument("--only", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
+    parser.add_argument("--ivr311", help="path of the ivr311 executable (default: next to python)")
+    parser.add_argument("--json", type=Path, help="also write the measurements to this file")
+    args = parser.parse_args(argv)
+    if args.calls < 1000 or args.ciw_calls < 1000 or args.repeat < 1:
+        parser.error("--calls and --ciw-calls must be >= 1000 and --repeat >= 1")
+
+    if "numpy" in sys.modules:  # see measure(): a large parent inflates every child's RSS
+        raise RuntimeError("sim_speed must not import numpy before measuring")
+    days = max(2, round(args.calls / TOTAL_RATE_PER_S / 86400.0))
+    exe = find_ivr311(args.ivr311)
+    outcomes = {name: Outcome(name) for name in SYSTEMS if name in args.only}
+    with tempfile.TemporaryDirectory(prefix="sim_speed-") as tmp:
+        workdir = Path(tmp)
+        scenario = workdir / "sim_speed.yaml"
+        scenario.write_text(
+            SCENARIO.format(
+                seed=args.seed,
+                days=days,
+                rate_911=RATES_PER_HOUR["911"],
+                rate_311=RATES_PER_HOUR["311"],
+                handle_min=MEAN_HANDLE_S / 60,
+                agents=AGENTS,
+            ),
+            encoding="utf-8",
+        )
+        print(
+            f"case: {AGENTS} agents, {MEAN_HANDLE_S / 60:g}-min exponential handle, "
+            f"{RATES_PER_HOUR['911']:g} + {RATES_PER_HOUR['311']:g} calls/h; ivr311 and SimPy "
+            f"{args.calls:,} calls ({days} d), Ciw {args.ciw_calls:,} calls; "
+            f"{args.repeat} repeat(s)",
+            flush=True,
+        )
+        for i in range(args.repeat):  # interleave systems so drift in machine load is shared
+            for name, outcome in outcomes.items():
+                if outcome.error:
+                    continue
+                if name == "ivr311":
+                    run = run_ivr311(exe, scenario, workdir, i)
+                else:
+                    calls = args.calls if name == "simpy" else args.ciw_calls
+                    run = run_baseline(name, calls, args.seed + i)
+                if isinstance(run, str):
+                    outcome.error = run
+                    outcome.runs.clear()
+                else:
+                    outcome.runs.append(run)
+                    print(
+                        f"  {name:<7} run {i + 1}: {run.wall_s:7.2f} s, "
+                        f"{run.calls / run.wall_s:>9,.0f} calls/s, {run.peak_rss_mb:6.1f} MB",
+                        flush=True,
+                    )
+    floor_mb = _rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    from queueing.analytic import priority_mmc_mean_waits_s  # heavy imports only now
+
+    rates_per_s = [r / 3600.0 for r in RATES_PER_HOUR.values()]
+    waits = priority_mmc_mean_waits_s(AGENTS, rates_per_s, MEAN_HANDLE_S)
+    analytic = dict(zip(RATES_PER_HOUR, waits, strict=True))
+    print()
+    print(format_table(list(outcomes.values()), analytic))
+    print(f"(peak RSS of each child from os.wait4; measurement floor {floor_mb:.1f} MB, this script's own peak)")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "analytic_mean_wait_s": analytic,
+                    "rss_floor_mb": floor_mb,
+                    "systems": {
+                        o.system: {"error": o.error, "runs": [asdict(r) for r in o.runs]} for o in outcomes.values()
+                    },
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
