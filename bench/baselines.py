@@ -27,7 +27,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ def run_simpy(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     agents = simpy.PriorityResource(env, capacity=AGENTS)
     stats = WaitStats()
 
-    def call(env: simpy.Environment, name: str) -> Iterator[Any]:
+    def call(env: simpy.Environment, name: str) -> Generator[simpy.Event, Any, None]:
         arrival_s = env.now
         with agents.request(priority=PRIORITY[name]) as request:
             yield request
@@ -76,7 +76,7 @@ def run_simpy(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
             yield env.timeout(rng.expovariate(1.0 / MEAN_HANDLE_S))
         stats.completed += 1
 
-    def source(env: simpy.Environment, name: str, rate_per_s: float) -> Iterator[Any]:
+    def source(env: simpy.Environment, name: str, rate_per_s: float) -> Generator[simpy.Event, Any, None]:
         while True:
             yield env.timeout(rng.expovariate(rate_per_s))
             stats.arrived += 1
