@@ -28,6 +28,14 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True)
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+class _At(ValueError):
+    """A validation error that knows where it is (model validators have no location)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class Prompts(BaseModel):
     """Every sentence the caller can hear, in one language. `{label}`, `{key}`, `{position}`
     are filled in where noted."""
@@ -118,30 +126,35 @@ class Menu(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Menu:
-        codes = [c.code for c in self.categories]
-        duplicates = sorted({c for c in codes if codes.count(c) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate category codes: {', '.join(duplicates)}")
-        keys = sorted(c.key for c in self.categories)
-        if keys != list(range(len(keys))):
-            raise ValueError(
-                "category keys must be 0 (the operator) and then 1, 2, ... without gaps or "
-                f"repeats; got {keys}"
-            )
-        operator = next(c for c in self.categories if c.key == OPERATOR_KEY)
-        if operator.code != OPERATOR_CATEGORY:
-            raise ValueError(f"key 0 is the operator and must be category {OPERATOR_CATEGORY!r}")
+        seen: set[str] = set()
+        for i, cat in enumerate(self.categories):
+            if cat.code in seen:
+                raise _At(("categories", i, "code"), f"duplicate category code {cat.code!r}")
+            seen.add(cat.code)
+        keys = [c.key for c in self.categories]
+        for i, cat in enumerate(self.categories):
+            if cat.key >= len(keys) or keys.count(cat.key) > 1:
+                raise _At(
+                    ("categories", i, "key"),
+                    "category keys must be 0 (the operator) and then 1, 2, ... without gaps or "
+                    f"repeats; got {sorted(keys)}",
+                )
+            if cat.key == OPERATOR_KEY and cat.code != OPERATOR_CATEGORY:
+                raise _At(
+                    ("categories", i, "code"),
+                    f"key 0 is the operator and must be category {OPERATOR_CATEGORY!r}",
+                )
         if self.agent_language not in self.languages:
-            raise ValueError(f"agent_language {self.agent_language!r} is not in languages")
-        for cat in self.categories:
-            for lang in self.languages:
-                if lang not in cat.label:
-                    raise ValueError(f"category {cat.code!r} has no label in {lang!r}")
-                if lang not in cat.synonyms:
-                    raise ValueError(f"category {cat.code!r} has no synonyms in {lang!r}")
-            extra = (set(cat.label) | set(cat.synonyms)) - set(self.languages)
-            if extra:
-                raise ValueError(f"category {cat.code!r} uses unknown languages {sorted(extra)}")
+            raise _At(("agent_language",), f"{self.agent_language!r} is not in languages")
+        for i, cat in enumerate(self.categories):
+            for field in ("label", "synonyms"):
+                given: dict[str, Any] = getattr(cat, field)
+                for lang in self.languages:
+                    if lang not in given:
+                        raise _At(("categories", i, field), f"missing language {lang!r}")
+                extra = sorted(set(given) - set(self.languages))
+                if extra:
+                    raise _At(("categories", i, field), f"unknown languages {extra}")
         return self
 
     # -- derived views -------------------------------------------------------------------
@@ -272,6 +285,9 @@ def parse_menu(text: str, source: str = "<menu>") -> Menu:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _At):
+            loc += cause.loc
         line = _line_of(node, loc)
         where = ".".join(str(part) for part in loc) or "menu"
         message = err["msg"].removeprefix("Value error, ")

@@ -1,0 +1,124 @@
+"""The factory's configuration and the menu file's validation."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr import IvrError, create_app
+from ivr.config import settings_from_env
+from ivr.errors import ConfigError, MenuError
+from ivr.menu import DEFAULT_MENU_PATH, load_menu, parse_menu
+
+CODES = {"abandoned_vehicle", "code_violation", "dead_animal", "debris_in_roadway", "graffiti",
+         "illegal_burning", "streetlight_signal_meter", "noise", "parking_enforcement",
+         "parks_recreation", "pothole", "public_safety", "rodents", "stolen_vehicle", "other"}
+
+
+def test_refuses_to_start_without_a_token(monkeypatch, db_url):
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("IVR311_VALIDATE_SIGNATURES", raising=False)
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        create_app({"database_url": db_url})
+    assert issubclass(ConfigError, IvrError) and issubclass(MenuError, IvrError)
+
+
+def test_environment_variables(monkeypatch, tmp_path):
+    menu = tmp_path / "menu.yaml"
+    menu.write_text(DEFAULT_MENU_PATH.read_text().replace("max_reprompts: 3", "max_reprompts: 2"))
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
+    monkeypatch.setenv("IVR311_PUBLIC_BASE_URL", "https://x.example/")
+    monkeypatch.setenv("IVR311_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    monkeypatch.setenv("IVR311_MENU", str(menu))
+    app = create_app()
+    settings = app.extensions["ivr311.settings"]
+    assert settings.public_base_url == "https://x.example"
+    assert app.extensions["ivr311.menu"].max_reprompts == 2
+    assert (tmp_path / "env.sqlite3").exists()
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"IVR311_VALIDATE_SIGNATURES": "maybe"}, "0 or 1"),
+     ({"TWILIO_AUTH_TOKEN": "t", "IVR311_PUBLIC_BASE_URL": "ftp://x"}, "https")],
+)
+def test_bad_environment(env, message):
+    with pytest.raises(ConfigError, match=message):
+        settings_from_env(env)
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch):
+    monkeypatch.delenv("IVR311_DATABASE_URL", raising=False)
+    from ivr.cli import default_database_url
+
+    url = default_database_url()
+    assert url.startswith("sqlite:///") and url.endswith("instance/ivr311.sqlite3")
+
+
+def test_app_py_exposes_app():
+    code = ("import os; os.environ['TWILIO_AUTH_TOKEN']='t';"
+            "os.environ['IVR311_DATABASE_URL']='sqlite://';"
+            "import app, sys; print(type(app.app).__name__);"
+            "print(sorted(m for m in ('simpy','queueing') if m in sys.modules))")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["Flask", "[]"]
+
+
+def test_shipped_menu_has_the_15_categories_in_two_languages():
+    menu = load_menu()
+    assert {c.code for c in menu.categories} == CODES
+    assert list(menu.languages) == ["en", "es"]
+    assert menu.confidence_threshold == 0.6 and menu.max_reprompts == 3
+    assert menu.category("other").key == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [("max_reprompts: 3 ", "max_reprompts: -1 ", "max_reprompts"),
+     ("    key: 11\n", "    key: 12\n", "categories"),
+     ("      goodbye: \"Thank you for calling. Goodbye.\"\n", "", "languages.en.prompts.goodbye"),
+     ("confidence_threshold: 0.6", "confidence_threshold: 0.6\nunknown_key: 1", "unknown_key"),
+     ("    synonyms: {en: [something else, other], es: [otra cosa, otro]}",
+      "    synonyms: {en: [something else, other]}", "categories")],
+)
+def test_bad_menu_names_file_line_and_field(old, new, where):
+    text = DEFAULT_MENU_PATH.read_text()
+    assert old in text
+    with pytest.raises(MenuError) as info:
+        parse_menu(text.replace(old, new, 1), "bad.yaml")
+    message = str(info.value)
+    assert re.match(r"^bad\.yaml:\d+: ", message), message
+    assert where in message
+    assert "\n" not in message
+
+
+def test_bad_yaml_syntax():
+    with pytest.raises(MenuError, match=r"^m\.yaml:\d+: invalid YAML"):
+        parse_menu("languages: [unclosed", "m.yaml")
+
+
+def test_yes_and_no_are_words_not_booleans():
+    menu = load_menu()
+    assert "no" in menu.languages["en"].words.no
+    assert "yes" in menu.languages["en"].words.yes
+
+
+def test_speech_matching():
+    menu = load_menu()
+    assert menu.match_category("en", "There's a PotHole!").code == "pothole"
+    assert menu.match_category("es", "Robaron mi carro anoche").code == "stolen_vehicle"
+    assert menu.match_category("es", "hay un vehículo abandonado").code == "abandoned_vehicle"
+    assert menu.match_category("en", "my cat is fine") is None
+    assert menu.says_emergency("en", "Emergency!")
+    assert not menu.says_emergency("en", "this is not an emergency")
+
+
+
