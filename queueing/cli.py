@@ -47,7 +47,7 @@ def main() -> None:
     \b
     Planners:  ivr311 validate scenarios/*.yaml
                ivr311 simulate scenarios/baseline.yaml --out results/baseline
-               ivr311 analytic scenarios/shared-pool.yaml
+               ivr311 analytic scenarios/textbook.yaml --simulate
     Every command has --help; scenario files are described in README.md.
     """
 
@@ -131,6 +131,57 @@ def simulate(
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
         click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@main.command(name="analytic")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--simulate", "also_simulate", is_flag=True,
+              help="Also simulate the scenario and print the simulated values (95% CI) beside the formulas.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for --simulate.")
+def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
+    """Textbook answers for the scenario FILE: Erlang C, Cobham's priority M/M/c, Erlang A.
+
+    They apply to stationary scenarios only (constant rates and staffing, exponential handle
+    times, one pool per class); otherwise this says which assumption fails and exits 0.
+    With --simulate, the simulation's estimates are printed beside them: a quick check of
+    both the model and your intuition.
+    """
+    from .steady_state import analyze
+
+    scenario = load_scenario(file)
+    analysis = analyze(scenario)
+    if not analysis.fits:
+        click.echo(f"{file}: the formulas do not apply:")
+        for problem in analysis.problems:
+            click.echo(f"  - {problem}")
+        click.echo("Simulate it instead: ivr311 simulate " + str(file))
+        return
+    summary = None
+    if also_simulate:
+        from .runner import default_jobs
+        from .runner import simulate as run
+
+        summary = run(scenario, jobs=jobs or default_jobs()).summary
+    headers = ["class", "pool", "model", "agents", "load erl", "wait mean s"]
+    headers += ["simulated"] if summary else []
+    rows, trows = [], []
+    for a in analysis.answers:
+        row = [a.name, a.pool, a.model, str(a.agents), f"{a.load_erlangs:.2f}", f"{a.mean_wait_s:.1f}"]
+        if summary:
+            row.append(_fmt(summary["classes"][a.name]["wait_s"]["mean"]))
+        rows.append(row)
+        if a.p_abandon is not None:
+            sim = _fmt(summary["classes"][a.name]["abandoned"]["share"], 100) + " %" if summary else ""
+            trows.append([a.name, "abandoned", f"{a.p_abandon * 100:.1f} %", "", sim])
+        for i, (within, share, target) in enumerate(a.service_levels):
+            sim = _fmt(summary["classes"][a.name]["service_level"][i]["share"], 100) + " %" if summary else ""
+            trows.append([a.name, f"{target * 100:g}% within {format_duration(within)}", f"{share * 100:.1f} %",
+                          "met" if share >= target else "NOT MET", sim])
+    click.echo(_table(headers, rows))
+    if trows:
+        click.echo("")
+        click.echo(_table(["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
+                          [r if summary else r[:4] for r in trows]))
 
 
 def _fmt(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:

@@ -1,0 +1,137 @@
+"""Arrivals, shifts and the analytic command, piece by piece."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from queueing.arrivals import arrival_times, expected_arrivals
+from queueing.callers import draw_callers
+from queueing.cli import main
+from queueing.durations import format_duration, parse_duration_s
+from queueing.model import simulate_replication
+from queueing.records import ANSWERED
+from queueing.scenario import load_scenario, parse_scenario
+from queueing.staffing import agent_seconds, duty_windows
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("15s", 15), ("4m", 240), ("1h30m", 5400), ("30d", 2592000),
+                                                ("90", 90), (12.5, 12.5), ("1.5h", 5400), ("2m 30s", 150)])
+def test_durations(text, seconds) -> None:
+    assert parse_duration_s(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["soon", "1x", "", "h", True, None, [1]])
+def test_bad_durations(bad) -> None:
+    with pytest.raises(ValueError, match="must be a"):
+        parse_duration_s(bad)
+
+
+def test_format_duration_round_trips() -> None:
+    for s in (15, 240, 5400, 86400 + 60, 12.5):
+        assert parse_duration_s(format_duration(s)) == s
+
+
+def test_hourly_profile_and_surge_give_the_expected_counts() -> None:
+    """Counts per hour of a non-homogeneous Poisson process: mean and variance equal the rate."""
+    profile = [0] * 6 + [50] * 6 + [200] * 6 + [10] * 6
+    scenario = parse_scenario(f"""
+name: nhpp
+horizon: 1d
+classes:
+  a: {{priority: 1, arrivals: {{profile_per_hour: {profile}}}, handle_time: {{dist: exponential, mean: 1m}}}}
+surges: [{{name: storm, class: a, start: 20h, end: 22h, multiplier: 5}}]
+staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
+""")
+    expected = np.array(profile, dtype=float)
+    expected[20:22] *= 5
+    assert expected_arrivals(scenario, "a") == pytest.approx(expected.sum())
+    reps = 400
+    counts = np.array([np.histogram(arrival_times(scenario, "a", np.random.default_rng(r)),
+                                    bins=np.arange(25) * 3600.0)[0] for r in range(reps)])
+    assert counts[:, :6].sum() == 0  # no calls at zero rate
+    busy = expected > 0
+    z = (counts.mean(axis=0)[busy] - expected[busy]) / np.sqrt(expected[busy] / reps)
+    assert np.all(np.abs(z) < 4.5), z
+    ratio = counts.var(axis=0, ddof=1)[busy] / expected[busy]  # Poisson: variance = mean
+    assert np.all((ratio > 0.7) & (ratio < 1.4)), ratio
+    # Within an hour, arrival times are uniform (constant rate): the mean offset is half an hour.
+    t = np.concatenate([arrival_times(scenario, "a", np.random.default_rng(r)) for r in range(50)])
+    offsets = t[(t >= 12 * 3600) & (t < 18 * 3600)] % 3600
+    assert abs(offsets.mean() - 1800) < 4 * 3600 / math.sqrt(12 * len(offsets))
+
+
+def test_night_shift_runs_past_midnight() -> None:
+    from queueing.scenario import Shift
+
+    night = Shift(start=22 * 3600, end=30 * 3600, agents=2)
+    assert duty_windows(night, 2 * 86400) == [(0.0, 6 * 3600.0), (22 * 3600.0, 30 * 3600.0),
+                                              (46 * 3600.0, 54 * 3600.0)]
+    day = Shift(start=0, end=86400, agents=1)
+    assert duty_windows(day, 3 * 86400) == [(0.0, 3 * 86400.0)]  # one unbroken window
+
+
+def test_shifts_are_respected_and_calls_in_progress_are_finished() -> None:
+    scenario = load_scenario(REPO / "scenarios" / "baseline.yaml")
+    pools = scenario.staffing.pools
+    edges = np.arange(25) * 3600.0
+    desk = agent_seconds(pools[1], scenario.horizon, edges) / 3600
+    assert desk.tolist() == [0] * 8 + [3] * 10 + [0] * 6
+    takers = agent_seconds(pools[0], scenario.horizon, edges) / 3600
+    assert takers[0] == 5 and takers[7] == 7 and takers[12] == 10 and takers[20] == 7
+    records, overtime = simulate_replication(scenario, draw_callers(scenario, 0))
+    answered = records.outcome == ANSWERED
+    # Every call a pool answered, it answered while someone of that pool was on duty.
+    for p, pool in enumerate(pools):
+        times = records.answered_s[answered & (records.pool == p)]
+        assert all(pool.agents_at(t) > 0 or t % 86400 == 0 for t in times)
+    # The desk closes at 18:00 with calls in progress: those are finished, as overtime.
+    desk_calls = answered & (records.pool == 1)
+    ends = records.answered_s[desk_calls] + records.callers.handle_s[desk_calls]
+    assert ends.max() > 18 * 3600 and overtime[1] > 0
+    assert records.answered_s[desk_calls].max() < 18 * 3600
+
+
+def test_analytic_command_matches_design_reference() -> None:
+    result = CliRunner().invoke(main, ["analytic", str(REPO / "scenarios" / "textbook.yaml")])
+    assert result.exit_code == 0, result.output
+    first = [line for line in result.output.splitlines() if line[:3] in ("911", "311")][:2]
+    assert first[0].startswith("911") and "Cobham" in first[0] and first[0].split()[-1] == "19.3"
+    assert first[1].startswith("311") and first[1].split()[-1] == "160.8"
+
+
+def test_analytic_command_names_the_failed_assumptions() -> None:
+    result = CliRunner().invoke(main, ["analytic", str(REPO / "scenarios" / "baseline.yaml")])
+    assert result.exit_code == 0
+    assert "the formulas do not apply" in result.output
+    assert "class 911: arrivals vary by hour" in result.output
+    assert "class 311: served by 2 pools (call-takers, 311-desk)" in result.output
+
+
+def test_analytic_command_simulates_beside(write_scenario) -> None:
+    one_class = """
+name: erlang a
+seed: 3
+horizon: 3d
+warmup: 2h
+replications: 4
+classes:
+  "311":
+    priority: 1
+    arrivals: {rate_per_hour: 100}
+    handle_time: {dist: exponential, mean: 4m}
+    patience: {dist: exponential, mean: 3m}
+staffing: {pools: [{name: desk, serves: ["311"], agents: 7}]}
+targets: {"311": [{within: 30s, share: 0.8}]}
+"""
+    result = CliRunner().invoke(main, ["analytic", str(write_scenario(one_class)), "--simulate", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Erlang A" in result.output and "simulated" in result.output
+    abandoned = next(line for line in result.output.splitlines() if "abandoned" in line)
+    analytic_pct = float(abandoned.split()[2])
+    simulated_pct, half = float(abandoned.split()[-3]), float(abandoned.split()[-2].lstrip("±"))
+    assert abs(analytic_pct - simulated_pct) < max(3 * half, 1.0)
