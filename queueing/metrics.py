@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import stdtrit
 
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
@@ -39,6 +38,8 @@ def estimate(values: Sequence[float]) -> dict[str, Any]:
     mean = float(np.mean(x))
     if len(x) < 2:
         return {"value": mean, "ci95": [None, None]}
+    from scipy.special import stdtrit  # imported here: scipy costs a quarter second at start-up
+
     half = float(stdtrit(len(x) - 1, 0.975) * np.std(x, ddof=1) / math.sqrt(len(x)))
     return {"value": mean, "ci95": [mean - half, mean + half]}
 
@@ -209,19 +210,21 @@ def replication_intervals(
             (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED),
              wait_mean, levels, queue, agents)
         )  # fmt: skip
+    starts, ends = edges[:-1].tolist(), edges[1:].tolist()
+    per_class = []
+    for name, arr, ans_n, aband, unserved, wmean, levels, queue, agents in columns:
+        per_class.append(list(zip(
+            starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
+            _nullable(wmean), *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
+            strict=True,
+        )))  # fmt: skip
     for j in range(nbins):
-        for name, arr, ans_n, aband, unserved, wmean, levels, queue, agents in columns:
-            rows.append(
-                (
-                    replication, float(edges[j]), float(edges[j + 1]), name, int(arr[j]),
-                    int(ans_n[j]), int(aband[j]), int(unserved[j]), _num(wmean[j]),
-                    *(_num(level[j]) for level in levels), _num(queue[j]), _num(agents[j]),
-                )
-            )  # fmt: skip
+        for rows_of_class in per_class:
+            rows.append((replication, *rows_of_class[j]))
     return rows
 
 
-def _num(x: float) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
+def _nullable(x: np.ndarray) -> list[float | None]:
+    """Floats as a list, NaN as None (an empty CSV cell)."""
+    return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
 

@@ -2,15 +2,24 @@
 
 An agent process loops: take the oldest waiting call of the highest-priority class its pool
 serves, or wait idle until an arriving call is handed to it. That is the non-preemptive
-priority rule of a shared 911/311 centre (311 only when no 911 call waits) with a few events
-per call. Abandonment is exact without timers: a caller at the head of a FIFO queue whose
-patience ran out before an agent reached it left at ``queued + patience``; popping it late
-changes nobody else's wait. Shifts: an agent checks its schedule between calls; a call in
-progress at the end of a shift is finished (overtime); an idle agent is sent home at the end.
+priority rule of a shared 911/311 centre (311 only when no 911 call waits) with few events
+per call:
+
+- Queues are implicit. Callers of a class are sorted by the time they join the queue, so the
+  queue at time t is the slice from the class's head pointer up to the last caller queued by
+  t. An agent that finishes a call pops from that slice; a caller needs no event to join.
+- Arrivals are events only while some agent is idle (someone must be woken up); while every
+  agent is busy the arrival process sleeps, and callers pile up in the implicit queues.
+- Abandonment is exact without timers: a caller at the head whose patience ran out before an
+  agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
+- Shifts: an agent checks its schedule between calls; a call in progress at the end of a
+  shift is finished (overtime); an idle agent is sent home at the end of its shift.
 """
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections import deque
 from collections.abc import Generator
 from typing import Any
@@ -37,17 +46,25 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
     pools = scenario.staffing.pools
     n = len(callers)
 
-    queued = callers.queued_s.tolist()
-    handle = callers.handle_s.tolist()
-    deadline = (callers.queued_s + callers.patience_s).tolist()
+    # Flat per-caller data as compact arrays (8 bytes a value, fast scalar access).
+    queued = array("d", callers.queued_s.tobytes())
+    handle = array("d", callers.handle_s.tobytes())
+    deadline = array("d", (callers.queued_s + callers.patience_s).tobytes())
     cls = callers.cls.tolist()
-    answered: list[float] = [float("nan")] * n
-    agent_of: list[int] = [-1] * n
-    outcome: list[int] = [UNSERVED] * n
+    answered = array("d", np.full(n, np.nan).tobytes())
+    agent_of = array("i", [-1]) * n
+    outcome = bytearray([UNSERVED]) * n
     overtime = [0.0] * len(pools)
 
-    queues: list[deque[int]] = [deque() for _ in class_names]
+    # Implicit FIFO queues: members[k] lists class k's callers in queue order, head[k] is the
+    # first one nobody has taken yet; those with queued <= now are waiting.
+    members = [array("l", np.flatnonzero(callers.cls == k).tobytes()) for k in range(len(class_names))]
+    member_queued = [array("d", callers.queued_s[np.asarray(m, dtype=np.int64)].tobytes()) for m in members]
+    head = [0] * len(class_names)
+
     idle: list[deque[tuple[float, Any, int]]] = [deque() for _ in pools]
+    n_idle = [0]  # agents idle in any pool (a list so nested functions can update it)
+    doorbell: list[Any] = [None]  # the event the sleeping arrival process waits on, if it sleeps
     # An arriving call goes to an idle specialist before an idle generalist (fewest classes
     # served first, then file order), keeping shared agents free for higher priorities.
     pools_for_class = [
@@ -59,54 +76,86 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
     ]
 
     def agent(env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float]]) -> Generator:
-        serve_order = [queues[k] for k in sorted(class_index[c] for c in pools[p].serves)]
+        serve_order = sorted(class_index[c] for c in pools[p].serves)
+        lanes = [(k, members[k], member_queued[k], len(members[k])) for k in serve_order]
         my_idle = idle[p]
+        timeout, event = env.timeout, env.event
         for on, off in windows:
             if env.now < on:
-                yield env.timeout(on - env.now)
-            while env.now < off:
-                now = env.now
+                yield timeout(on - env.now)
+            now = env.now
+            while now < off:
                 call = OFF_DUTY
-                for q in serve_order:
-                    while q:
-                        i = q.popleft()
+                for k, mem, mq, size in lanes:
+                    h = head[k]
+                    while h < size and mq[h] <= now:
+                        i = mem[h]
+                        h += 1
                         if deadline[i] < now:
                             outcome[i] = ABANDONED
                         else:
                             call = i
                             break
+                    head[k] = h
                     if call != OFF_DUTY:
                         break
                 if call == OFF_DUTY:
-                    wake = env.event()
+                    wake = event()
                     my_idle.append((off, wake, aid))
-                    call = yield wake
-                    if call == OFF_DUTY:
+                    n_idle[0] += 1
+                    if doorbell[0] is not None:
+                        doorbell[0].succeed()
+                        doorbell[0] = None
+                    if (yield wake) == OFF_DUTY:
                         break
-                    # env.now was reached by adding a delay and may sit an ulp before queued[call].
-                    now = max(env.now, queued[call])
-                answered[call] = now
+                    now = env.now
+                    continue  # woken by an arrival: look at the queues again
+                # An arrival event lands up to an ulp after its caller queued; that is no wait.
+                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
                 outcome[call] = ANSWERED
-                end = now + handle[call]
+                h_s = handle[call]
+                end = now + h_s
                 if end > off and off < horizon and now >= warmup:
                     overtime[p] += end - max(off, now)
-                yield env.timeout(handle[call])
+                yield timeout(h_s)
+                now = env.now
 
     def arrivals(env: simpy.Environment) -> Generator:
-        for i in range(n):
-            t = queued[i]
-            if t >= horizon:
+        i = 0
+        while True:
+            if n_idle[0] == 0:
+                # Nobody to wake: callers join the implicit queues without events.
+                doorbell[0] = env.event()
+                yield doorbell[0]
+                now = env.now
+                while i < n and queued[i] <= now:
+                    i += 1
+                continue
+            if i >= n or queued[i] >= horizon:
                 return
+            t = queued[i]
             if t > env.now:
-                yield env.timeout(t - env.now)
+                delay = t - env.now
+                if env.now + delay < t:  # land on or after t, so the caller is in the queue
+                    delay = math.nextafter(delay, math.inf)
+                yield env.timeout(delay)
+                if n_idle[0] == 0:
+                    continue  # everyone got busy meanwhile; the caller waits in the queue
+            now = env.now
             for p in pools_for_class[cls[i]]:
-                if idle[p]:
-                    _, wake, _ = idle[p].popleft()
-                    wake.succeed(i)
-                    break
-            else:
-                queues[cls[i]].append(i)
+                waiting = idle[p]
+                while waiting:
+                    off, wake, _ = waiting.popleft()
+                    n_idle[0] -= 1
+                    if off > now:
+                        wake.succeed(i)  # this agent will take the oldest call of its highest class
+                        break
+                    wake.succeed(OFF_DUTY)  # its shift ends now: home, not to this call
+                else:
+                    continue
+                break
+            i += 1
 
     def shift_ends(env: simpy.Environment, times: list[float]) -> Generator:
         """Send idle agents home when their shift ends."""
@@ -118,6 +167,7 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
                     staying = [w for w in waiting if w[0] > t]
                     waiting.clear()  # in place: agents hold a reference to this deque
                     waiting.extend(staying)
+                    n_idle[0] -= len(leaving)
                     for _, wake, _ in leaving:
                         wake.succeed(OFF_DUTY)
 
@@ -135,18 +185,19 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
     env.run(until=horizon)
 
     # Callers still queued at the horizon: gone if their patience ran out, else unserved.
-    for q in queues:
-        for i in q:
-            if deadline[i] < horizon:
+    for k, mem in enumerate(members):
+        for h in range(head[k], len(mem)):
+            i = mem[h]
+            if queued[i] < horizon and deadline[i] < horizon:
                 outcome[i] = ABANDONED
-    agent_arr = np.asarray(agent_of, dtype=np.int32)
+    agent_arr = np.frombuffer(agent_of, dtype=np.int32).copy()
     pool_arr = np.where(agent_arr >= 0, np.asarray(agent_pool + [-1], dtype=np.int32)[agent_arr], -1)
     records = CallRecords(
         callers=callers,
-        answered_s=np.asarray(answered),
+        answered_s=np.frombuffer(answered, dtype=np.float64).copy(),
         agent=agent_arr,
         pool=pool_arr.astype(np.int32),
-        outcome=np.asarray(outcome, dtype=np.int8),
+        outcome=np.frombuffer(outcome, dtype=np.int8).copy(),
         horizon_s=horizon,
     )
     return records, np.asarray(overtime)

@@ -13,26 +13,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .records import CALLS_CSV_COLUMNS, OUTCOMES
 from .runner import SimulationResult
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return value
-
-
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Write a CSV with a header; None and NaN become empty cells."""
+    """Write a CSV with a header; None becomes an empty cell (rows must not hold NaN)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(list(columns))
-        writer.writerows(tuple(_cell(v) for v in row) for row in rows)
+        writer.writerows(rows)
 
 
 def call_rows(result: SimulationResult) -> Iterable[tuple[Any, ...]]:
@@ -48,7 +38,7 @@ def call_rows(result: SimulationResult) -> Iterable[tuple[Any, ...]]:
         c = rec.callers
         cols = (
             c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), c.queued_s.tolist(),
-            np.where(np.isnan(rec.answered_s), np.nan, rec.answered_s).tolist(),
+            [None if math.isnan(a) else a for a in rec.answered_s.tolist()],
             rec.ended_s.tolist(), rec.wait_s.tolist(), rec.pool.tolist(), rec.agent.tolist(),
             rec.outcome.tolist(),
         )  # fmt: skip
