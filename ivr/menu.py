@@ -194,6 +194,17 @@ class Menu(BaseModel):
 
     def hints(self, lang: str, *, services: bool = True) -> str:
         """Gather hints: the fixed words and every category synonym of a language."""
+        return self._hints[(lang, services)]
+
+    @cached_property
+    def _hints(self) -> dict[tuple[str, bool], str]:
+        return {
+            (lang, services): self._build_hints(lang, services)
+            for lang in self.languages
+            for services in (True, False)
+        }
+
+    def _build_hints(self, lang: str, services: bool) -> str:
         words = self.languages[lang].words
         phrases: list[str] = [*words.emergency, *words.operator]
         if services:

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     create_engine,
     event,
@@ -152,6 +154,80 @@ class MenuEvent:
     confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class Enqueue:
+    """Where a menu step sent the caller."""
+
+    queue: str
+    category: str | None
+    requeue: bool = False
+
+
+class _Statements:
+    """Prepared write statements of one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.insert_ignore: dict[str, Any] = {}
+        if dialect in ("sqlite", "postgresql"):
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            for table in (calls, menu_events, meta_table):
+                self.insert_ignore[table.name] = dialect_insert(table).on_conflict_do_nothing()
+        sid = calls.c.call_sid == bindparam("b_sid")
+        step = bindparam("b_step", type_=Integer())
+        now = bindparam("b_now", type_=UtcDateTime())
+        step_values = {
+            "language": bindparam("b_lang"),
+            "menu_attempts": case(
+                (calls.c.menu_attempts < step, step), else_=calls.c.menu_attempts
+            ),
+        }
+        enqueued = {
+            "queue": bindparam("b_queue"),
+            "category": bindparam("b_category"),
+            "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
+        }
+        requeued = {**enqueued, "queue_result": None, "left_queue_at": None}
+        self.update_step = update(calls).where(sid).values(**step_values)
+        self.update_step_enqueue = update(calls).where(sid).values(**step_values, **enqueued)
+        self.update_step_requeue = update(calls).where(sid).values(**step_values, **requeued)
+        self.update_enqueue = update(calls).where(sid).values(**enqueued)
+        self.update_requeue = update(calls).where(sid).values(**requeued)
+        queue_time = bindparam("b_queue_time", type_=Integer())
+        self.update_answered = (
+            update(calls)
+            .where(sid, calls.c.answered_at.is_(None))
+            .values(answered_at=now, queue_time_s=queue_time)
+        )
+        self.update_queue_result = update(calls).where(sid).values(
+            queue_result=bindparam("b_result"),
+            queue_time_s=func.coalesce(queue_time, calls.c.queue_time_s),
+            left_queue_at=func.coalesce(calls.c.left_queue_at, now),
+        )
+        seq = bindparam("b_seq", type_=Integer())
+        rank = bindparam("b_rank", type_=Integer())
+        stored_rank = func.coalesce(calls.c.status_rank, -1)
+        status_values = {
+            "status": bindparam("b_status"),
+            "status_rank": rank,
+            "status_seq": func.coalesce(seq, calls.c.status_seq),
+            "duration_s": func.coalesce(bindparam("b_duration", type_=Integer()),
+                                        calls.c.duration_s),
+            "ended_at": func.coalesce(bindparam("b_ended", type_=UtcDateTime()),
+                                      calls.c.ended_at),
+        }
+        newer_by_seq = or_(
+            and_(calls.c.status_seq.is_not(None), calls.c.status_seq < seq),
+            and_(calls.c.status_seq.is_(None), stored_rank <= rank),
+        )
+        self.update_status = update(calls).where(sid, newer_by_seq).values(**status_values)
+        self.update_status_unsequenced = (
+            update(calls).where(sid, stored_rank < rank).values(**status_values)
+        )
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -227,34 +303,33 @@ class CallStore:
         return hmac.new(self.salt.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
 
     # -- writes --------------------------------------------------------------------------
+    # Statements are built once (bind parameters, not literal values): building SQLAlchemy
+    # statements per request costs more than running them on SQLite.
 
-    def _insert_ignore(
-        self, conn: Connection, table: Table, values: Mapping[str, Any]
-    ) -> None:
-        name = conn.dialect.name
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    @cached_property
+    def _stmts(self) -> _Statements:
+        return _Statements(self.engine.dialect.name)
 
-            conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
-        elif name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-        else:
-            try:
-                with conn.begin_nested():
-                    conn.execute(table.insert().values(**values))
-            except IntegrityError:
-                pass
+    def _insert_ignore(self, conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+        stmt = self._stmts.insert_ignore.get(table.name)
+        if stmt is not None:
+            conn.execute(stmt, values)
+            return
+        try:  # a dialect without ON CONFLICT: let the unique constraint decide
+            with conn.begin_nested():
+                conn.execute(table.insert(), values)
+        except IntegrityError:
+            pass
 
     def _ensure_call(
-        self, conn: Connection, call_sid: str, caller_hash: str | None, now: datetime
+        self, conn: Connection, call_sid: str, caller_hash: str | None, now: datetime,
+        language: str | None = None,
     ) -> None:
         self._insert_ignore(
             conn,
             calls,
             {"call_sid": call_sid, "caller_hash": caller_hash, "started_at": now,
-             "menu_attempts": 0},
+             "language": language, "menu_attempts": 0},
         )
 
     def start_call(
@@ -263,19 +338,39 @@ class CallStore:
         """The first webhook of a call; a retry changes nothing."""
         now = now or utcnow()
         with self.engine.begin() as conn:
-            self._ensure_call(conn, call_sid, caller_hash, now)
-            conn.execute(
-                update(calls)
-                .where(calls.c.call_sid == call_sid, calls.c.language.is_(None))
-                .values(language=language)
-            )
+            self._ensure_call(conn, call_sid, caller_hash, now, language)
 
-    def record_menu_event(
-        self, ev: MenuEvent, caller_hash: str | None = None, now: datetime | None = None
+    def _update_or_create(
+        self, conn: Connection, stmt: Any, params: Mapping[str, Any], call_sid: str,
+        caller_hash: str | None, now: datetime, language: str | None = None,
+    ) -> int:
+        """Run an UPDATE of one call; when the row is missing (a webhook of a call whose first
+        webhook never arrived), create it and run the UPDATE again. Returns the rowcount."""
+        count = conn.execute(stmt, params).rowcount
+        if count == 0:
+            self._ensure_call(conn, call_sid, caller_hash, now, language)
+            count = conn.execute(stmt, params).rowcount
+        return int(count)
+
+    def record_step(
+        self,
+        ev: MenuEvent,
+        enqueue: Enqueue | None = None,
+        caller_hash: str | None = None,
+        now: datetime | None = None,
     ) -> None:
+        """One menu input, and the queue it led to if any, in one transaction."""
         now = now or utcnow()
+        st = self._stmts
+        params = {"b_sid": ev.call_sid, "b_lang": ev.language, "b_step": ev.step}
+        if enqueue is None:
+            stmt = st.update_step
+        else:
+            stmt = st.update_step_requeue if enqueue.requeue else st.update_step_enqueue
+            params.update(b_queue=enqueue.queue, b_category=enqueue.category, b_now=now)
         with self.engine.begin() as conn:
-            self._ensure_call(conn, ev.call_sid, caller_hash, now)
+            self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now,
+                                   ev.language)
             self._insert_ignore(
                 conn,
                 menu_events,
@@ -283,17 +378,11 @@ class CallStore:
                  "language": ev.language, "digits": ev.digits, "category": ev.category,
                  "confidence": ev.confidence, "outcome": ev.outcome, "created_at": now},
             )
-            conn.execute(
-                update(calls)
-                .where(calls.c.call_sid == ev.call_sid)
-                .values(
-                    language=ev.language,
-                    menu_attempts=case(
-                        (calls.c.menu_attempts < ev.step, ev.step),
-                        else_=calls.c.menu_attempts,
-                    ),
-                )
-            )
+
+    def record_menu_event(
+        self, ev: MenuEvent, caller_hash: str | None = None, now: datetime | None = None
+    ) -> None:
+        self.record_step(ev, None, caller_hash, now)
 
     def mark_enqueued(
         self,
@@ -305,19 +394,14 @@ class CallStore:
         *,
         requeue: bool = False,
     ) -> None:
-        """The caller is put in a Twilio queue. The first enqueue time is kept on retries."""
+        """The caller is put in a Twilio queue. The first enqueue time is kept on retries;
+        `requeue` (an emergency caller queued again after a queue error) makes them wait again."""
         now = now or utcnow()
-        values: dict[str, Any] = {
-            "queue": queue,
-            "category": category,
-            "language": language,
-            "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
-        }
-        if requeue:
-            values.update(queue_result=None, left_queue_at=None)
+        st = self._stmts
+        params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now}
         with self.engine.begin() as conn:
-            self._ensure_call(conn, call_sid, None, now)
-            conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            self._update_or_create(conn, st.update_requeue if requeue else st.update_enqueue,
+                                   params, call_sid, None, now, language)
 
     def mark_answered(
         self, call_sid: str, queue_time_s: int | None, now: datetime | None = None
@@ -325,26 +409,19 @@ class CallStore:
         """An agent dequeued the caller (the <Queue url> request, on the caller's side)."""
         now = now or utcnow()
         with self.engine.begin() as conn:
-            conn.execute(
-                update(calls)
-                .where(calls.c.call_sid == call_sid, calls.c.answered_at.is_(None))
-                .values(answered_at=now, queue_time_s=queue_time_s)
-            )
+            conn.execute(self._stmts.update_answered,
+                         {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s})
 
     def record_queue_result(
         self, call_sid: str, result: str, queue_time_s: int | None, now: datetime | None = None
     ) -> None:
         """The caller left the queue (the <Enqueue action> request)."""
         now = now or utcnow()
-        values: dict[str, Any] = {
-            "queue_result": result,
-            "left_queue_at": func.coalesce(calls.c.left_queue_at, now),
-        }
-        if queue_time_s is not None:
-            values["queue_time_s"] = queue_time_s
+        params = {"b_sid": call_sid, "b_result": result, "b_queue_time": queue_time_s,
+                  "b_now": now}
         with self.engine.begin() as conn:
-            self._ensure_call(conn, call_sid, None, now)
-            conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            self._update_or_create(conn, self._stmts.update_queue_result, params, call_sid,
+                                   None, now)
 
     def record_status(
         self,
@@ -364,27 +441,15 @@ class CallStore:
         """
         now = now or utcnow()
         rank = status_rank(status)
-        stored_rank = func.coalesce(calls.c.status_rank, -1)
-        if sequence_number is None:
-            newer = stored_rank < rank
-        else:
-            newer = or_(
-                and_(calls.c.status_seq.is_not(None), calls.c.status_seq < sequence_number),
-                and_(calls.c.status_seq.is_(None), stored_rank <= rank),
-            )
-        values: dict[str, Any] = {"status": status, "status_rank": rank}
-        if sequence_number is not None:
-            values["status_seq"] = sequence_number
-        if duration_s is not None:
-            values["duration_s"] = duration_s
-        if rank == FINAL_RANK:
-            values["ended_at"] = timestamp or now
+        st = self._stmts
+        stmt = st.update_status_unsequenced if sequence_number is None else st.update_status
+        params = {"b_sid": call_sid, "b_status": status, "b_rank": rank,
+                  "b_seq": sequence_number, "b_duration": duration_s,
+                  "b_ended": (timestamp or now) if rank == FINAL_RANK else None}
         with self.engine.begin() as conn:
-            self._ensure_call(conn, call_sid, caller_hash, timestamp or now)
-            result = conn.execute(
-                update(calls).where(calls.c.call_sid == call_sid, newer).values(**values)
-            )
-            return bool(result.rowcount)
+            count = self._update_or_create(conn, stmt, params, call_sid, caller_hash,
+                                           timestamp or now)
+            return bool(count)
 
     # -- reads ---------------------------------------------------------------------------
 

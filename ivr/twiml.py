@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlencode
 
 from flask import Response
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.errors import TwimlError
@@ -73,7 +74,18 @@ def check_dial_rule(xml: str) -> None:
             raise TwimlError("<Dial> may only contain <Queue>")
 
 
+def check_dial_tree(node: TwiML) -> None:
+    """`check_dial_rule` on the builder's tree (no XML round trip)."""
+    if node.name == "Dial":
+        if node.value is not None and str(node.value).strip():
+            raise TwimlError("<Dial> with a number is forbidden; only <Dial><Queue> is allowed")
+        if not node.verbs or any(child.name != "Queue" for child in node.verbs):
+            raise TwimlError("<Dial> may only contain <Queue>")
+    for child in node.verbs:
+        if isinstance(child, TwiML):
+            check_dial_tree(child)
+
+
 def twiml_response(resp: VoiceResponse, status: int = 200) -> Response:
-    xml = resp.to_xml()
-    check_dial_rule(xml)
-    return Response(xml, status=status, mimetype=XML_MIMETYPE)
+    check_dial_tree(resp)
+    return Response(resp.to_xml(), status=status, mimetype=XML_MIMETYPE)

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu
 from ivr.signature import check_signature
-from ivr.store import CallStore, MenuEvent
+from ivr.store import CallStore, Enqueue, MenuEvent
 from ivr.twiml import gather, say, twiml_response
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,20 @@ def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat
     )
 
 
+class Reply(VoiceResponse):
+    """The TwiML of one webhook plus the queue it puts the caller in (recorded with the step)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queued: Enqueue | None = None
+
+
 def render_enqueue(
-    resp: VoiceResponse, call_sid: str, lang: str, queue: str, category: str | None,
+    resp: Reply, call_sid: str, lang: str, queue: str, category: str | None,
     announcement: str, *, requeue: bool = False,
 ) -> None:
     menu = _menu()
-    _store().mark_enqueued(call_sid, queue, category, lang, requeue=requeue)
+    resp.queued = Enqueue(queue, category, requeue)
     log.info("call %s enqueued in %s (category %s, %s)", call_sid, queue, category, lang)
     say(resp, menu, lang, announcement)
     resp.enqueue(
@@ -141,16 +149,16 @@ def render_enqueue(
     )
 
 
-def _to_911(resp: VoiceResponse, call_sid: str, lang: str) -> None:
+def _to_911(resp: Reply, call_sid: str, lang: str) -> None:
     prompts = _menu().languages[lang].prompts
     render_enqueue(resp, call_sid, lang, QUEUE_911, None, prompts.to_911)
 
 
-def _to_operator(resp: VoiceResponse, call_sid: str, lang: str, announcement: str) -> None:
+def _to_operator(resp: Reply, call_sid: str, lang: str, announcement: str) -> None:
     render_enqueue(resp, call_sid, lang, QUEUE_311, OPERATOR_CATEGORY, announcement)
 
 
-def _to_category(resp: VoiceResponse, call_sid: str, lang: str, cat: Category) -> None:
+def _to_category(resp: Reply, call_sid: str, lang: str, cat: Category) -> None:
     prompts = _menu().languages[lang].prompts
     render_enqueue(
         resp, call_sid, lang, QUEUE_311, cat.code, prompts.to_311.format(label=cat.label[lang])
@@ -161,7 +169,7 @@ Render = Callable[[VoiceResponse, str, int, int], None]
 
 
 def _invalid(
-    resp: VoiceResponse, call_sid: str, lang: str, step: int, attempts: int,
+    resp: Reply, call_sid: str, lang: str, step: int, attempts: int,
     render_again: Render,
 ) -> int:
     """One more failed attempt: re-prompt, or after `max_reprompts` re-prompts, the operator."""
@@ -177,19 +185,20 @@ def _invalid(
 
 
 def _record(
-    call_sid: str, step: int, screen: str, lang: str, inp: CallerInput, outcome: str,
-    category: str | None = None,
+    resp: Reply, call_sid: str, step: int, screen: str, lang: str, inp: CallerInput,
+    outcome: str, category: str | None = None,
 ) -> None:
-    _store().record_menu_event(
+    _store().record_step(
         MenuEvent(
             call_sid=call_sid, step=step, screen=screen, language=lang, outcome=outcome,
             digits=inp.digits or None, category=category, confidence=inp.confidence,
-        )
+        ),
+        resp.queued,
     )
 
 
 def _speech_choice(
-    resp: VoiceResponse, call_sid: str, lang: str, step: int, attempts: int, cat: Category,
+    resp: Reply, call_sid: str, lang: str, step: int, attempts: int, cat: Category,
     confidence: float | None,
 ) -> str:
     """A category named by speech: straight to the queue if confident, else confirm first."""
@@ -228,7 +237,7 @@ def menu() -> Response:
     step = _int_arg("n", 1, 1, MAX_STEP)
     attempts = _int_arg("a", 0, 0, 100)
     inp = CallerInput.from_form()
-    resp = VoiceResponse()
+    resp = Reply()
     category: str | None = None
     words = inp.speech
 
@@ -254,7 +263,7 @@ def menu() -> Response:
     else:
         outcome = "silence" if inp.empty else "invalid"
         _invalid(resp, call_sid, lang, step, attempts, render_main)
-    _record(call_sid, step, "main", lang, inp, outcome, category)
+    _record(resp, call_sid, step, "main", lang, inp, outcome, category)
     return twiml_response(resp)
 
 
@@ -267,7 +276,7 @@ def services() -> Response:
     attempts = _int_arg("a", 0, 0, 100)
     page = _int_arg("page", 1, 1, menu.page_count)
     inp = CallerInput.from_form()
-    resp = VoiceResponse()
+    resp = Reply()
     category: str | None = None
     words = inp.speech
     on_page = menu.page(page)
@@ -299,7 +308,7 @@ def services() -> Response:
     else:
         outcome = "silence" if inp.empty else "invalid"
         _invalid(resp, call_sid, lang, step, attempts, again)
-    _record(call_sid, step, "services", lang, inp, outcome, category)
+    _record(resp, call_sid, step, "services", lang, inp, outcome, category)
     return twiml_response(resp)
 
 
@@ -313,7 +322,7 @@ def confirm() -> Response:
     code = request.args.get("cat", "")
     cat = next((c for c in menu.listed if c.code == code), None)
     inp = CallerInput.from_form()
-    resp = VoiceResponse()
+    resp = Reply()
     words = inp.speech
     if cat is None:  # a tampered or stale URL: start the main menu over
         outcome = "invalid"
@@ -335,7 +344,7 @@ def confirm() -> Response:
             render_confirm(r, lang_, step_, attempts_, confirmed)
 
         _invalid(resp, call_sid, lang, step, attempts, again)
-    _record(call_sid, step, "confirm", lang, inp, outcome, cat.code if cat else None)
+    _record(resp, call_sid, step, "confirm", lang, inp, outcome, cat.code if cat else None)
     return twiml_response(resp)
 
 
@@ -383,11 +392,12 @@ def queue_result() -> Response:
     result = request.form.get("QueueResult", "").strip()[:32] or "unknown"
     queue_time_s = _int_form("QueueTime")
     prompts = menu.languages[lang].prompts
-    resp = VoiceResponse()
+    resp = Reply()
     if result in REQUEUE_RESULTS and queue == QUEUE_911:
         # never drop an emergency caller: hold a moment and queue again
         resp.pause(length=2)
         render_enqueue(resp, call_sid, lang, QUEUE_911, None, prompts.wait_911, requeue=True)
+        _store().mark_enqueued(call_sid, QUEUE_911, None, lang, requeue=True)
         return twiml_response(resp)
     _store().record_queue_result(call_sid, result, queue_time_s)
     log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
