@@ -97,6 +97,8 @@ calls = Table(
     Column("queue", String(8)),
     Column("menu_attempts", Integer, nullable=False, default=0),
     Column("enqueued_at", UtcDateTime),
+    # the queue while the caller waits in it, else NULL: the agent line's query reads only these
+    Column("waiting_queue", String(8), index=True),
     Column("answered_at", UtcDateTime),
     Column("queue_result", String(32)),
     Column("queue_time_s", Integer),
@@ -189,7 +191,20 @@ class _Statements:
             "category": bindparam("b_category"),
             "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
         }
-        requeued = {**enqueued, "queue_result": None, "left_queue_at": None}
+        enqueued_then_waiting = {
+            **enqueued,
+            "waiting_queue": case(
+                (
+                    and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None),
+                         calls.c.ended_at.is_(None)),
+                    bindparam("b_queue"),
+                ),
+                else_=None,
+            ),
+        }
+        requeued = {**enqueued, "queue_result": None, "left_queue_at": None,
+                    "waiting_queue": bindparam("b_queue")}
+        enqueued = enqueued_then_waiting
         self.update_step = update(calls).where(sid).values(**step_values)
         self.update_step_enqueue = update(calls).where(sid).values(**step_values, **enqueued)
         self.update_step_requeue = update(calls).where(sid).values(**step_values, **requeued)
@@ -199,12 +214,13 @@ class _Statements:
         self.update_answered = (
             update(calls)
             .where(sid, calls.c.answered_at.is_(None))
-            .values(answered_at=now, queue_time_s=queue_time)
+            .values(answered_at=now, queue_time_s=queue_time, waiting_queue=None)
         )
         self.update_queue_result = update(calls).where(sid).values(
             queue_result=bindparam("b_result"),
             queue_time_s=func.coalesce(queue_time, calls.c.queue_time_s),
             left_queue_at=func.coalesce(calls.c.left_queue_at, now),
+            waiting_queue=None,
         )
         seq = bindparam("b_seq", type_=Integer())
         rank = bindparam("b_rank", type_=Integer())
@@ -217,12 +233,21 @@ class _Statements:
                                         calls.c.duration_s),
             "ended_at": func.coalesce(bindparam("b_ended", type_=UtcDateTime()),
                                       calls.c.ended_at),
+            "waiting_queue": case(
+                (rank == FINAL_RANK, None), else_=calls.c.waiting_queue
+            ),
         }
         newer_by_seq = or_(
             and_(calls.c.status_seq.is_not(None), calls.c.status_seq < seq),
             and_(calls.c.status_seq.is_(None), stored_rank <= rank),
         )
         self.update_status = update(calls).where(sid, newer_by_seq).values(**status_values)
+        self.select_waiting = (
+            select(calls.c.waiting_queue, func.count())
+            .where(calls.c.waiting_queue.is_not(None))
+            .group_by(calls.c.waiting_queue)
+        )
+        self.select_language = select(calls.c.language).where(sid)
         self.update_status_unsequenced = (
             update(calls).where(sid, stored_rank < rank).values(**status_values)
         )
@@ -405,12 +430,15 @@ class CallStore:
 
     def mark_answered(
         self, call_sid: str, queue_time_s: int | None, now: datetime | None = None
-    ) -> None:
-        """An agent dequeued the caller (the <Queue url> request, on the caller's side)."""
+    ) -> str | None:
+        """An agent dequeued the caller (the <Queue url> request, on the caller's side).
+        Returns the caller's menu language, if the call is known."""
         now = now or utcnow()
         with self.engine.begin() as conn:
             conn.execute(self._stmts.update_answered,
                          {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s})
+            language = conn.execute(self._stmts.select_language, {"b_sid": call_sid}).scalar()
+        return str(language) if language else None
 
     def record_queue_result(
         self, call_sid: str, result: str, queue_time_s: int | None, now: datetime | None = None
@@ -455,16 +483,8 @@ class CallStore:
 
     def waiting_counts(self) -> dict[str, int]:
         """Callers waiting in each queue, from the app's own records."""
-        waiting = and_(
-            calls.c.enqueued_at.is_not(None),
-            calls.c.answered_at.is_(None),
-            calls.c.queue_result.is_(None),
-            calls.c.ended_at.is_(None),
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(calls.c.queue, func.count()).where(waiting).group_by(calls.c.queue)
-            ).all()
+            rows = conn.execute(self._stmts.select_waiting).all()
         return {str(queue): int(count) for queue, count in rows}
 
     def call(self, call_sid: str) -> dict[str, Any] | None:

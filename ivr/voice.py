@@ -372,10 +372,8 @@ def bridge() -> Response:
     menu = _menu()
     store = _store()
     call_sid = _call_sid()
-    store.mark_answered(call_sid, _int_form("QueueTime"))
-    row = store.call(call_sid)
-    lang = row["language"] if row and row["language"] in menu.languages else None
-    lang = lang or menu.default_language
+    known = store.mark_answered(call_sid, _int_form("QueueTime"))
+    lang = known if known in menu.languages else menu.default_language
     log.info("call %s answered by an agent", call_sid)
     resp = VoiceResponse()
     say(resp, menu, lang, menu.languages[lang].prompts.connecting)
