@@ -32,7 +32,8 @@ def _one_line_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
         except SQLAlchemyError as exc:
-            first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+            cause = getattr(exc, "orig", None) or exc
+            first = (str(cause).splitlines() or [type(cause).__name__])[0]
             click.echo(f"error: database: {first}", err=True)
             sys.exit(2)
 

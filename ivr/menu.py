@@ -286,22 +286,24 @@ def parse_menu(text: str, source: str = "<menu>") -> Menu:
         data = yaml.load(text, Loader=_MenuLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}:" if mark is not None else ""
+        at = f"{mark.line + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise MenuError(f"{source}:{line} invalid YAML: {problem}") from None
+        raise MenuError(f"{source}:{at} invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise MenuError(f"{source}:1: the menu must be a mapping")
     try:
         return Menu.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc: tuple[str | int, ...] = tuple(err["loc"])
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, _At):
             loc += cause.loc
         line = _line_of(node, loc)
         where = ".".join(str(part) for part in loc) or "menu"
-        message = err["msg"].removeprefix("Value error, ")
+        message = str(cause) if isinstance(cause, _At) else err["msg"].removeprefix(
+            "Value error, "
+        )
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MenuError(f"{source}:{line}: {where}: {message}{more}") from None
 

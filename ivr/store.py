@@ -170,13 +170,16 @@ class _Statements:
 
     def __init__(self, dialect: str) -> None:
         self.insert_ignore: dict[str, Any] = {}
-        if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
             for table in (calls, menu_events, meta_table):
-                self.insert_ignore[table.name] = dialect_insert(table).on_conflict_do_nothing()
+                self.insert_ignore[table.name] = sqlite_insert(table).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            for table in (calls, menu_events, meta_table):
+                self.insert_ignore[table.name] = pg_insert(table).on_conflict_do_nothing()
         sid = calls.c.call_sid == bindparam("b_sid")
         step = bindparam("b_step", type_=Integer())
         now = bindparam("b_now", type_=UtcDateTime())

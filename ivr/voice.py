@@ -29,11 +29,13 @@ REQUEUE_RESULTS = frozenset({"queue-full", "error", "system-error"})
 
 
 def _menu() -> Menu:
-    return current_app.extensions["ivr311.menu"]  # type: ignore[no-any-return]
+    menu: Menu = current_app.extensions["ivr311.menu"]
+    return menu
 
 
 def _store() -> CallStore:
-    return current_app.extensions["ivr311.store"]  # type: ignore[no-any-return]
+    store: CallStore = current_app.extensions["ivr311.store"]
+    return store
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -289,10 +291,10 @@ def services() -> Response:
         outcome = "more"
         render_services(resp, lang, step + 1, attempts, page % menu.page_count + 1)
     elif inp.digits.isdigit() and len(inp.digits) == 1 and 1 <= int(inp.digits) <= len(on_page):
-        cat = on_page[int(inp.digits) - 1]
-        category = cat.code
+        chosen = on_page[int(inp.digits) - 1]
+        category = chosen.code
         outcome = "category"
-        _to_category(resp, call_sid, lang, cat)
+        _to_category(resp, call_sid, lang, chosen)
     elif inp.digits == "0" or (words and menu.says(lang, words, "operator")):
         outcome = "operator"
         _to_operator(resp, call_sid, lang, menu.languages[lang].prompts.to_operator)
