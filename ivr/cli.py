@@ -95,3 +95,44 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
             write_calls(rows, sys.stdout, fmt)
     finally:
         store.close()
+
+
+@click.command("dial")
+@click.option("--from", "caller", default="+15555550100", show_default=True,
+              help="The caller's number (only its salted hash is logged).")
+@click.option("--confidence", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="Confidence sent with words you type (below 0.6 the menu asks to confirm).")
+@click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")
+@click.option("--database-url", help="Log to this database instead of the app's.")
+@_one_line_errors
+def dial(caller: str, confidence: float, agent: bool, database_url: str | None) -> None:
+    """Call the voice menu from the console: type keys (2, 9, *, 0) or words, Enter = silence.
+
+    The local app runs in this process (no server, no Twilio); the call is logged like a real
+    one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
+    import logging
+
+    from ivr import create_app
+    from ivr.softphone import Softphone, read_stdin
+
+    config: dict[str, object] = {}
+    if database_url:
+        config["database_url"] = database_url
+    if not os.environ.get("TWILIO_AUTH_TOKEN"):
+        config["validate_signatures"] = False  # nothing listens on the network here
+    config_log = logging.getLogger("ivr.config")
+    level = config_log.level
+    config_log.setLevel(logging.ERROR)
+    try:
+        app = create_app(config)
+    finally:
+        config_log.setLevel(level)
+    phone = Softphone(app, caller=caller, confidence=confidence, read=read_stdin,
+                      write=click.echo)
+    try:
+        if agent:
+            phone.agent()
+        else:
+            phone.call()
+    finally:
+        app.extensions["ivr311.store"].close()

@@ -1,0 +1,64 @@
+"""`ivr311 dial`: the console phone walks the local app's TwiML from stdin."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from ivr.cli import calls, dial
+
+
+def run_dial(db_url: str, keys: list[str], *args: str, token: str | None = "tok"):
+    env = {"TWILIO_AUTH_TOKEN": token, "IVR311_PUBLIC_BASE_URL": None}
+    return CliRunner().invoke(dial, ["--database-url", db_url, *args],
+                              input="\n".join(keys) + "\n", env=env)
+
+
+def logged(db_url: str) -> list[dict]:
+    result = CliRunner().invoke(calls, ["export", "--database-url", db_url, "--format", "json"])
+    return json.loads(result.stdout)
+
+
+def test_dial_services_by_keys_then_answered(db_url):
+    result = run_dial(db_url, ["2", "9", "3", "", ""])
+    assert result.exit_code == 0, result.output
+    assert "potholes" in result.output and "waiting in queue 311" in result.output
+    (row,) = logged(db_url)
+    assert row["category"] == "pothole" and row["queue_result"] == "bridged"
+    assert row["status"] == "completed"
+
+
+def test_dial_spanish_speech_and_emergency(db_url):
+    result = run_dial(db_url, ["9", "emergencia", "h"], token=None)
+    assert result.exit_code == 0, result.output
+    assert "Le comunicamos con los servicios de emergencia" in result.output
+    (row,) = logged(db_url)
+    assert (row["queue"], row["language"], row["queue_result"]) == ("911", "es", "hangup")
+
+
+def test_dial_low_confidence_confirms(db_url):
+    result = run_dial(db_url, ["graffiti", "yes", "h"], "--confidence", "0.3")
+    assert "I heard graffiti removal" in result.output
+    assert logged(db_url)[0]["category"] == "graffiti"
+
+
+def test_dial_silence_ends_with_operator_not_hangup(db_url):
+    result = run_dial(db_url, ["", "", "", "", "h"])
+    assert result.output.count("[silence]") == 4
+    assert "Let me connect you to an operator" in result.output
+    assert logged(db_url)[0]["category"] == "other"
+
+
+def test_dial_hang_up_mid_menu(db_url):
+    result = run_dial(db_url, ["2"])  # then stdin closes
+    assert result.exit_code == 0
+    assert "hung up" in result.output
+    assert logged(db_url)[0]["status"] == "completed"
+
+
+def test_agent_line_from_the_console(db_url):
+    run_dial(db_url, ["0"])  # a 311 caller, still waiting when stdin closes on hold? no: ended
+    result = run_dial(db_url, [], "--agent")
+    assert result.exit_code == 0
+    assert "No callers are waiting" in result.output
