@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import InternalServerError
 
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu
 from ivr.signature import check_signature
@@ -406,6 +407,34 @@ def queue_result() -> Response:
     elif result == "leave":
         say(resp, menu, lang, prompts.goodbye)
     resp.hangup()
+    return twiml_response(resp)
+
+
+@bp.errorhandler(InternalServerError)
+def fallback(error: InternalServerError) -> Response:
+    """A bug or a database outage must not drop the caller: apologise and queue them for an
+    operator (no write needed), or end a finished call politely."""
+    log.exception("voice webhook %s failed", request.path, exc_info=error.original_exception)
+    menu = _menu()
+    lang = _lang()
+    resp = VoiceResponse()
+    if request.endpoint == "voice.queue_result":
+        resp.hangup()
+    elif request.endpoint == "voice.bridge":
+        say(resp, menu, lang, menu.languages[lang].prompts.connecting)
+    else:
+        say(resp, menu, lang, menu.languages[lang].prompts.too_many_attempts)
+        queue = request.args.get("queue") if request.endpoint == "voice.wait" else None
+        if queue == QUEUE_911:
+            resp.pause(length=menu.hold_pause_s)
+        else:
+            resp.enqueue(
+                QUEUE_311,
+                action=url_for("voice.queue_result", lang=lang, queue=QUEUE_311),
+                method="POST",
+                wait_url=url_for("voice.wait", lang=lang, queue=QUEUE_311),
+                wait_url_method="POST",
+            )
     return twiml_response(resp)
 
 

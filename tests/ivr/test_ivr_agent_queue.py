@@ -165,3 +165,20 @@ def test_source_never_dials_a_number():
         for forbidden in (".number(", ".client(", ".sip(", "<Number", "Dial(number", ".dial("):
             assert forbidden not in text, f"{path.name} contains {forbidden}"
     ET.fromstring("<ok/>")
+
+
+def test_database_outage_still_queues_the_caller(app, twilio, new_call, monkeypatch):
+    """A failing store must not hang up on a caller: they are queued for an operator."""
+    from sqlalchemy.exc import OperationalError
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    call = new_call()
+    call.start()
+
+    def broken(*args, **kwargs):
+        raise OperationalError("UPDATE calls", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app.extensions["ivr311.store"], "record_step", broken)
+    doc = twilio.twiml(call.gather.get("action"), call.params(Digits="2"))
+    assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "311"
+    assert doc.find("Say") is not None
