@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr import agent, status, voice
     from ivr.config import default_database_url, settings_from_env
     from ivr.menu import load_menu
-    from ivr.store import CallStore
+    from ivr.store import CallStore, utcnow
 
     overrides = dict(test_config or {})
     flask_config = {k: v for k, v in overrides.items() if k.isupper()}
@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ivr311.settings"] = settings
     app.extensions["ivr311.menu"] = menu
     app.extensions["ivr311.store"] = store
+    app.extensions["ivr311.clock"] = utcnow  # replaced by simulated callers
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)

@@ -136,3 +136,50 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
             phone.call()
     finally:
         app.extensions["ivr311.store"].close()
+
+
+@click.command("callers")
+@click.option("--count", type=click.IntRange(1, 1_000_000), default=200, show_default=True,
+              help="How many calls.")
+@click.option("--rate-per-hour", type=click.FloatRange(0.001), default=60.0, show_default=True,
+              help="Poisson arrival rate.")
+@click.option("--seed", type=int, default=311, show_default=True)
+@click.option("--start", metavar="T", help="Simulated time of the first call's clock (ISO 8601, "
+              "naive = UTC; default: so that the last call arrives about now).")
+@click.option("--database-url", help="Log to this database instead of the app's.")
+@_one_line_errors
+def callers(count: int, rate_per_hour: float, seed: int, start: str | None,
+            database_url: str | None) -> None:
+    """Simulated callers: walk COUNT calls through the local voice app at simulated times and
+    log them like real ones (try `calls export` and the planner's `calibrate` without a phone).
+    Same seed, same calls."""
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    from ivr import create_app
+    from ivr.callers import simulate_callers
+    from ivr.export import format_time, parse_since
+
+    if start:
+        first = parse_since(start)
+    else:
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = now - timedelta(hours=count / rate_per_hour)
+    config: dict[str, object] = {"validate_signatures": False}  # in-process, no network
+    if database_url:
+        config["database_url"] = database_url
+    config_log = logging.getLogger("ivr.config")
+    level = config_log.level
+    config_log.setLevel(logging.ERROR)
+    try:
+        app = create_app(config)
+    finally:
+        config_log.setLevel(level)
+    store = app.extensions["ivr311.store"]
+    try:
+        last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed,
+                                start=first)
+    finally:
+        store.close()
+    click.echo(f"logged {count} simulated calls from {format_time(first)} to "
+               f"{format_time(last)} (last arrival) in {store.url}", err=True)

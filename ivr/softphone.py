@@ -37,6 +37,7 @@ class Softphone:
         confidence: float = 0.9,
         read: Callable[[str], str | None],
         write: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = app.test_client()
         settings: Settings = app.extensions["ivr311.settings"]
@@ -47,8 +48,9 @@ class Softphone:
         self.confidence = confidence
         self.read = read
         self.write = write
+        self.clock = clock
         self.call_sid = "CA" + uuid.uuid4().hex
-        self.started = time.monotonic()
+        self.started = clock()
         self.documents = 0
         self.status_seq = 0
 
@@ -76,7 +78,7 @@ class Softphone:
     # -- the call ------------------------------------------------------------------------
 
     def elapsed_s(self) -> int:
-        return int(time.monotonic() - self.started)
+        return int(self.clock() - self.started)
 
     def ask(self, prompt: str) -> str | None:
         line = self.read(prompt)
@@ -153,7 +155,7 @@ class Softphone:
     def hold(self, enqueue: ET.Element) -> ET.Element:
         queue = enqueue.text or "?"
         self.write(f"[waiting in queue {queue}]")
-        entered = time.monotonic()
+        entered = self.clock()
         wait = self.post(enqueue.get("waitUrl", ""), self.params(
             QueuePosition="1", CurrentQueueSize="1", QueueTime="0", AvgQueueTime="0"))
         for verb in wait:
@@ -162,7 +164,7 @@ class Softphone:
             elif verb.tag == "Pause":
                 self.write(f"[hold {verb.get('length', '1')} s]")
         answer = self.ask("[on hold] Enter = a call-taker answers, h = hang up> ")
-        queue_time = str(int(time.monotonic() - entered))
+        queue_time = str(int(self.clock() - entered))
         if answer is None or answer.lower().startswith("h"):
             result = "hangup"
         else:

@@ -53,6 +53,7 @@ def callback() -> Response:
         duration_s=_int("CallDuration"),
         timestamp=_timestamp(request.form.get("Timestamp", "").strip()),
         caller_hash=store.caller_hash(request.form.get("From")),
+        now=current_app.extensions["ivr311.clock"](),
     )
     log.info(
         "call %s status %s (seq %s)%s", call_sid, status, request.form.get("SequenceNumber"),

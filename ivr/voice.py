@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -37,6 +38,12 @@ def _menu() -> Menu:
 def _store() -> CallStore:
     store: CallStore = current_app.extensions["ivr311.store"]
     return store
+
+
+def _now() -> datetime:
+    """The app's clock (UTC); `ivr311 callers` replaces it to log calls at simulated times."""
+    clock: Callable[[], datetime] = current_app.extensions["ivr311.clock"]
+    return clock()
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -197,6 +204,7 @@ def _record(
             digits=inp.digits or None, category=category, confidence=inp.confidence,
         ),
         resp.queued,
+        now=_now(),
     )
 
 
@@ -224,7 +232,7 @@ def incoming() -> Response:
     call_sid = _call_sid()
     lang = menu.default_language
     caller_hash = store.caller_hash(request.form.get("From"))
-    store.start_call(call_sid, caller_hash, lang)
+    store.start_call(call_sid, caller_hash, lang, _now())
     log.info("call %s started (caller %s)", call_sid, caller_hash)
     resp = VoiceResponse()
     say(resp, menu, lang, menu.languages[lang].prompts.greeting)
@@ -375,7 +383,7 @@ def bridge() -> Response:
     menu = _menu()
     store = _store()
     call_sid = _call_sid()
-    known = store.mark_answered(call_sid, _int_form("QueueTime"))
+    known = store.mark_answered(call_sid, _int_form("QueueTime"), _now())
     lang = known if known in menu.languages else menu.default_language
     log.info("call %s answered by an agent", call_sid)
     resp = VoiceResponse()
@@ -398,9 +406,9 @@ def queue_result() -> Response:
         # never drop an emergency caller: hold a moment and queue again
         resp.pause(length=2)
         render_enqueue(resp, call_sid, lang, QUEUE_911, None, prompts.wait_911, requeue=True)
-        _store().mark_enqueued(call_sid, QUEUE_911, None, lang, requeue=True)
+        _store().mark_enqueued(call_sid, QUEUE_911, None, lang, _now(), requeue=True)
         return twiml_response(resp)
-    _store().record_queue_result(call_sid, result, queue_time_s)
+    _store().record_queue_result(call_sid, result, queue_time_s, _now())
     log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
     if result in REQUEUE_RESULTS:
         say(resp, menu, lang, prompts.queue_full)

@@ -62,3 +62,36 @@ def test_agent_line_from_the_console(db_url):
     result = run_dial(db_url, [], "--agent")
     assert result.exit_code == 0
     assert "No callers are waiting" in result.output
+
+
+def test_simulated_callers_fill_the_log(db_url):
+    from ivr.cli import callers
+
+    args = ["--count", "60", "--rate-per-hour", "120", "--seed", "7",
+            "--start", "2024-05-14T08:00:00Z", "--database-url", db_url]
+    result = CliRunner().invoke(callers, args)
+    assert result.exit_code == 0, result.output
+    rows = logged(db_url)
+    assert len(rows) == 60
+    assert {r["queue"] for r in rows} == {"911", "311"}
+    assert {r["language"] for r in rows} == {"en", "es"}
+    assert {r["queue_result"] for r in rows} <= {"bridged", "hangup"}
+    assert all(r["status"] == "completed" and r["duration_s"] is not None for r in rows)
+    assert rows[0]["started_at"].startswith("2024-05-14T08:")
+    assert rows[-1]["started_at"] > rows[0]["started_at"]
+    categories = {r["category"] for r in rows if r["queue"] == "311"}
+    assert len(categories) > 5
+    for r in rows:  # queue time is simulated time between entering and leaving the queue
+        assert r["queue_time_s"] is not None and r["queue_time_s"] >= 0
+
+
+def test_simulated_callers_are_reproducible(tmp_path):
+    from ivr.cli import callers
+
+    outputs = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.sqlite3"
+        CliRunner().invoke(callers, ["--count", "15", "--seed", "3", "--start",
+                                     "2024-01-01T00:00:00Z", "--database-url", url])
+        outputs.append([{k: v for k, v in r.items() if k != "caller_hash"} for r in logged(url)])
+    assert outputs[0] == outputs[1]
