@@ -61,6 +61,17 @@ class Prompts(BaseModel):
     queue_full: NonEmpty
     goodbye: NonEmpty
 
+    @model_validator(mode="after")
+    def _placeholders(self) -> Prompts:
+        for name in type(self).model_fields:
+            text: str = getattr(self, name)
+            try:
+                text.format(label="x", key=1, position=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise _At((name,), f"bad placeholder {exc}; use {{label}}, {{key}} or "
+                          "{position}") from None
+        return self
+
 
 class Words(BaseModel):
     """Spoken words with a fixed meaning at the menus (lower case; accents are ignored)."""
@@ -217,7 +228,7 @@ class Menu(BaseModel):
 
     def yes_no_hints(self, lang: str) -> str:
         words = self.languages[lang].words
-        return ", ".join([*words.yes, *words.no])
+        return ", ".join([*words.yes, *words.no, *words.emergency])
 
     # -- speech matching -----------------------------------------------------------------
 

@@ -87,7 +87,9 @@ def test_shipped_menu_has_the_15_categories_in_two_languages():
      ("      goodbye: \"Thank you for calling. Goodbye.\"\n", "", "languages.en.prompts.goodbye"),
      ("confidence_threshold: 0.6", "confidence_threshold: 0.6\nunknown_key: 1", "unknown_key"),
      ("    synonyms: {en: [something else, other], es: [otra cosa, otro]}",
-      "    synonyms: {en: [something else, other]}", "categories")],
+      "    synonyms: {en: [something else, other]}", "categories.0.synonyms"),
+     ('service_item: "For {label}, press {key}."', 'service_item: "For {lable}, press {key}."',
+      "languages.en.prompts.service_item")],
 )
 def test_bad_menu_names_file_line_and_field(old, new, where):
     text = DEFAULT_MENU_PATH.read_text()
