@@ -28,7 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     flask_config = {k: v for k, v in overrides.items() if k.isupper()}
     settings_overrides = {k: v for k, v in overrides.items() if not k.isupper()}
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     settings = settings_from_env(overrides=settings_overrides)
     menu = load_menu(settings.menu_path)
     database_url = settings.database_url or default_database_url(app.instance_path)
