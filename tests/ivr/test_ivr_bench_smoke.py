@@ -12,7 +12,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-
 @pytest.mark.slow
 def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
     out = tmp_path / "bench.json"
