@@ -94,12 +94,13 @@ def replication_measures(
     t0, t1 = scenario.warmup, scenario.horizon
     answered = records.outcome == ANSWERED
     busy_from = records.answered_s[answered]
-    busy_to = busy_from + c.handle_s[answered]
+    # Time on calls within the statistics window [t0, t1).
+    busy_s = np.clip(busy_from + c.handle_s[answered], t0, t1) - np.clip(busy_from, t0, t1)
     edges = np.array([t0, t1])
     for p, pool in enumerate(scenario.staffing.pools):
         mine = records.pool[answered] == p
         on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
-        busy = float(np.diff(clipped_cumulative(busy_from[mine], busy_to[mine], edges))[0])
+        busy = float(busy_s[mine].sum())
         out[("pools", pool.name, "utilization")] = busy / on_duty if on_duty > 0 else math.nan
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / 3600.0
@@ -204,7 +205,8 @@ def replication_intervals(
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
             levels = [count(ans & (wait[m] <= t)) / arrivals for t in cuts]
-        queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges)) / widths
+        # Callers are ordered by queue time, so the starts are already sorted.
+        queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         agents = sum(on_duty[p.name] for p in scenario.staffing.pools if name in p.serves)
         columns.append(
             (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED),

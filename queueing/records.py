@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,12 +36,12 @@ class CallRecords:
     outcome: np.ndarray
     horizon_s: float
 
-    @property
+    @cached_property
     def wait_s(self) -> np.ndarray:
         """Time in queue: to the answer, to abandoning, or (unserved) to the horizon."""
         return self.left_queue_s - self.callers.queued_s
 
-    @property
+    @cached_property
     def left_queue_s(self) -> np.ndarray:
         c = self.callers
         gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
