@@ -5,6 +5,7 @@ through the ``ivr311.commands`` entry-point group (the call-log and phone comman
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,18 @@ class Duration(click.ParamType):
         return seconds
 
 
+def progress(total: int, label: str, quiet: bool = False) -> Any:
+    """A progress bar on stderr (done/total, ETA), hidden when stderr is not a terminal."""
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True,
+                             hidden=quiet or not sys.stderr.isatty())
+
+
+dask_option = click.option(
+    "--dask", metavar="tcp://HOST:PORT", default=None,
+    help="Run on this Dask scheduler instead of local processes (same results).",
+)  # fmt: skip
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
@@ -101,10 +114,11 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
 @click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
               help="Length of the intervals in intervals.csv (15m, 1h...).")
+@dask_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
-    jobs: int | None, calls: bool, interval_s: float, quiet: bool,
+    jobs: int | None, calls: bool, interval_s: float, dask: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
@@ -117,16 +131,19 @@ def simulate(
       ivr311 simulate scenarios/baseline.yaml --replications 40 --out results/baseline
     """
     from .results import write_results
-    from .runner import default_jobs
+    from .runner import make_executor
     from .runner import simulate as run
 
     scenario = load_scenario(file).with_overrides(replications=replications, seed=seed)
     out = out_dir or Path("results") / file.stem
     n = scenario.replications
-    with click.progressbar(length=n, label=f"{scenario.name}: {n} replications", file=sys.stderr,
-                           show_eta=True, hidden=quiet or not sys.stderr.isatty()) as bar:
-        result = run(scenario, jobs=jobs or default_jobs(), interval_s=interval_s,
-                     keep_calls=calls, on_done=lambda _r: bar.update(1))
+    executor = make_executor(jobs, dask)
+    try:
+        with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
+            result = run(scenario, executor=executor, interval_s=interval_s, keep_calls=calls,
+                         on_done=lambda: bar.update(1))
+    finally:
+        executor.close()
     written = write_results(result, out, calls=calls)
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
@@ -182,6 +199,168 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
         click.echo("")
         click.echo(_table(["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
                           [r if summary else r[:4] for r in trows]))
+
+
+def _labels(files: Sequence[Path]) -> list[str]:
+    """Short unique names for scenario files: their stems, numbered when two share one."""
+    labels: list[str] = []
+    for f in files:
+        label, n = f.stem, 2
+        while label in labels:
+            label, n = f"{f.stem}-{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results/compare"),
+              show_default=True, help="Folder for comparison.csv, report.html and each scenario's results.")
+@click.option("--replications", "-r", type=click.IntRange(min=2), help="Replications for every scenario "
+              "[default: the first file's].")
+@click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
+              help="Length of the intervals in each intervals.csv.")
+@dask_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def compare(
+    files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
+    interval_s: float, dask: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Compare scenarios FILES (two or more) against the first, with common random numbers.
+
+    All run with the same seed and replications, so replication r of each sees the same callers
+    and the differences B - A are paired: their 95% intervals are narrow for the computing
+    time. Writes DIR/comparison.csv (metric, class, pool, scenario_a, scenario_b, a_value,
+    b_value, diff, diff_ci_low, diff_ci_high, significant), DIR/report.html (one self-contained
+    page: wait-time CDFs, service level by hour against each target, queue and agents over the
+    day, abandonment by hour, the differences, a verdict per target) and DIR/<scenario>/ with
+    each scenario's results files.
+
+    \b
+    Example:
+      ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml --out results/pooling
+    """
+    from .compare import COMPARISON_COLUMNS, comparable, comparison_rows
+    from .report import write_report
+    from .results import write_csv, write_results
+    from .runner import make_executor, run_scenarios, total_tasks
+
+    if len(files) < 2:
+        raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
+    loaded = [load_scenario(f) for f in files]
+    seed = loaded[0].seed if seed is None else seed
+    reps = replications or loaded[0].replications
+    if reps < 2:
+        raise click.UsageError("a paired comparison needs at least 2 replications (--replications)")
+    scenarios = [s.with_overrides(seed=seed, replications=reps) for s in loaded]
+    comparable(scenarios)
+    labels = _labels(files)
+    executor = make_executor(jobs, dask)
+    try:
+        with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
+            results = run_scenarios(scenarios, executor, interval_s=interval_s, keep_calls=True,
+                                    on_done=lambda: bar.update(1))
+    finally:
+        executor.close()
+    for label, result in zip(labels, results, strict=True):
+        write_results(result, out_dir / label)
+    rows = comparison_rows(results, labels)
+    write_csv(out_dir / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
+    report = write_report(out_dir / "report.html", results, labels, rows,
+                          title="Comparison: " + " vs ".join(labels))
+    if not quiet:
+        click.echo(format_comparison(rows))
+        click.echo(f"wrote {out_dir / 'comparison.csv'}, {report}, and each scenario's results under {out_dir}/")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, required=True, metavar="PATH=VALUES",
+              help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].")
+@click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
+@click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@dask_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def sweep(
+    file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,
+    jobs: int | None, dask: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Simulate the scenario FILE over a grid of one or two fields (same seed at every point).
+
+    PATH is dotted keys as in the YAML; list items by name or index. Setting a pool's agents
+    replaces its shifts with that constant head-count.
+
+    \b
+    Examples:
+      ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
+      ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14 \\
+                   --set classes.311.arrivals.rate_per_hour=80,96,112
+    """
+    from .results import write_csv
+    from .runner import make_executor, run_scenarios, total_tasks
+    from .sweep import grid, parse_setting, plot_sweep, sweep_rows
+
+    if len(sets) > 2:
+        raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
+    settings = [parse_setting(s) for s in sets]
+    base = load_scenario(file).with_overrides(replications=replications, seed=seed)
+    points = grid(base, settings)
+    out = out_dir or Path("results") / f"{file.stem}-sweep"
+    executor = make_executor(jobs, dask)
+    try:
+        scenarios = [p.scenario for p in points]
+        with progress(total_tasks(scenarios), f"sweep: {len(points)} points", quiet) as bar:
+            results = run_scenarios(scenarios, executor, on_done=lambda: bar.update(1))
+    finally:
+        executor.close()
+    rows = sweep_rows(settings, points, results)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = [s.name for s in settings] + ["class", "pool", "metric", "value", "ci_low", "ci_high", "target"]
+    write_csv(out / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
+    (out / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
+    if not quiet:
+        click.echo(format_sweep(settings, points, results))
+        click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
+
+
+def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
+    """One row per grid point: per class mean wait and first service level, per pool utilization."""
+    head = [s.name for s in settings]
+    first = points[0].scenario
+    for c in first.class_names():
+        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])[:1]]
+    head += [f"{p.name} util %" for p in first.staffing.pools]
+    rows = []
+    for point, result in zip(points, results, strict=True):
+        row = [str(v) for v in point.values]
+        for c in first.class_names():
+            node = result.summary["classes"][c]
+            row.append(_fmt(node["wait_s"]["mean"]))
+            row += [_fmt(sl["share"], 100) for sl in node["service_level"][:1]]
+        pools = result.summary["pools"]
+        row += [_fmt(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools]
+        rows.append(row)
+    return _table(head, rows)
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "-" if x != x else f"{x:.{digits}g}"
+
+
+def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
+    """Terminal table of paired differences: * marks a difference whose 95% CI excludes 0."""
+    table = []
+    for r in rows:
+        ci = f"[{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]"
+        table.append([r["class"] or r["pool"], r["metric"], r["scenario_a"], _num(r["a_value"]), r["scenario_b"],
+                      _num(r["b_value"]), _num(r["diff"]) + (" *" if r["significant"] else "  "), ci])
+    head = ["class/pool", "metric", "A", "A value", "B", "B value", "B - A", "95% CI (paired)"]
+    return _table(head, table) + "\n* the paired 95% interval excludes 0"
 
 
 def _fmt(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from .callers import Callers
+from .scenario import Scenario
 
 ANSWERED, ABANDONED, UNSERVED = 0, 1, 2
 OUTCOMES = ("answered", "abandoned", "unserved")
@@ -55,3 +59,25 @@ class CallRecords:
         return np.where(
             self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s
         )
+
+
+def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of calls.csv (columns CALLS_CSV_COLUMNS) for (replication, records) pairs, callers in
+    the order they queued; empty cells (None) where a call has no category, answer, pool or agent."""
+    class_names = scenario.class_names()
+    categories = [list(scenario.classes[c].categories or {}) for c in class_names]
+    pool_names = [p.name for p in scenario.staffing.pools]
+    for replication, rec in runs:
+        c = rec.callers
+        cols = (
+            c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), c.queued_s.tolist(),
+            [None if math.isnan(a) else a for a in rec.answered_s.tolist()],
+            rec.ended_s.tolist(), rec.wait_s.tolist(), rec.pool.tolist(), rec.agent.tolist(),
+            rec.outcome.tolist(),
+        )  # fmt: skip
+        for i, (k, cat, arr, q, ans, end, wait, pool, agent, out) in enumerate(zip(*cols, strict=True)):
+            yield (
+                replication, i + 1, class_names[k], categories[k][cat] if cat >= 0 else None,
+                arr, q, ans, end, wait, pool_names[pool] if pool >= 0 else None,
+                agent if agent >= 0 else None, OUTCOMES[out],
+            )  # fmt: skip

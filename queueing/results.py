@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .records import CALLS_CSV_COLUMNS, OUTCOMES
 from .runner import SimulationResult
 
 
@@ -25,31 +23,6 @@ def write_csv(path: Path, columns: Iterable[str], rows: Iterable[tuple[Any, ...]
         writer.writerows(rows)
 
 
-def call_rows(result: SimulationResult) -> Iterable[tuple[Any, ...]]:
-    """Rows of calls.csv, replication by replication, callers in the order they queued."""
-    scenario = result.scenario
-    class_names = scenario.class_names()
-    categories = [list(scenario.classes[c].categories or {}) for c in class_names]
-    pool_names = [p.name for p in scenario.staffing.pools]
-    for rep in result.replications:
-        rec = rep.records
-        if rec is None:
-            raise ValueError("calls were not kept: simulate(..., keep_calls=True)")
-        c = rec.callers
-        cols = (
-            c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), c.queued_s.tolist(),
-            [None if math.isnan(a) else a for a in rec.answered_s.tolist()],
-            rec.ended_s.tolist(), rec.wait_s.tolist(), rec.pool.tolist(), rec.agent.tolist(),
-            rec.outcome.tolist(),
-        )  # fmt: skip
-        for i, (k, cat, arr, q, ans, end, wait, pool, agent, out) in enumerate(zip(*cols, strict=True)):
-            yield (
-                rep.replication, i + 1, class_names[k], categories[k][cat] if cat >= 0 else "",
-                arr, q, ans, end, wait, pool_names[pool] if pool >= 0 else "",
-                agent if agent >= 0 else "", OUTCOMES[out],
-            )  # fmt: skip
-
-
 def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) -> list[Path]:
     """Write the results contract into ``out_dir`` (created if needed); return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -57,9 +30,9 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     written[0].write_text(
         json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    write_csv(written[1], result.interval_columns, result.interval_rows())
+    write_csv(written[1], result.intervals.columns, result.intervals.rows())
     if calls:
         path = out_dir / "calls.csv"
-        write_csv(path, CALLS_CSV_COLUMNS, call_rows(result))
+        write_csv(path, result.calls.columns, result.calls.rows())
         written.append(path)
     return written

@@ -1,21 +1,25 @@
-"""Replications and executors: run a scenario R times, in this process or a process pool.
+"""Replications and executors: run scenarios R times, in this process, a local process pool,
+or a Dask distributed cluster.
 
-Replication r draws its callers from streams keyed by (seed, r), so the results do not depend
-on which process ran it or in what order: ``--jobs 4`` gives the same files as ``--jobs 1``.
+Replication r draws its callers from streams keyed by (seed, r), so results do not depend on
+which process or machine ran it, or in what order: ``--jobs 4`` and ``--dask tcp://…`` give the
+same files as ``--jobs 1``. Work is always submitted as independent (scenario, replication)
+tasks, so a sweep or a staffing search keeps every core busy.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .callers import draw_callers
+from .errors import ScenarioError
 from .metrics import Key, interval_columns, replication_intervals, replication_measures, summarize
 from .model import simulate_replication
-from .records import CallRecords
+from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
 
 DEFAULT_INTERVAL_S = 900.0
@@ -42,27 +46,50 @@ class ReplicationResult:
     records: CallRecords | None
 
 
-def run_replication(
-    scenario: Scenario, replication: int, interval_s: float = DEFAULT_INTERVAL_S, keep_calls: bool = False
-) -> ReplicationResult:
-    """Draw the callers of replication ``replication``, simulate, and measure."""
-    callers = draw_callers(scenario, replication)
+@dataclass(frozen=True)
+class Task:
+    """One replication of one scenario: the unit of work sent to a process or a Dask worker."""
+
+    scenario: Scenario
+    replication: int
+    interval_s: float = DEFAULT_INTERVAL_S
+    keep_calls: bool = False
+
+
+def run_task(task: Task) -> ReplicationResult:
+    """Draw the callers of one replication, simulate, and measure."""
+    scenario = task.scenario
+    callers = draw_callers(scenario, task.replication)
     records, overtime = simulate_replication(scenario, callers)
     return ReplicationResult(
-        replication=replication,
+        replication=task.replication,
         measures=replication_measures(scenario, records, overtime),
-        intervals=replication_intervals(scenario, records, replication, interval_s),
-        records=records if keep_calls else None,
+        intervals=replication_intervals(scenario, records, task.replication, task.interval_s),
+        records=records if task.keep_calls else None,
     )
 
 
-def _run_packed(args: tuple[Scenario, int, float, bool]) -> ReplicationResult:
-    return run_replication(*args)
+@dataclass(frozen=True)
+class Table:
+    """Rows with named columns, as written to CSV; ``to_pandas()`` for notebooks."""
+
+    columns: list[str]
+    _rows: Callable[[], Iterator[tuple[Any, ...]]]
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        return self._rows()
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of the table (needs the ``analysis`` extra: pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(list(self.rows()), columns=self.columns)
 
 
 @dataclass
 class SimulationResult:
-    """Everything a run produced; ``write`` lays it out as the results contract says."""
+    """Everything a run produced: ``summary`` (dict, the summary.json document), ``intervals``
+    and ``calls`` (tables, ``.to_pandas()``), and the per-replication results."""
 
     scenario: Scenario
     replications: list[ReplicationResult]
@@ -73,12 +100,32 @@ class SimulationResult:
         self.summary = summarize(self.scenario, [r.measures for r in self.replications], version())
 
     @property
-    def interval_columns(self) -> list[str]:
-        return interval_columns(self.scenario)
+    def intervals(self) -> Table:
+        """intervals.csv: per replication, interval and class."""
+        return Table(interval_columns(self.scenario), lambda: (row for r in self.replications for row in r.intervals))
 
-    def interval_rows(self) -> Iterator[tuple[Any, ...]]:
-        for rep in self.replications:
-            yield from rep.intervals
+    @property
+    def calls(self) -> Table:
+        """calls.csv: one row per call (only when simulated with ``keep_calls=True``)."""
+        runs = [(r.replication, r.records) for r in self.replications]
+        if any(records is None for _, records in runs):
+            raise ValueError("calls were not kept: simulate(..., keep_calls=True) or --calls")
+        return Table(list(CALLS_CSV_COLUMNS), lambda: call_rows(self.scenario, runs))  # type: ignore[arg-type]
+
+    def records(self) -> list[CallRecords]:
+        """Each replication's call records (only with ``keep_calls=True``)."""
+        out = [r.records for r in self.replications]
+        if any(rec is None for rec in out):
+            raise ValueError("calls were not kept: simulate(..., keep_calls=True)")
+        return out  # type: ignore[return-value]
+
+
+class Executor(Protocol):
+    """Runs tasks somewhere; returns results in task order whatever the completion order."""
+
+    def map(self, tasks: Sequence[Task], on_done: Callable[[], None] | None = None) -> list[ReplicationResult]: ...
+
+    def close(self) -> None: ...
 
 
 def default_jobs() -> int:
@@ -89,29 +136,110 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+class LocalExecutor:
+    """``jobs`` local processes (one: run in this process). The pool lives until ``close()``,
+    so a staffing search pays the start-up of its workers once."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs or default_jobs()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, tasks: Sequence[Task], on_done: Callable[[], None] | None = None) -> list[ReplicationResult]:
+        if self.jobs <= 1 or len(tasks) <= 1:
+            out = []
+            for task in tasks:
+                out.append(run_task(task))
+                if on_done:
+                    on_done()
+            return out
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        futures = {self._pool.submit(run_task, t): i for i, t in enumerate(tasks)}
+        results: list[Any] = [None] * len(tasks)
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            if on_done:
+                on_done()
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster (``dask scheduler`` + ``dask worker``); workers need
+    ivr311 installed. Results are identical to local runs."""
+
+    def __init__(self, address: str, timeout_s: float = 10.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - the dask extra is part of make install
+            raise ScenarioError("--dask needs the dask extra: pip install 'ivr311[dask]'") from None
+        try:
+            self._client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+    def map(self, tasks: Sequence[Task], on_done: Callable[[], None] | None = None) -> list[ReplicationResult]:
+        from distributed import as_completed as dask_completed
+
+        futures = self._client.map(run_task, list(tasks), pure=False)
+        for _ in dask_completed(futures):
+            if on_done:
+                on_done()
+        return self._client.gather(futures)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_executor(jobs: int | None = None, dask: str | None = None) -> Executor:
+    """A Dask executor when ``dask`` names a scheduler address, else a local one."""
+    return DaskExecutor(dask) if dask else LocalExecutor(jobs)
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    executor: Executor,
+    *,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    keep_calls: bool = False,
+    on_done: Callable[[], None] | None = None,
+) -> list[SimulationResult]:
+    """Every replication of every scenario as one batch of tasks; one result per scenario."""
+    tasks = [Task(s, r, interval_s, keep_calls) for s in scenarios for r in range(s.replications)]
+    done = iter(executor.map(tasks, on_done))
+    return [
+        SimulationResult(scenario=s, replications=[next(done) for _ in range(s.replications)], interval_s=interval_s)
+        for s in scenarios
+    ]
+
+
 def simulate(
     scenario: Scenario,
     *,
     jobs: int = 1,
+    executor: Executor | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
     keep_calls: bool = False,
-    on_done: Callable[[int], None] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> SimulationResult:
-    """Run every replication of ``scenario`` with ``jobs`` processes; results in replication order.
+    """Run every replication of ``scenario`` with ``jobs`` local processes (or ``executor``).
 
-    ``on_done(r)`` is called in this process as each replication finishes (progress bars).
+    ``on_done()`` is called in this process as each replication finishes (progress bars).
     """
-    work = [(scenario, r, interval_s, keep_calls) for r in range(scenario.replications)]
-    results: list[ReplicationResult] = []
-    if jobs <= 1 or len(work) <= 1:
-        for args in work:
-            results.append(_run_packed(args))
-            if on_done:
-                on_done(args[1])
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for res in pool.map(_run_packed, work):
-                results.append(res)
-                if on_done:
-                    on_done(res.replication)
-    return SimulationResult(scenario=scenario, replications=results, interval_s=interval_s)
+    own = executor is None
+    ex = executor or LocalExecutor(jobs)
+    try:
+        (result,) = run_scenarios([scenario], ex, interval_s=interval_s, keep_calls=keep_calls, on_done=on_done)
+    finally:
+        if own:
+            ex.close()
+    return result
+
+
+def total_tasks(scenarios: Iterable[Scenario]) -> int:
+    """How many replications a batch of scenarios is (for progress bars)."""
+    return sum(s.replications for s in scenarios)

@@ -278,13 +278,14 @@ class Scenario(_Model):
         return sorted(self.classes, key=lambda c: self.classes[c].priority)
 
     def with_overrides(self, **updates: Any) -> Scenario:
-        """A validated copy with top-level fields replaced (``seed``, ``replications``...)."""
-        data = self.model_dump(by_alias=True, exclude_none=True)
+        """A validated copy with top-level fields replaced (``seed``, ``replications``...); None keeps a field."""
+        data = self.to_data()
         data.update({k: v for k, v in updates.items() if v is not None})
-        try:
-            return Scenario.model_validate(data)
-        except ValidationError as exc:
-            raise ScenarioError("\n".join(_messages(exc, data, {}, "override"))) from None
+        return validate_data(data, "override")
+
+    def to_data(self) -> dict[str, Any]:
+        """The scenario as plain data (durations in seconds), ready to edit and re-validate."""
+        return self.model_dump(by_alias=True, exclude_none=True)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -395,6 +396,14 @@ def _messages(exc: ValidationError, data: Any, lines: dict[Path_, int], source: 
         where = f"{source}:{line}" if line else source
         field = ".".join(str(p) for p in path) or "(top level)"
         yield f"{where}: {field}: {reason}"
+
+
+def validate_data(data: Any, source: str) -> Scenario:
+    """Validate scenario data (as read from YAML); errors name ``source`` and the field path."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(_messages(exc, data, {}, source))) from None
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:

@@ -1,0 +1,216 @@
+"""Grids over scenario fields: ``--set PATH=VALUES`` once or twice, every point simulated with
+the same seed (common random numbers), each headline metric against the parameter with CIs.
+
+A PATH is dotted keys into the scenario as written in YAML; list items are picked by their
+``name`` or their index: ``staffing.pools.call-takers.agents``, ``classes.311.arrivals.rate_per_hour``,
+``staffing.pools.0.shifts.1.agents``. Setting ``agents`` on a pool given by shifts replaces the
+shifts with that constant head-count. VALUES: ``6..14`` (whole numbers, inclusive),
+``6..14..2`` (with a step), or a comma list ``4m,5m,6m``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import ScenarioError
+from .runner import SimulationResult
+from .scenario import Scenario, validate_data
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``--set``: a path into the scenario and the values it takes."""
+
+    spec: str
+    path: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+def _scalar(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_setting(spec: str) -> Setting:
+    """Parse ``PATH=VALUES``; raise ScenarioError with a one-line reason."""
+    if "=" not in spec:
+        raise ScenarioError(f"--set {spec}: expected PATH=VALUES, e.g. staffing.pools.call-takers.agents=6..14")
+    path_text, values_text = spec.split("=", 1)
+    path = tuple(p for p in path_text.strip().split("."))
+    if not path_text.strip() or any(not p for p in path):
+        raise ScenarioError(f"--set {spec}: empty path")
+    values_text = values_text.strip()
+    parts = values_text.split("..")
+    if len(parts) in (2, 3) and all(p.strip().lstrip("-").isdigit() for p in parts):
+        lo, hi = int(parts[0]), int(parts[1])
+        step = int(parts[2]) if len(parts) == 3 else 1
+        if step <= 0 or hi < lo:
+            raise ScenarioError(f"--set {spec}: a range is LOW..HIGH[..STEP] with LOW <= HIGH and STEP > 0")
+        values: tuple[Any, ...] = tuple(range(lo, hi + 1, step))
+    elif ".." in values_text:
+        raise ScenarioError(f"--set {spec}: a range takes whole numbers, e.g. 6..14 or 6..14..2")
+    else:
+        values = tuple(_scalar(v.strip()) for v in values_text.split(",") if v.strip())
+    if not values:
+        raise ScenarioError(f"--set {spec}: no values")
+    if len(values) > 200:
+        raise ScenarioError(f"--set {spec}: {len(values)} values; at most 200 per parameter")
+    return Setting(spec, path, values)
+
+
+def _child(node: Any, key: str, where: str, spec: str) -> tuple[Any, Any]:
+    """The child of ``node`` named ``key`` and the key/index to address it by."""
+    if isinstance(node, dict):
+        if key not in node:
+            raise ScenarioError(f"--set {spec}: no {key!r} under {where or 'the scenario'} "
+                                f"(keys: {', '.join(map(str, node))})")
+        return node[key], key
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            if isinstance(item, dict) and item.get("name") == key:
+                return item, i
+        if key.isdigit() and int(key) < len(node):
+            return node[int(key)], int(key)
+        names = [str(item.get("name")) for item in node if isinstance(item, dict) and "name" in item]
+        hint = f"names: {', '.join(names)}" if names else f"indexes 0..{len(node) - 1}"
+        raise ScenarioError(f"--set {spec}: no {key!r} in {where} ({hint})")
+    raise ScenarioError(f"--set {spec}: {where} is a value, not a mapping or a list")
+
+
+def apply_setting(data: dict[str, Any], setting: Setting, value: Any) -> dict[str, Any]:
+    """A copy of scenario ``data`` with the setting's path set to ``value``."""
+    out = copy.deepcopy(data)
+    node: Any = out
+    where: list[str] = []
+    for key in setting.path[:-1]:
+        node, _ = _child(node, key, ".".join(where), setting.spec)
+        where.append(key)
+    last = setting.path[-1]
+    if not isinstance(node, dict):
+        raise ScenarioError(f"--set {setting.spec}: {'.'.join(where)} is not a mapping")
+    if last == "agents" and "shifts" in node:
+        del node["shifts"]  # a constant head-count instead of the shifts
+    elif last not in node and "name" not in node:
+        _child(node, last, ".".join(where), setting.spec)  # raises with the keys there are
+    node[last] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of the grid: the values of each setting, and the scenario there."""
+
+    values: tuple[Any, ...]
+    scenario: Scenario
+
+
+def grid(base: Scenario, settings: list[Setting]) -> list[Point]:
+    """Every combination of the settings' values applied to ``base`` (validated)."""
+    data = base.to_data()
+    points = []
+    for values in itertools.product(*(s.values for s in settings)):
+        point_data = data
+        for setting, value in zip(settings, values, strict=True):
+            point_data = apply_setting(point_data, setting, value)
+        label = ", ".join(f"{s.spec.split('=')[0]}={v}" for s, v in zip(settings, values, strict=True))
+        points.append(Point(values, validate_data(point_data, f"--set {label}")))
+    return points
+
+
+SWEEP_METRICS = ("wait_s.mean", "wait_s.p90", "abandoned.share")
+
+
+def sweep_rows(settings: list[Setting], points: list[Point], results: list[SimulationResult]) -> list[dict[str, Any]]:
+    """Long-format rows of sweep.csv: one per point, class or pool, and metric."""
+    rows: list[dict[str, Any]] = []
+    for point, result in zip(points, results, strict=True):
+        head = {s.name: v for s, v in zip(settings, point.values, strict=True)}
+        summary = result.summary
+        for cname in point.scenario.class_names():
+            node = summary["classes"][cname]
+            measures = [(m, _get(node, m), None) for m in ("offered", *SWEEP_METRICS)]
+            measures += [(f"service_level.{sl['within_s']:g}s", sl["share"], sl["target"])
+                         for sl in node["service_level"]]
+            for metric, est, target in measures:
+                rows.append({**head, "class": cname, "pool": "", "metric": metric, **_est(est), "target": target})
+        for pool, node in summary["pools"].items():
+            for metric in ("utilization", "agent_hours"):
+                rows.append({**head, "class": "", "pool": pool, "metric": metric, **_est(node[metric]),
+                             "target": None})
+    return rows
+
+
+def _get(node: dict[str, Any], dotted: str) -> dict[str, Any]:
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _est(est: dict[str, Any]) -> dict[str, Any]:
+    lo, hi = est["ci95"]
+    return {"value": est["value"], "ci_low": lo, "ci_high": hi}
+
+
+def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) -> bytes:
+    """PNG: each headline metric against the first parameter (one line per value of the second),
+    with 95% interval bars; service levels with their target."""
+    import io
+
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    x_name = settings[0].name
+    series_name = settings[1].name if len(settings) > 1 else None
+    panels = list(dict.fromkeys((r["class"] or r["pool"], r["metric"]) for r in rows if r["metric"] != "offered"))
+    cols = 3
+    nrows = math.ceil(len(panels) / cols)
+    fig = Figure(figsize=(5 * cols, 3.4 * nrows), layout="constrained")
+    fig.suptitle(title)
+    for i, (who, metric) in enumerate(panels):
+        ax = fig.add_subplot(nrows, cols, i + 1)
+        mine = [r for r in rows if (r["class"] or r["pool"]) == who and r["metric"] == metric]
+        groups = sorted({r[series_name] for r in mine}, key=str) if series_name else [None]
+        for g in groups:
+            pts = [r for r in mine if series_name is None or r[series_name] == g]
+            xs = [r[x_name] for r in pts]
+            ys = [r["value"] if r["value"] is not None else math.nan for r in pts]
+            err = [[(y - r["ci_low"]) if r["ci_low"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
+                   [(r["ci_high"] - y) if r["ci_high"] is not None else 0 for y, r in zip(ys, pts, strict=True)]]
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"{series_name}={g}" if series_name else None)
+        target = next((r["target"] for r in mine if r["target"] is not None), None)
+        if target is not None:
+            ax.axhline(target, color="crimson", linestyle="--", label=f"target {target:g}")
+            ax.legend(fontsize="small")
+        if all(isinstance(r[x_name], int) for r in mine):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(f"{who}: {metric}")
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(_unit(metric))
+        ax.grid(alpha=0.3)
+        if series_name:
+            ax.legend(fontsize="small")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+def _unit(metric: str) -> str:
+    if metric.startswith("wait_s"):
+        return "seconds"
+    if metric.startswith(("service_level", "abandoned", "utilization")):
+        return "share (0-1)"
+    if metric == "agent_hours":
+        return "agent-hours"
+    return ""
