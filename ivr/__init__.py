@@ -6,11 +6,12 @@ Knows Flask and twilio, never SimPy or the queueing package (they share file for
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from flask import Flask, Response
+from typing import TYPE_CHECKING, Any
 
 from ivr.errors import IvrError
+
+if TYPE_CHECKING:  # Flask is imported by create_app, so `ivr.cli` stays light for `ivr311`
+    from flask import Flask
 
 __all__ = ["IvrError", "create_app"]
 
@@ -19,6 +20,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory. Settings come from `IVR311_*`/`TWILIO_AUTH_TOKEN`; `test_config`
     overrides them (lower-case keys are `ivr.config.Settings` fields, upper-case keys go to
     `app.config`). Raises `IvrError` when the app must not start (no token, bad menu)."""
+    from flask import Flask, Response
+
     from ivr import agent, status, voice
     from ivr.config import default_database_url, settings_from_env
     from ivr.menu import load_menu
