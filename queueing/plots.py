@@ -1,0 +1,392 @@
+"""Plots of one or more runs for the HTML report: PNG bytes, readable without having run anything.
+
+Every plot compares scenarios (one colour and line style each, the same in every plot) per class.
+Series over the day come from the interval rows (intervals.csv): intervals are folded into the
+hour of day they start in (``interval_start_s % 86400 // 3600``), so a 30-day horizon gives one
+typical day; intervals that start in the warm-up are left out. Per-hour figures are the mean over
+replications of each replication's figure for that hour, with a 95% Student-t interval.
+
+matplotlib is used through :class:`matplotlib.figure.Figure` and the Agg canvas only, never
+``pyplot``: no global state, no display needed, safe in worker processes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator, PercentFormatter
+
+from .metrics import estimate, interval_columns
+from .records import ANSWERED
+from .runner import SimulationResult
+
+DAY_S = 86400.0
+HOUR_S = 3600.0
+HOURS = 24
+LINESTYLES = ("-", "--", "-.", ":")
+DPI = 100
+WIDTH_IN = 11.0
+
+
+# --- hour-of-day series ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HourlyClass:
+    """One class's interval figures folded into hours of the day; arrays are (replications, 24).
+
+    ``service_level[within_s]`` is the share of offered calls (arrived in that hour) answered
+    within ``within_s`` seconds, NaN where no call arrived; ``abandon_share`` likewise.
+    ``queue_len`` (callers waiting) and ``agents`` (agents on duty in the pools serving the
+    class) are time averages over the hour, NaN for hours no statistics interval covers.
+    """
+
+    arrivals: np.ndarray
+    abandoned: np.ndarray
+    service_level: dict[float, np.ndarray]
+    abandon_share: np.ndarray
+    queue_len: np.ndarray
+    agents: np.ndarray
+
+    @property
+    def observed(self) -> np.ndarray:
+        """(24,) bool: hours of the day that at least one statistics interval covers."""
+        return ~np.all(np.isnan(self.queue_len), axis=0)
+
+    @property
+    def with_arrivals(self) -> np.ndarray:
+        """(24,) bool: hours of the day in which any caller arrived, in any replication."""
+        return self.arrivals.sum(axis=0) > 0
+
+
+def check_interval(interval_s: float) -> None:
+    """Hour-of-day folding needs intervals of at most an hour that divide it (5m, 15m, 30m, 1h...)."""
+    if interval_s <= 0 or interval_s > HOUR_S + 1e-9 or abs(HOUR_S / interval_s - round(HOUR_S / interval_s)) > 1e-9:
+        raise ValueError(
+            f"the report folds intervals into hours of the day: the interval must divide 1 h "
+            f"(5m, 10m, 15m, 20m, 30m, 1h), got {interval_s:g} s"
+        )
+
+
+def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
+    """Fold ``result``'s interval rows into hours of the day, per class (see :class:`HourlyClass`)."""
+    check_interval(result.interval_s)
+    scenario = result.scenario
+    cols = {name: i for i, name in enumerate(interval_columns(scenario))}
+    rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
+    n_rep = len(result.replications)
+    withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
+    acc: dict[str, dict[str, np.ndarray]] = {}
+    for name in scenario.class_names():
+        acc[name] = {
+            k: np.zeros((n_rep, HOURS))
+            for k in ("arrivals", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
+        }
+        for t in withins:
+            acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
+    i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
+    i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
+    i_sl = {t: cols[f"service_level_{t:g}s"] for t in withins}
+    rows = (row for rep in result.replications for row in rep.intervals)
+    for row in rows:
+        start, end = float(row[i_start]), float(row[i_end])
+        if start < scenario.warmup - 1e-9:
+            continue
+        a = acc[row[i_cls]]
+        r = rep_index[row[i_rep]]
+        h = int((start % DAY_S) // HOUR_S)
+        width = end - start
+        n_arr = float(row[i_arr])
+        a["arrivals"][r, h] += n_arr
+        a["abandoned"][r, h] += float(row[i_ab])
+        for t, i in i_sl.items():
+            if row[i] is not None:
+                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_arr
+        if row[i_q] is not None:
+            a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
+            a["duration"][r, h] += width
+        if row[i_ag] is not None:
+            a["agents_sum"][r, h] += float(row[i_ag]) * width
+            a["agents_duration"][r, h] += width
+    out: dict[str, HourlyClass] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, a in acc.items():
+            arrivals = a["arrivals"]
+            per_call = np.where(arrivals > 0, arrivals, np.nan)
+            out[name] = HourlyClass(
+                arrivals=arrivals,
+                abandoned=a["abandoned"],
+                service_level={t: a[f"sl_{t:g}"] / per_call for t in withins},
+                abandon_share=a["abandoned"] / per_call,
+                queue_len=np.where(a["duration"] > 0, a["queue_sum"] / a["duration"], np.nan),
+                agents=np.where(a["agents_duration"] > 0, a["agents_sum"] / a["agents_duration"], np.nan),
+            )
+    return out
+
+
+def mean_ci(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of (replications, hours): mean and 95% Student-t bounds, NaN where unknown."""
+    mean, lo, hi = (np.full(values.shape[1], np.nan) for _ in range(3))
+    for h in range(values.shape[1]):
+        est = estimate(values[:, h].tolist())
+        if est["value"] is not None:
+            mean[h] = est["value"]
+        if est["ci95"][0] is not None:
+            lo[h], hi[h] = est["ci95"]
+    return mean, lo, hi
+
+
+# --- drawing helpers ---------------------------------------------------------------------------
+
+
+def _style(i: int) -> dict[str, object]:
+    """Colour and line style of the i-th scenario (line styles too, for readers who cannot tell colours)."""
+    return {"color": f"C{i % 10}", "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+
+
+def _figure(n_panels: int, ncols: int, panel_h_in: float, sharex: bool = True) -> tuple[Figure, list[Axes]]:
+    nrows = math.ceil(n_panels / ncols)
+    fig = Figure(figsize=(WIDTH_IN, panel_h_in * nrows + 0.9), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=sharex)
+    flat = list(axes.flat)
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]
+
+
+def _png(fig: Figure) -> bytes:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _hour_axis(ax: Axes) -> None:
+    ax.set_xlim(0, 24)
+    ax.xaxis.set_major_locator(MultipleLocator(3))
+    ax.xaxis.set_minor_locator(MultipleLocator(1))
+    ax.set_xlabel("hour of day (h)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly values as a step line over [h, h+1): x 0..24, y repeated (NaN gaps stay gaps)."""
+    x = np.repeat(np.arange(HOURS + 1, dtype=float), 2)[1:-1]
+    y = np.repeat(values, 2)
+    return x, y
+
+
+def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, upper: float = math.inf) -> None:
+    """Mean over replications as a step line; its 95% interval as a band clipped to [0, upper]."""
+    mean, lo, hi = mean_ci(values)
+    x, y = _steps(mean)
+    ax.plot(x, y, label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
+    if band and np.any(~np.isnan(lo)):
+        _, ylo = _steps(np.clip(lo, 0.0, upper))
+        _, yhi = _steps(np.clip(hi, 0.0, upper))
+        ax.fill_between(x, ylo, yhi, color=f"C{i % 10}", alpha=0.12, linewidth=0)
+
+
+def _classes(results: Sequence[SimulationResult]) -> list[str]:
+    """Every class of any result, highest priority of the first result first."""
+    names: list[str] = []
+    for res in results:
+        for name in res.scenario.class_names():
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _check(results: Sequence[SimulationResult], labels: Sequence[str]) -> None:
+    if not results:
+        raise ValueError("nothing to plot: no results")
+    if len(results) != len(labels):
+        raise ValueError(f"{len(results)} results but {len(labels)} labels")
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.4g}%"
+
+
+# --- the plots ---------------------------------------------------------------------------------
+
+
+def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+    """Wait-time distribution per class (one panel each), one line per scenario; PNG bytes.
+
+    The curve at ``t`` seconds is the share of *offered* calls (arrived after the warm-up, all
+    replications pooled) answered within ``t`` seconds of queueing, so it levels off at the
+    answered share and crosses each target's marker (threshold, share) from above when the
+    target is met over the whole statistics window. Needs the calls: run ``simulate(...,
+    keep_calls=True)``, else :class:`ValueError`.
+    """
+    _check(results, labels)
+    for res, label in zip(results, labels, strict=True):
+        if any(rep.records is None for rep in res.replications):
+            raise ValueError(f"{label}: the wait-time plot needs the calls; simulate with keep_calls=True")
+    classes = _classes(results)
+    fig, axes = _figure(len(classes), min(len(classes), 2), 3.8, sharex=False)
+    fig.suptitle("Wait-time distribution: share of offered calls answered within t (all replications)")
+    for ax, name in zip(axes, classes, strict=True):
+        curves = []
+        targets: dict[tuple[float, float], None] = {}
+        for i, (res, label) in enumerate(zip(results, labels, strict=True)):
+            sc = res.scenario
+            if name not in sc.classes:
+                continue
+            k = sc.class_names().index(name)
+            waits, offered = [], 0
+            for rep in res.replications:
+                rec = rep.records
+                assert rec is not None
+                c = rec.callers
+                mine = (c.cls == k) & (c.arrival_s >= sc.warmup) & (c.arrival_s < sc.horizon)
+                offered += int(mine.sum())
+                waits.append(rec.wait_s[mine & (rec.outcome == ANSWERED)])
+            answered = np.sort(np.concatenate(waits)) if waits else np.empty(0)
+            curves.append((i, label, answered, offered))
+            for t in sc.targets.get(name, []):
+                targets[(t.within, t.share)] = None
+        longest_target = max((w for w, _ in targets), default=0.0)
+        p99 = max((float(np.percentile(a, 99)) for _, _, a, _ in curves if len(a)), default=0.0)
+        x_max = max(60.0, 2.5 * longest_target, p99)
+        grid = np.linspace(0.0, x_max, 600)
+        lowest = []
+        for i, label, answered, offered in curves:
+            curve = np.searchsorted(answered, grid, side="right") / offered if offered else np.full_like(grid, np.nan)
+            lowest.append(curve[:1])
+            ax.step(grid, curve, where="post", label=f"{label} ({offered:,} calls)", linewidth=1.8, **_style(i))  # type: ignore[arg-type]
+        low = min([share for _, share in targets] + [float(np.nanmin(c)) for c in lowest if len(c)] + [1.0])
+        for j, (within, share) in enumerate(targets):
+            ax.axvline(within, color="0.35", linewidth=0.8, linestyle=":")
+            ax.plot(
+                [within],
+                [share],
+                marker="X",
+                markersize=9,
+                color="black",
+                linestyle="none",
+                label="target: share within threshold" if j == 0 else None,
+            )
+            ax.annotate(
+                f"{_percent(share)} within {within:g} s",
+                (within, share),
+                textcoords="offset points",
+                xytext=(8, -4),
+                fontsize=9,
+                ha="left",
+                va="top",
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+        ax.set_title(f"class {name}")
+        ax.set_xlim(0, x_max)
+        ax.set_ylim(max(0.0, math.floor((low - 0.05) * 10) / 10), 1.01)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("wait in queue t (s)")
+        ax.set_ylabel("offered calls answered within t")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right", fontsize=9)
+    return _png(fig)
+
+
+def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+    """Service level by hour of day, one panel per class and target, one line per scenario; PNG bytes.
+
+    Share of the calls arriving in each hour answered within the target's threshold (abandoned
+    calls count against it), mean over replications with its 95% band; the dashed black line is
+    the target share. Classes without targets are left out.
+    """
+    _check(results, labels)
+    folded = [hourly(res) for res in results]
+    panels: list[tuple[str, float, float]] = []
+    for name in _classes(results):
+        for res in results:
+            for t in res.scenario.targets.get(name, []):
+                if (name, t.within, t.share) not in panels:
+                    panels.append((name, t.within, t.share))
+    if not panels:
+        fig = Figure(figsize=(WIDTH_IN, 1.5), dpi=DPI)
+        fig.text(0.5, 0.5, "No service-level targets in these scenarios.", ha="center", va="center")
+        return _png(fig)
+    fig, axes = _figure(len(panels), min(len(panels), 2), 3.4, sharex=False)
+    fig.suptitle("Service level by hour of day against each target (line: mean over replications; shaded: 95% CI)")
+    for ax, (name, within, share) in zip(axes, panels, strict=True):
+        low = share
+        for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
+            if name in hc and within in hc[name].service_level:
+                values = hc[name].service_level[within]
+                _draw_hourly(ax, values, label, i, upper=1.0)
+                if np.any(~np.isnan(values)):
+                    low = min(low, float(np.nanmin(mean_ci(values)[0])))
+        ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label=f"target {_percent(share)}")
+        ax.set_title(f"class {name}: answered within {within:g} s")
+        ax.set_ylim(max(0.0, low - 0.08), 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylabel("calls answered in time")
+        _hour_axis(ax)
+        ax.legend(loc="lower left", fontsize=9)
+    return _png(fig)
+
+
+def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+    """Mean queue length (top row) and agents on duty (bottom row) by hour of day per class; PNG bytes.
+
+    Queue length is the time-average number of callers of the class waiting for an agent (not in
+    the IVR, not talking); agents on duty counts every agent whose pool serves the class, so an
+    agent of a shared pool appears under each class it serves. Means over replications.
+    """
+    _check(results, labels)
+    folded = [hourly(res) for res in results]
+    classes = _classes(results)
+    nc = len(classes)
+    fig = Figure(figsize=(WIDTH_IN, 6.6), dpi=DPI, layout="constrained")
+    axes = fig.subplots(2, nc, squeeze=False, sharex=True)
+    fig.suptitle("Queue length and agents on duty by hour of day (line: mean over replications; shaded: 95% CI)")
+    for j, name in enumerate(classes):
+        top, bottom = axes[0, j], axes[1, j]
+        for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
+            if name in hc:
+                _draw_hourly(top, hc[name].queue_len, label, i)
+                _draw_hourly(bottom, hc[name].agents, label, i, band=False)
+        top.set_title(f"class {name}: callers waiting")
+        top.set_ylabel("mean queue length (calls)")
+        top.set_ylim(bottom=0)
+        bottom.set_title(f"class {name}: agents on duty in pools serving it")
+        bottom.set_ylabel("agents on duty")
+        bottom.set_ylim(bottom=0)
+        bottom.yaxis.get_major_locator().set_params(integer=True)
+        for ax in (top, bottom):
+            _hour_axis(ax)
+            ax.legend(loc="upper left", fontsize=9)
+        top.set_xlabel("")
+    return _png(fig)
+
+
+def abandonment_by_hour(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+    """Share of callers who hung up while waiting, by hour of arrival, per class; PNG bytes.
+
+    Mean over replications with its 95% band. Classes without patience never abandon (flat 0).
+    """
+    _check(results, labels)
+    folded = [hourly(res) for res in results]
+    classes = _classes(results)
+    fig, axes = _figure(len(classes), min(len(classes), 2), 3.4, sharex=False)
+    fig.suptitle("Abandonment by hour of day: callers who hung up while waiting (line: mean; shaded: 95% CI)")
+    for ax, name in zip(axes, classes, strict=True):
+        for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
+            if name in hc:
+                _draw_hourly(ax, hc[name].abandon_share, label, i, upper=1.0)
+        ax.set_title(f"class {name}")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylabel("callers who abandoned")
+        _hour_axis(ax)
+        ax.legend(loc="upper left", fontsize=9)
+    return _png(fig)

@@ -1,0 +1,480 @@
+"""report.html: one self-contained page about one or more runs, for people who did not run them.
+
+The page has the scenarios' meta data, a plain-language verdict per service-level target, the
+headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.plots` (PNG,
+embedded as ``data:`` URIs) and, when scenarios are compared, the table of paired differences.
+Inline CSS, no script, no external request: it opens the same from a mail attachment as from
+``results/``. Every piece of text from a scenario or a label is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from . import plots
+from .durations import format_duration
+from .runner import SimulationResult
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
+       max-width: 1140px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; line-height: 1.45; background: #fff; }
+h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.25rem; margin: 2.2rem 0 .6rem; border-bottom: 2px solid #e3e3e3; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+p.sub { color: #555; margin: 0 0 1rem; }
+table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .92rem; }
+th, td { padding: .28rem .6rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.ci { color: #666; font-size: .85rem; }
+tr.sig td { background: #fff6d6; }
+ul.verdicts { padding-left: 1.2rem; }
+ul.verdicts li { margin: .35rem 0; }
+ul.verdicts .missed { color: #666; font-size: .88rem; }
+.met { color: #1a7f37; font-weight: 600; }
+.unmet { color: #b42318; font-weight: 600; }
+figure { margin: 1rem 0 2rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e3e3e3; }
+figcaption { color: #444; font-size: .9rem; margin-top: .3rem; max-width: 60rem; }
+.note { background: #f4f4f4; padding: .5rem .8rem; border-left: 4px solid #999; }
+footer { margin-top: 3rem; color: #777; font-size: .82rem; }
+"""
+
+#: (function, heading, caption) of each plot, in page order.
+PLOTS: list[tuple[Callable[[Sequence[SimulationResult], Sequence[str]], bytes], str, str]] = [
+    (
+        plots.service_level_by_hour,
+        "Service level by hour of day",
+        "Share of the calls arriving in each hour of the day that were answered within the target's "
+        "threshold (callers who hung up count as not answered in time). The line is the mean over "
+        "replications, the shaded band its 95% confidence interval, the dashed line the target. Days of a "
+        "multi-day run are folded into one; the warm-up is left out.",
+    ),
+    (
+        plots.wait_cdf,
+        "Wait-time distribution",
+        "For each wait t, the share of all offered calls (every replication pooled) answered within t "
+        "seconds of joining the queue. Curves level off below 100% by the share of callers who hung up. "
+        "A curve passing above a target's cross meets that target over the whole day (not hour by hour).",
+    ),
+    (
+        plots.queue_and_agents,
+        "Queue length and agents on duty",
+        "Top: time-average number of callers of the class waiting for an agent, by hour of day. Bottom: "
+        "agents on duty in the pools that serve the class (an agent of a shared pool appears under every "
+        "class the pool serves).",
+    ),
+    (
+        plots.abandonment_by_hour,
+        "Abandonment by hour of day",
+        "Share of the callers arriving in each hour who hung up before an agent answered; mean over "
+        "replications with its 95% confidence band.",
+    ),
+]
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How often one scenario meets one target, hour of day by hour of day.
+
+    ``hours`` are the hours of the day (0-23) in which calls of the class arrived, ``missed``
+    those whose mean service level over replications is below the target share; ``measured``
+    is False when the scenario has no service-level figure for that threshold.
+    """
+
+    label: str
+    hours: list[int]
+    missed: list[int]
+    measured: bool = True
+
+    @property
+    def met(self) -> int:
+        return len(self.hours) - len(self.missed)
+
+
+@dataclass(frozen=True)
+class TargetVerdicts:
+    """One target (class, threshold in seconds, share) and every scenario's verdict on it."""
+
+    class_name: str
+    within_s: float
+    share: float
+    verdicts: list[Verdict]
+
+    def sentence(self) -> str:
+        """E.g. ``B meets 911 90% within 15 s in 24 of 24 hours; A in 19.``"""
+        target = f"{self.class_name} {plots._percent(self.share)} within {self.within_s:g} s"
+        parts: list[str] = []
+        first_total: int | None = None
+        for v in self.verdicts:
+            if not v.measured:
+                parts.append(f"{v.label}: not measured (no {self.within_s:g} s threshold)")
+                continue
+            if first_total is None:
+                first_total = len(v.hours)
+                parts.append(f"{v.label} meets {target} in {v.met} of {len(v.hours)} hours")
+            elif len(v.hours) == first_total:
+                parts.append(f"{v.label} in {v.met}")
+            else:
+                parts.append(f"{v.label} in {v.met} of {len(v.hours)}")
+        if first_total is None:
+            return f"{target}: no scenario measures it."
+        return "; ".join(parts) + "."
+
+
+def target_verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[TargetVerdicts]:
+    """Every target of any scenario (classes by priority, targets in file order) with each verdict.
+
+    An hour of the day meets a target when the mean over replications of the service level of
+    the calls arriving in that hour (see :func:`queueing.plots.hourly`) is at least the share;
+    only hours with arrivals count.
+    """
+    if len(results) != len(labels):
+        raise ValueError(f"{len(results)} results but {len(labels)} labels")
+    folded = [plots.hourly(res) for res in results]
+    out: list[TargetVerdicts] = []
+    seen: set[tuple[str, float, float]] = set()
+    for name in plots._classes(results):
+        for res in results:
+            for t in res.scenario.targets.get(name, []):
+                if (name, t.within, t.share) in seen:
+                    continue
+                seen.add((name, t.within, t.share))
+                found: list[Verdict] = []
+                for hc, label in zip(folded, labels, strict=True):
+                    cls = hc.get(name)
+                    if cls is None or t.within not in cls.service_level:
+                        found.append(Verdict(label, [], [], measured=False))
+                        continue
+                    mean = plots.mean_ci(cls.service_level[t.within])[0]
+                    hours = [h for h in range(plots.HOURS) if cls.with_arrivals[h] and not math.isnan(mean[h])]
+                    missed = [h for h in hours if mean[h] < t.share - 1e-12]
+                    found.append(Verdict(label, hours, missed))
+                out.append(TargetVerdicts(name, t.within, t.share, found))
+    return out
+
+
+def verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[str]:
+    """One plain-language sentence per class target, e.g. ``B meets 911 90% within 15 s in 24 of
+    24 hours; A in 19.`` (hours of the day with arrivals whose mean service level over
+    replications reaches the target; see :func:`target_verdicts`)."""
+    return [tv.sentence() for tv in target_verdicts(results, labels)]
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def fmt_plain(x: Any, digits: int = 3) -> str:
+    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
+    v = _number(x)
+    if v is None:
+        return "–"
+    if v == 0 or math.isinf(v):
+        return f"{v:g}"
+    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
+    text = f"{v:,.{decimals}f}"
+    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
+
+
+def _is_share(metric: str) -> bool:
+    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
+
+
+def fmt_metric(metric: str, x: Any, diff: bool = False) -> str:
+    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
+    waits in seconds, agent and overtime hours in hours, counts plain."""
+    v = _number(x)
+    if v is None:
+        return "–"
+    sign = "+" if diff and v > 0 else ""
+    if _is_share(metric):
+        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
+    if metric.startswith("wait_s"):
+        return f"{sign}{fmt_plain(v)} s"
+    if metric.endswith("_h") or metric.endswith("hours"):
+        return f"{sign}{fmt_plain(v)} h"
+    return f"{sign}{fmt_plain(v)}"
+
+
+def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
+    """(value, '[lo, hi]') of a summary estimate, formatted for ``metric``."""
+    if not est:
+        return "–", ""
+    lo, hi = est.get("ci95", [None, None])
+    ci = f"[{fmt_metric(metric, lo)}, {fmt_metric(metric, hi)}]" if _number(lo) is not None else ""
+    return fmt_metric(metric, est.get("value")), ci
+
+
+def _hours(hours: Sequence[int]) -> str:
+    """Hours of the day as clock ranges: ``[8, 9, 10, 19]`` -> ``08:00–11:00, 19:00–20:00``."""
+    if not hours:
+        return "none"
+    runs: list[tuple[int, int]] = []
+    for h in hours:
+        if runs and h == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], h)
+        else:
+            runs.append((h, h))
+    return ", ".join(f"{a:02d}:00–{b + 1:02d}:00" for a, b in runs)
+
+
+# --- page sections -----------------------------------------------------------------------------
+
+
+def _meta_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+    rows = []
+    for res, label in zip(results, labels, strict=True):
+        sc, meta = res.scenario, res.summary.get("meta", {})
+        pools = "; ".join(f"{p.name} (serves {', '.join(p.serves)})" for p in sc.staffing.pools)
+        cells = [
+            label,
+            sc.name,
+            str(meta.get("seed", sc.seed)),
+            str(meta.get("replications", len(res.replications))),
+            format_duration(sc.horizon),
+            format_duration(sc.warmup),
+            format_duration(res.interval_s),
+            pools,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    head = ["label", "scenario", "seed", "replications", "horizon", "warm-up", "interval", "pools"]
+    return (
+        "<table><thead><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def _verdict_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+    found = target_verdicts(results, labels)
+    if not found:
+        return "<p>These scenarios set no service-level targets.</p>"
+    items = []
+    for tv in found:
+        details = []
+        for v in tv.verdicts:
+            if not v.measured:
+                continue
+            css = "met" if not v.missed else "unmet"
+            mark = "all hours met" if not v.missed else f"missed: {_hours(v.missed)}"
+            details.append(f'{escape(v.label)}: <span class="{css}">{escape(mark)}</span>')
+        items.append(f'<li>{escape(tv.sentence())}<br><span class="missed">{"; ".join(details)}</span></li>')
+    return (
+        '<ul class="verdicts">'
+        + "".join(items)
+        + '</ul><p class="sub">An hour of the day meets a target when the mean service level over '
+        "replications of the calls arriving in that hour reaches the target share; hours without calls "
+        "are not counted.</p>"
+    )
+
+
+def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+    """Per class, each scenario's headline figures with 95% intervals across replications."""
+    parts = []
+    for name in plots._classes(results):
+        head = ["scenario", "offered", "answered", "abandoned", "mean wait", "90th pct wait"]
+        targets: list[tuple[float, float]] = []
+        for res in results:
+            for t in res.scenario.targets.get(name, []):
+                if (t.within, t.share) not in targets:
+                    targets.append((t.within, t.share))
+        head += [f"within {w:g} s (target {plots._percent(s)})" for w, s in targets]
+        rows = []
+        for res, label in zip(results, labels, strict=True):
+            node = res.summary.get("classes", {}).get(name)
+            if node is None:
+                continue
+            cells = [(escape(label), "")]
+            for metric, est in (
+                ("offered", node.get("offered")),
+                ("answered", node.get("answered")),
+                ("abandoned.share", node.get("abandoned", {}).get("share")),
+                ("wait_s.mean", node.get("wait_s", {}).get("mean")),
+                ("wait_s.p90", node.get("wait_s", {}).get("p90")),
+            ):
+                value, ci = _estimate(metric, est)
+                cells.append((escape(value), escape(ci)))
+            levels = {(lv["within_s"], lv["target"]): lv for lv in node.get("service_level", [])}
+            for key in targets:
+                lv = levels.get(key)
+                if lv is None:
+                    cells.append(("–", ""))
+                    continue
+                value, ci = _estimate("service_level", lv["share"])
+                css = "met" if lv.get("met") else "unmet"
+                cells.append((f'<span class="{css}">{escape(value)}</span>', escape(ci)))
+            row = f"<td>{cells[0][0]}</td>" + "".join(
+                f'<td class="num">{v}<br><span class="ci">{ci}</span></td>' for v, ci in cells[1:]
+            )
+            rows.append(f"<tr>{row}</tr>")
+        parts.append(
+            f"<h3>Class {escape(name)}</h3><table><thead><tr>"
+            + "".join(f"<th{'' if i == 0 else ' class=num'}>{escape(h)}</th>" for i, h in enumerate(head))
+            + "</tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+    pool_rows = []
+    for res, label in zip(results, labels, strict=True):
+        for pool, node in res.summary.get("pools", {}).items():
+            util, util_ci = _estimate("utilization", node.get("utilization"))
+            hours, _ = _estimate("agent_hours", node.get("agent_hours"))
+            pool_rows.append(
+                f"<tr><td>{escape(label)}</td><td>{escape(pool)}</td><td class=num>{escape(util)}<br>"
+                f'<span class="ci">{escape(util_ci)}</span></td><td class=num>{escape(hours)}</td></tr>'
+            )
+    if pool_rows:
+        parts.append(
+            "<h3>Pools</h3><table><thead><tr><th>scenario</th><th>pool</th><th class=num>utilization</th>"
+            "<th class=num>agent hours on duty</th></tr></thead><tbody>" + "".join(pool_rows) + "</tbody></table>"
+        )
+    parts.append(
+        '<p class="sub">Mean over replications with its 95% confidence interval below it. Service levels '
+        "count every offered call (abandoned calls count as not answered in time); green: target met over "
+        "the statistics window, red: not met.</p>"
+    )
+    return "".join(parts)
+
+
+def _comparison_section(rows: Sequence[dict[str, Any]]) -> str:
+    head = ["metric", "class / pool", "A", "B", "value A", "value B", "difference B − A", "95% CI of difference"]
+    body = []
+    for row in rows:
+        metric = str(row.get("metric", ""))
+        low, high = _number(row.get("diff_ci_low")), _number(row.get("diff_ci_high"))
+        significant = row.get("significant")
+        if significant is None or isinstance(significant, str):
+            significant = low is not None and high is not None and (low > 0 or high < 0)
+        where = str(row.get("class") or row.get("pool") or "")
+        ci = (
+            f"[{fmt_metric(metric, low, diff=True)}, {fmt_metric(metric, high, diff=True)}]" if low is not None else "–"
+        )
+        diff = fmt_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
+        cells = [
+            f"<td>{escape(metric)}</td>",
+            f"<td>{escape(where)}</td>",
+            f"<td>{escape(str(row.get('scenario_a', '')))}</td>",
+            f"<td>{escape(str(row.get('scenario_b', '')))}</td>",
+            f'<td class="num">{escape(fmt_metric(metric, row.get("a_value")))}</td>',
+            f'<td class="num">{escape(fmt_metric(metric, row.get("b_value")))}</td>',
+            f'<td class="num">{escape(diff)}</td>',
+            f'<td class="num">{escape(ci)}</td>',
+        ]
+        body.append(f"<tr{' class=sig' if significant else ''}>" + "".join(cells) + "</tr>")
+    return (
+        '<table class="comparison"><thead><tr>'
+        + "".join(f"<th{' class=num' if i >= 4 else ''}>{escape(h)}</th>" for i, h in enumerate(head))
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table>"
+        + '<p class="sub">Differences are paired replication by replication (common random numbers: every '
+        "scenario sees the same callers). ✱ and a shaded row: the 95% confidence interval of the difference "
+        "excludes 0. Shares in percent, their differences in percentage points (pp).</p>"
+    )
+
+
+def _figure(png: bytes, heading: str, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<h3>{escape(heading)}</h3><figure><img src="data:image/png;base64,{data}" alt="{escape(heading)}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+def _plots_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+    parts = []
+    for draw, heading, caption in PLOTS:
+        if draw is plots.wait_cdf and any(rep.records is None for res in results for rep in res.replications):
+            parts.append(
+                f'<h3>{escape(heading)}</h3><p class="note">Not drawn: the calls were not kept '
+                "(simulate with keep_calls=True, or --calls).</p>"
+            )
+            continue
+        parts.append(_figure(draw(results, labels), heading, caption))
+    return "".join(parts)
+
+
+def render_report(
+    results: Sequence[SimulationResult],
+    labels: Sequence[str],
+    comparison_rows: Sequence[dict[str, Any]] = (),
+    title: str = "",
+) -> str:
+    """The whole report page as HTML text (see :func:`write_report`)."""
+    if not results:
+        raise ValueError("a report needs at least one result")
+    if len(results) != len(labels):
+        raise ValueError(f"{len(results)} results but {len(labels)} labels")
+    plots.check_interval(results[0].interval_s)
+    title = title or " vs ".join(res.scenario.name for res in results)
+    version = str(results[0].summary.get("meta", {}).get("version", ""))
+    names = ", ".join(labels)
+    seeds = sorted({res.scenario.seed for res in results})
+    reps = sorted({len(res.replications) for res in results})
+    sub = (
+        f"{len(results)} scenario{'s' if len(results) > 1 else ''} ({names}); seed "
+        f"{', '.join(map(str, seeds))}; {', '.join(map(str, reps))} replications each."
+    )
+    sections = [
+        "<h2>Scenarios</h2>" + _meta_section(results, labels),
+        "<h2>Verdicts</h2>" + _verdict_section(results, labels),
+        "<h2>Headline figures</h2>" + _headline_section(results, labels),
+    ]
+    if comparison_rows:
+        sections.append("<h2>Differences</h2>" + _comparison_section(comparison_rows))
+    sections.append("<h2>Plots</h2>" + _plots_section(results, labels))
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f'<h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
+        + "".join(sections)
+        + f"<footer>ivr311 {escape(version)}</footer></body></html>\n"
+    )
+
+
+def write_report(
+    path: Path,
+    results: Sequence[SimulationResult],
+    labels: Sequence[str],
+    comparison_rows: Sequence[dict[str, Any]] = (),
+    title: str = "",
+) -> Path:
+    """Write report.html for ``results`` (one per scenario, named by ``labels``) to ``path``.
+
+    ``comparison_rows`` are the rows of comparison.csv (keys ``metric, class, scenario_a,
+    scenario_b, a_value, b_value, diff, diff_ci_low, diff_ci_high``; optional ``pool`` and
+    ``significant``); leave it empty for a single scenario. ``title`` defaults to the scenario
+    names. The wait-time plot needs the calls (``keep_calls=True``); without them the page says
+    so instead. Same results, same bytes (no time stamp). Needs the ``report`` extra
+    (matplotlib). Returns ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(results, labels, comparison_rows, title), encoding="utf-8")
+    return path
+
+
+__all__ = ["TargetVerdicts", "Verdict", "render_report", "target_verdicts", "verdicts", "write_report"]
