@@ -189,25 +189,20 @@ class _Statements:
                 (calls.c.menu_attempts < step, step), else_=calls.c.menu_attempts
             ),
         }
-        enqueued = {
+        queued_in = {
             "queue": bindparam("b_queue"),
             "category": bindparam("b_category"),
             "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
         }
-        enqueued_then_waiting = {
-            **enqueued,
-            "waiting_queue": case(
-                (
-                    and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None),
-                         calls.c.ended_at.is_(None)),
-                    bindparam("b_queue"),
-                ),
-                else_=None,
-            ),
+        # a retried enqueue after the caller was answered or left must not make them wait again
+        still_waiting = and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None),
+                             calls.c.ended_at.is_(None))
+        enqueued = {
+            **queued_in,
+            "waiting_queue": case((still_waiting, bindparam("b_queue")), else_=None),
         }
-        requeued = {**enqueued, "queue_result": None, "left_queue_at": None,
+        requeued = {**queued_in, "queue_result": None, "left_queue_at": None,
                     "waiting_queue": bindparam("b_queue")}
-        enqueued = enqueued_then_waiting
         self.update_step = update(calls).where(sid).values(**step_values)
         self.update_step_enqueue = update(calls).where(sid).values(**step_values, **enqueued)
         self.update_step_requeue = update(calls).where(sid).values(**step_values, **requeued)
