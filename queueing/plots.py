@@ -194,7 +194,19 @@ def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = 
         ax.fill_between(x, ylo, yhi, color=f"C{i % 10}", alpha=0.12, linewidth=0)
 
 
-def _classes(results: Sequence[SimulationResult]) -> list[str]:
+def _legend(fig: Figure, axes: Sequence[Axes]) -> None:
+    """One legend for the whole figure, below the panels (per-panel legends hide data)."""
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5), frameon=False)
+
+
+def all_classes(results: Sequence[SimulationResult]) -> list[str]:
     """Every class of any result, highest priority of the first result first."""
     names: list[str] = []
     for res in results:
@@ -211,7 +223,8 @@ def _check(results: Sequence[SimulationResult], labels: Sequence[str]) -> None:
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
 
 
-def _percent(share: float) -> str:
+def fmt_percent(share: float) -> str:
+    """A share as a percentage without trailing zeros: 0.9 -> ``90%``, 0.875 -> ``87.5%``."""
     return f"{share * 100:.4g}%"
 
 
@@ -231,7 +244,7 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
     for res, label in zip(results, labels, strict=True):
         if any(rep.records is None for rep in res.replications):
             raise ValueError(f"{label}: the wait-time plot needs the calls; simulate with keep_calls=True")
-    classes = _classes(results)
+    classes = all_classes(results)
     fig, axes = _figure(len(classes), min(len(classes), 2), 3.8, sharex=False)
     fig.suptitle("Wait-time distribution: share of offered calls answered within t (all replications)")
     for ax, name in zip(axes, classes, strict=True):
@@ -262,7 +275,7 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
         for i, label, answered, offered in curves:
             curve = np.searchsorted(answered, grid, side="right") / offered if offered else np.full_like(grid, np.nan)
             lowest.append(curve[:1])
-            ax.step(grid, curve, where="post", label=f"{label} ({offered:,} calls)", linewidth=1.8, **_style(i))  # type: ignore[arg-type]
+            ax.step(grid, curve, where="post", label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
         low = min([share for _, share in targets] + [float(np.nanmin(c)) for c in lowest if len(c)] + [1.0])
         for j, (within, share) in enumerate(targets):
             ax.axvline(within, color="0.35", linewidth=0.8, linestyle=":")
@@ -276,7 +289,7 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
                 label="target: share within threshold" if j == 0 else None,
             )
             ax.annotate(
-                f"{_percent(share)} within {within:g} s",
+                f"{fmt_percent(share)} within {within:g} s",
                 (within, share),
                 textcoords="offset points",
                 xytext=(8, -4),
@@ -292,7 +305,7 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
         ax.set_xlabel("wait in queue t (s)")
         ax.set_ylabel("offered calls answered within t")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="lower right", fontsize=9)
+    _legend(fig, axes)
     return _png(fig)
 
 
@@ -306,7 +319,7 @@ def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[
     _check(results, labels)
     folded = [hourly(res) for res in results]
     panels: list[tuple[str, float, float]] = []
-    for name in _classes(results):
+    for name in all_classes(results):
         for res in results:
             for t in res.scenario.targets.get(name, []):
                 if (name, t.within, t.share) not in panels:
@@ -325,13 +338,13 @@ def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[
                 _draw_hourly(ax, values, label, i, upper=1.0)
                 if np.any(~np.isnan(values)):
                     low = min(low, float(np.nanmin(mean_ci(values)[0])))
-        ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label=f"target {_percent(share)}")
-        ax.set_title(f"class {name}: answered within {within:g} s")
+        ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label="target share")
+        ax.set_title(f"class {name}: answered within {within:g} s (target {fmt_percent(share)})")
         ax.set_ylim(max(0.0, low - 0.08), 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylabel("calls answered in time")
         _hour_axis(ax)
-        ax.legend(loc="lower left", fontsize=9)
+    _legend(fig, axes)
     return _png(fig)
 
 
@@ -344,7 +357,7 @@ def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str])
     """
     _check(results, labels)
     folded = [hourly(res) for res in results]
-    classes = _classes(results)
+    classes = all_classes(results)
     nc = len(classes)
     fig = Figure(figsize=(WIDTH_IN, 6.6), dpi=DPI, layout="constrained")
     axes = fig.subplots(2, nc, squeeze=False, sharex=True)
@@ -364,8 +377,8 @@ def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str])
         bottom.yaxis.get_major_locator().set_params(integer=True)
         for ax in (top, bottom):
             _hour_axis(ax)
-            ax.legend(loc="upper left", fontsize=9)
         top.set_xlabel("")
+    _legend(fig, list(axes.flat))
     return _png(fig)
 
 
@@ -376,7 +389,7 @@ def abandonment_by_hour(results: Sequence[SimulationResult], labels: Sequence[st
     """
     _check(results, labels)
     folded = [hourly(res) for res in results]
-    classes = _classes(results)
+    classes = all_classes(results)
     fig, axes = _figure(len(classes), min(len(classes), 2), 3.4, sharex=False)
     fig.suptitle("Abandonment by hour of day: callers who hung up while waiting (line: mean; shaded: 95% CI)")
     for ax, name in zip(axes, classes, strict=True):
@@ -388,5 +401,5 @@ def abandonment_by_hour(results: Sequence[SimulationResult], labels: Sequence[st
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylabel("callers who abandoned")
         _hour_axis(ax)
-        ax.legend(loc="upper left", fontsize=9)
+    _legend(fig, axes)
     return _png(fig)

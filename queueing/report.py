@@ -112,7 +112,7 @@ class TargetVerdicts:
 
     def sentence(self) -> str:
         """E.g. ``B meets 911 90% within 15 s in 24 of 24 hours; A in 19.``"""
-        target = f"{self.class_name} {plots._percent(self.share)} within {self.within_s:g} s"
+        target = f"{self.class_name} {plots.fmt_percent(self.share)} within {self.within_s:g} s"
         parts: list[str] = []
         first_total: int | None = None
         for v in self.verdicts:
@@ -143,7 +143,7 @@ def target_verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) 
     folded = [plots.hourly(res) for res in results]
     out: list[TargetVerdicts] = []
     seen: set[tuple[str, float, float]] = set()
-    for name in plots._classes(results):
+    for name in plots.all_classes(results):
         for res in results:
             for t in res.scenario.targets.get(name, []):
                 if (name, t.within, t.share) in seen:
@@ -293,14 +293,14 @@ def _verdict_section(results: Sequence[SimulationResult], labels: Sequence[str])
 def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
     """Per class, each scenario's headline figures with 95% intervals across replications."""
     parts = []
-    for name in plots._classes(results):
+    for name in plots.all_classes(results):
         head = ["scenario", "offered", "answered", "abandoned", "mean wait", "90th pct wait"]
         targets: list[tuple[float, float]] = []
         for res in results:
             for t in res.scenario.targets.get(name, []):
                 if (t.within, t.share) not in targets:
                     targets.append((t.within, t.share))
-        head += [f"within {w:g} s (target {plots._percent(s)})" for w, s in targets]
+        head += [f"within {w:g} s (target {plots.fmt_percent(s)})" for w, s in targets]
         rows = []
         for res, label in zip(results, labels, strict=True):
             node = res.summary.get("classes", {}).get(name)
