@@ -372,8 +372,9 @@ def test_report_in_headless_chromium(report: tuple[Path, list[dict]], tmp_path: 
     finally:
         browser.close()
 
-    assert len(images) == 4
-    assert all(complete and width > 0 and height > 0 for complete, width, height in images), images
+    broken = [i for i, (complete, width, height) in enumerate(images) if not (complete and width > 0 and height > 0)]
+    assert not broken, f"images {broken} of {len(images)} did not decode: {images}"
+    assert len(images) == 4, images
     errors = [
         e["params"] for e in browser.events
         if (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert"))
