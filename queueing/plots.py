@@ -7,7 +7,9 @@ typical day; intervals that start in the warm-up are left out. Per-hour figures 
 replications of each replication's figure for that hour, with a 95% Student-t interval.
 
 matplotlib is used through :class:`matplotlib.figure.Figure` and the Agg canvas only, never
-``pyplot``: no global state, no display needed, safe in worker processes.
+``pyplot``: no global state, no display needed, safe in worker processes. The hour-of-day plots
+take the folded series (``folded``, one :func:`hourly` per result) when the caller already has
+them, so a report folds each run once.
 """
 
 from __future__ import annotations
@@ -309,7 +311,9 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
     return _png(fig)
 
 
-def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+def service_level_by_hour(
+    results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, HourlyClass]] | None = None
+) -> bytes:
     """Service level by hour of day, one panel per class and target, one line per scenario; PNG bytes.
 
     Share of the calls arriving in each hour answered within the target's threshold (abandoned
@@ -317,7 +321,7 @@ def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[
     the target share. Classes without targets are left out.
     """
     _check(results, labels)
-    folded = [hourly(res) for res in results]
+    folded = folded if folded is not None else [hourly(res) for res in results]
     panels: list[tuple[str, float, float]] = []
     for name in all_classes(results):
         for res in results:
@@ -348,7 +352,9 @@ def service_level_by_hour(results: Sequence[SimulationResult], labels: Sequence[
     return _png(fig)
 
 
-def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+def queue_and_agents(
+    results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, HourlyClass]] | None = None
+) -> bytes:
     """Mean queue length (top row) and agents on duty (bottom row) by hour of day per class; PNG bytes.
 
     Queue length is the time-average number of callers of the class waiting for an agent (not in
@@ -356,7 +362,7 @@ def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str])
     agent of a shared pool appears under each class it serves. Means over replications.
     """
     _check(results, labels)
-    folded = [hourly(res) for res in results]
+    folded = folded if folded is not None else [hourly(res) for res in results]
     classes = all_classes(results)
     nc = len(classes)
     fig = Figure(figsize=(WIDTH_IN, 6.6), dpi=DPI, layout="constrained")
@@ -382,13 +388,15 @@ def queue_and_agents(results: Sequence[SimulationResult], labels: Sequence[str])
     return _png(fig)
 
 
-def abandonment_by_hour(results: Sequence[SimulationResult], labels: Sequence[str]) -> bytes:
+def abandonment_by_hour(
+    results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, HourlyClass]] | None = None
+) -> bytes:
     """Share of callers who hung up while waiting, by hour of arrival, per class; PNG bytes.
 
     Mean over replications with its 95% band. Classes without patience never abandon (flat 0).
     """
     _check(results, labels)
-    folded = [hourly(res) for res in results]
+    folded = folded if folded is not None else [hourly(res) for res in results]
     classes = all_classes(results)
     fig, axes = _figure(len(classes), min(len(classes), 2), 3.4, sharex=False)
     fig.suptitle("Abandonment by hour of day: callers who hung up while waiting (line: mean; shaded: 95% CI)")

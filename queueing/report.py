@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -46,10 +46,10 @@ figcaption { color: #444; font-size: .9rem; margin-top: .3rem; max-width: 60rem;
 footer { margin-top: 3rem; color: #777; font-size: .82rem; }
 """
 
-#: (function, heading, caption) of each plot, in page order.
-PLOTS: list[tuple[Callable[[Sequence[SimulationResult], Sequence[str]], bytes], str, str]] = [
+#: (file stem, heading, caption) of each plot, in page order.
+PLOTS: list[tuple[str, str, str]] = [
     (
-        plots.service_level_by_hour,
+        "service_level_by_hour",
         "Service level by hour of day",
         "Share of the calls arriving in each hour of the day that were answered within the target's "
         "threshold (callers who hung up count as not answered in time). The line is the mean over "
@@ -57,21 +57,21 @@ PLOTS: list[tuple[Callable[[Sequence[SimulationResult], Sequence[str]], bytes], 
         "multi-day run are folded into one; the warm-up is left out.",
     ),
     (
-        plots.wait_cdf,
+        "wait_cdf",
         "Wait-time distribution",
         "For each wait t, the share of all offered calls (every replication pooled) answered within t "
         "seconds of joining the queue. Curves level off below 100% by the share of callers who hung up. "
         "A curve passing above a target's cross meets that target over the whole day (not hour by hour).",
     ),
     (
-        plots.queue_and_agents,
+        "queue_and_agents",
         "Queue length and agents on duty",
         "Top: time-average number of callers of the class waiting for an agent, by hour of day. Bottom: "
         "agents on duty in the pools that serve the class (an agent of a shared pool appears under every "
         "class the pool serves).",
     ),
     (
-        plots.abandonment_by_hour,
+        "abandonment_by_hour",
         "Abandonment by hour of day",
         "Share of the callers arriving in each hour who hung up before an agent answered; mean over "
         "replications with its 95% confidence band.",
@@ -131,16 +131,20 @@ class TargetVerdicts:
         return "; ".join(parts) + "."
 
 
-def target_verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[TargetVerdicts]:
+def target_verdicts(
+    results: Sequence[SimulationResult],
+    labels: Sequence[str],
+    folded: Sequence[dict[str, plots.HourlyClass]] | None = None,
+) -> list[TargetVerdicts]:
     """Every target of any scenario (classes by priority, targets in file order) with each verdict.
 
     An hour of the day meets a target when the mean over replications of the service level of
     the calls arriving in that hour (see :func:`queueing.plots.hourly`) is at least the share;
-    only hours with arrivals count.
+    only hours with arrivals count. ``folded``: each result's :func:`queueing.plots.hourly`, if at hand.
     """
     if len(results) != len(labels):
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
-    folded = [plots.hourly(res) for res in results]
+    folded = folded if folded is not None else [plots.hourly(res) for res in results]
     out: list[TargetVerdicts] = []
     seen: set[tuple[str, float, float]] = set()
     for name in plots.all_classes(results):
@@ -267,8 +271,10 @@ def _meta_section(results: Sequence[SimulationResult], labels: Sequence[str]) ->
     )
 
 
-def _verdict_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
-    found = target_verdicts(results, labels)
+def _verdict_section(
+    results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, plots.HourlyClass]]
+) -> str:
+    found = target_verdicts(results, labels, folded)
     if not found:
         return "<p>These scenarios set no service-level targets.</p>"
     items = []
@@ -403,16 +409,34 @@ def _figure(png: bytes, heading: str, caption: str) -> str:
     )
 
 
-def _plots_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+def render_plots(
+    results: Sequence[SimulationResult],
+    labels: Sequence[str],
+    folded: Sequence[dict[str, plots.HourlyClass]] | None = None,
+) -> dict[str, bytes | None]:
+    """Every plot of the report as PNG bytes, by file stem (``wait_cdf``...), in page order;
+    ``None`` for the wait-time plot when the calls were not kept."""
+    folded = folded if folded is not None else [plots.hourly(res) for res in results]
+    calls_kept = all(rep.records is not None for res in results for rep in res.replications)
+    return {
+        "service_level_by_hour": plots.service_level_by_hour(results, labels, folded),
+        "wait_cdf": plots.wait_cdf(results, labels) if calls_kept else None,
+        "queue_and_agents": plots.queue_and_agents(results, labels, folded),
+        "abandonment_by_hour": plots.abandonment_by_hour(results, labels, folded),
+    }
+
+
+def _plots_section(pngs: dict[str, bytes | None]) -> str:
     parts = []
-    for draw, heading, caption in PLOTS:
-        if draw is plots.wait_cdf and any(rep.records is None for res in results for rep in res.replications):
+    for stem, heading, caption in PLOTS:
+        png = pngs.get(stem)
+        if png is None:
             parts.append(
                 f'<h3>{escape(heading)}</h3><p class="note">Not drawn: the calls were not kept '
                 "(simulate with keep_calls=True, or --calls).</p>"
             )
             continue
-        parts.append(_figure(draw(results, labels), heading, caption))
+        parts.append(_figure(png, heading, caption))
     return "".join(parts)
 
 
@@ -423,11 +447,24 @@ def render_report(
     title: str = "",
 ) -> str:
     """The whole report page as HTML text (see :func:`write_report`)."""
+    return _render(results, labels, comparison_rows, title)[0]
+
+
+def _render(
+    results: Sequence[SimulationResult],
+    labels: Sequence[str],
+    comparison_rows: Sequence[dict[str, Any]],
+    title: str,
+) -> tuple[str, dict[str, bytes | None]]:
+    """The page and its plots (each run folded into hours of the day once)."""
     if not results:
         raise ValueError("a report needs at least one result")
     if len(results) != len(labels):
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
-    plots.check_interval(results[0].interval_s)
+    for res in results:
+        plots.check_interval(res.interval_s)
+    folded = [plots.hourly(res) for res in results]
+    pngs = render_plots(results, labels, folded)
     title = title or " vs ".join(res.scenario.name for res in results)
     version = str(results[0].summary.get("meta", {}).get("version", ""))
     names = ", ".join(labels)
@@ -439,13 +476,13 @@ def render_report(
     )
     sections = [
         "<h2>Scenarios</h2>" + _meta_section(results, labels),
-        "<h2>Verdicts</h2>" + _verdict_section(results, labels),
+        "<h2>Verdicts</h2>" + _verdict_section(results, labels, folded),
         "<h2>Headline figures</h2>" + _headline_section(results, labels),
     ]
     if comparison_rows:
         sections.append("<h2>Differences</h2>" + _comparison_section(comparison_rows))
-    sections.append("<h2>Plots</h2>" + _plots_section(results, labels))
-    return (
+    sections.append("<h2>Plots</h2>" + _plots_section(pngs))
+    page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
@@ -453,6 +490,7 @@ def render_report(
         + "".join(sections)
         + f"<footer>ivr311 {escape(version)}</footer></body></html>\n"
     )
+    return page, pngs
 
 
 def write_report(
@@ -461,6 +499,7 @@ def write_report(
     labels: Sequence[str],
     comparison_rows: Sequence[dict[str, Any]] = (),
     title: str = "",
+    png_dir: Path | None = None,
 ) -> Path:
     """Write report.html for ``results`` (one per scenario, named by ``labels``) to ``path``.
 
@@ -469,12 +508,28 @@ def write_report(
     ``significant``); leave it empty for a single scenario. ``title`` defaults to the scenario
     names. The wait-time plot needs the calls (``keep_calls=True``); without them the page says
     so instead. Same results, same bytes (no time stamp). Needs the ``report`` extra
-    (matplotlib). Returns ``path``.
+    (matplotlib). With ``png_dir``, the plots are also written there as ``<stem>.png`` (stems
+    as in :data:`PLOTS`). Returns ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(results, labels, comparison_rows, title), encoding="utf-8")
+    page, pngs = _render(results, labels, comparison_rows, title)
+    path.write_text(page, encoding="utf-8")
+    if png_dir is not None:
+        Path(png_dir).mkdir(parents=True, exist_ok=True)
+        for stem, png in pngs.items():
+            if png is not None:
+                (Path(png_dir) / f"{stem}.png").write_bytes(png)
     return path
 
 
-__all__ = ["TargetVerdicts", "Verdict", "render_report", "target_verdicts", "verdicts", "write_report"]
+__all__ = [
+    "PLOTS",
+    "TargetVerdicts",
+    "Verdict",
+    "render_plots",
+    "render_report",
+    "target_verdicts",
+    "verdicts",
+    "write_report",
+]

@@ -82,7 +82,8 @@ def runs() -> list[SimulationResult]:
 @pytest.fixture(scope="module")
 def report(runs: list[SimulationResult], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     rows = paired_rows(runs, LABELS)
-    path = write_report(tmp_path_factory.mktemp("report") / "report.html", runs, LABELS, rows, "Baseline & one more")
+    out = tmp_path_factory.mktemp("report")
+    path = write_report(out / "report.html", runs, LABELS, rows, "Baseline & one more", png_dir=out / "plots")
     return path, rows
 
 
@@ -124,6 +125,10 @@ def test_every_image_is_an_embedded_png_and_nothing_is_fetched(report: tuple[Pat
         assert png.startswith(PNG_SIGNATURE)
         height, width = imread(io.BytesIO(png), format="png").shape[:2]
         assert width >= 1000 and height >= 300
+    files = sorted((report[0].parent / "plots").glob("*.png"))
+    assert [f.stem for f in files] == ["abandonment_by_hour", "queue_and_agents", "service_level_by_hour", "wait_cdf"]
+    embedded = {base64.b64decode(src.split(",", 1)[1]) for src in page.images}
+    assert {f.read_bytes() for f in files} == embedded  # the PNG files are the very images of the page
     assert all(ref.startswith("data:") for ref in page.references)
     assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags
     assert "url(" not in text and "@import" not in text
