@@ -352,7 +352,8 @@ def chromium() -> str:
 
 def test_report_in_headless_chromium(report: tuple[Path, list[dict]], tmp_path: Path) -> None:
     """Every image decodes, no console error, nothing but the file and data: URIs is requested,
-    and the full-page screenshot shows a substantial amount of non-white content."""
+    and the full-page screenshot shows a substantial amount of non-white content (set
+    IVR311_KEEP_SCREENSHOT=/some/file.png to keep it for a look)."""
     path = report[0]
     browser = DevTools(chromium(), tmp_path / "profile")
     try:
