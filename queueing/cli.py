@@ -348,6 +348,110 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
     return _table(head, rows)
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].")
+@click.option("--interval", "interval_s", type=Duration(), default="1h", show_default=True,
+              help="Staffing interval; must divide a day (30m, 1h, 2h...).")
+@click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.9, show_default=True,
+              help="A target counts as met in an interval when the one-sided lower bound at this confidence "
+                   "(over replications) reaches it; 0.5 asks only that the mean does.")
+@click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
+@click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@dask_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def staff(
+    file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
+    seed: int | None, jobs: int | None, dask: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """The fewest agents per interval and pool so that every target is met in every interval.
+
+    Starts from Erlang C / Erlang A / priority M/M/c per interval, then simulates the real day
+    (priorities, abandonment, queues carried from one interval to the next), adding agents where
+    a target fails and removing those it can do without. Writes DIR/staffing.yaml (the whole
+    scenario with the staffing found as shifts: simulate it), DIR/staffing.csv (interval, pool,
+    agents, erlang_agents) and DIR/staffing.json (agent_hours, erlang_agent_hours, targets_met).
+
+    \b
+    Example:
+      ivr311 staff scenarios/baseline.yaml --interval 1h --out results/staff
+      ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
+    """
+    import json
+
+    import yaml
+
+    from .durations import format_duration
+    from .results import write_csv
+    from .runner import make_executor
+    from .staff import explain, find_staffing
+
+    base = load_scenario(file).with_overrides(replications=replications, seed=seed)
+    out = out_dir or Path("results") / f"{file.stem}-staff"
+    executor = make_executor(jobs, dask)
+    try:
+        result = find_staffing(base, executor, interval_s=interval_s, confidence=confidence,
+                               on_progress=None if quiet else (lambda m: click.echo(m, err=True)))
+    finally:
+        executor.close()
+    out.mkdir(parents=True, exist_ok=True)
+    data = result.scenario.to_data()
+    data["name"] = f"{base.name} (staffed by ivr311 staff)"
+    for key in ("horizon", "warmup"):
+        data[key] = format_duration(data[key]) if data[key] else 0
+    for pool in data["staffing"]["pools"]:
+        for shift in pool["shifts"]:
+            shift["start"], shift["end"] = _hours(shift["start"]), _hours(shift["end"])
+    header = (f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
+              f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
+              "# Durations without a unit are seconds.\n")
+    (out / "staffing.yaml").write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                                       encoding="utf-8")
+    pools = result.pool_names
+    n = len(result.agents)
+    rows = [(f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}", i * interval_s,
+             (i + 1) * interval_s, pool, result.agents[i][p], result.erlang_agents[i][p])
+            for i in range(n) for p, pool in enumerate(pools)]
+    write_csv(out / "staffing.csv", ["interval", "start_s", "end_s", "pool", "agents", "erlang_agents"], rows)
+    doc = {
+        "agent_hours": result.agent_hours(),
+        "erlang_agent_hours": result.agent_hours(result.erlang_agents),
+        "targets_met": result.targets_met,
+        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / 3600,
+                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / 3600}
+                  for p, pool in enumerate(pools)},
+        "interval_s": interval_s, "confidence": confidence, "replications": base.replications, "seed": base.seed,
+        "simulations": result.simulations, "calls_simulated": result.calls_simulated,
+    }
+    (out / "staffing.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if not quiet:
+        head = ["interval"] + [f"{p} (Erlang)" for p in pools]
+        table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
+                 + [f"{result.agents[i][p]} ({result.erlang_agents[i][p]})" for p in range(len(pools))]
+                 for i in range(n)]
+        click.echo(_table(head, table))
+        click.echo("")
+        click.echo("\n".join(explain(result, base)))
+        if not result.targets_met:
+            click.echo("WARNING: some targets are still not met; see the log above.")
+        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'} "
+                   f"({result.simulations} simulations, {result.calls_simulated:,} calls)")
+
+
+def _hours(seconds: float) -> str:
+    """A time of day for a shift, in hours past midnight: 27000 -> '7h30m', 97200 -> '27h'."""
+    h, rest = divmod(int(round(seconds)), 3600)
+    return f"{h}h{rest // 60}m" if rest else f"{h}h"
+
+
+def format_clock(seconds: float) -> str:
+    """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
+    m = int(round(seconds / 60))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
 def _num(x: float, digits: int = 3) -> str:
     return "-" if x != x else f"{x:.{digits}g}"
 

@@ -1,0 +1,352 @@
+"""How many agents each interval needs: Erlang first, then the simulated day.
+
+``find_staffing`` answers "the fewest agents per interval and pool such that every service-level
+target is met in every interval", in two steps:
+
+1. **Erlang**, interval by interval (reported beside the answer): the offered load of each
+   class in the interval (expected arrivals x mean handle time; a class served by several pools
+   is split evenly between them),
+   and the smallest head-count whose stationary service level meets every target: Erlang C (or
+   Erlang A with patience) for a pool serving one class, the non-preemptive priority M/M/c
+   formulas for a shared pool. This ignores what the simulation does not: queues carried over
+   from a busy interval, time-varying rates within the interval, non-exponential handle times,
+   and a caller's wait crossing an interval boundary.
+2. **Simulation**, the real non-stationary day with priorities, abandonment and carry-over:
+   start from the offered load rounded up (the least that keeps up on average), add an agent
+   wherever a target fails (repair), then try removing one agent from every (interval, pool)
+   at once, as a batch of independent simulations, and keep the removals that still meet
+   every target (trim), until nothing more can go.
+
+A target "is met" in an interval when the one-sided lower confidence bound (``confidence``,
+Student t over replications) of the share answered within the threshold, among callers
+arriving in that interval of the day, reaches the target share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import analytic
+from .arrivals import rate_segments
+from .errors import ScenarioError
+from .metrics import interval_columns
+from .runner import Executor, SimulationResult, run_scenarios
+from .scenario import DAY_S, Scenario, validate_data
+
+MAX_AGENTS = 2000
+Staffing = list[list[int]]  # [interval][pool] -> agents
+
+
+@dataclass
+class StaffingResult:
+    """The staffing found, its Erlang starting point, and how it was found."""
+
+    scenario: Scenario  # the input scenario with the staffing found, as shifts
+    interval_s: float
+    agents: Staffing
+    erlang_agents: Staffing
+    targets_met: bool
+    simulations: int
+    calls_simulated: int
+    evaluation: SimulationResult
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def pool_names(self) -> list[str]:
+        return [p.name for p in self.scenario.staffing.pools]
+
+    def agent_hours(self, staffing: Staffing | None = None) -> float:
+        """Agent-hours per day of a staffing (default: the one found)."""
+        table = self.agents if staffing is None else staffing
+        return sum(sum(row) for row in table) * self.interval_s / 3600.0
+
+
+def intervals_per_day(interval_s: float) -> int:
+    n = DAY_S / interval_s
+    if interval_s <= 0 or abs(n - round(n)) > 1e-9:
+        raise ScenarioError(f"--interval must divide a day evenly (15m, 30m, 1h, 2h...), got {interval_s:g} s")
+    return int(round(n))
+
+
+def interval_rates_per_s(scenario: Scenario, interval_s: float) -> dict[str, np.ndarray]:
+    """Mean arrival rate (calls/s) of each class in each interval of the day, over the horizon's days."""
+    n = intervals_per_day(interval_s)
+    out = {}
+    for name in scenario.class_names():
+        edges, rates = rate_segments(scenario, name)
+        calls = np.zeros(n)
+        covered = np.zeros(n)
+        for a, b, r in zip(edges[:-1], edges[1:], rates, strict=True):
+            t = a
+            while t < b:  # split the segment at interval boundaries
+                k = int((t % DAY_S) // interval_s)
+                nxt = min(b, (t // interval_s + 1) * interval_s)
+                calls[k] += (nxt - t) * r
+                covered[k] += nxt - t
+                t = nxt
+        out[name] = np.divide(calls, covered, out=np.zeros(n), where=covered > 0)
+    return out
+
+
+def erlang_staffing(scenario: Scenario, interval_s: float) -> Staffing:
+    """Per interval and pool, the smallest head-count meeting every target by the stationary formulas."""
+    rates = interval_rates_per_s(scenario, interval_s)
+    pools = scenario.staffing.pools
+    share = {c: 1.0 / sum(c in p.serves for p in pools) for c in scenario.classes}
+    table: Staffing = []
+    for i in range(intervals_per_day(interval_s)):
+        row = []
+        for pool in pools:
+            names = [c for c in scenario.class_names() if c in pool.serves]
+            lams = [rates[c][i] * share[c] for c in names]
+            handles = [scenario.classes[c].mean_handle_s() for c in names]
+            row.append(_erlang_agents(scenario, names, lams, handles))
+        table.append(row)
+    return table
+
+
+def _erlang_agents(scenario: Scenario, names: list[str], lams: list[float], handles: list[float]) -> int:
+    total = sum(lams)
+    if total <= 0:
+        return 0
+    handle = sum(lam * h for lam, h in zip(lams, handles, strict=True)) / total  # load-weighted mean
+    targets = [(k, t) for k, c in enumerate(names) for t in scenario.targets.get(c, [])]
+    c = max(1, math.ceil(total * handle))
+    while c < MAX_AGENTS:
+        if len(names) == 1 and scenario.classes[names[0]].patience is not None:
+            res = analytic.erlang_a(c, total, handle, scenario.classes[names[0]].patience.mean_s)  # type: ignore[union-attr]
+            ok = all(res.service_level(t.within) >= t.share for _, t in targets)
+        elif c <= total * handle:
+            ok = False
+        else:
+            ok = all(
+                analytic.priority_mmc_service_levels(c, lams, handle, t.within)[k] >= t.share for k, t in targets
+            )
+        if ok:
+            return c
+        c += 1
+    return MAX_AGENTS
+
+
+def load_staffing(scenario: Scenario, interval_s: float) -> Staffing:
+    """Per interval and pool, the smallest head-count that keeps up with the offered load on
+    average (a class served by several pools split evenly): where the simulation search starts."""
+    rates = interval_rates_per_s(scenario, interval_s)
+    pools = scenario.staffing.pools
+    share = {c: 1.0 / sum(c in p.serves for p in pools) for c in scenario.classes}
+    return [
+        [
+            math.floor(sum(rates[c][i] * share[c] * scenario.classes[c].mean_handle_s() for c in pool.serves)) + 1
+            if any(rates[c][i] > 0 for c in pool.serves) else 0
+            for pool in pools
+        ]
+        for i in range(intervals_per_day(interval_s))
+    ]
+
+
+def _local_slack(check: Check, i: int, n: int) -> float:
+    """The smallest margin in interval i and the next (where a removal's effect shows)."""
+    rows = check.margin[[i, (i + 1) % n]]
+    return float(np.min(np.nan_to_num(rows, nan=1.0)))
+
+
+def with_staffing(scenario: Scenario, agents: Staffing, interval_s: float) -> Scenario:
+    """The scenario with each pool's shifts replaced by the per-interval head-counts.
+
+    Each unit of head-count becomes one continuous shift over the intervals where the count
+    reaches it (a night run across midnight is one shift), so an agent does not clock off and
+    on again at every interval boundary.
+    """
+    data = scenario.to_data()
+    n = len(agents)
+    for p, pool in enumerate(data["staffing"]["pools"]):
+        counts = [agents[i][p] for i in range(n)]
+        runs: dict[tuple[float, float], int] = {}
+        for level in range(1, max(counts, default=0) + 1):
+            on = [c >= level for c in counts]
+            spans = []
+            i = 0
+            while i < n:
+                if on[i]:
+                    j = i
+                    while j < n and on[j]:
+                        j += 1
+                    spans.append([i * interval_s, j * interval_s])
+                    i = j
+                else:
+                    i += 1
+            if len(spans) > 1 and spans[0][0] == 0 and spans[-1][1] == DAY_S:
+                last = spans.pop()
+                spans[0] = [last[0], DAY_S + spans[0][1]]  # through midnight
+            for a, b in spans:
+                runs[(a, b)] = runs.get((a, b), 0) + 1
+        pool.pop("agents", None)
+        shifts = [{"start": a, "end": b, "agents": k} for (a, b), k in sorted(runs.items())]
+        pool["shifts"] = shifts or [{"start": 0.0, "end": DAY_S, "agents": 0}]
+    return validate_data(data, "staffing")
+
+
+@dataclass(frozen=True)
+class Check:
+    """How each (interval, class, target) fares in one evaluation: the lower bound minus the target."""
+
+    margin: np.ndarray  # [interval, target index over all classes]; nan where no callers
+    owners: list[str]  # the class of each target column
+
+    @property
+    def met(self) -> bool:
+        return bool(np.all(np.nan_to_num(self.margin, nan=1.0) >= 0))
+
+    def failing(self) -> list[tuple[int, str]]:
+        bad = np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)
+        return sorted({(int(i), self.owners[j]) for i, j in bad})
+
+
+def check_targets(result: SimulationResult, interval_s: float, confidence: float) -> Check:
+    """Lower confidence bound of each interval's service level against each target."""
+    from scipy.special import stdtrit
+
+    scenario = result.scenario
+    n = intervals_per_day(interval_s)
+    cols = interval_columns(scenario)
+    at = {name: k for k, name in enumerate(cols)}
+    owners = [c for c in scenario.class_names() for _ in scenario.targets.get(c, [])]
+    columns = [(c, t) for c in scenario.class_names() for t in scenario.targets.get(c, [])]
+    reps = len(result.replications)
+    within = np.zeros((reps, n, len(columns)))
+    arrivals = np.zeros((reps, n, len(columns)))
+    for r, rep in enumerate(result.replications):
+        for row in rep.intervals:
+            if row[at["interval_start_s"]] < scenario.warmup:
+                continue
+            i = int((row[at["interval_start_s"]] % DAY_S) // interval_s)
+            for j, (cname, target) in enumerate(columns):
+                if row[at["class"]] == cname and row[at["arrivals"]]:
+                    level = row[at[f"service_level_{target.within:g}s"]]
+                    arrivals[r, i, j] += row[at["arrivals"]]
+                    within[r, i, j] += level * row[at["arrivals"]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = within / arrivals  # nan where no callers in that replication
+    count = np.sum(~np.isnan(level), axis=0)
+    mean = np.nanmean(np.where(count[None] > 0, level, 0.0), axis=0)
+    sd = np.nanstd(np.where(count[None] > 0, level, 0.0), axis=0, ddof=1) if reps > 1 else np.zeros_like(mean)
+    t = stdtrit(np.maximum(count - 1, 1), confidence) if confidence > 0.5 else 0.0
+    lower = mean - t * np.nan_to_num(sd) / np.sqrt(np.maximum(count, 1))
+    shares = np.array([t.share for _, t in columns])
+    margin = np.where(count > 0, lower - shares[None, :], np.nan)
+    return Check(margin=margin, owners=owners)
+
+
+def find_staffing(
+    scenario: Scenario,
+    executor: Executor,
+    *,
+    interval_s: float = 3600.0,
+    confidence: float = 0.9,
+    max_rounds: int = 40,
+    on_progress: Callable[[str], None] | None = None,
+) -> StaffingResult:
+    """Erlang start, then repair and trim by simulation (see the module docstring)."""
+    if not scenario.targets:
+        raise ScenarioError("the scenario has no targets: nothing to staff for")
+    if not 0.5 <= confidence < 1:
+        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
+    n = intervals_per_day(interval_s)
+    pools = scenario.staffing.pools
+    pools_for_class = {c: sorted((p for p, pool in enumerate(pools) if c in pool.serves),
+                                 key=lambda p: (len(pools[p].serves), p)) for c in scenario.classes}
+    log: list[str] = []
+    counters = {"simulations": 0, "calls": 0}
+
+    def say(msg: str) -> None:
+        log.append(msg)
+        if on_progress:
+            on_progress(msg)
+
+    def evaluate(tables: list[Staffing]) -> list[tuple[Check, SimulationResult]]:
+        variants = [with_staffing(scenario, t, interval_s) for t in tables]
+        results = run_scenarios(variants, executor, interval_s=interval_s)
+        counters["simulations"] += len(results)
+        counters["calls"] += sum(int(m.get(("classes", c, "offered"), 0)) for res in results
+                                 for rep in res.replications for m in [rep.measures] for c in scenario.classes)
+        return [(check_targets(res, interval_s, confidence), res) for res in results]
+
+    erlang = erlang_staffing(scenario, interval_s)
+    say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / 3600:.0f} agent-hours per day")
+    # Repair from below: start at the smallest stable head-count (offered load, rounded up) and
+    # add an agent wherever a target fails. Each added agent is needed when it is added.
+    agents = load_staffing(scenario, interval_s)
+    ((check, result),) = evaluate([agents])
+    rounds = 0
+    while not check.met and rounds < max_rounds:
+        rounds += 1
+        for i, p in sorted({(i, pools_for_class[cname][0]) for i, cname in check.failing()}):
+            agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
+        ((check, result),) = evaluate([agents])
+        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours, "
+            f"{len(check.failing())} (interval, class) pairs below target")
+    if not check.met:
+        say("targets still not met after the repair rounds; the answer is the best found")
+    # Trim: an agent added early may have become unnecessary once later ones came. Try one agent
+    # fewer in every (interval, pool) as one batch of simulations; keep the removals that still
+    # meet every target, no two in the same or neighbouring intervals, confirmed together.
+    while check.met and rounds < max_rounds:
+        rounds += 1
+        candidates = [(i, p) for i in range(n) for p in range(len(pools)) if agents[i][p] > 0]
+        tables = []
+        for i, p in candidates:
+            t = [row[:] for row in agents]
+            t[i][p] -= 1
+            tables.append(t)
+        checks = evaluate(tables)
+        fine = [(i, p, _local_slack(ch, i, n)) for (i, p), (ch, _) in zip(candidates, checks, strict=True) if ch.met]
+        fine.sort(key=lambda f: -f[2])
+        chosen: list[tuple[int, int]] = []
+        for i, p, _ in fine:
+            if all(min(abs(i - j), n - abs(i - j)) > 1 for j, _ in chosen):
+                chosen.append((i, p))
+        while chosen:
+            t = [row[:] for row in agents]
+            for i, p in chosen:
+                t[i][p] -= 1
+            ((ch, res),) = evaluate([t])
+            if ch.met:
+                agents, check, result = t, ch, res
+                break
+            chosen = chosen[: len(chosen) // 2]
+        if not chosen:
+            break
+        say(f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
+            f"{sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours")
+    final = with_staffing(scenario, agents, interval_s)
+    return StaffingResult(
+        scenario=final, interval_s=interval_s, agents=agents, erlang_agents=erlang, targets_met=check.met,
+        simulations=counters["simulations"], calls_simulated=counters["calls"], evaluation=result, log=log,
+    )
+
+
+def explain(result: StaffingResult, base: Scenario) -> list[str]:  # noqa: C901 - a list of independent reasons
+    """Plain-language reasons the simulated answer differs from the per-interval Erlang answer."""
+    sim_h, erl_h = result.agent_hours(), result.agent_hours(result.erlang_agents)
+    lines = [f"Simulation: {sim_h:.0f} agent-hours a day; per-interval Erlang: {erl_h:.0f} "
+             f"({sim_h - erl_h:+.0f}, {100 * (sim_h - erl_h) / erl_h if erl_h else 0:+.0f}%)."]
+    reasons = []
+    if any(c.patience is not None for c in base.classes.values()):
+        reasons.append("callers who hang up shorten the queue for the others (the formulas without "
+                       "patience overstate waits)")
+    if any(len(p.serves) > 1 for p in base.staffing.pools):
+        reasons.append("in a shared pool, 311 calls wait behind 911 calls and a long 311 call delays "
+                       "the next 911 answer (non-preemptive); splitting loads evenly between pools is "
+                       "only a guess")
+    if any(len(a.arrivals.hourly_rates()) and max(a.arrivals.hourly_rates()) != min(a.arrivals.hourly_rates())
+           for a in base.classes.values()) or base.surges:
+        reasons.append("rates change from hour to hour: a queue built up in a busy interval carries "
+                       "into the next, and a ramp-up needs agents before the peak")
+    reasons.append("the simulation asks that each interval's target be met with the chosen confidence over "
+                   "replications (a lower bound), the formulas only that the long-run average meets it")
+    lines += [f"  - {r}" for r in reasons]
+    return lines
