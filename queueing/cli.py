@@ -236,7 +236,7 @@ def compare(
     b_value, diff, diff_ci_low, diff_ci_high, significant), DIR/report.html (one self-contained
     page: wait-time CDFs, service level by hour against each target, queue and agents over the
     day, abandonment by hour, the differences, a verdict per target) and DIR/<scenario>/ with
-    each scenario's results files.
+    each scenario's results files, and the report's plots as PNG files.
 
     \b
     Example:
@@ -249,6 +249,8 @@ def compare(
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
+    if 3600.0 % interval_s:
+        raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
     loaded = [load_scenario(f) for f in files]
     seed = loaded[0].seed if seed is None else seed
     reps = replications or loaded[0].replications
@@ -269,7 +271,7 @@ def compare(
     rows = comparison_rows(results, labels)
     write_csv(out_dir / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
     report = write_report(out_dir / "report.html", results, labels, rows,
-                          title="Comparison: " + " vs ".join(labels))
+                          title="Comparison: " + " vs ".join(labels), png_dir=out_dir)
     if not quiet:
         click.echo(format_comparison(rows))
         click.echo(f"wrote {out_dir / 'comparison.csv'}, {report}, and each scenario's results under {out_dir}/")
@@ -453,7 +455,9 @@ def format_clock(seconds: float) -> str:
 
 
 def _num(x: float, digits: int = 3) -> str:
-    return "-" if x != x else f"{x:.{digits}g}"
+    if x != x:
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 10 ** digits else f"{x:.{digits}g}"
 
 
 def format_comparison(rows: Sequence[dict[str, Any]]) -> str:

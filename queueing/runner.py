@@ -183,13 +183,13 @@ class DaskExecutor:
             raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
     def map(self, tasks: Sequence[Task], on_done: Callable[[], None] | None = None) -> list[ReplicationResult]:
-        from distributed import as_completed as dask_completed
-
         futures = self._client.map(run_task, list(tasks), pure=False)
-        for _ in dask_completed(futures):
+        results = []
+        for future in futures:  # in task order; the cluster works on all of them meanwhile
+            results.append(future.result())
             if on_done:
                 on_done()
-        return self._client.gather(futures)
+        return results
 
     def close(self) -> None:
         self._client.close()
