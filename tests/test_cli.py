@@ -9,7 +9,7 @@ import sys
 
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
 from queueing.cli import main
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
 from queueing.arrivals import arrival_times, expected_arrivals
 from queueing.callers import draw_callers
 from queueing.cli import main

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import REPO, scenario_text
+from helpers import REPO, scenario_text
 from queueing import load_scenario, simulate
 from queueing.cli import main
 from queueing.compare import comparison_rows, paired_interval, unpaired_interval
