@@ -39,8 +39,11 @@ lint: install
 serve: install
 	$(BIN)/gunicorn --workers 2 --bind 0.0.0.0:5000 app:app
 
+# Benchmarks measure and print ratios against baselines run in the same process; they are not tests.
 bench: install
 	$(BIN)/python bench/sim_speed.py
+	$(BIN)/python bench/staff_speed.py
+	$(BIN)/python bench/webhook_latency.py --duration 60
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

@@ -48,8 +48,12 @@ def main() -> None:
     \b
     Planners:  ivr311 validate scenarios/*.yaml
                ivr311 simulate scenarios/baseline.yaml --out results/baseline
+               ivr311 staff scenarios/baseline.yaml --interval 1h
                ivr311 analytic scenarios/textbook.yaml --simulate
-    Every command has --help; scenario files are described in README.md.
+    Analysts:  ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml
+               ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
+    Call log:  ivr311 dial; ivr311 calls export --format csv
+    Every command has --help; file formats are described in README.md.
     """
 
 
