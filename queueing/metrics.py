@@ -208,7 +208,7 @@ def replication_intervals(
         # Callers are ordered by queue time, so the starts are already sorted.
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
-        agents = sum(on_duty[p.name] for p in scenario.staffing.pools if name in p.serves)
+        agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         columns.append(
             (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED),
              wait_mean, levels, queue, agents)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .runner import SimulationResult
 
 
-def write_csv(path: Path, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
+def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header; None becomes an empty cell (rows must not hold NaN)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
