@@ -80,6 +80,12 @@ def progress(total: int, label: str, quiet: bool = False) -> Any:
                              hidden=quiet or not sys.stderr.isatty())
 
 
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    help="Local processes [default: all cores]; results do not depend on it.",
+)  # fmt: skip
+seed_option = click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 dask_option = click.option(
     "--dask", metavar="tcp://HOST:PORT", default=None,
     help="Run on this Dask scheduler instead of local processes (same results).",
@@ -112,14 +118,13 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for summary.json and intervals.csv [default: results/<file name>].")
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
-@click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes for replications [default: all cores]; results do not depend on it.")
+@seed_option
+@jobs_option
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
 @click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
               help="Length of the intervals in intervals.csv (15m, 1h...).")
 @dask_option
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
     jobs: int | None, calls: bool, interval_s: float, dask: str | None, quiet: bool,
@@ -158,7 +163,7 @@ def simulate(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--simulate", "also_simulate", is_flag=True,
               help="Also simulate the scenario and print the simulated values (95% CI) beside the formulas.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for --simulate.")
+@jobs_option
 def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
     """Textbook answers for the scenario FILE: Erlang C, Cobham's priority M/M/c, Erlang A.
 
@@ -223,11 +228,11 @@ def _labels(files: Sequence[Path]) -> list[str]:
 @click.option("--replications", "-r", type=click.IntRange(min=2), help="Replications for every scenario "
               "[default: the first file's].")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@jobs_option
 @click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
               help="Length of the intervals in each intervals.csv.")
 @dask_option
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def compare(
     files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
     interval_s: float, dask: str | None, quiet: bool,
@@ -288,10 +293,10 @@ def compare(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].")
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
-@click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@seed_option
+@jobs_option
 @dask_option
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def sweep(
     file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,
     jobs: int | None, dask: str | None, quiet: bool,
@@ -364,10 +369,10 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
               help="A target counts as met in an interval when the one-sided lower bound at this confidence "
                    "(over replications) reaches it; 0.5 asks only that the mean does.")
 @click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
-@click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Local processes [default: all cores].")
+@seed_option
+@jobs_option
 @dask_option
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@quiet_option
 def staff(
     file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
     seed: int | None, jobs: int | None, dask: str | None, quiet: bool,

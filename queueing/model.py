@@ -32,7 +32,18 @@ from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .staffing import duty_windows
 
-OFF_DUTY = -1
+OFF_DUTY = -1  # the wake-up value that sends an idle agent home
+
+
+def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, value: object) -> None:
+    """``event.succeed(value)``, but ``delay`` seconds from now, as a single scheduled event.
+
+    This is what ``simpy.Timeout.__init__`` does for its own event; doing it for an event an
+    agent already waits on spares the arrival process a second event per hand-over.
+    """
+    event._ok = True
+    event._value = value
+    env.schedule(event, simpy.core.NORMAL, delay)
 
 
 def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
@@ -135,10 +146,26 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
             if i >= n or queued[i] >= horizon:
                 return
             t = queued[i]
-            if t > env.now:
-                delay = t - env.now
-                if env.now + delay < t:  # land on or after t, so the caller is in the queue
+            now = env.now
+            if t > now:
+                delay = t - now
+                if now + delay < t:  # land on or after t, so the caller is in the queue
                     delay = math.nextafter(delay, math.inf)
+                # Fast path: an idle agent who can take this caller and is still on duty at t is
+                # woken at t by the very event this process waits for (one event, not two).
+                handover = None
+                for p in pools_for_class[cls[i]]:
+                    waiting = idle[p]
+                    if waiting:
+                        if waiting[0][0] > t:
+                            handover = waiting.popleft()[1]
+                        break  # the first pool with idle agents decides (specialists first)
+                if handover is not None:
+                    n_idle[0] -= 1
+                    succeed_later(env, handover, delay, i)
+                    yield handover
+                    i += 1
+                    continue
                 yield env.timeout(delay)
                 if n_idle[0] == 0:
                     continue  # everyone got busy meanwhile; the caller waits in the queue

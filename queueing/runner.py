@@ -9,10 +9,12 @@ tasks, so a sweep or a staffing search keeps every core busy.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from .callers import draw_callers
@@ -69,6 +71,11 @@ def run_task(task: Task) -> ReplicationResult:
     )
 
 
+def run_tasks(tasks: list[Task]) -> list[ReplicationResult]:
+    """Several tasks in one call (one message to and from a worker process)."""
+    return [run_task(t) for t in tasks]
+
+
 @dataclass(frozen=True)
 class Table:
     """Rows with named columns, as written to CSV; ``to_pandas()`` for notebooks."""
@@ -94,10 +101,11 @@ class SimulationResult:
     scenario: Scenario
     replications: list[ReplicationResult]
     interval_s: float
-    summary: dict[str, Any] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.summary = summarize(self.scenario, [r.measures for r in self.replications], version())
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The summary.json document (computed on first use: a staffing search never needs most)."""
+        return summarize(self.scenario, [r.measures for r in self.replications], version())
 
     @property
     def intervals(self) -> Table:
@@ -154,13 +162,18 @@ class LocalExecutor:
             return out
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        futures = {self._pool.submit(run_task, t): i for i, t in enumerate(tasks)}
-        results: list[Any] = [None] * len(tasks)
+        # A few chunks per process: fewer, larger messages than one per replication, still
+        # enough chunks to balance the load. Each replication is computed alone as ever.
+        size = max(1, math.ceil(len(tasks) / (4 * self.jobs)))
+        chunks = [list(tasks[k : k + size]) for k in range(0, len(tasks), size)]
+        futures = {self._pool.submit(run_tasks, chunk): k for k, chunk in enumerate(chunks)}
+        results: list[Any] = [None] * len(chunks)
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if on_done:
-                on_done()
-        return results
+                for _ in results[futures[fut]]:
+                    on_done()
+        return [r for chunk in results for r in chunk]
 
     def close(self) -> None:
         if self._pool is not None:
