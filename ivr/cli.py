@@ -97,6 +97,22 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
         store.close()
 
 
+
+def _local_app(config: dict[str, object]) -> Any:
+    """The voice app in this process (console phone, simulated callers), without the start-up
+    warnings meant for a server on the network."""
+    import logging
+
+    from ivr import create_app
+
+    config_log = logging.getLogger("ivr.config")
+    level = config_log.level
+    config_log.setLevel(logging.ERROR)
+    try:
+        return create_app(config)
+    finally:
+        config_log.setLevel(level)
+
 @click.command("dial")
 @click.option("--from", "caller", default="+15555550100", show_default=True,
               help="The caller's number (only its salted hash is logged).")
@@ -110,9 +126,6 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
 
     The local app runs in this process (no server, no Twilio); the call is logged like a real
     one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
-    import logging
-
-    from ivr import create_app
     from ivr.softphone import Softphone, read_stdin
 
     config: dict[str, object] = {}
@@ -120,13 +133,7 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
         config["database_url"] = database_url
     if not os.environ.get("TWILIO_AUTH_TOKEN"):
         config["validate_signatures"] = False  # nothing listens on the network here
-    config_log = logging.getLogger("ivr.config")
-    level = config_log.level
-    config_log.setLevel(logging.ERROR)
-    try:
-        app = create_app(config)
-    finally:
-        config_log.setLevel(level)
+    app = _local_app(config)
     phone = Softphone(app, caller=caller, confidence=confidence, read=read_stdin,
                       write=click.echo)
     try:
@@ -153,10 +160,8 @@ def callers(count: int, rate_per_hour: float, seed: int, start: str | None,
     """Simulated callers: walk COUNT calls through the local voice app at simulated times and
     log them like real ones (try `calls export` and the planner's `calibrate` without a phone).
     Same seed, same calls."""
-    import logging
     from datetime import UTC, datetime, timedelta
 
-    from ivr import create_app
     from ivr.callers import simulate_callers
     from ivr.export import format_time, parse_since
 
@@ -168,13 +173,7 @@ def callers(count: int, rate_per_hour: float, seed: int, start: str | None,
     config: dict[str, object] = {"validate_signatures": False}  # in-process, no network
     if database_url:
         config["database_url"] = database_url
-    config_log = logging.getLogger("ivr.config")
-    level = config_log.level
-    config_log.setLevel(logging.ERROR)
-    try:
-        app = create_app(config)
-    finally:
-        config_log.setLevel(level)
+    app = _local_app(config)
     store = app.extensions["ivr311.store"]
     try:
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed,
