@@ -99,7 +99,7 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
         for cname, pool, key in keys:
             a, b = _series(base, key), _series(other, key)
             diff, lo, hi = paired_interval(a, b)
-            short = key[2:] if cname else key[2:]
+            short = key[2:]  # past ("classes", name) or ("pools", name)
             name = metric_name(short)
             if short[0] == "service_level":
                 name = f"service_level.{short[1]}s"

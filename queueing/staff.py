@@ -92,21 +92,42 @@ def interval_rates_per_s(scenario: Scenario, interval_s: float) -> dict[str, np.
     return out
 
 
-def erlang_staffing(scenario: Scenario, interval_s: float) -> Staffing:
-    """Per interval and pool, the smallest head-count meeting every target by the stationary formulas."""
+@dataclass(frozen=True)
+class PoolLoad:
+    """What one pool faces in one interval: its classes (highest priority first), their arrival
+    rates (calls/s, a class served by several pools split evenly) and mean handle times (s)."""
+
+    names: list[str]
+    rates_per_s: list[float]
+    handles_s: list[float]
+
+    @property
+    def load_erlangs(self) -> float:
+        return sum(r * h for r, h in zip(self.rates_per_s, self.handles_s, strict=True))
+
+
+def pool_loads(scenario: Scenario, interval_s: float) -> list[list[PoolLoad]]:
+    """[interval][pool] -> the PoolLoad of that pool in that interval of the day."""
     rates = interval_rates_per_s(scenario, interval_s)
     pools = scenario.staffing.pools
     share = {c: 1.0 / sum(c in p.serves for p in pools) for c in scenario.classes}
-    table: Staffing = []
+    table = []
     for i in range(intervals_per_day(interval_s)):
         row = []
         for pool in pools:
             names = [c for c in scenario.class_names() if c in pool.serves]
-            lams = [rates[c][i] * share[c] for c in names]
-            handles = [scenario.classes[c].mean_handle_s() for c in names]
-            row.append(_erlang_agents(scenario, names, lams, handles))
+            row.append(PoolLoad(names, [rates[c][i] * share[c] for c in names],
+                                [scenario.classes[c].mean_handle_s() for c in names]))
         table.append(row)
     return table
+
+
+def erlang_staffing(scenario: Scenario, interval_s: float) -> Staffing:
+    """Per interval and pool, the smallest head-count meeting every target by the stationary formulas."""
+    return [
+        [_erlang_agents(scenario, load.names, load.rates_per_s, load.handles_s) for load in row]
+        for row in pool_loads(scenario, interval_s)
+    ]
 
 
 def _erlang_agents(scenario: Scenario, names: list[str], lams: list[float], handles: list[float]) -> int:
@@ -135,16 +156,9 @@ def _erlang_agents(scenario: Scenario, names: list[str], lams: list[float], hand
 def load_staffing(scenario: Scenario, interval_s: float) -> Staffing:
     """Per interval and pool, the smallest head-count that keeps up with the offered load on
     average (a class served by several pools split evenly): where the simulation search starts."""
-    rates = interval_rates_per_s(scenario, interval_s)
-    pools = scenario.staffing.pools
-    share = {c: 1.0 / sum(c in p.serves for p in pools) for c in scenario.classes}
     return [
-        [
-            math.floor(sum(rates[c][i] * share[c] * scenario.classes[c].mean_handle_s() for c in pool.serves)) + 1
-            if any(rates[c][i] > 0 for c in pool.serves) else 0
-            for pool in pools
-        ]
-        for i in range(intervals_per_day(interval_s))
+        [math.floor(load.load_erlangs) + 1 if any(load.rates_per_s) else 0 for load in row]
+        for row in pool_loads(scenario, interval_s)
     ]
 
 
