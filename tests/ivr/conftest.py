@@ -22,11 +22,6 @@ from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 from ivr import create_app
 from ivr.store import CallStore
 
-# pytest's default import mode registers every conftest.py under the module name `conftest`,
-# the last one imported winning; tests elsewhere that do `from conftest import REPO` may get
-# this module, so it offers the same value as tests/conftest.py.
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
