@@ -404,7 +404,8 @@ def staff(
     executor = make_executor(jobs, dask)
     try:
         result = find_staffing(base, executor, interval_s=interval_s, confidence=confidence,
-                               on_progress=None if quiet else (lambda m: click.echo(m, err=True)))
+                               on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                               progress_bar=lambda label, n: progress(n, label, quiet))
     finally:
         executor.close()
     out.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -263,8 +265,13 @@ def find_staffing(
     confidence: float = 0.9,
     max_rounds: int = 40,
     on_progress: Callable[[str], None] | None = None,
+    progress_bar: Callable[[str, int], AbstractContextManager[Any]] | None = None,
 ) -> StaffingResult:
-    """Erlang start, then repair and trim by simulation (see the module docstring)."""
+    """Erlang start, then repair and trim by simulation (see the module docstring).
+
+    ``on_progress(message)`` hears each round's outcome; ``progress_bar(label, total)`` returns a
+    context manager whose ``update(1)`` is called as each replication of a batch finishes.
+    """
     if not scenario.targets:
         raise ScenarioError("the scenario has no targets: nothing to staff for")
     if not 0.5 <= confidence < 1:
@@ -283,7 +290,10 @@ def find_staffing(
 
     def evaluate(tables: list[Staffing]) -> list[tuple[Check, SimulationResult]]:
         variants = [with_staffing(scenario, t, interval_s) for t in tables]
-        results = run_scenarios(variants, executor, interval_s=interval_s)
+        label = f"simulating {len(variants)} staffing{'s' if len(variants) > 1 else ''}"
+        with progress_bar(label, sum(v.replications for v in variants)) if progress_bar else nullcontext() as bar:
+            results = run_scenarios(variants, executor, interval_s=interval_s,
+                                    on_done=(lambda: bar.update(1)) if bar is not None else None)
         counters["simulations"] += len(results)
         counters["calls"] += sum(int(m.get(("classes", c, "offered"), 0)) for res in results
                                  for rep in res.replications for m in [rep.measures] for c in scenario.classes)
