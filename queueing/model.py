@@ -151,15 +151,13 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
                 delay = t - now
                 if now + delay < t:  # land on or after t, so the caller is in the queue
                     delay = math.nextafter(delay, math.inf)
-                # Fast path: an idle agent who can take this caller and is still on duty at t is
-                # woken at t by the very event this process waits for (one event, not two).
+                # Fast path: an idle agent of the first-choice pool for this caller, still on duty
+                # at t, is woken at t by the very event this process waits for (one event, not
+                # two). Otherwise decide at t: a specialist may have come free by then.
                 handover = None
-                for p in pools_for_class[cls[i]]:
-                    waiting = idle[p]
-                    if waiting:
-                        if waiting[0][0] > t:
-                            handover = waiting.popleft()[1]
-                        break  # the first pool with idle agents decides (specialists first)
+                waiting = idle[pools_for_class[cls[i]][0]]
+                if waiting and waiting[0][0] > t:
+                    handover = waiting.popleft()[1]
                 if handover is not None:
                     n_idle[0] -= 1
                     succeed_later(env, handover, delay, i)

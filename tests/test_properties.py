@@ -127,3 +127,23 @@ def test_outcomes_are_consistent(scenario: Scenario) -> None:
     for k in range(len(scenario.classes)):
         m = ans & (c.cls == k)
         assert np.all(np.diff(rec.answered_s[m]) >= -1e-9)
+
+
+@SETTINGS
+@given(scenarios(max_agents=8))
+def test_an_idle_specialist_answers_before_a_generalist(scenario: Scenario) -> None:
+    """When a pool serving only the caller's class has an idle agent, that pool answers the call."""
+    pools = scenario.staffing.pools
+    if len(pools) < 2:
+        return
+    rec = _run(scenario)
+    c = rec.callers
+    desk = 1
+    k = scenario.class_names().index(pools[desk].serves[0])
+    answered = rec.outcome == ANSWERED
+    desk_from = rec.answered_s[answered & (rec.pool == desk)]
+    desk_to = desk_from + c.handle_s[answered & (rec.pool == desk)]
+    for i in np.flatnonzero(answered & (c.cls == k) & (rec.pool == 0)):
+        t = rec.answered_s[i]
+        busy = np.count_nonzero((desk_from < t) & (desk_to > t))  # desk agents on a call at that moment
+        assert busy == pools[desk].agents, (i, t, busy)
