@@ -32,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from . import analytic
 from .arrivals import rate_segments
 from .errors import ScenarioError
 from .metrics import interval_columns
 from .runner import Executor, SimulationResult, run_scenarios
 from .scenario import DAY_S, Scenario, validate_data
+from .steady_state import stationary_pool
 
 MAX_AGENTS = 2000
 Staffing = list[list[int]]  # [interval][pool] -> agents
@@ -137,21 +137,14 @@ def _erlang_agents(scenario: Scenario, names: list[str], lams: list[float], hand
     if total <= 0:
         return 0
     handle = sum(lam * h for lam, h in zip(lams, handles, strict=True)) / total  # load-weighted mean
-    targets = [(k, t) for k, c in enumerate(names) for t in scenario.targets.get(c, [])]
-    c = max(1, math.ceil(total * handle))
-    while c < MAX_AGENTS:
-        if len(names) == 1 and scenario.classes[names[0]].patience is not None:
-            res = analytic.erlang_a(c, total, handle, scenario.classes[names[0]].patience.mean_s)  # type: ignore[union-attr]
-            ok = all(res.service_level(t.within) >= t.share for _, t in targets)
-        elif c <= total * handle:
-            ok = False
-        else:
-            ok = all(
-                analytic.priority_mmc_service_levels(c, lams, handle, t.within)[k] >= t.share for k, t in targets
-            )
-        if ok:
+    shares = [[t.share for t in scenario.targets.get(c, [])] for c in names]
+    abandoning = len(names) == 1 and scenario.classes[names[0]].patience is not None
+    for c in range(max(1, math.ceil(total * handle)), MAX_AGENTS):
+        if c <= total * handle and not abandoning:
+            continue  # without hang-ups the queue grows without bound
+        levels = stationary_pool(scenario, names, lams, handle, c).service_levels
+        if all(sl >= share for ls, ss in zip(levels, shares, strict=True) for sl, share in zip(ls, ss, strict=True)):
             return c
-        c += 1
     return MAX_AGENTS
 
 

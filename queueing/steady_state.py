@@ -48,6 +48,36 @@ class Analysis:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class PoolAnswer:
+    """Stationary answers for one pool: per class (highest priority first) the mean wait (s) and
+    the share answered within each of its targets; the share abandoning (Erlang A only)."""
+
+    model: str
+    mean_waits_s: list[float]
+    service_levels: list[list[float]]
+    p_abandon: float | None = None
+
+
+def stationary_pool(
+    scenario: Scenario, names: list[str], rates_per_s: list[float], handle_s: float, agents: int
+) -> PoolAnswer:
+    """The textbook model of a pool with ``agents`` agents serving classes ``names``: Erlang A for
+    one class with patience, else Erlang C (one class) or Cobham's non-preemptive priority M/M/c
+    (patience ignored, a conservative answer), with one mean handle time ``handle_s``."""
+    targets = [scenario.targets.get(c, []) for c in names]
+    patience = scenario.classes[names[0]].patience
+    if len(names) == 1 and patience is not None:
+        res = analytic.erlang_a(agents, rates_per_s[0], handle_s, patience.mean_s)
+        return PoolAnswer("Erlang A (M/M/c+M)", [res.mean_wait_answered_s],
+                          [[res.service_level(t.within) for t in targets[0]]], res.p_abandon)
+    waits = analytic.priority_mmc_mean_waits_s(agents, rates_per_s, handle_s)
+    within = sorted({t.within for ts in targets for t in ts})
+    by_within = {w: analytic.priority_mmc_service_levels(agents, rates_per_s, handle_s, w) for w in within}
+    model = "Erlang C (M/M/c)" if len(names) == 1 else "Cobham, non-preemptive priority M/M/c"
+    return PoolAnswer(model, waits, [[by_within[t.within][k] for t in ts] for k, ts in enumerate(targets)])
+
+
 def _exponential_mean_s(scenario: Scenario, name: str) -> float | None:
     cc = scenario.classes[name]
     dists = [cc.category_handle(c) for c in cc.categories] if cc.categories else [cc.handle_time]
@@ -99,18 +129,10 @@ def analyze(scenario: Scenario) -> Analysis:
         handle = _exponential_mean_s(scenario, names[0])
         assert handle is not None
         lams = [rates[c] for c in names]
-        patience = scenario.classes[names[0]].patience
-        if len(names) == 1 and patience is not None:
-            res = analytic.erlang_a(agents, lams[0], handle, patience.mean_s)
-            sls = [(t.within, res.service_level(t.within), t.share) for t in scenario.targets.get(names[0], [])]
-            answers.append(ClassAnswer(names[0], pool.name, "Erlang A (M/M/c+M)", agents, lams[0] * handle,
-                                       res.mean_wait_answered_s, sls, res.p_abandon))
-            continue
-        waits = analytic.priority_mmc_mean_waits_s(agents, lams, handle)
-        model = "Erlang C (M/M/c)" if len(names) == 1 else "Cobham, non-preemptive priority M/M/c"
+        res = stationary_pool(scenario, names, lams, handle, agents)
         for k, name in enumerate(names):
-            sls = [(t.within, analytic.priority_mmc_service_levels(agents, lams, handle, t.within)[k], t.share)
-                   for t in scenario.targets.get(name, [])]
-            answers.append(ClassAnswer(name, pool.name, model, agents, lams[k] * handle, waits[k], sls))
+            sls = [(t.within, res.service_levels[k][j], t.share) for j, t in enumerate(scenario.targets.get(name, []))]
+            answers.append(ClassAnswer(name, pool.name, res.model, agents, lams[k] * handle, res.mean_waits_s[k], sls,
+                                       res.p_abandon))
     order = scenario.class_names()
     return Analysis(answers=sorted(answers, key=lambda a: order.index(a.name)), problems=[])
