@@ -9,7 +9,9 @@ per call:
   queue at time t is the slice from the class's head pointer up to the last caller queued by
   t. An agent that finishes a call pops from that slice; a caller needs no event to join.
 - Arrivals are events only while some agent is idle (someone must be woken up); while every
-  agent is busy the arrival process sleeps, and callers pile up in the implicit queues.
+  agent is busy the arrival process sleeps, and callers pile up in the implicit queues. When
+  the caller's first-choice pool has an idle agent, that agent's wake-up is scheduled at the
+  arrival time and the arrival process waits on the same event: one event per hand-over.
 - Abandonment is exact without timers: a caller at the head whose patience ran out before an
   agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
 - Shifts: an agent checks its schedule between calls; a call in progress at the end of a
@@ -154,14 +156,12 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
                 # Fast path: an idle agent of the first-choice pool for this caller, still on duty
                 # at t, is woken at t by the very event this process waits for (one event, not
                 # two). Otherwise decide at t: a specialist may have come free by then.
-                handover = None
                 waiting = idle[pools_for_class[cls[i]][0]]
                 if waiting and waiting[0][0] > t:
-                    handover = waiting.popleft()[1]
-                if handover is not None:
+                    wake = waiting.popleft()[1]
                     n_idle[0] -= 1
-                    succeed_later(env, handover, delay, i)
-                    yield handover
+                    succeed_later(env, wake, delay, i)
+                    yield wake
                     i += 1
                     continue
                 yield env.timeout(delay)
