@@ -123,11 +123,12 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
 @click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
               help="Length of the intervals in intervals.csv (15m, 1h...).")
+@click.option("--report", is_flag=True, help="Also write report.html and its plots (wait curves need --calls).")
 @dask_option
 @quiet_option
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
-    jobs: int | None, calls: bool, interval_s: float, dask: str | None, quiet: bool,
+    jobs: int | None, calls: bool, interval_s: float, report: bool, dask: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
@@ -154,6 +155,10 @@ def simulate(
     finally:
         executor.close()
     written = write_results(result, out, calls=calls)
+    if report:
+        from .report import write_report
+
+        written.append(write_report(out / "report.html", [result], [file.stem], png_dir=out))
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
         click.echo("wrote " + ", ".join(str(p) for p in written))
@@ -383,7 +388,8 @@ def staff(
     (priorities, abandonment, queues carried from one interval to the next), adding agents where
     a target fails and removing those it can do without. Writes DIR/staffing.yaml (the whole
     scenario with the staffing found as shifts: simulate it), DIR/staffing.csv (interval, pool,
-    agents, erlang_agents) and DIR/staffing.json (agent_hours, erlang_agent_hours, targets_met).
+    agents, erlang_agents), DIR/staffing.json (agent_hours, erlang_agent_hours, targets_met) and
+    DIR/staffing.png (agents by interval and pool against the Erlang answer).
 
     \b
     Example:
@@ -438,6 +444,9 @@ def staff(
         "simulations": result.simulations, "calls_simulated": result.calls_simulated,
     }
     (out / "staffing.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    from .plots import staffing_by_interval
+
+    (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
     if not quiet:
         head = ["interval"] + [f"{p} (Erlang)" for p in pools]
         table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
@@ -448,7 +457,7 @@ def staff(
         click.echo("\n".join(explain(result, base)))
         if not result.targets_met:
             click.echo("WARNING: some targets are still not met; see the log above.")
-        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'} "
+        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
                    f"({result.simulations} simulations, {result.calls_simulated:,} calls)")
 
 

@@ -411,3 +411,24 @@ def abandonment_by_hour(
         _hour_axis(ax)
     _legend(fig, axes)
     return _png(fig)
+
+
+def staffing_by_interval(
+    pool_names: Sequence[str], interval_s: float, agents: Sequence[Sequence[int]], erlang: Sequence[Sequence[int]]
+) -> bytes:
+    """Agents on duty per interval of the day and pool: the simulated answer against the
+    per-interval Erlang answer (``agents[i][p]``, ``erlang[i][p]``)."""
+    fig, axes = _figure(len(pool_names), 1, 2.6)
+    hours = np.arange(len(agents) + 1) * interval_s / 3600.0
+    for p, (ax, name) in enumerate(zip(axes, pool_names, strict=True)):
+        sim = [row[p] for row in agents]
+        erl = [row[p] for row in erlang]
+        ax.stairs(sim, hours, label="simulation (targets met in every interval)", linewidth=2.0, **_style(0))  # type: ignore[arg-type]
+        ax.stairs(erl, hours, label="per-interval Erlang", linewidth=1.5, **_style(1))  # type: ignore[arg-type]
+        ax.set_title(f"pool {name}: agents on duty")
+        ax.set_ylabel("agents")
+        ax.set_ylim(0, max(max(sim, default=0), max(erl, default=0)) + 1)
+        _hour_axis(ax)
+    fig.suptitle("Staffing by interval of the day")
+    _legend(fig, axes)
+    return _png(fig)

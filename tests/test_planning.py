@@ -198,3 +198,14 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     again = find_staffing(base, LocalExecutor(2), interval_s=6 * 3600.0)
     assert again.agents == [[int(r["agents"])] for r in rows]
     assert yaml.safe_load((out / "staffing.yaml").read_text())["staffing"]["pools"][0]["shifts"]
+    assert (out / "staffing.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = _invoke("simulate", str(write_scenario(horizon="1d", replications=2)), "--report", "--calls",
+                     "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4 and "meets 911 90% within 15 s in" in html
+    assert (out / "wait_cdf.png").exists() and (out / "service_level_by_hour.png").exists()
