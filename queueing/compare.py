@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .metrics import Key
+from .metrics import Key, estimate, t_quantile
 from .runner import SimulationResult
 from .scenario import Scenario
 
@@ -31,23 +31,11 @@ COMPARISON_COLUMNS = (
 )  # fmt: skip
 
 
-def _t(df: float) -> float:
-    from scipy.special import stdtrit
-
-    return float(stdtrit(df, 0.975))
-
-
 def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
     """Mean of b − a over replications with a 95% Student-t interval; pairs with a NaN are dropped."""
-    d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
-    d = d[~np.isnan(d)]
-    if len(d) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(d.mean())
-    if len(d) < 2:
-        return mean, math.nan, math.nan
-    half = _t(len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
-    return mean, mean - half, mean + half
+    est = estimate((np.asarray(b, dtype=float) - np.asarray(a, dtype=float)).tolist())
+    lo, hi = est["ci95"]
+    return tuple(math.nan if v is None else float(v) for v in (est["value"], lo, hi))  # type: ignore[return-value]
 
 
 def unpaired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
@@ -58,7 +46,7 @@ def unpaired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, fl
     va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1)) if va + vb > 0 else len(x) + len(y) - 2
     diff = float(y.mean() - x.mean())
-    half = _t(df) * math.sqrt(va + vb)
+    half = float(t_quantile(df, 0.975)) * math.sqrt(va + vb)
     return diff, diff - half, diff + half
 
 

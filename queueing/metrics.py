@@ -26,6 +26,13 @@ Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
 
 
+def t_quantile(df: Any, q: float) -> Any:
+    """Student t quantile ``q`` with ``df`` degrees of freedom (scalars or numpy arrays)."""
+    from scipy.special import stdtrit  # imported here: scipy costs a quarter second at start-up
+
+    return stdtrit(df, q)
+
+
 def estimate(values: Sequence[float]) -> dict[str, Any]:
     """Mean of per-replication values with a 95% Student-t confidence interval.
 
@@ -38,9 +45,7 @@ def estimate(values: Sequence[float]) -> dict[str, Any]:
     mean = float(np.mean(x))
     if len(x) < 2:
         return {"value": mean, "ci95": [None, None]}
-    from scipy.special import stdtrit  # imported here: scipy costs a quarter second at start-up
-
-    half = float(stdtrit(len(x) - 1, 0.975) * np.std(x, ddof=1) / math.sqrt(len(x)))
+    half = float(t_quantile(len(x) - 1, 0.975) * np.std(x, ddof=1) / math.sqrt(len(x)))
     return {"value": mean, "ci95": [mean - half, mean + half]}
 
 

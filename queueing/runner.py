@@ -115,16 +115,14 @@ class SimulationResult:
     @property
     def calls(self) -> Table:
         """calls.csv: one row per call (only when simulated with ``keep_calls=True``)."""
-        runs = [(r.replication, r.records) for r in self.replications]
-        if any(records is None for _, records in runs):
-            raise ValueError("calls were not kept: simulate(..., keep_calls=True) or --calls")
-        return Table(list(CALLS_CSV_COLUMNS), lambda: call_rows(self.scenario, runs))  # type: ignore[arg-type]
+        runs = list(zip((r.replication for r in self.replications), self.records(), strict=True))
+        return Table(list(CALLS_CSV_COLUMNS), lambda: call_rows(self.scenario, runs))
 
     def records(self) -> list[CallRecords]:
         """Each replication's call records (only with ``keep_calls=True``)."""
         out = [r.records for r in self.replications]
         if any(rec is None for rec in out):
-            raise ValueError("calls were not kept: simulate(..., keep_calls=True)")
+            raise ValueError("calls were not kept: simulate(..., keep_calls=True) or --calls")
         return out  # type: ignore[return-value]
 
 

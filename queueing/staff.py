@@ -34,7 +34,7 @@ import numpy as np
 
 from .arrivals import rate_segments
 from .errors import ScenarioError
-from .metrics import interval_columns
+from .metrics import interval_columns, t_quantile
 from .runner import Executor, SimulationResult, run_scenarios
 from .scenario import DAY_S, Scenario, validate_data
 from .steady_state import stationary_pool
@@ -217,8 +217,6 @@ class Check:
 
 def check_targets(result: SimulationResult, interval_s: float, confidence: float) -> Check:
     """Lower confidence bound of each interval's service level against each target."""
-    from scipy.special import stdtrit
-
     scenario = result.scenario
     n = intervals_per_day(interval_s)
     cols = interval_columns(scenario)
@@ -243,7 +241,7 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
     count = np.sum(~np.isnan(level), axis=0)
     mean = np.nanmean(np.where(count[None] > 0, level, 0.0), axis=0)
     sd = np.nanstd(np.where(count[None] > 0, level, 0.0), axis=0, ddof=1) if reps > 1 else np.zeros_like(mean)
-    t = stdtrit(np.maximum(count - 1, 1), confidence) if confidence > 0.5 else 0.0
+    t = t_quantile(np.maximum(count - 1, 1), confidence) if confidence > 0.5 else 0.0
     lower = mean - t * np.nan_to_num(sd) / np.sqrt(np.maximum(count, 1))
     shares = np.array([t.share for _, t in columns])
     margin = np.where(count > 0, lower - shares[None, :], np.nan)
