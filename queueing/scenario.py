@@ -342,29 +342,27 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     return tuple(path)
 
 
+# pydantic error types whose message needs nothing from the error's context
+_FIXED_REASONS = {
+    "missing": "required",
+    "extra_forbidden": "unknown key",
+    "union_tag_not_found": f"needs a 'dist' key, one of: {', '.join(DIST_NAMES)}",
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing", "finite_number"), "must be a number"),
+    **dict.fromkeys(("string_type", "string_too_short"), "must be a non-empty text"),
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "must be a mapping (key: value lines)"),
+    "list_type": "must be a list",
+    "too_short": "must not be empty",
+}
+
+
 def _reason(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    if kind == "missing":
-        return "required"
-    if kind == "extra_forbidden":
-        return "unknown key"
+    if kind in _FIXED_REASONS:
+        return _FIXED_REASONS[kind]
     if kind == "union_tag_invalid":
         return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
-    if kind == "union_tag_not_found":
-        return f"needs a 'dist' key, one of: {', '.join(DIST_NAMES)}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "must be a whole number"
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return "must be a number"
-    if kind in ("string_type", "string_too_short"):
-        return "must be a non-empty text"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "must be a mapping (key: value lines)"
-    if kind == "list_type":
-        return "must be a list"
-    if kind == "too_short":
-        return "must not be empty"
     if kind == "greater_than":
         return f"must be > {ctx['gt']:g}"
     if kind == "greater_than_equal":
