@@ -20,11 +20,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory. Settings come from `IVR311_*`/`TWILIO_AUTH_TOKEN`; `test_config`
     overrides them (lower-case keys are `ivr.config.Settings` fields, upper-case keys go to
     `app.config`). Raises `IvrError` when the app must not start (no token, bad menu)."""
-    from flask import Flask, Response
+    from flask import Flask, Response, jsonify
 
     from ivr import agent, status, voice
-    from ivr.config import default_database_url, settings_from_env
+    from ivr.callerhash import load_hasher
+    from ivr.config import default_database_url, default_journal_dir, settings_from_env, wait_stale_s
+    from ivr.journal import Journal
     from ivr.menu import load_menu
+    from ivr.recorder import Recorder
     from ivr.store import CallStore, utcnow
 
     overrides = dict(test_config or {})
@@ -35,7 +38,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = settings_from_env(overrides=settings_overrides)
     menu = load_menu(settings.menu_path)
     database_url = settings.database_url or default_database_url(app.instance_path)
-    store = CallStore(database_url, salt=settings.caller_hash_salt)
+    # Nothing here may need the database: the app starts, and routes callers, while it is down.
+    store = CallStore(database_url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
+    hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, app.instance_path,
+                         postgres=store.engine.dialect.name == "postgresql")
+    journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, database_url))
+    recorder = Recorder(store, journal, budget_s=settings.store_budget_ms / 1000)
+    recorder.start()
 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
@@ -43,6 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ivr311.settings"] = settings
     app.extensions["ivr311.menu"] = menu
     app.extensions["ivr311.store"] = store
+    app.extensions["ivr311.recorder"] = recorder
+    app.extensions["ivr311.hasher"] = hasher
+    app.extensions["ivr311.wait_stale_s"] = wait_stale_s(settings, menu.hold_pause_s)
     app.extensions["ivr311.clock"] = utcnow  # replaced by simulated callers
 
     app.register_blueprint(voice.bp)
@@ -51,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Response:
-        return Response("ok\n", mimetype="text/plain")
+        """200 whenever the app routes calls; the body says whether the call log keeps up."""
+        return jsonify(recorder.health())
 
     return app

@@ -3,19 +3,28 @@
 The rule is the model's: the next 911 caller if any waits, otherwise the oldest 311 caller
 (Twilio queues are first in, first out). Non-preemptive: a call in progress is never interrupted,
 the agent comes back here (the Dial action) when it ends. Who waits comes from the app's own
-records, not from the Twilio REST API. Only ever <Dial><Queue>: never a number.
+records, not from the Twilio REST API: a caller counts as waiting while Twilio keeps fetching
+their hold music (`heard_at`, the heartbeat), so a caller whose last callbacks were lost stops
+holding the line after `wait_stale_s` (the model's abandonment, learned late instead of exactly).
+
+When the log cannot say who waits (database down, or writes still in the journal), the line
+fails toward 911: it dials the 911 queue first, for `agent_poll_s`, then the 311 queue, and back.
+Only ever <Dial><Queue>: never a number.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, Response, current_app, url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
+from werkzeug.exceptions import InternalServerError
 
+from ivr import fields
 from ivr.menu import QUEUE_311, QUEUE_911, Menu
+from ivr.recorder import Recorder
 from ivr.signature import check_signature
-from ivr.store import CallStore
 from ivr.twiml import say, twiml_response
 
 log = logging.getLogger(__name__)
@@ -24,6 +33,7 @@ bp = Blueprint("agent", __name__, url_prefix="/agent")
 bp.before_request(check_signature)
 
 QUEUE_ORDER = (QUEUE_911, QUEUE_311)  # priority 1 first
+DIAL_TIMEOUT_S = 20
 
 
 def next_queue(waiting: dict[str, int]) -> str | None:
@@ -31,13 +41,35 @@ def next_queue(waiting: dict[str, int]) -> str | None:
     return next((q for q in QUEUE_ORDER if waiting.get(q, 0) > 0), None)
 
 
+def blind_queue(tried: str, dial_status: str) -> str:
+    """Without the log: 911 first; 311 only right after a 911 dial that found nobody."""
+    return QUEUE_311 if tried == QUEUE_911 and dial_status != "completed" else QUEUE_911
+
+
+def _dial(resp: VoiceResponse, queue: str, timeout_s: int, **action_args: Any) -> None:
+    dial = Dial(action=url_for("agent.line", **action_args), method="POST", timeout=timeout_s)
+    dial.queue(queue, url=url_for("voice.bridge"), method="POST")
+    resp.append(dial)
+
+
 @bp.post("")
 def line() -> Response:
     menu: Menu = current_app.extensions["ivr311.menu"]
-    store: CallStore = current_app.extensions["ivr311.store"]
+    recorder: Recorder = current_app.extensions["ivr311.recorder"]
+    stale_s: float = current_app.extensions["ivr311.wait_stale_s"]
+    now = current_app.extensions["ivr311.clock"]()
     lang = menu.agent_language
     resp = VoiceResponse()
-    queue = next_queue(store.waiting_counts())
+    waiting = recorder.read(lambda store: store.waiting_counts(now, stale_s), None)
+    if waiting is None:
+        tried = fields.choice("tried", QUEUE_ORDER, "")
+        blind = blind_queue(tried, fields.text("DialCallStatus", 32))
+        if not tried:
+            say(resp, menu, lang, menu.agent_prompts["unknown_waiting"])
+        log.info("agent line: call log unavailable, dialing the %s queue blind", blind)
+        _dial(resp, blind, menu.agent_poll_s, tried=blind)
+        return twiml_response(resp)
+    queue = next_queue(waiting)
     if queue is None:
         say(resp, menu, lang, menu.agent_prompts["nobody_waiting"])
         resp.pause(length=menu.agent_poll_s)
@@ -46,7 +78,14 @@ def line() -> Response:
     log.info("agent line: taking the %s queue", queue)
     key = "take_911" if queue == QUEUE_911 else "take_311"
     say(resp, menu, lang, menu.agent_prompts[key])
-    dial = Dial(action=url_for("agent.line"), method="POST", timeout=20)
-    dial.queue(queue, url=url_for("voice.bridge"), method="POST")
-    resp.append(dial)
+    _dial(resp, queue, DIAL_TIMEOUT_S)
+    return twiml_response(resp)
+
+
+@bp.errorhandler(InternalServerError)
+def fallback(error: InternalServerError) -> Response:
+    """A bug on the agent line still connects the call-taker: to the 911 queue."""
+    log.exception("agent line failed", exc_info=error.original_exception)
+    resp = VoiceResponse()
+    _dial(resp, QUEUE_911, DIAL_TIMEOUT_S)
     return twiml_response(resp)

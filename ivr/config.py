@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Mapping
@@ -30,7 +31,11 @@ class Settings(BaseModel):
     database_url: str | None = None  # None = sqlite file under the instance folder
     menu_path: Path | None = None  # None = ivr/menu.yaml
     validate_signatures: bool = True
-    caller_hash_salt: str | None = None  # None = a random salt kept in the database
+    caller_hash_key: str | None = None  # None = the key file (see ivr.callerhash)
+    caller_hash_key_file: Path | None = None  # None = instance/caller-hash.key (not with PostgreSQL)
+    journal_dir: Path | None = None  # None = instance/journal-<hash of the database URL>
+    store_budget_ms: int = Field(default=500, ge=10, le=5000)  # longest a webhook waits on the log
+    wait_stale_s: float | None = Field(default=None, gt=0)  # None = 3 hold-music loops
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0)
 
 
@@ -40,7 +45,15 @@ ENV_VARS = {
     "database_url": "IVR311_DATABASE_URL",
     "menu_path": "IVR311_MENU",
     "validate_signatures": "IVR311_VALIDATE_SIGNATURES",
-    "caller_hash_salt": "IVR311_CALLER_HASH_SALT",
+    "caller_hash_key": "IVR311_CALLER_HASH_KEY",
+    "caller_hash_key_file": "IVR311_CALLER_HASH_KEY_FILE",
+    "journal_dir": "IVR311_JOURNAL_DIR",
+    "store_budget_ms": "IVR311_STORE_BUDGET_MS",
+    "wait_stale_s": "IVR311_WAIT_STALE_S",
+}
+RETIRED_VARS = {
+    "IVR311_CALLER_HASH_SALT": "the caller-hash key no longer lives in the database: set "
+                               "IVR311_CALLER_HASH_KEY (or IVR311_CALLER_HASH_KEY_FILE) instead",
 }
 
 
@@ -49,6 +62,9 @@ def settings_from_env(
 ) -> Settings:
     """Build settings from the environment, then apply `overrides` (the factory's test_config)."""
     env = os.environ if environ is None else environ
+    for var, why in RETIRED_VARS.items():
+        if env.get(var, "").strip():
+            raise ConfigError(f"{var} is no longer read: {why}")
     values: dict[str, Any] = {}
     for field, var in ENV_VARS.items():
         raw = env.get(var)
@@ -101,3 +117,21 @@ def check_security(settings: Settings) -> None:
 def default_database_url(instance_path: str | Path) -> str:
     path = Path(instance_path) / "ivr311.sqlite3"
     return f"sqlite:///{path}"
+
+
+def default_journal_dir(instance_path: str | Path, database_url: str) -> Path:
+    """One journal folder per database, so that a journal is never replayed into another one."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return Path(instance_path) / f"journal-{digest}"
+
+
+HOLD_LOOP_ALLOWANCE_S = 10  # the position announcement before each hold pause, at most
+STALE_LOOPS = 3
+
+
+def wait_stale_s(settings: Settings, hold_pause_s: int) -> float:
+    """How long after its last heartbeat a caller stops counting as waiting: the configured
+    value, else 3 missed loops of the hold music (announcement + pause)."""
+    if settings.wait_stale_s is not None:
+        return settings.wait_stale_s
+    return float(STALE_LOOPS * (hold_pause_s + HOLD_LOOP_ALLOWANCE_S))

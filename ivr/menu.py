@@ -58,7 +58,8 @@ class Prompts(BaseModel):
     wait_911: NonEmpty
     wait_311: NonEmpty  # {position}
     connecting: NonEmpty
-    queue_full: NonEmpty
+    queue_full: NonEmpty  # a 311 caller still bounced after the last retry
+    busy_retry: NonEmpty  # a 311 caller bounced by a full queue, queued again
     goodbye: NonEmpty
 
     @model_validator(mode="after")
@@ -130,7 +131,7 @@ class Menu(BaseModel):
     @field_validator("agent_prompts")
     @classmethod
     def _agent_prompts(cls, value: dict[str, str]) -> dict[str, str]:
-        missing = {"take_911", "take_311", "nobody_waiting"} - set(value)
+        missing = {"take_911", "take_311", "nobody_waiting", "unknown_waiting"} - set(value)
         if missing:
             raise ValueError(f"missing agent prompts: {', '.join(sorted(missing))}")
         return value

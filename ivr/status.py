@@ -1,17 +1,19 @@
 """Call status callbacks (POST /status): final status and duration, idempotent, and an older
-event (lower SequenceNumber) never overwrites a newer state."""
+event (lower SequenceNumber) never overwrites a newer state. Fields are parsed strictly
+(`ivr.fields`): an out-of-range SequenceNumber, CallDuration or Timestamp is treated as absent."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import InternalServerError
 
+from ivr import fields
+from ivr.callerhash import CallerHasher
+from ivr.recorder import Recorder
 from ivr.signature import check_signature
-from ivr.store import CallStore
 from ivr.twiml import twiml_response
 
 log = logging.getLogger(__name__)
@@ -20,43 +22,33 @@ bp = Blueprint("status", __name__, url_prefix="/status")
 bp.before_request(check_signature)
 
 
-def _int(name: str) -> int | None:
-    raw = request.form.get(name, "").strip()
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _timestamp(raw: str) -> datetime | None:
-    """Twilio's Timestamp is RFC 2822 (`Tue, 14 May 2024 10:00:00 +0000`)."""
-    if not raw:
-        return None
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 @bp.post("")
 def callback() -> Response:
-    store: CallStore = current_app.extensions["ivr311.store"]
-    call_sid = request.form.get("CallSid", "").strip()
-    status = request.form.get("CallStatus", "").strip().lower()[:32]
-    if not call_sid or len(call_sid) > 64 or not status:
-        abort(400)
-    applied = store.record_status(
-        call_sid,
-        status,
-        sequence_number=_int("SequenceNumber"),
-        duration_s=_int("CallDuration"),
-        timestamp=_timestamp(request.form.get("Timestamp", "").strip()),
-        caller_hash=store.caller_hash(request.form.get("From")),
+    recorder: Recorder = current_app.extensions["ivr311.recorder"]
+    hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
+    call_sid = fields.call_sid()
+    raw_status = fields.text("CallStatus", 32).lower()
+    if not raw_status:
+        abort(400, description="a status callback without CallStatus")
+    status = fields.known("CallStatus", raw_status, fields.CALL_STATUSES)
+    sequence_number = fields.int_field("SequenceNumber")
+    applied = recorder.write(
+        "record_status",
+        call_sid=call_sid,
+        status=status,
+        sequence_number=sequence_number,
+        duration_s=fields.int_field("CallDuration"),
+        timestamp=fields.timestamp(),
+        caller_hash=hasher.hash(fields.text("From", 64)),
         now=current_app.extensions["ivr311.clock"](),
     )
-    log.info(
-        "call %s status %s (seq %s)%s", call_sid, status, request.form.get("SequenceNumber"),
-        "" if applied else " ignored: a newer state is recorded",
-    )
+    log.info("call %s status %s (seq %s)%s", call_sid, status, sequence_number,
+             " ignored: a newer state is recorded" if applied is False else "")
+    return twiml_response(VoiceResponse())
+
+
+@bp.errorhandler(InternalServerError)
+def fallback(error: InternalServerError) -> Response:
+    """A status callback never gets a 5xx (Twilio would only log it): an empty response."""
+    log.exception("status callback failed", exc_info=error.original_exception)
     return twiml_response(VoiceResponse())

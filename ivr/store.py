@@ -1,18 +1,20 @@
 """The call log: one row per call (CallSid unique) and one per menu event, with SQLAlchemy 2 Core.
 
-Every write is idempotent (Twilio retries webhooks) and every write transaction starts with a
-write statement, so two gunicorn workers on one SQLite file in WAL mode wait on each other
-(busy_timeout) instead of failing. Caller numbers are never stored: only a salted hash.
+Every write is idempotent (Twilio retries webhooks, the journal may replay a write) and an
+upsert: any webhook may be the first the log sees of a call, and creates its row with what it
+knows. Every write transaction starts with a write statement, so two gunicorn workers on one
+SQLite file in WAL mode wait on each other (busy_timeout) instead of failing. Caller numbers are
+never stored: only a keyed hash (`ivr.callerhash`), whose key is never in the database.
+
+The voice app does not call the write methods directly but through `ivr.recorder`, which bounds
+the wait (`timeout_s`) and journals what the database cannot take.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     or_,
     select,
     update,
@@ -78,13 +81,6 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
-meta_table = Table(
-    "ivr_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(256), nullable=False),
-)
-
 calls = Table(
     "calls",
     metadata,
@@ -99,6 +95,8 @@ calls = Table(
     Column("enqueued_at", UtcDateTime),
     # the queue while the caller waits in it, else NULL: the agent line's query reads only these
     Column("waiting_queue", String(8), index=True),
+    # the last time Twilio fetched the caller's hold music (the wait URL): a heartbeat
+    Column("heard_at", UtcDateTime),
     Column("answered_at", UtcDateTime),
     Column("queue_result", String(32)),
     Column("queue_time_s", Integer),
@@ -173,12 +171,12 @@ class _Statements:
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            for table in (calls, menu_events, meta_table):
+            for table in (calls, menu_events):
                 self.insert_ignore[table.name] = sqlite_insert(table).on_conflict_do_nothing()
         elif dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            for table in (calls, menu_events, meta_table):
+            for table in (calls, menu_events):
                 self.insert_ignore[table.name] = pg_insert(table).on_conflict_do_nothing()
         sid = calls.c.call_sid == bindparam("b_sid")
         step = bindparam("b_step", type_=Integer())
@@ -208,6 +206,15 @@ class _Statements:
         self.update_step_requeue = update(calls).where(sid).values(**step_values, **requeued)
         self.update_enqueue = update(calls).where(sid).values(**enqueued)
         self.update_requeue = update(calls).where(sid).values(**requeued)
+        # a heartbeat (hold music fetched) of a caller the log may never have seen enqueued
+        self.update_heartbeat = update(calls).where(sid).values(
+            queue=func.coalesce(calls.c.queue, bindparam("b_queue")),
+            enqueued_at=func.coalesce(calls.c.enqueued_at, bindparam("b_enqueued",
+                                                                      type_=UtcDateTime())),
+            heard_at=case((or_(calls.c.heard_at.is_(None), calls.c.heard_at < now), now),
+                          else_=calls.c.heard_at),
+            waiting_queue=case((still_waiting, bindparam("b_queue")), else_=None),
+        )
         queue_time = bindparam("b_queue_time", type_=Integer())
         self.update_answered = (
             update(calls)
@@ -220,6 +227,8 @@ class _Statements:
             left_queue_at=func.coalesce(calls.c.left_queue_at, now),
             waiting_queue=None,
         )
+        self.select_queue_times = select(calls.c.enqueued_at, calls.c.answered_at,
+                                         calls.c.queue_time_s).where(sid)
         seq = bindparam("b_seq", type_=Integer())
         rank = bindparam("b_rank", type_=Integer())
         stored_rank = func.coalesce(calls.c.status_rank, -1)
@@ -240,9 +249,12 @@ class _Statements:
             and_(calls.c.status_seq.is_(None), stored_rank <= rank),
         )
         self.update_status = update(calls).where(sid, newer_by_seq).values(**status_values)
+        # waiting = in a queue, and heard from (enqueue or hold-music fetch) since the cutoff
         self.select_waiting = (
             select(calls.c.waiting_queue, func.count())
-            .where(calls.c.waiting_queue.is_not(None))
+            .where(calls.c.waiting_queue.is_not(None),
+                   func.coalesce(calls.c.heard_at, calls.c.enqueued_at)
+                   >= bindparam("b_cutoff", type_=UtcDateTime()))
             .group_by(calls.c.waiting_queue)
         )
         self.select_language = select(calls.c.language).where(sid)
@@ -251,47 +263,75 @@ class _Statements:
         )
 
 
-def make_engine(url: str) -> Engine:
+# Timeouts when nobody gives one (the command line: an export may run for a while).
+PATIENT_TIMEOUT_S = 30.0
+# PostgreSQL's client library enforces at least 2 s to connect; the recorder's own deadline
+# (`ivr.recorder`) bounds what a webhook waits.
+PG_MIN_CONNECT_TIMEOUT_S = 2
+
+
+def make_engine(url: str, timeout_s: float = PATIENT_TIMEOUT_S) -> Engine:
+    """An engine that gives up after about `timeout_s` on a locked SQLite file (busy timeout), a
+    PostgreSQL statement or lock wait, or a connection from the pool."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise IvrError(f"invalid database URL {url!r}") from None
     kwargs: dict[str, Any] = {}
+    timeout_ms = max(1, int(timeout_s * 1000))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database in ("", ":memory:"):
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": timeout_s, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
+        kwargs["pool_timeout"] = timeout_s
+        if parsed.get_backend_name() == "postgresql":
+            kwargs["connect_args"] = {
+                "connect_timeout": max(PG_MIN_CONNECT_TIMEOUT_S, int(timeout_s + 0.999)),
+                "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
+            }
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise IvrError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(timeout_ms))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+# Columns added after the first release: (name, type); create_tables adds what an older file lacks.
+ADDED_COLUMNS = (("heard_at", UtcDateTime()),)
 
 
 class CallStore:
-    """All reads and writes of the call log. Methods take UTC-aware datetimes."""
+    """All reads and writes of the call log. Methods take UTC-aware datetimes.
 
-    def __init__(self, url: str, *, salt: str | None = None, create: bool = True) -> None:
+    The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.recorder` can
+    journal a write it could not make and replay it later with `apply`."""
+
+    WRITES = frozenset({"start_call", "record_step", "mark_enqueued", "mark_answered",
+                        "record_queue_result", "record_status", "record_heartbeat"})
+
+    def __init__(self, url: str, *, create: bool = True, timeout_s: float = PATIENT_TIMEOUT_S) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, timeout_s)
         if create:
             self.create_tables()
-        self._salt = salt
 
     def close(self) -> None:
         self.engine.dispose()
@@ -300,30 +340,25 @@ class CallStore:
         for attempt in range(3):  # two workers may race to create the tables
             try:
                 metadata.create_all(self.engine)
+                self._add_missing_columns()
                 return
             except (OperationalError, ProgrammingError, IntegrityError):
                 if attempt == 2:
                     raise
 
-    # -- privacy -------------------------------------------------------------------------
+    def _add_missing_columns(self) -> None:
+        present = {c["name"] for c in inspect(self.engine).get_columns("calls")}
+        for name, type_ in ADDED_COLUMNS:
+            if name not in present:
+                ddl = f"ALTER TABLE calls ADD COLUMN {name} {type_.compile(dialect=self.engine.dialect)}"
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(ddl)
 
-    @property
-    def salt(self) -> str:
-        """The caller-hash salt: configured, or random once per database and kept in it."""
-        if self._salt is None:
-            with self.engine.begin() as conn:
-                self._insert_ignore(
-                    conn, meta_table, {"key": "caller_hash_salt", "value": secrets.token_hex(16)}
-                )
-                self._salt = conn.execute(
-                    select(meta_table.c.value).where(meta_table.c.key == "caller_hash_salt")
-                ).scalar_one()
-        return self._salt
-
-    def caller_hash(self, number: str | None) -> str | None:
-        if not number:
-            return None
-        return hmac.new(self.salt.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
+    def apply(self, op: str, args: Mapping[str, Any]) -> Any:
+        """Run the write method `op` with `args` (a journal entry); unknown ops are refused."""
+        if op not in self.WRITES:
+            raise ValueError(f"not a call-log write: {op!r}")
+        return getattr(self, op)(**args)
 
     # -- writes --------------------------------------------------------------------------
     # Statements are built once (bind parameters, not literal values): building SQLAlchemy
@@ -377,13 +412,16 @@ class CallStore:
 
     def record_step(
         self,
-        ev: MenuEvent,
-        enqueue: Enqueue | None = None,
+        ev: MenuEvent | Mapping[str, Any],
+        enqueue: Enqueue | Mapping[str, Any] | None = None,
         caller_hash: str | None = None,
         now: datetime | None = None,
     ) -> None:
         """One menu input, and the queue it led to if any, in one transaction."""
         now = now or utcnow()
+        ev = ev if isinstance(ev, MenuEvent) else MenuEvent(**ev)
+        if enqueue is not None and not isinstance(enqueue, Enqueue):
+            enqueue = Enqueue(**enqueue)
         st = self._stmts
         params = {"b_sid": ev.call_sid, "b_lang": ev.language, "b_step": ev.step}
         if enqueue is None:
@@ -394,13 +432,7 @@ class CallStore:
         with self.engine.begin() as conn:
             self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now,
                                    ev.language)
-            self._insert_ignore(
-                conn,
-                menu_events,
-                {"call_sid": ev.call_sid, "step": ev.step, "screen": ev.screen,
-                 "language": ev.language, "digits": ev.digits, "category": ev.category,
-                 "confidence": ev.confidence, "outcome": ev.outcome, "created_at": now},
-            )
+            self._insert_ignore(conn, menu_events, {**asdict(ev), "created_at": now})
 
     def record_menu_event(
         self, ev: MenuEvent, caller_hash: str | None = None, now: datetime | None = None
@@ -418,7 +450,7 @@ class CallStore:
         requeue: bool = False,
     ) -> None:
         """The caller is put in a Twilio queue. The first enqueue time is kept on retries;
-        `requeue` (an emergency caller queued again after a queue error) makes them wait again."""
+        `requeue` (a caller queued again after a queue error) makes them wait again."""
         now = now or utcnow()
         st = self._stmts
         params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now}
@@ -426,28 +458,54 @@ class CallStore:
             self._update_or_create(conn, st.update_requeue if requeue else st.update_enqueue,
                                    params, call_sid, None, now, language)
 
+    def record_heartbeat(
+        self, call_sid: str, queue: str, queue_time_s: int | None, now: datetime | None = None
+    ) -> None:
+        """Twilio fetched the caller's hold music: they are alive and waiting in `queue`.
+        A caller the log has not seen enqueued is created waiting, since `now - queue_time_s`."""
+        now = now or utcnow()
+        enqueued = now - timedelta(seconds=queue_time_s or 0)
+        params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued}
+        with self.engine.begin() as conn:
+            self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None,
+                                   enqueued)
+
     def mark_answered(
         self, call_sid: str, queue_time_s: int | None, now: datetime | None = None
     ) -> str | None:
         """An agent dequeued the caller (the <Queue url> request, on the caller's side).
         Returns the caller's menu language, if the call is known."""
         now = now or utcnow()
+        params = {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s}
+        started = now - timedelta(seconds=queue_time_s or 0)  # if this is all the log sees
         with self.engine.begin() as conn:
-            conn.execute(self._stmts.update_answered,
-                         {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s})
+            self._update_or_create(conn, self._stmts.update_answered, params, call_sid, None,
+                                   started)
             language = conn.execute(self._stmts.select_language, {"b_sid": call_sid}).scalar()
         return str(language) if language else None
 
     def record_queue_result(
         self, call_sid: str, result: str, queue_time_s: int | None, now: datetime | None = None
     ) -> None:
-        """The caller left the queue (the <Enqueue action> request)."""
+        """The caller left the queue (the <Enqueue action> request). For `bridged`, Twilio asks
+        after the conversation; if the <Queue url> request was lost, the answer time is taken
+        as enqueued + QueueTime (else this request's time), so no bridged call lacks one."""
         now = now or utcnow()
+        st = self._stmts
         params = {"b_sid": call_sid, "b_result": result, "b_queue_time": queue_time_s,
                   "b_now": now}
         with self.engine.begin() as conn:
-            self._update_or_create(conn, self._stmts.update_queue_result, params, call_sid,
-                                   None, now)
+            self._update_or_create(conn, st.update_queue_result, params, call_sid, None, now)
+            if result != "bridged":
+                return
+            row = conn.execute(st.select_queue_times, {"b_sid": call_sid}).one()
+            if row.answered_at is not None:
+                return
+            answered = now
+            if row.enqueued_at is not None and row.queue_time_s is not None:
+                answered = min(now, row.enqueued_at + timedelta(seconds=row.queue_time_s))
+            conn.execute(st.update_answered, {"b_sid": call_sid, "b_now": answered,
+                                              "b_queue_time": row.queue_time_s})
 
     def record_status(
         self,
@@ -479,10 +537,14 @@ class CallStore:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def waiting_counts(self) -> dict[str, int]:
-        """Callers waiting in each queue, from the app's own records."""
+    def waiting_counts(self, now: datetime | None = None, stale_s: float | None = None) -> dict[str, int]:
+        """Callers waiting in each queue, from the app's own records: in a queue and heard from
+        (enqueued, or hold music fetched) within `stale_s` of `now` (None = however long ago)."""
+        cutoff = datetime(1970, 1, 1, tzinfo=UTC)
+        if stale_s is not None:
+            cutoff = (now or utcnow()) - timedelta(seconds=stale_s)
         with self.engine.connect() as conn:
-            rows = conn.execute(self._stmts.select_waiting).all()
+            rows = conn.execute(self._stmts.select_waiting, {"b_cutoff": cutoff}).all()
         return {str(queue): int(count) for queue, count in rows}
 
     def call(self, call_sid: str) -> dict[str, Any] | None:

@@ -1,5 +1,11 @@
 """The caller's side: greeting, main menu, services listing, confirmation, queues.
 
+Every answer is decided from the request and the menu alone; the call log is written afterwards
+through `ivr.recorder`, which never raises and never keeps a caller waiting more than its budget.
+Form fields are read with `ivr.fields` (strict and total: a malformed field is absent). Every
+failure degrades toward the 911 queue: a 911 caller is never hung up by the app, and a bug in a
+menu step queues the caller for 911 rather than dropping them.
+
 State travels in the query string of each Gather's action (language `lang`, step `n`, failed
 attempts `a`, services `page`), so a handler's TwiML depends only on its URL and form: a retried
 webhook gets the same answer, and the store ignores the repeated event (unique CallSid + step).
@@ -9,16 +15,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
+from ivr import fields
+from ivr.callerhash import CallerHasher
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu
+from ivr.recorder import Recorder
 from ivr.signature import check_signature
-from ivr.store import CallStore, Enqueue, MenuEvent
+from ivr.store import Enqueue, MenuEvent
 from ivr.twiml import gather, say, twiml_response
 
 log = logging.getLogger(__name__)
@@ -27,7 +36,11 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(check_signature)
 
 MAX_STEP = 1000  # a call that walks the menu this long is still answered, the counter just stops
-REQUEUE_RESULTS = frozenset({"queue-full", "error", "system-error"})
+QUEUES = (QUEUE_911, QUEUE_311)
+# Queue results after which the caller is no longer ours to route (gone, or talked to an agent).
+DONE_RESULTS = frozenset({"bridged", "hangup", "leave", "redirected", "redirected-from-bridged"})
+MAX_311_REQUEUES = 3  # a 311 caller bounced by a full queue is queued again this often, then told
+HOLD_BEFORE_REQUEUE_S = 2
 
 
 def _menu() -> Menu:
@@ -35,9 +48,9 @@ def _menu() -> Menu:
     return menu
 
 
-def _store() -> CallStore:
-    store: CallStore = current_app.extensions["ivr311.store"]
-    return store
+def _recorder() -> Recorder:
+    recorder: Recorder = current_app.extensions["ivr311.recorder"]
+    return recorder
 
 
 def _now() -> datetime:
@@ -46,25 +59,18 @@ def _now() -> datetime:
     return clock()
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except ValueError:
-        return default
-    return min(max(value, low), high)
-
-
 def _lang() -> str:
     menu = _menu()
-    lang = request.args.get("lang", "")
-    return lang if lang in menu.languages else menu.default_language
+    return fields.choice("lang", tuple(menu.languages), menu.default_language)
 
 
-def _call_sid() -> str:
-    call_sid = request.form.get("CallSid", "").strip()
-    if not call_sid or len(call_sid) > 64:
-        abort(400)
-    return call_sid
+def _queue_arg() -> str:
+    """The queue our own URL names; anything else is taken as 911 (fail toward the 911 queue)."""
+    return fields.choice("queue", QUEUES, QUEUE_911)
+
+
+def _steps() -> tuple[int, int]:
+    return fields.int_arg("n", 1, 1, MAX_STEP), fields.int_arg("a", 0, 0, 100)
 
 
 @dataclass(frozen=True)
@@ -75,16 +81,8 @@ class CallerInput:
 
     @classmethod
     def from_form(cls) -> CallerInput:
-        raw = request.form.get("Confidence", "").strip()
-        try:
-            confidence: float | None = float(raw) if raw else None
-        except ValueError:
-            confidence = None
-        return cls(
-            digits=request.form.get("Digits", "").strip()[:16],
-            speech=request.form.get("SpeechResult", "").strip(),
-            confidence=confidence,
-        )
+        return cls(digits=fields.digits(), speech=fields.text("SpeechResult", 512),
+                   confidence=fields.confidence())
 
     @property
     def empty(self) -> bool:
@@ -144,7 +142,7 @@ class Reply(VoiceResponse):
 
 def render_enqueue(
     resp: Reply, call_sid: str, lang: str, queue: str, category: str | None,
-    announcement: str, *, requeue: bool = False,
+    announcement: str, *, requeue: bool = False, requeues: int = 0,
 ) -> None:
     menu = _menu()
     resp.queued = Enqueue(queue, category, requeue)
@@ -152,7 +150,7 @@ def render_enqueue(
     say(resp, menu, lang, announcement)
     resp.enqueue(
         queue,
-        action=url_for("voice.queue_result", lang=lang, queue=queue),
+        action=url_for("voice.queue_result", lang=lang, queue=queue, r=requeues or None),
         method="POST",
         wait_url=url_for("voice.wait", lang=lang, queue=queue),
         wait_url_method="POST",
@@ -198,14 +196,12 @@ def _record(
     resp: Reply, call_sid: str, step: int, screen: str, lang: str, inp: CallerInput,
     outcome: str, category: str | None = None,
 ) -> None:
-    _store().record_step(
-        MenuEvent(
-            call_sid=call_sid, step=step, screen=screen, language=lang, outcome=outcome,
-            digits=inp.digits or None, category=category, confidence=inp.confidence,
-        ),
-        resp.queued,
-        now=_now(),
+    event = MenuEvent(
+        call_sid=call_sid, step=step, screen=screen, language=lang, outcome=outcome,
+        digits=inp.digits or None, category=category, confidence=inp.confidence,
     )
+    _recorder().write("record_step", ev=asdict(event),
+                      enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
 
 
 def _speech_choice(
@@ -228,25 +224,25 @@ def _speech_choice(
 def incoming() -> Response:
     """A new call: greeting and main menu. A retried webhook gets the same TwiML."""
     menu = _menu()
-    store = _store()
-    call_sid = _call_sid()
+    call_sid = fields.call_sid()
     lang = menu.default_language
-    caller_hash = store.caller_hash(request.form.get("From"))
-    store.start_call(call_sid, caller_hash, lang, _now())
-    log.info("call %s started (caller %s)", call_sid, caller_hash)
     resp = VoiceResponse()
     say(resp, menu, lang, menu.languages[lang].prompts.greeting)
     render_main(resp, lang, 1, 0)
+    hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
+    caller_hash = hasher.hash(fields.text("From", 64))
+    _recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang,
+                      now=_now())
+    log.info("call %s started (caller %s)", call_sid, caller_hash)
     return twiml_response(resp)
 
 
 @bp.post("/menu")
 def menu() -> Response:
     menu = _menu()
-    call_sid = _call_sid()
+    call_sid = fields.call_sid()
     lang = _lang()
-    step = _int_arg("n", 1, 1, MAX_STEP)
-    attempts = _int_arg("a", 0, 0, 100)
+    step, attempts = _steps()
     inp = CallerInput.from_form()
     resp = Reply()
     category: str | None = None
@@ -281,11 +277,10 @@ def menu() -> Response:
 @bp.post("/services")
 def services() -> Response:
     menu = _menu()
-    call_sid = _call_sid()
+    call_sid = fields.call_sid()
     lang = _lang()
-    step = _int_arg("n", 1, 1, MAX_STEP)
-    attempts = _int_arg("a", 0, 0, 100)
-    page = _int_arg("page", 1, 1, menu.page_count)
+    step, attempts = _steps()
+    page = fields.int_arg("page", 1, 1, menu.page_count)
     inp = CallerInput.from_form()
     resp = Reply()
     category: str | None = None
@@ -299,7 +294,7 @@ def services() -> Response:
     if inp.digits == "9" and paged:
         outcome = "more"
         render_services(resp, lang, step + 1, attempts, page % menu.page_count + 1)
-    elif inp.digits.isdigit() and len(inp.digits) == 1 and 1 <= int(inp.digits) <= len(on_page):
+    elif len(inp.digits) == 1 and inp.digits.isdigit() and 1 <= int(inp.digits) <= len(on_page):
         chosen = on_page[int(inp.digits) - 1]
         category = chosen.code
         outcome = "category"
@@ -326,11 +321,10 @@ def services() -> Response:
 @bp.post("/confirm")
 def confirm() -> Response:
     menu = _menu()
-    call_sid = _call_sid()
+    call_sid = fields.call_sid()
     lang = _lang()
-    step = _int_arg("n", 1, 1, MAX_STEP)
-    attempts = _int_arg("a", 0, 0, 100)
-    code = request.args.get("cat", "")
+    step, attempts = _steps()
+    code = fields.clean_text(request.args.get("cat"), 64)
     cat = next((c for c in menu.listed if c.code == code), None)
     inp = CallerInput.from_form()
     resp = Reply()
@@ -361,19 +355,23 @@ def confirm() -> Response:
 
 @bp.post("/wait")
 def wait() -> Response:
-    """Enqueue waitUrl: announce the position, then hold; Twilio requests it again after."""
+    """Enqueue waitUrl: announce, then hold; Twilio requests it again after each loop, which
+    the log keeps as the caller's heartbeat (a caller not heard from stops counting as waiting)."""
     menu = _menu()
+    call_sid = fields.call_sid()
     lang = _lang()
-    queue = request.args.get("queue", QUEUE_311)
+    queue = _queue_arg()
     prompts = menu.languages[lang].prompts
     resp = VoiceResponse()
     if queue == QUEUE_911:
         say(resp, menu, lang, prompts.wait_911)
     else:
-        position = _int_form("QueuePosition")
-        if position is not None and position > 0:
+        position = fields.int_field("QueuePosition", 1, 100_000)
+        if position is not None:
             say(resp, menu, lang, prompts.wait_311.format(position=position))
     resp.pause(length=menu.hold_pause_s)
+    _recorder().write("record_heartbeat", call_sid=call_sid, queue=queue,
+                      queue_time_s=fields.int_field("QueueTime"), now=_now())
     return twiml_response(resp)
 
 
@@ -381,9 +379,9 @@ def wait() -> Response:
 def bridge() -> Response:
     """<Queue url>: runs on the caller's side just before an agent is connected."""
     menu = _menu()
-    store = _store()
-    call_sid = _call_sid()
-    known = store.mark_answered(call_sid, _int_form("QueueTime"), _now())
+    call_sid = fields.call_sid()
+    known = _recorder().write("mark_answered", call_sid=call_sid,
+                              queue_time_s=fields.int_field("QueueTime"), now=_now())
     lang = known if known in menu.languages else menu.default_language
     log.info("call %s answered by an agent", call_sid)
     resp = VoiceResponse()
@@ -393,62 +391,71 @@ def bridge() -> Response:
 
 @bp.post("/queue-result")
 def queue_result() -> Response:
-    """<Enqueue action>: the caller left the queue; record QueueResult and QueueTime."""
+    """<Enqueue action>: the caller left the queue. A 911 caller is queued again whatever went
+    wrong (only leave, hangup, a bridged call or a redirect end it); a 311 caller bounced by a
+    full queue is queued again up to MAX_311_REQUEUES times, then told to call back."""
     menu = _menu()
-    call_sid = _call_sid()
+    call_sid = fields.call_sid()
     lang = _lang()
-    queue = request.args.get("queue", QUEUE_311)
-    result = request.form.get("QueueResult", "").strip()[:32] or "unknown"
-    queue_time_s = _int_form("QueueTime")
+    queue = _queue_arg()
+    requeues = fields.int_arg("r", 0, 0, 1000)
+    result = fields.known("QueueResult", fields.text("QueueResult", 32), fields.QUEUE_RESULTS)
+    queue_time_s = fields.int_field("QueueTime")
     prompts = menu.languages[lang].prompts
     resp = Reply()
-    if result in REQUEUE_RESULTS and queue == QUEUE_911:
-        # never drop an emergency caller: hold a moment and queue again
-        resp.pause(length=2)
-        render_enqueue(resp, call_sid, lang, QUEUE_911, None, prompts.wait_911, requeue=True)
-        _store().mark_enqueued(call_sid, QUEUE_911, None, lang, _now(), requeue=True)
+    recorder = _recorder()
+    if result not in DONE_RESULTS and (queue == QUEUE_911 or requeues < MAX_311_REQUEUES):
+        resp.pause(length=HOLD_BEFORE_REQUEUE_S)
+        announcement = prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry
+        render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True,
+                       requeues=requeues + 1)
+        log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result,
+                    requeues + 1)
+        recorder.write("mark_enqueued", call_sid=call_sid, queue=queue, category=None,
+                       language=lang, now=_now(), requeue=True)
         return twiml_response(resp)
-    _store().record_queue_result(call_sid, result, queue_time_s, _now())
-    log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
-    if result in REQUEUE_RESULTS:
-        say(resp, menu, lang, prompts.queue_full)
-    elif result == "leave":
+    if result == "leave":
         say(resp, menu, lang, prompts.goodbye)
+    elif result not in DONE_RESULTS:
+        say(resp, menu, lang, prompts.queue_full)
     resp.hangup()
+    recorder.write("record_queue_result", call_sid=call_sid, result=result,
+                   queue_time_s=queue_time_s, now=_now())
+    log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
     return twiml_response(resp)
+
+
+LAST_RESORT = ('<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue>911</Enqueue>'
+               "</Response>")
 
 
 @bp.errorhandler(InternalServerError)
 def fallback(error: InternalServerError) -> Response:
-    """A bug or a database outage must not drop the caller: apologise and queue them for an
-    operator (no write needed), or end a finished call politely."""
+    """A bug must not drop the caller, and fails toward the 911 queue: a menu step queues the
+    caller for 911 (with an apology), a queue result queues them again where they were, the
+    hold music holds, the bridge connects."""
     log.exception("voice webhook %s failed", request.path, exc_info=error.original_exception)
+    try:
+        return _fallback_twiml()
+    except Exception:
+        log.exception("voice fallback failed too; bare 911 queue")
+        return Response(LAST_RESORT, mimetype="text/xml")
+
+
+def _fallback_twiml() -> Response:
     menu = _menu()
     lang = _lang()
-    resp = VoiceResponse()
-    if request.endpoint == "voice.queue_result":
-        resp.hangup()
-    elif request.endpoint == "voice.bridge":
-        say(resp, menu, lang, menu.languages[lang].prompts.connecting)
+    prompts = menu.languages[lang].prompts
+    resp = Reply()
+    if request.endpoint == "voice.bridge":
+        say(resp, menu, lang, prompts.connecting)
+    elif request.endpoint == "voice.wait":
+        resp.pause(length=menu.hold_pause_s)
+    elif request.endpoint == "voice.queue_result":
+        queue = _queue_arg()
+        render_enqueue(resp, "?", lang, queue, None,
+                       prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry,
+                       requeue=True, requeues=MAX_311_REQUEUES)
     else:
-        say(resp, menu, lang, menu.languages[lang].prompts.too_many_attempts)
-        queue = request.args.get("queue") if request.endpoint == "voice.wait" else None
-        if queue == QUEUE_911:
-            resp.pause(length=menu.hold_pause_s)
-        else:
-            resp.enqueue(
-                QUEUE_311,
-                action=url_for("voice.queue_result", lang=lang, queue=QUEUE_311),
-                method="POST",
-                wait_url=url_for("voice.wait", lang=lang, queue=QUEUE_311),
-                wait_url_method="POST",
-            )
+        render_enqueue(resp, "?", lang, QUEUE_911, None, prompts.too_many_attempts)
     return twiml_response(resp)
-
-
-def _int_form(name: str) -> int | None:
-    raw = request.form.get(name, "").strip()
-    try:
-        return int(float(raw)) if raw else None
-    except ValueError:
-        return None

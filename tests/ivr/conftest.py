@@ -30,13 +30,14 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "twilio_auth_token": TOKEN,
             "public_base_url": PUBLIC_BASE,
             "database_url": db_url,
-            "caller_hash_salt": "pepper-for-tests",
+            "caller_hash_key": "pepper-for-tests-0123456789",
+            "journal_dir": tmp_path / "journal",
             "TESTING": True,
         }
     )

@@ -114,11 +114,25 @@ def test_queue_result_and_time_are_recorded(twilio, new_call, store):
     assert row["queue_result"] == "bridged" and row["queue_time_s"] == 25
 
 
-def test_full_311_queue_apologises_then_hangs_up(twilio, new_call):
+def test_full_311_queue_retries_then_says_goodbye(twilio, new_call, store):
+    """A 311 caller bounced by a full queue is queued again (with an apology) up to
+    MAX_311_REQUEUES times, then told to call back and hung up."""
+    from ivr.voice import MAX_311_REQUEUES
+
     call = enqueue(new_call, "311")
-    doc = twilio.twiml("/voice/queue-result?lang=en&queue=311",
-                       call.params(QueueResult="queue-full", QueueTime="0"))
-    assert doc.find("Say") is not None and doc.find("Hangup") is not None
+    url = call.enqueue.get("action")
+    for attempt in range(1, MAX_311_REQUEUES + 1):
+        doc = twilio.twiml(url, call.params(QueueResult="queue-full", QueueTime="0"))
+        enq = doc.find("Enqueue")
+        assert enq is not None and enq.text == "311" and doc.find("Hangup") is None
+        assert "busy" in " ".join(s.text or "" for s in doc.iter("Say"))
+        assert f"r={attempt}" in enq.get("action")
+        assert store.waiting_counts().get("311") == 1
+        url = enq.get("action")
+    doc = twilio.twiml(url, call.params(QueueResult="queue-full", QueueTime="0"))
+    assert doc.find("Enqueue") is None and doc.find("Hangup") is not None
+    assert "call again" in doc.find("Say").text
+    assert store.call(call.sid)["queue_result"] == "queue-full"
 
 
 def test_emergency_caller_is_never_dropped_on_queue_error(twilio, new_call, store):
@@ -167,11 +181,11 @@ def test_source_never_dials_a_number():
     ET.fromstring("<ok/>")
 
 
-def test_database_outage_still_queues_the_caller(app, twilio, new_call, monkeypatch):
-    """A failing store must not hang up on a caller: they are queued for an operator."""
+def test_failing_store_does_not_change_the_route(app, twilio, new_call, monkeypatch):
+    """A store that raises does not change what the caller hears: key 2 still lists the
+    services (the write goes to the journal instead)."""
     from sqlalchemy.exc import OperationalError
 
-    app.config["PROPAGATE_EXCEPTIONS"] = False
     call = new_call()
     call.start()
 
@@ -180,5 +194,5 @@ def test_database_outage_still_queues_the_caller(app, twilio, new_call, monkeypa
 
     monkeypatch.setattr(app.extensions["ivr311.store"], "record_step", broken)
     doc = twilio.twiml(call.gather.get("action"), call.params(Digits="2"))
-    assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "311"
-    assert doc.find("Say") is not None
+    assert doc.find("Gather") is not None and "/voice/services" in doc.find("Gather").get("action")
+    assert app.extensions["ivr311.recorder"].journal.count() == 1

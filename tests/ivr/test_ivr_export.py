@@ -121,9 +121,10 @@ def test_store_holds_no_raw_number(twilio, store):
     assert "5558675309" not in dump
 
 
-def test_whole_call_on_postgresql(postgres_url):
+def test_whole_call_on_postgresql(postgres_url, tmp_path):
     app = create_app({"twilio_auth_token": TOKEN, "public_base_url": "https://ivr311.example.test",
-                      "database_url": postgres_url})
+                      "database_url": postgres_url, "caller_hash_key": "k" * 32,
+                      "journal_dir": tmp_path / "journal"})
     twilio = TwilioSim(app.test_client())
     first = full_call(twilio, ["0"])
     second = Call(twilio)

@@ -1,0 +1,186 @@
+"""A durable local journal of call-log writes the database could not take in time.
+
+One JSON line per write (`{"op": "record_step", "args": {...}}`), appended with O_APPEND and
+fsync'd before the webhook answers, in a folder of its own under `instance/`. Any number of
+processes (gunicorn workers) append to `journal.jsonl` under a shared lock. A replayer claims the
+journal by renaming it to `<time_ns>-<pid>.replay` under the exclusive lock (appends then go to a
+fresh file) and replays the claimed files oldest first, holding a second lock so only one process
+replays at a time. A file is deleted only after its whole content committed in one transaction.
+
+A line that cannot be decoded (a torn write after a power cut) is moved to `rejected.jsonl` for a
+person to look at, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+LIVE = "journal.jsonl"
+REJECTED = "rejected.jsonl"
+CLAIMED_SUFFIX = ".replay"
+_TIME_KEY = "$utc"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One write of the call log: a `CallStore` write method's name and its keyword arguments."""
+
+    name: str
+    args: Mapping[str, Any]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {_TIME_KEY: value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_TIME_KEY}:
+            return datetime.fromisoformat(value[_TIME_KEY])
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def encode_op(op: Op) -> bytes:
+    line = json.dumps({"op": op.name, "args": _encode(op.args)}, ensure_ascii=True,
+                      separators=(",", ":"))
+    return line.encode("ascii") + b"\n"
+
+
+def decode_op(line: bytes) -> Op:
+    """Raises ValueError (or a subclass) on a line that is not a whole encoded op."""
+    data = json.loads(line)
+    if not isinstance(data, dict) or not isinstance(data.get("op"), str) \
+            or not isinstance(data.get("args"), dict):
+        raise ValueError("not a journal entry")
+    return Op(data["op"], _decode(data["args"]))
+
+
+@contextmanager
+def _locked(path: Path, mode: int) -> Iterator[bool]:
+    """Hold flock `mode` on `path` (created if absent); yields False if LOCK_NB and busy."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class Journal:
+    """The journal folder; see the module docstring."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._append_lock = self.folder / "append.lock"
+        self._replay_lock = self.folder / "replay.lock"
+
+    def append(self, op: Op) -> None:
+        """Write one op durably (fsync) before returning. Raises OSError if the disk refuses."""
+        data = encode_op(op)
+        with _locked(self._append_lock, fcntl.LOCK_SH):
+            fd = os.open(self.folder / LIVE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def files(self) -> list[Path]:
+        """Files still to replay, oldest first (claimed ones, then the live one)."""
+        claimed, live = [], None
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return []
+        for entry in entries:
+            if entry.name.endswith(CLAIMED_SUFFIX):
+                claimed.append(Path(entry.path))
+            elif entry.name == LIVE:
+                live = Path(entry.path)
+        claimed.sort(key=lambda p: p.name)
+        return claimed + ([live] if live else [])
+
+    def pending(self) -> bool:
+        return bool(self.files())
+
+    def count(self) -> int:
+        """Ops waiting to be replayed (lines in the journal files)."""
+        total = 0
+        for path in self.files():
+            try:
+                with path.open("rb") as f:
+                    total += sum(1 for line in f if line.strip())
+            except FileNotFoundError:
+                continue
+        return total
+
+    @contextmanager
+    def claim(self) -> Iterator[list[Path] | None]:
+        """Claim every file to replay (None if another process is replaying right now).
+        The caller deletes each file once its ops are committed."""
+        with _locked(self._replay_lock, fcntl.LOCK_EX | fcntl.LOCK_NB) as mine:
+            if not mine:
+                yield None
+                return
+            live = self.folder / LIVE
+            with _locked(self._append_lock, fcntl.LOCK_EX):
+                if live.exists():
+                    live.rename(self.folder / f"{time.time_ns():020d}-{os.getpid()}{CLAIMED_SUFFIX}")
+            yield [p for p in self.files() if p.name != LIVE]
+
+    def read(self, path: Path) -> tuple[list[Op], list[bytes]]:
+        """The ops of a claimed file in order, and the lines that are not ops."""
+        ops: list[Op] = []
+        bad: list[bytes] = []
+        for line in path.read_bytes().splitlines():
+            if not line.strip():
+                continue
+            try:
+                ops.append(decode_op(line))
+            except (ValueError, TypeError):
+                bad.append(line)
+        return ops, bad
+
+    def keep(self, path: Path, ops: list[Op], bad: list[bytes]) -> None:
+        """Replace a claimed file by the ops of it not yet committed (atomically)."""
+        self._reject(bad)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as out:
+            out.writelines(encode_op(op) for op in ops)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+
+    def done(self, path: Path, bad: list[bytes]) -> None:
+        """A claimed file was replayed: keep its undecodable lines in `rejected.jsonl`, delete it."""
+        self._reject(bad)
+        path.unlink(missing_ok=True)
+
+    def _reject(self, bad: list[bytes]) -> None:
+        if bad:
+            with (self.folder / REJECTED).open("ab") as out:
+                out.write(b"\n".join(bad) + b"\n")
+                out.flush()
+                os.fsync(out.fileno())

@@ -1,0 +1,265 @@
+"""Best-effort recording of the call log, so that no webhook ever waits long on storage.
+
+A webhook decides its TwiML from the request and the menu alone, then hands its write here.
+`Recorder.write` runs it on this process's store thread and waits at most `budget_s` (0.5 s by
+default). If the database is locked, stopped, unreachable or slow, the write goes to the durable
+local journal (`ivr.journal`) instead, and so does every later write while anything is journaled,
+so the log sees each call's events in order. A replay thread retries every `retry_s` and, once
+the database answers, commits the journal oldest first; writes then go to the database again.
+Writes are idempotent, so a write that timed out here but landed later is harmless when replayed.
+
+One warning when an outage starts in this process, one when it ends (with the count replayed),
+never one traceback per call. `health()` feeds `/healthz`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ivr.journal import Journal, Op
+from ivr.store import CallStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BUDGET_S = 0.5
+DEFAULT_RETRY_S = 1.0
+
+
+class Recorder:
+    """The voice app's only way to the call log; see the module docstring."""
+
+    def __init__(self, store: CallStore, journal: Journal, *, budget_s: float = DEFAULT_BUDGET_S,
+                 retry_s: float = DEFAULT_RETRY_S) -> None:
+        self.store = store
+        self.journal = journal
+        self.budget_s = budget_s
+        self.retry_s = retry_s
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._executor: ThreadPoolExecutor | None = None
+        self._replayer: threading.Thread | None = None
+        self._replay_pending: Future[int] | None = None
+        self._schema_ready = False
+        self._outage_since: float | None = None  # monotonic time this process saw the failure
+        self._last_error = ""
+        self.replayed = 0  # ops this process replayed from the journal, in all
+
+    # -- the store thread --------------------------------------------------------------
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """One thread per process runs every database call, so this process's writes stay in
+        order even when a timed-out write lands late. Made lazily (after a fork)."""
+        with self._lock:
+            if self._executor is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="ivr311-store")
+                self._replayer = None
+                self._replay_pending = None
+            return self._executor
+
+    def _bounded(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the store thread; raises FutureTimeout after `budget_s`."""
+        return self._pool().submit(fn).result(timeout=self.budget_s)
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_ready:
+            self.store.create_tables()
+            self._schema_ready = True
+
+    def _apply(self, op: Op) -> Any:
+        self._ensure_schema()
+        return self.store.apply(op.name, op.args)
+
+    # -- writes and reads ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """At app start: create the tables if the database answers in time, and replay a
+        journal left by an earlier run. Never raises; a database down at start is an outage."""
+        try:
+            self._bounded(self._ensure_schema)
+        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+        if self.journal.pending():
+            self._kick()
+
+    def write(self, name: str, **args: Any) -> Any:
+        """Record one write (a `CallStore` write method and its arguments); returns its result
+        when the database took it in time, else None. Never raises."""
+        op = Op(name, args)
+        if self.journal.pending():
+            self._to_journal(op)
+            return None
+        try:
+            return self._bounded(lambda: self._apply(op))
+        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+        except Exception:  # a bug: keep the event, and show the traceback once per call
+            log.exception("call-log write %s failed; kept in the journal", name)
+        self._to_journal(op)
+        return None
+
+    def read(self, fn: Callable[[CallStore], T], default: T) -> T:
+        """A read of the log within the budget, or `default` when the database cannot answer,
+        or when journaled writes are not in it yet (the answer would be stale)."""
+        if self.journal.pending():
+            self._kick()
+            return default
+        try:
+            return self._bounded(lambda: fn(self.store))
+        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+            return default
+
+    def _to_journal(self, op: Op) -> None:
+        try:
+            self.journal.append(op)
+        except OSError as exc:  # the disk refused too: the one case where an event is lost
+            log.error("call-log event %s LOST: journal %s not writable: %s", op.name,
+                      self.journal.folder, exc)
+        self._kick()
+
+    def _outage(self, exc: BaseException) -> None:
+        reason = _one_line(exc)
+        with self._lock:
+            first = self._outage_since is None
+            if first:
+                self._outage_since = time.monotonic()
+            self._last_error = reason
+        if first:
+            log.warning(
+                "call log unreachable (%s): callers are still routed by the menu alone; writes "
+                "go to the journal %s and are replayed when the database is back",
+                reason, self.journal.folder,
+            )
+
+    # -- replay --------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        """Make sure this process has a replay thread (one per process, started lazily)."""
+        self._pool()
+        with self._lock:
+            if self._replayer is not None and self._replayer.is_alive():
+                return
+            self._replayer = threading.Thread(target=self._replay_loop, name="ivr311-replay",
+                                              daemon=True)
+            self._replayer.start()
+
+    def _replay_loop(self) -> None:
+        while True:
+            time.sleep(self.retry_s)
+            if not self.journal.pending():
+                self._recovered(0)
+                if self._outage_since is None:
+                    return
+                continue
+            try:
+                self.replay(wait_s=None)
+            except Exception:  # never let the thread die with events waiting
+                log.exception("journal replay failed")
+
+    def replay(self, wait_s: float | None = 30.0) -> int:
+        """Commit the journal into the database, oldest first, on the store thread. Returns the
+        number of ops replayed (0 if the database is still down or another process replays)."""
+        with self._lock:
+            pending = self._replay_pending
+            if pending is None or pending.done():
+                pending = self._pool().submit(self._replay_now)
+                self._replay_pending = pending
+        if wait_s is None:
+            try:
+                return pending.result()
+            except (SQLAlchemyError, OSError):
+                return 0
+        return pending.result(timeout=wait_s)
+
+    def _replay_now(self) -> int:
+        """Replay each claimed file op by op (each op its own transaction). If the database
+        fails part-way, the file is cut down to the ops not yet committed, so nothing is
+        applied twice out of order and nothing is lost."""
+        started = time.monotonic()
+        count = 0
+        try:
+            self._ensure_schema()
+            with self.journal.claim() as claimed:
+                if claimed is None:
+                    return 0
+                for path in claimed:
+                    ops, bad = self.journal.read(path)
+                    done = 0
+                    try:
+                        for op in ops:
+                            self._replay_one(op)
+                            done += 1
+                    finally:
+                        count += done
+                        if done < len(ops):
+                            self.journal.keep(path, ops[done:], bad)
+                    self.journal.done(path, bad)
+                    if bad:
+                        log.error("journal %s: %d undecodable lines kept in %s", path.name,
+                                  len(bad), self.journal.folder / "rejected.jsonl")
+        except (SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+            self.replayed += count
+            return count
+        self.replayed += count
+        if count:
+            log.info("replayed %d call-log writes from the journal in %.3f s", count,
+                     time.monotonic() - started)
+        if not self.journal.pending():
+            self._recovered(count)
+        return count
+
+    def _replay_one(self, op: Op) -> None:
+        try:
+            self.store.apply(op.name, op.args)
+        except (TypeError, ValueError) as exc:  # an entry this version cannot apply
+            log.error("journal entry %s skipped: %s", op.name, exc)
+
+    def _recovered(self, count: int) -> None:
+        with self._lock:
+            since, self._outage_since = self._outage_since, None
+        if since is not None:
+            log.warning("call log reachable again after %.1f s; journal replayed (%d writes "
+                        "by this process)", time.monotonic() - since, self.replayed)
+
+    # -- health --------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """`/healthz`: `ok`, or `degraded` while writes wait in the journal or the last database
+        call of this process failed. Routing works either way."""
+        pending = self.journal.count() if self.journal.pending() else 0
+        degraded = bool(pending) or self._outage_since is not None
+        report: dict[str, Any] = {
+            "status": "degraded" if degraded else "ok",
+            "store": "unreachable" if self._outage_since is not None else "ok",
+            "journal_pending": pending,
+        }
+        if self._outage_since is not None:
+            report["outage_s"] = round(time.monotonic() - self._outage_since, 1)
+            report["last_error"] = self._last_error
+        return report
+
+    def close(self) -> None:
+        if self._executor is not None and self._pid == os.getpid():
+            self._executor.shutdown(wait=True, cancel_futures=False)
+            self._executor = None
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, FutureTimeout):
+        return "no answer within the time budget"
+    cause: Any = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return f"{type(cause).__name__}: {first}"[:200]
