@@ -45,7 +45,7 @@ class Recorder:
         self.journal = journal
         self.budget_s = budget_s
         self.retry_s = retry_s
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._pid = os.getpid()
         self._executor: ThreadPoolExecutor | None = None
         self._replayer: threading.Thread | None = None

@@ -12,6 +12,7 @@ the wait (`timeout_s`) and journals what the database cannot take.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -284,7 +285,8 @@ def make_engine(url: str, timeout_s: float = PATIENT_TIMEOUT_S) -> Engine:
         if database in ("", ":memory:"):
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # if it cannot be made, connecting says why
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": timeout_s, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True

@@ -77,53 +77,82 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """Start a throwaway PostgreSQL cluster on a free local port; yields a server URL prefix."""
-    initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not initdbs:
-        pytest.fail(
-            "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
-            "install Debian's postgresql package (`make test` does it)",
-            pytrace=False,
-        )
-    bindir = Path(initdbs[-1]).parent
-    base = Path(tempfile.mkdtemp(prefix="ivr311-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-        shutil.chown(base, user="postgres", group="postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    port = _free_port()
+class PgCluster:
+    """A throwaway PostgreSQL cluster on a free local port, which a test may stop and start."""
 
-    def run(*args: str) -> None:
-        done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=60)
+    def __init__(self) -> None:
+        initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not initdbs:
+            pytest.fail(
+                "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
+                "install Debian's postgresql package (`make test` does it)",
+                pytrace=False,
+            )
+        self.bindir = Path(initdbs[-1]).parent
+        self.base = Path(tempfile.mkdtemp(prefix="ivr311-pg-"))
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            shutil.chown(self.base, user="postgres", group="postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.data = self.base / "data"
+        self.port = _free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U",
+                  "postgres", "-E", "UTF8", "--no-sync")
+        self.start()
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self.as_user, *args], capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
-            log = (base / "server.log").read_text() if (base / "server.log").exists() else ""
+            log_path = self.base / "server.log"
+            log = log_path.read_text() if log_path.exists() else ""
             pytest.fail(f"{args[0]} failed: {done.stderr}{done.stdout}{log}", pytrace=False)
 
-    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-        "--no-sync")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-t", "60",
-        "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    def start(self) -> None:
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.base / "server.log"), "-w", "-t", "60", "-o",
+                  f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
+                        mode, "-w", "stop"], capture_output=True, timeout=60)
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        name = "ivr_" + uuid.uuid4().hex[:12]
+        dsn = self.url.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{self.url}/{name}"
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PgCluster]:
+    """One throwaway cluster for the session (never stopped by a test)."""
+    cluster = PgCluster()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield cluster
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+        cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_cluster: PgCluster) -> str:
+    """The session cluster's URL prefix (append /dbname)."""
+    return postgres_cluster.url
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> str:
+def postgres_url(postgres_cluster: PgCluster) -> str:
     """A fresh, empty database on the throwaway server for one test."""
-    import psycopg
-
-    name = "ivr_" + uuid.uuid4().hex[:12]
-    dsn = postgres_server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{postgres_server}/{name}"
+    return postgres_cluster.create_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

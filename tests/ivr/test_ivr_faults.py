@@ -1,0 +1,277 @@
+"""The voice line with faults injected: database locked or stopped, lost callbacks, bugs.
+
+Life safety first: key 1 or "emergency" ends in <Enqueue>911</Enqueue> within a second whatever
+the database does, nothing a webhook answered is lost (the journal replays it), a 911 caller is
+never hung up by the app, and a caller whose callbacks were lost stops holding the agent line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
+
+from ivr import create_app
+from ivr.store import CallStore
+
+EMERGENCY_DEADLINE_S = 1.0
+
+
+@contextmanager
+def sqlite_locked(db_url: str) -> Iterator[None]:
+    """A second connection holds the write lock (BEGIN EXCLUSIVE), as another process would."""
+    path = db_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    conn.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+        conn.close()
+
+
+def timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def emergency_calls(twilio: TwilioSim) -> list[Call]:
+    """Two callers reach the 911 queue, by key and by voice, each webhook within the deadline."""
+    calls = []
+    for how in ("key", "voice"):
+        call = Call(twilio)
+        _, took = timed(call.start)
+        assert took < EMERGENCY_DEADLINE_S, f"greeting took {took:.2f} s"
+        doc, took = timed(call.press, "1") if how == "key" else timed(call.speak, "emergency")
+        assert took < EMERGENCY_DEADLINE_S, f"emergency answer took {took:.2f} s"
+        assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911", how
+        _, took = timed(twilio.twiml, doc.find("Enqueue").get("waitUrl"),
+                        call.params(QueuePosition="1", QueueTime="4"))
+        assert took < EMERGENCY_DEADLINE_S
+        calls.append(call)
+    return calls
+
+
+def check_outage_then_recovery(app: Any, outage: Any, db_url: str) -> None:
+    twilio = TwilioSim(app.test_client())
+    recorder = app.extensions["ivr311.recorder"]
+    with outage():
+        calls = emergency_calls(twilio)
+        health = app.test_client().get("/healthz").get_json()
+        assert health["status"] == "degraded" and health["journal_pending"] >= 6
+        # the agent line cannot know who waits: it tries the 911 queue first
+        doc = twilio.twiml("/agent", {"CallSid": "CA" + "a" * 32})
+        assert doc.find("Dial/Queue").text == "911"
+    assert recorder.replay() >= 6
+    assert app.test_client().get("/healthz").get_json()["status"] == "ok"
+    store = CallStore(db_url, create=False)
+    try:
+        rows = {r["call_sid"]: r for r in store.export_rows()}
+        for call in calls:
+            assert rows[call.sid]["queue"] == "911" and rows[call.sid]["enqueued_at"] is not None
+        assert store.waiting_counts() == {"911": 2}
+    finally:
+        store.close()
+    doc = twilio.twiml("/agent", {"CallSid": "CA" + "b" * 32})
+    assert doc.find("Dial/Queue").text == "911"
+
+
+def test_sqlite_locked_by_another_process(app, db_url):
+    check_outage_then_recovery(app, lambda: sqlite_locked(db_url), db_url)
+
+
+@pytest.fixture
+def private_pg(tmp_path: Path) -> Iterator[Any]:
+    """A PostgreSQL cluster of this test's own, so it can be stopped."""
+    from conftest import PgCluster
+
+    cluster = PgCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.mark.slow
+def test_postgresql_server_stopped(private_pg, tmp_path):
+    url = private_pg.create_database()
+    app = create_app({"twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE,
+                      "database_url": url, "caller_hash_key": "pg-outage-key-0123456",
+                      "journal_dir": tmp_path / "journal"})
+
+    @contextmanager
+    def stopped() -> Iterator[None]:
+        private_pg.stop()
+        try:
+            yield
+        finally:
+            private_pg.start()
+
+    try:
+        check_outage_then_recovery(app, stopped, url)
+    finally:
+        app.extensions["ivr311.store"].close()
+
+
+def test_app_starts_and_routes_with_the_database_down(tmp_path):
+    """The database cannot be opened at start: the app starts, routes 911, journals the calls."""
+    app = create_app({"twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE,
+                      "database_url": "sqlite:////proc/no/such/calls.sqlite3",
+                      "caller_hash_key": "start-key-0123456789", "journal_dir": tmp_path / "j"})
+    twilio = TwilioSim(app.test_client())
+    calls = emergency_calls(twilio)
+    assert app.extensions["ivr311.recorder"].journal.count() >= 3 * len(calls)
+
+
+def test_one_warning_per_outage_not_one_per_call(app, db_url, caplog):
+    twilio = TwilioSim(app.test_client())
+    with caplog.at_level("WARNING", logger="ivr.recorder"), sqlite_locked(db_url):
+        for _ in range(3):
+            emergency_calls(twilio)
+    warnings = [r for r in caplog.records if r.name == "ivr.recorder"]
+    assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+# -- queue results: 911 callers are never hung up by the app --------------------------------
+
+
+@pytest.mark.parametrize("result", ["queue-full", "error", "system-error", "system-shutdown",
+                                    "bridging-in-process", "something-new", ""])
+def test_911_queue_trouble_queues_the_caller_again(twilio, new_call, store, result):
+    call = new_call()
+    call.start()
+    doc = call.press("1")
+    action = doc.find("Enqueue").get("action")
+    params = call.params(QueueTime="12")
+    if result:
+        params["QueueResult"] = result
+    for _ in range(5):  # however often it happens
+        doc = twilio.twiml(action, params)
+        enq = doc.find("Enqueue")
+        assert enq is not None and enq.text == "911" and doc.find("Hangup") is None
+        action = enq.get("action")
+    assert store.waiting_counts().get("911") == 1
+
+
+@pytest.mark.parametrize("result", ["hangup", "leave", "bridged"])
+def test_911_caller_who_left_is_not_queued_again(twilio, new_call, result):
+    call = new_call()
+    call.start()
+    action = call.press("1").find("Enqueue").get("action")
+    doc = twilio.twiml(action, call.params(QueueResult=result, QueueTime="12"))
+    assert doc.find("Enqueue") is None and doc.find("Hangup") is not None
+
+
+def test_a_bug_in_a_menu_step_queues_for_911(app, twilio, new_call, monkeypatch, caplog):
+    from ivr import voice
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(voice, "render_services", broken)
+    call = new_call()
+    call.start()
+    doc = call.press("2")
+    assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911"
+    assert any(r.exc_info for r in caplog.records)  # the bug is still shown
+
+
+def test_a_bug_on_the_hold_music_keeps_holding(app, twilio, new_call, monkeypatch):
+    from ivr import voice
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    call = new_call()
+    call.start()
+    wait_url = call.press("0").find("Enqueue").get("waitUrl")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(voice.fields, "int_field", broken)
+    doc = twilio.twiml(wait_url, call.params(QueuePosition="2"))
+    assert [c.tag for c in doc] == ["Pause"]  # a wait URL may not enqueue
+
+
+@pytest.mark.parametrize("route", ["/voice", "/voice/menu", "/voice/services", "/voice/confirm",
+                                   "/voice/wait", "/voice/bridge", "/voice/queue-result",
+                                   "/status"])
+def test_a_request_without_callsid_is_not_a_twilio_webhook(twilio, route):
+    assert twilio.post(route, {"Digits": "1", "CallStatus": "completed"}).status_code == 400
+
+
+# -- every webhook is an upsert --------------------------------------------------------------
+
+
+def test_bridge_of_a_call_the_log_never_saw(twilio, store):
+    """Earlier webhooks lost (a worker killed mid-call): the bridge creates the row."""
+    sid = "CA" + "7" * 32
+    doc = twilio.twiml("/voice/bridge", {"CallSid": sid, "QueueTime": "30"})
+    assert doc.find("Say") is not None
+    row = store.call(sid)
+    assert row is not None and row["answered_at"] is not None and row["queue_time_s"] == 30
+
+
+def test_bridged_result_without_its_bridge_still_has_an_answer_time(app, twilio, new_call, store):
+    """Twilio asks the Enqueue action after the conversation: answered = enqueued + QueueTime."""
+    t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    now = [t0]
+    app.extensions["ivr311.clock"] = lambda: now[0]
+    call = new_call()
+    call.start()
+    action = call.press("0").find("Enqueue").get("action")
+    now[0] = t0 + timedelta(seconds=400)
+    twilio.twiml(action, call.params(QueueResult="bridged", QueueTime="40"))
+    row = store.call(call.sid)
+    assert row["queue_result"] == "bridged" and row["answered_at"] is not None
+    assert row["answered_at"] == row["enqueued_at"] + timedelta(seconds=40)
+
+
+def test_hold_music_of_an_unknown_caller_makes_them_waiting(twilio, store):
+    sid = "CA" + "8" * 32
+    twilio.twiml("/voice/wait?lang=en&queue=911", {"CallSid": sid, "QueueTime": "25"})
+    assert store.waiting_counts() == {"911": 1}
+    assert store.call(sid)["queue"] == "911"
+
+
+# -- waiting means alive ---------------------------------------------------------------------
+
+
+def test_stale_911_waiter_no_longer_holds_the_agent_line(app, twilio, new_call):
+    """A 911 caller whose queue result and final status never arrive stops counting as waiting
+    once their hold-music requests stop; the 311 caller who is still there is taken."""
+    t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    now = [t0]
+    app.extensions["ivr311.clock"] = lambda: now[0]
+    stale_s = app.extensions["ivr311.wait_stale_s"]
+    assert stale_s == 75.0  # 3 loops of 15 s hold + 10 s announcement, by default
+
+    lost = new_call()
+    lost.start()
+    lost_wait = lost.press("1").find("Enqueue").get("waitUrl")
+    twilio.twiml(lost_wait, lost.params(QueueTime="0"))
+    alive = new_call()
+    alive.start()
+    alive_wait = alive.press("0").find("Enqueue").get("waitUrl")
+
+    def agent_queue() -> str:
+        doc = twilio.twiml("/agent", {"CallSid": "CA" + "c" * 32})
+        queue = doc.find("Dial/Queue")
+        return queue.text if queue is not None else "nobody"
+
+    assert agent_queue() == "911"
+    for step in range(1, 9):  # the 311 caller's hold music loops every 20 s; the 911 one is gone
+        now[0] = t0 + timedelta(seconds=20 * step)
+        twilio.twiml(alive_wait, alive.params(QueuePosition="1", QueueTime=str(20 * step)))
+        expected = "911" if 20 * step <= stale_s else "311"
+        assert agent_queue() == expected, f"at {20 * step} s"
