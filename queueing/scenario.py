@@ -92,7 +92,7 @@ class CallClass(_Model):
     handle_time: Distribution | None = None
     ivr_time: Distribution | None = None
     patience: Distribution | None = None
-    categories: dict[Name, Category] | None = None
+    categories: Annotated[dict[Name, Category], Field(max_length=1000)] | None = None
 
     @model_validator(mode="after")
     def _categories_consistent(self) -> CallClass:
@@ -228,8 +228,8 @@ class Scenario(_Model):
     horizon: PositiveDuration
     warmup: NonNegativeDuration = 0.0
     replications: Annotated[int, Field(ge=1)] = 10
-    classes: Annotated[dict[Name, CallClass], Field(min_length=1)]
-    surges: list[Surge] = []
+    classes: Annotated[dict[Name, CallClass], Field(min_length=1, max_length=100)]
+    surges: Annotated[list[Surge], Field(max_length=100)] = []
     staffing: Staffing
     targets: dict[Name, list[Target]] = {}
 
@@ -354,6 +354,8 @@ def _reason(err: Any) -> str:
     ctx = err.get("ctx") or {}
     if kind in _FIXED_REASONS:
         return _FIXED_REASONS[kind]
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} entries, got {ctx.get('actual_length')}"
     if kind == "union_tag_invalid":
         return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
     if kind == "greater_than":
@@ -413,8 +415,13 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ScenarioError naming file and line."""
+    return load_scenario_document(path)[0]
+
+
+def load_scenario_document(path: str | Path) -> tuple[Scenario, YamlDocument]:
+    """The scenario of a file and the document it was read from (to name lines in later messages)."""
     try:
         doc = read_yaml_file(path)
     except YamlInputError as exc:
         raise ScenarioError(str(exc)) from None
-    return scenario_from_document(doc)
+    return scenario_from_document(doc), doc
