@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from click.testing import CliRunner  # noqa: E402
+
 from mutants import mutate  # noqa: E402
 
 

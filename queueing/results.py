@@ -128,6 +128,11 @@ def results_folder(out: Path) -> Iterator[Path]:
     out = Path(out)
     check_out(out)
     parent = out.absolute().parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ScenarioError(f"--out {out}: {folder} is a file, not a folder")
+            break
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.absolute().name}.partial-", dir=parent))

@@ -259,8 +259,8 @@ def _path_at(text: str, offset: int, yes_no_booleans: bool) -> YamlPath:
 
 def _error_at(text: str, offset: int, source: str, yes_no_booleans: bool, reason: str) -> YamlInputError:
     """An error at character ``offset`` of ``text``, naming the field there when the text, with that
-    character blanked out, reads as YAML."""
-    blanked = text[:offset] + " " + text[offset + 1 :]
+    character replaced by a letter (neutral in plain or quoted scalars and comments), reads as YAML."""
+    blanked = text[:offset] + "x" + text[offset + 1 :]
     return YamlInputError(source, _line_at(text, offset), format_path(_path_at(blanked, offset, yes_no_booleans)),
                           reason)
 
@@ -292,7 +292,8 @@ def read_yaml(text: str, source: str, *, yes_no_booleans: bool = True) -> YamlDo
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise YamlInputError(source, line, "", f"not valid YAML: {show(exc.problem or exc.context)}") from None
+        problem = f"{exc.problem} ({exc.context})" if exc.problem and exc.context else exc.problem or exc.context
+        raise YamlInputError(source, line, "", f"not valid YAML: {show(problem)}") from None
     except yaml.YAMLError as exc:
         raise YamlInputError(source, 1, "", f"not valid YAML: {show(exc)}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps every recursion shallow
