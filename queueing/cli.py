@@ -14,7 +14,9 @@ import click
 
 from .durations import format_duration, parse_duration_s
 from .errors import ScenarioError
-from .scenario import Scenario, load_scenario
+from .limits import Where, check_run, cost, workers_for
+from .scenario import Scenario, load_scenario, load_scenario_document
+from .yamlsafe import format_path
 
 
 class IvrGroup(click.Group):
@@ -58,9 +60,12 @@ def main() -> None:
 
 
 class Duration(click.ParamType):
-    """A command-line duration with units (15m, 1h30m) or seconds, strictly positive; gives seconds."""
+    """A command-line duration with units (15m, 1h30m) or seconds, at least ``min_s``; gives seconds."""
 
     name = "duration"
+
+    def __init__(self, min_s: float = 0.0) -> None:
+        self.min_s = min_s
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, float):
@@ -71,7 +76,50 @@ class Duration(click.ParamType):
             self.fail(str(exc), param, ctx)
         if seconds <= 0:
             self.fail("must be a duration > 0", param, ctx)
+        if seconds < self.min_s:
+            self.fail(f"must be at least {format_duration(self.min_s)}", param, ctx)
         return seconds
+
+
+def load(file: Path, **overrides: Any) -> tuple[Scenario, Where]:
+    """The scenario of ``file`` with command-line overrides (None: keep the file's), and where each
+    field came from for later messages: ``file:line: field``, or ``--replications`` when overridden."""
+    scenario, doc = load_scenario_document(file)
+    given = {k for k, v in overrides.items() if v is not None}
+
+    def where(path: tuple[str | int, ...]) -> str:
+        if path and path[0] in given:
+            return f"--{path[0]}"
+        return f"{doc.source}:{doc.line_of(path)}: {format_path(path)}"
+
+    return scenario.with_overrides(**overrides), where
+
+
+def start_executor(jobs: int | None, dask: str | None, runs: Sequence[tuple[Scenario, Where]], interval_s: float,
+                   keep_calls: bool = False) -> Any:
+    """The executor for these runs: Dask when asked, else local processes, no more than there are
+    replications to run nor than this machine's memory holds (whatever --jobs says)."""
+    from .runner import default_jobs, make_executor
+
+    if dask:
+        return make_executor(None, dask)
+    tasks = sum(s.replications for s, _ in runs)
+    worker = max(cost(s, interval_s, keep_calls).worker_bytes for s, _ in runs)
+    return make_executor(workers_for(jobs or default_jobs(), tasks, worker))
+
+
+def _check_report_interval(interval_s: float) -> None:
+    if 3600.0 % interval_s:
+        raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
+
+
+def _warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, label: str = "") -> None:
+    """Warnings on stderr when the queue did not settle (see queueing.settling)."""
+    from .settling import unsettled
+
+    if not quiet:
+        for note in unsettled(scenario, summary):
+            click.echo(f"warning: {label}{note}", err=True)
 
 
 def progress(total: int, label: str, quiet: bool = False) -> Any:
@@ -82,27 +130,41 @@ def progress(total: int, label: str, quiet: bool = False) -> Any:
 
 jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=None,
-    help="Local processes [default: all cores]; results do not depend on it.",
+    help="Local processes [default: all cores; never more than the replications to run]; results do not depend on it.",
 )  # fmt: skip
+large_option = click.option(
+    "--large", is_flag=True,
+    help="Lift the soft limits on the size of a run (10 million calls per replication, 100 million in all, "
+         "10,000 agents, 100,000 intervals, 1,000 replications: what a 2-core laptop does in minutes). "
+         "For big machines or a Dask cluster; limits past which the run would crash (memory) stay.",
+)  # fmt: skip
+interval_help = "Length of the intervals in intervals.csv (15m, 1h...); at least 1s, at most 100,000 per replication."
 seed_option = click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 dask_option = click.option(
     "--dask", metavar="tcp://HOST:PORT", default=None,
-    help="Run on this Dask scheduler instead of local processes (same results).",
+    help="Run on this Dask scheduler instead of local processes (same results). Checked first: an address "
+         "that does not parse or a scheduler not reached within 3 s stops the command at once.",
 )  # fmt: skip
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@large_option
+def validate(files: tuple[Path, ...], large: bool) -> None:
     """Check scenario FILES without running them; print one line per problem.
 
-    Exit status 0 when every file is valid, 2 otherwise.
+    A file that is ok here simulates: besides the schema, the size of the run `simulate FILE`
+    would start (calls per replication, agents, intervals, replications, memory) is checked
+    against the limits (see --large). Exit status 0 when every file is valid, 2 otherwise.
     """
+    from .runner import DEFAULT_INTERVAL_S
+
     failed = False
     for path in files:
         try:
-            scenario = load_scenario(path)
+            scenario, where = load(path)
+            check_run([(scenario, where)], interval_s=DEFAULT_INTERVAL_S, large=large)
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             failed = True
@@ -116,19 +178,21 @@ def validate(files: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for summary.json and intervals.csv [default: results/<file name>].")
+              help="Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
+                   "Replaced only when the run is complete (Ctrl-C keeps the previous results).")
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
 @seed_option
 @jobs_option
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
-@click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
-              help="Length of the intervals in intervals.csv (15m, 1h...).")
+@click.option("--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True,
+              help=interval_help)
 @click.option("--report", is_flag=True, help="Also write report.html and its plots (wait curves need --calls).")
 @dask_option
+@large_option
 @quiet_option
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
-    jobs: int | None, calls: bool, interval_s: float, report: bool, dask: str | None, quiet: bool,
+    jobs: int | None, calls: bool, interval_s: float, report: bool, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
@@ -140,28 +204,33 @@ def simulate(
     Example:
       ivr311 simulate scenarios/baseline.yaml --replications 40 --out results/baseline
     """
-    from .results import write_results
-    from .runner import make_executor
+    from .results import moved, results_folder, write_results
     from .runner import simulate as run
 
-    scenario = load_scenario(file).with_overrides(replications=replications, seed=seed)
+    run_ = load(file, replications=replications, seed=seed)
+    scenario = run_[0]
+    if report:
+        _check_report_interval(interval_s)
+    check_run([run_], interval_s=interval_s, keep_calls=calls, large=large, local=not dask)
     out = out_dir or Path("results") / file.stem
     n = scenario.replications
-    executor = make_executor(jobs, dask)
-    try:
-        with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
-            result = run(scenario, executor=executor, interval_s=interval_s, keep_calls=calls,
-                         on_done=lambda: bar.update(1))
-    finally:
-        executor.close()
-    written = write_results(result, out, calls=calls)
-    if report:
-        from .report import write_report
+    with results_folder(out) as tmp:
+        executor = start_executor(jobs, dask, [run_], interval_s, calls)
+        try:
+            with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
+                result = run(scenario, executor=executor, interval_s=interval_s, keep_calls=calls,
+                             on_done=lambda: bar.update(1))
+        finally:
+            executor.close()
+        written = write_results(result, tmp, calls=calls)
+        if report:
+            from .report import write_report
 
-        written.append(write_report(out / "report.html", [result], [file.stem], png_dir=out))
+            written.append(write_report(tmp / "report.html", [result], [file.stem], png_dir=tmp))
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
-        click.echo("wrote " + ", ".join(str(p) for p in written))
+        click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
+    _warn_unsettled(scenario, result.summary, quiet)
 
 
 @main.command(name="analytic")
@@ -169,7 +238,8 @@ def simulate(
 @click.option("--simulate", "also_simulate", is_flag=True,
               help="Also simulate the scenario and print the simulated values (95% CI) beside the formulas.")
 @jobs_option
-def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
+@large_option
+def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool) -> None:
     """Textbook answers for the scenario FILE: Erlang C, Cobham's priority M/M/c, Erlang A.
 
     They apply to stationary scenarios only (constant rates and staffing, exponential handle
@@ -179,7 +249,8 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
     """
     from .steady_state import analyze
 
-    scenario = load_scenario(file)
+    run_ = load(file)
+    scenario = run_[0]
     analysis = analyze(scenario)
     if not analysis.fits:
         click.echo(f"{file}: the formulas do not apply:")
@@ -189,10 +260,14 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None) -> None:
         return
     summary = None
     if also_simulate:
-        from .runner import default_jobs
-        from .runner import simulate as run
+        from .runner import DEFAULT_INTERVAL_S, run_scenarios
 
-        summary = run(scenario, jobs=jobs or default_jobs()).summary
+        check_run([run_], interval_s=DEFAULT_INTERVAL_S, large=large)
+        executor = start_executor(jobs, None, [run_], DEFAULT_INTERVAL_S)
+        try:
+            summary = run_scenarios([scenario], executor)[0].summary
+        finally:
+            executor.close()
     headers = ["class", "pool", "model", "agents", "load erl", "wait mean s"]
     headers += ["simulated"] if summary else []
     rows, trows = [], []
@@ -234,13 +309,14 @@ def _labels(files: Sequence[Path]) -> list[str]:
               "[default: the first file's].")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
 @jobs_option
-@click.option("--interval", "interval_s", type=Duration(), default="15m", show_default=True,
-              help="Length of the intervals in each intervals.csv.")
+@click.option("--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True,
+              help="Length of the intervals in each intervals.csv; must divide an hour.")
 @dask_option
+@large_option
 @quiet_option
 def compare(
     files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
-    interval_s: float, dask: str | None, quiet: bool,
+    interval_s: float, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Compare scenarios FILES (two or more) against the first, with common random numbers.
 
@@ -258,37 +334,42 @@ def compare(
     """
     from .compare import COMPARISON_COLUMNS, comparable, comparison_rows
     from .report import write_report
-    from .results import write_csv, write_results
-    from .runner import make_executor, run_scenarios, total_tasks
+    from .results import results_folder, write_csv, write_results
+    from .runner import run_scenarios, total_tasks
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
-    if 3600.0 % interval_s:
-        raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
-    loaded = [load_scenario(f) for f in files]
-    seed = loaded[0].seed if seed is None else seed
-    reps = replications or loaded[0].replications
+    _check_report_interval(interval_s)
+    first = load_scenario(files[0])
+    seed = first.seed if seed is None else seed
+    reps = replications or first.replications
     if reps < 2:
         raise click.UsageError("a paired comparison needs at least 2 replications (--replications)")
-    scenarios = [s.with_overrides(seed=seed, replications=reps) for s in loaded]
-    comparable(scenarios)
+    runs = [load(f, seed=seed, replications=reps) for f in files]
+    scenarios = [s for s, _ in runs]
+    comparable(scenarios, [str(f) for f in files])
+    check_run(runs, interval_s=interval_s, keep_calls=True, large=large, local=not dask)
     labels = _labels(files)
-    executor = make_executor(jobs, dask)
-    try:
-        with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
-            results = run_scenarios(scenarios, executor, interval_s=interval_s, keep_calls=True,
-                                    on_done=lambda: bar.update(1))
-    finally:
-        executor.close()
-    for label, result in zip(labels, results, strict=True):
-        write_results(result, out_dir / label)
-    rows = comparison_rows(results, labels)
-    write_csv(out_dir / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
-    report = write_report(out_dir / "report.html", results, labels, rows,
-                          title="Comparison: " + " vs ".join(labels), png_dir=out_dir)
+    with results_folder(out_dir) as tmp:
+        executor = start_executor(jobs, dask, runs, interval_s, keep_calls=True)
+        try:
+            with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
+                results = run_scenarios(scenarios, executor, interval_s=interval_s, keep_calls=True,
+                                        on_done=lambda: bar.update(1))
+        finally:
+            executor.close()
+        for label, result in zip(labels, results, strict=True):
+            write_results(result, tmp / label)
+        rows = comparison_rows(results, labels)
+        write_csv(tmp / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
+        write_report(tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels),
+                     png_dir=tmp)
     if not quiet:
         click.echo(format_comparison(rows))
-        click.echo(f"wrote {out_dir / 'comparison.csv'}, {report}, and each scenario's results under {out_dir}/")
+        click.echo(f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "
+                   f"under {out_dir}/")
+    for label, result in zip(labels, results, strict=True):
+        _warn_unsettled(result.scenario, result.summary, quiet, f"{label}: ")
 
 
 @main.command()
@@ -301,10 +382,11 @@ def compare(
 @seed_option
 @jobs_option
 @dask_option
+@large_option
 @quiet_option
 def sweep(
     file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,
-    jobs: int | None, dask: str | None, quiet: bool,
+    jobs: int | None, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Simulate the scenario FILE over a grid of one or two fields (same seed at every point).
 
@@ -317,31 +399,51 @@ def sweep(
       ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14 \\
                    --set classes.311.arrivals.rate_per_hour=80,96,112
     """
-    from .results import write_csv
-    from .runner import make_executor, run_scenarios, total_tasks
+    from .results import results_folder, write_csv
+    from .runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
     from .sweep import grid, parse_setting, plot_sweep, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
     settings = [parse_setting(s) for s in sets]
-    base = load_scenario(file).with_overrides(replications=replications, seed=seed)
+    if len(settings) == 2 and settings[0].path == settings[1].path:
+        raise click.BadParameter(f"{settings[0].name} is set twice ({sets[0]!r} and {sets[1]!r}); give all its "
+                                 "values in one --set", param_hint="--set")
+    base, where = load(file, replications=replications, seed=seed)
     points = grid(base, settings)
+    runs = [(p.scenario, _point_where(where, settings, p.values)) for p in points]
+    check_run(runs, interval_s=DEFAULT_INTERVAL_S, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-sweep"
-    executor = make_executor(jobs, dask)
-    try:
-        scenarios = [p.scenario for p in points]
-        with progress(total_tasks(scenarios), f"sweep: {len(points)} points", quiet) as bar:
-            results = run_scenarios(scenarios, executor, on_done=lambda: bar.update(1))
-    finally:
-        executor.close()
-    rows = sweep_rows(settings, points, results)
-    out.mkdir(parents=True, exist_ok=True)
-    columns = [s.name for s in settings] + ["class", "pool", "metric", "value", "ci_low", "ci_high", "target"]
-    write_csv(out / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
-    (out / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
+    with results_folder(out) as tmp:
+        executor = start_executor(jobs, dask, runs, DEFAULT_INTERVAL_S)
+        try:
+            scenarios = [p.scenario for p in points]
+            with progress(total_tasks(scenarios), f"sweep: {len(points)} points", quiet) as bar:
+                results = run_scenarios(scenarios, executor, on_done=lambda: bar.update(1))
+        finally:
+            executor.close()
+        rows = sweep_rows(settings, points, results)
+        columns = [s.name for s in settings] + ["class", "pool", "metric", "value", "ci_low", "ci_high", "target"]
+        write_csv(tmp / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
+        (tmp / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
     if not quiet:
         click.echo(format_sweep(settings, points, results))
         click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
+    for point, result in zip(points, results, strict=True):
+        label = ", ".join(f"{s.name}={v}" for s, v in zip(settings, point.values, strict=True))
+        _warn_unsettled(point.scenario, result.summary, quiet, f"at {label}: ")
+
+
+def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -> Where:
+    """Where a field of a sweep point came from: the --set that gives it, else the file."""
+
+    def point_where(path: tuple[str | int, ...]) -> str:
+        for setting, value in zip(settings, values, strict=True):
+            if tuple(map(str, path)) == setting.path[: len(path)]:
+                return f"--set {setting.name}={value}"
+        return where(path)
+
+    return point_where
 
 
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
@@ -368,8 +470,8 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].")
-@click.option("--interval", "interval_s", type=Duration(), default="1h", show_default=True,
-              help="Staffing interval; must divide a day (30m, 1h, 2h...).")
+@click.option("--interval", "interval_s", type=Duration(min_s=60.0), default="1h", show_default=True,
+              help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.")
 @click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.9, show_default=True,
               help="A target counts as met in an interval when the one-sided lower bound at this confidence "
                    "(over replications) reaches it; 0.5 asks only that the mean does.")
@@ -377,10 +479,11 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
 @seed_option
 @jobs_option
 @dask_option
+@large_option
 @quiet_option
 def staff(
     file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
-    seed: int | None, jobs: int | None, dask: str | None, quiet: bool,
+    seed: int | None, jobs: int | None, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """The fewest agents per interval and pool so that every target is met in every interval.
 
@@ -396,25 +499,47 @@ def staff(
       ivr311 staff scenarios/baseline.yaml --interval 1h --out results/staff
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
     """
+    from .results import results_folder
+    from .staff import explain, find_staffing, intervals_per_day
+
+    base, where = load(file, replications=replications, seed=seed)
+    intervals_per_day(interval_s)
+    check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
+    out = out_dir or Path("results") / f"{file.stem}-staff"
+    with results_folder(out) as tmp:
+        executor = start_executor(jobs, dask, [(base, where)], interval_s)
+        try:
+            result = find_staffing(base, executor, interval_s=interval_s, confidence=confidence,
+                                   on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                                   progress_bar=lambda label, n: progress(n, label, quiet))
+        finally:
+            executor.close()
+        _write_staffing(tmp, file, base, result, interval_s, confidence)
+    if not quiet:
+        pools = result.pool_names
+        n = len(result.agents)
+        head = ["interval"] + [f"{p} (Erlang)" for p in pools]
+        table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
+                 + [f"{result.agents[i][p]} ({result.erlang_agents[i][p]})" for p in range(len(pools))]
+                 for i in range(n)]
+        click.echo(_table(head, table))
+        click.echo("")
+        click.echo("\n".join(explain(result, base)))
+        if not result.targets_met:
+            click.echo("WARNING: some targets are still not met; see the log above.")
+        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
+                   f"({result.simulations} simulations, {result.calls_simulated:,} calls)")
+
+
+def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval_s: float, confidence: float) -> None:
+    """staffing.yaml, .csv, .json and .png of a staffing search into ``out``."""
     import json
 
     import yaml
 
     from .durations import format_duration
     from .results import write_csv
-    from .runner import make_executor
-    from .staff import explain, find_staffing
 
-    base = load_scenario(file).with_overrides(replications=replications, seed=seed)
-    out = out_dir or Path("results") / f"{file.stem}-staff"
-    executor = make_executor(jobs, dask)
-    try:
-        result = find_staffing(base, executor, interval_s=interval_s, confidence=confidence,
-                               on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                               progress_bar=lambda label, n: progress(n, label, quiet))
-    finally:
-        executor.close()
-    out.mkdir(parents=True, exist_ok=True)
     data = result.scenario.to_data()
     data["name"] = f"{base.name} (staffed by ivr311 staff)"
     for key in ("horizon", "warmup"):
@@ -447,18 +572,6 @@ def staff(
     from .plots import staffing_by_interval
 
     (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
-    if not quiet:
-        head = ["interval"] + [f"{p} (Erlang)" for p in pools]
-        table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
-                 + [f"{result.agents[i][p]} ({result.erlang_agents[i][p]})" for p in range(len(pools))]
-                 for i in range(n)]
-        click.echo(_table(head, table))
-        click.echo("")
-        click.echo("\n".join(explain(result, base)))
-        if not result.targets_met:
-            click.echo("WARNING: some targets are still not met; see the log above.")
-        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
-                   f"({result.simulations} simulations, {result.calls_simulated:,} calls)")
 
 
 def _hours(seconds: float) -> str:
@@ -519,8 +632,9 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
         c = summary["classes"][name]
         w = c["wait_s"]
         rows.append([name, _fmt(c["offered"], digits=0), _fmt(c["answered"], digits=0),
-                     _fmt(c["abandoned"]["share"], 100), _fmt(w["mean"]), _fmt(w["p90"]), _fmt(w["p95"])])
-    out = [head, "", _table(["class", "offered", "answered", "abandoned %", "wait mean s",
+                     _fmt(c["abandoned"]["share"], 100), _fmt(c["unserved"], digits=0), _fmt(w["mean"]),
+                     _fmt(w["p90"]), _fmt(w["p95"])])
+    out = [head, "", _table(["class", "offered", "answered", "abandoned %", "unserved", "wait mean s",
                              "wait p90 s", "wait p95 s"], rows)]
     trows = []
     for name in scenario.class_names():

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .durations import format_duration
 from .errors import ScenarioError
 from .metrics import Key, estimate, t_quantile
 from .runner import SimulationResult
@@ -54,16 +55,23 @@ def metric_name(key: Key) -> str:
     return ".".join(key)
 
 
-def comparable(scenarios: Sequence[Scenario]) -> None:
-    """Raise ScenarioError unless the scenarios can be paired (same classes, replications, horizon)."""
+def comparable(scenarios: Sequence[Scenario], sources: Sequence[str] | None = None) -> None:
+    """Raise ScenarioError unless the scenarios can be paired: the same classes, replications,
+    horizon and warm-up (else the "differences" would be those of the time simulated). Messages
+    name ``sources`` (the files), or the scenario names without them."""
+    names = list(sources) if sources is not None else [repr(s.name) for s in scenarios]
     first = scenarios[0]
-    for other in scenarios[1:]:
-        if set(other.classes) != set(first.classes):
-            raise ScenarioError(f"cannot compare {first.name!r} and {other.name!r}: their call classes differ "
-                                f"({sorted(first.classes)} vs {sorted(other.classes)})")
-        if other.replications != first.replications:
-            raise ScenarioError(f"cannot compare {first.name!r} and {other.name!r}: replications differ "
-                                f"({first.replications} vs {other.replications}); pass --replications")
+    checks = [
+        ("call classes", lambda s: sorted(s.classes), ""),
+        ("replications", lambda s: s.replications, "; pass --replications"),
+        ("horizons", lambda s: format_duration(s.horizon), ""),
+        ("warm-ups", lambda s: format_duration(s.warmup), ""),
+    ]
+    for other, name in zip(scenarios[1:], names[1:], strict=True):
+        for what, value, hint in checks:
+            if value(other) != value(first):
+                raise ScenarioError(f"cannot compare {names[0]} and {name}: their {what} differ "
+                                    f"({value(first)} vs {value(other)}){hint}")
 
 
 def _series(result: SimulationResult, key: Key) -> list[float]:

@@ -47,6 +47,14 @@ class _Dist(BaseModel):
         raise NotImplementedError
 
 
+MAX_SPREAD = 1e6  # sd/mean between 1e-6 and 1e6: beyond, the shape parameters overflow or mean nothing
+
+
+def _check_spread(mean: float, sd: float) -> None:
+    if not 1 / MAX_SPREAD <= sd / mean <= MAX_SPREAD:
+        raise ValueError(f"sd must be between a millionth and a million times the mean (sd/mean is {sd / mean:.3g})")
+
+
 class Exponential(_Dist):
     """Exponential with the given mean (memoryless: the M in M/M/c)."""
 
@@ -68,6 +76,11 @@ class Lognormal(_Dist):
     mean: PositiveDuration
     sd: PositiveDuration
 
+    @model_validator(mode="after")
+    def _spread(self) -> Lognormal:
+        _check_spread(self.mean, self.sd)
+        return self
+
     @property
     def mean_s(self) -> float:
         return self.mean
@@ -83,6 +96,11 @@ class Gamma(_Dist):
     dist: Literal["gamma"]
     mean: PositiveDuration
     sd: PositiveDuration
+
+    @model_validator(mode="after")
+    def _spread(self) -> Gamma:
+        _check_spread(self.mean, self.sd)
+        return self
 
     @property
     def mean_s(self) -> float:

@@ -10,6 +10,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([dhms])")
 _WHOLE = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)?|\.\d+)\s*[dhms]\s*)+$")
 
 DURATION_HINT = "a duration like 15s, 4m, 1h30m, 30d or a number of seconds"
+MAX_DURATION_S = 100 * 365 * 86400.0  # 100 years: beyond it, sums and squares of durations lose meaning
 
 
 def parse_duration_s(value: object) -> float:
@@ -17,7 +18,8 @@ def parse_duration_s(value: object) -> float:
 
     Accepts an int or float (seconds) or a string of number-unit parts with units
     ``d``, ``h``, ``m`` and ``s`` (``"1h30m"`` is 5400.0). Raises ``ValueError`` with a
-    message for users otherwise. Booleans are refused: YAML's ``yes`` is not a duration.
+    message for users otherwise. Booleans are refused: YAML's ``yes`` is not a duration; so are
+    infinities and anything longer than 100 years.
     """
     if isinstance(value, bool):
         raise ValueError(f"must be {DURATION_HINT}, got {value!r}")
@@ -37,6 +39,8 @@ def parse_duration_s(value: object) -> float:
         raise ValueError(f"must be {DURATION_HINT}, got {value!r}")
     if not math.isfinite(seconds):
         raise ValueError(f"must be a finite duration, got {value!r}")
+    if abs(seconds) > MAX_DURATION_S:
+        raise ValueError(f"must be at most 100 years (36500d), got {value!r}")
     return seconds
 
 

@@ -296,6 +296,15 @@ def _verdict_section(
     )
 
 
+def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+    """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
+    from .settling import unsettled
+
+    notes = [f"{label}: {note}" if len(results) > 1 else note
+             for res, label in zip(results, labels, strict=True) for note in unsettled(res.scenario, res.summary)]
+    return "".join(f'<p class="note"><strong>Warning:</strong> {escape(n)}.</p>' for n in notes)
+
+
 def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
     """Per class, each scenario's headline figures with 95% intervals across replications."""
     parts = []
@@ -487,6 +496,7 @@ def _render(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
+        + _unsettled_notes(results, labels)
         + "".join(sections)
         + f"<footer>ivr311 {escape(version)}</footer></body></html>\n"
     )

@@ -2,17 +2,42 @@
 
 Files are byte-identical for the same scenario and seed, whatever the number of processes:
 rows come in replication order and floats are written with ``repr`` (shortest round-trip).
+
+A command writes its files through :func:`results_folder`: into a new hidden folder beside
+``--out`` (``.NAME.partial-XXXX``), renamed into place once every file is complete. Until then
+the previous results stay as they were; Ctrl-C or a crash removes the partial folder and says
+so on stderr, so ``--out`` holds either the old results or the new ones, never a mix.
+
+Replacing an existing folder takes two renames (the old one aside to ``.NAME.old-XXXX``, the
+new one in) and then deleting the old one. Between the two renames ``--out`` is absent for a
+few microseconds; SIGINT, SIGTERM and SIGHUP are held back over that window, so only a power
+cut or SIGKILL there leaves the previous results in ``.NAME.old-XXXX`` and ``--out`` missing.
+A SIGKILL while writing leaves a ``.NAME.partial-XXXX`` folder beside ``--out`` (``--out``
+itself untouched); it is safe to delete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
-from collections.abc import Iterable, Sequence
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import ScenarioError
 from .runner import SimulationResult
+
+# What the commands write into --out; an existing folder holding anything else is not replaced.
+RESULT_FILES = frozenset({
+    "summary.json", "intervals.csv", "calls.csv", "report.html", "comparison.csv", "sweep.csv",
+    "staffing.yaml", "staffing.csv", "staffing.json",
+})  # fmt: skip
 
 
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -36,3 +61,105 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
         write_csv(path, result.calls.columns, result.calls.rows())
         written.append(path)
     return written
+
+
+def _ours(folder: Path, subfolders: bool) -> list[str]:
+    """Entries of ``folder`` no ivr311 command writes (empty: safe to replace)."""
+    foreign = []
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            foreign.append(entry.name)
+        elif entry.is_dir():
+            if not subfolders or _ours(entry, subfolders=False):
+                foreign.append(entry.name + "/")
+        elif entry.name not in RESULT_FILES and not entry.name.endswith(".png"):
+            foreign.append(entry.name)
+    return sorted(foreign)
+
+
+def check_out(out: Path) -> None:
+    """Raise ScenarioError unless ``out`` can receive results: absent, or a folder of earlier results
+    (only files the commands write; subfolders only in a comparison's folder)."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ScenarioError(f"--out {out}: exists and is not a folder")
+    if out.is_dir():
+        foreign = _ours(out, subfolders=(out / "comparison.csv").exists())
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise ScenarioError(f"--out {out}: holds files ivr311 did not write ({shown}); results replace the "
+                                "whole folder, so choose another --out or empty it")
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP (delivered on exit) where the platform allows it."""
+    held = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    """Put folder ``new`` at ``out``, replacing the folder there if any (see the module docstring)."""
+    aside = None
+    with _signals_held():
+        if out.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, aside / out.name)
+        os.rename(new, out)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def results_folder(out: Path) -> Iterator[Path]:
+    """A new empty folder beside ``out`` to write results into; on success it replaces ``out``.
+
+    Checked on entry, before any work: ``out`` is not a file nor a folder of other files, and
+    its parent can be created and written (else ScenarioError, one line). On Ctrl-C or an
+    unexpected error the partial folder is deleted and stderr says what ``out`` holds.
+    """
+    out = Path(out)
+    check_out(out)
+    parent = out.absolute().parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ScenarioError(f"--out {out}: {folder} is a file, not a folder")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.absolute().name}.partial-", dir=parent))
+    except OSError as exc:
+        raise ScenarioError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+    done = False
+    try:
+        yield tmp
+        done = True
+    except ScenarioError:
+        raise  # reported by the CLI in one line; out is untouched
+    except BaseException as exc:
+        kept = "its previous results are kept" if out.exists() else "nothing was written there"
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
+        print(f"{what}: {out} left as it was ({kept})", file=sys.stderr)
+        raise
+    finally:
+        if done:
+            try:
+                _swap_in(tmp, out.absolute())
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise ScenarioError(f"--out {out}: cannot put the results there ({exc.strerror or exc})") from None
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def moved(paths: Iterable[Path], tmp: Path, out: Path) -> list[Path]:
+    """Paths written under ``tmp`` as they are after :func:`results_folder` moved them to ``out``."""
+    return [out / Path(p).relative_to(tmp) for p in paths]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from .callers import draw_callers
 from .errors import ScenarioError
@@ -179,17 +181,46 @@ class LocalExecutor:
             self._pool = None
 
 
+DASK_SCHEMES = ("tcp", "tls")
+
+
+def dask_address(address: str) -> tuple[str, str, int]:
+    """``tcp://HOST:PORT`` (or ``HOST:PORT``, or ``tls://``) as (scheme, host, port); ScenarioError otherwise."""
+    text = address.strip()
+    hint = f"--dask {address!r}: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+    parts = urlsplit(text if "://" in text else f"tcp://{text}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname
+    bad_host = not host or any(ch.isspace() for ch in host)
+    if parts.scheme not in DASK_SCHEMES or bad_host or port is None or parts.path not in ("", "/") or parts.query:
+        raise ScenarioError(hint)
+    return parts.scheme, str(host), port
+
+
 class DaskExecutor:
     """Tasks on a Dask distributed cluster (``dask scheduler`` + ``dask worker``); workers need
-    ivr311 installed. Results are identical to local runs."""
+    ivr311 installed. Results are identical to local runs.
 
-    def __init__(self, address: str, timeout_s: float = 10.0) -> None:
+    The address is parsed and the scheduler's port reached (``connect_s``) before a Client is made,
+    so a typo or a scheduler that is down is one line within seconds, not a hang."""
+
+    def __init__(self, address: str, timeout_s: float = 5.0, connect_s: float = 3.0) -> None:
+        scheme, host, port = dask_address(address)
+        try:
+            socket.create_connection((host, port), timeout=connect_s).close()
+        except OSError as exc:
+            reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+            raise ScenarioError(f"cannot reach the Dask scheduler at {address} within {connect_s:g} s ({reason})"
+                                ) from None
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - the dask extra is part of make install
             raise ScenarioError("--dask needs the dask extra: pip install 'ivr311[dask]'") from None
         try:
-            self._client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
+            self._client = Client(f"{scheme}://{host}:{port}", timeout=f"{timeout_s}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 

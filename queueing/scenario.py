@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,9 +26,12 @@ from pydantic import (
 
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
 from .errors import ScenarioError
+from .yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 
 DAY_S = 86400.0
 HOUR_S = 3600.0
+
+MAX_SEED = 2**63 - 1
 
 Name = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
@@ -44,7 +46,7 @@ class FieldError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Arrivals(_Model):
@@ -90,7 +92,7 @@ class CallClass(_Model):
     handle_time: Distribution | None = None
     ivr_time: Distribution | None = None
     patience: Distribution | None = None
-    categories: dict[Name, Category] | None = None
+    categories: Annotated[dict[Name, Category], Field(max_length=1000)] | None = None
 
     @model_validator(mode="after")
     def _categories_consistent(self) -> CallClass:
@@ -222,12 +224,12 @@ class Scenario(_Model):
     """A whole scenario: demand, staffing, targets, and how to run it."""
 
     name: Name
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     horizon: PositiveDuration
     warmup: NonNegativeDuration = 0.0
     replications: Annotated[int, Field(ge=1)] = 10
-    classes: Annotated[dict[Name, CallClass], Field(min_length=1)]
-    surges: list[Surge] = []
+    classes: Annotated[dict[Name, CallClass], Field(min_length=1, max_length=100)]
+    surges: Annotated[list[Surge], Field(max_length=100)] = []
     staffing: Staffing
     targets: dict[Name, list[Target]] = {}
 
@@ -302,20 +304,6 @@ _ALL_KEYS = sorted(
 )
 
 
-def _positions(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
-    """Record the 1-based line of every key and list item below ``node``."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _positions(value_node, path + (key,), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[path + (i,)] = item.start_mark.line + 1
-            _positions(item, path + (i,), lines)
-
-
 def _stringify_keys(data: Any) -> Any:
     """YAML reads ``911:`` as an int; class names, categories and pools are names, so text."""
     if isinstance(data, dict):
@@ -347,8 +335,9 @@ _FIXED_REASONS = {
     "missing": "required",
     "extra_forbidden": "unknown key",
     "union_tag_not_found": f"needs a 'dist' key, one of: {', '.join(DIST_NAMES)}",
-    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
-    **dict.fromkeys(("float_type", "float_parsing", "finite_number"), "must be a number"),
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float", "int_parsing_size"), "must be a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing"), "must be a number"),
+    "finite_number": "must be a finite number (not .inf or .nan)",
     **dict.fromkeys(("string_type", "string_too_short"), "must be a non-empty text"),
     **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "must be a mapping (key: value lines)"),
     "list_type": "must be a list",
@@ -356,26 +345,32 @@ _FIXED_REASONS = {
 }
 
 
+def _bound(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 def _reason(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in _FIXED_REASONS:
         return _FIXED_REASONS[kind]
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} entries, got {ctx.get('actual_length')}"
     if kind == "union_tag_invalid":
         return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
     if kind == "greater_than":
-        return f"must be > {ctx['gt']:g}"
+        return f"must be > {_bound(ctx['gt'])}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']:g}"
+        return f"must be >= {_bound(ctx['ge'])}"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']:g}"
+        return f"must be <= {_bound(ctx['le'])}"
     if kind == "value_error":
         error = ctx.get("error")
         return str(getattr(error, "message", error))
     return str(err["msg"])
 
 
-def _messages(exc: ValidationError, data: Any, lines: dict[Path_, int], source: str) -> Iterator[str]:
+def _messages(exc: ValidationError, data: Any, doc: YamlDocument | None, source: str) -> Iterator[str]:
     for err in exc.errors():
         path = _data_path(data, tuple(err["loc"]))
         error = (err.get("ctx") or {}).get("error")
@@ -386,14 +381,8 @@ def _messages(exc: ValidationError, data: Any, lines: dict[Path_, int], source: 
             close = difflib.get_close_matches(str(path[-1]), _ALL_KEYS, n=1)
             if close:
                 reason += f"; did you mean {close[0]!r}?"
-        line = 0
-        for n in range(len(path), -1, -1):
-            if path[:n] in lines:
-                line = lines[path[:n]]
-                break
-        where = f"{source}:{line}" if line else source
-        field = ".".join(str(p) for p in path) or "(top level)"
-        yield f"{where}: {field}: {reason}"
+        where = f"{source}:{doc.line_of(path)}" if doc is not None else source
+        yield f"{where}: {format_path(path, most=len(path))}: {reason}"
 
 
 def validate_data(data: Any, source: str) -> Scenario:
@@ -401,45 +390,38 @@ def validate_data(data: Any, source: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError("\n".join(_messages(exc, data, {}, source))) from None
+        raise ScenarioError("\n".join(_messages(exc, data, None, source))) from None
+
+
+def scenario_from_document(doc: YamlDocument) -> Scenario:
+    """Validate a document read by :mod:`queueing.yamlsafe`; errors name its file and lines."""
+    if not isinstance(doc.data, dict):
+        raise ScenarioError(f"{doc.source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
+    data = _stringify_keys(doc.data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError("\n".join(_messages(exc, data, doc, doc.source))) from None
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML ``text``; ``source`` names it in error messages."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ScenarioError(f"{source}:{line}: not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
-    lines: dict[Path_, int] = {}
-    assert node is not None
-    _positions(node, (), lines)
-    data = _stringify_keys(data)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError("\n".join(_messages(exc, data, lines, source))) from None
+        doc = read_yaml(text, source)
+    except YamlInputError as exc:
+        raise ScenarioError(str(exc)) from None
+    return scenario_from_document(doc)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises ScenarioError naming file and line."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{p}: is a folder, not a scenario file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: not UTF-8 text ({exc.reason})") from None
-    return parse_scenario(text, str(p))
+    return load_scenario_document(path)[0]
 
+
+def load_scenario_document(path: str | Path) -> tuple[Scenario, YamlDocument]:
+    """The scenario of a file and the document it was read from (to name lines in later messages)."""
+    try:
+        doc = read_yaml_file(path)
+    except YamlInputError as exc:
+        raise ScenarioError(str(exc)) from None
+    return scenario_from_document(doc), doc

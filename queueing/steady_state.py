@@ -5,7 +5,7 @@
 (with patience) abandonment. Assumptions:
 
 - constant arrival rates (a flat hourly profile, no surges);
-- constant staffing (a head-count that is the same at every hour);
+- constant staffing (a head-count that is the same at every hour, at least one agent);
 - every class served by exactly one pool (a shared pool or dedicated pools, no overflow);
 - exponential handle times with one mean per pool (Cobham needs a common rate);
 - patience only in pools serving a single class (Erlang A); no priority formula with abandonment.
@@ -104,6 +104,8 @@ def analyze(scenario: Scenario) -> Analysis:
             problems.append(
                 f"pool {pool.name}: staffing changes during the day ({min(counts)} to {max(counts)} agents)"
             )
+        elif counts == {0}:
+            problems.append(f"pool {pool.name}: no agents (the formulas need at least one; every call would wait)")
     for name in scenario.class_names():
         pools = [p.name for p in scenario.staffing.pools if name in p.serves]
         if len(pools) > 1:

@@ -135,7 +135,7 @@ def test_not_a_scenario(tmp_path: Path, content: str, expected: str | None) -> N
     if expected:
         assert result.stderr == f"{path}{expected}\n"
     else:
-        assert result.stderr.startswith(f"{path}: not UTF-8 text")
+        assert result.stderr.startswith(f"{path}:1: (top level): not UTF-8 text (byte 0xff at offset 0)")
     assert not (tmp_path / "out").exists()
 
 
