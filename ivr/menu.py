@@ -12,10 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ivr.errors import MenuError
+from queueing.yamlsafe import YamlInputError, decode_yaml_bytes, read_yaml
 
 DEFAULT_MENU_PATH = Path(__file__).with_name("menu.yaml")
 OPERATOR_KEY = 0
@@ -269,38 +269,28 @@ def _contains_phrase(text: str, phrase: str) -> bool:
 # -- loading -------------------------------------------------------------------------------
 
 
-class _MenuLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1's yes/no/on/off booleans: menus are full of "yes" and "no"."""
-
-
-_MenuLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_MenuLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 def load_menu(path: str | Path | None = None) -> Menu:
-    """Read and validate a menu file; every problem is a `MenuError` naming file and line."""
+    """Read and validate a menu file; every problem is a `MenuError` naming file and line.
+    The file is read with the planner's safe YAML reader (duplicate keys, control characters,
+    bad bytes, deep nesting and alias bombs are refused), with only true/false as booleans."""
     menu_path = Path(path) if path else DEFAULT_MENU_PATH
     try:
-        text = menu_path.read_text(encoding="utf-8")
+        raw = menu_path.read_bytes()
     except OSError as exc:
         raise MenuError(f"{menu_path}: cannot read menu file: {exc.strerror or exc}") from None
+    try:
+        text = decode_yaml_bytes(raw, str(menu_path), yes_no_booleans=False)
+    except YamlInputError as exc:
+        raise MenuError(str(exc)) from None
     return parse_menu(text, str(menu_path))
 
 
 def parse_menu(text: str, source: str = "<menu>") -> Menu:
     try:
-        node = yaml.compose(text, Loader=_MenuLoader)
-        data = yaml.load(text, Loader=_MenuLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{mark.line + 1}:" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise MenuError(f"{source}:{at} invalid YAML: {problem}") from None
+        doc = read_yaml(text, source, yes_no_booleans=False)
+    except YamlInputError as exc:
+        raise MenuError(str(exc)) from None
+    data = doc.data
     if not isinstance(data, dict):
         raise MenuError(f"{source}:1: the menu must be a mapping")
     try:
@@ -311,33 +301,10 @@ def parse_menu(text: str, source: str = "<menu>") -> Menu:
         cause = err.get("ctx", {}).get("error")
         if isinstance(cause, _At):
             loc += cause.loc
-        line = _line_of(node, loc)
+        line = doc.line_of(loc)
         where = ".".join(str(part) for part in loc) or "menu"
         message = str(cause) if isinstance(cause, _At) else err["msg"].removeprefix(
             "Value error, "
         )
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MenuError(f"{source}:{line}: {where}: {message}{more}") from None
-
-
-def _line_of(node: Any, loc: tuple[Any, ...]) -> int:
-    """1-based line of the deepest YAML node that `loc` reaches."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if str(key_node.value) == str(part):
-                    child = value_node
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line

@@ -64,12 +64,13 @@ def test_app_py_exposes_app():
     code = ("import os; os.environ['TWILIO_AUTH_TOKEN']='t';"
             "os.environ['IVR311_DATABASE_URL']='sqlite://';"
             "import app, sys; print(type(app.app).__name__);"
-            "print(sorted(m for m in ('simpy','queueing') if m in sys.modules))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numpy', 'queueing')))")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["Flask", "[]"]
+    # the voice app shares only the safe YAML reader with the planner: never the model
+    assert done.stdout.split("\n")[:2] == ["Flask", "['queueing', 'queueing.yamlsafe']"]
 
 
 def test_shipped_menu_has_the_15_categories_in_two_languages():
@@ -103,8 +104,22 @@ def test_bad_menu_names_file_line_and_field(old, new, where):
 
 
 def test_bad_yaml_syntax():
-    with pytest.raises(MenuError, match=r"^m\.yaml:\d+: invalid YAML"):
+    with pytest.raises(MenuError, match=r"^m\.yaml:\d+: not valid YAML"):
         parse_menu("languages: [unclosed", "m.yaml")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hold_pause_s: 15\nhold_pause_s: 120\n", r"^m\.yaml:2: hold_pause_s: .*line 1"),
+    ("agent_language: \"e\\x00n\"\n", r"^m\.yaml:1: agent_language: .*control character"),
+    ("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", r"^m\.yaml:\d+: .*alias"),
+])
+def test_menu_is_read_with_the_shared_safe_reader(text, expected):
+    """The same guards as scenario files: duplicate keys, control characters, alias bombs."""
+    with pytest.raises(MenuError, match=expected) as info:
+        parse_menu(text, "m.yaml")
+    assert "\n" not in str(info.value)
 
 
 def test_yes_and_no_are_words_not_booleans():
