@@ -68,7 +68,7 @@ def calls() -> None:
               help="Write here instead of standard output.")
 @_one_line_errors
 def export(database_url: str | None, since: str | None, fmt: str, out_path: str | None) -> None:
-    """Write one row per call: call_sid, caller_hash (salted), started_at, language, category,
+    """Write one row per call: call_sid, caller_hash (keyed HMAC), started_at, language, category,
     queue, menu_attempts, enqueued_at, queue_result, queue_time_s, answered_at, ended_at,
     status, duration_s. Times are UTC ISO 8601 with Z."""
     from sqlalchemy import inspect
@@ -115,7 +115,7 @@ def _local_app(config: dict[str, object]) -> Any:
 
 @click.command("dial")
 @click.option("--from", "caller", default="+15555550100", show_default=True,
-              help="The caller's number (only its salted hash is logged).")
+              help="The caller's number (only its keyed hash is logged).")
 @click.option("--confidence", type=click.FloatRange(0, 1), default=0.9, show_default=True,
               help="Confidence sent with words you type (below 0.6 the menu asks to confirm).")
 @click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")

@@ -1,7 +1,7 @@
 """`calls export`: the call log as CSV or JSON in the documented schema (see EXPORT_COLUMNS).
 
 Times are UTC ISO 8601 with a `Z` (millisecond precision); the caller appears only as
-`caller_hash`, a salted hash (the store never holds the raw number).
+`caller_hash`, a keyed HMAC (the store never holds the raw number; see ivr.callerhash).
 """
 
 from __future__ import annotations
