@@ -24,7 +24,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from ivr import agent, status, voice
     from ivr.callerhash import load_hasher
-    from ivr.config import default_database_url, default_journal_dir, settings_from_env, wait_stale_s
+    from ivr.config import database_url as resolve_database_url
+    from ivr.config import default_journal_dir, settings_from_env, wait_stale_s
     from ivr.journal import Journal
     from ivr.menu import load_menu
     from ivr.recorder import Recorder
@@ -37,7 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     settings = settings_from_env(overrides=settings_overrides)
     menu = load_menu(settings.menu_path)
-    database_url = settings.database_url or default_database_url(app.instance_path)
+    database_url = resolve_database_url(settings.database_url, app.instance_path)
     # Nothing here may need the database: the app starts, and routes callers, while it is down.
     store = CallStore(database_url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
     hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, app.instance_path,

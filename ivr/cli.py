@@ -42,14 +42,11 @@ def _one_line_errors(func: F) -> F:
 
 def default_database_url() -> str:
     """What the app uses: IVR311_DATABASE_URL, else the SQLite file in the instance folder."""
-    env = os.environ.get("IVR311_DATABASE_URL", "").strip()
-    if env:
-        return env
     from flask import Flask
 
-    from ivr.config import default_database_url as sqlite_default
+    from ivr.config import ENV_VARS, database_url
 
-    return sqlite_default(Flask("ivr").instance_path)
+    return database_url(os.environ.get(ENV_VARS["database_url"]), Flask("ivr").instance_path)
 
 
 @click.group("calls")

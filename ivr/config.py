@@ -119,6 +119,13 @@ def default_database_url(instance_path: str | Path) -> str:
     return f"sqlite:///{path}"
 
 
+def database_url(configured: str | None, instance_path: str | Path) -> str:
+    """The call log's URL: the configured one, else the SQLite file under the instance folder.
+    The one rule for the app and for the command line."""
+    configured = (configured or "").strip()
+    return configured or default_database_url(instance_path)
+
+
 def default_journal_dir(instance_path: str | Path, database_url: str) -> Path:
     """One journal folder per database, so that a journal is never replayed into another one."""
     digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from urllib.parse import urlencode
 
 from flask import Response
 from twilio.twiml import TwiML
@@ -19,13 +18,6 @@ from ivr.menu import Menu
 
 GATHER_INPUT = "dtmf speech"
 XML_MIMETYPE = "text/xml"
-
-
-def url(path: str, **params: object) -> str:
-    """A relative URL with a stable query string (Twilio resolves it against the document URL
-    and signs exactly what it requests)."""
-    clean = {k: v for k, v in params.items() if v is not None}
-    return f"{path}?{urlencode(clean)}" if clean else path
 
 
 def say(resp: VoiceResponse | Gather, menu: Menu, lang: str, text: str) -> None:
