@@ -237,85 +237,103 @@ def incoming() -> Response:
     return twiml_response(resp)
 
 
+@dataclass
+class MenuStep:
+    """One caller input at a menu screen: what came in, and the reply being built."""
+
+    call_sid: str
+    lang: str
+    step: int
+    attempts: int
+    inp: CallerInput
+    resp: Reply
+    category: str | None = None
+
+    @classmethod
+    def from_request(cls) -> MenuStep:
+        step, attempts = _steps()
+        return cls(fields.call_sid(), _lang(), step, attempts, CallerInput.from_form(), Reply())
+
+
+# A screen's own choices: the outcome it handled, or None to fall through to the shared ones.
+ScreenChoice = Callable[[MenuStep], str | None]
+
+
+def _answer_menu_step(screen: str, own_choice: ScreenChoice, render_again: Render) -> Response:
+    """The shape of every listing screen: an emergency word wins first, then the screen's own
+    keys, then the choices every screen shares."""
+    menu = _menu()
+    st = MenuStep.from_request()
+    if st.inp.speech and menu.says_emergency(st.lang, st.inp.speech):
+        outcome = "911"
+        _to_911(st.resp, st.call_sid, st.lang)
+    else:
+        outcome = own_choice(st) or _shared_choice(st, render_again)
+    _record(st.resp, st.call_sid, st.step, screen, st.lang, st.inp, outcome, st.category)
+    return twiml_response(st.resp)
+
+
+def _shared_choice(st: MenuStep, render_again: Render) -> str:
+    """0 or "operator", * to repeat, a category named by voice; anything else re-prompts."""
+    menu = _menu()
+    words, lang = st.inp.speech, st.lang
+    if st.inp.digits == "0" or (words and menu.says(lang, words, "operator")):
+        _to_operator(st.resp, st.call_sid, lang, menu.languages[lang].prompts.to_operator)
+        return "operator"
+    if st.inp.digits == "*":
+        render_again(st.resp, lang, st.step + 1, st.attempts)
+        return "repeat"
+    if words and not st.inp.digits and (cat := menu.match_category(lang, words)) is not None:
+        st.category = cat.code
+        return _speech_choice(st.resp, st.call_sid, lang, st.step, st.attempts, cat,
+                              st.inp.confidence)
+    _invalid(st.resp, st.call_sid, lang, st.step, st.attempts, render_again)
+    return "silence" if st.inp.empty else "invalid"
+
+
 @bp.post("/menu")
 def menu() -> Response:
+    """Main menu: 1 emergency, 2 services, 9 the other language (0, *, words: shared)."""
     menu = _menu()
-    call_sid = fields.call_sid()
-    lang = _lang()
-    step, attempts = _steps()
-    inp = CallerInput.from_form()
-    resp = Reply()
-    category: str | None = None
-    words = inp.speech
 
-    if inp.digits == "1" or (words and menu.says_emergency(lang, words)):
-        outcome = "911"
-        _to_911(resp, call_sid, lang)
-    elif inp.digits == "2":
-        outcome = "services"
-        render_services(resp, lang, step + 1, attempts, 1)
-    elif inp.digits == "0" or (words and menu.says(lang, words, "operator")):
-        outcome = "operator"
-        _to_operator(resp, call_sid, lang, menu.languages[lang].prompts.to_operator)
-    elif inp.digits == "*":
-        outcome = "repeat"
-        render_main(resp, lang, step + 1, attempts)
-    elif inp.digits == "9" and len(menu.languages) > 1:
-        outcome = "language"
-        other = menu.other_language(lang)
-        render_main(resp, other, step + 1, attempts)
-    elif words and not inp.digits and (cat := menu.match_category(lang, words)) is not None:
-        category = cat.code
-        outcome = _speech_choice(resp, call_sid, lang, step, attempts, cat, inp.confidence)
-    else:
-        outcome = "silence" if inp.empty else "invalid"
-        _invalid(resp, call_sid, lang, step, attempts, render_main)
-    _record(resp, call_sid, step, "main", lang, inp, outcome, category)
-    return twiml_response(resp)
+    def main_keys(st: MenuStep) -> str | None:
+        if st.inp.digits == "1":
+            _to_911(st.resp, st.call_sid, st.lang)
+            return "911"
+        if st.inp.digits == "2":
+            render_services(st.resp, st.lang, st.step + 1, st.attempts, 1)
+            return "services"
+        if st.inp.digits == "9" and len(menu.languages) > 1:
+            render_main(st.resp, menu.other_language(st.lang), st.step + 1, st.attempts)
+            return "language"
+        return None
+
+    return _answer_menu_step("main", main_keys, render_main)
 
 
 @bp.post("/services")
 def services() -> Response:
+    """Services listing: a key picks the service at that position, 9 the next page."""
     menu = _menu()
-    call_sid = fields.call_sid()
-    lang = _lang()
-    step, attempts = _steps()
     page = fields.int_arg("page", 1, 1, menu.page_count)
-    inp = CallerInput.from_form()
-    resp = Reply()
-    category: str | None = None
-    words = inp.speech
     on_page = menu.page(page)
-    paged = menu.page_count > 1
+
+    def listing_keys(st: MenuStep) -> str | None:
+        keys = st.inp.digits
+        if keys == "9" and menu.page_count > 1:
+            render_services(st.resp, st.lang, st.step + 1, st.attempts, page % menu.page_count + 1)
+            return "more"
+        if len(keys) == 1 and keys.isdigit() and 1 <= int(keys) <= len(on_page):
+            chosen = on_page[int(keys) - 1]
+            st.category = chosen.code
+            _to_category(st.resp, st.call_sid, st.lang, chosen)
+            return "category"
+        return None
 
     def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
         render_services(r, lang_, step_, attempts_, page)
 
-    if inp.digits == "9" and paged:
-        outcome = "more"
-        render_services(resp, lang, step + 1, attempts, page % menu.page_count + 1)
-    elif len(inp.digits) == 1 and inp.digits.isdigit() and 1 <= int(inp.digits) <= len(on_page):
-        chosen = on_page[int(inp.digits) - 1]
-        category = chosen.code
-        outcome = "category"
-        _to_category(resp, call_sid, lang, chosen)
-    elif inp.digits == "0" or (words and menu.says(lang, words, "operator")):
-        outcome = "operator"
-        _to_operator(resp, call_sid, lang, menu.languages[lang].prompts.to_operator)
-    elif inp.digits == "*":
-        outcome = "repeat"
-        render_services(resp, lang, step + 1, attempts, page)
-    elif words and menu.says_emergency(lang, words):
-        outcome = "911"
-        _to_911(resp, call_sid, lang)
-    elif words and not inp.digits and (cat := menu.match_category(lang, words)) is not None:
-        category = cat.code
-        outcome = _speech_choice(resp, call_sid, lang, step, attempts, cat, inp.confidence)
-    else:
-        outcome = "silence" if inp.empty else "invalid"
-        _invalid(resp, call_sid, lang, step, attempts, again)
-    _record(resp, call_sid, step, "services", lang, inp, outcome, category)
-    return twiml_response(resp)
+    return _answer_menu_step("services", listing_keys, again)
 
 
 @bp.post("/confirm")

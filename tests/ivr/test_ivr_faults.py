@@ -275,3 +275,15 @@ def test_stale_911_waiter_no_longer_holds_the_agent_line(app, twilio, new_call):
         twilio.twiml(alive_wait, alive.params(QueuePosition="1", QueueTime=str(20 * step)))
         expected = "911" if 20 * step <= stale_s else "311"
         assert agent_queue() == expected, f"at {20 * step} s"
+
+
+@pytest.mark.parametrize("screen_keys", [[], ["2"], ["2", "9"]])
+def test_emergency_words_win_over_every_other_choice(new_call, screen_keys):
+    """On every listing screen, words with an emergency in them queue for 911, even when they
+    also ask for the operator or name a service."""
+    call = new_call()
+    call.start()
+    for key in screen_keys:
+        call.press(key)
+    doc = call.speak("operator please, there is a fire and a pothole", confidence=0.2)
+    assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911"
