@@ -11,10 +11,11 @@ import re
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from ivr.config import Settings
@@ -22,13 +23,124 @@ from ivr.errors import IvrError
 
 KEYS = re.compile(r"^[0-9*#]+$")
 MAX_DOCUMENTS = 500  # a walk this long is a loop in the menu
+ACCOUNT_SID = "AC" + "0" * 32
+QUEUE_SID = "QU" + "0" * 32
 
 
 class Hangup(Exception):
     """The caller (stdin closed, `h`) or the app (<Hangup>) ended the call."""
 
 
+class TwilioClient:
+    """Posts webhooks to the local app the way Twilio does: form-encoded POST to the public URL,
+    signed (X-Twilio-Signature, HMAC-SHA1 over URL + sorted params) when a token is given."""
+
+    def __init__(self, client: FlaskClient, token: str | None, base: str) -> None:
+        self.client = client
+        self.validator = RequestValidator(token) if token else None
+        self.base = base.rstrip("/")
+
+    @classmethod
+    def for_app(cls, app: Flask) -> TwilioClient:
+        """Signed as the app checks: its own token and public URL."""
+        settings: Settings = app.extensions["ivr311.settings"]
+        token = settings.twilio_auth_token if settings.validate_signatures else None
+        return cls(app.test_client(), token, settings.public_base_url or "http://localhost")
+
+    def sign(self, path: str, params: Mapping[str, str]) -> str:
+        assert self.validator is not None
+        return str(self.validator.compute_signature(self.base + path, dict(params)))
+
+    def post(self, url: str, params: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+        """The raw response (status, headers, body) of one webhook."""
+        path = url.removeprefix(self.base)
+        params = dict(params or {})
+        headers = {"X-Twilio-Signature": self.sign(path, params)} if self.validator else {}
+        return self.client.post(path, data=params, headers=headers, **kwargs)
+
+    def twiml(self, url: str, params: Mapping[str, str] | None = None) -> ET.Element:
+        """The TwiML document a webhook answers; IvrError unless it is a 200 <Response>."""
+        resp = self.post(url, params)
+        if resp.status_code != 200 or resp.mimetype != "text/xml":
+            raise IvrError(f"POST {url}: HTTP {resp.status_code} {resp.mimetype}")
+        root = ET.fromstring(resp.data)
+        if root.tag != "Response":
+            raise IvrError(f"POST {url}: <{root.tag}> is not a TwiML <Response>")
+        return root
+
+
+def input_params(answer: str, confidence: float | None) -> dict[str, str]:
+    """What Twilio sends for an answer to a <Gather>: keys as Digits, anything else as speech
+    (with Confidence when the recognizer gave one)."""
+    if KEYS.match(answer):
+        return {"Digits": answer}
+    extra = {"SpeechResult": answer}
+    if confidence is not None:
+        extra["Confidence"] = f"{confidence:g}"
+    return extra
+
+
+class CallWalker:
+    """One call walking the TwiML like Twilio: the current document, and the requests that
+    answer its <Gather>, follow its <Redirect>, or report on its <Enqueue>. The one TwiML walker
+    of the project (console phone, simulated callers, tests)."""
+
+    def __init__(self, twilio: TwilioClient, sid: str | None = None,
+                 caller: str = "+15555550100") -> None:
+        self.twilio = twilio
+        self.sid = sid or "CA" + uuid.uuid4().hex
+        self.caller = caller
+        self.doc: ET.Element | None = None
+        self.documents = 0
+
+    def params(self, **extra: str) -> dict[str, str]:
+        return {"CallSid": self.sid, "From": self.caller, "To": "+15550000311",
+                "AccountSid": ACCOUNT_SID, "Direction": "inbound", **extra}
+
+    def request(self, url: str, **extra: str) -> ET.Element:
+        """Post one webhook of this call; its answer becomes the current document."""
+        self.documents += 1
+        if self.documents > MAX_DOCUMENTS:
+            raise IvrError(f"the menu did not end after {MAX_DOCUMENTS} documents")
+        self.doc = self.twilio.twiml(url, self.params(**extra))
+        return self.doc
+
+    def start(self) -> ET.Element:
+        return self.request("/voice")
+
+    @property
+    def gather(self) -> ET.Element:
+        found = self.doc.find("Gather") if self.doc is not None else None
+        if found is None:
+            raise IvrError("the current document has no <Gather>")
+        return found
+
+    @property
+    def enqueue(self) -> ET.Element | None:
+        return self.doc.find("Enqueue") if self.doc is not None else None
+
+    def press(self, digits: str) -> ET.Element:
+        return self.request(self.gather.get("action", ""), Digits=digits)
+
+    def speak(self, words: str, confidence: float | None = 0.92) -> ET.Element:
+        return self.request(self.gather.get("action", ""), SpeechResult=words,
+                            **({} if confidence is None else {"Confidence": f"{confidence:g}"}))
+
+    def silence(self) -> ET.Element:
+        """No input: the <Gather> falls through to the <Redirect> after it."""
+        redirect = self.doc.find("Redirect") if self.doc is not None else None
+        if redirect is None or not redirect.text:
+            raise IvrError("the current document has no <Redirect>")
+        return self.request(redirect.text)
+
+    def said(self) -> str:
+        return " ".join((s.text or "") for s in self.doc.iter("Say")) if self.doc is not None else ""
+
+
 class Softphone:
+    """A caller at the console (or a simulated one): reads keys and words from `read`, shows
+    what the app says with `write`, and drives a `CallWalker` until someone hangs up."""
+
     def __init__(
         self,
         app: Flask,
@@ -39,43 +151,22 @@ class Softphone:
         write: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = app.test_client()
-        settings: Settings = app.extensions["ivr311.settings"]
-        self.base = settings.public_base_url or "http://localhost"
-        token = settings.twilio_auth_token if settings.validate_signatures else None
-        self.validator = RequestValidator(token) if token else None
-        self.caller = caller
+        self.twilio = TwilioClient.for_app(app)
+        self.walker = CallWalker(self.twilio, caller=caller)
         self.confidence = confidence
         self.read = read
         self.write = write
         self.clock = clock
-        self.call_sid = "CA" + uuid.uuid4().hex
         self.started = clock()
-        self.documents = 0
         self.status_seq = 0
 
-    # -- transport -----------------------------------------------------------------------
+    @property
+    def call_sid(self) -> str:
+        return self.walker.sid
 
-    def params(self, **extra: str) -> dict[str, str]:
-        return {"CallSid": self.call_sid, "From": self.caller, "To": "+15550000311",
-                "AccountSid": "AC" + "0" * 32, "Direction": "inbound", **extra}
-
-    def post(self, url: str, params: dict[str, str]) -> ET.Element:
-        self.documents += 1
-        if self.documents > MAX_DOCUMENTS:
-            raise IvrError(f"the menu did not end after {MAX_DOCUMENTS} documents")
-        path = url.removeprefix(self.base)
-        headers = {}
-        if self.validator is not None:
-            headers["X-Twilio-Signature"] = self.validator.compute_signature(
-                self.base + path, params
-            )
-        resp = self.client.post(path, data=params, headers=headers)
-        if resp.status_code != 200 or resp.mimetype != "text/xml":
-            raise IvrError(f"POST {path}: HTTP {resp.status_code} {resp.mimetype}")
-        return ET.fromstring(resp.data)
-
-    # -- the call ------------------------------------------------------------------------
+    @call_sid.setter
+    def call_sid(self, sid: str) -> None:
+        self.walker.sid = sid
 
     def elapsed_s(self) -> int:
         return int(self.clock() - self.started)
@@ -89,14 +180,14 @@ class Softphone:
         self.write(f"calling the 311 line (call {self.call_sid})")
         self.send_status("ringing")
         try:
-            self.run(self.post("/voice", self.params()))
+            self.run(self.walker.start())
         except Hangup as end:
             self.write(f"[hung up: {end}]")
         self.send_status("completed", duration_s=self.elapsed_s())
 
     def agent(self, rounds: int = 1) -> None:
         """Be a call-taker: dial the agent line and show which queue it would connect."""
-        doc = self.post("/agent", self.params())
+        doc = self.walker.request("/agent")
         for _ in range(rounds):
             for verb in doc:
                 if verb.tag == "Say":
@@ -115,7 +206,7 @@ class Softphone:
         extra = {"CallStatus": status, "SequenceNumber": str(self.status_seq)}
         if duration_s is not None:
             extra["CallDuration"] = str(duration_s)
-        self.post("/status", self.params(**extra))
+        self.walker.request("/status", **extra)
 
     def run(self, doc: ET.Element) -> None:
         while True:
@@ -136,14 +227,11 @@ class Softphone:
                 if answer is None:
                     raise Hangup("caller hung up")
                 if answer:
-                    extra = (
-                        {"Digits": answer} if KEYS.match(answer)
-                        else {"SpeechResult": answer, "Confidence": f"{self.confidence:g}"}
-                    )
-                    return self.post(verb.get("action", ""), self.params(**extra))
+                    return self.walker.request(verb.get("action", ""),
+                                               **input_params(answer, self.confidence))
                 self.write("[silence]")
             elif verb.tag == "Redirect":
-                return self.post(verb.text or "", self.params())
+                return self.walker.request(verb.text or "")
             elif verb.tag == "Enqueue":
                 return self.hold(verb)
             elif verb.tag == "Hangup":
@@ -156,8 +244,8 @@ class Softphone:
         queue = enqueue.text or "?"
         self.write(f"[waiting in queue {queue}]")
         entered = self.clock()
-        wait = self.post(enqueue.get("waitUrl", ""), self.params(
-            QueuePosition="1", CurrentQueueSize="1", QueueTime="0", AvgQueueTime="0"))
+        wait = self.walker.request(enqueue.get("waitUrl", ""), QueuePosition="1",
+                                   CurrentQueueSize="1", QueueTime="0", AvgQueueTime="0")
         for verb in wait:
             if verb.tag == "Say":
                 self.write(f"  \N{SPEAKER} {verb.text}")
@@ -168,16 +256,16 @@ class Softphone:
         if answer is None or answer.lower().startswith("h"):
             result = "hangup"
         else:
-            bridge = self.post("/voice/bridge", self.params(
-                QueueTime=queue_time, QueueSid="QU" + "0" * 32, DequeingCallSid="CAagent"))
+            bridge = self.walker.request("/voice/bridge", QueueTime=queue_time,
+                                         QueueSid=QUEUE_SID, DequeingCallSid="CAagent")
             for verb in bridge:
                 if verb.tag == "Say":
                     self.write(f"  \N{SPEAKER} {verb.text}")
             self.write(f"[talking to a {queue} call-taker]")
             self.ask("[Enter = end the conversation]> ")
             result = "bridged"
-        return self.post(enqueue.get("action", ""), self.params(
-            QueueResult=result, QueueTime=queue_time, QueueSid="QU" + "0" * 32))
+        return self.walker.request(enqueue.get("action", ""), QueueResult=result,
+                                   QueueTime=queue_time, QueueSid=QUEUE_SID)
 
 
 def read_stdin(prompt: str) -> str | None:
