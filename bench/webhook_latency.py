@@ -497,6 +497,7 @@ def outage_run(server: Server, db_path: Path, callers: int, duration_s: float, t
     lock = SqliteLock(db_path)
     outage = Outage()
     start_s = max(0.0, (duration_s - outage_s) / 2)
+
     def release_and_replay() -> None:
         lock.release()
         outage.replay_s = wait_journal_drained(server, drain_timeout_s)
@@ -543,8 +544,10 @@ def print_outage(row: dict[str, object]) -> None:
         print(f"{phase + ' outage':<16} {p['requests']:>8} {p['p50_ms']:>8} {p['p99_ms']:>8} "
               f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8}")
     replay = row["replay_s"]
-    print(f"journal: {row['events_replayed']} writes replayed, drained "
-          f"{'(not in time)' if replay is None else f'{replay:.2f} s'} after the outage; "
+    drained = "not in time" if replay is None else f"{replay:.2f} s after the outage"
+    if replay is not None and not row["drained_under_load"]:
+        drained += f", once the load had stopped ({row['load_s']} s)"
+    print(f"journal: {row['events_replayed']} writes replayed, drained {drained}; "
           f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}")
 
 
@@ -607,6 +610,10 @@ def main() -> int:
                 "outage_s": round(outage.released_s - outage.held_s, 2),
                 "outage_from_s": round(outage.held_s, 2),
                 "replay_s": None if outage.replay_s is None else round(outage.replay_s, 3),
+                # whether the journal caught up while the callers were still calling
+                "drained_under_load": outage.replay_s is not None
+                and outage.released_s + outage.replay_s < run.elapsed_s,
+                "load_s": round(run.elapsed_s, 2),
                 "events_replayed": replayed_writes(log),
                 "emergency": emergency_report(run, outage, reference),
             }
