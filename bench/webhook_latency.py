@@ -2,37 +2,56 @@
 
 Starts the app under gunicorn (2 sync workers) on loopback with a fresh SQLite call log, and
 simulated callers that walk the menu exactly as Twilio would drive it (signed form posts,
-following each Gather action): greeting, a menu path (emergency key, services by key, speech,
-low-confidence speech with confirmation, operator), the hold music URL, the agent line, the
-bridge, the queue result and the final status callback. Then the same callers, same requests,
-against a Flask endpoint that returns a fixed TwiML string (same gunicorn setup), as a ceiling.
+following each Gather action): greeting, a menu path (emergency by key 1 or by saying
+"emergency", services by key, speech, low-confidence speech with confirmation, operator), the
+hold music URL, the agent line, the bridge, the queue result and the final status callback. Then
+the same callers, same requests, against a Flask endpoint that returns a fixed TwiML string (same
+gunicorn setup), as a ceiling.
 
 Reports requests/s, p50/p99 latency, errors, and calls lost from the log (every finished walk
 must be in the export with its final status). Targets from the issue: p99 < 50 ms,
 >= 500 requests/s, >= half the fixed endpoint's throughput, 0 calls lost.
 
+With `--outage S`, a third run of the app: another connection holds `BEGIN EXCLUSIVE` on the
+SQLite file for S seconds in the middle of the load (the database is unreachable for writes).
+It reports the emergency path (the webhook that answers key 1 or "emergency" with
+`<Enqueue>911</Enqueue>`) before, during and after the outage against the first run's, the
+emergency answers that were not a 911 enqueue (must be 0), calls lost once the journal is
+replayed (must be 0), the journal replay time (end of the outage until /healthz reports
+`journal_pending` 0) and the number of writes replayed (from the app's log).
+
     .venv/bin/python bench/webhook_latency.py                 # 50 callers, 60 s per server
     .venv/bin/python bench/webhook_latency.py --duration 10   # a short run
+    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10
+
+The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
+test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
+answered, the ground truth the call log is checked against.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -41,10 +60,25 @@ from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-" + uuid.uuid4().hex[:8]
+CALLER_HASH_KEY = "bench-caller-hash-key-0123456789"
 FIXED_TWIML = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you for calling.</Say>'
     "</Response>"
 )
+# The app's own warnings, and the recorder's replay lines (which count the writes replayed), with
+# the worker's pid; nothing per request, so logging does not weigh on the latency measured.
+LOG_CONFIG = {
+    "root": {"level": "WARNING", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "WARNING", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        "ivr.recorder": {"level": "INFO", "handlers": [], "propagate": True},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "pid",
+                             "stream": "ext://sys.stderr"}},
+    "formatters": {"pid": {"format": "%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"}},
+}
+REPLAYED_LINE = re.compile(r"replayed (\d+) call-log writes from the journal")
 
 
 def make_fixed_app():  # type: ignore[no-untyped-def]
@@ -74,27 +108,46 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def app_env(port: int, db_url: str, journal_dir: Path) -> dict[str, str]:
+    """The voice app's environment for a run on `port` (signatures checked, journal in a temp dir)."""
+    return {"TWILIO_AUTH_TOKEN": TOKEN, "IVR311_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "IVR311_DATABASE_URL": db_url, "IVR311_VALIDATE_SIGNATURES": "1",
+            "IVR311_CALLER_HASH_KEY": CALLER_HASH_KEY, "IVR311_JOURNAL_DIR": str(journal_dir)}
+
+
 class Server:
+    """gunicorn serving `target` on loopback `port`, in a process group of its own; the log is
+    appended to, so a restarted server keeps the earlier lines."""
+
     def __init__(self, target: str, port: int, env: dict[str, str], workers: int, log: Path):
         self.port = port
         self.log = log
+        log_config = log.with_suffix(".logging.json")
+        log_config.write_text(json.dumps(LOG_CONFIG))
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-               f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", target]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"),
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
+               f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
+               "--log-config-json", str(log_config), target]
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise SystemExit(f"gunicorn {target} exited:\n{log.read_text()}")
+                raise RuntimeError(f"gunicorn {target} exited:\n{log.read_text()}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
                     return
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.1)
         self.stop()
-        raise SystemExit(f"gunicorn {target} did not start:\n{log.read_text()}")
+        raise RuntimeError(f"gunicorn {target} did not start:\n{log.read_text()}")
+
+    def health(self) -> dict[str, object]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as resp:
+            report: dict[str, object] = json.loads(resp.read())
+        return report
 
     def cpu_s(self) -> float:
         """CPU seconds used so far by the master and its workers (Linux /proc)."""
@@ -110,6 +163,11 @@ class Server:
                 total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
+    def kill(self) -> None:
+        """kill -9 of the master and its workers at once (the whole process group)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -120,14 +178,76 @@ class Server:
                 self.proc.wait()
 
 
+def wait_journal_drained(server: Server, timeout_s: float = 300.0, poll_s: float = 0.02) -> float | None:
+    """Seconds until /healthz reports journal_pending 0 (None if not within `timeout_s`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        try:
+            if server.health().get("journal_pending") == 0:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(poll_s)
+    return None
+
+
+def replayed_writes(log: Path) -> int:
+    """Writes the app replayed from its journal, from the recorder's lines in the server log."""
+    return sum(int(m.group(1)) for m in REPLAYED_LINE.finditer(log.read_text(errors="replace")))
+
+
 # -- callers -------------------------------------------------------------------------------
+
+EMERGENCY_KINDS = ("emergency", "emergency_speech")
+PATHS = [*EMERGENCY_KINDS, "services", "services_page2", "speech", "confirm", "operator"]
+# The webhooks of one walk, in order: "route" is the menu answer that enqueues a 311 caller,
+# "emergency" the one that must enqueue an emergency caller in 911.
+STEPS = ("voice", "menu", "services", "route", "emergency", "wait", "agent", "bridge",
+         "queue_result", "status")
+REQUEST_TIMEOUT_S = 10.0
+DOWN_PAUSE_S = 0.05  # after a webhook got no answer (server down): a caller does not hammer it
+
+
+@dataclass
+class Sample:
+    """One webhook request."""
+
+    step: str
+    sent_s: float  # when it was sent, seconds since the load started
+    latency_s: float
+    answered: bool  # HTTP 200 with a TwiML <Response>
+    enqueue: str | None = None  # the queue its <Enqueue> named, if any
+
+
+@dataclass
+class Walk:
+    """One simulated call, and which of its webhooks were answered (the ground truth)."""
+
+    sid: str
+    kind: str
+    queue: str  # the queue the menu's <Enqueue> named; before that answer, the one asked for
+    answered: dict[str, bool] = field(default_factory=dict)  # step -> answered (see Sample)
+
+    @property
+    def finished(self) -> bool:
+        """Every webhook of the walk was answered."""
+        return all(self.answered.values())
 
 
 @dataclass
 class Stats:
-    latencies_s: list[float] = field(default_factory=list)
-    errors: int = 0
-    finished_calls: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    elapsed_s: float = 0.0
+    samples: list[Sample] = field(default_factory=list)
+    walks: list[Walk] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.samples if not s.answered)
+
+    @property
+    def finished_calls(self) -> list[str]:
+        return [w.sid for w in self.walks if w.finished]
 
 
 async def post(port: int, path: str, params: dict[str, str], validator: RequestValidator,
@@ -150,10 +270,18 @@ async def post(port: int, path: str, params: dict[str, str], validator: RequestV
     status_line, _, rest = data.partition(b"\r\n")
     _, _, payload = rest.partition(b"\r\n\r\n")
     parts = status_line.split()
-    return (int(parts[1]) if len(parts) > 1 else 0), payload
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), payload
 
 
-PATHS = ["emergency", "services", "services_page2", "speech", "confirm", "operator"]
+def twiml(status: int, payload: bytes) -> ET.Element | None:
+    """The TwiML document of a 200 answer; None for anything else (a cut-off body included)."""
+    if status != 200:
+        return None
+    try:
+        doc = ET.fromstring(payload)
+    except ET.ParseError:
+        return None
+    return doc if doc.tag == "Response" else None
 
 
 async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: int) -> None:
@@ -161,63 +289,117 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
     validator = RequestValidator(TOKEN)
     base = f"http://127.0.0.1:{port}"
 
-    async def hit(path: str, params: dict[str, str]) -> ET.Element | None:
+    async def hit(walk: Walk, step: str, path: str, params: dict[str, str]) -> ET.Element | None:
+        sent = time.monotonic()
         t0 = time.perf_counter()
-        try:
-            status, payload = await post(port, path, params, validator, base)
-        except OSError:
-            stats.errors += 1
-            return None
-        stats.latencies_s.append(time.perf_counter() - t0)
-        if status != 200:
-            stats.errors += 1
-            return None
-        if think_s:
+        doc = None
+        with contextlib.suppress(OSError):  # refused, reset, or timed out: not answered
+            doc = twiml(*await asyncio.wait_for(post(port, path, params, validator, base),
+                                                REQUEST_TIMEOUT_S))
+        enqueue = doc.find("Enqueue") if doc is not None else None
+        stats.samples.append(Sample(step, sent - stats.started, time.perf_counter() - t0,
+                                    doc is not None, enqueue.text if enqueue is not None else None))
+        walk.answered[step] = doc is not None
+        if doc is None:
+            await asyncio.sleep(DOWN_PAUSE_S)
+        elif think_s:
             await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
-        return ET.fromstring(payload)
+        return doc
 
     def action(doc: ET.Element | None, fallback: str) -> str:
         gather = doc.find("Gather") if doc is not None else None
         return gather.get("action", fallback) if gather is not None else fallback
 
     while time.monotonic() < stop_at:
-        sid = "CA" + uuid.uuid4().hex
-        common = {"CallSid": sid, "From": f"+1555{rng.randrange(10**7):07d}",
-                  "To": "+15550000311", "AccountSid": "AC" + "0" * 32}
         kind = rng.choice(PATHS)
-        doc = await hit("/voice", common)
+        walk = Walk("CA" + uuid.uuid4().hex, kind, "911" if kind in EMERGENCY_KINDS else "311")
+        stats.walks.append(walk)
+        common = {"CallSid": walk.sid, "From": f"+1555{rng.randrange(10**7):07d}",
+                  "To": "+15550000311", "AccountSid": "AC" + "0" * 32}
+        doc = await hit(walk, "voice", "/voice", common)
         menu_url = action(doc, "/voice/menu?lang=en&n=1&a=0")
         if kind == "emergency":
-            doc = await hit(menu_url, {**common, "Digits": "1"})
+            doc = await hit(walk, "emergency", menu_url, {**common, "Digits": "1"})
+        elif kind == "emergency_speech":
+            doc = await hit(walk, "emergency", menu_url,
+                            {**common, "SpeechResult": "emergency", "Confidence": "0.4"})
         elif kind == "operator":
-            doc = await hit(menu_url, {**common, "Digits": "0"})
+            doc = await hit(walk, "route", menu_url, {**common, "Digits": "0"})
         elif kind == "speech":
-            doc = await hit(menu_url, {**common, "SpeechResult": "a pothole", "Confidence": "0.9"})
+            doc = await hit(walk, "route", menu_url,
+                            {**common, "SpeechResult": "a pothole", "Confidence": "0.9"})
         elif kind == "confirm":
-            doc = await hit(menu_url, {**common, "SpeechResult": "graffiti", "Confidence": "0.3"})
-            doc = await hit(action(doc, "/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
+            doc = await hit(walk, "menu", menu_url,
+                            {**common, "SpeechResult": "graffiti", "Confidence": "0.3"})
+            doc = await hit(walk, "route", action(doc, "/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
                             {**common, "SpeechResult": "yes", "Confidence": "0.8"})
         else:
-            doc = await hit(menu_url, {**common, "Digits": "2"})
+            doc = await hit(walk, "menu", menu_url, {**common, "Digits": "2"})
             url = action(doc, "/voice/services?lang=en&n=2&a=0&page=1")
             if kind == "services_page2":
-                doc = await hit(url, {**common, "Digits": "9"})
+                doc = await hit(walk, "services", url, {**common, "Digits": "9"})
                 url = action(doc, "/voice/services?lang=en&n=3&a=0&page=2")
-            doc = await hit(url, {**common, "Digits": str(rng.randint(1, 6))})
+            doc = await hit(walk, "route", url, {**common, "Digits": str(rng.randint(1, 6))})
         enqueue = doc.find("Enqueue") if doc is not None else None
-        queue = enqueue.text if enqueue is not None and enqueue.text else "311"
+        if enqueue is not None and enqueue.text:
+            walk.queue = enqueue.text
         wait_url = enqueue.get("waitUrl") if enqueue is not None else None
         result_url = enqueue.get("action") if enqueue is not None else None
-        await hit(wait_url or f"/voice/wait?lang=en&queue={queue}",
+        await hit(walk, "wait", wait_url or f"/voice/wait?lang=en&queue={walk.queue}",
                   {**common, "QueuePosition": "1", "QueueTime": "5", "CurrentQueueSize": "3"})
-        await hit("/agent", {"CallSid": "CA" + uuid.uuid4().hex, "From": "+15550009999"})
-        await hit("/voice/bridge", {**common, "QueueTime": "20", "DequeingCallSid": "CAagent"})
-        await hit(result_url or f"/voice/queue-result?lang=en&queue={queue}",
+        await hit(walk, "agent", "/agent", {"CallSid": "CA" + uuid.uuid4().hex, "From": "+15550009999"})
+        await hit(walk, "bridge", "/voice/bridge", {**common, "QueueTime": "20", "DequeingCallSid": "CAagent"})
+        await hit(walk, "queue_result", result_url or f"/voice/queue-result?lang=en&queue={walk.queue}",
                   {**common, "QueueResult": "bridged", "QueueTime": "20"})
-        final = await hit("/status", {**common, "CallStatus": "completed", "CallDuration": "90",
-                                      "SequenceNumber": "3"})
-        if final is not None:
-            stats.finished_calls.append(sid)
+        await hit(walk, "status", "/status", {**common, "CallStatus": "completed", "CallDuration": "90",
+                                              "SequenceNumber": "3"})
+
+
+Fault = tuple[float, Callable[[], None]]
+
+
+class Faults(threading.Thread):
+    """Runs each `(at_s, action)` at `at_s` seconds after `started`, in order, while the callers
+    run; `join` re-raises what an action raised."""
+
+    def __init__(self, faults: Sequence[Fault], started: float) -> None:
+        super().__init__(name="faults", daemon=True)
+        self.faults = sorted(faults, key=lambda f: f[0])
+        self.started = started
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for at_s, act in self.faults:
+                time.sleep(max(0.0, self.started + at_s - time.monotonic()))
+                act()
+        except BaseException as exc:  # handed to the main thread by join
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
+
+
+def drive(port: int, callers: int, duration_s: float, think_s: float = 0.0,
+          faults: Sequence[Fault] = ()) -> Stats:
+    """`callers` simulated callers walking whole calls for `duration_s`; `faults` run meanwhile
+    (a walk under way when the time is up is finished)."""
+    stats = Stats()
+    stop_at = stats.started + duration_s
+    injector = Faults(faults, stats.started)
+
+    async def everyone() -> None:
+        await asyncio.gather(*(caller(port, stop_at, think_s, stats, i) for i in range(callers)))
+
+    injector.start()
+    try:
+        asyncio.run(everyone())
+        stats.elapsed_s = time.monotonic() - stats.started
+    finally:
+        injector.join()
+    return stats
 
 
 @dataclass
@@ -228,32 +410,31 @@ class Run:
     client_cpu_s: float
 
 
-def load(server: Server, callers: int, duration_s: float, think_s: float) -> Run:
-    stats = Stats()
+def load(server: Server, callers: int, duration_s: float, think_s: float,
+         faults: Sequence[Fault] = ()) -> Run:
     cpu0, client0 = server.cpu_s(), time.process_time()
-    started = time.monotonic()
-    stop_at = started + duration_s
+    stats = drive(server.port, callers, duration_s, think_s, faults)
+    return Run(stats, stats.elapsed_s, server.cpu_s() - cpu0, time.process_time() - client0)
 
-    async def everyone() -> None:
-        await asyncio.gather(
-            *(caller(server.port, stop_at, think_s, stats, i) for i in range(callers))
-        )
 
-    asyncio.run(everyone())
-    elapsed = time.monotonic() - started
-    return Run(stats, elapsed, server.cpu_s() - cpu0, time.process_time() - client0)
+def quantiles_ms(latencies_s: list[float]) -> tuple[float, float]:
+    """p50 and p99 in ms (0 when there are fewer than two values)."""
+    if len(latencies_s) < 2:
+        return (round(latencies_s[0] * 1000, 2),) * 2 if latencies_s else (0.0, 0.0)
+    q = statistics.quantiles(latencies_s, n=100, method="inclusive")
+    return round(q[49] * 1000, 2), round(q[98] * 1000, 2)
 
 
 def summarize(name: str, run: Run) -> dict[str, float | int | str]:
     stats, elapsed_s = run.stats, run.elapsed_s
-    lat = sorted(stats.latencies_s)
-    q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [0.0] * 99
+    lat = sorted(s.latency_s for s in stats.samples if s.answered)
+    p50, p99 = quantiles_ms(lat)
     return {
         "server": name,
         "requests": len(lat),
         "requests_per_s": round(len(lat) / elapsed_s, 1),
-        "p50_ms": round(q[49] * 1000, 2),
-        "p99_ms": round(q[98] * 1000, 2),
+        "p50_ms": p50,
+        "p99_ms": p99,
         "max_ms": round((lat[-1] if lat else 0.0) * 1000, 2),
         "errors": stats.errors,
         "calls": len(stats.finished_calls),
@@ -279,6 +460,97 @@ def calls_lost(db_url: str, finished: list[str]) -> int:
     )
 
 
+# -- outage ----------------------------------------------------------------------------------
+
+
+class SqliteLock:
+    """Another connection (this process, not the app's) holding `BEGIN EXCLUSIVE` on the call
+    log: the app's writes wait out their busy timeout and fail, as with a stuck writer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+        self.held_at = self.released_at = 0.0  # monotonic
+
+    def hold(self) -> None:
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.execute("BEGIN EXCLUSIVE")
+        self.held_at = time.monotonic()
+
+    def release(self) -> None:
+        assert self.conn is not None
+        self.conn.execute("COMMIT")
+        self.conn.close()
+        self.released_at = time.monotonic()
+
+
+@dataclass
+class Outage:
+    held_s: float = 0.0  # since the load started
+    released_s: float = 0.0
+    replay_s: float | None = None  # end of the outage until journal_pending 0 (None: not in time)
+
+
+def outage_run(server: Server, db_path: Path, callers: int, duration_s: float, think_s: float,
+               outage_s: float, drain_timeout_s: float) -> tuple[Run, Outage]:
+    """The load with the database locked for `outage_s` in the middle, and the replay measured."""
+    lock = SqliteLock(db_path)
+    outage = Outage()
+    start_s = max(0.0, (duration_s - outage_s) / 2)
+
+    def release_and_replay() -> None:
+        lock.release()
+        outage.replay_s = wait_journal_drained(server, drain_timeout_s)
+
+    run = load(server, callers, duration_s, think_s,
+               [(start_s, lock.hold), (start_s + outage_s, release_and_replay)])
+    started = run.stats.started
+    outage.held_s, outage.released_s = lock.held_at - started, lock.released_at - started
+    return run, outage
+
+
+def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, object]:
+    """The emergency path before, during and after the outage, against the no-outage run."""
+    ref = [s.latency_s for s in reference.stats.samples if s.step == "emergency" and s.answered]
+    ref_p50, ref_p99 = quantiles_ms(ref)
+    phases: dict[str, dict[str, float | int]] = {}
+    for phase, lo, hi in (("before", -1.0, outage.held_s),
+                          ("during", outage.held_s, outage.released_s),
+                          ("after", outage.released_s, float("inf"))):
+        picked = [s for s in run.stats.samples if s.step == "emergency" and lo <= s.sent_s < hi]
+        p50, p99 = quantiles_ms([s.latency_s for s in picked if s.answered])
+        phases[phase] = {
+            "requests": len(picked), "p50_ms": p50, "p99_ms": p99,
+            "p50_vs_no_outage": round(p50 / ref_p50, 2) if ref_p50 else 0.0,
+            "p99_vs_no_outage": round(p99 / ref_p99, 2) if ref_p99 else 0.0,
+            "not_911": sum(1 for s in picked if not s.answered or s.enqueue != "911"),
+        }
+    return {"no_outage": {"requests": len(ref), "p50_ms": ref_p50, "p99_ms": ref_p99},
+            "phases": phases,
+            "not_911": sum(int(p["not_911"]) for p in phases.values())}
+
+
+def print_outage(row: dict[str, object]) -> None:
+    emergency = row["emergency"]
+    assert isinstance(emergency, dict)
+    ref = emergency["no_outage"]
+    print(f"\noutage: call log locked (BEGIN EXCLUSIVE) {row['outage_s']} s, from "
+          f"{row['outage_from_s']} s into the load")
+    print(f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} "
+          f"{'p99 x':>7} {'not 911':>8}")
+    print(f"{'no-outage run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} "
+          f"{'1':>7} {'1':>7} {'-':>8}")
+    for phase, p in emergency["phases"].items():
+        print(f"{phase + ' outage':<16} {p['requests']:>8} {p['p50_ms']:>8} {p['p99_ms']:>8} "
+              f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8}")
+    replay = row["replay_s"]
+    drained = "not in time" if replay is None else f"{replay:.2f} s after the outage"
+    if replay is not None and not row["drained_under_load"]:
+        drained += f", once the load had stopped ({row['load_s']} s)"
+    print(f"journal: {row['events_replayed']} writes replayed, drained {drained}; "
+          f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per server")
@@ -286,34 +558,65 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean pause of a caller between webhooks (0 = closed loop)")
+    parser.add_argument("--outage", type=float, default=0.0, metavar="S",
+                        help="also a run with the call log locked for S seconds mid-load")
+    parser.add_argument("--drain-timeout", type=float, default=300.0, metavar="S",
+                        help="longest wait for the journal to drain after the outage")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    think_s = args.think_ms / 1000
 
     tmp = Path(tempfile.mkdtemp(prefix="ivr311-bench-"))
-    db_url = f"sqlite:///{tmp / 'calls.sqlite3'}"
     results = []
+    outage_row: dict[str, object] | None = None
     try:
+        db_url = f"sqlite:///{tmp / 'calls.sqlite3'}"
         port = free_port()
-        env = {"TWILIO_AUTH_TOKEN": TOKEN, "IVR311_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-               "IVR311_DATABASE_URL": db_url, "IVR311_VALIDATE_SIGNATURES": "1"}
-        server = Server("app:app", port, env, args.workers, tmp / "app.log")
+        server = Server("app:app", port, app_env(port, db_url, tmp / "journal"), args.workers,
+                        tmp / "app.log")
         try:
-            run = load(server, args.callers, args.duration, args.think_ms / 1000)
+            reference = load(server, args.callers, args.duration, think_s)
         finally:
             server.stop()
-        app_row = summarize("ivr app", run)
-        app_row["calls_lost"] = calls_lost(db_url, run.stats.finished_calls)
+        app_row = summarize("ivr app", reference)
+        app_row["calls_lost"] = calls_lost(db_url, reference.stats.finished_calls)
         results.append(app_row)
 
         port = free_port()
         fixed = Server("bench.webhook_latency:make_fixed_app()", port, {}, args.workers,
                        tmp / "fixed.log")
         try:
-            run = load(fixed, args.callers, args.duration, args.think_ms / 1000)
+            run = load(fixed, args.callers, args.duration, think_s)
         finally:
             fixed.stop()
         results.append(summarize("fixed TwiML", run))
+
+        if args.outage:
+            db_path = tmp / "outage.sqlite3"
+            db_url = f"sqlite:///{db_path}"
+            port = free_port()
+            log = tmp / "outage.log"
+            server = Server("app:app", port, app_env(port, db_url, tmp / "outage-journal"),
+                            args.workers, log)
+            try:
+                run, outage = outage_run(server, db_path, args.callers, args.duration, think_s,
+                                         args.outage, args.drain_timeout)
+            finally:
+                server.stop()
+            outage_row = {
+                **summarize("ivr app, outage", run),
+                "calls_lost": calls_lost(db_url, run.stats.finished_calls),
+                "outage_s": round(outage.released_s - outage.held_s, 2),
+                "outage_from_s": round(outage.held_s, 2),
+                "replay_s": None if outage.replay_s is None else round(outage.replay_s, 3),
+                # whether the journal caught up while the callers were still calling
+                "drained_under_load": outage.replay_s is not None
+                and outage.released_s + outage.replay_s < run.elapsed_s,
+                "load_s": round(run.elapsed_s, 2),
+                "events_replayed": replayed_writes(log),
+                "emergency": emergency_report(run, outage, reference),
+            }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -335,11 +638,19 @@ def main() -> int:
         "0 calls lost": app_row["calls_lost"] == 0,
         "0 errors": app_row["errors"] == 0,
     }
+    if outage_row is not None:
+        print_outage(outage_row)
+        emergency = outage_row["emergency"]
+        assert isinstance(emergency, dict)
+        targets["outage: every emergency answer an <Enqueue>911"] = emergency["not_911"] == 0
+        targets["outage: 0 calls lost after the replay"] = outage_row["calls_lost"] == 0
+        targets["outage: journal drained"] = outage_row["replay_s"] is not None
     for name, ok in targets.items():
         print(f"  {'ok  ' if ok else 'MISS'} {name}")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                         "results": results, "targets": targets}, indent=2))
+                                         "results": results, "outage": outage_row,
+                                         "targets": targets}, indent=2))
     return 1 if args.check and not all(targets.values()) else 0
 
 

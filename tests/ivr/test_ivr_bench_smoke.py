@@ -1,4 +1,5 @@
-"""bench/webhook_latency.py still runs end to end (gunicorn, signed callers, the log checked)."""
+"""bench/webhook_latency.py still runs end to end (gunicorn, signed callers, the log checked),
+with and without a database outage. Not timed: only what must hold whatever the machine."""
 
 from __future__ import annotations
 
@@ -6,22 +7,45 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
+def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "bench/webhook_latency.py", "--duration", "1.5", "--callers", "5",
-         "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [sys.executable, "bench/webhook_latency.py", "--callers", "5", "--json", str(out), *args],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stderr + done.stdout
-    report = json.loads(out.read_text())
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
+@pytest.mark.slow
+def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
+    report = run_bench(tmp_path, "--duration", "1.5")
     app, fixed = report["results"]
     assert app["calls"] > 0 and app["calls_lost"] == 0 and app["errors"] == 0
     assert fixed["requests"] > 0 and fixed["errors"] == 0
+    assert report["outage"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="ivr/recorder.py: Recorder.replay takes Recorder._lock, then "
+                   "_pool() takes it again; the replay thread deadlocks and every later write of "
+                   "the worker with it (reported on issue 7): drop this mark with the fix")
+def test_outage_run_keeps_every_emergency_answer_and_every_call(tmp_path):
+    """The call log locked for 1.5 s mid-load: every emergency answer is still an
+    <Enqueue>911</Enqueue>, the journal drains, and no finished call is missing afterwards."""
+    report = run_bench(tmp_path, "--duration", "4", "--outage", "1.5", "--drain-timeout", "15")
+    outage = report["outage"]
+    during = outage["emergency"]["phases"]["during"]
+    assert during["requests"] > 0  # the emergency path was exercised while the log was locked
+    assert outage["emergency"]["not_911"] == 0
+    assert outage["replay_s"] is not None, "the journal was not drained"
+    assert outage["events_replayed"] > 0
+    assert outage["calls"] > 0 and outage["calls_lost"] == 0 and outage["errors"] == 0
