@@ -5,7 +5,8 @@ fsync'd before the webhook answers, in a folder of its own under `instance/`. An
 processes (gunicorn workers) append to `journal.jsonl` under a shared lock. A replayer claims the
 journal by renaming it to `<time_ns>-<pid>.replay` under the exclusive lock (appends then go to a
 fresh file) and replays the claimed files oldest first, holding a second lock so only one process
-replays at a time. A file is deleted only after its whole content committed in one transaction.
+replays at a time. A file is deleted only after its whole content is committed (in chunks of a
+few hundred ops per transaction); a file cut short by a failure keeps just what is not committed.
 
 A line that cannot be decoded (a torn write after a power cut) is moved to `rejected.jsonl` for a
 person to look at, never silently dropped.
@@ -91,14 +92,14 @@ class Journal:
     """The journal folder; see the module docstring."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.folder = Path(folder)  # made on the first append: a healthy app leaves no trace
         self._append_lock = self.folder / "append.lock"
         self._replay_lock = self.folder / "replay.lock"
 
     def append(self, op: Op) -> None:
         """Write one op durably (fsync) before returning. Raises OSError if the disk refuses."""
         data = encode_op(op)
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with _locked(self._append_lock, fcntl.LOCK_SH):
             fd = os.open(self.folder / LIVE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
@@ -136,10 +137,20 @@ class Journal:
                 continue
         return total
 
+    def live_count(self) -> int:
+        """Ops in the live file (appended since the last claim)."""
+        try:
+            with (self.folder / LIVE).open("rb") as f:
+                return sum(1 for line in f if line.strip())
+        except FileNotFoundError:
+            return 0
+
     @contextmanager
-    def claim(self) -> Iterator[list[Path] | None]:
+    def claim(self, *, hold_appends: bool = False) -> Iterator[list[Path] | None]:
         """Claim every file to replay (None if another process is replaying right now).
-        The caller deletes each file once its ops are committed."""
+        The caller deletes each file once its ops are committed. With `hold_appends`, appends
+        wait until the claim ends, so the journal is empty after it (the last, short pass)."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with _locked(self._replay_lock, fcntl.LOCK_EX | fcntl.LOCK_NB) as mine:
             if not mine:
                 yield None
@@ -148,6 +159,9 @@ class Journal:
             with _locked(self._append_lock, fcntl.LOCK_EX):
                 if live.exists():
                     live.rename(self.folder / f"{time.time_ns():020d}-{os.getpid()}{CLAIMED_SUFFIX}")
+                if hold_appends:
+                    yield [p for p in self.files() if p.name != LIVE]
+                    return
             yield [p for p in self.files() if p.name != LIVE]
 
     def read(self, path: Path) -> tuple[list[Op], list[bytes]]:

@@ -23,9 +23,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
-from ivr.journal import Journal, Op
+from ivr.journal import Journal, Op, encode_op
 from ivr.store import CallStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ T = TypeVar("T")
 
 DEFAULT_BUDGET_S = 0.5
 DEFAULT_RETRY_S = 1.0
+CHUNK_OPS = 500  # journal entries committed per transaction in a replay
+FINAL_PASS_MAX_OPS = 2000  # a live journal this small is replayed with appends held
+MAX_PASSES = 50  # passes in one replay before the thread sleeps and tries again
+# The database is down, locked or slow: keep the entry and try again later.
+TRANSIENT = (OperationalError, InterfaceError, SATimeoutError, DisconnectionError, OSError)
 
 
 class Recorder:
@@ -184,42 +190,82 @@ class Recorder:
         return pending.result(timeout=wait_s)
 
     def _replay_now(self) -> int:
-        """Replay each claimed file op by op (each op its own transaction). If the database
-        fails part-way, the file is cut down to the ops not yet committed, so nothing is
-        applied twice out of order and nothing is lost."""
+        """Replay passes until the journal is empty: each pass claims the files there are and
+        commits them in chunks (one transaction per `CHUNK_OPS`). Under live traffic new writes
+        keep arriving in a fresh file; once what arrived during a pass is small, the last pass
+        holds appends for its few milliseconds, so the journal does empty and writes go to the
+        database again. A chunk the database refuses for being down stays in its file (cut to
+        what is not committed): nothing is applied twice out of order, nothing is lost."""
         started = time.monotonic()
-        count = 0
+        before = self.replayed
         try:
             self._ensure_schema()
-            with self.journal.claim() as claimed:
-                if claimed is None:
-                    return 0
-                for path in claimed:
-                    ops, bad = self.journal.read(path)
-                    done = 0
-                    try:
-                        for op in ops:
-                            self._replay_one(op)
-                            done += 1
-                    finally:
-                        count += done
-                        if done < len(ops):
-                            self.journal.keep(path, ops[done:], bad)
-                    self.journal.done(path, bad)
-                    if bad:
-                        log.error("journal %s: %d undecodable lines kept in %s", path.name,
-                                  len(bad), self.journal.folder / "rejected.jsonl")
-        except (SQLAlchemyError, OSError) as exc:
+            for n in range(MAX_PASSES):
+                # appends are held only once a pass has shown the database takes writes:
+                # never while it may still be down (a held append would stall webhooks)
+                final = n > 0 and self.journal.live_count() <= FINAL_PASS_MAX_OPS
+                if not self._replay_pass(hold_appends=final):  # another process replays
+                    break
+                if not self.journal.pending():
+                    break
+        except TRANSIENT as exc:
             self._outage(exc)
-            self.replayed += count
-            return count
-        self.replayed += count
+            return self.replayed - before
+        count = self.replayed - before
         if count:
             log.info("replayed %d call-log writes from the journal in %.3f s", count,
                      time.monotonic() - started)
         if not self.journal.pending():
             self._recovered(count)
         return count
+
+    def _replay_pass(self, *, hold_appends: bool) -> bool:
+        """One pass over the claimed files; False if another process holds the replay. Each
+        committed chunk is counted in `self.replayed` at once, so a failing pass still tells."""
+        with self.journal.claim(hold_appends=hold_appends) as claimed:
+            if claimed is None:
+                return False
+            for path in claimed:
+                ops, bad = self.journal.read(path)
+                done = 0
+                try:
+                    for first in range(0, len(ops), CHUNK_OPS):
+                        chunk = ops[first:first + CHUNK_OPS]
+                        bad += self._commit_chunk(chunk)
+                        done += len(chunk)
+                        self.replayed += len(chunk)
+                finally:
+                    if done < len(ops):
+                        self.journal.keep(path, ops[done:], bad)
+                self.journal.done(path, bad)
+                if bad:
+                    log.error("journal %s: %d entries not applied, kept in %s", path.name,
+                              len(bad), self.journal.folder / "rejected.jsonl")
+        return True
+
+    def _commit_chunk(self, chunk: list[Op]) -> list[bytes]:
+        """Commit `chunk` in one transaction. If the database refuses an entry itself (not for
+        being down), commit the chunk entry by entry and return the refused ones, encoded, to be
+        kept aside: one bad entry must not hold the journal, and every later call, forever."""
+        try:
+            with self.store.batch():
+                for op in chunk:
+                    self._replay_one(op)
+            return []
+        except TRANSIENT:
+            raise
+        except SQLAlchemyError:
+            pass
+        refused: list[bytes] = []
+        for op in chunk:
+            try:
+                self._replay_one(op)
+            except TRANSIENT:
+                raise
+            except SQLAlchemyError as exc:
+                log.error("journal entry %s refused by the database: %s", op.name, _one_line(exc))
+                refused.append(encode_op(op).rstrip(b"\n"))
+        return refused
 
     def _replay_one(self, op: Op) -> None:
         try:

@@ -13,6 +13,7 @@ the wait (`timeout_s`) and journals what the database cannot take.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -332,6 +333,7 @@ class CallStore:
     def __init__(self, url: str, *, create: bool = True, timeout_s: float = PATIENT_TIMEOUT_S) -> None:
         self.url = url
         self.engine = make_engine(url, timeout_s)
+        self._local = threading.local()
         if create:
             self.create_tables()
 
@@ -361,6 +363,27 @@ class CallStore:
         if op not in self.WRITES:
             raise ValueError(f"not a call-log write: {op!r}")
         return getattr(self, op)(**args)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes made inside share one transaction (a journal replay: one commit per chunk
+        instead of one per write, which is what lets a replay outrun live traffic)."""
+        with self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """The batch's connection if one is open on this thread, else a transaction of its own."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as conn:
+            yield conn
 
     # -- writes --------------------------------------------------------------------------
     # Statements are built once (bind parameters, not literal values): building SQLAlchemy
@@ -397,7 +420,7 @@ class CallStore:
     ) -> None:
         """The first webhook of a call; a retry changes nothing."""
         now = now or utcnow()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._ensure_call(conn, call_sid, caller_hash, now, language)
 
     def _update_or_create(
@@ -431,7 +454,7 @@ class CallStore:
         else:
             stmt = st.update_step_requeue if enqueue.requeue else st.update_step_enqueue
             params.update(b_queue=enqueue.queue, b_category=enqueue.category, b_now=now)
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now,
                                    ev.language)
             self._insert_ignore(conn, menu_events, {**asdict(ev), "created_at": now})
@@ -456,7 +479,7 @@ class CallStore:
         now = now or utcnow()
         st = self._stmts
         params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update_or_create(conn, st.update_requeue if requeue else st.update_enqueue,
                                    params, call_sid, None, now, language)
 
@@ -468,7 +491,7 @@ class CallStore:
         now = now or utcnow()
         enqueued = now - timedelta(seconds=queue_time_s or 0)
         params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None,
                                    enqueued)
 
@@ -480,7 +503,7 @@ class CallStore:
         now = now or utcnow()
         params = {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s}
         started = now - timedelta(seconds=queue_time_s or 0)  # if this is all the log sees
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update_or_create(conn, self._stmts.update_answered, params, call_sid, None,
                                    started)
             language = conn.execute(self._stmts.select_language, {"b_sid": call_sid}).scalar()
@@ -496,7 +519,7 @@ class CallStore:
         st = self._stmts
         params = {"b_sid": call_sid, "b_result": result, "b_queue_time": queue_time_s,
                   "b_now": now}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._update_or_create(conn, st.update_queue_result, params, call_sid, None, now)
             if result != "bridged":
                 return
@@ -532,7 +555,7 @@ class CallStore:
         params = {"b_sid": call_sid, "b_status": status, "b_rank": rank,
                   "b_seq": sequence_number, "b_duration": duration_s,
                   "b_ended": (timestamp or now) if rank == FINAL_RANK else None}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             count = self._update_or_create(conn, stmt, params, call_sid, caller_hash,
                                            timestamp or now)
             return bool(count)

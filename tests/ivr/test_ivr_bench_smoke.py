@@ -35,9 +35,6 @@ def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="ivr/recorder.py: Recorder.replay takes Recorder._lock, then "
-                   "_pool() takes it again; the replay thread deadlocks and every later write of "
-                   "the worker with it (reported on issue 7): drop this mark with the fix")
 def test_outage_run_keeps_every_emergency_answer_and_every_call(tmp_path):
     """The call log locked for 1.5 s mid-load: every emergency answer is still an
     <Enqueue>911</Enqueue>, the journal drains, and no finished call is missing afterwards."""

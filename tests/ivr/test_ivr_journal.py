@@ -78,35 +78,99 @@ def test_torn_line_is_kept_aside_and_the_rest_replayed(tmp_path):
     assert recorder.store.waiting_counts() == {"911": 1}
 
 
-def test_replay_failing_part_way_resumes_without_repeating(tmp_path, monkeypatch):
+def test_replay_failing_part_way_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """Chunks of 3: the database goes down in the second chunk; the first stays committed, the
+    journal keeps exactly the 7 entries not committed, and the next replay applies those."""
+    from sqlalchemy.exc import OperationalError
+
+    from ivr import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "CHUNK_OPS", 3)
     recorder = recorder_for(tmp_path)
     for i in range(10):
         recorder.journal.append(Op("start_call", {"call_sid": f"CA{i}", "caller_hash": None,
                                                   "language": "en",
                                                   "now": T0 + timedelta(seconds=i)}))
-    applied: list[str] = []
+    attempts: list[str] = []
+    down = [True]
     real_apply = recorder.store.apply
 
-    def flaky(op: str, args: dict) -> object:
-        from sqlalchemy.exc import OperationalError
-
-        if len(applied) == 4:
+    def down_at_the_fifth(op: str, args: dict) -> object:
+        attempts.append(args["call_sid"])
+        if len(attempts) == 5 and down[0]:
+            down[0] = False
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        applied.append(args["call_sid"])
         return real_apply(op, args)
 
-    monkeypatch.setattr(recorder.store, "apply", flaky)
-    assert recorder.replay() == 4
-    assert recorder.journal.count() == 6 and recorder.health()["status"] == "degraded"
-    monkeypatch.setattr(recorder.store, "apply", lambda op, args: (applied.append(
-        args["call_sid"]), real_apply(op, args))[1])
-    assert recorder.replay() == 6
-    assert applied == [f"CA{i}" for i in range(10)]  # each once, in order
+    monkeypatch.setattr(recorder.store, "apply", down_at_the_fifth)
+    assert recorder.replay() == 3
+    assert [r["call_sid"] for r in recorder.store.export_rows()] == ["CA0", "CA1", "CA2"]
+    assert recorder.journal.count() == 7 and recorder.health()["status"] == "degraded"
+    attempts.clear()
+    assert recorder.replay() == 7
+    assert attempts == [f"CA{i}" for i in range(3, 10)]  # from where it stopped, in order
     assert recorder.health()["status"] == "ok"
-    assert len(list(recorder.store.export_rows())) == 10
+    assert [r["call_sid"] for r in recorder.store.export_rows()] == [f"CA{i}" for i in range(10)]
+
+
+def test_an_entry_the_database_refuses_is_kept_aside_not_retried_forever(tmp_path):
+    """A value the database will never take (here: a 100-character queue name in an 8-character
+    column on PostgreSQL would be one; on SQLite, a NOT NULL violation) must not hold the journal,
+    and every later call with it, forever: it goes to rejected.jsonl, the rest is replayed."""
+    recorder = recorder_for(tmp_path)
+    good = Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0})
+    poison = Op("record_step", {"ev": {"call_sid": None, "step": 1, "screen": "main",
+                                       "language": "en", "outcome": "911"}, "now": T0})
+    for op in (good, poison, Op("start_call", {"call_sid": "CA2", "caller_hash": None,
+                                                "language": "en", "now": T0})):
+        recorder.journal.append(op)
+    assert recorder.replay() == 3
+    assert not recorder.journal.pending()
+    assert b'"call_sid":null' in (recorder.journal.folder / REJECTED).read_bytes()
+    assert {r["call_sid"] for r in recorder.store.export_rows()} == {"CA1", "CA2"}
 
 
 def test_unknown_op_is_never_run(tmp_path):
     store = CallStore(f"sqlite:///{tmp_path / 'c.sqlite3'}")
     with pytest.raises(ValueError, match="not a call-log write"):
         store.apply("close", {})
+
+
+def test_journal_empties_while_writes_keep_coming(tmp_path):
+    """Live traffic keeps appending during a replay; the replay still empties the journal, so
+    writes go back to the database while callers are still calling (not only once they stop)."""
+    import threading
+    import time
+
+    recorder = recorder_for(tmp_path)
+    recorder.journal.append(Op("start_call", {"call_sid": "CA-first", "caller_hash": None,
+                                              "language": "en", "now": T0}))
+    written: list[str] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        i = 0
+        while not stop.is_set():
+            sid = f"CA{i:06d}"
+            recorder.write("start_call", call_sid=sid, caller_hash=None, language="en", now=T0)
+            written.append(sid)
+            i += 1
+            time.sleep(0.001)
+
+    writer = threading.Thread(target=traffic)
+    writer.start()
+    try:
+        time.sleep(0.5)
+        for _ in range(20):
+            recorder.replay()
+            if not recorder.journal.pending():
+                break
+        drained_under_load = not recorder.journal.pending() and writer.is_alive()
+        time.sleep(0.2)  # writes now go straight to the database
+    finally:
+        stop.set()
+        writer.join()
+    recorder.replay()
+    assert drained_under_load
+    rows = {r["call_sid"] for r in recorder.store.export_rows()}
+    assert rows == {"CA-first", *written}
