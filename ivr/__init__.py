@@ -1,4 +1,5 @@
-"""ivr311's voice half: a Twilio menu that queues callers (911 first) and logs every call.
+"""ivr311's voice half: a Twilio menu that queues callers (911 first) and logs every call; the
+calls' service requests are published through Open311 GeoReport v2.
 
 Knows Flask and twilio, never SimPy or the queueing package (they share file formats only).
 """
@@ -22,14 +23,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `app.config`). Raises `IvrError` when the app must not start (no token, bad menu)."""
     from flask import Flask, Response, jsonify
 
-    from ivr import agent, status, voice
+    from ivr import agent, open311, status, voice
     from ivr.callerhash import load_hasher
     from ivr.config import database_url as resolve_database_url
     from ivr.config import default_journal_dir, settings_from_env, wait_stale_s
     from ivr.journal import Journal
     from ivr.menu import load_menu
     from ivr.recorder import Recorder
-    from ivr.store import CallStore, utcnow
+    from ivr.servicerequests import RequestStore
+    from ivr.store import utcnow
 
     overrides = dict(test_config or {})
     flask_config = {k: v for k, v in overrides.items() if k.isupper()}
@@ -40,7 +42,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     menu = load_menu(settings.menu_path)
     database_url = resolve_database_url(settings.database_url, app.instance_path)
     # Nothing here may need the database: the app starts, and routes callers, while it is down.
-    store = CallStore(database_url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
+    store = RequestStore(database_url, create=False,
+                         timeout_s=settings.store_budget_ms / 1000 * 0.8)
     hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, app.instance_path,
                          postgres=store.engine.dialect.name == "postgresql")
     journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, database_url))
@@ -61,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
     app.register_blueprint(status.bp)
+    open311.init_app(app)  # /open311/v2: the categories as services, calls' service requests
 
     @app.get("/healthz")
     def healthz() -> Response:

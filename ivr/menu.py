@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -36,9 +36,13 @@ class _At(ValueError):
         self.loc = loc
 
 
+PLACEHOLDERS = {"label": "x", "key": 1, "position": 1, "number": "1", "address": "x",
+                "status": "x", "notes": "x"}
+
+
 class Prompts(BaseModel):
-    """Every sentence the caller can hear, in one language. `{label}`, `{key}`, `{position}`
-    are filled in where noted."""
+    """Every sentence the caller can hear, in one language. `{label}`, `{key}`, `{position}`,
+    `{number}`, `{address}`, `{status}`, `{notes}` are filled in where noted."""
 
     model_config = _FROZEN
 
@@ -61,16 +65,29 @@ class Prompts(BaseModel):
     queue_full: NonEmpty  # a 311 caller still bounced after the last retry
     busy_retry: NonEmpty  # a 311 caller bounced by a full queue, queued again
     goodbye: NonEmpty
+    # service requests (Open311): the number read back, the address by voice, status by keys
+    request_number: NonEmpty  # {number}
+    ask_address: NonEmpty
+    confirm_address: NonEmpty  # {address}
+    no_address: NonEmpty  # the address could not be taken: queued anyway
+    ask_request_number: NonEmpty
+    request_status: NonEmpty  # {number} {label} {status}
+    request_notes: NonEmpty  # {notes}
+    request_not_found: NonEmpty  # {number}
+    request_number_invalid: NonEmpty
+    lookup_unavailable: NonEmpty
+    status_open: NonEmpty
+    status_closed: NonEmpty
 
     @model_validator(mode="after")
     def _placeholders(self) -> Prompts:
         for name in type(self).model_fields:
             text: str = getattr(self, name)
             try:
-                text.format(label="x", key=1, position=1)
+                text.format(**PLACEHOLDERS)
             except (KeyError, IndexError, ValueError) as exc:
-                raise _At((name,), f"bad placeholder {exc}; use {{label}}, {{key}} or "
-                          "{position}") from None
+                raise _At((name,), f"bad placeholder {exc}; use "
+                          f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}") from None
         return self
 
 
@@ -96,13 +113,68 @@ class Language(BaseModel):
     words: Words
 
 
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class AttributeValue(BaseModel):
+    model_config = _FROZEN
+
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    name: NonEmpty
+
+
+class Attribute(BaseModel):
+    """A question an Open311 client asks for a service (GeoReport v2 service definition)."""
+
+    model_config = _FROZEN
+
+    code: Code
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool = False
+    description: NonEmpty
+    datatype_description: str | None = None
+    values: list[AttributeValue] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _values(self) -> Attribute:
+        if self.datatype in LIST_DATATYPES and not self.values:
+            raise _At(("values",), f"a {self.datatype} needs values")
+        if self.datatype not in LIST_DATATYPES and self.values:
+            raise _At(("values",), f"a {self.datatype} takes no values")
+        keys = [v.key for v in self.values]
+        if len(set(keys)) != len(keys):
+            raise _At(("values",), "duplicate value keys")
+        return self
+
+
 class Category(BaseModel):
     model_config = _FROZEN
 
-    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    code: Code
     key: Annotated[int, Field(ge=0)]  # position in the services listing; 0 = the operator
     label: dict[str, NonEmpty]
     synonyms: dict[str, list[NonEmpty]]
+    group: NonEmpty = "general"  # Open311 service group
+    address: bool = False  # the menu asks for the street address by voice
+    attributes: list[Attribute] = Field(default_factory=list)  # Open311 clients only
+
+    @field_validator("attributes")
+    @classmethod
+    def _unique_attributes(cls, value: list[Attribute]) -> list[Attribute]:
+        codes = [a.code for a in value]
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate attribute codes")
+        return value
+
+
+class Open311(BaseModel):
+    """What the Open311 discovery document says about this server."""
+
+    model_config = _FROZEN
+
+    contact: NonEmpty = "Call 3 1 1."
+    key_service: NonEmpty = "Ask the city's 311 office for an API key."
 
 
 class Menu(BaseModel):
@@ -119,6 +191,7 @@ class Menu(BaseModel):
     agent_prompts: dict[str, NonEmpty] = Field(default_factory=dict)
     languages: dict[str, Language] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
+    open311: Open311 = Field(default_factory=Open311)
 
     @field_validator("languages")
     @classmethod

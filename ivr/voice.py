@@ -14,20 +14,23 @@ webhook gets the same answer, and the store ignores the repeated event (unique C
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields
+from ivr import fields, requestnumbers
 from ivr.callerhash import CallerHasher
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu
 from ivr.recorder import Recorder
+from ivr.servicerequests import RequestStore
 from ivr.signature import check_signature
-from ivr.store import Enqueue, MenuEvent
+from ivr.store import CallStore, Enqueue, MenuEvent
 from ivr.twiml import gather, say, twiml_response
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(check_signature)
 
+MAX_SAID = 300  # characters of a transcript carried in our URLs (the request's description)
 MAX_STEP = 1000  # a call that walks the menu this long is still answered, the counter just stops
 QUEUES = (QUEUE_911, QUEUE_311)
 # Queue results after which the caller is no longer ours to route (gone, or talked to an agent).
@@ -71,6 +75,17 @@ def _queue_arg() -> str:
 
 def _steps() -> tuple[int, int]:
     return fields.int_arg("n", 1, 1, MAX_STEP), fields.int_arg("a", 0, 0, 100)
+
+
+def _said() -> str:
+    """What the caller said when naming the service (our own URL carries it along)."""
+    return fields.clean_text(request.args.get("said"), MAX_SAID)
+
+
+def _category_arg() -> Category | None:
+    """The listed category our own URL names (None for a tampered or stale URL)."""
+    code = fields.clean_text(request.args.get("cat"), 64)
+    return next((c for c in _menu().listed if c.code == code), None)
 
 
 @dataclass(frozen=True)
@@ -121,14 +136,53 @@ def render_services(resp: VoiceResponse, lang: str, step: int, attempts: int, pa
     )
 
 
-def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category) -> None:
+def _ask_about(
+    resp: VoiceResponse, lang: str, endpoint: str, step: int, attempts: int, cat: Category,
+    said: str, prompt: str, hints: str, **args: Any,
+) -> None:
+    """A question about the chosen category; its URL carries the category and the transcript."""
+    gather(resp, _menu(), lang, hints=hints, prompt=[prompt],
+           action=url_for(endpoint, lang=lang, n=step, a=attempts, cat=cat.code,
+                          said=said or None, **args))
+
+
+def render_confirm(
+    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = ""
+) -> None:
     menu = _menu()
-    prompts = menu.languages[lang].prompts
+    _ask_about(resp, lang, "voice.confirm", step, attempts, cat, said,
+               menu.languages[lang].prompts.confirm.format(label=cat.label[lang]),
+               menu.yes_no_hints(lang))
+
+
+def render_address(
+    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = ""
+) -> None:
+    """Ask for the street address of a service that needs a location (speech)."""
+    menu = _menu()
+    _ask_about(resp, lang, "voice.address", step, attempts, cat, said,
+               menu.languages[lang].prompts.ask_address, menu.hints(lang, services=False))
+
+
+def render_confirm_address(
+    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, address: str,
+    said: str = "",
+) -> None:
+    menu = _menu()
+    _ask_about(resp, lang, "voice.address_confirm", step, attempts, cat, said,
+               menu.languages[lang].prompts.confirm_address.format(address=address),
+               menu.yes_no_hints(lang), addr=address)
+
+
+def render_ask_request_number(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
+    """Key 3 at the main menu: the request number by keys (ten digits, then #)."""
+    menu = _menu()
     gather(
         resp, menu, lang,
-        action=url_for("voice.confirm", lang=lang, n=step, a=attempts, cat=cat.code),
-        hints=menu.yes_no_hints(lang),
-        prompt=[prompts.confirm.format(label=cat.label[lang])],
+        action=url_for("voice.request_status", lang=lang, n=step, a=attempts),
+        hints=menu.hints(lang, services=False),
+        prompt=[menu.languages[lang].prompts.ask_request_number],
+        num_digits=requestnumbers.DIGITS,
     )
 
 
@@ -138,16 +192,19 @@ class Reply(VoiceResponse):
     def __init__(self) -> None:
         super().__init__()
         self.queued: Enqueue | None = None
+        self.request: dict[str, Any] | None = None  # the service request this step opens
 
 
 def render_enqueue(
     resp: Reply, call_sid: str, lang: str, queue: str, category: str | None,
-    announcement: str, *, requeue: bool = False, requeues: int = 0,
+    announcement: str, *, requeue: bool = False, requeues: int = 0, then: str | None = None,
 ) -> None:
     menu = _menu()
     resp.queued = Enqueue(queue, category, requeue)
     log.info("call %s enqueued in %s (category %s, %s)", call_sid, queue, category, lang)
     say(resp, menu, lang, announcement)
+    if then:
+        say(resp, menu, lang, then)
     resp.enqueue(
         queue,
         action=url_for("voice.queue_result", lang=lang, queue=queue, r=requeues or None),
@@ -166,10 +223,30 @@ def _to_operator(resp: Reply, call_sid: str, lang: str, announcement: str) -> No
     render_enqueue(resp, call_sid, lang, QUEUE_311, OPERATOR_CATEGORY, announcement)
 
 
-def _to_category(resp: Reply, call_sid: str, lang: str, cat: Category) -> None:
+def _open_request(
+    resp: Reply, call_sid: str, lang: str, cat: Category, said: str = "", address: str = ""
+) -> None:
+    """The call's service request, written after the step like the rest of the log (it is
+    journaled when the database cannot take it; the number does not depend on it)."""
+    resp.request = {"call_sid": call_sid, "service_code": cat.code, "language": lang,
+                    "description": said or None, "address": address or None}
+
+
+def _to_category(
+    resp: Reply, call_sid: str, lang: str, cat: Category, said: str = "", *, step: int = 0,
+    address: str = "",
+) -> None:
+    """A category is chosen: its request is opened, then the caller is asked for the street
+    address (services that need one, unless given) or hears the request number and is queued."""
+    _open_request(resp, call_sid, lang, cat, said, address)
+    if cat.address and not address and step:
+        render_address(resp, lang, step + 1, 0, cat, said)
+        return
     prompts = _menu().languages[lang].prompts
+    number = requestnumbers.spoken(requestnumbers.for_call(call_sid))
     render_enqueue(
-        resp, call_sid, lang, QUEUE_311, cat.code, prompts.to_311.format(label=cat.label[lang])
+        resp, call_sid, lang, QUEUE_311, cat.code, prompts.to_311.format(label=cat.label[lang]),
+        then=prompts.request_number.format(number=number),
     )
 
 
@@ -200,20 +277,25 @@ def _record(
         call_sid=call_sid, step=step, screen=screen, language=lang, outcome=outcome,
         digits=inp.digits or None, category=category, confidence=inp.confidence,
     )
-    _recorder().write("record_step", ev=asdict(event),
-                      enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
+    recorder = _recorder()
+    recorder.write("record_step", ev=asdict(event),
+                   enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
+    if resp.request is not None:
+        recorder.write("open_call_request", **resp.request, now=_now())
 
 
 def _speech_choice(
     resp: Reply, call_sid: str, lang: str, step: int, attempts: int, cat: Category,
-    confidence: float | None,
+    confidence: float | None, said: str,
 ) -> str:
-    """A category named by speech: straight to the queue if confident, else confirm first."""
+    """A category named by speech: straight on if confident, else confirm first. What the
+    caller said becomes the request's description."""
     menu = _menu()
+    said = said[:MAX_SAID]
     if confidence is not None and confidence >= menu.confidence_threshold:
-        _to_category(resp, call_sid, lang, cat)
+        _to_category(resp, call_sid, lang, cat, said, step=step)
         return "category"
-    render_confirm(resp, lang, step + 1, attempts, cat)
+    render_confirm(resp, lang, step + 1, attempts, cat, said)
     return "confirm"
 
 
@@ -286,14 +368,15 @@ def _shared_choice(st: MenuStep, render_again: Render) -> str:
     if words and not st.inp.digits and (cat := menu.match_category(lang, words)) is not None:
         st.category = cat.code
         return _speech_choice(st.resp, st.call_sid, lang, st.step, st.attempts, cat,
-                              st.inp.confidence)
+                              st.inp.confidence, words)
     _invalid(st.resp, st.call_sid, lang, st.step, st.attempts, render_again)
     return "silence" if st.inp.empty else "invalid"
 
 
 @bp.post("/menu")
 def menu() -> Response:
-    """Main menu: 1 emergency, 2 services, 9 the other language (0, *, words: shared)."""
+    """Main menu: 1 emergency, 2 services, 3 a request's status, 9 the other language
+    (0, *, words: shared)."""
     menu = _menu()
 
     def main_keys(st: MenuStep) -> str | None:
@@ -303,6 +386,9 @@ def menu() -> Response:
         if st.inp.digits == "2":
             render_services(st.resp, st.lang, st.step + 1, st.attempts, 1)
             return "services"
+        if st.inp.digits == "3":
+            render_ask_request_number(st.resp, st.lang, st.step + 1, st.attempts)
+            return "status"
         if st.inp.digits == "9" and len(menu.languages) > 1:
             render_main(st.resp, menu.other_language(st.lang), st.step + 1, st.attempts)
             return "language"
@@ -326,7 +412,7 @@ def services() -> Response:
         if len(keys) == 1 and keys.isdigit() and 1 <= int(keys) <= len(on_page):
             chosen = on_page[int(keys) - 1]
             st.category = chosen.code
-            _to_category(st.resp, st.call_sid, st.lang, chosen)
+            _to_category(st.resp, st.call_sid, st.lang, chosen, step=st.step)
             return "category"
         return None
 
@@ -342,8 +428,7 @@ def confirm() -> Response:
     call_sid = fields.call_sid()
     lang = _lang()
     step, attempts = _steps()
-    code = fields.clean_text(request.args.get("cat"), 64)
-    cat = next((c for c in menu.listed if c.code == code), None)
+    cat = _category_arg()
     inp = CallerInput.from_form()
     resp = Reply()
     words = inp.speech
@@ -355,7 +440,7 @@ def confirm() -> Response:
         render_main(resp, lang, step + 1, attempts)
     elif inp.digits == "1" or (words and not inp.digits and menu.says(lang, words, "yes")):
         outcome = "category"
-        _to_category(resp, call_sid, lang, cat)
+        _to_category(resp, call_sid, lang, cat, _said(), step=step)
     elif words and menu.says_emergency(lang, words):
         outcome = "911"
         _to_911(resp, call_sid, lang)
@@ -364,11 +449,142 @@ def confirm() -> Response:
         confirmed = cat
 
         def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
-            render_confirm(r, lang_, step_, attempts_, confirmed)
+            render_confirm(r, lang_, step_, attempts_, confirmed, _said())
 
         _invalid(resp, call_sid, lang, step, attempts, again)
     _record(resp, call_sid, step, "confirm", lang, inp, outcome, cat.code if cat else None)
     return twiml_response(resp)
+
+
+def _address_given_up(resp: Reply, call_sid: str, lang: str, cat: Category, said: str) -> None:
+    """No usable address after the re-prompts: the caller is queued anyway (a representative
+    takes it); the request stays open without one."""
+    say(resp, _menu(), lang, _menu().languages[lang].prompts.no_address)
+    _to_category(resp, call_sid, lang, cat, said)
+
+
+@bp.post("/address")
+def address() -> Response:
+    """The street address, by speech, for a service that needs a location: confirmed next.
+    Keys or silence re-prompt; after the re-prompts the caller is queued without it."""
+    menu = _menu()
+    st, cat, said = MenuStep.from_request(), _category_arg(), _said()
+    lang, inp, resp = st.lang, st.inp, st.resp
+    if inp.speech and menu.says_emergency(lang, inp.speech):
+        outcome = "911"
+        _to_911(resp, st.call_sid, lang)
+    elif cat is None:
+        outcome = "invalid"
+        render_main(resp, lang, st.step + 1, st.attempts)
+    elif inp.speech and not inp.digits:
+        outcome = "address"
+        render_confirm_address(resp, lang, st.step + 1, st.attempts, cat, inp.speech[:MAX_SAID],
+                               said)
+    elif st.attempts + 1 > menu.max_reprompts:
+        outcome = "no_address"
+        _address_given_up(resp, st.call_sid, lang, cat, said)
+    else:
+        outcome = "silence" if inp.empty else "invalid"
+        say(resp, menu, lang, menu.languages[lang].prompts.invalid)
+        render_address(resp, lang, st.step + 1, st.attempts + 1, cat, said)
+    _record(resp, st.call_sid, st.step, "address", lang, inp, outcome, cat.code if cat else None)
+    return twiml_response(resp)
+
+
+@bp.post("/address-confirm")
+def address_confirm() -> Response:
+    """Yes: the request gets the address, the caller hears its number and is queued. No: the
+    address is asked again (re-prompts, then queued without it)."""
+    menu = _menu()
+    st, cat, said = MenuStep.from_request(), _category_arg(), _said()
+    heard = fields.clean_text(request.args.get("addr"), MAX_SAID)
+    lang, words, resp = st.lang, st.inp.speech, st.resp
+    if words and menu.says_emergency(lang, words):
+        outcome = "911"
+        _to_911(resp, st.call_sid, lang)
+    elif cat is None or not heard:
+        outcome = "invalid"
+        render_main(resp, lang, st.step + 1, st.attempts)
+    elif st.inp.digits == "1" or (words and not st.inp.digits and menu.says(lang, words, "yes")):
+        outcome = "category"
+        _to_category(resp, st.call_sid, lang, cat, said, address=heard)
+    elif st.attempts + 1 > menu.max_reprompts:
+        outcome = "no_address"
+        _address_given_up(resp, st.call_sid, lang, cat, said)
+    elif st.inp.digits == "2" or (words and not st.inp.digits and menu.says(lang, words, "no")):
+        outcome = "no"
+        render_address(resp, lang, st.step + 1, st.attempts + 1, cat, said)
+    else:
+        outcome = "silence" if st.inp.empty else "invalid"
+        say(resp, menu, lang, menu.languages[lang].prompts.invalid)
+        render_confirm_address(resp, lang, st.step + 1, st.attempts + 1, cat, heard, said)
+    _record(resp, st.call_sid, st.step, "address_confirm", lang, st.inp, outcome,
+            cat.code if cat else None)
+    return twiml_response(resp)
+
+
+_UNAVAILABLE: dict[str, Any] | None = {}  # a read the database could not answer in time
+
+
+def _typed_number(inp: CallerInput) -> str:
+    """Keys (a trailing # dropped), or digits said one by one ("4 1 7 2 ...")."""
+    if inp.digits:
+        return inp.digits.rstrip("#")
+    spoken = re.sub(r"[\s,.-]", "", inp.speech)
+    return spoken if spoken.isascii() and spoken.isdigit() else ""
+
+
+@bp.post("/request-status")
+def request_status() -> Response:
+    """A request's status read back (and its notes), then the main menu again. A number that
+    fails its check digit is refused before any lookup; a lookup the database cannot answer
+    within the budget says so, and the caller is back at the main menu."""
+    menu = _menu()
+    st = MenuStep.from_request()
+    prompts = menu.languages[st.lang].prompts
+    number = _typed_number(st.inp)
+    resp = st.resp
+    if st.inp.speech and menu.says_emergency(st.lang, st.inp.speech):
+        outcome = "911"
+        _to_911(resp, st.call_sid, st.lang)
+    elif not requestnumbers.is_valid(number):
+        outcome = "silence" if st.inp.empty else "invalid"
+        if st.attempts + 1 > menu.max_reprompts:
+            _to_operator(resp, st.call_sid, st.lang, prompts.too_many_attempts)
+        else:
+            say(resp, menu, st.lang,
+                prompts.invalid if st.inp.empty else prompts.request_number_invalid)
+            render_ask_request_number(resp, st.lang, st.step + 1, st.attempts + 1)
+    else:
+        found = _recorder().read(lambda store: _lookup(store, number), _UNAVAILABLE)
+        spoken = requestnumbers.spoken(number)
+        if found is _UNAVAILABLE:
+            outcome = "unavailable"
+            say(resp, menu, st.lang, prompts.lookup_unavailable)
+        elif found is None:
+            outcome = "not_found"
+            say(resp, menu, st.lang, prompts.request_not_found.format(number=spoken))
+        else:
+            outcome = "found"
+            _say_status(resp, st.lang, spoken, found)
+        render_main(resp, st.lang, st.step + 1, st.attempts)
+    _record(resp, st.call_sid, st.step, "status", st.lang, st.inp, outcome)
+    return twiml_response(resp)
+
+
+def _lookup(store: CallStore, number: str) -> dict[str, Any] | None:
+    return cast(RequestStore, store).requests.get(number)
+
+
+def _say_status(resp: Reply, lang: str, spoken: str, found: dict[str, Any]) -> None:
+    menu = _menu()
+    prompts = menu.languages[lang].prompts
+    cat = next((c for c in menu.categories if c.code == found["service_code"]), None)
+    label = cat.label[lang] if cat else str(found["service_code"]).replace("_", " ")
+    status = prompts.status_closed if found["status"] == "closed" else prompts.status_open
+    say(resp, menu, lang, prompts.request_status.format(number=spoken, label=label, status=status))
+    if found["status_notes"]:
+        say(resp, menu, lang, prompts.request_notes.format(notes=found["status_notes"]))
 
 
 @bp.post("/wait")

@@ -32,6 +32,7 @@ NASTY = [
     "23:59:59 -1200", "Mon, 01 Jan 0001 00:00:00 +0000", "Tue, 14 May 2024 10:00:00 +0000",
     "", " ", "1" * 80, "x" * 3000, "queue-full", "error", "system-error", "bridged", "hangup",
     "leave", "completed", "in-progress", "1", "0", "2", "9", "*", "#", "emergency", "yes",
+    "3", "4172093815#", "4172093816", "4 1 7 2 0 9 3 8 1 5", "100 Main Street",
 ]
 VALUES = st.one_of(
     st.sampled_from(NASTY),
@@ -43,9 +44,11 @@ FIELDS = ["From", "To", "Digits", "SpeechResult", "Confidence", "QueueResult", "
           "QueuePosition", "CurrentQueueSize", "CallStatus", "SequenceNumber", "CallDuration",
           "Timestamp", "DialCallStatus", "AccountSid"]
 ROUTES = ["/voice", "/voice/menu", "/voice/services", "/voice/confirm", "/voice/wait",
-          "/voice/bridge", "/voice/queue-result", "/status", "/agent"]
-ARGS = ["lang", "n", "a", "page", "queue", "cat", "r", "tried"]
-ARG_VALUES = st.one_of(st.sampled_from(["en", "es", "911", "311", "pothole", "1", "0", "-5",
+          "/voice/bridge", "/voice/queue-result", "/status", "/agent", "/voice/address",
+          "/voice/address-confirm", "/voice/request-status"]
+ARGS = ["lang", "n", "a", "page", "queue", "cat", "r", "tried", "said", "addr"]
+ARG_VALUES = st.one_of(st.sampled_from(["en", "es", "911", "311", "pothole", "graffiti", "1",
+                                        "0", "-5", "100 Main St",
                                         "99999999999999999999", "1e400", "²", "\x00"]),
                        st.text(max_size=12))
 CALL_SIDS = st.one_of(

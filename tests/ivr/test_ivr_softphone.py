@@ -21,7 +21,7 @@ def logged(db_url: str) -> list[dict]:
 
 
 def test_dial_services_by_keys_then_answered(db_url):
-    result = run_dial(db_url, ["2", "9", "3", "", ""])
+    result = run_dial(db_url, ["2", "9", "3", "100 Main Street", "1", "", ""])
     assert result.exit_code == 0, result.output
     assert "potholes" in result.output and "waiting in queue 311" in result.output
     (row,) = logged(db_url)
@@ -38,7 +38,8 @@ def test_dial_spanish_speech_and_emergency(db_url):
 
 
 def test_dial_low_confidence_confirms(db_url):
-    result = run_dial(db_url, ["graffiti", "yes", "h"], "--confidence", "0.3")
+    result = run_dial(db_url, ["graffiti", "yes", "5 Elm Street", "yes", "h"], "--confidence",
+                      "0.3")
     assert "I heard graffiti removal" in result.output
     assert logged(db_url)[0]["category"] == "graffiti"
 

@@ -1,0 +1,502 @@
+"""Open311 GeoReport v2 under /open311/v2/: the menu's categories as services, and the service
+requests that calls (and API clients) create.
+
+Every resource answers in `.json` or `.xml` (any other suffix is a 404); errors have the spec's
+shape (a list of `code` + `description`): 404 for a resource that does not exist, 403 for a
+missing or wrong api_key, 400 for anything else, including a database that does not answer
+("any failure during create request processing, eg CRM is down"). An optional argument sent
+empty is treated as absent. Only POST requires an api_key (from `IVR311_OPEN311_API_KEYS`,
+comma-separated, compared in constant time). The OpenAPI description of these endpoints is
+served at /open311/v2/openapi.json (from `ivr/open311.yaml`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
+from ivr.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
+from ivr.spark import FORMATS, Many, render
+from ivr.store import utcnow
+from ivr.w3cdatetime import format_w3c, parse_w3c
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/open311/v2"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+API_KEYS_VAR = "IVR311_OPEN311_API_KEYS"
+OPENAPI_PATH = Path(__file__).with_name("open311.yaml")
+WINDOW = timedelta(days=90)
+MAX_IDS = MAX_RESULTS
+MAX_LINE = 1000  # a string attribute, an address_id, a list item
+MAX_URL = 1024
+
+bp = Blueprint("open311", __name__, url_prefix=PREFIX)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\r\n\t]")
+_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
+
+
+class ApiError(Exception):
+    """One or more errors in the spec's shape, answered with `status`."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        super().__init__("; ".join(descriptions))
+        self.status = status
+        self.descriptions = descriptions
+
+
+def init_app(app: Flask) -> None:
+    """Read the API keys (Flask config `OPEN311_API_KEYS`, else the environment) and register."""
+    raw = app.config.get("OPEN311_API_KEYS", os.environ.get(API_KEYS_VAR, ""))
+    keys = raw.split(",") if isinstance(raw, str) else list(raw)
+    app.extensions["ivr311.open311_keys"] = tuple(k.strip() for k in keys if k.strip())
+    app.register_blueprint(bp)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _menu() -> Menu:
+    menu: Menu = current_app.extensions["ivr311.menu"]
+    return menu
+
+
+def _requests() -> ServiceRequests:
+    requests: ServiceRequests = current_app.extensions["ivr311.store"].requests
+    return requests
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ApiError(404, f"unknown format {fmt[:20]!r}: use .json or .xml")
+    return fmt
+
+
+def _split(name: str) -> tuple[str, str]:
+    """`pothole.json` -> (`pothole`, `json`); no suffix or another one is a 404."""
+    stem, dot, fmt = name.rpartition(".")
+    if not dot or not stem:
+        raise ApiError(404, "add .json or .xml to the resource")
+    return stem, _format(fmt)
+
+
+def clean(raw: str | None, max_len: int | None = None, *, lines: bool = False) -> str:
+    """Text without control characters (line breaks kept when `lines`), stripped; too long is
+    an error, not a silent cut."""
+    text = _CONTROL.sub("", raw or "")
+    if not lines:
+        text = _LINE_BREAKS.sub(" ", text)
+    text = text.strip()
+    if max_len is not None and len(text) > max_len:
+        raise ValueError(f"at most {max_len:,} characters")
+    return text
+
+
+def _arg(name: str, source: Mapping[str, str] | None = None) -> str | None:
+    """An optional argument: empty (or only spaces) is the same as absent."""
+    values = (request.args if source is None else source).getlist(name)  # type: ignore[attr-defined]
+    joined = ",".join(v for v in values if v.strip())
+    return joined.strip() or None
+
+
+def _list_arg(name: str, max_items: int = MAX_IDS) -> list[str] | None:
+    raw = _arg(name)
+    if raw is None:
+        return None
+    items = [clean(item)[:MAX_LINE] for item in raw.split(",")]
+    items = [item for item in items if item]
+    if len(items) > max_items:
+        raise ApiError(400, f"{name}: at most {max_items} values")
+    return items or None
+
+
+def _service_name(cat: Category, lang: str) -> str:
+    label = cat.label[lang]
+    return label[:1].upper() + label[1:]
+
+
+def _category(code: str) -> Category | None:
+    return next((c for c in _menu().categories if c.code == code), None)
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def _error_format() -> str:
+    return "json" if request.path.rstrip("/").endswith(".json") else "xml"
+
+
+def _errors(status: int, descriptions: Iterable[str]) -> Response:
+    items = [{"code": status, "description": d} for d in descriptions]
+    return render(_error_format(), "errors", Many("error", items), status)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return _errors(exc.status, exc.descriptions)
+
+
+@bp.errorhandler(SQLAlchemyError)
+def _store_error(exc: SQLAlchemyError) -> Response:
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("Open311 %s %s: the database did not answer: %s", request.method, request.path,
+                (str(cause).splitlines() or [type(cause).__name__])[0][:200])
+    return _errors(400, ["the service request store is not answering; try again shortly"])
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    """Errors under /open311/ in the spec's shape (404 stays 404; 405, 413 ... become 400);
+    everywhere else the app's usual answer."""
+    if not request.path.startswith("/open311/"):
+        return exc
+    if isinstance(exc, InternalServerError):
+        log.error("Open311 %s %s failed", request.method, request.path,
+                  exc_info=exc.original_exception)
+        return _errors(500, ["internal error"])
+    status = 404 if exc.code == 404 else 400
+    resp = _errors(status, [exc.description or exc.name])
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":  # a 405's methods, kept for the client
+            resp.headers["Allow"] = value
+    return resp
+
+
+# -- discovery and services ----------------------------------------------------------------
+
+
+@bp.get("/discovery.<fmt>")
+def discovery(fmt: str) -> Response:
+    fmt = _format(fmt)
+    menu = _menu()
+    settings = current_app.extensions["ivr311.settings"]
+    base = (settings.public_base_url or request.host_url.rstrip("/")) + PREFIX
+    changeset = _changeset(settings.menu_path)
+    doc = {
+        "changeset": changeset,
+        "contact": menu.open311.contact,
+        "key_service": menu.open311.key_service,
+        "endpoints": Many("endpoint", [{
+            "specification": SPECIFICATION,
+            "url": base,
+            "changeset": changeset,
+            "type": "production",
+            "formats": Many("format", ["text/xml", "application/json"]),
+        }]),
+    }
+    return render(fmt, "discovery", doc)
+
+
+def _changeset(menu_path: Path | None) -> str:
+    """When the service list last changed: the menu file's modification time."""
+    from ivr.menu import DEFAULT_MENU_PATH
+
+    try:
+        mtime = (menu_path or DEFAULT_MENU_PATH).stat().st_mtime
+    except OSError:
+        return "1970-01-01T00:00:00Z"
+    return format_w3c(datetime.fromtimestamp(mtime).astimezone())
+
+
+@bp.get("/services.<fmt>")
+def services(fmt: str) -> Response:
+    fmt = _format(fmt)
+    menu = _menu()
+    lang = menu.default_language
+    items = [{
+        "service_code": cat.code,
+        "service_name": _service_name(cat, lang),
+        "description": _description(cat, menu),
+        "metadata": bool(cat.attributes),
+        "type": "realtime",
+        "keywords": ", ".join(cat.synonyms[lang]),
+        "group": cat.group,
+    } for cat in sorted(menu.categories, key=lambda c: c.key)]
+    return render(fmt, "services", Many("service", items))
+
+
+def _description(cat: Category, menu: Menu) -> str:
+    text = " / ".join(cat.label[lang] for lang in menu.languages)
+    return text + (". A street address is asked for." if cat.address else ".")
+
+
+@bp.get("/services/<name>")
+def service_definition(name: str) -> Response:
+    code, fmt = _split(name)
+    cat = _category(code)
+    if cat is None:
+        raise ApiError(404, f"service_code {code[:64]!r} not found")
+    attributes = [{
+        "variable": True,
+        "code": attr.code,
+        "datatype": attr.datatype,
+        "required": attr.required,
+        "datatype_description": attr.datatype_description,
+        "order": order,
+        "description": attr.description,
+        "values": Many("value", [{"key": v.key, "name": v.name} for v in attr.values]),
+    } for order, attr in enumerate(cat.attributes, start=1)]
+    doc = {"service_code": cat.code, "attributes": Many("attribute", attributes)}
+    return render(fmt, "service_definition", doc)
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+def _request_doc(row: Mapping[str, Any], menu: Menu) -> dict[str, Any]:
+    cat = _category(row["service_code"])
+    lang = menu.default_language
+    return {
+        "service_request_id": row["service_request_id"],
+        "status": row["status"],
+        "status_notes": row["status_notes"],
+        "service_name": _service_name(cat, lang) if cat else row["service_code"],
+        "service_code": row["service_code"],
+        "description": row["description"],
+        "agency_responsible": None,
+        "service_notice": None,
+        "requested_datetime": format_w3c(row["requested_at"]),
+        "updated_datetime": format_w3c(row["updated_at"]),
+        "expected_datetime": None,
+        "address": row["address"],
+        "address_id": row["address_id"],
+        "zipcode": None,
+        "lat": row["lat"],
+        "long": row["long"],
+        "media_url": row["media_url"],
+    }
+
+
+def _requests_response(fmt: str, rows: Iterable[Mapping[str, Any]]) -> Response:
+    menu = _menu()
+    return render(fmt, "service_requests", Many("request", [_request_doc(r, menu) for r in rows]))
+
+
+def _date_arg(name: str) -> datetime | None:
+    raw = _arg(name)
+    if raw is None:
+        return None
+    try:
+        return parse_w3c(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: {exc}") from None
+
+
+@bp.get("/requests.<fmt>")
+def list_requests(fmt: str) -> Response:
+    """GET Service Requests: `service_request_id` (a list) overrides every other filter; else
+    `service_code`, `status` (lists) and a window of at most 90 days (default: the last 90),
+    at most 1,000 requests, newest first."""
+    fmt = _format(fmt)
+    ids = _list_arg("service_request_id")
+    if ids is not None:
+        return _requests_response(fmt, _requests().query(numbers=ids))
+    codes = _list_arg("service_code")
+    statuses = _list_arg("status")
+    errors = [f"status: {s[:20]!r} is not one of {', '.join(STATUSES)}"
+              for s in statuses or [] if s not in STATUSES]
+    start, end = _date_arg("start_date"), _date_arg("end_date")
+    if start is None and end is None:
+        end = utcnow()
+        start = end - WINDOW
+    elif start is None:
+        assert end is not None
+        start = end - WINDOW
+    elif end is None:
+        end = start + WINDOW
+    elif end < start:
+        errors.append("end_date is before start_date")
+    elif end - start > WINDOW:
+        errors.append("start_date to end_date may not span more than 90 days")
+    if errors:
+        raise ApiError(400, *errors)
+    rows = _requests().query(service_codes=codes, statuses=statuses, start=start, end=end)
+    return _requests_response(fmt, rows)
+
+
+@bp.get("/requests/<name>")
+def get_request(name: str) -> Response:
+    number, fmt = _split(name)
+    row = _requests().get(number[:32])
+    if row is None:
+        raise ApiError(404, f"service_request_id {number[:32]!r} not found")
+    return _requests_response(fmt, [row])
+
+
+@bp.get("/tokens/<name>")
+def get_token(name: str) -> Response:
+    token, fmt = _split(name)
+    raise ApiError(404, f"token {token[:64]!r} not found: every service here is realtime, so "
+                   "POST requests answers with a service_request_id and no token")
+
+
+@bp.post("/requests.<fmt>")
+def create_request(fmt: str) -> Response:
+    """POST Service Request: api_key, service_code, a location, attributes as the service
+    definition asks; answers a one-item list with the new service_request_id."""
+    fmt = _format(fmt)
+    form = request.form
+    _check_api_key(_arg("api_key", form) or _arg("api_key"))
+    code = clean(_arg("service_code", form))
+    if not code:
+        raise ApiError(400, "service_code is required (see services.json)")
+    cat = _category(code)
+    if cat is None:
+        raise ApiError(404, f"service_code {code[:64]!r} not found")
+    errors: list[str] = []
+    location = _location(form, errors)
+    description = _text(form, "description", MAX_DESCRIPTION, errors, lines=True)
+    media_url = _text(form, "media_url", MAX_URL, errors)
+    if media_url and not media_url.lower().startswith(("http://", "https://")):
+        errors.append("media_url must be an http or https URL")
+    attributes = _attributes(form, cat, errors)
+    if errors:
+        raise ApiError(400, *errors)
+    number = _requests().create(cat.code, description=description or None,
+                                media_url=media_url or None, attributes=attributes,
+                                now=utcnow(), **location)
+    log.info("Open311 request %s created (%s)", number, cat.code)
+    item = {"service_request_id": number, "service_notice": None, "account_id": None}
+    return render(fmt, "service_requests", Many("request", [item]))
+
+
+def _check_api_key(given: str | None) -> None:
+    keys: tuple[str, ...] = current_app.extensions["ivr311.open311_keys"]
+    if not given:
+        raise ApiError(403, "api_key is missing -- can't proceed with create_request")
+    if not keys:
+        raise ApiError(403, "this server takes no requests through the API (no api keys set)")
+    sent = given.encode("utf-8", "replace")
+    match = False
+    for key in keys:  # every key compared, in constant time each
+        match |= hmac.compare_digest(sent, key.encode("utf-8"))
+    if not match:
+        raise ApiError(403, "invalid api_key -- can't proceed with create_request")
+
+
+def _text(form: Mapping[str, str], name: str, max_len: int, errors: list[str], *,
+          lines: bool = False) -> str:
+    try:
+        return clean(_arg(name, form), max_len, lines=lines)
+    except ValueError as exc:
+        errors.append(f"{name}: {exc}")
+        return ""
+
+
+def _number(raw: str | None, name: str, low: float, high: float, errors: list[str]) -> float | None:
+    try:
+        value = float(clean(raw, 40))
+    except ValueError:
+        errors.append(f"{name}: not a number")
+        return None
+    if not math.isfinite(value) or not low <= value <= high:
+        errors.append(f"{name}: must be between {low:g} and {high:g}")
+        return None
+    return value
+
+
+def _location(form: Mapping[str, str], errors: list[str]) -> dict[str, Any]:
+    """lat + long, or address_string, or address_id (any of them; at least one)."""
+    lat_raw, long_raw = _arg("lat", form), _arg("long", form)
+    out: dict[str, Any] = {"lat": None, "long": None}
+    if (lat_raw is None) != (long_raw is None):
+        errors.append("lat and long must be sent together")
+    elif lat_raw is not None:
+        out["lat"] = _number(lat_raw, "lat", -90, 90, errors)
+        out["long"] = _number(long_raw, "long", -180, 180, errors)
+    out["address"] = _text(form, "address_string", MAX_ADDRESS, errors) or None
+    out["address_id"] = _text(form, "address_id", 128, errors) or None
+    if lat_raw is None and long_raw is None and not out["address"] and not out["address_id"]:
+        errors.append("a location is required: lat and long, or address_string, or address_id")
+    return out
+
+
+def _attributes(form: Mapping[str, str], cat: Category, errors: list[str]) -> dict[str, Any]:
+    """`attribute[code]=value`, and `attribute[code][]=v1&attribute[code][]=v2` for a
+    multivaluelist, checked against the service definition."""
+    sent: dict[str, list[str]] = {}
+    for key in form:
+        match = _ATTRIBUTE.match(key)
+        if match:
+            given = [v for v in form.getlist(key) if v.strip()]  # type: ignore[attr-defined]
+            if given:
+                sent.setdefault(match.group(1), []).extend(given)
+    defined = {a.code: a for a in cat.attributes}
+    for code in sent:
+        if code not in defined:
+            errors.append(f"attribute[{clean(code)[:64]}]: service {cat.code} has no such attribute")
+    out: dict[str, Any] = {}
+    for attr in cat.attributes:
+        values = sent.get(attr.code)
+        if not values:
+            if attr.required:
+                errors.append(f"attribute[{attr.code}] is required: {attr.description}")
+            continue
+        value = _attribute_value(attr, values, errors)
+        if value is not None:
+            out[attr.code] = value
+    return out
+
+
+def _attribute_value(attr: Attribute, values: list[str], errors: list[str]) -> Any:
+    name = f"attribute[{attr.code}]"
+    if attr.datatype != "multivaluelist" and len(values) > 1:
+        errors.append(f"{name}: one value only ({attr.datatype})")
+        return None
+    if attr.datatype in LIST_DATATYPES:
+        keys = {v.key for v in attr.values}
+        chosen = list(dict.fromkeys(clean(v)[:MAX_LINE] for v in values))
+        bad = [v for v in chosen if v not in keys]
+        if bad:
+            errors.append(f"{name}: {bad[0][:40]!r} is not one of {', '.join(sorted(keys))}")
+            return None
+        return chosen if attr.datatype == "multivaluelist" else chosen[0]
+    raw = values[0]
+    checks: dict[str, Callable[[str], Any]] = {
+        "string": lambda v: clean(v, MAX_LINE),
+        "text": lambda v: clean(v, MAX_DESCRIPTION, lines=True),
+        "number": lambda v: _number(v, name, -1e15, 1e15, errors),
+        "datetime": lambda v: format_w3c(parse_w3c(v)),
+    }
+    try:
+        return checks[attr.datatype](raw)
+    except ValueError as exc:
+        errors.append(f"{name}: {exc}")
+        return None
+
+
+# -- the OpenAPI description ---------------------------------------------------------------
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return doc
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The description, with this menu's service codes as the POST's service_code values."""
+    doc = copy.deepcopy(openapi_document())
+    codes = [c.code for c in sorted(_menu().categories, key=lambda c: c.key)]
+    doc["components"]["schemas"]["NewRequest"]["properties"]["service_code"]["enum"] = codes
+    return Response(json.dumps(doc, ensure_ascii=False),
+                    content_type="application/json; charset=utf-8")
