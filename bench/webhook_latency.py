@@ -310,6 +310,18 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
         gather = doc.find("Gather") if doc is not None else None
         return gather.get("action", fallback) if gather is not None else fallback
 
+    async def give_address(walk: Walk, doc: ET.Element | None, common: dict[str, str]) -> ET.Element | None:
+        """Services with a location ask for the street address (speech), then a yes: the
+        webhook that queues the caller is the confirmation, so that one is the `route` step."""
+        url = action(doc, "")
+        if not url.startswith("/voice/address"):
+            return doc
+        walk.answered["menu"] = walk.answered.pop("route", False)
+        doc = await hit(walk, "menu", url, {**common, "SpeechResult": "100 Main Street",
+                                            "Confidence": "0.9"})
+        return await hit(walk, "route", action(doc, "/voice/address-confirm"),
+                         {**common, "Digits": "1"})
+
     while time.monotonic() < stop_at:
         kind = rng.choice(PATHS)
         walk = Walk("CA" + uuid.uuid4().hex, kind, "911" if kind in EMERGENCY_KINDS else "311")
@@ -340,6 +352,7 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
                 doc = await hit(walk, "services", url, {**common, "Digits": "9"})
                 url = action(doc, "/voice/services?lang=en&n=3&a=0&page=2")
             doc = await hit(walk, "route", url, {**common, "Digits": str(rng.randint(1, 6))})
+        doc = await give_address(walk, doc, common)
         enqueue = doc.find("Enqueue") if doc is not None else None
         if enqueue is not None and enqueue.text:
             walk.queue = enqueue.text

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
@@ -55,7 +55,6 @@ class Recorder:
         self._pid = os.getpid()
         self._executor: ThreadPoolExecutor | None = None
         self._replayer: threading.Thread | None = None
-        self._replay_pending: Future[int] | None = None
         self._schema_ready = False
         self._outage_since: float | None = None  # monotonic time this process saw the failure
         self._last_error = ""
@@ -71,7 +70,6 @@ class Recorder:
                 self._pid = os.getpid()
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="ivr311-store")
                 self._replayer = None
-                self._replay_pending = None
             return self._executor
 
     def _bounded(self, fn: Callable[[], T]) -> T:
@@ -171,17 +169,16 @@ class Recorder:
                 continue
             try:
                 self.replay(wait_s=None)
+            except RuntimeError:  # the interpreter is exiting: the journal waits for next start
+                return
             except Exception:  # never let the thread die with events waiting
                 log.exception("journal replay failed")
 
     def replay(self, wait_s: float | None = 30.0) -> int:
-        """Commit the journal into the database, oldest first, on the store thread. Returns the
-        number of ops replayed (0 if the database is still down or another process replays)."""
-        with self._lock:
-            pending = self._replay_pending
-            if pending is None or pending.done():
-                pending = self._pool().submit(self._replay_now)
-                self._replay_pending = pending
+        """Commit the journal into the database, oldest first, on the store thread (after what
+        is already queued there). Returns the number of ops replayed (0 if the database is
+        still down, or another process replays). `wait_s=None`: wait as long as it takes."""
+        pending = self._pool().submit(self._replay_now)
         if wait_s is None:
             try:
                 return pending.result()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -80,13 +81,18 @@ class RequestNotFound(IvrError):
 class ServiceRequests:
     """Reads and writes of the `service_requests` table. Datetimes are UTC-aware."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine,
+                 begin: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
         self.engine = engine
+        # the call log's transaction when it has one open (a journal replay's batch): two
+        # connections writing one SQLite file at once would lock each other out
+        self._begin = begin or engine.begin
         self._ready = False
 
     def ensure_table(self) -> None:
         if not self._ready:
-            service_requests.create(self.engine, checkfirst=True)
+            with self._begin() as conn:
+                service_requests.create(conn, checkfirst=True)
             self._ready = True
 
     # -- writes --------------------------------------------------------------------------
@@ -120,7 +126,7 @@ class ServiceRequests:
         now known). Idempotent. Returns its number (normally `requestnumbers.for_call`)."""
         now = now or utcnow()
         self.ensure_table()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for attempt, number in enumerate(requestnumbers.candidates_for_call(call_sid)):
                 known = self._update_call_request(conn, call_sid, service_code, description,
                                                   address, now)
@@ -179,7 +185,7 @@ class ServiceRequests:
                   "attributes": json.dumps(dict(attributes), ensure_ascii=False)
                   if attributes else None,
                   "language": None, "requested_at": now, "updated_at": now}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for _ in range(MAX_NUMBER_ATTEMPTS):
                 number = requestnumbers.random_number()
                 if self._insert_ignore(conn, {**values, "service_request_id": number}):
@@ -198,7 +204,7 @@ class ServiceRequests:
         changes: dict[str, Any] = {"status": status, "updated_at": now}
         if notes is not None:
             changes["status_notes"] = notes or None
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             count = conn.execute(
                 update(service_requests)
                 .where(service_requests.c.service_request_id == number).values(**changes)
@@ -274,7 +280,7 @@ class RequestStore(CallStore):
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
-        self.requests = ServiceRequests(self.engine)
+        self.requests = ServiceRequests(self.engine, begin=self._begin)
 
     def open_call_request(
         self, call_sid: str, service_code: str, language: str | None,
