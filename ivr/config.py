@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ivr.errors import ConfigError
 
@@ -36,7 +36,15 @@ class Settings(BaseModel):
     journal_dir: Path | None = None  # None = instance/journal-<hash of the database URL>
     store_budget_ms: int = Field(default=500, ge=10, le=5000)  # longest a webhook waits on the log
     wait_stale_s: float | None = Field(default=None, gt=0)  # None = 3 hold-music loops
+    open311_api_keys: tuple[str, ...] = ()  # keys that may POST Open311 requests
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0)
+
+    @field_validator("open311_api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """`IVR311_OPEN311_API_KEYS=key1,key2`: blanks around and between keys ignored."""
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(k.strip() for k in items if k.strip())
 
 
 ENV_VARS = {
@@ -50,6 +58,7 @@ ENV_VARS = {
     "journal_dir": "IVR311_JOURNAL_DIR",
     "store_budget_ms": "IVR311_STORE_BUDGET_MS",
     "wait_stale_s": "IVR311_WAIT_STALE_S",
+    "open311_api_keys": "IVR311_OPEN311_API_KEYS",
 }
 RETIRED_VARS = {
     "IVR311_CALLER_HASH_SALT": "the caller-hash key no longer lives in the database: set "

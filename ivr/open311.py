@@ -17,7 +17,6 @@ import hmac
 import json
 import logging
 import math
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ivr.config import Settings
 from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
 from ivr.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
 from ivr.spark import FORMATS, Many, render
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-API_KEYS_VAR = "IVR311_OPEN311_API_KEYS"
 OPENAPI_PATH = Path(__file__).with_name("open311.yaml")
 WINDOW = timedelta(days=90)
 MAX_IDS = MAX_RESULTS
@@ -64,10 +63,9 @@ class ApiError(Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Read the API keys (Flask config `OPEN311_API_KEYS`, else the environment) and register."""
-    raw = app.config.get("OPEN311_API_KEYS", os.environ.get(API_KEYS_VAR, ""))
-    keys = raw.split(",") if isinstance(raw, str) else list(raw)
-    app.extensions["ivr311.open311_keys"] = tuple(k.strip() for k in keys if k.strip())
+    """Register the API; its keys are the settings' `open311_api_keys` (IVR311_OPEN311_API_KEYS)."""
+    settings: Settings = app.extensions["ivr311.settings"]
+    app.extensions["ivr311.open311_keys"] = settings.open311_api_keys
     app.register_blueprint(bp)
 
 

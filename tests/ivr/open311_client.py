@@ -26,7 +26,7 @@ def make_app(db_url: str, folder: Path, **extra: Any) -> Flask:
     return create_app({
         "twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE, "database_url": db_url,
         "caller_hash_key": "open311-key-0123456789", "journal_dir": folder / "journal",
-        "OPEN311_API_KEYS": f"{API_KEY}, {OTHER_KEY}", "TESTING": True, **extra,
+        "open311_api_keys": f"{API_KEY}, {OTHER_KEY}", "TESTING": True, **extra,
     })
 
 

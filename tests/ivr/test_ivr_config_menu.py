@@ -139,3 +139,11 @@ def test_speech_matching():
 
 
 
+
+
+def test_open311_keys_come_from_one_comma_separated_variable():
+    from ivr.config import settings_from_env
+
+    env = {"IVR311_OPEN311_API_KEYS": " key-one , key-two,, ", "IVR311_VALIDATE_SIGNATURES": "0"}
+    assert settings_from_env(env).open311_api_keys == ("key-one", "key-two")
+    assert settings_from_env({"IVR311_VALIDATE_SIGNATURES": "0"}).open311_api_keys == ()

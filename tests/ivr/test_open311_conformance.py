@@ -194,7 +194,7 @@ def test_every_configured_key_works(api):
 
 
 def test_no_keys_configured_refuses_every_post(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite3'}", tmp_path, OPEN311_API_KEYS="")
+    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite3'}", tmp_path, open311_api_keys="")
     try:
         resp = Open311(app.test_client()).post("json", api_key="", service_code="noise",
                                                address_string="1 Main St")
