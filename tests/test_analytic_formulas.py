@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from queueing.analytic import (
+from queueing.theory.analytic import (
     erlang_a,
     erlang_b,
     erlang_c,

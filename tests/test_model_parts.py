@@ -9,14 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import REPO
-from queueing.arrivals import arrival_times, expected_arrivals
-from queueing.callers import draw_callers
 from queueing.cli import main
-from queueing.durations import format_duration, parse_duration_s
-from queueing.model import simulate_replication
-from queueing.records import ANSWERED
-from queueing.scenario import load_scenario, parse_scenario
-from queueing.staffing import agent_seconds, duty_windows
+from queueing.core.arrivals import arrival_times, expected_arrivals
+from queueing.core.draws import draw_callers
+from queueing.core.durations import format_duration, parse_duration_s
+from queueing.core.duty import agent_seconds, duty_windows
+from queueing.core.model import simulate_replication
+from queueing.core.records import ANSWERED
+from queueing.core.scenario import load_scenario, parse_scenario
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("15s", 15), ("4m", 240), ("1h30m", 5400), ("30d", 2592000),
@@ -66,7 +66,7 @@ staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
 
 
 def test_night_shift_runs_past_midnight() -> None:
-    from queueing.scenario import Shift
+    from queueing.core.scenario import Shift
 
     night = Shift(start=22 * 3600, end=30 * 3600, agents=2)
     assert duty_windows(night, 2 * 86400) == [(0.0, 6 * 3600.0), (22 * 3600.0, 30 * 3600.0),

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from helpers import REPO, scenario_text
 from queueing import load_scenario, simulate
 from queueing.cli import main
-from queueing.compare import comparison_rows, paired_interval, unpaired_interval
-from queueing.runner import LocalExecutor, run_scenarios
-from queueing.staff import check_targets, find_staffing
+from queueing.core.runner import LocalExecutor, run_scenarios
+from queueing.planning.compare import comparison_rows, paired_interval, unpaired_interval
+from queueing.planning.staff import check_targets, find_staffing
 
 
 def _invoke(*args: str):

@@ -33,10 +33,10 @@ from matplotlib.image import imread
 from scipy.special import stdtrit
 
 from queueing import Scenario, load_scenario, parse_scenario, simulate
-from queueing.plots import hourly
-from queueing.records import ANSWERED
-from queueing.report import render_report, verdicts, write_report
-from queueing.runner import SimulationResult
+from queueing.core.records import ANSWERED
+from queueing.core.runner import SimulationResult
+from queueing.output.plots import hourly
+from queueing.output.report import render_report, verdicts, write_report
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .durations import format_duration
-from .errors import ScenarioError
-from .metrics import Key, estimate, t_quantile
-from .runner import SimulationResult
-from .scenario import Scenario
+from ..core.durations import format_duration
+from ..core.metrics import Key, estimate, t_quantile
+from ..core.runner import SimulationResult
+from ..core.scenario import Scenario
+from ..errors import ScenarioError
 
 CLASS_METRICS: list[Key] = [
     ("offered",), ("answered",), ("abandoned", "share"), ("wait_s", "mean"), ("wait_s", "p90"), ("wait_s", "p95"),

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 from .scenario import DAY_S, HOUR_S, Scenario
 
 # Soft limits: a few minutes on a 2-core laptop. --large lifts them.

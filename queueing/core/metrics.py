@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from .duty import agent_seconds, clipped_cumulative
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
-from .staffing import agent_seconds, clipped_cumulative
 
 Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from .callers import Callers
+from .draws import Callers
+from .duty import duty_windows
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
-from .staffing import duty_windows
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 

@@ -32,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from .arrivals import rate_segments
-from .errors import ScenarioError
-from .metrics import interval_columns, t_quantile
-from .runner import Executor, SimulationResult, run_scenarios
-from .scenario import DAY_S, Scenario, validate_data
-from .steady_state import stationary_pool
+from ..core.arrivals import rate_segments
+from ..core.metrics import interval_columns, t_quantile
+from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.scenario import DAY_S, Scenario, validate_data
+from ..errors import ScenarioError
+from ..theory.steady_state import stationary_pool
 
 MAX_AGENTS = 2000
 Staffing = list[list[int]]  # [interval][pool] -> agents

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .duty import agent_seconds
 from .limits import expected_calls
 from .scenario import Scenario
-from .staffing import agent_seconds
 
 UNSERVED_SHARE = 0.05
 

@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import ScenarioError
+from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-from .errors import ScenarioError
-from .yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 
 DAY_S = 86400.0
 HOUR_S = 3600.0

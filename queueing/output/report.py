@@ -1,7 +1,7 @@
 """report.html: one self-contained page about one or more runs, for people who did not run them.
 
 The page has the scenarios' meta data, a plain-language verdict per service-level target, the
-headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.plots` (PNG,
+headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.output.plots` (PNG,
 embedded as ``data:`` URIs) and, when scenarios are compared, the table of paired differences.
 Inline CSS, no script, no external request: it opens the same from a mail attachment as from
 ``results/``. Every piece of text from a scenario or a label is HTML-escaped.
@@ -17,9 +17,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..core.durations import format_duration
+from ..core.runner import SimulationResult
 from . import plots
-from .durations import format_duration
-from .runner import SimulationResult
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
@@ -139,8 +139,8 @@ def target_verdicts(
     """Every target of any scenario (classes by priority, targets in file order) with each verdict.
 
     An hour of the day meets a target when the mean over replications of the service level of
-    the calls arriving in that hour (see :func:`queueing.plots.hourly`) is at least the share;
-    only hours with arrivals count. ``folded``: each result's :func:`queueing.plots.hourly`, if at hand.
+    the calls arriving in that hour (see :func:`queueing.output.plots.hourly`) is at least the share;
+    only hours with arrivals count. ``folded``: each result's :func:`queueing.output.plots.hourly`, if at hand.
     """
     if len(results) != len(labels):
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
@@ -298,7 +298,7 @@ def _verdict_section(
 
 def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
     """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
-    from .settling import unsettled
+    from ..core.settling import unsettled
 
     notes = [f"{label}: {note}" if len(results) > 1 else note
              for res, label in zip(results, labels, strict=True) for note in unsettled(res.scenario, res.summary)]

@@ -25,9 +25,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
-from .metrics import estimate, interval_columns
-from .records import ANSWERED
-from .runner import SimulationResult
+from ..core.metrics import estimate, interval_columns
+from ..core.records import ANSWERED
+from ..core.runner import SimulationResult
 
 DAY_S = 86400.0
 HOUR_S = 3600.0
