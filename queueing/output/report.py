@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core.durations import format_duration
 from ..core.runner import SimulationResult
+from ..core.statistics import column_estimates
 from . import plots
 
 CSS = """
@@ -159,7 +160,7 @@ def target_verdicts(
                     if cls is None or t.within not in cls.service_level:
                         found.append(Verdict(label, [], [], measured=False))
                         continue
-                    mean = plots.mean_ci(cls.service_level[t.within])[0]
+                    mean = column_estimates(cls.service_level[t.within])[0]
                     hours = [h for h in range(plots.HOURS) if cls.with_arrivals[h] and not math.isnan(mean[h])]
                     missed = [h for h in hours if mean[h] < t.share - 1e-12]
                     found.append(Verdict(label, hours, missed))

@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 
 from ..core.arrivals import rate_segments
-from ..core.metrics import interval_columns, t_quantile
+from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
 from ..core.scenario import DAY_S, Scenario, validate_data
+from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
 
@@ -236,13 +237,8 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
                     level = row[at[f"service_level_{target.within:g}s"]]
                     arrivals[r, i, j] += row[at["arrivals"]]
                     within[r, i, j] += level * row[at["arrivals"]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level = within / arrivals  # nan where no callers in that replication
-    count = np.sum(~np.isnan(level), axis=0)
-    mean = np.nanmean(np.where(count[None] > 0, level, 0.0), axis=0)
-    sd = np.nanstd(np.where(count[None] > 0, level, 0.0), axis=0, ddof=1) if reps > 1 else np.zeros_like(mean)
-    t = t_quantile(np.maximum(count - 1, 1), confidence) if confidence > 0.5 else 0.0
-    lower = mean - t * np.nan_to_num(sd) / np.sqrt(np.maximum(count, 1))
+    level = share(within, arrivals)  # nan where no callers in that replication
+    count, lower = lower_bounds(level, confidence)
     shares = np.array([t.share for _, t in columns])
     margin = np.where(count > 0, lower - shares[None, :], np.nan)
     return Check(margin=margin, owners=owners)
