@@ -135,3 +135,22 @@ targets: {"311": [{within: 30s, share: 0.8}]}
     analytic_pct = float(abandoned.split()[2])
     simulated_pct, half = float(abandoned.split()[-3]), float(abandoned.split()[-2].lstrip("±"))
     assert abs(analytic_pct - simulated_pct) < max(3 * half, 1.0)
+
+
+def test_routing_puts_specialists_first() -> None:
+    """One rule for the model and the staffing search: pools serving fewer classes first, then file order."""
+    scenario = parse_scenario("""
+name: routing
+horizon: 1d
+classes:
+  "911": {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 1m}}
+  "311": {priority: 2, arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 1m}}
+staffing:
+  pools:
+    - {name: shared, serves: ["911", "311"], agents: 1}
+    - {name: 311-desk, serves: ["311"], agents: 1}
+    - {name: 911-floor, serves: ["911"], agents: 1}
+    - {name: 311-overflow, serves: ["311"], agents: 1}
+""")
+    assert scenario.staffing.pools_for("911") == [2, 0]
+    assert scenario.staffing.pools_for("311") == [1, 3, 0]

@@ -78,15 +78,8 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
     idle: list[deque[tuple[float, Any, int]]] = [deque() for _ in pools]
     n_idle = [0]  # agents idle in any pool (a list so nested functions can update it)
     doorbell: list[Any] = [None]  # the event the sleeping arrival process waits on, if it sleeps
-    # An arriving call goes to an idle specialist before an idle generalist (fewest classes
-    # served first, then file order), keeping shared agents free for higher priorities.
-    pools_for_class = [
-        sorted(
-            (p for p, pool in enumerate(pools) if name in pool.serves),
-            key=lambda p: (len(pools[p].serves), p),
-        )
-        for name in class_names
-    ]
+    # An arriving call goes to an idle specialist before an idle generalist.
+    pools_for_class = [scenario.staffing.pools_for(name) for name in class_names]
 
     def agent(env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float]]) -> Generator:
         serve_order = sorted(class_index[c] for c in pools[p].serves)

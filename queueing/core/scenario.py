@@ -206,6 +206,14 @@ class Staffing(_Model):
             seen.add(pool.name)
         return self
 
+    def pools_for(self, class_name: str) -> list[int]:
+        """Indexes of the pools serving ``class_name``, first choice first: the routing rule
+        "specialists first". An arriving call goes to an idle agent of a pool serving fewer
+        classes before one of a shared pool (then in file order), keeping shared agents free for
+        higher priorities; the staffing search adds a failing class's agents to its first pool."""
+        serving = [p for p, pool in enumerate(self.pools) if class_name in pool.serves]
+        return sorted(serving, key=lambda p: (len(self.pools[p].serves), p))
+
     def pool(self, name: str) -> Pool:
         for p in self.pools:
             if p.name == name:

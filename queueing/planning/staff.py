@@ -265,8 +265,7 @@ def find_staffing(
         raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     n = intervals_per_day(interval_s)
     pools = scenario.staffing.pools
-    pools_for_class = {c: sorted((p for p, pool in enumerate(pools) if c in pool.serves),
-                                 key=lambda p: (len(pools[p].serves), p)) for c in scenario.classes}
+    first_pool = {c: scenario.staffing.pools_for(c)[0] for c in scenario.classes}
     log: list[str] = []
     counters = {"simulations": 0, "calls": 0}
 
@@ -295,7 +294,7 @@ def find_staffing(
     rounds = 0
     while not check.met and rounds < max_rounds:
         rounds += 1
-        for i, p in sorted({(i, pools_for_class[cname][0]) for i, cname in check.failing()}):
+        for i, p in sorted({(i, first_pool[cname]) for i, cname in check.failing()}):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
         say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours, "
