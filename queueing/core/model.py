@@ -33,19 +33,9 @@ from .draws import Callers
 from .duty import duty_windows
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
+from .simpy_internals import succeed_later
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
-
-
-def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, value: object) -> None:
-    """``event.succeed(value)``, but ``delay`` seconds from now, as a single scheduled event.
-
-    This is what ``simpy.Timeout.__init__`` does for its own event; doing it for an event an
-    agent already waits on spares the arrival process a second event per hand-over.
-    """
-    event._ok = True
-    event._value = value
-    env.schedule(event, simpy.core.NORMAL, delay)
 
 
 def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
