@@ -10,10 +10,11 @@ from click.testing import CliRunner
 
 from helpers import REPO
 from queueing.cli import main
-from queueing.core.arrivals import arrival_times, expected_arrivals
+from queueing.core.arrivals import arrival_times
 from queueing.core.draws import draw_callers
 from queueing.core.durations import format_duration, parse_duration_s
 from queueing.core.duty import agent_seconds, duty_windows
+from queueing.core.limits import expected_calls
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
 from queueing.core.scenario import load_scenario, parse_scenario
@@ -49,7 +50,7 @@ staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
 """)
     expected = np.array(profile, dtype=float)
     expected[20:22] *= 5
-    assert expected_arrivals(scenario, "a") == pytest.approx(expected.sum())
+    assert expected_calls(scenario)["a"] == pytest.approx(expected.sum())
     reps = 400
     counts = np.array([np.histogram(arrival_times(scenario, "a", np.random.default_rng(r)),
                                     bins=np.arange(25) * 3600.0)[0] for r in range(reps)])

@@ -30,13 +30,6 @@ def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.n
     return edges, rates
 
 
-def expected_arrivals(scenario: Scenario, class_name: str, start_s: float = 0.0) -> float:
-    """Expected number of arrivals of a class in [start_s, horizon)."""
-    edges, rates = rate_segments(scenario, class_name)
-    lengths = np.clip(edges[1:], start_s, None) - np.clip(edges[:-1], start_s, None)
-    return float(np.sum(lengths * rates))
-
-
 def arrival_times(scenario: Scenario, class_name: str, rng: np.random.Generator) -> np.ndarray:
     """Sorted arrival times (seconds) of one class over [0, horizon) for one replication."""
     edges, rates = rate_segments(scenario, class_name)

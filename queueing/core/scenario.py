@@ -72,10 +72,6 @@ class Arrivals(_Model):
             return list(self.profile_per_hour)
         return [float(self.rate_per_hour or 0.0)] * 24
 
-    @property
-    def mean_rate_per_hour(self) -> float:
-        return sum(self.hourly_rates()) / 24
-
 
 class Category(_Model):
     """A 311 category: its share of the class's calls and, optionally, its own handle time."""
@@ -213,12 +209,6 @@ class Staffing(_Model):
         higher priorities; the staffing search adds a failing class's agents to its first pool."""
         serving = [p for p, pool in enumerate(self.pools) if class_name in pool.serves]
         return sorted(serving, key=lambda p: (len(self.pools[p].serves), p))
-
-    def pool(self, name: str) -> Pool:
-        for p in self.pools:
-            if p.name == name:
-                return p
-        raise KeyError(name)
 
 
 class Target(_Model):
