@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .core.durations import format_duration, parse_duration_s
+from .core.durations import HOUR_S, format_duration, format_shift_time, parse_duration_s
 from .core.limits import Where, check_run, cost, workers_for
 from .core.scenario import Scenario, load_scenario, load_scenario_document
 from .errors import ScenarioError
@@ -117,7 +117,7 @@ def start_executor(jobs: int | None, dask: str | None, runs: Sequence[tuple[Scen
 
 
 def _check_report_interval(interval_s: float) -> None:
-    if 3600.0 % interval_s:
+    if HOUR_S % interval_s:
         raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
 
 
@@ -510,7 +510,7 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
         data[key] = format_duration(data[key]) if data[key] else 0
     for pool in data["staffing"]["pools"]:
         for shift in pool["shifts"]:
-            shift["start"], shift["end"] = _hours(shift["start"]), _hours(shift["end"])
+            shift["start"], shift["end"] = format_shift_time(shift["start"]), format_shift_time(shift["end"])
     header = (f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
               f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
               "# Durations without a unit are seconds.\n")
@@ -526,8 +526,8 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
         "agent_hours": result.agent_hours(),
         "erlang_agent_hours": result.agent_hours(result.erlang_agents),
         "targets_met": result.targets_met,
-        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / 3600,
-                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / 3600}
+        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
+                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S}
                   for p, pool in enumerate(pools)},
         "interval_s": interval_s, "confidence": confidence, "replications": base.replications, "seed": base.seed,
         "simulations": result.simulations, "calls_simulated": result.calls_simulated,
@@ -536,12 +536,6 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     from .output.plots import staffing_by_interval
 
     (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
-
-
-def _hours(seconds: float) -> str:
-    """A time of day for a shift, in hours past midnight: 27000 -> '7h30m', 97200 -> '27h'."""
-    h, rest = divmod(int(round(seconds)), 3600)
-    return f"{h}h{rest // 60}m" if rest else f"{h}h"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import DAY_S, HOUR_S, Scenario
+from .durations import DAY_S, HOUR_S
+from .scenario import Scenario
 
 
 def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import DAY_S, Pool, Shift
+from .durations import DAY_S
+from .scenario import Pool, Shift
 
 
 def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:

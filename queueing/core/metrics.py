@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .durations import HOUR_S
 from .duty import agent_seconds, clipped_cumulative
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
@@ -91,8 +92,8 @@ def replication_measures(
         busy = float(busy_s[mine].sum())
         out[("pools", pool.name, "utilization")] = share(busy, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
-        out[("pools", pool.name, "agent_hours")] = on_duty / 3600.0
-        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / 3600.0
+        out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / HOUR_S
     return out
 
 

@@ -27,9 +27,7 @@ from pydantic import (
 from ..errors import ScenarioError
 from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-
-DAY_S = 86400.0
-HOUR_S = 3600.0
+from .durations import DAY_S
 
 MAX_SEED = 2**63 - 1
 

@@ -25,13 +25,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
+from ..core.durations import DAY_S, HOUR_S
 from ..core.metrics import interval_columns
 from ..core.records import ANSWERED
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 
-DAY_S = 86400.0
-HOUR_S = 3600.0
 HOURS = 24
 LINESTYLES = ("-", "--", "-.", ":")
 DPI = 100
@@ -408,7 +407,7 @@ def staffing_by_interval(
     """Agents on duty per interval of the day and pool: the simulated answer against the
     per-interval Erlang answer (``agents[i][p]``, ``erlang[i][p]``)."""
     fig, axes = _figure(len(pool_names), 1, 2.6)
-    hours = np.arange(len(agents) + 1) * interval_s / 3600.0
+    hours = np.arange(len(agents) + 1) * interval_s / HOUR_S
     for p, (ax, name) in enumerate(zip(axes, pool_names, strict=True)):
         sim = [row[p] for row in agents]
         erl = [row[p] for row in erlang]

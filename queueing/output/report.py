@@ -17,10 +17,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..core.durations import format_duration
+from ..core.durations import HOUR_S, format_duration
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 from . import plots
+from .tables import format_clock
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
@@ -230,7 +231,7 @@ def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
     return fmt_metric(metric, est.get("value")), ci
 
 
-def _hours(hours: Sequence[int]) -> str:
+def _clock_ranges(hours: Sequence[int]) -> str:
     """Hours of the day as clock ranges: ``[8, 9, 10, 19]`` -> ``08:00–11:00, 19:00–20:00``."""
     if not hours:
         return "none"
@@ -240,7 +241,7 @@ def _hours(hours: Sequence[int]) -> str:
             runs[-1] = (runs[-1][0], h)
         else:
             runs.append((h, h))
-    return ", ".join(f"{a:02d}:00–{b + 1:02d}:00" for a, b in runs)
+    return ", ".join(f"{format_clock(a * HOUR_S)}–{format_clock((b + 1) * HOUR_S)}" for a, b in runs)
 
 
 # --- page sections -----------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def _verdict_section(
             if not v.measured:
                 continue
             css = "met" if not v.missed else "unmet"
-            mark = "all hours met" if not v.missed else f"missed: {_hours(v.missed)}"
+            mark = "all hours met" if not v.missed else f"missed: {_clock_ranges(v.missed)}"
             details.append(f'{escape(v.label)}: <span class="{css}">{escape(mark)}</span>')
         items.append(f'<li>{escape(tv.sentence())}<br><span class="missed">{"; ".join(details)}</span></li>')
     return (

@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 
 from ..core.arrivals import rate_segments
+from ..core.durations import DAY_S, HOUR_S
 from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import DAY_S, Scenario, validate_data
+from ..core.scenario import Scenario, validate_data
 from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
@@ -65,7 +66,7 @@ class StaffingResult:
     def agent_hours(self, staffing: Staffing | None = None) -> float:
         """Agent-hours per day of a staffing (default: the one found)."""
         table = self.agents if staffing is None else staffing
-        return sum(sum(row) for row in table) * self.interval_s / 3600.0
+        return sum(sum(row) for row in table) * self.interval_s / HOUR_S
 
 
 def intervals_per_day(interval_s: float) -> int:
@@ -248,7 +249,7 @@ def find_staffing(
     scenario: Scenario,
     executor: Executor,
     *,
-    interval_s: float = 3600.0,
+    interval_s: float = HOUR_S,
     confidence: float = 0.9,
     max_rounds: int = 40,
     on_progress: Callable[[str], None] | None = None,
@@ -286,7 +287,7 @@ def find_staffing(
         return [(check_targets(res, interval_s, confidence), res) for res in results]
 
     erlang = erlang_staffing(scenario, interval_s)
-    say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / 3600:.0f} agent-hours per day")
+    say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / HOUR_S:.0f} agent-hours per day")
     # Repair from below: start at the smallest stable head-count (offered load, rounded up) and
     # add an agent wherever a target fails. Each added agent is needed when it is added.
     agents = load_staffing(scenario, interval_s)
@@ -297,7 +298,7 @@ def find_staffing(
         for i, p in sorted({(i, first_pool[cname]) for i, cname in check.failing()}):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
-        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours, "
+        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours, "
             f"{len(check.failing())} (interval, class) pairs below target")
     if not check.met:
         say("targets still not met after the repair rounds; the answer is the best found")
@@ -331,7 +332,7 @@ def find_staffing(
         if not chosen:
             break
         say(f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
-            f"{sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours")
+            f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours")
     final = with_staffing(scenario, agents, interval_s)
     return StaffingResult(
         scenario=final, interval_s=interval_s, agents=agents, erlang_agents=erlang, targets_met=check.met,

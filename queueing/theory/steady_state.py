@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.distributions import Exponential
-from ..core.scenario import HOUR_S, Scenario
+from ..core.durations import HOUR_S
+from ..core.scenario import Scenario
 from . import analytic
 
 
