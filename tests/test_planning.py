@@ -211,3 +211,15 @@ def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "meets 911 90% within 15 s in" in html
     assert (out / "wait_cdf.png").exists() and (out / "service_level_by_hour.png").exists()
+
+
+def test_compare_table_shows_shares_in_percent() -> None:
+    """comparison.csv keeps fractions; the console, like the report, shows percent and points."""
+    from queueing.output.tables import format_comparison
+
+    row = {"metric": "abandoned.share", "class": "911", "pool": "", "scenario_a": "a", "scenario_b": "b",
+           "a_value": 0.0564, "b_value": 0.0221, "diff": -0.0349, "diff_ci_low": -0.0612, "diff_ci_high": -0.0084,
+           "significant": True}
+    line = format_comparison([row]).splitlines()[1]
+    assert line.split() == ["911", "abandoned.share", "a", "5.6%", "b", "2.2%", "-3.5", "pp", "*",
+                            "[-6.1", "pp,", "-0.8", "pp]"]

@@ -21,7 +21,7 @@ from ..core.durations import HOUR_S, format_duration
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 from . import plots
-from .tables import format_clock
+from .tables import format_clock, format_metric, number_or_none
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
@@ -179,56 +179,13 @@ def verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list
 # --- formatting ----------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
-def fmt_plain(x: Any, digits: int = 3) -> str:
-    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
-    v = _number(x)
-    if v is None:
-        return "–"
-    if v == 0 or math.isinf(v):
-        return f"{v:g}"
-    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
-    text = f"{v:,.{decimals}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
-
-
-def _is_share(metric: str) -> bool:
-    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
-
-
-def fmt_metric(metric: str, x: Any, diff: bool = False) -> str:
-    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
-    waits in seconds, agent and overtime hours in hours, counts plain."""
-    v = _number(x)
-    if v is None:
-        return "–"
-    sign = "+" if diff and v > 0 else ""
-    if _is_share(metric):
-        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
-    if metric.startswith("wait_s"):
-        return f"{sign}{fmt_plain(v)} s"
-    if metric.endswith("_h") or metric.endswith("hours"):
-        return f"{sign}{fmt_plain(v)} h"
-    return f"{sign}{fmt_plain(v)}"
-
-
 def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
     """(value, '[lo, hi]') of a summary estimate, formatted for ``metric``."""
     if not est:
         return "–", ""
     lo, hi = est.get("ci95", [None, None])
-    ci = f"[{fmt_metric(metric, lo)}, {fmt_metric(metric, hi)}]" if _number(lo) is not None else ""
-    return fmt_metric(metric, est.get("value")), ci
+    ci = f"[{format_metric(metric, lo)}, {format_metric(metric, hi)}]" if number_or_none(lo) is not None else ""
+    return format_metric(metric, est.get("value")), ci
 
 
 def _clock_ranges(hours: Sequence[int]) -> str:
@@ -380,22 +337,22 @@ def _comparison_section(rows: Sequence[dict[str, Any]]) -> str:
     body = []
     for row in rows:
         metric = str(row.get("metric", ""))
-        low, high = _number(row.get("diff_ci_low")), _number(row.get("diff_ci_high"))
+        low, high = number_or_none(row.get("diff_ci_low")), number_or_none(row.get("diff_ci_high"))
         significant = row.get("significant")
         if significant is None or isinstance(significant, str):
             significant = low is not None and high is not None and (low > 0 or high < 0)
         where = str(row.get("class") or row.get("pool") or "")
-        ci = (
-            f"[{fmt_metric(metric, low, diff=True)}, {fmt_metric(metric, high, diff=True)}]" if low is not None else "–"
-        )
-        diff = fmt_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
+        ci = "–"
+        if low is not None:
+            ci = f"[{format_metric(metric, low, diff=True)}, {format_metric(metric, high, diff=True)}]"
+        diff = format_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
         cells = [
             f"<td>{escape(metric)}</td>",
             f"<td>{escape(where)}</td>",
             f"<td>{escape(str(row.get('scenario_a', '')))}</td>",
             f"<td>{escape(str(row.get('scenario_b', '')))}</td>",
-            f'<td class="num">{escape(fmt_metric(metric, row.get("a_value")))}</td>',
-            f'<td class="num">{escape(fmt_metric(metric, row.get("b_value")))}</td>',
+            f'<td class="num">{escape(format_metric(metric, row.get("a_value")))}</td>',
+            f'<td class="num">{escape(format_metric(metric, row.get("b_value")))}</td>',
             f'<td class="num">{escape(diff)}</td>',
             f'<td class="num">{escape(ci)}</td>',
         ]

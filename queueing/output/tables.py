@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,48 @@ def format_clock(seconds: float) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-def format_number(x: float, digits: int = 3) -> str:
-    """``digits`` significant digits, whole numbers with thousands separators from 10**digits; NaN as -."""
-    if x != x:
-        return "-"
-    return f"{x:,.0f}" if abs(x) >= 10**digits else f"{x:.{digits}g}"
+def number_or_none(value: Any) -> float | None:
+    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def format_plain(x: Any, digits: int = 3) -> str:
+    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    if v == 0 or math.isinf(v):
+        return f"{v:g}"
+    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
+    text = f"{v:,.{decimals}f}"
+    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
+
+
+def is_share(metric: str) -> bool:
+    """Whether ``metric`` (a summary.json key such as ``abandoned.share``) is a fraction of 1."""
+    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
+
+
+def format_metric(metric: str, x: Any, diff: bool = False) -> str:
+    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
+    waits in seconds, agent and overtime hours in hours, counts plain."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    sign = "+" if diff and v > 0 else ""
+    if is_share(metric):
+        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
+    if metric.startswith("wait_s"):
+        return f"{sign}{format_plain(v)} s"
+    if metric.endswith("_h") or metric.endswith("hours"):
+        return f"{sign}{format_plain(v)} h"
+    return f"{sign}{format_plain(v)}"
 
 
 def format_estimate(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
@@ -99,13 +137,15 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
 
 
 def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
-    """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0."""
-    num = format_number
+    """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0; shares in
+    percent (differences in percentage points), as in the report."""
     table = []
     for r in rows:
-        ci = f"[{num(r['diff_ci_low'])}, {num(r['diff_ci_high'])}]"
-        table.append([r["class"] or r["pool"], r["metric"], r["scenario_a"], num(r["a_value"]), r["scenario_b"],
-                      num(r["b_value"]), num(r["diff"]) + (" *" if r["significant"] else "  "), ci])
+        m = r["metric"]
+        ci = f"[{format_metric(m, r['diff_ci_low'], diff=True)}, {format_metric(m, r['diff_ci_high'], diff=True)}]"
+        table.append([r["class"] or r["pool"], m, r["scenario_a"], format_metric(m, r["a_value"]), r["scenario_b"],
+                      format_metric(m, r["b_value"]),
+                      format_metric(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "), ci])
     head = ["class/pool", "metric", "A", "A value", "B", "B value", "B - A", "95% CI (paired)"]
     return format_table(head, table) + "\n* the paired 95% interval excludes 0"
 
