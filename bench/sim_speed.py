@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
     floor_mb = _rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    from queueing.analytic import priority_mmc_mean_waits_s  # heavy imports only now
+    from queueing.theory.analytic import priority_mmc_mean_waits_s  # heavy imports only now
 
     rates_per_s = [r / 3600.0 for r in RATES_PER_HOUR.values()]
     waits = priority_mmc_mean_waits_s(AGENTS, rates_per_s, MEAN_HANDLE_S)

@@ -15,17 +15,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .core.runner import SimulationResult, simulate
+    from .core.scenario import Scenario, load_scenario, parse_scenario
     from .errors import ScenarioError
-    from .runner import SimulationResult, simulate
-    from .scenario import Scenario, load_scenario, parse_scenario
 
 _HOME = {
     "ScenarioError": "errors",
-    "SimulationResult": "runner",
-    "simulate": "runner",
-    "Scenario": "scenario",
-    "load_scenario": "scenario",
-    "parse_scenario": "scenario",
+    "SimulationResult": "core.runner",
+    "simulate": "core.runner",
+    "Scenario": "core.scenario",
+    "load_scenario": "core.scenario",
+    "parse_scenario": "core.scenario",
 }
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "load_scenario", "parse_scenario", "simulate"]

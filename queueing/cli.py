@@ -12,10 +12,18 @@ from typing import Any
 
 import click
 
-from .durations import format_duration, parse_duration_s
+from .core.durations import HOUR_S, format_duration, format_shift_time, parse_duration_s
+from .core.limits import Where, check_run, cost, workers_for
+from .core.scenario import Scenario, load_scenario, load_scenario_document
 from .errors import ScenarioError
-from .limits import Where, check_run, cost, workers_for
-from .scenario import Scenario, load_scenario, load_scenario_document
+from .output.tables import (
+    format_analysis,
+    format_clock,
+    format_comparison,
+    format_staffing,
+    format_summary,
+    format_sweep,
+)
 from .yamlsafe import format_path
 
 
@@ -99,7 +107,7 @@ def start_executor(jobs: int | None, dask: str | None, runs: Sequence[tuple[Scen
                    keep_calls: bool = False) -> Any:
     """The executor for these runs: Dask when asked, else local processes, no more than there are
     replications to run nor than this machine's memory holds (whatever --jobs says)."""
-    from .runner import default_jobs, make_executor
+    from .core.runner import default_jobs, make_executor
 
     if dask:
         return make_executor(None, dask)
@@ -109,13 +117,13 @@ def start_executor(jobs: int | None, dask: str | None, runs: Sequence[tuple[Scen
 
 
 def _check_report_interval(interval_s: float) -> None:
-    if 3600.0 % interval_s:
+    if HOUR_S % interval_s:
         raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
 
 
 def _warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, label: str = "") -> None:
-    """Warnings on stderr when the queue did not settle (see queueing.settling)."""
-    from .settling import unsettled
+    """Warnings on stderr when the queue did not settle (see queueing.core.settling)."""
+    from .core.settling import unsettled
 
     if not quiet:
         for note in unsettled(scenario, summary):
@@ -158,7 +166,7 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
     would start (calls per replication, agents, intervals, replications, memory) is checked
     against the limits (see --large). Exit status 0 when every file is valid, 2 otherwise.
     """
-    from .runner import DEFAULT_INTERVAL_S
+    from .core.runner import DEFAULT_INTERVAL_S
 
     failed = False
     for path in files:
@@ -204,8 +212,8 @@ def simulate(
     Example:
       ivr311 simulate scenarios/baseline.yaml --replications 40 --out results/baseline
     """
-    from .results import moved, results_folder, write_results
-    from .runner import simulate as run
+    from .core.runner import simulate as run
+    from .output.files import moved, results_folder, write_results
 
     run_ = load(file, replications=replications, seed=seed)
     scenario = run_[0]
@@ -224,7 +232,7 @@ def simulate(
             executor.close()
         written = write_results(result, tmp, calls=calls)
         if report:
-            from .report import write_report
+            from .output.report import write_report
 
             written.append(write_report(tmp / "report.html", [result], [file.stem], png_dir=tmp))
     if not quiet:
@@ -247,7 +255,7 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
     With --simulate, the simulation's estimates are printed beside them: a quick check of
     both the model and your intuition.
     """
-    from .steady_state import analyze
+    from .theory.steady_state import analyze
 
     run_ = load(file)
     scenario = run_[0]
@@ -260,7 +268,7 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
         return
     summary = None
     if also_simulate:
-        from .runner import DEFAULT_INTERVAL_S, run_scenarios
+        from .core.runner import DEFAULT_INTERVAL_S, run_scenarios
 
         check_run([run_], interval_s=DEFAULT_INTERVAL_S, large=large)
         executor = start_executor(jobs, None, [run_], DEFAULT_INTERVAL_S)
@@ -268,26 +276,8 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
             summary = run_scenarios([scenario], executor)[0].summary
         finally:
             executor.close()
-    headers = ["class", "pool", "model", "agents", "load erl", "wait mean s"]
-    headers += ["simulated"] if summary else []
-    rows, trows = [], []
-    for a in analysis.answers:
-        row = [a.name, a.pool, a.model, str(a.agents), f"{a.load_erlangs:.2f}", f"{a.mean_wait_s:.1f}"]
-        if summary:
-            row.append(_fmt(summary["classes"][a.name]["wait_s"]["mean"]))
-        rows.append(row)
-        if a.p_abandon is not None:
-            sim = _fmt(summary["classes"][a.name]["abandoned"]["share"], 100) + " %" if summary else ""
-            trows.append([a.name, "abandoned", f"{a.p_abandon * 100:.1f} %", "", sim])
-        for i, (within, share, target) in enumerate(a.service_levels):
-            sim = _fmt(summary["classes"][a.name]["service_level"][i]["share"], 100) + " %" if summary else ""
-            trows.append([a.name, f"{target * 100:g}% within {format_duration(within)}", f"{share * 100:.1f} %",
-                          "met" if share >= target else "NOT MET", sim])
-    click.echo(_table(headers, rows))
-    if trows:
-        click.echo("")
-        click.echo(_table(["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
-                          [r if summary else r[:4] for r in trows]))
+
+    click.echo(format_analysis(analysis, summary))
 
 
 def _labels(files: Sequence[Path]) -> list[str]:
@@ -332,10 +322,10 @@ def compare(
     Example:
       ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml --out results/pooling
     """
-    from .compare import COMPARISON_COLUMNS, comparable, comparison_rows
-    from .report import write_report
-    from .results import results_folder, write_csv, write_results
-    from .runner import run_scenarios, total_tasks
+    from .core.runner import run_scenarios, total_tasks
+    from .output.files import results_folder, write_csv, write_results
+    from .output.report import write_report
+    from .planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
@@ -399,9 +389,9 @@ def sweep(
       ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14 \\
                    --set classes.311.arrivals.rate_per_hour=80,96,112
     """
-    from .results import results_folder, write_csv
-    from .runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
-    from .sweep import grid, parse_setting, plot_sweep, sweep_rows
+    from .core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
+    from .output.files import results_folder, write_csv
+    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
@@ -446,26 +436,6 @@ def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -
     return point_where
 
 
-def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
-    """One row per grid point: per class mean wait and first service level, per pool utilization."""
-    head = [s.name for s in settings]
-    first = points[0].scenario
-    for c in first.class_names():
-        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])[:1]]
-    head += [f"{p.name} util %" for p in first.staffing.pools]
-    rows = []
-    for point, result in zip(points, results, strict=True):
-        row = [str(v) for v in point.values]
-        for c in first.class_names():
-            node = result.summary["classes"][c]
-            row.append(_fmt(node["wait_s"]["mean"]))
-            row += [_fmt(sl["share"], 100) for sl in node["service_level"][:1]]
-        pools = result.summary["pools"]
-        row += [_fmt(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools]
-        rows.append(row)
-    return _table(head, rows)
-
-
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -499,8 +469,8 @@ def staff(
       ivr311 staff scenarios/baseline.yaml --interval 1h --out results/staff
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
     """
-    from .results import results_folder
-    from .staff import explain, find_staffing, intervals_per_day
+    from .output.files import results_folder
+    from .planning.staff import explain, find_staffing, intervals_per_day
 
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
@@ -516,13 +486,7 @@ def staff(
             executor.close()
         _write_staffing(tmp, file, base, result, interval_s, confidence)
     if not quiet:
-        pools = result.pool_names
-        n = len(result.agents)
-        head = ["interval"] + [f"{p} (Erlang)" for p in pools]
-        table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
-                 + [f"{result.agents[i][p]} ({result.erlang_agents[i][p]})" for p in range(len(pools))]
-                 for i in range(n)]
-        click.echo(_table(head, table))
+        click.echo(format_staffing(result.pool_names, result.agents, result.erlang_agents, interval_s))
         click.echo("")
         click.echo("\n".join(explain(result, base)))
         if not result.targets_met:
@@ -537,8 +501,8 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
 
     import yaml
 
-    from .durations import format_duration
-    from .results import write_csv
+    from .core.durations import format_duration
+    from .output.files import write_csv
 
     data = result.scenario.to_data()
     data["name"] = f"{base.name} (staffed by ivr311 staff)"
@@ -546,7 +510,7 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
         data[key] = format_duration(data[key]) if data[key] else 0
     for pool in data["staffing"]["pools"]:
         for shift in pool["shifts"]:
-            shift["start"], shift["end"] = _hours(shift["start"]), _hours(shift["end"])
+            shift["start"], shift["end"] = format_shift_time(shift["start"]), format_shift_time(shift["end"])
     header = (f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
               f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
               "# Durations without a unit are seconds.\n")
@@ -562,91 +526,16 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
         "agent_hours": result.agent_hours(),
         "erlang_agent_hours": result.agent_hours(result.erlang_agents),
         "targets_met": result.targets_met,
-        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / 3600,
-                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / 3600}
+        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
+                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S}
                   for p, pool in enumerate(pools)},
         "interval_s": interval_s, "confidence": confidence, "replications": base.replications, "seed": base.seed,
         "simulations": result.simulations, "calls_simulated": result.calls_simulated,
     }
     (out / "staffing.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    from .plots import staffing_by_interval
+    from .output.plots import staffing_by_interval
 
     (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
-
-
-def _hours(seconds: float) -> str:
-    """A time of day for a shift, in hours past midnight: 27000 -> '7h30m', 97200 -> '27h'."""
-    h, rest = divmod(int(round(seconds)), 3600)
-    return f"{h}h{rest // 60}m" if rest else f"{h}h"
-
-
-def format_clock(seconds: float) -> str:
-    """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
-    m = int(round(seconds / 60))
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def _num(x: float, digits: int = 3) -> str:
-    if x != x:
-        return "-"
-    return f"{x:,.0f}" if abs(x) >= 10 ** digits else f"{x:.{digits}g}"
-
-
-def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
-    """Terminal table of paired differences: * marks a difference whose 95% CI excludes 0."""
-    table = []
-    for r in rows:
-        ci = f"[{_num(r['diff_ci_low'])}, {_num(r['diff_ci_high'])}]"
-        table.append([r["class"] or r["pool"], r["metric"], r["scenario_a"], _num(r["a_value"]), r["scenario_b"],
-                      _num(r["b_value"]), _num(r["diff"]) + (" *" if r["significant"] else "  "), ci])
-    head = ["class/pool", "metric", "A", "A value", "B", "B value", "B - A", "95% CI (paired)"]
-    return _table(head, table) + "\n* the paired 95% interval excludes 0"
-
-
-def _fmt(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
-    if est is None or est["value"] is None:
-        return "-"
-    v = est["value"] * scale
-    lo, hi = est["ci95"]
-    if lo is None:
-        return f"{v:.{digits}f}"
-    return f"{v:.{digits}f} ±{(hi - lo) * scale / 2:.{digits}f}"
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))]
-    for r in rows:
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
-    return "\n".join(lines)
-
-
-def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
-    """The terminal table of a summary: per class, then per target, then per pool."""
-    meta = summary["meta"]
-    head = (f"{meta['scenario']}: {meta['replications']} replications of "
-            f"{format_duration(meta['horizon_s'])} (warm-up {format_duration(meta['warmup_s'])}), "
-            f"seed {meta['seed']}; values are means ±95% CI half-width")
-    rows = []
-    for name in scenario.class_names():
-        c = summary["classes"][name]
-        w = c["wait_s"]
-        rows.append([name, _fmt(c["offered"], digits=0), _fmt(c["answered"], digits=0),
-                     _fmt(c["abandoned"]["share"], 100), _fmt(c["unserved"], digits=0), _fmt(w["mean"]),
-                     _fmt(w["p90"]), _fmt(w["p95"])])
-    out = [head, "", _table(["class", "offered", "answered", "abandoned %", "unserved", "wait mean s",
-                             "wait p90 s", "wait p95 s"], rows)]
-    trows = []
-    for name in scenario.class_names():
-        for sl in summary["classes"][name]["service_level"]:
-            trows.append([name, f"{sl['target'] * 100:g}% within {format_duration(sl['within_s'])}",
-                          _fmt(sl["share"], 100) + " %", "met" if sl["met"] else "NOT MET"])
-    if trows:
-        out += ["", _table(["class", "target", "answered within", "verdict"], trows)]
-    prows = [[p, _fmt(v["utilization"], 100) + " %", f"{v['agent_hours']['value']:.0f}",
-              _fmt(v["overtime_h"])] for p, v in summary["pools"].items()]
-    out += ["", _table(["pool", "utilization", "agent-hours", "overtime h"], prows)]
-    return "\n".join(out)
 
 
 if __name__ == "__main__":  # pragma: no cover

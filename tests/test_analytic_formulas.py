@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from queueing.analytic import (
+from queueing.core.statistics import estimate
+from queueing.theory.analytic import (
     erlang_a,
     erlang_b,
     erlang_c,
@@ -50,9 +51,8 @@ def _erlang_c_exact(c: int, a: Fraction) -> Fraction:
 
 
 def _ci95(samples: list[float]) -> tuple[float, float]:
-    x = np.asarray(samples, dtype=float)
-    half = stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    return float(x.mean() - half), float(x.mean() + half)
+    lo, hi = estimate(samples)["ci95"]
+    return lo, hi
 
 
 def _assert_in_ci(name: str, samples: list[float], expected: float, slack: float = 0.01) -> None:

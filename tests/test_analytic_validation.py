@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from queueing import analytic
-from queueing.runner import simulate
-from queueing.scenario import parse_scenario
+from queueing.core.runner import simulate
+from queueing.core.scenario import parse_scenario
+from queueing.theory import analytic
 
 SLACK = 0.03  # relative widening of the interval
 H = 3600.0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from click.testing import CliRunner
 
-from queueing.callers import draw_callers
 from queueing.cli import main
-from queueing.scenario import load_scenario
+from queueing.core.draws import draw_callers
+from queueing.core.scenario import load_scenario
 
 
 def _simulate(path, out, *extra: str) -> dict[str, bytes]:

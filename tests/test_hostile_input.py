@@ -216,7 +216,7 @@ def test_dask_address_that_does_not_parse_fails_at_once(write_scenario) -> None:
 
 
 def test_jobs_are_capped_at_the_replications(write_scenario, tmp_path: Path, monkeypatch) -> None:
-    from queueing import runner
+    from queueing.core import runner
 
     started = []
     monkeypatch.setattr(runner, "ProcessPoolExecutor", lambda max_workers: started.append(max_workers) or (

@@ -9,14 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import REPO
-from queueing.arrivals import arrival_times, expected_arrivals
-from queueing.callers import draw_callers
 from queueing.cli import main
-from queueing.durations import format_duration, parse_duration_s
-from queueing.model import simulate_replication
-from queueing.records import ANSWERED
-from queueing.scenario import load_scenario, parse_scenario
-from queueing.staffing import agent_seconds, duty_windows
+from queueing.core.arrivals import arrival_times
+from queueing.core.draws import draw_callers
+from queueing.core.durations import format_duration, parse_duration_s
+from queueing.core.duty import agent_seconds, duty_windows
+from queueing.core.limits import expected_calls
+from queueing.core.model import simulate_replication
+from queueing.core.records import ANSWERED
+from queueing.core.scenario import load_scenario, parse_scenario
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("15s", 15), ("4m", 240), ("1h30m", 5400), ("30d", 2592000),
@@ -49,7 +50,7 @@ staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
 """)
     expected = np.array(profile, dtype=float)
     expected[20:22] *= 5
-    assert expected_arrivals(scenario, "a") == pytest.approx(expected.sum())
+    assert expected_calls(scenario)["a"] == pytest.approx(expected.sum())
     reps = 400
     counts = np.array([np.histogram(arrival_times(scenario, "a", np.random.default_rng(r)),
                                     bins=np.arange(25) * 3600.0)[0] for r in range(reps)])
@@ -66,7 +67,7 @@ staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
 
 
 def test_night_shift_runs_past_midnight() -> None:
-    from queueing.scenario import Shift
+    from queueing.core.scenario import Shift
 
     night = Shift(start=22 * 3600, end=30 * 3600, agents=2)
     assert duty_windows(night, 2 * 86400) == [(0.0, 6 * 3600.0), (22 * 3600.0, 30 * 3600.0),
@@ -135,3 +136,22 @@ targets: {"311": [{within: 30s, share: 0.8}]}
     analytic_pct = float(abandoned.split()[2])
     simulated_pct, half = float(abandoned.split()[-3]), float(abandoned.split()[-2].lstrip("±"))
     assert abs(analytic_pct - simulated_pct) < max(3 * half, 1.0)
+
+
+def test_routing_puts_specialists_first() -> None:
+    """One rule for the model and the staffing search: pools serving fewer classes first, then file order."""
+    scenario = parse_scenario("""
+name: routing
+horizon: 1d
+classes:
+  "911": {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 1m}}
+  "311": {priority: 2, arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 1m}}
+staffing:
+  pools:
+    - {name: shared, serves: ["911", "311"], agents: 1}
+    - {name: 311-desk, serves: ["311"], agents: 1}
+    - {name: 911-floor, serves: ["911"], agents: 1}
+    - {name: 311-overflow, serves: ["311"], agents: 1}
+""")
+    assert scenario.staffing.pools_for("911") == [2, 0]
+    assert scenario.staffing.pools_for("311") == [1, 3, 0]

@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from scipy import stats
 
 from helpers import REPO, scenario_text
 from queueing import load_scenario, simulate
 from queueing.cli import main
-from queueing.compare import comparison_rows, paired_interval, unpaired_interval
-from queueing.runner import LocalExecutor, run_scenarios
-from queueing.staff import check_targets, find_staffing
+from queueing.core.runner import LocalExecutor, run_scenarios
+from queueing.core.statistics import paired_difference
+from queueing.planning.compare import comparison_rows
+from queueing.planning.staff import check_targets, find_staffing
 
 
 def _invoke(*args: str):
@@ -30,8 +32,8 @@ def test_common_random_numbers_make_paired_intervals_narrower(write_scenario) ->
     for key in (("classes", "311", "wait_s", "mean"), ("classes", "911", "wait_s", "p90")):
         xa = [r.measures[key] for r in results[0].replications]
         xb = [r.measures[key] for r in results[1].replications]
-        _, plo, phi = paired_interval(xa, xb)
-        _, ulo, uhi = unpaired_interval(xa, xb)
+        _, plo, phi = paired_difference(xa, xb)
+        ulo, uhi = stats.ttest_ind(xb, xa, equal_var=False).confidence_interval(0.95)  # as if independent
         assert phi < 0  # one more agent: shorter waits, and the paired interval is sure of it
         assert (phi - plo) < 0.6 * (uhi - ulo), (key, phi - plo, uhi - ulo)
     rows = comparison_rows(results, ["a", "b"])
@@ -209,3 +211,15 @@ def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "meets 911 90% within 15 s in" in html
     assert (out / "wait_cdf.png").exists() and (out / "service_level_by_hour.png").exists()
+
+
+def test_compare_table_shows_shares_in_percent() -> None:
+    """comparison.csv keeps fractions; the console, like the report, shows percent and points."""
+    from queueing.output.tables import format_comparison
+
+    row = {"metric": "abandoned.share", "class": "911", "pool": "", "scenario_a": "a", "scenario_b": "b",
+           "a_value": 0.0564, "b_value": 0.0221, "diff": -0.0349, "diff_ci_low": -0.0612, "diff_ci_high": -0.0084,
+           "significant": True}
+    line = format_comparison([row]).splitlines()[1]
+    assert line.split() == ["911", "abandoned.share", "a", "5.6%", "b", "2.2%", "-3.5", "pp", "*",
+                            "[-6.1", "pp,", "-0.8", "pp]"]

@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queueing.callers import draw_callers
-from queueing.model import simulate_replication
-from queueing.records import ABANDONED, ANSWERED, UNSERVED
-from queueing.scenario import Scenario
+from queueing.core.draws import draw_callers
+from queueing.core.model import simulate_replication
+from queueing.core.records import ABANDONED, ANSWERED, UNSERVED
+from queueing.core.scenario import Scenario
 
 HANDLES = st.sampled_from(
     [

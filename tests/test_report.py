@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import io
 import json
-import math
 import os
 import re
 import select
@@ -30,13 +29,13 @@ import numpy as np
 import pytest
 import yaml
 from matplotlib.image import imread
-from scipy.special import stdtrit
 
 from queueing import Scenario, load_scenario, parse_scenario, simulate
-from queueing.plots import hourly
-from queueing.records import ANSWERED
-from queueing.report import render_report, verdicts, write_report
-from queueing.runner import SimulationResult
+from queueing.core.records import ANSWERED
+from queueing.core.runner import SimulationResult
+from queueing.core.statistics import paired_difference
+from queueing.output.plots import hourly
+from queueing.output.report import render_report, verdicts, write_report
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,12 +62,11 @@ def paired_rows(results: list[SimulationResult], labels: list[str]) -> list[dict
             full = ("classes", name, *key)
             xa = np.array([r.measures[full] for r in a.replications])
             xb = np.array([r.measures[full] for r in b.replications])
-            d = xb - xa
-            half = float(stdtrit(len(d) - 1, 0.975) * d.std(ddof=1) / math.sqrt(len(d)))
+            diff, lo, hi = paired_difference(xa, xb)
             rows.append({
                 "metric": metric, "class": name, "scenario_a": labels[0], "scenario_b": labels[1],
-                "a_value": float(xa.mean()), "b_value": float(xb.mean()), "diff": float(d.mean()),
-                "diff_ci_low": float(d.mean()) - half, "diff_ci_high": float(d.mean()) + half,
+                "a_value": float(xa.mean()), "b_value": float(xb.mean()), "diff": diff,
+                "diff_ci_low": lo, "diff_ci_high": hi,
             })  # fmt: skip
     return rows
 

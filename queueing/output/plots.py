@@ -25,12 +25,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
-from .metrics import estimate, interval_columns
-from .records import ANSWERED
-from .runner import SimulationResult
+from ..core.durations import DAY_S, HOUR_S
+from ..core.metrics import interval_columns
+from ..core.records import ANSWERED
+from ..core.runner import SimulationResult
+from ..core.statistics import column_estimates
 
-DAY_S = 86400.0
-HOUR_S = 3600.0
 HOURS = 24
 LINESTYLES = ("-", "--", "-.", ":")
 DPI = 100
@@ -133,18 +133,6 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     return out
 
 
-def mean_ci(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per column of (replications, hours): mean and 95% Student-t bounds, NaN where unknown."""
-    mean, lo, hi = (np.full(values.shape[1], np.nan) for _ in range(3))
-    for h in range(values.shape[1]):
-        est = estimate(values[:, h].tolist())
-        if est["value"] is not None:
-            mean[h] = est["value"]
-        if est["ci95"][0] is not None:
-            lo[h], hi[h] = est["ci95"]
-    return mean, lo, hi
-
-
 # --- drawing helpers ---------------------------------------------------------------------------
 
 
@@ -187,7 +175,7 @@ def _steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, upper: float = math.inf) -> None:
     """Mean over replications as a step line; its 95% interval as a band clipped to [0, upper]."""
-    mean, lo, hi = mean_ci(values)
+    mean, lo, hi = column_estimates(values)
     x, y = _steps(mean)
     ax.plot(x, y, label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
     if band and np.any(~np.isnan(lo)):
@@ -341,7 +329,7 @@ def service_level_by_hour(
                 values = hc[name].service_level[within]
                 _draw_hourly(ax, values, label, i, upper=1.0)
                 if np.any(~np.isnan(values)):
-                    low = min(low, float(np.nanmin(mean_ci(values)[0])))
+                    low = min(low, float(np.nanmin(column_estimates(values)[0])))
         ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label="target share")
         ax.set_title(f"class {name}: answered within {within:g} s (target {fmt_percent(share)})")
         ax.set_ylim(max(0.0, low - 0.08), 1.02)
@@ -419,7 +407,7 @@ def staffing_by_interval(
     """Agents on duty per interval of the day and pool: the simulated answer against the
     per-interval Erlang answer (``agents[i][p]``, ``erlang[i][p]``)."""
     fig, axes = _figure(len(pool_names), 1, 2.6)
-    hours = np.arange(len(agents) + 1) * interval_s / 3600.0
+    hours = np.arange(len(agents) + 1) * interval_s / HOUR_S
     for p, (ax, name) in enumerate(zip(axes, pool_names, strict=True)):
         sim = [row[p] for row in agents]
         erl = [row[p] for row in erlang]

@@ -1,7 +1,7 @@
 """Does a scenario fit the textbook formulas, and what do they say about it?
 
 ``analyze(scenario)`` checks the assumptions of the exact stationary models in
-:mod:`queueing.analytic` and, where they hold, gives per-class mean wait, service levels and
+:mod:`queueing.theory.analytic` and, where they hold, gives per-class mean wait, service levels and
 (with patience) abandonment. Assumptions:
 
 - constant arrival rates (a flat hourly profile, no surges);
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.distributions import Exponential
+from ..core.durations import HOUR_S
+from ..core.scenario import Scenario
 from . import analytic
-from .distributions import Exponential
-from .scenario import HOUR_S, Scenario
 
 
 @dataclass(frozen=True)

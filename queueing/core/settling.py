@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .durations import HOUR_S
+from .duty import agent_seconds
 from .limits import expected_calls
 from .scenario import Scenario
-from .staffing import agent_seconds
 
 UNSERVED_SHARE = 0.05
 
@@ -31,8 +32,8 @@ def unsettled(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
     duty_s = math.fsum(float(agent_seconds(p, scenario.horizon, edges)[0]) for p in scenario.staffing.pools)
     if work_s > duty_s:
         ratio = f"{work_s / duty_s:.1f} times" if duty_s > 0 else "and there are no agents on duty"
-        notes.append(f"arrivals bring about {work_s / 3600:,.0f} agent-hours of calls, the shifts give "
-                     f"{duty_s / 3600:,.0f} ({ratio}): the queue grows until the horizon")
+        notes.append(f"arrivals bring about {work_s / HOUR_S:,.0f} agent-hours of calls, the shifts give "
+                     f"{duty_s / HOUR_S:,.0f} ({ratio}): the queue grows until the horizon")
     for name in scenario.class_names():
         node = summary["classes"][name]
         offered, left = node["offered"]["value"], node["unserved"]["value"]

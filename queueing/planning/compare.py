@@ -2,8 +2,8 @@
 
 Scenarios compared share the seed, so replication r of each sees the same callers; the
 difference B − A is then computed replication by replication and its 95% Student-t interval
-is much narrower than the one of two independent runs (``unpaired_interval``), for the same
-computing time. Metric names are summary.json keys (``wait_s.mean``, ``abandoned.share``,
+(:func:`~queueing.core.statistics.paired_difference`) is much narrower than the one of two
+independent runs, for the same computing time. Metric names are summary.json keys (``wait_s.mean``, ``abandoned.share``,
 ``service_level.15s`` for the first target within 15 s, ``utilization``).
 """
 
@@ -13,13 +13,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from .durations import format_duration
-from .errors import ScenarioError
-from .metrics import Key, estimate, t_quantile
-from .runner import SimulationResult
-from .scenario import Scenario
+from ..core.durations import format_duration
+from ..core.metrics import Key
+from ..core.runner import SimulationResult
+from ..core.scenario import Scenario
+from ..core.statistics import estimate, paired_difference
+from ..errors import ScenarioError
 
 CLASS_METRICS: list[Key] = [
     ("offered",), ("answered",), ("abandoned", "share"), ("wait_s", "mean"), ("wait_s", "p90"), ("wait_s", "p95"),
@@ -30,25 +29,6 @@ COMPARISON_COLUMNS = (
     "metric", "class", "pool", "scenario_a", "scenario_b", "a_value", "b_value", "diff", "diff_ci_low",
     "diff_ci_high", "significant",
 )  # fmt: skip
-
-
-def paired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
-    """Mean of b − a over replications with a 95% Student-t interval; pairs with a NaN are dropped."""
-    est = estimate((np.asarray(b, dtype=float) - np.asarray(a, dtype=float)).tolist())
-    lo, hi = est["ci95"]
-    return tuple(math.nan if v is None else float(v) for v in (est["value"], lo, hi))  # type: ignore[return-value]
-
-
-def unpaired_interval(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
-    """Mean of b minus mean of a with Welch's 95% interval, as if the runs were independent."""
-    x = np.asarray(a, dtype=float)
-    y = np.asarray(b, dtype=float)
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-    df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1)) if va + vb > 0 else len(x) + len(y) - 2
-    diff = float(y.mean() - x.mean())
-    half = float(t_quantile(df, 0.975)) * math.sqrt(va + vb)
-    return diff, diff - half, diff + half
 
 
 def metric_name(key: Key) -> str:
@@ -94,7 +74,7 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
         keys += [("", pool, ("pools", pool) + k) for pool in pools for k in POOL_METRICS]
         for cname, pool, key in keys:
             a, b = _series(base, key), _series(other, key)
-            diff, lo, hi = paired_interval(a, b)
+            diff, lo, hi = paired_difference(a, b)
             short = key[2:]  # past ("classes", name) or ("pools", name)
             name = metric_name(short)
             if short[0] == "service_level":
@@ -108,6 +88,5 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
 
 
 def _mean(values: Sequence[float]) -> float:
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    return float(x.mean()) if len(x) else math.nan
+    value = estimate(values)["value"]
+    return math.nan if value is None else float(value)

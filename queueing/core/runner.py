@@ -19,8 +19,8 @@ from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .callers import draw_callers
-from .errors import ScenarioError
+from ..errors import ScenarioError
+from .draws import draw_callers
 from .metrics import Key, interval_columns, replication_intervals, replication_measures, summarize
 from .model import simulate_replication
 from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows

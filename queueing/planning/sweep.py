@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from .errors import ScenarioError
-from .runner import SimulationResult
-from .scenario import Scenario, validate_data
+from ..core.runner import SimulationResult
+from ..core.scenario import Scenario, validate_data
+from ..errors import ScenarioError
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import DAY_S, HOUR_S, Scenario
+from .durations import DAY_S, HOUR_S
+from .scenario import Scenario
 
 
 def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -28,13 +29,6 @@ def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.n
     for s in surges:
         rates = np.where((starts >= s.start) & (starts < s.end), rates * s.multiplier, rates)
     return edges, rates
-
-
-def expected_arrivals(scenario: Scenario, class_name: str, start_s: float = 0.0) -> float:
-    """Expected number of arrivals of a class in [start_s, horizon)."""
-    edges, rates = rate_segments(scenario, class_name)
-    lengths = np.clip(edges[1:], start_s, None) - np.clip(edges[:-1], start_s, None)
-    return float(np.sum(lengths * rates))
 
 
 def arrival_times(scenario: Scenario, class_name: str, rng: np.random.Generator) -> np.ndarray:

@@ -1,7 +1,7 @@
 """report.html: one self-contained page about one or more runs, for people who did not run them.
 
 The page has the scenarios' meta data, a plain-language verdict per service-level target, the
-headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.plots` (PNG,
+headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.output.plots` (PNG,
 embedded as ``data:`` URIs) and, when scenarios are compared, the table of paired differences.
 Inline CSS, no script, no external request: it opens the same from a mail attachment as from
 ``results/``. Every piece of text from a scenario or a label is HTML-escaped.
@@ -17,9 +17,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ..core.durations import HOUR_S, format_duration
+from ..core.runner import SimulationResult
+from ..core.statistics import column_estimates
 from . import plots
-from .durations import format_duration
-from .runner import SimulationResult
+from .tables import format_clock, format_metric, number_or_none
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
@@ -139,8 +141,8 @@ def target_verdicts(
     """Every target of any scenario (classes by priority, targets in file order) with each verdict.
 
     An hour of the day meets a target when the mean over replications of the service level of
-    the calls arriving in that hour (see :func:`queueing.plots.hourly`) is at least the share;
-    only hours with arrivals count. ``folded``: each result's :func:`queueing.plots.hourly`, if at hand.
+    the calls arriving in that hour (see :func:`queueing.output.plots.hourly`) is at least the share;
+    only hours with arrivals count. ``folded``: each result's :func:`queueing.output.plots.hourly`, if at hand.
     """
     if len(results) != len(labels):
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
@@ -159,7 +161,7 @@ def target_verdicts(
                     if cls is None or t.within not in cls.service_level:
                         found.append(Verdict(label, [], [], measured=False))
                         continue
-                    mean = plots.mean_ci(cls.service_level[t.within])[0]
+                    mean = column_estimates(cls.service_level[t.within])[0]
                     hours = [h for h in range(plots.HOURS) if cls.with_arrivals[h] and not math.isnan(mean[h])]
                     missed = [h for h in hours if mean[h] < t.share - 1e-12]
                     found.append(Verdict(label, hours, missed))
@@ -177,59 +179,16 @@ def verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list
 # --- formatting ----------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
-def fmt_plain(x: Any, digits: int = 3) -> str:
-    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
-    v = _number(x)
-    if v is None:
-        return "–"
-    if v == 0 or math.isinf(v):
-        return f"{v:g}"
-    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
-    text = f"{v:,.{decimals}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
-
-
-def _is_share(metric: str) -> bool:
-    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
-
-
-def fmt_metric(metric: str, x: Any, diff: bool = False) -> str:
-    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
-    waits in seconds, agent and overtime hours in hours, counts plain."""
-    v = _number(x)
-    if v is None:
-        return "–"
-    sign = "+" if diff and v > 0 else ""
-    if _is_share(metric):
-        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
-    if metric.startswith("wait_s"):
-        return f"{sign}{fmt_plain(v)} s"
-    if metric.endswith("_h") or metric.endswith("hours"):
-        return f"{sign}{fmt_plain(v)} h"
-    return f"{sign}{fmt_plain(v)}"
-
-
 def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
     """(value, '[lo, hi]') of a summary estimate, formatted for ``metric``."""
     if not est:
         return "–", ""
     lo, hi = est.get("ci95", [None, None])
-    ci = f"[{fmt_metric(metric, lo)}, {fmt_metric(metric, hi)}]" if _number(lo) is not None else ""
-    return fmt_metric(metric, est.get("value")), ci
+    ci = f"[{format_metric(metric, lo)}, {format_metric(metric, hi)}]" if number_or_none(lo) is not None else ""
+    return format_metric(metric, est.get("value")), ci
 
 
-def _hours(hours: Sequence[int]) -> str:
+def _clock_ranges(hours: Sequence[int]) -> str:
     """Hours of the day as clock ranges: ``[8, 9, 10, 19]`` -> ``08:00–11:00, 19:00–20:00``."""
     if not hours:
         return "none"
@@ -239,7 +198,7 @@ def _hours(hours: Sequence[int]) -> str:
             runs[-1] = (runs[-1][0], h)
         else:
             runs.append((h, h))
-    return ", ".join(f"{a:02d}:00–{b + 1:02d}:00" for a, b in runs)
+    return ", ".join(f"{format_clock(a * HOUR_S)}–{format_clock((b + 1) * HOUR_S)}" for a, b in runs)
 
 
 # --- page sections -----------------------------------------------------------------------------
@@ -284,7 +243,7 @@ def _verdict_section(
             if not v.measured:
                 continue
             css = "met" if not v.missed else "unmet"
-            mark = "all hours met" if not v.missed else f"missed: {_hours(v.missed)}"
+            mark = "all hours met" if not v.missed else f"missed: {_clock_ranges(v.missed)}"
             details.append(f'{escape(v.label)}: <span class="{css}">{escape(mark)}</span>')
         items.append(f'<li>{escape(tv.sentence())}<br><span class="missed">{"; ".join(details)}</span></li>')
     return (
@@ -298,7 +257,7 @@ def _verdict_section(
 
 def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
     """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
-    from .settling import unsettled
+    from ..core.settling import unsettled
 
     notes = [f"{label}: {note}" if len(results) > 1 else note
              for res, label in zip(results, labels, strict=True) for note in unsettled(res.scenario, res.summary)]
@@ -378,22 +337,22 @@ def _comparison_section(rows: Sequence[dict[str, Any]]) -> str:
     body = []
     for row in rows:
         metric = str(row.get("metric", ""))
-        low, high = _number(row.get("diff_ci_low")), _number(row.get("diff_ci_high"))
+        low, high = number_or_none(row.get("diff_ci_low")), number_or_none(row.get("diff_ci_high"))
         significant = row.get("significant")
         if significant is None or isinstance(significant, str):
             significant = low is not None and high is not None and (low > 0 or high < 0)
         where = str(row.get("class") or row.get("pool") or "")
-        ci = (
-            f"[{fmt_metric(metric, low, diff=True)}, {fmt_metric(metric, high, diff=True)}]" if low is not None else "–"
-        )
-        diff = fmt_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
+        ci = "–"
+        if low is not None:
+            ci = f"[{format_metric(metric, low, diff=True)}, {format_metric(metric, high, diff=True)}]"
+        diff = format_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
         cells = [
             f"<td>{escape(metric)}</td>",
             f"<td>{escape(where)}</td>",
             f"<td>{escape(str(row.get('scenario_a', '')))}</td>",
             f"<td>{escape(str(row.get('scenario_b', '')))}</td>",
-            f'<td class="num">{escape(fmt_metric(metric, row.get("a_value")))}</td>',
-            f'<td class="num">{escape(fmt_metric(metric, row.get("b_value")))}</td>',
+            f'<td class="num">{escape(format_metric(metric, row.get("a_value")))}</td>',
+            f'<td class="num">{escape(format_metric(metric, row.get("b_value")))}</td>',
             f'<td class="num">{escape(diff)}</td>',
             f'<td class="num">{escape(ci)}</td>',
         ]

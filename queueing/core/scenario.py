@@ -24,12 +24,10 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import ScenarioError
+from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-from .errors import ScenarioError
-from .yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
-
-DAY_S = 86400.0
-HOUR_S = 3600.0
+from .durations import DAY_S
 
 MAX_SEED = 2**63 - 1
 
@@ -71,10 +69,6 @@ class Arrivals(_Model):
         if self.profile_per_hour is not None:
             return list(self.profile_per_hour)
         return [float(self.rate_per_hour or 0.0)] * 24
-
-    @property
-    def mean_rate_per_hour(self) -> float:
-        return sum(self.hourly_rates()) / 24
 
 
 class Category(_Model):
@@ -206,11 +200,13 @@ class Staffing(_Model):
             seen.add(pool.name)
         return self
 
-    def pool(self, name: str) -> Pool:
-        for p in self.pools:
-            if p.name == name:
-                return p
-        raise KeyError(name)
+    def pools_for(self, class_name: str) -> list[int]:
+        """Indexes of the pools serving ``class_name``, first choice first: the routing rule
+        "specialists first". An arriving call goes to an idle agent of a pool serving fewer
+        classes before one of a shared pool (then in file order), keeping shared agents free for
+        higher priorities; the staffing search adds a failing class's agents to its first pool."""
+        serving = [p for p, pool in enumerate(self.pools) if class_name in pool.serves]
+        return sorted(serving, key=lambda p: (len(self.pools[p].serves), p))
 
 
 class Target(_Model):

@@ -1,4 +1,4 @@
-"""Who is on duty when: shift schedules turned into per-agent duty windows and head-counts.
+"""Who is on duty when: shift schedules turned into per-agent duty windows and agent-seconds.
 
 A shift repeats every day; an agent of that shift is on duty from ``start`` to ``end`` each
 day (an ``end`` past 24h runs into the next morning, and such a night shift is already on
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .scenario import DAY_S, Pool, Scenario, Shift
+from .durations import DAY_S
+from .scenario import Pool, Shift
 
 
 def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
@@ -71,8 +72,3 @@ def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray
     off = np.minimum(off, horizon_s)
     return np.diff(clipped_cumulative(on, off, edges))
 
-
-def headcount_by_hour(scenario: Scenario, pool_name: str) -> list[int]:
-    """Agents on duty at the start of each hour of day 0 (for tables and sanity checks)."""
-    pool = scenario.staffing.pool(pool_name)
-    return [pool.agents_at(h * 3600.0) for h in range(24)]

@@ -32,12 +32,14 @@ from typing import Any
 
 import numpy as np
 
-from .arrivals import rate_segments
-from .errors import ScenarioError
-from .metrics import interval_columns, t_quantile
-from .runner import Executor, SimulationResult, run_scenarios
-from .scenario import DAY_S, Scenario, validate_data
-from .steady_state import stationary_pool
+from ..core.arrivals import rate_segments
+from ..core.durations import DAY_S, HOUR_S
+from ..core.metrics import interval_columns
+from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.scenario import Scenario, validate_data
+from ..core.statistics import lower_bounds, share
+from ..errors import ScenarioError
+from ..theory.steady_state import stationary_pool
 
 MAX_AGENTS = 2000
 Staffing = list[list[int]]  # [interval][pool] -> agents
@@ -64,7 +66,7 @@ class StaffingResult:
     def agent_hours(self, staffing: Staffing | None = None) -> float:
         """Agent-hours per day of a staffing (default: the one found)."""
         table = self.agents if staffing is None else staffing
-        return sum(sum(row) for row in table) * self.interval_s / 3600.0
+        return sum(sum(row) for row in table) * self.interval_s / HOUR_S
 
 
 def intervals_per_day(interval_s: float) -> int:
@@ -236,13 +238,8 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
                     level = row[at[f"service_level_{target.within:g}s"]]
                     arrivals[r, i, j] += row[at["arrivals"]]
                     within[r, i, j] += level * row[at["arrivals"]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level = within / arrivals  # nan where no callers in that replication
-    count = np.sum(~np.isnan(level), axis=0)
-    mean = np.nanmean(np.where(count[None] > 0, level, 0.0), axis=0)
-    sd = np.nanstd(np.where(count[None] > 0, level, 0.0), axis=0, ddof=1) if reps > 1 else np.zeros_like(mean)
-    t = t_quantile(np.maximum(count - 1, 1), confidence) if confidence > 0.5 else 0.0
-    lower = mean - t * np.nan_to_num(sd) / np.sqrt(np.maximum(count, 1))
+    level = share(within, arrivals)  # nan where no callers in that replication
+    count, lower = lower_bounds(level, confidence)
     shares = np.array([t.share for _, t in columns])
     margin = np.where(count > 0, lower - shares[None, :], np.nan)
     return Check(margin=margin, owners=owners)
@@ -252,7 +249,7 @@ def find_staffing(
     scenario: Scenario,
     executor: Executor,
     *,
-    interval_s: float = 3600.0,
+    interval_s: float = HOUR_S,
     confidence: float = 0.9,
     max_rounds: int = 40,
     on_progress: Callable[[str], None] | None = None,
@@ -269,8 +266,7 @@ def find_staffing(
         raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     n = intervals_per_day(interval_s)
     pools = scenario.staffing.pools
-    pools_for_class = {c: sorted((p for p, pool in enumerate(pools) if c in pool.serves),
-                                 key=lambda p: (len(pools[p].serves), p)) for c in scenario.classes}
+    first_pool = {c: scenario.staffing.pools_for(c)[0] for c in scenario.classes}
     log: list[str] = []
     counters = {"simulations": 0, "calls": 0}
 
@@ -291,7 +287,7 @@ def find_staffing(
         return [(check_targets(res, interval_s, confidence), res) for res in results]
 
     erlang = erlang_staffing(scenario, interval_s)
-    say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / 3600:.0f} agent-hours per day")
+    say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / HOUR_S:.0f} agent-hours per day")
     # Repair from below: start at the smallest stable head-count (offered load, rounded up) and
     # add an agent wherever a target fails. Each added agent is needed when it is added.
     agents = load_staffing(scenario, interval_s)
@@ -299,10 +295,10 @@ def find_staffing(
     rounds = 0
     while not check.met and rounds < max_rounds:
         rounds += 1
-        for i, p in sorted({(i, pools_for_class[cname][0]) for i, cname in check.failing()}):
+        for i, p in sorted({(i, first_pool[cname]) for i, cname in check.failing()}):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
-        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours, "
+        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours, "
             f"{len(check.failing())} (interval, class) pairs below target")
     if not check.met:
         say("targets still not met after the repair rounds; the answer is the best found")
@@ -336,7 +332,7 @@ def find_staffing(
         if not chosen:
             break
         say(f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
-            f"{sum(map(sum, agents)) * interval_s / 3600:.0f} agent-hours")
+            f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours")
     final = with_staffing(scenario, agents, interval_s)
     return StaffingResult(
         scenario=final, interval_s=interval_s, agents=agents, erlang_agents=erlang, targets_met=check.met,

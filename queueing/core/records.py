@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .callers import Callers
+from .draws import Callers
 from .scenario import Scenario
 
 ANSWERED, ABANDONED, UNSERVED = 0, 1, 2

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ScenarioError
-from .runner import SimulationResult
+from ..core.runner import SimulationResult
+from ..errors import ScenarioError
 
 # What the commands write into --out; an existing folder holding anything else is not replaced.
 RESULT_FILES = frozenset({

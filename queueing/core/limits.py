@@ -22,8 +22,9 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import ScenarioError
-from .scenario import DAY_S, HOUR_S, Scenario
+from ..errors import ScenarioError
+from .durations import DAY_S, HOUR_S
+from .scenario import Scenario
 
 # Soft limits: a few minutes on a 2-core laptop. --large lifts them.
 SOFT_CALLS_PER_REPLICATION = 10_000_000

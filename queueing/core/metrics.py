@@ -18,40 +18,25 @@ from typing import Any
 
 import numpy as np
 
+from .durations import HOUR_S
+from .duty import agent_seconds, clipped_cumulative
 from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
 from .scenario import Scenario
-from .staffing import agent_seconds, clipped_cumulative
+from .statistics import estimate, share
 
 Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
 
 
-def t_quantile(df: Any, q: float) -> Any:
-    """Student t quantile ``q`` with ``df`` degrees of freedom (scalars or numpy arrays)."""
-    from scipy.special import stdtrit  # imported here: scipy costs a quarter second at start-up
-
-    return stdtrit(df, q)
-
-
-def estimate(values: Sequence[float]) -> dict[str, Any]:
-    """Mean of per-replication values with a 95% Student-t confidence interval.
-
-    NaN values (a replication with no such calls) are left out; with fewer than two values the
-    interval is unknown (``[null, null]``), with none the value too.
-    """
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-    if len(x) == 0:
-        return {"value": None, "ci95": [None, None]}
-    mean = float(np.mean(x))
-    if len(x) < 2:
-        return {"value": mean, "ci95": [None, None]}
-    half = float(t_quantile(len(x) - 1, 0.975) * np.std(x, ddof=1) / math.sqrt(len(x)))
-    return {"value": mean, "ci95": [mean - half, mean + half]}
-
-
 def thresholds(scenario: Scenario) -> list[float]:
     """Every distinct service-level threshold (seconds) of any class, ascending."""
     return sorted({t.within for ts in scenario.targets.values() for t in ts})
+
+
+def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -> np.ndarray:
+    """Which callers count for a service level within ``within_s``: answered, after waiting at
+    most ``within_s`` (the share is of *offered* calls: abandoned ones count against it)."""
+    return answered & (wait_s <= within_s)
 
 
 def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[float]) -> dict[Key, float]:
@@ -60,11 +45,12 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     offered = int(mask.sum())
     answered = outcome == ANSWERED
     waits = wait[answered]
+    abandoned = int((outcome == ABANDONED).sum())
     out: dict[Key, float] = {
         ("offered",): offered,
         ("answered",): int(answered.sum()),
-        ("abandoned", "count"): int((outcome == ABANDONED).sum()),
-        ("abandoned", "share"): (outcome == ABANDONED).sum() / offered if offered else math.nan,
+        ("abandoned", "count"): abandoned,
+        ("abandoned", "share"): share(abandoned, offered),
         ("unserved",): int((outcome == UNSERVED).sum()),
     }
     if len(waits):
@@ -75,9 +61,7 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     for name, value in zip(WAIT_STATS, stats, strict=True):
         out[("wait_s", name)] = float(value)
     for t in within:
-        out[("service_level", f"{t:g}")] = (
-            float(np.count_nonzero(waits <= t)) / offered if offered else math.nan
-        )
+        out[("service_level", f"{t:g}")] = share(np.count_nonzero(answered_within(wait, answered, t)), offered)
     return out
 
 
@@ -106,10 +90,10 @@ def replication_measures(
         mine = records.pool[answered] == p
         on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
         busy = float(busy_s[mine].sum())
-        out[("pools", pool.name, "utilization")] = busy / on_duty if on_duty > 0 else math.nan
+        out[("pools", pool.name, "utilization")] = share(busy, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
-        out[("pools", pool.name, "agent_hours")] = on_duty / 3600.0
-        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / 3600.0
+        out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / HOUR_S
     return out
 
 
@@ -209,7 +193,7 @@ def replication_intervals(
         wait_sum = np.bincount(b[ans], weights=wait[m][ans], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-            levels = [count(ans & (wait[m] <= t)) / arrivals for t in cuts]
+        levels = [share(count(answered_within(wait[m], ans, t)), arrivals) for t in cuts]
         # Callers are ordered by queue time, so the starts are already sorted.
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import re
 
-_UNIT_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+HOUR_S = 3600.0
+DAY_S = 24 * HOUR_S  # the simulation starts at 00:00 on day 0; shifts and profiles repeat daily
+
+_UNIT_S = {"d": DAY_S, "h": HOUR_S, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([dhms])")
 _WHOLE = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)?|\.\d+)\s*[dhms]\s*)+$")
 
 DURATION_HINT = "a duration like 15s, 4m, 1h30m, 30d or a number of seconds"
-MAX_DURATION_S = 100 * 365 * 86400.0  # 100 years: beyond it, sums and squares of durations lose meaning
+MAX_DURATION_S = 100 * 365 * DAY_S  # 100 years: beyond it, sums and squares of durations lose meaning
 
 
 def parse_duration_s(value: object) -> float:
@@ -50,8 +53,15 @@ def format_duration(seconds: float) -> str:
         return f"{seconds:g}s"
     rest = int(seconds)
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in (("d", int(DAY_S)), ("h", int(HOUR_S)), ("m", 60), ("s", 1)):
         n, rest = divmod(rest, size)
         if n:
             parts.append(f"{n}{unit}")
     return "".join(parts)
+
+
+def format_shift_time(seconds: float) -> str:
+    """A shift's start or end in hours past midnight, as staffing.yaml writes it:
+    ``27000`` -> ``"7h30m"``, ``97200`` -> ``"27h"`` (a night shift ending the next morning)."""
+    h, rest = divmod(int(round(seconds)), int(HOUR_S))
+    return f"{h}h{rest // 60}m" if rest else f"{h}h"

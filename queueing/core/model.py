@@ -1,0 +1,244 @@
+"""The SimPy model of a shared call centre: callers are data, agents are processes.
+
+An agent process loops: take the oldest waiting call of the highest-priority class its pool
+serves, or wait idle until an arriving call is handed to it. That is the non-preemptive
+priority rule of a shared 911/311 centre (311 only when no 911 call waits) with few events
+per call:
+
+- Queues are implicit. Callers of a class are sorted by the time they join the queue, so the
+  queue at time t is the slice from the class's head pointer up to the last caller queued by
+  t. An agent that finishes a call pops from that slice; a caller needs no event to join.
+- Arrivals are events only while some agent is idle (someone must be woken up); while every
+  agent is busy the arrival process sleeps, and callers pile up in the implicit queues. When
+  the caller's first-choice pool has an idle agent, that agent's wake-up is scheduled at the
+  arrival time and the arrival process waits on the same event: one event per hand-over.
+- Abandonment is exact without timers: a caller at the head whose patience ran out before an
+  agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
+- Shifts: an agent checks its schedule between calls; a call in progress at the end of a
+  shift is finished (overtime); an idle agent is sent home at the end of its shift.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from .draws import Callers
+from .duty import duty_windows
+from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
+from .scenario import Scenario
+from .simpy_internals import succeed_later
+
+OFF_DUTY = -1  # the wake-up value that sends an idle agent home
+
+
+def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
+    """Run one replication; return the call records and each pool's overtime (agent-seconds
+    worked past shift ends, on calls answered at or after the warm-up)."""
+    return Replication(scenario, callers).run()
+
+
+class Replication:
+    """One replication in progress: the callers as flat arrays, the implicit queues, the idle
+    agents, and the three kinds of SimPy process (:meth:`agent`, :meth:`arrivals`,
+    :meth:`shift_ends`) that share them. :meth:`run` starts them and returns the records.
+
+    The processes copy the attributes they read in their loops into locals once (a loop of
+    the model runs millions of times; a local is cheaper to read than an attribute).
+    """
+
+    def __init__(self, scenario: Scenario, callers: Callers) -> None:
+        self.env = simpy.Environment()
+        self.scenario = scenario
+        self.callers = callers
+        self.horizon = scenario.horizon
+        self.warmup = scenario.warmup
+        class_names = scenario.class_names()
+        self.class_index = {c: k for k, c in enumerate(class_names)}
+        self.pools = scenario.staffing.pools
+        n = self.n = len(callers)
+
+        # Flat per-caller data as compact arrays (8 bytes a value, fast scalar access).
+        self.queued = array("d", callers.queued_s.tobytes())
+        self.handle = array("d", callers.handle_s.tobytes())
+        self.deadline = array("d", (callers.queued_s + callers.patience_s).tobytes())
+        self.cls = callers.cls.tolist()
+        self.answered = array("d", np.full(n, np.nan).tobytes())
+        self.agent_of = array("i", [-1]) * n
+        self.outcome = bytearray([UNSERVED]) * n
+        self.overtime = [0.0] * len(self.pools)
+
+        # Implicit FIFO queues: members[k] lists class k's callers in queue order, head[k] is the
+        # first one nobody has taken yet; those with queued <= now are waiting.
+        self.members = [array("l", np.flatnonzero(callers.cls == k).tobytes()) for k in range(len(class_names))]
+        self.member_queued = [
+            array("d", callers.queued_s[np.asarray(m, dtype=np.int64)].tobytes()) for m in self.members
+        ]
+        self.head = [0] * len(class_names)
+
+        # Idle agents per pool as (end of duty, wake-up event, agent number), and how many in all.
+        self.idle: list[deque[tuple[float, Any, int]]] = [deque() for _ in self.pools]
+        self.n_idle = 0
+        self.doorbell: Any = None  # the event the sleeping arrival process waits on, if it sleeps
+        # An arriving call goes to an idle specialist before an idle generalist.
+        self.pools_for_class = [scenario.staffing.pools_for(name) for name in class_names]
+        self.agent_pool: list[int] = []  # pool of each agent, by agent number
+
+    def run(self) -> tuple[CallRecords, np.ndarray]:
+        """Start an agent process per agent of every shift, the arrivals and the shift ends; run
+        to the horizon; return the call records and each pool's overtime (agent-seconds)."""
+        env = self.env
+        ends: set[float] = set()
+        for p, pool in enumerate(self.pools):
+            for shift in pool.shift_list():
+                windows = duty_windows(shift, self.horizon)
+                ends.update(off for _, off in windows if off < self.horizon)
+                for _ in range(shift.agents):
+                    env.process(self.agent(env, len(self.agent_pool), p, windows))
+                    self.agent_pool.append(p)
+        env.process(self.arrivals(env))
+        env.process(self.shift_ends(env, sorted(ends)))
+        env.run(until=self.horizon)
+        return self.records(), np.asarray(self.overtime)
+
+    def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float]]) -> Generator:
+        """Agent ``aid`` of pool ``p``: over each duty window, take the oldest waiting call of the
+        highest class the pool serves, or wait idle to be handed one (or sent home)."""
+        serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
+        head, deadline, outcome = self.head, self.deadline, self.outcome
+        queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
+        horizon, warmup, overtime = self.horizon, self.warmup, self.overtime
+        lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
+        my_idle = self.idle[p]
+        timeout, event = env.timeout, env.event
+        for on, off in windows:
+            if env.now < on:
+                yield timeout(on - env.now)
+            now = env.now
+            while now < off:
+                call = OFF_DUTY
+                for k, mem, mq, size in lanes:
+                    h = head[k]
+                    while h < size and mq[h] <= now:
+                        i = mem[h]
+                        h += 1
+                        if deadline[i] < now:
+                            outcome[i] = ABANDONED
+                        else:
+                            call = i
+                            break
+                    head[k] = h
+                    if call != OFF_DUTY:
+                        break
+                if call == OFF_DUTY:
+                    wake = event()
+                    my_idle.append((off, wake, aid))
+                    self.n_idle += 1
+                    if self.doorbell is not None:
+                        self.doorbell.succeed()
+                        self.doorbell = None
+                    if (yield wake) == OFF_DUTY:
+                        break
+                    now = env.now
+                    continue  # woken by an arrival: look at the queues again
+                # An arrival event lands up to an ulp after its caller queued; that is no wait.
+                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
+                agent_of[call] = aid
+                outcome[call] = ANSWERED
+                h_s = handle[call]
+                end = now + h_s
+                if end > off and off < horizon and now >= warmup:
+                    overtime[p] += end - max(off, now)
+                yield timeout(h_s)
+                now = env.now
+
+    def arrivals(self, env: simpy.Environment) -> Generator:
+        """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
+        queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
+        n, horizon = self.n, self.horizon
+        i = 0
+        while True:
+            if self.n_idle == 0:
+                # Nobody to wake: callers join the implicit queues without events.
+                self.doorbell = env.event()
+                yield self.doorbell
+                now = env.now
+                while i < n and queued[i] <= now:
+                    i += 1
+                continue
+            if i >= n or queued[i] >= horizon:
+                return
+            t = queued[i]
+            now = env.now
+            if t > now:
+                delay = t - now
+                if now + delay < t:  # land on or after t, so the caller is in the queue
+                    delay = math.nextafter(delay, math.inf)
+                # Fast path: an idle agent of the first-choice pool for this caller, still on duty
+                # at t, is woken at t by the very event this process waits for (one event, not
+                # two). Otherwise decide at t: a specialist may have come free by then.
+                waiting = idle[pools_for_class[cls[i]][0]]
+                if waiting and waiting[0][0] > t:
+                    wake = waiting.popleft()[1]
+                    self.n_idle -= 1
+                    succeed_later(env, wake, delay, i)
+                    yield wake
+                    i += 1
+                    continue
+                yield env.timeout(delay)
+                if self.n_idle == 0:
+                    continue  # everyone got busy meanwhile; the caller waits in the queue
+            now = env.now
+            for p in pools_for_class[cls[i]]:
+                waiting = idle[p]
+                while waiting:
+                    off, wake, _ = waiting.popleft()
+                    self.n_idle -= 1
+                    if off > now:
+                        wake.succeed(i)  # this agent will take the oldest call of its highest class
+                        break
+                    wake.succeed(OFF_DUTY)  # its shift ends now: home, not to this call
+                else:
+                    continue
+                break
+            i += 1
+
+    def shift_ends(self, env: simpy.Environment, times: list[float]) -> Generator:
+        """Send idle agents home when their shift ends."""
+        for t in times:
+            yield env.timeout(t - env.now)
+            for waiting in self.idle:
+                if any(off <= t for off, _, _ in waiting):
+                    leaving = [w for w in waiting if w[0] <= t]
+                    staying = [w for w in waiting if w[0] > t]
+                    waiting.clear()  # in place: agents hold a reference to this deque
+                    waiting.extend(staying)
+                    self.n_idle -= len(leaving)
+                    for _, wake, _ in leaving:
+                        wake.succeed(OFF_DUTY)
+
+    def records(self) -> CallRecords:
+        """The call records once the run is over. Callers still queued at the horizon: gone if
+        their patience ran out, else unserved."""
+        horizon, queued, deadline, outcome = self.horizon, self.queued, self.deadline, self.outcome
+        for k, mem in enumerate(self.members):
+            for h in range(self.head[k], len(mem)):
+                i = mem[h]
+                if queued[i] < horizon and deadline[i] < horizon:
+                    outcome[i] = ABANDONED
+        agent_arr = np.frombuffer(self.agent_of, dtype=np.int32).copy()
+        pool_arr = np.where(agent_arr >= 0, np.asarray(self.agent_pool + [-1], dtype=np.int32)[agent_arr], -1)
+        return CallRecords(
+            callers=self.callers,
+            answered_s=np.frombuffer(self.answered, dtype=np.float64).copy(),
+            agent=agent_arr,
+            pool=pool_arr.astype(np.int32),
+            outcome=np.frombuffer(outcome, dtype=np.int8).copy(),
+            horizon_s=horizon,
+        )

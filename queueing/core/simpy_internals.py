@@ -1,0 +1,29 @@
+"""The one place ivr311 reaches into SimPy's private API (pinned: ``simpy>=4.1,<5`` in pyproject).
+
+:func:`succeed_later` triggers an event that a process already waits on, ``delay`` seconds
+from now, as a single scheduled event. The model's arrival process uses it to hand a caller to
+an idle agent: the agent is woken at the caller's arrival time by the very event the arrival
+process then waits on, one event per hand-over instead of two (a ``Timeout`` for the arrival
+process plus ``succeed`` at that time), about a fifth of the events of a busy day.
+
+SimPy has no public way to do this: ``Event.succeed`` schedules for *now*, ``Timeout`` is a new
+event nobody waits on, and chaining them (``timeout.callbacks.append``) costs the second event
+this saves. So this does what ``simpy.events.Timeout.__init__`` does for its own event: set
+``_ok`` and ``_value`` and call ``Environment.schedule(event, NORMAL, delay)``.
+tests/test_simpy_internals.py fails loudly when a SimPy release changes any of that.
+"""
+
+from __future__ import annotations
+
+import simpy
+from simpy.core import NORMAL
+
+
+def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, value: object) -> None:
+    """``event.succeed(value)``, but ``delay`` seconds from now, as a single scheduled event.
+
+    ``event`` must be untriggered (not checked: this is on the model's hot path).
+    """
+    event._ok = True
+    event._value = value
+    env.schedule(event, NORMAL, delay)

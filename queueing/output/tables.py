@@ -1,0 +1,182 @@
+"""The console tables of the commands: plain text, columns aligned, estimates as ``mean ±half-width``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..core.durations import format_duration
+from ..core.scenario import Scenario
+
+if TYPE_CHECKING:  # not at run time: the formulas bring scipy, a quarter second at start-up
+    from ..theory.steady_state import Analysis
+
+
+def format_clock(seconds: float) -> str:
+    """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
+    m = int(round(seconds / 60))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def number_or_none(value: Any) -> float | None:
+    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def format_plain(x: Any, digits: int = 3) -> str:
+    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    if v == 0 or math.isinf(v):
+        return f"{v:g}"
+    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
+    text = f"{v:,.{decimals}f}"
+    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
+
+
+def is_share(metric: str) -> bool:
+    """Whether ``metric`` (a summary.json key such as ``abandoned.share``) is a fraction of 1."""
+    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
+
+
+def format_metric(metric: str, x: Any, diff: bool = False) -> str:
+    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
+    waits in seconds, agent and overtime hours in hours, counts plain."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    sign = "+" if diff and v > 0 else ""
+    if is_share(metric):
+        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
+    if metric.startswith("wait_s"):
+        return f"{sign}{format_plain(v)} s"
+    if metric.endswith("_h") or metric.endswith("hours"):
+        return f"{sign}{format_plain(v)} h"
+    return f"{sign}{format_plain(v)}"
+
+
+def format_estimate(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
+    """A summary.json estimate as ``value ±half-width`` (times ``scale``); - when unknown."""
+    if est is None or est["value"] is None:
+        return "-"
+    v = est["value"] * scale
+    lo, hi = est["ci95"]
+    if lo is None:
+        return f"{v:.{digits}f}"
+    return f"{v:.{digits}f} ±{(hi - lo) * scale / 2:.{digits}f}"
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell: the first left-aligned, the others right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))]
+    for r in rows:
+        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    return "\n".join(lines)
+
+
+def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
+    """The table of ``simulate``: per class, then per target, then per pool."""
+    meta = summary["meta"]
+    head = (f"{meta['scenario']}: {meta['replications']} replications of "
+            f"{format_duration(meta['horizon_s'])} (warm-up {format_duration(meta['warmup_s'])}), "
+            f"seed {meta['seed']}; values are means ±95% CI half-width")
+    rows = []
+    for name in scenario.class_names():
+        c = summary["classes"][name]
+        w = c["wait_s"]
+        rows.append([name, format_estimate(c["offered"], digits=0), format_estimate(c["answered"], digits=0),
+                     format_estimate(c["abandoned"]["share"], 100), format_estimate(c["unserved"], digits=0),
+                     format_estimate(w["mean"]), format_estimate(w["p90"]), format_estimate(w["p95"])])
+    out = [head, "", format_table(["class", "offered", "answered", "abandoned %", "unserved", "wait mean s",
+                                   "wait p90 s", "wait p95 s"], rows)]
+    trows = []
+    for name in scenario.class_names():
+        for sl in summary["classes"][name]["service_level"]:
+            trows.append([name, f"{sl['target'] * 100:g}% within {format_duration(sl['within_s'])}",
+                          format_estimate(sl["share"], 100) + " %", "met" if sl["met"] else "NOT MET"])
+    if trows:
+        out += ["", format_table(["class", "target", "answered within", "verdict"], trows)]
+    prows = [[p, format_estimate(v["utilization"], 100) + " %", f"{v['agent_hours']['value']:.0f}",
+              format_estimate(v["overtime_h"])] for p, v in summary["pools"].items()]
+    out += ["", format_table(["pool", "utilization", "agent-hours", "overtime h"], prows)]
+    return "\n".join(out)
+
+
+def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
+    """The tables of ``analytic``: per class the formula's answer, beside the simulated one if given."""
+    headers = ["class", "pool", "model", "agents", "load erl", "wait mean s"]
+    headers += ["simulated"] if summary else []
+    rows, trows = [], []
+    for a in analysis.answers:
+        row = [a.name, a.pool, a.model, str(a.agents), f"{a.load_erlangs:.2f}", f"{a.mean_wait_s:.1f}"]
+        if summary:
+            row.append(format_estimate(summary["classes"][a.name]["wait_s"]["mean"]))
+        rows.append(row)
+        if a.p_abandon is not None:
+            sim = format_estimate(summary["classes"][a.name]["abandoned"]["share"], 100) + " %" if summary else ""
+            trows.append([a.name, "abandoned", f"{a.p_abandon * 100:.1f} %", "", sim])
+        for i, (within, share, target) in enumerate(a.service_levels):
+            level = summary["classes"][a.name]["service_level"][i]["share"] if summary else None
+            sim = format_estimate(level, 100) + " %" if summary else ""
+            trows.append([a.name, f"{target * 100:g}% within {format_duration(within)}", f"{share * 100:.1f} %",
+                          "met" if share >= target else "NOT MET", sim])
+    out = [format_table(headers, rows)]
+    if trows:
+        out += ["", format_table(["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
+                                 [r if summary else r[:4] for r in trows])]
+    return "\n".join(out)
+
+
+def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
+    """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0; shares in
+    percent (differences in percentage points), as in the report."""
+    table = []
+    for r in rows:
+        m = r["metric"]
+        ci = f"[{format_metric(m, r['diff_ci_low'], diff=True)}, {format_metric(m, r['diff_ci_high'], diff=True)}]"
+        table.append([r["class"] or r["pool"], m, r["scenario_a"], format_metric(m, r["a_value"]), r["scenario_b"],
+                      format_metric(m, r["b_value"]),
+                      format_metric(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "), ci])
+    head = ["class/pool", "metric", "A", "A value", "B", "B value", "B - A", "95% CI (paired)"]
+    return format_table(head, table) + "\n* the paired 95% interval excludes 0"
+
+
+def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
+    """The table of ``sweep``: one row per grid point, per class mean wait and first service level,
+    per pool utilization."""
+    head = [s.name for s in settings]
+    first = points[0].scenario
+    for c in first.class_names():
+        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])[:1]]
+    head += [f"{p.name} util %" for p in first.staffing.pools]
+    rows = []
+    for point, result in zip(points, results, strict=True):
+        row = [str(v) for v in point.values]
+        for c in first.class_names():
+            node = result.summary["classes"][c]
+            row.append(format_estimate(node["wait_s"]["mean"]))
+            row += [format_estimate(sl["share"], 100) for sl in node["service_level"][:1]]
+        pools = result.summary["pools"]
+        row += [format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-"
+                for p in first.staffing.pools]
+        rows.append(row)
+    return format_table(head, rows)
+
+
+def format_staffing(pools: Sequence[str], agents: Sequence[Sequence[int]], erlang_agents: Sequence[Sequence[int]],
+                    interval_s: float) -> str:
+    """The table of ``staff``: agents per interval and pool, the per-interval Erlang answer in brackets."""
+    head = ["interval"] + [f"{p} (Erlang)" for p in pools]
+    table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
+             + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
+             for i in range(len(agents))]
+    return format_table(head, table)

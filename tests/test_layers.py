@@ -1,0 +1,92 @@
+"""The folders of queueing/ are layers (DESIGN.md): a module imports from its own folder and the
+ones below it. Read from the source with ast (nothing is imported), every import counted: at the
+top, inside functions, and under ``TYPE_CHECKING``.
+
+    errors, yamlsafe      import nothing of queueing
+    core                  errors, yamlsafe
+    theory                core
+    planning, output      core, theory (not each other)
+    cli, __init__         anything (nothing imports cli)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "queueing"
+BASE = {"queueing.errors", "queueing.yamlsafe"}
+MAY_USE = {  # layer -> the layers its modules may import (besides BASE)
+    "core": {"core"},
+    "theory": {"core", "theory"},
+    "planning": {"core", "theory", "planning"},
+    "output": {"core", "theory", "output"},
+}
+TOP = {"queueing", "queueing.cli"}  # the public API and the command line: they wire the layers together
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every queueing module ``path`` imports, as absolute dotted names."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            # ``from . import analytic`` imports a module, not a name
+            found.update(f"{target}.{a.name}" for a in node.names if (ROOT.parent / f"{target}.{a.name}".replace(
+                ".", "/")).with_suffix(".py").exists())
+    return {m for m in found if m == "queueing" or m.startswith("queueing.")}
+
+
+MODULES = sorted(ROOT.rglob("*.py"))
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in MAY_USE else None
+
+
+def test_every_module_has_a_place() -> None:
+    """A new module goes into a layer folder (or is one of the few at the top, on purpose)."""
+    loose = [module_name(p) for p in MODULES if layer_of(module_name(p)) is None]
+    assert sorted(loose) == sorted(TOP | BASE), "put new modules into core/, theory/, planning/ or output/"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT.parent)))
+def test_imports_follow_the_layers(path: Path) -> None:
+    module = module_name(path)
+    used = imports_of(path) - {module}
+    assert "queueing.cli" not in used, f"{module} imports the command line"
+    if module in TOP:
+        return
+    if module in BASE:
+        assert not used - {"queueing"}, f"{module} must stand alone, imports {sorted(used)}"
+        return
+    layer = layer_of(module)
+    assert layer is not None
+    allowed = MAY_USE[layer]
+    bad = sorted(m for m in used if m not in BASE and m != "queueing" and layer_of(m) not in allowed)
+    assert not bad, f"{module} ({layer}) may use {sorted(allowed)} and errors/yamlsafe, but imports {bad}"
+    assert "queueing" not in used, f"{module}: import from the defining module, not the package's lazy API"
+
+
+def test_the_rule_is_checked() -> None:
+    """The checker sees relative imports, function-level imports and ``from . import module``."""
+    assert "queueing.core.runner" in imports_of(ROOT / "cli.py")
+    assert "queueing.theory.analytic" in imports_of(ROOT / "theory" / "steady_state.py")
+    assert "queueing.errors" in imports_of(ROOT / "core" / "runner.py")

@@ -1,0 +1,50 @@
+"""queueing.core.simpy_internals against the SimPy installed: if one of these fails, a SimPy
+release changed what succeed_later imitates. Read simpy.events.Timeout.__init__ of that release,
+mend succeed_later (or go back to ``env.timeout`` plus ``event.succeed``), then the pin in
+pyproject."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import simpy
+import simpy.core
+import simpy.events
+
+from queueing.core.simpy_internals import succeed_later
+
+
+def test_simpy_is_the_major_version_pinned() -> None:
+    assert version("simpy").split(".")[0] == "4", "succeed_later was written against SimPy 4"
+
+
+def test_timeout_still_schedules_itself_the_way_succeed_later_does() -> None:
+    source = inspect.getsource(simpy.events.Timeout.__init__)
+    for line in ("self._value = value", "self._ok = True", "env.schedule(self, NORMAL, delay)"):
+        assert line in source, f"simpy.events.Timeout.__init__ no longer has {line!r}"
+    assert simpy.core.NORMAL == simpy.events.NORMAL
+    assert simpy.events.Event(simpy.Environment())._value is simpy.events.PENDING
+
+
+def test_an_event_succeeds_later_with_its_value_once() -> None:
+    env = simpy.Environment()
+    woken: list[tuple[float, object]] = []
+    wake = env.event()
+
+    def agent(env: simpy.Environment):
+        value = yield wake
+        woken.append((env.now, value))
+
+    def arrivals(env: simpy.Environment):
+        yield env.timeout(1.0)
+        succeed_later(env, wake, 2.5, "caller 7")
+        assert wake.triggered and wake.ok and wake.value == "caller 7"
+        assert (yield wake) == "caller 7"  # the arrival process waits on the same event
+        woken.append((env.now, "arrivals"))
+
+    env.process(agent(env))
+    env.process(arrivals(env))
+    env.run()
+    assert woken == [(3.5, "caller 7"), (3.5, "arrivals")]
+    assert wake.processed
