@@ -34,6 +34,7 @@ test: install system-deps
 
 lint: install
 	$(BIN)/ruff check queueing ivr tests bench
+	$(BIN)/ruff format --check queueing ivr tests bench
 	$(BIN)/mypy queueing ivr
 
 serve: install

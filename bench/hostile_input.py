@@ -57,8 +57,10 @@ def run(args: list[str], limit_s: int) -> tuple[str, float, str]:
         return "ok", took, ""
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
-        one_line_each = all(line.startswith(args[1]) or line.startswith("Usage") or line.startswith("Try")
-                            or line.startswith("Error") for line in lines)
+        one_line_each = all(
+            line.startswith(args[1]) or line.startswith("Usage") or line.startswith("Try") or line.startswith("Error")
+            for line in lines
+        )
         return ("refused" if one_line_each else "refused, badly formatted"), took, lines[0][:160] if lines else ""
     return f"exit {result.exit_code}", took, result.output[-200:]
 
@@ -89,8 +91,9 @@ def main() -> None:
                 examples["validate " + outcome].append(f"seed {seed}: {detail}")
             if outcome == "ok":
                 out = Path(tmp) / f"out{seed}"
-                outcome, took, detail = run(["simulate", str(path), "-r", "2", "-j", "1", "-q", "--out", str(out)],
-                                            opts.limit)
+                outcome, took, detail = run(
+                    ["simulate", str(path), "-r", "2", "-j", "1", "-q", "--out", str(out)], opts.limit
+                )
                 counts["simulate"][outcome] += 1
                 if outcome != "ok" and len(examples["simulate " + outcome]) < opts.show:
                     examples["simulate " + outcome].append(f"seed {seed}: {detail}")

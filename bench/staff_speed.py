@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(scenario: Path, jobs: int, out: Path) -> tuple[float, dict]:
     exe = Path(sys.executable).with_name("ivr311")
     start = time.perf_counter()
-    subprocess.run([str(exe), "staff", str(scenario), "--interval", "1h", "--jobs", str(jobs), "--out", str(out),
-                    "--quiet"], check=True)
+    subprocess.run(
+        [str(exe), "staff", str(scenario), "--interval", "1h", "--jobs", str(jobs), "--out", str(out), "--quiet"],
+        check=True,
+    )
     wall = time.perf_counter() - start
     return wall, json.loads((out / "staffing.json").read_text())
 
@@ -49,10 +51,14 @@ def main() -> None:
     med = {j: statistics.median(w) for j, w in walls.items()}
     calls = docs[2]["calls_simulated"]
     print()
-    print(f"scenario: {args.scenario.name}, 1-hour intervals, {docs[2]['replications']} replications, "
-          f"confidence {docs[2]['confidence']}")
-    print(f"answer: {docs[2]['agent_hours']:.0f} agent-hours a day (per-interval Erlang: "
-          f"{docs[2]['erlang_agent_hours']:.0f}); targets met: {docs[2]['targets_met']}")
+    print(
+        f"scenario: {args.scenario.name}, 1-hour intervals, {docs[2]['replications']} replications, "
+        f"confidence {docs[2]['confidence']}"
+    )
+    print(
+        f"answer: {docs[2]['agent_hours']:.0f} agent-hours a day (per-interval Erlang: "
+        f"{docs[2]['erlang_agent_hours']:.0f}); targets met: {docs[2]['targets_met']}"
+    )
     print(f"search: {docs[2]['simulations']} simulations, {calls:,} calls")
     for jobs in (1, 2):
         print(f"--jobs {jobs}: median {med[jobs]:6.2f} s  ({calls / med[jobs]:,.0f} calls/s)")

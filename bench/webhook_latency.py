@@ -61,10 +61,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-" + uuid.uuid4().hex[:8]
 CALLER_HASH_KEY = "bench-caller-hash-key-0123456789"
-FIXED_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you for calling.</Say>'
-    "</Response>"
-)
+FIXED_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you for calling.</Say></Response>'
 # The app's own warnings, and the recorder's replay lines (which count the writes replayed), with
 # the worker's pid; nothing per request, so logging does not weigh on the latency measured.
 LOG_CONFIG = {
@@ -74,8 +71,7 @@ LOG_CONFIG = {
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
         "ivr.recorder": {"level": "INFO", "handlers": [], "propagate": True},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "pid",
-                             "stream": "ext://sys.stderr"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "pid", "stream": "ext://sys.stderr"}},
     "formatters": {"pid": {"format": "%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"}},
 }
 REPLAYED_LINE = re.compile(r"replayed (\d+) call-log writes from the journal")
@@ -110,9 +106,14 @@ def free_port() -> int:
 
 def app_env(port: int, db_url: str, journal_dir: Path) -> dict[str, str]:
     """The voice app's environment for a run on `port` (signatures checked, journal in a temp dir)."""
-    return {"TWILIO_AUTH_TOKEN": TOKEN, "IVR311_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-            "IVR311_DATABASE_URL": db_url, "IVR311_VALIDATE_SIGNATURES": "1",
-            "IVR311_CALLER_HASH_KEY": CALLER_HASH_KEY, "IVR311_JOURNAL_DIR": str(journal_dir)}
+    return {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "IVR311_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "IVR311_DATABASE_URL": db_url,
+        "IVR311_VALIDATE_SIGNATURES": "1",
+        "IVR311_CALLER_HASH_KEY": CALLER_HASH_KEY,
+        "IVR311_JOURNAL_DIR": str(journal_dir),
+    }
 
 
 class Server:
@@ -124,12 +125,29 @@ class Server:
         self.log = log
         log_config = log.with_suffix(".logging.json")
         log_config.write_text(json.dumps(LOG_CONFIG))
-        cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-               f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
-               "--log-config-json", str(log_config), target]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--log-config-json",
+            str(log_config),
+            target,
+        ]
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                cmd,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + 30
@@ -202,8 +220,7 @@ EMERGENCY_KINDS = ("emergency", "emergency_speech")
 PATHS = [*EMERGENCY_KINDS, "services", "services_page2", "speech", "confirm", "operator"]
 # The webhooks of one walk, in order: "route" is the menu answer that enqueues a 311 caller,
 # "emergency" the one that must enqueue an emergency caller in 911.
-STEPS = ("voice", "menu", "services", "route", "emergency", "wait", "agent", "bridge",
-         "queue_result", "status")
+STEPS = ("voice", "menu", "services", "route", "emergency", "wait", "agent", "bridge", "queue_result", "status")
 REQUEST_TIMEOUT_S = 10.0
 DOWN_PAUSE_S = 0.05  # after a webhook got no answer (server down): a caller does not hammer it
 
@@ -250,8 +267,9 @@ class Stats:
         return [w.sid for w in self.walks if w.finished]
 
 
-async def post(port: int, path: str, params: dict[str, str], validator: RequestValidator,
-               base: str) -> tuple[int, bytes]:
+async def post(
+    port: int, path: str, params: dict[str, str], validator: RequestValidator, base: str
+) -> tuple[int, bytes]:
     body = urlencode(params).encode()
     signature = validator.compute_signature(base + path, params)
     head = (
@@ -294,11 +312,17 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
         t0 = time.perf_counter()
         doc = None
         with contextlib.suppress(OSError):  # refused, reset, or timed out: not answered
-            doc = twiml(*await asyncio.wait_for(post(port, path, params, validator, base),
-                                                REQUEST_TIMEOUT_S))
+            doc = twiml(*await asyncio.wait_for(post(port, path, params, validator, base), REQUEST_TIMEOUT_S))
         enqueue = doc.find("Enqueue") if doc is not None else None
-        stats.samples.append(Sample(step, sent - stats.started, time.perf_counter() - t0,
-                                    doc is not None, enqueue.text if enqueue is not None else None))
+        stats.samples.append(
+            Sample(
+                step,
+                sent - stats.started,
+                time.perf_counter() - t0,
+                doc is not None,
+                enqueue.text if enqueue is not None else None,
+            )
+        )
         walk.answered[step] = doc is not None
         if doc is None:
             await asyncio.sleep(DOWN_PAUSE_S)
@@ -317,34 +341,37 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
         if not url.startswith("/voice/address"):
             return doc
         walk.answered["menu"] = walk.answered.pop("route", False)
-        doc = await hit(walk, "menu", url, {**common, "SpeechResult": "100 Main Street",
-                                            "Confidence": "0.9"})
-        return await hit(walk, "route", action(doc, "/voice/address-confirm"),
-                         {**common, "Digits": "1"})
+        doc = await hit(walk, "menu", url, {**common, "SpeechResult": "100 Main Street", "Confidence": "0.9"})
+        return await hit(walk, "route", action(doc, "/voice/address-confirm"), {**common, "Digits": "1"})
 
     while time.monotonic() < stop_at:
         kind = rng.choice(PATHS)
         walk = Walk("CA" + uuid.uuid4().hex, kind, "911" if kind in EMERGENCY_KINDS else "311")
         stats.walks.append(walk)
-        common = {"CallSid": walk.sid, "From": f"+1555{rng.randrange(10**7):07d}",
-                  "To": "+15550000311", "AccountSid": "AC" + "0" * 32}
+        common = {
+            "CallSid": walk.sid,
+            "From": f"+1555{rng.randrange(10**7):07d}",
+            "To": "+15550000311",
+            "AccountSid": "AC" + "0" * 32,
+        }
         doc = await hit(walk, "voice", "/voice", common)
         menu_url = action(doc, "/voice/menu?lang=en&n=1&a=0")
         if kind == "emergency":
             doc = await hit(walk, "emergency", menu_url, {**common, "Digits": "1"})
         elif kind == "emergency_speech":
-            doc = await hit(walk, "emergency", menu_url,
-                            {**common, "SpeechResult": "emergency", "Confidence": "0.4"})
+            doc = await hit(walk, "emergency", menu_url, {**common, "SpeechResult": "emergency", "Confidence": "0.4"})
         elif kind == "operator":
             doc = await hit(walk, "route", menu_url, {**common, "Digits": "0"})
         elif kind == "speech":
-            doc = await hit(walk, "route", menu_url,
-                            {**common, "SpeechResult": "a pothole", "Confidence": "0.9"})
+            doc = await hit(walk, "route", menu_url, {**common, "SpeechResult": "a pothole", "Confidence": "0.9"})
         elif kind == "confirm":
-            doc = await hit(walk, "menu", menu_url,
-                            {**common, "SpeechResult": "graffiti", "Confidence": "0.3"})
-            doc = await hit(walk, "route", action(doc, "/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
-                            {**common, "SpeechResult": "yes", "Confidence": "0.8"})
+            doc = await hit(walk, "menu", menu_url, {**common, "SpeechResult": "graffiti", "Confidence": "0.3"})
+            doc = await hit(
+                walk,
+                "route",
+                action(doc, "/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
+                {**common, "SpeechResult": "yes", "Confidence": "0.8"},
+            )
         else:
             doc = await hit(walk, "menu", menu_url, {**common, "Digits": "2"})
             url = action(doc, "/voice/services?lang=en&n=2&a=0&page=1")
@@ -358,14 +385,26 @@ async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: 
             walk.queue = enqueue.text
         wait_url = enqueue.get("waitUrl") if enqueue is not None else None
         result_url = enqueue.get("action") if enqueue is not None else None
-        await hit(walk, "wait", wait_url or f"/voice/wait?lang=en&queue={walk.queue}",
-                  {**common, "QueuePosition": "1", "QueueTime": "5", "CurrentQueueSize": "3"})
+        await hit(
+            walk,
+            "wait",
+            wait_url or f"/voice/wait?lang=en&queue={walk.queue}",
+            {**common, "QueuePosition": "1", "QueueTime": "5", "CurrentQueueSize": "3"},
+        )
         await hit(walk, "agent", "/agent", {"CallSid": "CA" + uuid.uuid4().hex, "From": "+15550009999"})
         await hit(walk, "bridge", "/voice/bridge", {**common, "QueueTime": "20", "DequeingCallSid": "CAagent"})
-        await hit(walk, "queue_result", result_url or f"/voice/queue-result?lang=en&queue={walk.queue}",
-                  {**common, "QueueResult": "bridged", "QueueTime": "20"})
-        await hit(walk, "status", "/status", {**common, "CallStatus": "completed", "CallDuration": "90",
-                                              "SequenceNumber": "3"})
+        await hit(
+            walk,
+            "queue_result",
+            result_url or f"/voice/queue-result?lang=en&queue={walk.queue}",
+            {**common, "QueueResult": "bridged", "QueueTime": "20"},
+        )
+        await hit(
+            walk,
+            "status",
+            "/status",
+            {**common, "CallStatus": "completed", "CallDuration": "90", "SequenceNumber": "3"},
+        )
 
 
 Fault = tuple[float, Callable[[], None]]
@@ -395,8 +434,7 @@ class Faults(threading.Thread):
             raise self.error
 
 
-def drive(port: int, callers: int, duration_s: float, think_s: float = 0.0,
-          faults: Sequence[Fault] = ()) -> Stats:
+def drive(port: int, callers: int, duration_s: float, think_s: float = 0.0, faults: Sequence[Fault] = ()) -> Stats:
     """`callers` simulated callers walking whole calls for `duration_s`; `faults` run meanwhile
     (a walk under way when the time is up is finished)."""
     stats = Stats()
@@ -423,8 +461,7 @@ class Run:
     client_cpu_s: float
 
 
-def load(server: Server, callers: int, duration_s: float, think_s: float,
-         faults: Sequence[Fault] = ()) -> Run:
+def load(server: Server, callers: int, duration_s: float, think_s: float, faults: Sequence[Fault] = ()) -> Run:
     cpu0, client0 = server.cpu_s(), time.process_time()
     stats = drive(server.port, callers, duration_s, think_s, faults)
     return Run(stats, stats.elapsed_s, server.cpu_s() - cpu0, time.process_time() - client0)
@@ -467,9 +504,9 @@ def calls_lost(db_url: str, finished: list[str]) -> int:
     finally:
         store.close()
     return sum(
-        1 for sid in finished
-        if sid not in logged or logged[sid]["status"] != "completed"
-        or logged[sid]["queue_result"] != "bridged"
+        1
+        for sid in finished
+        if sid not in logged or logged[sid]["status"] != "completed" or logged[sid]["queue_result"] != "bridged"
     )
 
 
@@ -504,8 +541,15 @@ class Outage:
     replay_s: float | None = None  # end of the outage until journal_pending 0 (None: not in time)
 
 
-def outage_run(server: Server, db_path: Path, callers: int, duration_s: float, think_s: float,
-               outage_s: float, drain_timeout_s: float) -> tuple[Run, Outage]:
+def outage_run(
+    server: Server,
+    db_path: Path,
+    callers: int,
+    duration_s: float,
+    think_s: float,
+    outage_s: float,
+    drain_timeout_s: float,
+) -> tuple[Run, Outage]:
     """The load with the database locked for `outage_s` in the middle, and the replay measured."""
     lock = SqliteLock(db_path)
     outage = Outage()
@@ -515,8 +559,7 @@ def outage_run(server: Server, db_path: Path, callers: int, duration_s: float, t
         lock.release()
         outage.replay_s = wait_journal_drained(server, drain_timeout_s)
 
-    run = load(server, callers, duration_s, think_s,
-               [(start_s, lock.hold), (start_s + outage_s, release_and_replay)])
+    run = load(server, callers, duration_s, think_s, [(start_s, lock.hold), (start_s + outage_s, release_and_replay)])
     started = run.stats.started
     outage.held_s, outage.released_s = lock.held_at - started, lock.released_at - started
     return run, outage
@@ -527,41 +570,52 @@ def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, obje
     ref = [s.latency_s for s in reference.stats.samples if s.step == "emergency" and s.answered]
     ref_p50, ref_p99 = quantiles_ms(ref)
     phases: dict[str, dict[str, float | int]] = {}
-    for phase, lo, hi in (("before", -1.0, outage.held_s),
-                          ("during", outage.held_s, outage.released_s),
-                          ("after", outage.released_s, float("inf"))):
+    for phase, lo, hi in (
+        ("before", -1.0, outage.held_s),
+        ("during", outage.held_s, outage.released_s),
+        ("after", outage.released_s, float("inf")),
+    ):
         picked = [s for s in run.stats.samples if s.step == "emergency" and lo <= s.sent_s < hi]
         p50, p99 = quantiles_ms([s.latency_s for s in picked if s.answered])
         phases[phase] = {
-            "requests": len(picked), "p50_ms": p50, "p99_ms": p99,
+            "requests": len(picked),
+            "p50_ms": p50,
+            "p99_ms": p99,
             "p50_vs_no_outage": round(p50 / ref_p50, 2) if ref_p50 else 0.0,
             "p99_vs_no_outage": round(p99 / ref_p99, 2) if ref_p99 else 0.0,
             "not_911": sum(1 for s in picked if not s.answered or s.enqueue != "911"),
         }
-    return {"no_outage": {"requests": len(ref), "p50_ms": ref_p50, "p99_ms": ref_p99},
-            "phases": phases,
-            "not_911": sum(int(p["not_911"]) for p in phases.values())}
+    return {
+        "no_outage": {"requests": len(ref), "p50_ms": ref_p50, "p99_ms": ref_p99},
+        "phases": phases,
+        "not_911": sum(int(p["not_911"]) for p in phases.values()),
+    }
 
 
 def print_outage(row: dict[str, object]) -> None:
     emergency = row["emergency"]
     assert isinstance(emergency, dict)
     ref = emergency["no_outage"]
-    print(f"\noutage: call log locked (BEGIN EXCLUSIVE) {row['outage_s']} s, from "
-          f"{row['outage_from_s']} s into the load")
-    print(f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} "
-          f"{'p99 x':>7} {'not 911':>8}")
-    print(f"{'no-outage run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} "
-          f"{'1':>7} {'1':>7} {'-':>8}")
+    print(
+        f"\noutage: call log locked (BEGIN EXCLUSIVE) {row['outage_s']} s, from {row['outage_from_s']} s into the load"
+    )
+    print(f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} {'p99 x':>7} {'not 911':>8}")
+    print(
+        f"{'no-outage run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} {'1':>7} {'1':>7} {'-':>8}"
+    )
     for phase, p in emergency["phases"].items():
-        print(f"{phase + ' outage':<16} {p['requests']:>8} {p['p50_ms']:>8} {p['p99_ms']:>8} "
-              f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8}")
+        print(
+            f"{phase + ' outage':<16} {p['requests']:>8} {p['p50_ms']:>8} {p['p99_ms']:>8} "
+            f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8}"
+        )
     replay = row["replay_s"]
     drained = "not in time" if replay is None else f"{replay:.2f} s after the outage"
     if replay is not None and not row["drained_under_load"]:
         drained += f", once the load had stopped ({row['load_s']} s)"
-    print(f"journal: {row['events_replayed']} writes replayed, drained {drained}; "
-          f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}")
+    print(
+        f"journal: {row['events_replayed']} writes replayed, drained {drained}; "
+        f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}"
+    )
 
 
 def main() -> int:
@@ -569,12 +623,23 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per server")
     parser.add_argument("--callers", type=int, default=50, help="concurrent simulated callers")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="mean pause of a caller between webhooks (0 = closed loop)")
-    parser.add_argument("--outage", type=float, default=0.0, metavar="S",
-                        help="also a run with the call log locked for S seconds mid-load")
-    parser.add_argument("--drain-timeout", type=float, default=300.0, metavar="S",
-                        help="longest wait for the journal to drain after the outage")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="mean pause of a caller between webhooks (0 = closed loop)"
+    )
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="also a run with the call log locked for S seconds mid-load",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="longest wait for the journal to drain after the outage",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
@@ -586,8 +651,7 @@ def main() -> int:
     try:
         db_url = f"sqlite:///{tmp / 'calls.sqlite3'}"
         port = free_port()
-        server = Server("app:app", port, app_env(port, db_url, tmp / "journal"), args.workers,
-                        tmp / "app.log")
+        server = Server("app:app", port, app_env(port, db_url, tmp / "journal"), args.workers, tmp / "app.log")
         try:
             reference = load(server, args.callers, args.duration, think_s)
         finally:
@@ -597,8 +661,7 @@ def main() -> int:
         results.append(app_row)
 
         port = free_port()
-        fixed = Server("bench.webhook_latency:make_fixed_app()", port, {}, args.workers,
-                       tmp / "fixed.log")
+        fixed = Server("bench.webhook_latency:make_fixed_app()", port, {}, args.workers, tmp / "fixed.log")
         try:
             run = load(fixed, args.callers, args.duration, think_s)
         finally:
@@ -610,11 +673,11 @@ def main() -> int:
             db_url = f"sqlite:///{db_path}"
             port = free_port()
             log = tmp / "outage.log"
-            server = Server("app:app", port, app_env(port, db_url, tmp / "outage-journal"),
-                            args.workers, log)
+            server = Server("app:app", port, app_env(port, db_url, tmp / "outage-journal"), args.workers, log)
             try:
-                run, outage = outage_run(server, db_path, args.callers, args.duration, think_s,
-                                         args.outage, args.drain_timeout)
+                run, outage = outage_run(
+                    server, db_path, args.callers, args.duration, think_s, args.outage, args.drain_timeout
+                )
             finally:
                 server.stop()
             outage_row = {
@@ -634,15 +697,21 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     app_row, fixed_row = results
-    print(f"{args.callers} callers, {args.duration:g} s per server, {args.workers} gunicorn "
-          f"workers, think {args.think_ms:g} ms, loopback, SQLite (WAL) call log")
-    print(f"{'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'errors':>7} {'calls':>6} {'lost':>5} {'srv cpu ms/req':>15} {'cli cpu ms/req':>15}")
+    print(
+        f"{args.callers} callers, {args.duration:g} s per server, {args.workers} gunicorn "
+        f"workers, think {args.think_ms:g} ms, loopback, SQLite (WAL) call log"
+    )
+    print(
+        f"{'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'errors':>7} {'calls':>6} {'lost':>5} {'srv cpu ms/req':>15} {'cli cpu ms/req':>15}"
+    )
     for row in results:
-        print(f"{row['server']:<12} {row['requests_per_s']:>8} {row['p50_ms']:>8} "
-              f"{row['p99_ms']:>8} {row['max_ms']:>8} {row['errors']:>7} {row['calls']:>6} "
-              f"{row.get('calls_lost', '-'):>5} {row['server_cpu_ms_per_request']:>15} "
-              f"{row['client_cpu_ms_per_request']:>15}")
+        print(
+            f"{row['server']:<12} {row['requests_per_s']:>8} {row['p50_ms']:>8} "
+            f"{row['p99_ms']:>8} {row['max_ms']:>8} {row['errors']:>7} {row['calls']:>6} "
+            f"{row.get('calls_lost', '-'):>5} {row['server_cpu_ms_per_request']:>15} "
+            f"{row['client_cpu_ms_per_request']:>15}"
+        )
     ratio = float(app_row["requests_per_s"]) / max(float(fixed_row["requests_per_s"]), 1e-9)
     targets = {
         "p99 < 50 ms": float(app_row["p99_ms"]) < 50,
@@ -661,9 +730,17 @@ def main() -> int:
     for name, ok in targets.items():
         print(f"  {'ok  ' if ok else 'MISS'} {name}")
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                         "results": results, "outage": outage_row,
-                                         "targets": targets}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": {k: str(v) for k, v in vars(args).items()},
+                    "results": results,
+                    "outage": outage_row,
+                    "targets": targets,
+                },
+                indent=2,
+            )
+        )
     return 1 if args.check and not all(targets.values()) else 0
 
 

@@ -42,10 +42,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     menu = load_menu(settings.menu_path)
     database_url = resolve_database_url(settings.database_url, app.instance_path)
     # Nothing here may need the database: the app starts, and routes callers, while it is down.
-    store = RequestStore(database_url, create=False,
-                         timeout_s=settings.store_budget_ms / 1000 * 0.8)
-    hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, app.instance_path,
-                         postgres=store.engine.dialect.name == "postgresql")
+    store = RequestStore(database_url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
+    hasher = load_hasher(
+        settings.caller_hash_key,
+        settings.caller_hash_key_file,
+        app.instance_path,
+        postgres=store.engine.dialect.name == "postgresql",
+    )
     journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, database_url))
     recorder = Recorder(store, journal, budget_s=settings.store_budget_ms / 1000)
     recorder.start()

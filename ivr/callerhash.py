@@ -60,9 +60,7 @@ def read_or_create_key_file(path: Path) -> bytes:
     return key.encode()
 
 
-def load_hasher(
-    key: str | None, key_file: Path | None, instance_path: str | Path, *, postgres: bool
-) -> CallerHasher:
+def load_hasher(key: str | None, key_file: Path | None, instance_path: str | Path, *, postgres: bool) -> CallerHasher:
     """The hasher of this deployment; see the module docstring for where the key comes from."""
     if key:
         if len(key) < MIN_KEY_CHARS:

@@ -55,14 +55,16 @@ def calls() -> None:
 
 
 @calls.command("export")
-@click.option("--database-url", help="SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the "
-              "app's SQLite file under instance/).")
-@click.option("--since", "since", metavar="T",
-              help="Only calls started at or after T (ISO 8601, naive = UTC; or 24h, 7d).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write here instead of standard output.")
+@click.option(
+    "--database-url", help="SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the app's SQLite file under instance/)."
+)
+@click.option(
+    "--since", "since", metavar="T", help="Only calls started at or after T (ISO 8601, naive = UTC; or 24h, 7d)."
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, writable=True), help="Write here instead of standard output."
+)
 @_one_line_errors
 def export(database_url: str | None, since: str | None, fmt: str, out_path: str | None) -> None:
     """Write one row per call: call_sid, caller_hash (keyed HMAC), started_at, language, category,
@@ -94,7 +96,6 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
         store.close()
 
 
-
 def _local_app(config: dict[str, object]) -> Any:
     """The voice app in this process (console phone, simulated callers), without the start-up
     warnings meant for a server on the network."""
@@ -110,11 +111,22 @@ def _local_app(config: dict[str, object]) -> Any:
     finally:
         config_log.setLevel(level)
 
+
 @click.command("dial")
-@click.option("--from", "caller", default="+15555550100", show_default=True,
-              help="The caller's number (only its keyed hash is logged).")
-@click.option("--confidence", type=click.FloatRange(0, 1), default=0.9, show_default=True,
-              help="Confidence sent with words you type (below 0.6 the menu asks to confirm).")
+@click.option(
+    "--from",
+    "caller",
+    default="+15555550100",
+    show_default=True,
+    help="The caller's number (only its keyed hash is logged).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1),
+    default=0.9,
+    show_default=True,
+    help="Confidence sent with words you type (below 0.6 the menu asks to confirm).",
+)
 @click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")
 @click.option("--database-url", help="Log to this database instead of the app's.")
 @_one_line_errors
@@ -131,8 +143,7 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
     if not os.environ.get("TWILIO_AUTH_TOKEN"):
         config["validate_signatures"] = False  # nothing listens on the network here
     app = _local_app(config)
-    phone = Softphone(app, caller=caller, confidence=confidence, read=read_stdin,
-                      write=click.echo)
+    phone = Softphone(app, caller=caller, confidence=confidence, read=read_stdin, write=click.echo)
     try:
         if agent:
             phone.agent()
@@ -143,17 +154,20 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
 
 
 @click.command("callers")
-@click.option("--count", type=click.IntRange(1, 1_000_000), default=200, show_default=True,
-              help="How many calls.")
-@click.option("--rate-per-hour", type=click.FloatRange(0.001), default=60.0, show_default=True,
-              help="Poisson arrival rate.")
+@click.option("--count", type=click.IntRange(1, 1_000_000), default=200, show_default=True, help="How many calls.")
+@click.option(
+    "--rate-per-hour", type=click.FloatRange(0.001), default=60.0, show_default=True, help="Poisson arrival rate."
+)
 @click.option("--seed", type=int, default=311, show_default=True)
-@click.option("--start", metavar="T", help="Simulated time of the first call's clock (ISO 8601, "
-              "naive = UTC; default: so that the last call arrives about now).")
+@click.option(
+    "--start",
+    metavar="T",
+    help="Simulated time of the first call's clock (ISO 8601, "
+    "naive = UTC; default: so that the last call arrives about now).",
+)
 @click.option("--database-url", help="Log to this database instead of the app's.")
 @_one_line_errors
-def callers(count: int, rate_per_hour: float, seed: int, start: str | None,
-            database_url: str | None) -> None:
+def callers(count: int, rate_per_hour: float, seed: int, start: str | None, database_url: str | None) -> None:
     """Simulated callers: walk COUNT calls through the local voice app at simulated times and
     log them like real ones (try `calls export` and the planner's `calibrate` without a phone).
     Same seed, same calls."""
@@ -173,9 +187,11 @@ def callers(count: int, rate_per_hour: float, seed: int, start: str | None,
     app = _local_app(config)
     store = app.extensions["ivr311.store"]
     try:
-        last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed,
-                                start=first)
+        last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
     finally:
         store.close()
-    click.echo(f"logged {count} simulated calls from {format_time(first)} to "
-               f"{format_time(last)} (last arrival) in {store.url}", err=True)
+    click.echo(
+        f"logged {count} simulated calls from {format_time(first)} to "
+        f"{format_time(last)} (last arrival) in {store.url}",
+        err=True,
+    )

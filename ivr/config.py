@@ -62,13 +62,11 @@ ENV_VARS = {
 }
 RETIRED_VARS = {
     "IVR311_CALLER_HASH_SALT": "the caller-hash key no longer lives in the database: set "
-                               "IVR311_CALLER_HASH_KEY (or IVR311_CALLER_HASH_KEY_FILE) instead",
+    "IVR311_CALLER_HASH_KEY (or IVR311_CALLER_HASH_KEY_FILE) instead",
 }
 
 
-def settings_from_env(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> Settings:
+def settings_from_env(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build settings from the environment, then apply `overrides` (the factory's test_config)."""
     env = os.environ if environ is None else environ
     for var, why in RETIRED_VARS.items():
@@ -96,9 +94,7 @@ def settings_from_env(
     if settings.public_base_url is not None:
         base = settings.public_base_url.rstrip("/")
         if not base.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"IVR311_PUBLIC_BASE_URL={settings.public_base_url!r}: must start with https://"
-            )
+            raise ConfigError(f"IVR311_PUBLIC_BASE_URL={settings.public_base_url!r}: must start with https://")
         settings = settings.model_copy(update={"public_base_url": base})
     check_security(settings)
     return settings

@@ -38,8 +38,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         when = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         raise IvrError(
-            f"--since {text!r}: expected an ISO 8601 time like 2024-05-01T08:00:00Z or a "
-            "look-back like 24h or 7d"
+            f"--since {text!r}: expected an ISO 8601 time like 2024-05-01T08:00:00Z or a look-back like 24h or 7d"
         ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 

@@ -29,11 +29,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2199, 12, 31, tzinfo=UTC)
 
-CALL_STATUSES = frozenset({"queued", "initiated", "ringing", "in-progress", "completed", "busy",
-                           "failed", "no-answer", "canceled"})
-QUEUE_RESULTS = frozenset({"bridged", "bridging-in-process", "queue-full", "error", "hangup",
-                           "leave", "redirected", "redirected-from-bridged", "system-error",
-                           "system-shutdown"})
+CALL_STATUSES = frozenset(
+    {"queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"}
+)
+QUEUE_RESULTS = frozenset(
+    {
+        "bridged",
+        "bridging-in-process",
+        "queue-full",
+        "error",
+        "hangup",
+        "leave",
+        "redirected",
+        "redirected-from-bridged",
+        "system-error",
+        "system-shutdown",
+    }
+)
 
 _seen_unknown: set[tuple[str, str]] = set()
 _seen_lock = threading.Lock()

@@ -56,16 +56,14 @@ def _decode(value: Any) -> Any:
 
 
 def encode_op(op: Op) -> bytes:
-    line = json.dumps({"op": op.name, "args": _encode(op.args)}, ensure_ascii=True,
-                      separators=(",", ":"))
+    line = json.dumps({"op": op.name, "args": _encode(op.args)}, ensure_ascii=True, separators=(",", ":"))
     return line.encode("ascii") + b"\n"
 
 
 def decode_op(line: bytes) -> Op:
     """Raises ValueError (or a subclass) on a line that is not a whole encoded op."""
     data = json.loads(line)
-    if not isinstance(data, dict) or not isinstance(data.get("op"), str) \
-            or not isinstance(data.get("args"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("op"), str) or not isinstance(data.get("args"), dict):
         raise ValueError("not a journal entry")
     return Op(data["op"], _decode(data["args"]))
 

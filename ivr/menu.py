@@ -36,8 +36,7 @@ class _At(ValueError):
         self.loc = loc
 
 
-PLACEHOLDERS = {"label": "x", "key": 1, "position": 1, "number": "1", "address": "x",
-                "status": "x", "notes": "x"}
+PLACEHOLDERS = {"label": "x", "key": 1, "position": 1, "number": "1", "address": "x", "status": "x", "notes": "x"}
 
 
 class Prompts(BaseModel):
@@ -86,8 +85,9 @@ class Prompts(BaseModel):
             try:
                 text.format(**PLACEHOLDERS)
             except (KeyError, IndexError, ValueError) as exc:
-                raise _At((name,), f"bad placeholder {exc}; use "
-                          f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}") from None
+                raise _At(
+                    (name,), f"bad placeholder {exc}; use {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+                ) from None
         return self
 
 
@@ -284,9 +284,7 @@ class Menu(BaseModel):
     @cached_property
     def _hints(self) -> dict[tuple[str, bool], str]:
         return {
-            (lang, services): self._build_hints(lang, services)
-            for lang in self.languages
-            for services in (True, False)
+            (lang, services): self._build_hints(lang, services) for lang in self.languages for services in (True, False)
         }
 
     def _build_hints(self, lang: str, services: bool) -> str:
@@ -318,9 +316,7 @@ class Menu(BaseModel):
         return best[1] if best else None
 
     def says_emergency(self, lang: str, speech: str) -> bool:
-        return self.says(lang, speech, "emergency") and not self.says(
-            lang, speech, "not_emergency"
-        )
+        return self.says(lang, speech, "emergency") and not self.says(lang, speech, "not_emergency")
 
     def says(self, lang: str, speech: str, meaning: str) -> bool:
         """Whether the utterance contains one of the language's `meaning` words."""
@@ -376,8 +372,6 @@ def parse_menu(text: str, source: str = "<menu>") -> Menu:
             loc += cause.loc
         line = doc.line_of(loc)
         where = ".".join(str(part) for part in loc) or "menu"
-        message = str(cause) if isinstance(cause, _At) else err["msg"].removeprefix(
-            "Value error, "
-        )
+        message = str(cause) if isinstance(cause, _At) else err["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MenuError(f"{source}:{line}: {where}: {message}{more}") from None

@@ -155,8 +155,12 @@ def _api_error(exc: ApiError) -> Response:
 @bp.errorhandler(SQLAlchemyError)
 def _store_error(exc: SQLAlchemyError) -> Response:
     cause = getattr(exc, "orig", None) or exc
-    log.warning("Open311 %s %s: the database did not answer: %s", request.method, request.path,
-                (str(cause).splitlines() or [type(cause).__name__])[0][:200])
+    log.warning(
+        "Open311 %s %s: the database did not answer: %s",
+        request.method,
+        request.path,
+        (str(cause).splitlines() or [type(cause).__name__])[0][:200],
+    )
     return _errors(400, ["the service request store is not answering; try again shortly"])
 
 
@@ -167,8 +171,7 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     if not request.path.startswith("/open311/"):
         return exc
     if isinstance(exc, InternalServerError):
-        log.error("Open311 %s %s failed", request.method, request.path,
-                  exc_info=exc.original_exception)
+        log.error("Open311 %s %s failed", request.method, request.path, exc_info=exc.original_exception)
         return _errors(500, ["internal error"])
     status = 404 if exc.code == 404 else 400
     resp = _errors(status, [exc.description or exc.name])
@@ -192,13 +195,18 @@ def discovery(fmt: str) -> Response:
         "changeset": changeset,
         "contact": menu.open311.contact,
         "key_service": menu.open311.key_service,
-        "endpoints": Many("endpoint", [{
-            "specification": SPECIFICATION,
-            "url": base,
-            "changeset": changeset,
-            "type": "production",
-            "formats": Many("format", ["text/xml", "application/json"]),
-        }]),
+        "endpoints": Many(
+            "endpoint",
+            [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": Many("format", ["text/xml", "application/json"]),
+                }
+            ],
+        ),
     }
     return render(fmt, "discovery", doc)
 
@@ -219,15 +227,18 @@ def services(fmt: str) -> Response:
     fmt = _format(fmt)
     menu = _menu()
     lang = menu.default_language
-    items = [{
-        "service_code": cat.code,
-        "service_name": _service_name(cat, lang),
-        "description": _description(cat, menu),
-        "metadata": bool(cat.attributes),
-        "type": "realtime",
-        "keywords": ", ".join(cat.synonyms[lang]),
-        "group": cat.group,
-    } for cat in sorted(menu.categories, key=lambda c: c.key)]
+    items = [
+        {
+            "service_code": cat.code,
+            "service_name": _service_name(cat, lang),
+            "description": _description(cat, menu),
+            "metadata": bool(cat.attributes),
+            "type": "realtime",
+            "keywords": ", ".join(cat.synonyms[lang]),
+            "group": cat.group,
+        }
+        for cat in sorted(menu.categories, key=lambda c: c.key)
+    ]
     return render(fmt, "services", Many("service", items))
 
 
@@ -242,16 +253,19 @@ def service_definition(name: str) -> Response:
     cat = _category(code)
     if cat is None:
         raise ApiError(404, f"service_code {code[:64]!r} not found")
-    attributes = [{
-        "variable": True,
-        "code": attr.code,
-        "datatype": attr.datatype,
-        "required": attr.required,
-        "datatype_description": attr.datatype_description,
-        "order": order,
-        "description": attr.description,
-        "values": Many("value", [{"key": v.key, "name": v.name} for v in attr.values]),
-    } for order, attr in enumerate(cat.attributes, start=1)]
+    attributes = [
+        {
+            "variable": True,
+            "code": attr.code,
+            "datatype": attr.datatype,
+            "required": attr.required,
+            "datatype_description": attr.datatype_description,
+            "order": order,
+            "description": attr.description,
+            "values": Many("value", [{"key": v.key, "name": v.name} for v in attr.values]),
+        }
+        for order, attr in enumerate(cat.attributes, start=1)
+    ]
     doc = {"service_code": cat.code, "attributes": Many("attribute", attributes)}
     return render(fmt, "service_definition", doc)
 
@@ -309,8 +323,7 @@ def list_requests(fmt: str) -> Response:
         return _requests_response(fmt, _requests().query(numbers=ids))
     codes = _list_arg("service_code")
     statuses = _list_arg("status")
-    errors = [f"status: {s[:20]!r} is not one of {', '.join(STATUSES)}"
-              for s in statuses or [] if s not in STATUSES]
+    errors = [f"status: {s[:20]!r} is not one of {', '.join(STATUSES)}" for s in statuses or [] if s not in STATUSES]
     start, end = _date_arg("start_date"), _date_arg("end_date")
     if start is None and end is None:
         end = utcnow()
@@ -342,8 +355,11 @@ def get_request(name: str) -> Response:
 @bp.get("/tokens/<name>")
 def get_token(name: str) -> Response:
     token, fmt = _split(name)
-    raise ApiError(404, f"token {token[:64]!r} not found: every service here is realtime, so "
-                   "POST requests answers with a service_request_id and no token")
+    raise ApiError(
+        404,
+        f"token {token[:64]!r} not found: every service here is realtime, so "
+        "POST requests answers with a service_request_id and no token",
+    )
 
 
 @bp.post("/requests.<fmt>")
@@ -368,9 +384,14 @@ def create_request(fmt: str) -> Response:
     attributes = _attributes(form, cat, errors)
     if errors:
         raise ApiError(400, *errors)
-    number = _requests().create(cat.code, description=description or None,
-                                media_url=media_url or None, attributes=attributes,
-                                now=utcnow(), **location)
+    number = _requests().create(
+        cat.code,
+        description=description or None,
+        media_url=media_url or None,
+        attributes=attributes,
+        now=utcnow(),
+        **location,
+    )
     log.info("Open311 request %s created (%s)", number, cat.code)
     item = {"service_request_id": number, "service_notice": None, "account_id": None}
     return render(fmt, "service_requests", Many("request", [item]))
@@ -390,8 +411,7 @@ def _check_api_key(given: str | None) -> None:
         raise ApiError(403, "invalid api_key -- can't proceed with create_request")
 
 
-def _text(form: Mapping[str, str], name: str, max_len: int, errors: list[str], *,
-          lines: bool = False) -> str:
+def _text(form: Mapping[str, str], name: str, max_len: int, errors: list[str], *, lines: bool = False) -> str:
     try:
         return clean(_arg(name, form), max_len, lines=lines)
     except ValueError as exc:
@@ -496,5 +516,4 @@ def openapi() -> Response:
     doc = copy.deepcopy(openapi_document())
     codes = [c.code for c in sorted(_menu().categories, key=lambda c: c.key)]
     doc["components"]["schemas"]["NewRequest"]["properties"]["service_code"]["enum"] = codes
-    return Response(json.dumps(doc, ensure_ascii=False),
-                    content_type="application/json; charset=utf-8")
+    return Response(json.dumps(doc, ensure_ascii=False), content_type="application/json; charset=utf-8")

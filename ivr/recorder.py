@@ -45,8 +45,14 @@ TRANSIENT = (OperationalError, InterfaceError, SATimeoutError, DisconnectionErro
 class Recorder:
     """The voice app's only way to the call log; see the module docstring."""
 
-    def __init__(self, store: CallStore, journal: Journal, *, budget_s: float = DEFAULT_BUDGET_S,
-                 retry_s: float = DEFAULT_RETRY_S) -> None:
+    def __init__(
+        self,
+        store: CallStore,
+        journal: Journal,
+        *,
+        budget_s: float = DEFAULT_BUDGET_S,
+        retry_s: float = DEFAULT_RETRY_S,
+    ) -> None:
         self.store = store
         self.journal = journal
         self.budget_s = budget_s
@@ -129,8 +135,7 @@ class Recorder:
         try:
             self.journal.append(op)
         except OSError as exc:  # the disk refused too: the one case where an event is lost
-            log.error("call-log event %s LOST: journal %s not writable: %s", op.name,
-                      self.journal.folder, exc)
+            log.error("call-log event %s LOST: journal %s not writable: %s", op.name, self.journal.folder, exc)
         self._kick()
 
     def _outage(self, exc: BaseException) -> None:
@@ -144,7 +149,8 @@ class Recorder:
             log.warning(
                 "call log unreachable (%s): callers are still routed by the menu alone; writes "
                 "go to the journal %s and are replayed when the database is back",
-                reason, self.journal.folder,
+                reason,
+                self.journal.folder,
             )
 
     # -- replay --------------------------------------------------------------------------
@@ -155,8 +161,7 @@ class Recorder:
         with self._lock:
             if self._replayer is not None and self._replayer.is_alive():
                 return
-            self._replayer = threading.Thread(target=self._replay_loop, name="ivr311-replay",
-                                              daemon=True)
+            self._replayer = threading.Thread(target=self._replay_loop, name="ivr311-replay", daemon=True)
             self._replayer.start()
 
     def _replay_loop(self) -> None:
@@ -210,8 +215,7 @@ class Recorder:
             return self.replayed - before
         count = self.replayed - before
         if count:
-            log.info("replayed %d call-log writes from the journal in %.3f s", count,
-                     time.monotonic() - started)
+            log.info("replayed %d call-log writes from the journal in %.3f s", count, time.monotonic() - started)
         if not self.journal.pending():
             self._recovered(count)
         return count
@@ -227,7 +231,7 @@ class Recorder:
                 done = 0
                 try:
                     for first in range(0, len(ops), CHUNK_OPS):
-                        chunk = ops[first:first + CHUNK_OPS]
+                        chunk = ops[first : first + CHUNK_OPS]
                         bad += self._commit_chunk(chunk)
                         done += len(chunk)
                         self.replayed += len(chunk)
@@ -236,8 +240,12 @@ class Recorder:
                         self.journal.keep(path, ops[done:], bad)
                 self.journal.done(path, bad)
                 if bad:
-                    log.error("journal %s: %d entries not applied, kept in %s", path.name,
-                              len(bad), self.journal.folder / "rejected.jsonl")
+                    log.error(
+                        "journal %s: %d entries not applied, kept in %s",
+                        path.name,
+                        len(bad),
+                        self.journal.folder / "rejected.jsonl",
+                    )
         return True
 
     def _commit_chunk(self, chunk: list[Op]) -> list[bytes]:
@@ -274,8 +282,11 @@ class Recorder:
         with self._lock:
             since, self._outage_since = self._outage_since, None
         if since is not None:
-            log.warning("call log reachable again after %.1f s; journal replayed (%d writes "
-                        "by this process)", time.monotonic() - since, self.replayed)
+            log.warning(
+                "call log reachable again after %.1f s; journal replayed (%d writes by this process)",
+                time.monotonic() - since,
+                self.replayed,
+            )
 
     # -- health --------------------------------------------------------------------------
 

@@ -44,8 +44,13 @@ def from_body(value: int) -> str:
 
 def is_valid(number: str) -> bool:
     """Ten ASCII digits, the first not 0, with a correct check digit."""
-    return (len(number) == DIGITS and number.isascii() and number.isdigit()
-            and number[0] != "0" and luhn_digit(number[:-1]) == number[-1])
+    return (
+        len(number) == DIGITS
+        and number.isascii()
+        and number.isdigit()
+        and number[0] != "0"
+        and luhn_digit(number[:-1]) == number[-1]
+    )
 
 
 def for_call(call_sid: str, attempt: int = 0) -> str:

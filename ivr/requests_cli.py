@@ -23,8 +23,7 @@ import click
 from ivr.cli import _one_line_errors, default_database_url
 from ivr.errors import IvrError
 
-DATABASE_HELP = ("SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the app's SQLite file "
-                 "under instance/).")
+DATABASE_HELP = "SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the app's SQLite file under instance/)."
 MAX_NOTES = 4000
 
 
@@ -77,24 +76,27 @@ def requests() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 @click.option("--database-url", help=DATABASE_HELP)
 @_one_line_errors
-def list_requests(status: str | None, service_code: str | None, limit: int, as_json: bool,
-                  database_url: str | None) -> None:
+def list_requests(
+    status: str | None, service_code: str | None, limit: int, as_json: bool, database_url: str | None
+) -> None:
     """Newest first: number, status, service, when requested, address, description."""
     with _requests(database_url) as store:
-        rows = store.query(statuses=[status] if status else None,
-                           service_codes=[service_code] if service_code else None, limit=limit)
+        rows = store.query(
+            statuses=[status] if status else None, service_codes=[service_code] if service_code else None, limit=limit
+        )
     if as_json:
         for row in rows:
             click.echo(json.dumps(_printable(row), ensure_ascii=False))
         return
-    click.echo(f"{'number':<10}  {'status':<6}  {'service':<24}  {'requested':<20}  "
-               "address / description")
+    click.echo(f"{'number':<10}  {'status':<6}  {'service':<24}  {'requested':<20}  address / description")
     for row in rows:
         p = _printable(row)
         where = " / ".join(x for x in (row["address"], row["description"]) if x)
         where = " ".join(where.split())
-        click.echo(f"{p['service_request_id']:<10}  {p['status']:<6}  {p['service_code']:<24}  "
-                   f"{p['requested_at']:<20}  {where[:60]}")
+        click.echo(
+            f"{p['service_request_id']:<10}  {p['status']:<6}  {p['service_code']:<24}  "
+            f"{p['requested_at']:<20}  {where[:60]}"
+        )
     click.echo(f"{len(rows)} requests", err=True)
 
 
@@ -134,7 +136,5 @@ def _status_command(name: str, status: str, summary: str, notes_help: str) -> cl
     return command
 
 
-close = _status_command("close", "closed", "Close a request.",
-                        "Why, or what was done (status_notes; callers hear it).")
-reopen = _status_command("open", "open", "Open a closed request again.",
-                         "Why it is open again (status_notes).")
+close = _status_command("close", "closed", "Close a request.", "Why, or what was done (status_notes; callers hear it).")
+reopen = _status_command("open", "open", "Open a closed request again.", "Why it is open again (status_notes).")

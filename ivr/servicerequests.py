@@ -69,9 +69,20 @@ service_requests = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-PUBLIC_COLUMNS = ("service_request_id", "status", "status_notes", "service_code", "description",
-                  "address", "address_id", "lat", "long", "media_url", "requested_at",
-                  "updated_at")
+PUBLIC_COLUMNS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_code",
+    "description",
+    "address",
+    "address_id",
+    "lat",
+    "long",
+    "media_url",
+    "requested_at",
+    "updated_at",
+)
 
 
 class RequestNotFound(IvrError):
@@ -81,8 +92,7 @@ class RequestNotFound(IvrError):
 class ServiceRequests:
     """Reads and writes of the `service_requests` table. Datetimes are UTC-aware."""
 
-    def __init__(self, engine: Engine,
-                 begin: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
+    def __init__(self, engine: Engine, begin: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
         self.engine = engine
         # the call log's transaction when it has one open (a journal replay's batch): two
         # connections writing one SQLite file at once would lock each other out
@@ -119,8 +129,13 @@ class ServiceRequests:
         return True
 
     def open_for_call(
-        self, call_sid: str, service_code: str, language: str | None,
-        description: str | None = None, address: str | None = None, now: datetime | None = None,
+        self,
+        call_sid: str,
+        service_code: str,
+        language: str | None,
+        description: str | None = None,
+        address: str | None = None,
+        now: datetime | None = None,
     ) -> str:
         """The open request of a call (created, or updated with the address or description
         now known). Idempotent. Returns its number (normally `requestnumbers.for_call`)."""
@@ -128,32 +143,50 @@ class ServiceRequests:
         self.ensure_table()
         with self._begin() as conn:
             for attempt, number in enumerate(requestnumbers.candidates_for_call(call_sid)):
-                known = self._update_call_request(conn, call_sid, service_code, description,
-                                                  address, now)
+                known = self._update_call_request(conn, call_sid, service_code, description, address, now)
                 if known is not None:
                     return known
                 if attempt >= MAX_NUMBER_ATTEMPTS:
                     raise IvrError(f"no free request number for call {call_sid}")
-                values = {"service_request_id": number, "call_sid": call_sid, "source": "phone",
-                          "service_code": service_code, "status": OPEN,
-                          "description": description, "address": address,
-                          "language": language, "requested_at": now, "updated_at": now}
+                values = {
+                    "service_request_id": number,
+                    "call_sid": call_sid,
+                    "source": "phone",
+                    "service_code": service_code,
+                    "status": OPEN,
+                    "description": description,
+                    "address": address,
+                    "language": language,
+                    "requested_at": now,
+                    "updated_at": now,
+                }
                 if self._insert_ignore(conn, values):
                     if attempt:
-                        log.warning("request number %s was taken: call %s got %s instead (the "
-                                    "caller heard the first one)", requestnumbers.for_call(call_sid),
-                                    call_sid, number)
+                        log.warning(
+                            "request number %s was taken: call %s got %s instead (the caller heard the first one)",
+                            requestnumbers.for_call(call_sid),
+                            call_sid,
+                            number,
+                        )
                     return number
         raise AssertionError("unreachable")
 
     def _update_call_request(
-        self, conn: Connection, call_sid: str, service_code: str, description: str | None,
-        address: str | None, now: datetime,
+        self,
+        conn: Connection,
+        call_sid: str,
+        service_code: str,
+        description: str | None,
+        address: str | None,
+        now: datetime,
     ) -> str | None:
         row = conn.execute(
-            select(service_requests.c.service_request_id, service_requests.c.description,
-                   service_requests.c.address, service_requests.c.service_code)
-            .where(service_requests.c.call_sid == call_sid)
+            select(
+                service_requests.c.service_request_id,
+                service_requests.c.description,
+                service_requests.c.address,
+                service_requests.c.service_code,
+            ).where(service_requests.c.call_sid == call_sid)
         ).first()
         if row is None:
             return None
@@ -165,26 +198,45 @@ class ServiceRequests:
         if address and address != row.address:
             changes["address"] = address
         if changes:
-            conn.execute(update(service_requests)
-                         .where(service_requests.c.call_sid == call_sid)
-                         .values(**changes, updated_at=now))
+            conn.execute(
+                update(service_requests)
+                .where(service_requests.c.call_sid == call_sid)
+                .values(**changes, updated_at=now)
+            )
         return str(row.service_request_id)
 
     def create(
-        self, service_code: str, *, description: str | None = None, address: str | None = None,
-        address_id: str | None = None, lat: float | None = None, long: float | None = None,
-        media_url: str | None = None, attributes: Mapping[str, Any] | None = None,
+        self,
+        service_code: str,
+        *,
+        description: str | None = None,
+        address: str | None = None,
+        address_id: str | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        media_url: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
         now: datetime | None = None,
     ) -> str:
         """A request from the Open311 API; returns its (random, free) number."""
         now = now or utcnow()
         self.ensure_table()
-        values = {"call_sid": None, "source": "api", "service_code": service_code,
-                  "status": OPEN, "description": description, "address": address,
-                  "address_id": address_id, "lat": lat, "long": long, "media_url": media_url,
-                  "attributes": json.dumps(dict(attributes), ensure_ascii=False)
-                  if attributes else None,
-                  "language": None, "requested_at": now, "updated_at": now}
+        values = {
+            "call_sid": None,
+            "source": "api",
+            "service_code": service_code,
+            "status": OPEN,
+            "description": description,
+            "address": address,
+            "address_id": address_id,
+            "lat": lat,
+            "long": long,
+            "media_url": media_url,
+            "attributes": json.dumps(dict(attributes), ensure_ascii=False) if attributes else None,
+            "language": None,
+            "requested_at": now,
+            "updated_at": now,
+        }
         with self._begin() as conn:
             for _ in range(MAX_NUMBER_ATTEMPTS):
                 number = requestnumbers.random_number()
@@ -192,9 +244,7 @@ class ServiceRequests:
                     return number
         raise IvrError("no free request number")
 
-    def set_status(
-        self, number: str, status: str, notes: str | None, now: datetime | None = None
-    ) -> dict[str, Any]:
+    def set_status(self, number: str, status: str, notes: str | None, now: datetime | None = None) -> dict[str, Any]:
         """Open or close a request (staff, from the command line); `updated_datetime` moves.
         `notes` None keeps the current notes."""
         if status not in STATUSES:
@@ -206,8 +256,7 @@ class ServiceRequests:
             changes["status_notes"] = notes or None
         with self._begin() as conn:
             count = conn.execute(
-                update(service_requests)
-                .where(service_requests.c.service_request_id == number).values(**changes)
+                update(service_requests).where(service_requests.c.service_request_id == number).values(**changes)
             ).rowcount
         if not count:
             raise RequestNotFound(f"no service request {number}")
@@ -230,9 +279,14 @@ class ServiceRequests:
         return _public(row) if row else None
 
     def query(
-        self, *, numbers: Iterable[str] | None = None, service_codes: Iterable[str] | None = None,
-        statuses: Iterable[str] | None = None, start: datetime | None = None,
-        end: datetime | None = None, limit: int = MAX_RESULTS,
+        self,
+        *,
+        numbers: Iterable[str] | None = None,
+        service_codes: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = MAX_RESULTS,
     ) -> list[dict[str, Any]]:
         """Requests newest first. `numbers` (a list) overrides every other filter."""
         self.ensure_table()
@@ -254,8 +308,7 @@ class ServiceRequests:
 
     def iter_all(self) -> Iterator[dict[str, Any]]:
         self.ensure_table()
-        stmt = select(service_requests).order_by(service_requests.c.requested_at.desc(),
-                                                 service_requests.c.id.desc())
+        stmt = select(service_requests).order_by(service_requests.c.requested_at.desc(), service_requests.c.id.desc())
         with self.engine.connect() as conn:
             for row in conn.execute(stmt).mappings():
                 yield _public(row)
@@ -283,8 +336,12 @@ class RequestStore(CallStore):
         self.requests = ServiceRequests(self.engine, begin=self._begin)
 
     def open_call_request(
-        self, call_sid: str, service_code: str, language: str | None,
-        description: str | None = None, address: str | None = None, now: datetime | None = None,
+        self,
+        call_sid: str,
+        service_code: str,
+        language: str | None,
+        description: str | None = None,
+        address: str | None = None,
+        now: datetime | None = None,
     ) -> str:
-        return self.requests.open_for_call(call_sid, service_code, language, description,
-                                           address, now)
+        return self.requests.open_for_call(call_sid, service_code, language, description, address, now)

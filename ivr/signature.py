@@ -59,7 +59,9 @@ def check_signature() -> Response | None:
     if signature and validator.validate(url, form, signature, algorithm):
         return None
     log.warning(
-        "rejected webhook %s %s: %s signature", request.method, request.path,
+        "rejected webhook %s %s: %s signature",
+        request.method,
+        request.path,
         "bad" if signature else "missing",
     )
     return Response("Forbidden: invalid Twilio signature\n", status=403, mimetype="text/plain")

@@ -85,8 +85,7 @@ class CallWalker:
     answer its <Gather>, follow its <Redirect>, or report on its <Enqueue>. The one TwiML walker
     of the project (console phone, simulated callers, tests)."""
 
-    def __init__(self, twilio: TwilioClient, sid: str | None = None,
-                 caller: str = "+15555550100") -> None:
+    def __init__(self, twilio: TwilioClient, sid: str | None = None, caller: str = "+15555550100") -> None:
         self.twilio = twilio
         self.sid = sid or "CA" + uuid.uuid4().hex
         self.caller = caller
@@ -94,8 +93,14 @@ class CallWalker:
         self.documents = 0
 
     def params(self, **extra: str) -> dict[str, str]:
-        return {"CallSid": self.sid, "From": self.caller, "To": "+15550000311",
-                "AccountSid": ACCOUNT_SID, "Direction": "inbound", **extra}
+        return {
+            "CallSid": self.sid,
+            "From": self.caller,
+            "To": "+15550000311",
+            "AccountSid": ACCOUNT_SID,
+            "Direction": "inbound",
+            **extra,
+        }
 
     def request(self, url: str, **extra: str) -> ET.Element:
         """Post one webhook of this call; its answer becomes the current document."""
@@ -123,8 +128,11 @@ class CallWalker:
         return self.request(self.gather.get("action", ""), Digits=digits)
 
     def speak(self, words: str, confidence: float | None = 0.92) -> ET.Element:
-        return self.request(self.gather.get("action", ""), SpeechResult=words,
-                            **({} if confidence is None else {"Confidence": f"{confidence:g}"}))
+        return self.request(
+            self.gather.get("action", ""),
+            SpeechResult=words,
+            **({} if confidence is None else {"Confidence": f"{confidence:g}"}),
+        )
 
     def silence(self) -> ET.Element:
         """No input: the <Gather> falls through to the <Redirect> after it."""
@@ -194,8 +202,7 @@ class Softphone:
                     self.write(f"  \N{SPEAKER} {verb.text}")
                 elif verb.tag == "Dial":
                     queue = verb.find("Queue")
-                    self.write(f"[connecting to the next caller in queue "
-                               f"{queue.text if queue is not None else '?'}]")
+                    self.write(f"[connecting to the next caller in queue {queue.text if queue is not None else '?'}]")
                 elif verb.tag == "Pause":
                     self.write(f"[pause {verb.get('length', '1')} s]")
                 elif verb.tag == "Redirect":
@@ -227,8 +234,7 @@ class Softphone:
                 if answer is None:
                     raise Hangup("caller hung up")
                 if answer:
-                    return self.walker.request(verb.get("action", ""),
-                                               **input_params(answer, self.confidence))
+                    return self.walker.request(verb.get("action", ""), **input_params(answer, self.confidence))
                 self.write("[silence]")
             elif verb.tag == "Redirect":
                 return self.walker.request(verb.text or "")
@@ -244,8 +250,9 @@ class Softphone:
         queue = enqueue.text or "?"
         self.write(f"[waiting in queue {queue}]")
         entered = self.clock()
-        wait = self.walker.request(enqueue.get("waitUrl", ""), QueuePosition="1",
-                                   CurrentQueueSize="1", QueueTime="0", AvgQueueTime="0")
+        wait = self.walker.request(
+            enqueue.get("waitUrl", ""), QueuePosition="1", CurrentQueueSize="1", QueueTime="0", AvgQueueTime="0"
+        )
         for verb in wait:
             if verb.tag == "Say":
                 self.write(f"  \N{SPEAKER} {verb.text}")
@@ -256,16 +263,18 @@ class Softphone:
         if answer is None or answer.lower().startswith("h"):
             result = "hangup"
         else:
-            bridge = self.walker.request("/voice/bridge", QueueTime=queue_time,
-                                         QueueSid=QUEUE_SID, DequeingCallSid="CAagent")
+            bridge = self.walker.request(
+                "/voice/bridge", QueueTime=queue_time, QueueSid=QUEUE_SID, DequeingCallSid="CAagent"
+            )
             for verb in bridge:
                 if verb.tag == "Say":
                     self.write(f"  \N{SPEAKER} {verb.text}")
             self.write(f"[talking to a {queue} call-taker]")
             self.ask("[Enter = end the conversation]> ")
             result = "bridged"
-        return self.walker.request(enqueue.get("action", ""), QueueResult=result,
-                                   QueueTime=queue_time, QueueSid=QUEUE_SID)
+        return self.walker.request(
+            enqueue.get("action", ""), QueueResult=result, QueueTime=queue_time, QueueSid=QUEUE_SID
+        )
 
 
 def read_stdin(prompt: str) -> str | None:

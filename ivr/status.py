@@ -42,8 +42,13 @@ def callback() -> Response:
         caller_hash=hasher.hash(fields.text("From", 64)),
         now=current_app.extensions["ivr311.clock"](),
     )
-    log.info("call %s status %s (seq %s)%s", call_sid, status, sequence_number,
-             " ignored: a newer state is recorded" if applied is False else "")
+    log.info(
+        "call %s status %s (seq %s)%s",
+        call_sid,
+        status,
+        sequence_number,
+        " ignored: a newer state is recorded" if applied is False else "",
+    )
     return twiml_response(VoiceResponse())
 
 

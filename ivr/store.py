@@ -185,9 +185,7 @@ class _Statements:
         now = bindparam("b_now", type_=UtcDateTime())
         step_values = {
             "language": bindparam("b_lang"),
-            "menu_attempts": case(
-                (calls.c.menu_attempts < step, step), else_=calls.c.menu_attempts
-            ),
+            "menu_attempts": case((calls.c.menu_attempts < step, step), else_=calls.c.menu_attempts),
         }
         queued_in = {
             "queue": bindparam("b_queue"),
@@ -195,27 +193,27 @@ class _Statements:
             "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
         }
         # a retried enqueue after the caller was answered or left must not make them wait again
-        still_waiting = and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None),
-                             calls.c.ended_at.is_(None))
+        still_waiting = and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None), calls.c.ended_at.is_(None))
         enqueued = {
             **queued_in,
             "waiting_queue": case((still_waiting, bindparam("b_queue")), else_=None),
         }
-        requeued = {**queued_in, "queue_result": None, "left_queue_at": None,
-                    "waiting_queue": bindparam("b_queue")}
+        requeued = {**queued_in, "queue_result": None, "left_queue_at": None, "waiting_queue": bindparam("b_queue")}
         self.update_step = update(calls).where(sid).values(**step_values)
         self.update_step_enqueue = update(calls).where(sid).values(**step_values, **enqueued)
         self.update_step_requeue = update(calls).where(sid).values(**step_values, **requeued)
         self.update_enqueue = update(calls).where(sid).values(**enqueued)
         self.update_requeue = update(calls).where(sid).values(**requeued)
         # a heartbeat (hold music fetched) of a caller the log may never have seen enqueued
-        self.update_heartbeat = update(calls).where(sid).values(
-            queue=func.coalesce(calls.c.queue, bindparam("b_queue")),
-            enqueued_at=func.coalesce(calls.c.enqueued_at, bindparam("b_enqueued",
-                                                                      type_=UtcDateTime())),
-            heard_at=case((or_(calls.c.heard_at.is_(None), calls.c.heard_at < now), now),
-                          else_=calls.c.heard_at),
-            waiting_queue=case((still_waiting, bindparam("b_queue")), else_=None),
+        self.update_heartbeat = (
+            update(calls)
+            .where(sid)
+            .values(
+                queue=func.coalesce(calls.c.queue, bindparam("b_queue")),
+                enqueued_at=func.coalesce(calls.c.enqueued_at, bindparam("b_enqueued", type_=UtcDateTime())),
+                heard_at=case((or_(calls.c.heard_at.is_(None), calls.c.heard_at < now), now), else_=calls.c.heard_at),
+                waiting_queue=case((still_waiting, bindparam("b_queue")), else_=None),
+            )
         )
         queue_time = bindparam("b_queue_time", type_=Integer())
         self.update_answered = (
@@ -223,14 +221,17 @@ class _Statements:
             .where(sid, calls.c.answered_at.is_(None))
             .values(answered_at=now, queue_time_s=queue_time, waiting_queue=None)
         )
-        self.update_queue_result = update(calls).where(sid).values(
-            queue_result=bindparam("b_result"),
-            queue_time_s=func.coalesce(queue_time, calls.c.queue_time_s),
-            left_queue_at=func.coalesce(calls.c.left_queue_at, now),
-            waiting_queue=None,
+        self.update_queue_result = (
+            update(calls)
+            .where(sid)
+            .values(
+                queue_result=bindparam("b_result"),
+                queue_time_s=func.coalesce(queue_time, calls.c.queue_time_s),
+                left_queue_at=func.coalesce(calls.c.left_queue_at, now),
+                waiting_queue=None,
+            )
         )
-        self.select_queue_times = select(calls.c.enqueued_at, calls.c.answered_at,
-                                         calls.c.queue_time_s).where(sid)
+        self.select_queue_times = select(calls.c.enqueued_at, calls.c.answered_at, calls.c.queue_time_s).where(sid)
         seq = bindparam("b_seq", type_=Integer())
         rank = bindparam("b_rank", type_=Integer())
         stored_rank = func.coalesce(calls.c.status_rank, -1)
@@ -238,13 +239,9 @@ class _Statements:
             "status": bindparam("b_status"),
             "status_rank": rank,
             "status_seq": func.coalesce(seq, calls.c.status_seq),
-            "duration_s": func.coalesce(bindparam("b_duration", type_=Integer()),
-                                        calls.c.duration_s),
-            "ended_at": func.coalesce(bindparam("b_ended", type_=UtcDateTime()),
-                                      calls.c.ended_at),
-            "waiting_queue": case(
-                (rank == FINAL_RANK, None), else_=calls.c.waiting_queue
-            ),
+            "duration_s": func.coalesce(bindparam("b_duration", type_=Integer()), calls.c.duration_s),
+            "ended_at": func.coalesce(bindparam("b_ended", type_=UtcDateTime()), calls.c.ended_at),
+            "waiting_queue": case((rank == FINAL_RANK, None), else_=calls.c.waiting_queue),
         }
         newer_by_seq = or_(
             and_(calls.c.status_seq.is_not(None), calls.c.status_seq < seq),
@@ -254,15 +251,14 @@ class _Statements:
         # waiting = in a queue, and heard from (enqueue or hold-music fetch) since the cutoff
         self.select_waiting = (
             select(calls.c.waiting_queue, func.count())
-            .where(calls.c.waiting_queue.is_not(None),
-                   func.coalesce(calls.c.heard_at, calls.c.enqueued_at)
-                   >= bindparam("b_cutoff", type_=UtcDateTime()))
+            .where(
+                calls.c.waiting_queue.is_not(None),
+                func.coalesce(calls.c.heard_at, calls.c.enqueued_at) >= bindparam("b_cutoff", type_=UtcDateTime()),
+            )
             .group_by(calls.c.waiting_queue)
         )
         self.select_language = select(calls.c.language).where(sid)
-        self.update_status_unsequenced = (
-            update(calls).where(sid, stored_rank < rank).values(**status_values)
-        )
+        self.update_status_unsequenced = update(calls).where(sid, stored_rank < rank).values(**status_values)
 
 
 # Timeouts when nobody gives one (the command line: an export may run for a while).
@@ -327,8 +323,17 @@ class CallStore:
     The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.recorder` can
     journal a write it could not make and replay it later with `apply`."""
 
-    WRITES = frozenset({"start_call", "record_step", "mark_enqueued", "mark_answered",
-                        "record_queue_result", "record_status", "record_heartbeat"})
+    WRITES = frozenset(
+        {
+            "start_call",
+            "record_step",
+            "mark_enqueued",
+            "mark_answered",
+            "record_queue_result",
+            "record_status",
+            "record_heartbeat",
+        }
+    )
 
     def __init__(self, url: str, *, create: bool = True, timeout_s: float = PATIENT_TIMEOUT_S) -> None:
         self.url = url
@@ -405,27 +410,40 @@ class CallStore:
             pass
 
     def _ensure_call(
-        self, conn: Connection, call_sid: str, caller_hash: str | None, now: datetime,
+        self,
+        conn: Connection,
+        call_sid: str,
+        caller_hash: str | None,
+        now: datetime,
         language: str | None = None,
     ) -> None:
         self._insert_ignore(
             conn,
             calls,
-            {"call_sid": call_sid, "caller_hash": caller_hash, "started_at": now,
-             "language": language, "menu_attempts": 0},
+            {
+                "call_sid": call_sid,
+                "caller_hash": caller_hash,
+                "started_at": now,
+                "language": language,
+                "menu_attempts": 0,
+            },
         )
 
-    def start_call(
-        self, call_sid: str, caller_hash: str | None, language: str, now: datetime | None = None
-    ) -> None:
+    def start_call(self, call_sid: str, caller_hash: str | None, language: str, now: datetime | None = None) -> None:
         """The first webhook of a call; a retry changes nothing."""
         now = now or utcnow()
         with self._begin() as conn:
             self._ensure_call(conn, call_sid, caller_hash, now, language)
 
     def _update_or_create(
-        self, conn: Connection, stmt: Any, params: Mapping[str, Any], call_sid: str,
-        caller_hash: str | None, now: datetime, language: str | None = None,
+        self,
+        conn: Connection,
+        stmt: Any,
+        params: Mapping[str, Any],
+        call_sid: str,
+        caller_hash: str | None,
+        now: datetime,
+        language: str | None = None,
     ) -> int:
         """Run an UPDATE of one call; when the row is missing (a webhook of a call whose first
         webhook never arrived), create it and run the UPDATE again. Returns the rowcount."""
@@ -455,13 +473,10 @@ class CallStore:
             stmt = st.update_step_requeue if enqueue.requeue else st.update_step_enqueue
             params.update(b_queue=enqueue.queue, b_category=enqueue.category, b_now=now)
         with self._begin() as conn:
-            self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now,
-                                   ev.language)
+            self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now, ev.language)
             self._insert_ignore(conn, menu_events, {**asdict(ev), "created_at": now})
 
-    def record_menu_event(
-        self, ev: MenuEvent, caller_hash: str | None = None, now: datetime | None = None
-    ) -> None:
+    def record_menu_event(self, ev: MenuEvent, caller_hash: str | None = None, now: datetime | None = None) -> None:
         self.record_step(ev, None, caller_hash, now)
 
     def mark_enqueued(
@@ -480,8 +495,9 @@ class CallStore:
         st = self._stmts
         params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now}
         with self._begin() as conn:
-            self._update_or_create(conn, st.update_requeue if requeue else st.update_enqueue,
-                                   params, call_sid, None, now, language)
+            self._update_or_create(
+                conn, st.update_requeue if requeue else st.update_enqueue, params, call_sid, None, now, language
+            )
 
     def record_heartbeat(
         self, call_sid: str, queue: str, queue_time_s: int | None, now: datetime | None = None
@@ -492,20 +508,16 @@ class CallStore:
         enqueued = now - timedelta(seconds=queue_time_s or 0)
         params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued}
         with self._begin() as conn:
-            self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None,
-                                   enqueued)
+            self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None, enqueued)
 
-    def mark_answered(
-        self, call_sid: str, queue_time_s: int | None, now: datetime | None = None
-    ) -> str | None:
+    def mark_answered(self, call_sid: str, queue_time_s: int | None, now: datetime | None = None) -> str | None:
         """An agent dequeued the caller (the <Queue url> request, on the caller's side).
         Returns the caller's menu language, if the call is known."""
         now = now or utcnow()
         params = {"b_sid": call_sid, "b_now": now, "b_queue_time": queue_time_s}
         started = now - timedelta(seconds=queue_time_s or 0)  # if this is all the log sees
         with self._begin() as conn:
-            self._update_or_create(conn, self._stmts.update_answered, params, call_sid, None,
-                                   started)
+            self._update_or_create(conn, self._stmts.update_answered, params, call_sid, None, started)
             language = conn.execute(self._stmts.select_language, {"b_sid": call_sid}).scalar()
         return str(language) if language else None
 
@@ -517,8 +529,7 @@ class CallStore:
         as enqueued + QueueTime (else this request's time), so no bridged call lacks one."""
         now = now or utcnow()
         st = self._stmts
-        params = {"b_sid": call_sid, "b_result": result, "b_queue_time": queue_time_s,
-                  "b_now": now}
+        params = {"b_sid": call_sid, "b_result": result, "b_queue_time": queue_time_s, "b_now": now}
         with self._begin() as conn:
             self._update_or_create(conn, st.update_queue_result, params, call_sid, None, now)
             if result != "bridged":
@@ -529,8 +540,7 @@ class CallStore:
             answered = now
             if row.enqueued_at is not None and row.queue_time_s is not None:
                 answered = min(now, row.enqueued_at + timedelta(seconds=row.queue_time_s))
-            conn.execute(st.update_answered, {"b_sid": call_sid, "b_now": answered,
-                                              "b_queue_time": row.queue_time_s})
+            conn.execute(st.update_answered, {"b_sid": call_sid, "b_now": answered, "b_queue_time": row.queue_time_s})
 
     def record_status(
         self,
@@ -552,12 +562,16 @@ class CallStore:
         rank = status_rank(status)
         st = self._stmts
         stmt = st.update_status_unsequenced if sequence_number is None else st.update_status
-        params = {"b_sid": call_sid, "b_status": status, "b_rank": rank,
-                  "b_seq": sequence_number, "b_duration": duration_s,
-                  "b_ended": (timestamp or now) if rank == FINAL_RANK else None}
+        params = {
+            "b_sid": call_sid,
+            "b_status": status,
+            "b_rank": rank,
+            "b_seq": sequence_number,
+            "b_duration": duration_s,
+            "b_ended": (timestamp or now) if rank == FINAL_RANK else None,
+        }
         with self._begin() as conn:
-            count = self._update_or_create(conn, stmt, params, call_sid, caller_hash,
-                                           timestamp or now)
+            count = self._update_or_create(conn, stmt, params, call_sid, caller_hash, timestamp or now)
             return bool(count)
 
     # -- reads ---------------------------------------------------------------------------
@@ -579,17 +593,16 @@ class CallStore:
 
     def events(self, call_sid: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(menu_events).where(menu_events.c.call_sid == call_sid)
-                .order_by(menu_events.c.step)
-            ).mappings().all()
+            rows = (
+                conn.execute(select(menu_events).where(menu_events.c.call_sid == call_sid).order_by(menu_events.c.step))
+                .mappings()
+                .all()
+            )
         return [dict(r) for r in rows]
 
     def export_rows(self, since: datetime | None = None) -> Iterator[dict[str, Any]]:
         """Rows of the documented export schema, oldest call first (raw values, not formatted)."""
-        query = select(*(calls.c[name] for name in EXPORT_COLUMNS)).order_by(
-            calls.c.started_at, calls.c.id
-        )
+        query = select(*(calls.c[name] for name in EXPORT_COLUMNS)).order_by(calls.c.started_at, calls.c.id)
         if since is not None:
             query = query.where(calls.c.started_at >= since)
         with self.engine.connect() as conn:

@@ -96,8 +96,7 @@ class CallerInput:
 
     @classmethod
     def from_form(cls) -> CallerInput:
-        return cls(digits=fields.digits(), speech=fields.text("SpeechResult", 512),
-                   confidence=fields.confidence())
+        return cls(digits=fields.digits(), speech=fields.text("SpeechResult", 512), confidence=fields.confidence())
 
     @property
     def empty(self) -> bool:
@@ -111,7 +110,9 @@ def render_main(resp: VoiceResponse, lang: str, step: int, attempts: int) -> Non
     menu = _menu()
     prompts = menu.languages[lang].prompts
     gather(
-        resp, menu, lang,
+        resp,
+        menu,
+        lang,
         action=url_for("voice.menu", lang=lang, n=step, a=attempts),
         hints=menu.hints(lang),
         prompt=[prompts.main_menu],
@@ -129,7 +130,9 @@ def render_services(resp: VoiceResponse, lang: str, step: int, attempts: int, pa
         lines.append(more.format(key=9))
     lines.append(prompts.services_footer)
     gather(
-        resp, menu, lang,
+        resp,
+        menu,
+        lang,
         action=url_for("voice.services", lang=lang, n=step, a=attempts, page=page),
         hints=menu.hints(lang),
         prompt=[" ".join(lines)],
@@ -137,48 +140,90 @@ def render_services(resp: VoiceResponse, lang: str, step: int, attempts: int, pa
 
 
 def _ask_about(
-    resp: VoiceResponse, lang: str, endpoint: str, step: int, attempts: int, cat: Category,
-    said: str, prompt: str, hints: str, **args: Any,
+    resp: VoiceResponse,
+    lang: str,
+    endpoint: str,
+    step: int,
+    attempts: int,
+    cat: Category,
+    said: str,
+    prompt: str,
+    hints: str,
+    **args: Any,
 ) -> None:
     """A question about the chosen category; its URL carries the category and the transcript."""
-    gather(resp, _menu(), lang, hints=hints, prompt=[prompt],
-           action=url_for(endpoint, lang=lang, n=step, a=attempts, cat=cat.code,
-                          said=said or None, **args))
+    gather(
+        resp,
+        _menu(),
+        lang,
+        hints=hints,
+        prompt=[prompt],
+        action=url_for(endpoint, lang=lang, n=step, a=attempts, cat=cat.code, said=said or None, **args),
+    )
 
 
-def render_confirm(
-    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = ""
-) -> None:
+def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
     menu = _menu()
-    _ask_about(resp, lang, "voice.confirm", step, attempts, cat, said,
-               menu.languages[lang].prompts.confirm.format(label=cat.label[lang]),
-               menu.yes_no_hints(lang))
+    _ask_about(
+        resp,
+        lang,
+        "voice.confirm",
+        step,
+        attempts,
+        cat,
+        said,
+        menu.languages[lang].prompts.confirm.format(label=cat.label[lang]),
+        menu.yes_no_hints(lang),
+    )
 
 
-def render_address(
-    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = ""
-) -> None:
+def render_address(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
     """Ask for the street address of a service that needs a location (speech)."""
     menu = _menu()
-    _ask_about(resp, lang, "voice.address", step, attempts, cat, said,
-               menu.languages[lang].prompts.ask_address, menu.hints(lang, services=False))
+    _ask_about(
+        resp,
+        lang,
+        "voice.address",
+        step,
+        attempts,
+        cat,
+        said,
+        menu.languages[lang].prompts.ask_address,
+        menu.hints(lang, services=False),
+    )
 
 
 def render_confirm_address(
-    resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, address: str,
+    resp: VoiceResponse,
+    lang: str,
+    step: int,
+    attempts: int,
+    cat: Category,
+    address: str,
     said: str = "",
 ) -> None:
     menu = _menu()
-    _ask_about(resp, lang, "voice.address_confirm", step, attempts, cat, said,
-               menu.languages[lang].prompts.confirm_address.format(address=address),
-               menu.yes_no_hints(lang), addr=address)
+    _ask_about(
+        resp,
+        lang,
+        "voice.address_confirm",
+        step,
+        attempts,
+        cat,
+        said,
+        menu.languages[lang].prompts.confirm_address.format(address=address),
+        menu.yes_no_hints(lang),
+        addr=address,
+    )
 
 
 def render_ask_request_number(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
     """Key 3 at the main menu: the request number by keys (ten digits, then #)."""
     menu = _menu()
     gather(
-        resp, menu, lang,
+        resp,
+        menu,
+        lang,
         action=url_for("voice.request_status", lang=lang, n=step, a=attempts),
         hints=menu.hints(lang, services=False),
         prompt=[menu.languages[lang].prompts.ask_request_number],
@@ -196,8 +241,16 @@ class Reply(VoiceResponse):
 
 
 def render_enqueue(
-    resp: Reply, call_sid: str, lang: str, queue: str, category: str | None,
-    announcement: str, *, requeue: bool = False, requeues: int = 0, then: str | None = None,
+    resp: Reply,
+    call_sid: str,
+    lang: str,
+    queue: str,
+    category: str | None,
+    announcement: str,
+    *,
+    requeue: bool = False,
+    requeues: int = 0,
+    then: str | None = None,
 ) -> None:
     menu = _menu()
     resp.queued = Enqueue(queue, category, requeue)
@@ -223,17 +276,26 @@ def _to_operator(resp: Reply, call_sid: str, lang: str, announcement: str) -> No
     render_enqueue(resp, call_sid, lang, QUEUE_311, OPERATOR_CATEGORY, announcement)
 
 
-def _open_request(
-    resp: Reply, call_sid: str, lang: str, cat: Category, said: str = "", address: str = ""
-) -> None:
+def _open_request(resp: Reply, call_sid: str, lang: str, cat: Category, said: str = "", address: str = "") -> None:
     """The call's service request, written after the step like the rest of the log (it is
     journaled when the database cannot take it; the number does not depend on it)."""
-    resp.request = {"call_sid": call_sid, "service_code": cat.code, "language": lang,
-                    "description": said or None, "address": address or None}
+    resp.request = {
+        "call_sid": call_sid,
+        "service_code": cat.code,
+        "language": lang,
+        "description": said or None,
+        "address": address or None,
+    }
 
 
 def _to_category(
-    resp: Reply, call_sid: str, lang: str, cat: Category, said: str = "", *, step: int = 0,
+    resp: Reply,
+    call_sid: str,
+    lang: str,
+    cat: Category,
+    said: str = "",
+    *,
+    step: int = 0,
     address: str = "",
 ) -> None:
     """A category is chosen: its request is opened, then the caller is asked for the street
@@ -245,7 +307,12 @@ def _to_category(
     prompts = _menu().languages[lang].prompts
     number = requestnumbers.spoken(requestnumbers.for_call(call_sid))
     render_enqueue(
-        resp, call_sid, lang, QUEUE_311, cat.code, prompts.to_311.format(label=cat.label[lang]),
+        resp,
+        call_sid,
+        lang,
+        QUEUE_311,
+        cat.code,
+        prompts.to_311.format(label=cat.label[lang]),
         then=prompts.request_number.format(number=number),
     )
 
@@ -254,7 +321,11 @@ Render = Callable[[VoiceResponse, str, int, int], None]
 
 
 def _invalid(
-    resp: Reply, call_sid: str, lang: str, step: int, attempts: int,
+    resp: Reply,
+    call_sid: str,
+    lang: str,
+    step: int,
+    attempts: int,
     render_again: Render,
 ) -> int:
     """One more failed attempt: re-prompt, or after `max_reprompts` re-prompts, the operator."""
@@ -270,23 +341,40 @@ def _invalid(
 
 
 def _record(
-    resp: Reply, call_sid: str, step: int, screen: str, lang: str, inp: CallerInput,
-    outcome: str, category: str | None = None,
+    resp: Reply,
+    call_sid: str,
+    step: int,
+    screen: str,
+    lang: str,
+    inp: CallerInput,
+    outcome: str,
+    category: str | None = None,
 ) -> None:
     event = MenuEvent(
-        call_sid=call_sid, step=step, screen=screen, language=lang, outcome=outcome,
-        digits=inp.digits or None, category=category, confidence=inp.confidence,
+        call_sid=call_sid,
+        step=step,
+        screen=screen,
+        language=lang,
+        outcome=outcome,
+        digits=inp.digits or None,
+        category=category,
+        confidence=inp.confidence,
     )
     recorder = _recorder()
-    recorder.write("record_step", ev=asdict(event),
-                   enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
+    recorder.write("record_step", ev=asdict(event), enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
     if resp.request is not None:
         recorder.write("open_call_request", **resp.request, now=_now())
 
 
 def _speech_choice(
-    resp: Reply, call_sid: str, lang: str, step: int, attempts: int, cat: Category,
-    confidence: float | None, said: str,
+    resp: Reply,
+    call_sid: str,
+    lang: str,
+    step: int,
+    attempts: int,
+    cat: Category,
+    confidence: float | None,
+    said: str,
 ) -> str:
     """A category named by speech: straight on if confident, else confirm first. What the
     caller said becomes the request's description."""
@@ -313,8 +401,7 @@ def incoming() -> Response:
     render_main(resp, lang, 1, 0)
     hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
     caller_hash = hasher.hash(fields.text("From", 64))
-    _recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang,
-                      now=_now())
+    _recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang, now=_now())
     log.info("call %s started (caller %s)", call_sid, caller_hash)
     return twiml_response(resp)
 
@@ -367,8 +454,7 @@ def _shared_choice(st: MenuStep, render_again: Render) -> str:
         return "repeat"
     if words and not st.inp.digits and (cat := menu.match_category(lang, words)) is not None:
         st.category = cat.code
-        return _speech_choice(st.resp, st.call_sid, lang, st.step, st.attempts, cat,
-                              st.inp.confidence, words)
+        return _speech_choice(st.resp, st.call_sid, lang, st.step, st.attempts, cat, st.inp.confidence, words)
     _invalid(st.resp, st.call_sid, lang, st.step, st.attempts, render_again)
     return "silence" if st.inp.empty else "invalid"
 
@@ -478,8 +564,7 @@ def address() -> Response:
         render_main(resp, lang, st.step + 1, st.attempts)
     elif inp.speech and not inp.digits:
         outcome = "address"
-        render_confirm_address(resp, lang, st.step + 1, st.attempts, cat, inp.speech[:MAX_SAID],
-                               said)
+        render_confirm_address(resp, lang, st.step + 1, st.attempts, cat, inp.speech[:MAX_SAID], said)
     elif st.attempts + 1 > menu.max_reprompts:
         outcome = "no_address"
         _address_given_up(resp, st.call_sid, lang, cat, said)
@@ -518,8 +603,7 @@ def address_confirm() -> Response:
         outcome = "silence" if st.inp.empty else "invalid"
         say(resp, menu, lang, menu.languages[lang].prompts.invalid)
         render_confirm_address(resp, lang, st.step + 1, st.attempts + 1, cat, heard, said)
-    _record(resp, st.call_sid, st.step, "address_confirm", lang, st.inp, outcome,
-            cat.code if cat else None)
+    _record(resp, st.call_sid, st.step, "address_confirm", lang, st.inp, outcome, cat.code if cat else None)
     return twiml_response(resp)
 
 
@@ -552,8 +636,7 @@ def request_status() -> Response:
         if st.attempts + 1 > menu.max_reprompts:
             _to_operator(resp, st.call_sid, st.lang, prompts.too_many_attempts)
         else:
-            say(resp, menu, st.lang,
-                prompts.invalid if st.inp.empty else prompts.request_number_invalid)
+            say(resp, menu, st.lang, prompts.invalid if st.inp.empty else prompts.request_number_invalid)
             render_ask_request_number(resp, st.lang, st.step + 1, st.attempts + 1)
     else:
         found = _recorder().read(lambda store: _lookup(store, number), _UNAVAILABLE)
@@ -604,8 +687,9 @@ def wait() -> Response:
         if position is not None:
             say(resp, menu, lang, prompts.wait_311.format(position=position))
     resp.pause(length=menu.hold_pause_s)
-    _recorder().write("record_heartbeat", call_sid=call_sid, queue=queue,
-                      queue_time_s=fields.int_field("QueueTime"), now=_now())
+    _recorder().write(
+        "record_heartbeat", call_sid=call_sid, queue=queue, queue_time_s=fields.int_field("QueueTime"), now=_now()
+    )
     return twiml_response(resp)
 
 
@@ -614,8 +698,9 @@ def bridge() -> Response:
     """<Queue url>: runs on the caller's side just before an agent is connected."""
     menu = _menu()
     call_sid = fields.call_sid()
-    known = _recorder().write("mark_answered", call_sid=call_sid,
-                              queue_time_s=fields.int_field("QueueTime"), now=_now())
+    known = _recorder().write(
+        "mark_answered", call_sid=call_sid, queue_time_s=fields.int_field("QueueTime"), now=_now()
+    )
     lang = known if known in menu.languages else menu.default_language
     log.info("call %s answered by an agent", call_sid)
     resp = VoiceResponse()
@@ -641,26 +726,23 @@ def queue_result() -> Response:
     if result not in DONE_RESULTS and (queue == QUEUE_911 or requeues < MAX_311_REQUEUES):
         resp.pause(length=HOLD_BEFORE_REQUEUE_S)
         announcement = prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry
-        render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True,
-                       requeues=requeues + 1)
-        log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result,
-                    requeues + 1)
-        recorder.write("mark_enqueued", call_sid=call_sid, queue=queue, category=None,
-                       language=lang, now=_now(), requeue=True)
+        render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True, requeues=requeues + 1)
+        log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result, requeues + 1)
+        recorder.write(
+            "mark_enqueued", call_sid=call_sid, queue=queue, category=None, language=lang, now=_now(), requeue=True
+        )
         return twiml_response(resp)
     if result == "leave":
         say(resp, menu, lang, prompts.goodbye)
     elif result not in DONE_RESULTS:
         say(resp, menu, lang, prompts.queue_full)
     resp.hangup()
-    recorder.write("record_queue_result", call_sid=call_sid, result=result,
-                   queue_time_s=queue_time_s, now=_now())
+    recorder.write("record_queue_result", call_sid=call_sid, result=result, queue_time_s=queue_time_s, now=_now())
     log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
     return twiml_response(resp)
 
 
-LAST_RESORT = ('<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue>911</Enqueue>'
-               "</Response>")
+LAST_RESORT = '<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue>911</Enqueue></Response>'
 
 
 @bp.errorhandler(InternalServerError)
@@ -687,9 +769,16 @@ def _fallback_twiml() -> Response:
         resp.pause(length=menu.hold_pause_s)
     elif request.endpoint == "voice.queue_result":
         queue = _queue_arg()
-        render_enqueue(resp, "?", lang, queue, None,
-                       prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry,
-                       requeue=True, requeues=MAX_311_REQUEUES)
+        render_enqueue(
+            resp,
+            "?",
+            lang,
+            queue,
+            None,
+            prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry,
+            requeue=True,
+            requeues=MAX_311_REQUEUES,
+        )
     else:
         render_enqueue(resp, "?", lang, QUEUE_911, None, prompts.too_many_attempts)
     return twiml_response(resp)

@@ -103,8 +103,13 @@ def load(file: Path, **overrides: Any) -> tuple[Scenario, Where]:
     return scenario.with_overrides(**overrides), where
 
 
-def start_executor(jobs: int | None, dask: str | None, runs: Sequence[tuple[Scenario, Where]], interval_s: float,
-                   keep_calls: bool = False) -> Any:
+def start_executor(
+    jobs: int | None,
+    dask: str | None,
+    runs: Sequence[tuple[Scenario, Where]],
+    interval_s: float,
+    keep_calls: bool = False,
+) -> Any:
     """The executor for these runs: Dask when asked, else local processes, no more than there are
     replications to run nor than this machine's memory holds (whatever --jobs says)."""
     from .core.runner import default_jobs, make_executor
@@ -132,8 +137,14 @@ def _warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, la
 
 def progress(total: int, label: str, quiet: bool = False) -> Any:
     """A progress bar on stderr (done/total, ETA), hidden when stderr is not a terminal."""
-    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True,
-                             hidden=quiet or not sys.stderr.isatty())
+    return click.progressbar(
+        length=total,
+        label=label,
+        file=sys.stderr,
+        show_eta=True,
+        show_pos=True,
+        hidden=quiet or not sys.stderr.isatty(),
+    )
 
 
 jobs_option = click.option(
@@ -177,23 +188,30 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
             click.echo(str(exc), err=True)
             failed = True
             continue
-        click.echo(f"{path}: ok ({scenario.name}; {len(scenario.classes)} class(es), "
-                   f"{len(scenario.staffing.pools)} pool(s), horizon {format_duration(scenario.horizon)})")
+        click.echo(
+            f"{path}: ok ({scenario.name}; {len(scenario.classes)} class(es), "
+            f"{len(scenario.staffing.pools)} pool(s), horizon {format_duration(scenario.horizon)})"
+        )
     if failed:
         sys.exit(2)
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
-                   "Replaced only when the run is complete (Ctrl-C keeps the previous results).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
+    "Replaced only when the run is complete (Ctrl-C keeps the previous results).",
+)
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
 @seed_option
 @jobs_option
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
-@click.option("--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True,
-              help=interval_help)
+@click.option(
+    "--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True, help=interval_help
+)
 @click.option("--report", is_flag=True, help="Also write report.html and its plots (wait curves need --calls).")
 @dask_option
 @large_option
@@ -226,8 +244,9 @@ def simulate(
         executor = start_executor(jobs, dask, [run_], interval_s, calls)
         try:
             with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
-                result = run(scenario, executor=executor, interval_s=interval_s, keep_calls=calls,
-                             on_done=lambda: bar.update(1))
+                result = run(
+                    scenario, executor=executor, interval_s=interval_s, keep_calls=calls, on_done=lambda: bar.update(1)
+                )
         finally:
             executor.close()
         written = write_results(result, tmp, calls=calls)
@@ -243,8 +262,12 @@ def simulate(
 
 @main.command(name="analytic")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--simulate", "also_simulate", is_flag=True,
-              help="Also simulate the scenario and print the simulated values (95% CI) beside the formulas.")
+@click.option(
+    "--simulate",
+    "also_simulate",
+    is_flag=True,
+    help="Also simulate the scenario and print the simulated values (95% CI) beside the formulas.",
+)
 @jobs_option
 @large_option
 def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool) -> None:
@@ -293,14 +316,30 @@ def _labels(files: Sequence[Path]) -> list[str]:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results/compare"),
-              show_default=True, help="Folder for comparison.csv, report.html and each scenario's results.")
-@click.option("--replications", "-r", type=click.IntRange(min=2), help="Replications for every scenario "
-              "[default: the first file's].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results/compare"),
+    show_default=True,
+    help="Folder for comparison.csv, report.html and each scenario's results.",
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(min=2),
+    help="Replications for every scenario [default: the first file's].",
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
 @jobs_option
-@click.option("--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True,
-              help="Length of the intervals in each intervals.csv; must divide an hour.")
+@click.option(
+    "--interval",
+    "interval_s",
+    type=Duration(min_s=1.0),
+    default="15m",
+    show_default=True,
+    help="Length of the intervals in each intervals.csv; must divide an hour.",
+)
 @dask_option
 @large_option
 @quiet_option
@@ -344,30 +383,44 @@ def compare(
         executor = start_executor(jobs, dask, runs, interval_s, keep_calls=True)
         try:
             with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
-                results = run_scenarios(scenarios, executor, interval_s=interval_s, keep_calls=True,
-                                        on_done=lambda: bar.update(1))
+                results = run_scenarios(
+                    scenarios, executor, interval_s=interval_s, keep_calls=True, on_done=lambda: bar.update(1)
+                )
         finally:
             executor.close()
         for label, result in zip(labels, results, strict=True):
             write_results(result, tmp / label)
         rows = comparison_rows(results, labels)
         write_csv(tmp / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
-        write_report(tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels),
-                     png_dir=tmp)
+        write_report(
+            tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels), png_dir=tmp
+        )
     if not quiet:
         click.echo(format_comparison(rows))
-        click.echo(f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "
-                   f"under {out_dir}/")
+        click.echo(
+            f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "
+            f"under {out_dir}/"
+        )
     for label, result in zip(labels, results, strict=True):
         _warn_unsettled(result.scenario, result.summary, quiet, f"{label}: ")
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "sets", multiple=True, required=True, metavar="PATH=VALUES",
-              help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUES",
+    help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].",
+)
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
 @seed_option
 @jobs_option
@@ -397,8 +450,10 @@ def sweep(
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
     settings = [parse_setting(s) for s in sets]
     if len(settings) == 2 and settings[0].path == settings[1].path:
-        raise click.BadParameter(f"{settings[0].name} is set twice ({sets[0]!r} and {sets[1]!r}); give all its "
-                                 "values in one --set", param_hint="--set")
+        raise click.BadParameter(
+            f"{settings[0].name} is set twice ({sets[0]!r} and {sets[1]!r}); give all its values in one --set",
+            param_hint="--set",
+        )
     base, where = load(file, replications=replications, seed=seed)
     points = grid(base, settings)
     runs = [(p.scenario, _point_where(where, settings, p.values)) for p in points]
@@ -438,13 +493,28 @@ def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].")
-@click.option("--interval", "interval_s", type=Duration(min_s=60.0), default="1h", show_default=True,
-              help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.")
-@click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.9, show_default=True,
-              help="A target counts as met in an interval when the one-sided lower bound at this confidence "
-                   "(over replications) reaches it; 0.5 asks only that the mean does.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].",
+)
+@click.option(
+    "--interval",
+    "interval_s",
+    type=Duration(min_s=60.0),
+    default="1h",
+    show_default=True,
+    help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="A target counts as met in an interval when the one-sided lower bound at this confidence "
+    "(over replications) reaches it; 0.5 asks only that the mean does.",
+)
 @click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
 @seed_option
 @jobs_option
@@ -479,9 +549,14 @@ def staff(
     with results_folder(out) as tmp:
         executor = start_executor(jobs, dask, [(base, where)], interval_s)
         try:
-            result = find_staffing(base, executor, interval_s=interval_s, confidence=confidence,
-                                   on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                                   progress_bar=lambda label, n: progress(n, label, quiet))
+            result = find_staffing(
+                base,
+                executor,
+                interval_s=interval_s,
+                confidence=confidence,
+                on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                progress_bar=lambda label, n: progress(n, label, quiet),
+            )
         finally:
             executor.close()
         _write_staffing(tmp, file, base, result, interval_s, confidence)
@@ -491,8 +566,10 @@ def staff(
         click.echo("\n".join(explain(result, base)))
         if not result.targets_met:
             click.echo("WARNING: some targets are still not met; see the log above.")
-        click.echo(f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
-                   f"({result.simulations} simulations, {result.calls_simulated:,} calls)")
+        click.echo(
+            f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
+            f"({result.simulations} simulations, {result.calls_simulated:,} calls)"
+        )
 
 
 def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval_s: float, confidence: float) -> None:
@@ -511,26 +588,46 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     for pool in data["staffing"]["pools"]:
         for shift in pool["shifts"]:
             shift["start"], shift["end"] = format_shift_time(shift["start"]), format_shift_time(shift["end"])
-    header = (f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
-              f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
-              "# Durations without a unit are seconds.\n")
-    (out / "staffing.yaml").write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
-                                       encoding="utf-8")
+    header = (
+        f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
+        f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
+        "# Durations without a unit are seconds.\n"
+    )
+    (out / "staffing.yaml").write_text(
+        header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     pools = result.pool_names
     n = len(result.agents)
-    rows = [(f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}", i * interval_s,
-             (i + 1) * interval_s, pool, result.agents[i][p], result.erlang_agents[i][p])
-            for i in range(n) for p, pool in enumerate(pools)]
+    rows = [
+        (
+            f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}",
+            i * interval_s,
+            (i + 1) * interval_s,
+            pool,
+            result.agents[i][p],
+            result.erlang_agents[i][p],
+        )
+        for i in range(n)
+        for p, pool in enumerate(pools)
+    ]
     write_csv(out / "staffing.csv", ["interval", "start_s", "end_s", "pool", "agents", "erlang_agents"], rows)
     doc = {
         "agent_hours": result.agent_hours(),
         "erlang_agent_hours": result.agent_hours(result.erlang_agents),
         "targets_met": result.targets_met,
-        "pools": {pool: {"agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
-                         "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S}
-                  for p, pool in enumerate(pools)},
-        "interval_s": interval_s, "confidence": confidence, "replications": base.replications, "seed": base.seed,
-        "simulations": result.simulations, "calls_simulated": result.calls_simulated,
+        "pools": {
+            pool: {
+                "agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
+                "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S,
+            }
+            for p, pool in enumerate(pools)
+        },
+        "interval_s": interval_s,
+        "confidence": confidence,
+        "replications": base.replications,
+        "seed": base.seed,
+        "simulations": result.simulations,
+        "calls_simulated": result.calls_simulated,
     }
     (out / "staffing.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     from .output.plots import staffing_by_interval

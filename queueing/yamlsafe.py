@@ -124,15 +124,24 @@ class _GuardedLoader(yaml.SafeLoader):
                 target = self.anchors.get(event.anchor)
                 if target is not None:
                     if id(target) not in self._size:
-                        raise _Refused(event.start_mark, tuple(self._path),
-                                       f"alias *{show(event.anchor)} refers to a node that contains it")
+                        raise _Refused(
+                            event.start_mark,
+                            tuple(self._path),
+                            f"alias *{show(event.anchor)} refers to a node that contains it",
+                        )
                     self._alias_nodes += self._size[id(target)]
                     if self._alias_nodes > MAX_ALIAS_NODES:
-                        raise _Refused(event.start_mark, tuple(self._path),
-                                       f"aliases expand to more than {MAX_ALIAS_NODES:,} values")
+                        raise _Refused(
+                            event.start_mark,
+                            tuple(self._path),
+                            f"aliases expand to more than {MAX_ALIAS_NODES:,} values",
+                        )
                     if len(self._path) + self._depth[id(target)] > MAX_DEPTH:
-                        raise _Refused(event.start_mark, tuple(self._path),
-                                       f"alias *{show(event.anchor)} nests deeper than {MAX_DEPTH} levels")
+                        raise _Refused(
+                            event.start_mark,
+                            tuple(self._path),
+                            f"alias *{show(event.anchor)} nests deeper than {MAX_DEPTH} levels",
+                        )
                 return super().compose_node(parent, index)
             node = super().compose_node(parent, index)
             self._measure(node)
@@ -160,13 +169,19 @@ class _GuardedLoader(yaml.SafeLoader):
                 line = key.start_mark.line + 1
                 bad = _bad_char(key.value, allow_breaks=False)
                 if bad is not None:
-                    raise _Refused(key.start_mark, here + (key.value,),
-                                   f"a key must be one line of printable text (it contains {show(bad)})")
+                    raise _Refused(
+                        key.start_mark,
+                        here + (key.value,),
+                        f"a key must be one line of printable text (it contains {show(bad)})",
+                    )
                 if key.tag == "tag:yaml.org,2002:merge":
                     continue
                 if key.value in seen:
-                    raise _Refused(key.start_mark, here + (key.value,),
-                                   f"duplicate key: given on line {seen[key.value]} and again on line {line}")
+                    raise _Refused(
+                        key.start_mark,
+                        here + (key.value,),
+                        f"duplicate key: given on line {seen[key.value]} and again on line {line}",
+                    )
                 seen[key.value] = line
         self._size[id(node)] = 1 + sum(self._size.get(id(c), 1) for c in children)
         self._depth[id(node)] = 1 + max((self._depth.get(id(c), 0) for c in children), default=0)
@@ -261,8 +276,9 @@ def _error_at(text: str, offset: int, source: str, yes_no_booleans: bool, reason
     """An error at character ``offset`` of ``text``, naming the field there when the text, with that
     character replaced by a letter (neutral in plain or quoted scalars and comments), reads as YAML."""
     blanked = text[:offset] + "x" + text[offset + 1 :]
-    return YamlInputError(source, _line_at(text, offset), format_path(_path_at(blanked, offset, yes_no_booleans)),
-                          reason)
+    return YamlInputError(
+        source, _line_at(text, offset), format_path(_path_at(blanked, offset, yes_no_booleans)), reason
+    )
 
 
 def _compose(text: str, yes_no_booleans: bool) -> Any:
@@ -281,8 +297,13 @@ def read_yaml(text: str, source: str, *, yes_no_booleans: bool = True) -> YamlDo
     """
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
-        raise _error_at(text, bad.start(), source, yes_no_booleans,
-                        f"contains the control character {show(bad.group())} (not allowed in YAML)")
+        raise _error_at(
+            text,
+            bad.start(),
+            source,
+            yes_no_booleans,
+            f"contains the control character {show(bad.group())} (not allowed in YAML)",
+        )
     loader = (_GuardedLoader if yes_no_booleans else _STRICT_BOOL_LOADER)(text)
     try:
         node = loader.get_single_node()

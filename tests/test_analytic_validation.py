@@ -20,8 +20,15 @@ SLACK = 0.03  # relative widening of the interval
 H = 3600.0
 
 
-def _scenario(classes: dict[str, Any], pools: list[dict[str, Any]], *, days: int, reps: int, seed: int,
-              targets: dict[str, Any] | None = None) -> Any:
+def _scenario(
+    classes: dict[str, Any],
+    pools: list[dict[str, Any]],
+    *,
+    days: int,
+    reps: int,
+    seed: int,
+    targets: dict[str, Any] | None = None,
+) -> Any:
     doc = {
         "name": "analytic check", "seed": seed, "horizon": f"{days}d", "warmup": "3h",
         "replications": reps, "classes": classes, "staffing": {"pools": pools}, "targets": targets or {},
@@ -49,8 +56,14 @@ def assert_covers(estimate: dict[str, Any], exact: float, what: str) -> None:
 
 @pytest.mark.slow
 def test_one_class_mmc_matches_erlang_c() -> None:
-    scenario = _scenario({"311": _cls(1, 60)}, [{"name": "p", "serves": ["311"], "agents": 5}], days=10, reps=12,
-                         seed=11, targets={"311": [{"within": "20s", "share": 0.8}]})
+    scenario = _scenario(
+        {"311": _cls(1, 60)},
+        [{"name": "p", "serves": ["311"], "agents": 5}],
+        days=10,
+        reps=12,
+        seed=11,
+        targets={"311": [{"within": "20s", "share": 0.8}]},
+    )
     s = simulate(scenario, jobs=2).summary["classes"]["311"]
     assert_covers(s["wait_s"]["mean"], analytic.erlang_c_mean_wait_s(5, 60 / H, 240), "M/M/5 mean wait")
     assert_covers(s["service_level"][0]["share"], analytic.erlang_c_service_level(5, 60 / H, 240, 20), "M/M/5 SL")
@@ -60,9 +73,14 @@ def test_one_class_mmc_matches_erlang_c() -> None:
 @pytest.mark.slow
 def test_two_classes_in_a_shared_pool_match_cobham() -> None:
     """DESIGN.md's case: 10 agents, 4-min handle, 36 + 96 calls/hour; 911 ≈ 19.3 s, 311 ≈ 160.8 s."""
-    scenario = _scenario({"911": _cls(1, 36), "311": _cls(2, 96)},
-                         [{"name": "call-takers", "serves": ["911", "311"], "agents": 10}], days=20, reps=12, seed=5,
-                         targets={"911": [{"within": "15s", "share": 0.9}]})
+    scenario = _scenario(
+        {"911": _cls(1, 36), "311": _cls(2, 96)},
+        [{"name": "call-takers", "serves": ["911", "311"], "agents": 10}],
+        days=20,
+        reps=12,
+        seed=5,
+        targets={"911": [{"within": "15s", "share": 0.9}]},
+    )
     summary = simulate(scenario, jobs=2).summary["classes"]
     w911, w311 = analytic.priority_mmc_mean_waits_s(10, [36 / H, 96 / H], 240)
     assert w911 == pytest.approx(19.3, abs=0.05) and w311 == pytest.approx(160.8, abs=0.05)
@@ -74,24 +92,37 @@ def test_two_classes_in_a_shared_pool_match_cobham() -> None:
 
 @pytest.mark.slow
 def test_dedicated_pools_are_two_erlang_c_queues() -> None:
-    scenario = _scenario({"911": _cls(1, 36), "311": _cls(2, 96, handle="3m")},
-                         [{"name": "911-floor", "serves": ["911"], "agents": 4},
-                          {"name": "311-floor", "serves": ["311"], "agents": 6}], days=10, reps=12, seed=9,
-                         targets={"911": [{"within": "15s", "share": 0.9}], "311": [{"within": "30s", "share": 0.8}]})
+    scenario = _scenario(
+        {"911": _cls(1, 36), "311": _cls(2, 96, handle="3m")},
+        [{"name": "911-floor", "serves": ["911"], "agents": 4}, {"name": "311-floor", "serves": ["311"], "agents": 6}],
+        days=10,
+        reps=12,
+        seed=9,
+        targets={"911": [{"within": "15s", "share": 0.9}], "311": [{"within": "30s", "share": 0.8}]},
+    )
     result = simulate(scenario, jobs=2).summary
     for name, agents, rate, handle, within in (("911", 4, 36, 240, 15), ("311", 6, 96, 180, 30)):
         s = result["classes"][name]
         assert_covers(s["wait_s"]["mean"], analytic.erlang_c_mean_wait_s(agents, rate / H, handle), f"{name} wait")
-        assert_covers(s["service_level"][0]["share"],
-                      analytic.erlang_c_service_level(agents, rate / H, handle, within), f"{name} SL")
+        assert_covers(
+            s["service_level"][0]["share"],
+            analytic.erlang_c_service_level(agents, rate / H, handle, within),
+            f"{name} SL",
+        )
     util = result["pools"]["911-floor"]["utilization"]
     assert_covers(util, 36 / H * 240 / 4, "911 pool utilization")
 
 
 @pytest.mark.slow
 def test_abandonment_matches_erlang_a() -> None:
-    scenario = _scenario({"311": _cls(1, 100, patience="3m")}, [{"name": "p", "serves": ["311"], "agents": 7}],
-                         days=10, reps=12, seed=13, targets={"311": [{"within": "30s", "share": 0.8}]})
+    scenario = _scenario(
+        {"311": _cls(1, 100, patience="3m")},
+        [{"name": "p", "serves": ["311"], "agents": 7}],
+        days=10,
+        reps=12,
+        seed=13,
+        targets={"311": [{"within": "30s", "share": 0.8}]},
+    )
     s = simulate(scenario, jobs=2).summary["classes"]["311"]
     exact = analytic.erlang_a(7, 100 / H, 240, 180)
     assert exact.p_abandon > 0.03  # the case really exercises abandonment

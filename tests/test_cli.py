@@ -40,8 +40,20 @@ def test_simulate_writes_the_results_contract(write_scenario, tmp_path) -> None:
 
     with (out / "calls.csv").open() as fh:
         calls = list(csv.DictReader(fh))
-    assert list(calls[0]) == ["replication", "call_id", "class", "category", "arrival_s", "queued_s",
-                              "answered_s", "ended_s", "wait_s", "pool", "agent", "outcome"]
+    assert list(calls[0]) == [
+        "replication",
+        "call_id",
+        "class",
+        "category",
+        "arrival_s",
+        "queued_s",
+        "answered_s",
+        "ended_s",
+        "wait_s",
+        "pool",
+        "agent",
+        "outcome",
+    ]
     assert {r["outcome"] for r in calls} <= {"answered", "abandoned", "unserved"}
     answered = [r for r in calls if r["outcome"] == "answered"]
     assert all(r["pool"] == "call-takers" and float(r["answered_s"]) >= float(r["queued_s"]) for r in answered)
@@ -54,9 +66,7 @@ def test_simulate_writes_the_results_contract(write_scenario, tmp_path) -> None:
     assert len(rows) == 3 * 24 * 2  # replications x hours x classes
     assert {"service_level_15s", "service_level_30s", "queue_len_mean", "agents_on_duty"} <= set(rows[0])
     assert all(float(r["agents_on_duty"]) == 10 for r in rows)
-    assert sum(int(r["arrivals"]) for r in rows if r["class"] == "911") == sum(
-        1 for r in calls if r["class"] == "911"
-    )
+    assert sum(int(r["arrivals"]) for r in rows if r["class"] == "911") == sum(1 for r in calls if r["class"] == "911")
 
 
 def test_help_teaches(tmp_path) -> None:
@@ -89,8 +99,11 @@ def test_console_script_runs_and_reports_errors_without_traceback(tmp_path) -> N
 def _modules_after(code: str) -> set[str]:
     """Every module name in ``sys.modules`` after running ``code`` in a fresh interpreter."""
     probe = code + "; import sys; print(' '.join(sorted(sys.modules)))"
-    return set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                              cwd=REPO).stdout.split())
+    return set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout.split()
+    )
 
 
 def _top(modules: set[str]) -> set[str]:

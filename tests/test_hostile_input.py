@@ -130,8 +130,9 @@ def test_reader_api_for_the_menu() -> None:
          "{dist: lognormal, mean: 0.001, sd: 1e9}\n  \"311\"", r"handle_time: sd must be between a millionth"),
     ],
 )  # fmt: skip
-def test_validate_refuses_what_simulate_cannot_run(name: str, old: str, new: str, expected: str,
-                                                   tmp_path: Path) -> None:
+def test_validate_refuses_what_simulate_cannot_run(
+    name: str, old: str, new: str, expected: str, tmp_path: Path
+) -> None:
     path = _write(tmp_path, _edit(old, new))
     _refused(_cli("validate", str(path)), path, expected)
     _refused(_cli("simulate", str(path), "--out", str(tmp_path / "out")), path, expected)
@@ -139,7 +140,7 @@ def test_validate_refuses_what_simulate_cannot_run(name: str, old: str, new: str
 
 
 def test_surge_multiplier_inf_and_staff_with_nan(tmp_path: Path) -> None:
-    text = _edit("staffing:", "surges: [{name: s, class: \"311\", start: 1h, end: 2h, multiplier: .inf}]\nstaffing:")
+    text = _edit("staffing:", 'surges: [{name: s, class: "311", start: 1h, end: 2h, multiplier: .inf}]\nstaffing:')
     path = _write(tmp_path, text)
     for command in ("validate", "simulate", "staff", "analytic"):
         _refused(_cli(command, str(path)), path, r"surges\.0\.multiplier: must be a finite number")
@@ -219,8 +220,13 @@ def test_jobs_are_capped_at_the_replications(write_scenario, tmp_path: Path, mon
     from queueing.core import runner
 
     started = []
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", lambda max_workers: started.append(max_workers) or (
-        __import__("concurrent.futures").futures.ThreadPoolExecutor(max_workers)))
+    monkeypatch.setattr(
+        runner,
+        "ProcessPoolExecutor",
+        lambda max_workers: (
+            started.append(max_workers) or (__import__("concurrent.futures").futures.ThreadPoolExecutor(max_workers))
+        ),
+    )
     path = write_scenario(horizon="2h", warmup="0s", replications=2)
     result = _cli("simulate", str(path), "--jobs", "10000", "--out", str(tmp_path / "o"), "-q")
     assert result.exit_code == 0, result.output
@@ -234,8 +240,7 @@ def test_sweep_refuses_the_same_path_twice(write_scenario) -> None:
 
 @pytest.mark.parametrize(
     ("other", "expected"),
-    [({"horizon": "30d"}, "their horizons differ (2d vs 30d)"),
-     ({"warmup": "0s"}, "their warm-ups differ (2h vs 0s)")],
+    [({"horizon": "30d"}, "their horizons differ (2d vs 30d)"), ({"warmup": "0s"}, "their warm-ups differ (2h vs 0s)")],
 )
 def test_compare_refuses_different_runs_and_names_the_files(other: dict, expected: str, tmp_path: Path) -> None:
     a = _write(tmp_path, scenario_text(), "a.yaml")
@@ -263,8 +268,9 @@ def test_overload_is_warned_and_unserved_shown(tmp_path: Path, write_scenario) -
     assert result.exit_code == 0, result.output
     assert "unserved" in result.stdout.splitlines()[2]
     assert "warning: arrivals bring about 422 agent-hours of calls, the shifts give 96 (4.4 times)" in result.stderr
-    assert re.search(r"warning: class 311: [\d,]+ of [\d,]+ calls per replication \(\d+%\) still unanswered",
-                     result.stderr)
+    assert re.search(
+        r"warning: class 311: [\d,]+ of [\d,]+ calls per replication \(\d+%\) still unanswered", result.stderr
+    )
 
 
 def test_settled_runs_say_nothing(tmp_path: Path) -> None:
@@ -277,8 +283,21 @@ def test_settled_runs_say_nothing(tmp_path: Path) -> None:
 
 def _interrupt_while_writing(path: Path, out: Path, seed: int) -> subprocess.CompletedProcess:
     """Run simulate --calls in a subprocess and send SIGINT once it is writing its files."""
-    cmd = [sys.executable, "-c", "from queueing.cli import main; main()", "simulate", str(path), "--calls",
-           "--out", str(out), "--seed", str(seed), "-j", "1", "-q"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from queueing.cli import main; main()",
+        "simulate",
+        str(path),
+        "--calls",
+        "--out",
+        str(out),
+        "--seed",
+        str(seed),
+        "-j",
+        "1",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -313,11 +332,13 @@ def test_ctrl_c_while_writing_leaves_old_results_or_none(tmp_path: Path, write_s
 EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                       HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(rng=st.randoms(use_true_random=False))
-def test_mutated_scenarios_validate_or_fail_cleanly_and_valid_ones_simulate(rng: random.Random,
-                                                                            tmp_path: Path) -> None:
+def test_mutated_scenarios_validate_or_fail_cleanly_and_valid_ones_simulate(rng: random.Random, tmp_path: Path) -> None:
     path = tmp_path / "mutant.yaml"
     path.write_bytes(mutate(rng))
     start = time.perf_counter()

@@ -48,8 +48,11 @@ def imports_of(path: Path) -> set[str]:
                 target = node.module or ""
             found.add(target)
             # ``from . import analytic`` imports a module, not a name
-            found.update(f"{target}.{a.name}" for a in node.names if (ROOT.parent / f"{target}.{a.name}".replace(
-                ".", "/")).with_suffix(".py").exists())
+            found.update(
+                f"{target}.{a.name}"
+                for a in node.names
+                if (ROOT.parent / f"{target}.{a.name}".replace(".", "/")).with_suffix(".py").exists()
+            )
     return {m for m in found if m == "queueing" or m.startswith("queueing.")}
 
 

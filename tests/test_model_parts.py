@@ -20,8 +20,19 @@ from queueing.core.records import ANSWERED
 from queueing.core.scenario import load_scenario, parse_scenario
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("15s", 15), ("4m", 240), ("1h30m", 5400), ("30d", 2592000),
-                                                ("90", 90), (12.5, 12.5), ("1.5h", 5400), ("2m 30s", 150)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("15s", 15),
+        ("4m", 240),
+        ("1h30m", 5400),
+        ("30d", 2592000),
+        ("90", 90),
+        (12.5, 12.5),
+        ("1.5h", 5400),
+        ("2m 30s", 150),
+    ],
+)
 def test_durations(text, seconds) -> None:
     assert parse_duration_s(text) == seconds
 
@@ -52,8 +63,12 @@ staffing: {{pools: [{{name: p, serves: [a], agents: 1}}]}}
     expected[20:22] *= 5
     assert expected_calls(scenario)["a"] == pytest.approx(expected.sum())
     reps = 400
-    counts = np.array([np.histogram(arrival_times(scenario, "a", np.random.default_rng(r)),
-                                    bins=np.arange(25) * 3600.0)[0] for r in range(reps)])
+    counts = np.array(
+        [
+            np.histogram(arrival_times(scenario, "a", np.random.default_rng(r)), bins=np.arange(25) * 3600.0)[0]
+            for r in range(reps)
+        ]
+    )
     assert counts[:, :6].sum() == 0  # no calls at zero rate
     busy = expected > 0
     z = (counts.mean(axis=0)[busy] - expected[busy]) / np.sqrt(expected[busy] / reps)
@@ -70,8 +85,7 @@ def test_night_shift_runs_past_midnight() -> None:
     from queueing.core.scenario import Shift
 
     night = Shift(start=22 * 3600, end=30 * 3600, agents=2)
-    assert duty_windows(night, 2 * 86400) == [(0.0, 6 * 3600.0), (22 * 3600.0, 30 * 3600.0),
-                                              (46 * 3600.0, 54 * 3600.0)]
+    assert duty_windows(night, 2 * 86400) == [(0.0, 6 * 3600.0), (22 * 3600.0, 30 * 3600.0), (46 * 3600.0, 54 * 3600.0)]
     day = Shift(start=0, end=86400, agents=1)
     assert duty_windows(day, 3 * 86400) == [(0.0, 3 * 86400.0)]  # one unbroken window
 

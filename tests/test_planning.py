@@ -43,13 +43,32 @@ def test_common_random_numbers_make_paired_intervals_narrower(write_scenario) ->
 
 def test_compare_writes_csv_report_and_each_scenario(tmp_path) -> None:
     out = tmp_path / "cmp"
-    result = _invoke("compare", str(REPO / "scenarios/dedicated-pools.yaml"), str(REPO / "scenarios/shared-pool.yaml"),
-                     "--replications", "3", "--out", str(out), "--jobs", "2")
+    result = _invoke(
+        "compare",
+        str(REPO / "scenarios/dedicated-pools.yaml"),
+        str(REPO / "scenarios/shared-pool.yaml"),
+        "--replications",
+        "3",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+    )
     assert result.exit_code == 0, result.output
     with (out / "comparison.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0])[:10] == ["metric", "class", "pool", "scenario_a", "scenario_b", "a_value", "b_value", "diff",
-                                  "diff_ci_low", "diff_ci_high"]
+    assert list(rows[0])[:10] == [
+        "metric",
+        "class",
+        "pool",
+        "scenario_a",
+        "scenario_b",
+        "a_value",
+        "b_value",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
     wait = next(r for r in rows if r["metric"] == "wait_s.mean" and r["class"] == "311")
     assert (wait["scenario_a"], wait["scenario_b"]) == ("dedicated-pools", "shared-pool")
     assert float(wait["diff_ci_low"]) <= float(wait["diff"]) <= float(wait["diff_ci_high"])
@@ -77,13 +96,26 @@ def test_compare_refuses_what_cannot_be_paired(write_scenario) -> None:
 def test_sweep_grid_csv_and_plot(write_scenario, tmp_path) -> None:
     path = write_scenario(horizon="1d", replications=3)
     out = tmp_path / "sweep"
-    result = _invoke("sweep", str(path), "--set", "staffing.pools.call-takers.agents=10..12",
-                     "--set", "classes.311.arrivals.rate_per_hour=80,96", "--out", str(out), "--jobs", "1")
+    result = _invoke(
+        "sweep",
+        str(path),
+        "--set",
+        "staffing.pools.call-takers.agents=10..12",
+        "--set",
+        "classes.311.arrivals.rate_per_hour=80,96",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     with (out / "sweep.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    waits = {(r["staffing.pools.call-takers.agents"], r["classes.311.arrivals.rate_per_hour"]): float(r["value"])
-             for r in rows if r["class"] == "311" and r["metric"] == "wait_s.mean"}
+    waits = {
+        (r["staffing.pools.call-takers.agents"], r["classes.311.arrivals.rate_per_hour"]): float(r["value"])
+        for r in rows
+        if r["class"] == "311" and r["metric"] == "wait_s.mean"
+    }
     assert len(waits) == 6
     # Same callers at every staffing level: more agents never make the mean wait longer.
     for rate in ("80", "96"):
@@ -125,8 +157,9 @@ def test_dask_cluster_gives_the_same_files(write_scenario, tmp_path) -> None:
     local = _invoke("simulate", str(path), "--out", str(tmp_path / "local"), "--jobs", "1", "-q")
     assert local.exit_code == 0, local.output
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = _invoke("simulate", str(path), "--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address,
-                         "-q")
+        remote = _invoke(
+            "simulate", str(path), "--out", str(tmp_path / "dask"), "--dask", cluster.scheduler_address, "-q"
+        )
     assert remote.exit_code == 0, remote.output
     for name in ("summary.json", "intervals.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
@@ -190,9 +223,7 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     assert sum(int(r["agents"]) for r in rows) * 6 == doc["agent_hours"]
     # The staffing file is a scenario: simulate it with a seed the search never used.
     staffed = load_scenario(out / "staffing.yaml").with_overrides(seed=99_999, replications=16)
-    assert [staffed.staffing.pools[0].agents_at(h * 3600.0) for h in (0, 6, 12, 18)] == [
-        int(r["agents"]) for r in rows
-    ]
+    assert [staffed.staffing.pools[0].agents_at(h * 3600.0) for h in (0, 6, 12, 18)] == [int(r["agents"]) for r in rows]
     check = check_targets(simulate(staffed, jobs=2, interval_s=6 * 3600.0), 6 * 3600.0, confidence=0.5)
     assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin
     # And one agent fewer anywhere would have missed a target at the search's confidence.
@@ -205,8 +236,9 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
 
 def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
     out = tmp_path / "out"
-    result = _invoke("simulate", str(write_scenario(horizon="1d", replications=2)), "--report", "--calls",
-                     "--out", str(out), "-q")
+    result = _invoke(
+        "simulate", str(write_scenario(horizon="1d", replications=2)), "--report", "--calls", "--out", str(out), "-q"
+    )
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "meets 911 90% within 15 s in" in html
@@ -217,9 +249,32 @@ def test_compare_table_shows_shares_in_percent() -> None:
     """comparison.csv keeps fractions; the console, like the report, shows percent and points."""
     from queueing.output.tables import format_comparison
 
-    row = {"metric": "abandoned.share", "class": "911", "pool": "", "scenario_a": "a", "scenario_b": "b",
-           "a_value": 0.0564, "b_value": 0.0221, "diff": -0.0349, "diff_ci_low": -0.0612, "diff_ci_high": -0.0084,
-           "significant": True}
+    row = {
+        "metric": "abandoned.share",
+        "class": "911",
+        "pool": "",
+        "scenario_a": "a",
+        "scenario_b": "b",
+        "a_value": 0.0564,
+        "b_value": 0.0221,
+        "diff": -0.0349,
+        "diff_ci_low": -0.0612,
+        "diff_ci_high": -0.0084,
+        "significant": True,
+    }
     line = format_comparison([row]).splitlines()[1]
-    assert line.split() == ["911", "abandoned.share", "a", "5.6%", "b", "2.2%", "-3.5", "pp", "*",
-                            "[-6.1", "pp,", "-0.8", "pp]"]
+    assert line.split() == [
+        "911",
+        "abandoned.share",
+        "a",
+        "5.6%",
+        "b",
+        "2.2%",
+        "-3.5",
+        "pp",
+        "*",
+        "[-6.1",
+        "pp,",
+        "-0.8",
+        "pp]",
+    ]

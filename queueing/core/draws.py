@@ -74,11 +74,7 @@ def draw_callers(scenario: Scenario, replication: int) -> Callers:
             if cc.patience is not None
             else np.full(n, np.inf)
         )
-        ivr = (
-            cc.ivr_time.sample(stream(seed, replication, "ivr", name), n)
-            if cc.ivr_time is not None
-            else np.zeros(n)
-        )
+        ivr = cc.ivr_time.sample(stream(seed, replication, "ivr", name), n) if cc.ivr_time is not None else np.zeros(n)
         parts.append((np.full(n, k, dtype=np.int16), category, arrival, arrival + ivr, handle, patience))
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(cols[3], kind="stable")

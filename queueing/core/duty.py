@@ -46,9 +46,7 @@ def pool_windows(pool: Pool, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(on, dtype=float), np.asarray(off, dtype=float)
 
 
-def clipped_cumulative(
-    starts: np.ndarray, ends: np.ndarray, at: np.ndarray, starts_sorted: bool = False
-) -> np.ndarray:
+def clipped_cumulative(starts: np.ndarray, ends: np.ndarray, at: np.ndarray, starts_sorted: bool = False) -> np.ndarray:
     """For each time in ``at``: the total length of the spans [starts, ends) that lies before it.
 
     Used for time-averages of anything that is a sum of spans (agents on duty, callers in queue):
@@ -71,4 +69,3 @@ def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray
     on, off = pool_windows(pool, horizon_s)
     off = np.minimum(off, horizon_s)
     return np.diff(clipped_cumulative(on, off, edges))
-

@@ -142,7 +142,12 @@ def cost(scenario: Scenario, interval_s: float, keep_calls: bool = False) -> Cos
 
 
 def run_problems(
-    scenario: Scenario, where: Where, *, interval_s: float, keep_calls: bool = False, large: bool = False,
+    scenario: Scenario,
+    where: Where,
+    *,
+    interval_s: float,
+    keep_calls: bool = False,
+    large: bool = False,
     local: bool = True,
 ) -> list[str]:
     """Every reason not to start this run, one message each (empty: go ahead)."""
@@ -157,43 +162,77 @@ def run_problems(
             problems.append(f"{where(path)}: {what}; at most {amount(soft_max)}{soft}")
 
     busiest = max(c.calls_by_class, key=lambda k: c.calls_by_class[k])
-    limit(c.calls, SOFT_CALLS_PER_REPLICATION, HARD_CALLS_PER_REPLICATION, ("classes", busiest, "arrivals"),
-          f"about {amount(c.calls)} calls per replication (rates x horizon, surges included)")
-    limit(c.replications, SOFT_REPLICATIONS, HARD_REPLICATIONS, ("replications",),
-          f"{amount(c.replications)} replications")
+    limit(
+        c.calls,
+        SOFT_CALLS_PER_REPLICATION,
+        HARD_CALLS_PER_REPLICATION,
+        ("classes", busiest, "arrivals"),
+        f"about {amount(c.calls)} calls per replication (rates x horizon, surges included)",
+    )
+    limit(
+        c.replications,
+        SOFT_REPLICATIONS,
+        HARD_REPLICATIONS,
+        ("replications",),
+        f"{amount(c.replications)} replications",
+    )
     if c.calls <= SOFT_CALLS_PER_REPLICATION and c.replications <= SOFT_REPLICATIONS:
-        limit(c.calls * c.replications, SOFT_CALLS_IN_ALL, math.inf, ("replications",),
-              f"about {amount(c.calls * c.replications)} calls in all ({c.replications} replications)")
+        limit(
+            c.calls * c.replications,
+            SOFT_CALLS_IN_ALL,
+            math.inf,
+            ("replications",),
+            f"about {amount(c.calls * c.replications)} calls in all ({c.replications} replications)",
+        )
     limit(c.agents, SOFT_AGENTS, math.inf, ("staffing",), f"{amount(c.agents)} agents in all shifts")
-    limit(c.duty_windows, SOFT_DUTY_WINDOWS, math.inf, ("staffing",),
-          f"about {amount(c.duty_windows)} agent duty windows over the horizon (agents x days)")
-    limit(c.intervals, SOFT_INTERVALS, math.inf, ("horizon",),
-          f"{amount(c.intervals)} intervals of --interval per replication")
+    limit(
+        c.duty_windows,
+        SOFT_DUTY_WINDOWS,
+        math.inf,
+        ("staffing",),
+        f"about {amount(c.duty_windows)} agent duty windows over the horizon (agents x days)",
+    )
+    limit(
+        c.intervals,
+        SOFT_INTERVALS,
+        math.inf,
+        ("horizon",),
+        f"{amount(c.intervals)} intervals of --interval per replication",
+    )
     memory = physical_memory() * MEMORY_SHARE
     need = c.parent_bytes + (c.worker_bytes if local else 0.0)
     if not problems and need > memory:
-        problems.append(f"{where(('replications',) if c.parent_bytes > c.worker_bytes else ())}: needs about "
-                        f"{gib(need)} of memory ({amount(c.calls)} calls per replication, {c.replications} "
-                        f"replications{', calls kept for calls.csv' if keep_calls else ''}); this machine has "
-                        f"{gib(physical_memory())}")
+        problems.append(
+            f"{where(('replications',) if c.parent_bytes > c.worker_bytes else ())}: needs about "
+            f"{gib(need)} of memory ({amount(c.calls)} calls per replication, {c.replications} "
+            f"replications{', calls kept for calls.csv' if keep_calls else ''}); this machine has "
+            f"{gib(physical_memory())}"
+        )
     return problems
 
 
 def check_run(
-    runs: Sequence[tuple[Scenario, Where]], *, interval_s: float, keep_calls: bool = False, large: bool = False,
+    runs: Sequence[tuple[Scenario, Where]],
+    *,
+    interval_s: float,
+    keep_calls: bool = False,
+    large: bool = False,
     local: bool = True,
 ) -> None:
     """Raise ScenarioError listing every problem of every run (see :func:`run_problems`), and one
     more if the runs together are more calls than the soft limit."""
     problems: list[str] = []
     for scenario, where in runs:
-        problems += run_problems(scenario, where, interval_s=interval_s, keep_calls=keep_calls, large=large,
-                                 local=local)
+        problems += run_problems(
+            scenario, where, interval_s=interval_s, keep_calls=keep_calls, large=large, local=local
+        )
     if not problems and len(runs) > 1 and not large:
         total = math.fsum(cost(s, interval_s).calls * s.replications for s, _ in runs)
         if total > SOFT_CALLS_IN_ALL:
-            problems.append(f"{runs[0][1](())}: about {amount(total)} calls in all ({len(runs)} scenarios); "
-                            f"at most {amount(SOFT_CALLS_IN_ALL)} without --large")
+            problems.append(
+                f"{runs[0][1](())}: about {amount(total)} calls in all ({len(runs)} scenarios); "
+                f"at most {amount(SOFT_CALLS_IN_ALL)} without --large"
+            )
     if problems:
         raise ScenarioError("\n".join(problems))
 

@@ -65,9 +65,7 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     return out
 
 
-def replication_measures(
-    scenario: Scenario, records: CallRecords, overtime_s: np.ndarray
-) -> dict[Key, float]:
+def replication_measures(scenario: Scenario, records: CallRecords, overtime_s: np.ndarray) -> dict[Key, float]:
     """Every summary measure of one replication, keyed by its path in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
@@ -173,9 +171,7 @@ def replication_intervals(
     left = records.left_queue_s
     queued_at = np.minimum(c.queued_s, horizon)
     widths = np.diff(edges)
-    on_duty = {
-        p.name: agent_seconds(p, horizon, edges) / widths for p in scenario.staffing.pools
-    }
+    on_duty = {p.name: agent_seconds(p, horizon, edges) / widths for p in scenario.staffing.pools}
     cuts = thresholds(scenario)
     rows: list[tuple[Any, ...]] = []
     columns = []
@@ -219,4 +215,3 @@ def replication_intervals(
 def _nullable(x: np.ndarray) -> list[float | None]:
     """Floats as a list, NaN as None (an empty CSV cell)."""
     return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
-

@@ -56,9 +56,7 @@ class CallRecords:
     @property
     def ended_s(self) -> np.ndarray:
         """End of the call: answer plus handle time, or leaving the queue."""
-        return np.where(
-            self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s
-        )
+        return np.where(self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s)
 
 
 def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:

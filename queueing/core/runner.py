@@ -213,8 +213,9 @@ class DaskExecutor:
             socket.create_connection((host, port), timeout=connect_s).close()
         except OSError as exc:
             reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-            raise ScenarioError(f"cannot reach the Dask scheduler at {address} within {connect_s:g} s ({reason})"
-                                ) from None
+            raise ScenarioError(
+                f"cannot reach the Dask scheduler at {address} within {connect_s:g} s ({reason})"
+            ) from None
         try:
             from distributed import Client
         except ImportError:  # pragma: no cover - the dask extra is part of make install

@@ -244,8 +244,7 @@ class Scenario(_Model):
             if cc.priority in by_priority:
                 raise FieldError(
                     ("classes", name, "priority"),
-                    f"{cc.priority} is also the priority of class {by_priority[cc.priority]!r}; "
-                    "priorities must differ",
+                    f"{cc.priority} is also the priority of class {by_priority[cc.priority]!r}; priorities must differ",
                 )
             by_priority[cc.priority] = name
         served: set[str] = set()

@@ -32,12 +32,16 @@ def unsettled(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
     duty_s = math.fsum(float(agent_seconds(p, scenario.horizon, edges)[0]) for p in scenario.staffing.pools)
     if work_s > duty_s:
         ratio = f"{work_s / duty_s:.1f} times" if duty_s > 0 else "and there are no agents on duty"
-        notes.append(f"arrivals bring about {work_s / HOUR_S:,.0f} agent-hours of calls, the shifts give "
-                     f"{duty_s / HOUR_S:,.0f} ({ratio}): the queue grows until the horizon")
+        notes.append(
+            f"arrivals bring about {work_s / HOUR_S:,.0f} agent-hours of calls, the shifts give "
+            f"{duty_s / HOUR_S:,.0f} ({ratio}): the queue grows until the horizon"
+        )
     for name in scenario.class_names():
         node = summary["classes"][name]
         offered, left = node["offered"]["value"], node["unserved"]["value"]
         if offered and left is not None and left / offered >= UNSERVED_SHARE:
-            notes.append(f"class {name}: {left:,.0f} of {offered:,.0f} calls per replication ({left / offered:.0%}) "
-                         "still unanswered at the horizon; the waits shown are those of the calls that got through")
+            notes.append(
+                f"class {name}: {left:,.0f} of {offered:,.0f} calls per replication ({left / offered:.0%}) "
+                "still unanswered at the horizon; the waits shown are those of the calls that got through"
+            )
     return notes

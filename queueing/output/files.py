@@ -52,9 +52,7 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     """Write the results contract into ``out_dir`` (created if needed); return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "summary.json", out_dir / "intervals.csv"]
-    written[0].write_text(
-        json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
-    )
+    written[0].write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     write_csv(written[1], result.intervals.columns, result.intervals.rows())
     if calls:
         path = out_dir / "calls.csv"
@@ -86,8 +84,10 @@ def check_out(out: Path) -> None:
         foreign = _ours(out, subfolders=(out / "comparison.csv").exists())
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise ScenarioError(f"--out {out}: holds files ivr311 did not write ({shown}); results replace the "
-                                "whole folder, so choose another --out or empty it")
+            raise ScenarioError(
+                f"--out {out}: holds files ivr311 did not write ({shown}); results replace the "
+                "whole folder, so choose another --out or empty it"
+            )
 
 
 @contextlib.contextmanager

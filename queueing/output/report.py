@@ -259,8 +259,11 @@ def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str])
     """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
     from ..core.settling import unsettled
 
-    notes = [f"{label}: {note}" if len(results) > 1 else note
-             for res, label in zip(results, labels, strict=True) for note in unsettled(res.scenario, res.summary)]
+    notes = [
+        f"{label}: {note}" if len(results) > 1 else note
+        for res, label in zip(results, labels, strict=True)
+        for note in unsettled(res.scenario, res.summary)
+    ]
     return "".join(f'<p class="note"><strong>Warning:</strong> {escape(n)}.</p>' for n in notes)
 
 

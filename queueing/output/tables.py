@@ -86,27 +86,56 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
 def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
     """The table of ``simulate``: per class, then per target, then per pool."""
     meta = summary["meta"]
-    head = (f"{meta['scenario']}: {meta['replications']} replications of "
-            f"{format_duration(meta['horizon_s'])} (warm-up {format_duration(meta['warmup_s'])}), "
-            f"seed {meta['seed']}; values are means ±95% CI half-width")
+    head = (
+        f"{meta['scenario']}: {meta['replications']} replications of "
+        f"{format_duration(meta['horizon_s'])} (warm-up {format_duration(meta['warmup_s'])}), "
+        f"seed {meta['seed']}; values are means ±95% CI half-width"
+    )
     rows = []
     for name in scenario.class_names():
         c = summary["classes"][name]
         w = c["wait_s"]
-        rows.append([name, format_estimate(c["offered"], digits=0), format_estimate(c["answered"], digits=0),
-                     format_estimate(c["abandoned"]["share"], 100), format_estimate(c["unserved"], digits=0),
-                     format_estimate(w["mean"]), format_estimate(w["p90"]), format_estimate(w["p95"])])
-    out = [head, "", format_table(["class", "offered", "answered", "abandoned %", "unserved", "wait mean s",
-                                   "wait p90 s", "wait p95 s"], rows)]
+        rows.append(
+            [
+                name,
+                format_estimate(c["offered"], digits=0),
+                format_estimate(c["answered"], digits=0),
+                format_estimate(c["abandoned"]["share"], 100),
+                format_estimate(c["unserved"], digits=0),
+                format_estimate(w["mean"]),
+                format_estimate(w["p90"]),
+                format_estimate(w["p95"]),
+            ]
+        )
+    out = [
+        head,
+        "",
+        format_table(
+            ["class", "offered", "answered", "abandoned %", "unserved", "wait mean s", "wait p90 s", "wait p95 s"], rows
+        ),
+    ]
     trows = []
     for name in scenario.class_names():
         for sl in summary["classes"][name]["service_level"]:
-            trows.append([name, f"{sl['target'] * 100:g}% within {format_duration(sl['within_s'])}",
-                          format_estimate(sl["share"], 100) + " %", "met" if sl["met"] else "NOT MET"])
+            trows.append(
+                [
+                    name,
+                    f"{sl['target'] * 100:g}% within {format_duration(sl['within_s'])}",
+                    format_estimate(sl["share"], 100) + " %",
+                    "met" if sl["met"] else "NOT MET",
+                ]
+            )
     if trows:
         out += ["", format_table(["class", "target", "answered within", "verdict"], trows)]
-    prows = [[p, format_estimate(v["utilization"], 100) + " %", f"{v['agent_hours']['value']:.0f}",
-              format_estimate(v["overtime_h"])] for p, v in summary["pools"].items()]
+    prows = [
+        [
+            p,
+            format_estimate(v["utilization"], 100) + " %",
+            f"{v['agent_hours']['value']:.0f}",
+            format_estimate(v["overtime_h"]),
+        ]
+        for p, v in summary["pools"].items()
+    ]
     out += ["", format_table(["pool", "utilization", "agent-hours", "overtime h"], prows)]
     return "\n".join(out)
 
@@ -127,12 +156,24 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
         for i, (within, share, target) in enumerate(a.service_levels):
             level = summary["classes"][a.name]["service_level"][i]["share"] if summary else None
             sim = format_estimate(level, 100) + " %" if summary else ""
-            trows.append([a.name, f"{target * 100:g}% within {format_duration(within)}", f"{share * 100:.1f} %",
-                          "met" if share >= target else "NOT MET", sim])
+            trows.append(
+                [
+                    a.name,
+                    f"{target * 100:g}% within {format_duration(within)}",
+                    f"{share * 100:.1f} %",
+                    "met" if share >= target else "NOT MET",
+                    sim,
+                ]
+            )
     out = [format_table(headers, rows)]
     if trows:
-        out += ["", format_table(["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
-                                 [r if summary else r[:4] for r in trows])]
+        out += [
+            "",
+            format_table(
+                ["class", "measure", "analytic", "verdict"] + (["simulated"] if summary else []),
+                [r if summary else r[:4] for r in trows],
+            ),
+        ]
     return "\n".join(out)
 
 
@@ -143,9 +184,18 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     for r in rows:
         m = r["metric"]
         ci = f"[{format_metric(m, r['diff_ci_low'], diff=True)}, {format_metric(m, r['diff_ci_high'], diff=True)}]"
-        table.append([r["class"] or r["pool"], m, r["scenario_a"], format_metric(m, r["a_value"]), r["scenario_b"],
-                      format_metric(m, r["b_value"]),
-                      format_metric(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "), ci])
+        table.append(
+            [
+                r["class"] or r["pool"],
+                m,
+                r["scenario_a"],
+                format_metric(m, r["a_value"]),
+                r["scenario_b"],
+                format_metric(m, r["b_value"]),
+                format_metric(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "),
+                ci,
+            ]
+        )
     head = ["class/pool", "metric", "A", "A value", "B", "B value", "B - A", "95% CI (paired)"]
     return format_table(head, table) + "\n* the paired 95% interval excludes 0"
 
@@ -166,17 +216,21 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
             row.append(format_estimate(node["wait_s"]["mean"]))
             row += [format_estimate(sl["share"], 100) for sl in node["service_level"][:1]]
         pools = result.summary["pools"]
-        row += [format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-"
-                for p in first.staffing.pools]
+        row += [
+            format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools
+        ]
         rows.append(row)
     return format_table(head, rows)
 
 
-def format_staffing(pools: Sequence[str], agents: Sequence[Sequence[int]], erlang_agents: Sequence[Sequence[int]],
-                    interval_s: float) -> str:
+def format_staffing(
+    pools: Sequence[str], agents: Sequence[Sequence[int]], erlang_agents: Sequence[Sequence[int]], interval_s: float
+) -> str:
     """The table of ``staff``: agents per interval and pool, the per-interval Erlang answer in brackets."""
     head = ["interval"] + [f"{p} (Erlang)" for p in pools]
-    table = [[f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
-             + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
-             for i in range(len(agents))]
+    table = [
+        [f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
+        + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
+        for i in range(len(agents))
+    ]
     return format_table(head, table)

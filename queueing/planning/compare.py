@@ -50,8 +50,10 @@ def comparable(scenarios: Sequence[Scenario], sources: Sequence[str] | None = No
     for other, name in zip(scenarios[1:], names[1:], strict=True):
         for what, value, hint in checks:
             if value(other) != value(first):
-                raise ScenarioError(f"cannot compare {names[0]} and {name}: their {what} differ "
-                                    f"({value(first)} vs {value(other)}){hint}")
+                raise ScenarioError(
+                    f"cannot compare {names[0]} and {name}: their {what} differ "
+                    f"({value(first)} vs {value(other)}){hint}"
+                )
 
 
 def _series(result: SimulationResult, key: Key) -> list[float]:

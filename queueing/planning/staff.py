@@ -120,8 +120,11 @@ def pool_loads(scenario: Scenario, interval_s: float) -> list[list[PoolLoad]]:
         row = []
         for pool in pools:
             names = [c for c in scenario.class_names() if c in pool.serves]
-            row.append(PoolLoad(names, [rates[c][i] * share[c] for c in names],
-                                [scenario.classes[c].mean_handle_s() for c in names]))
+            row.append(
+                PoolLoad(
+                    names, [rates[c][i] * share[c] for c in names], [scenario.classes[c].mean_handle_s() for c in names]
+                )
+            )
         table.append(row)
     return table
 
@@ -279,11 +282,17 @@ def find_staffing(
         variants = [with_staffing(scenario, t, interval_s) for t in tables]
         label = f"simulating {len(variants)} staffing{'s' if len(variants) > 1 else ''}"
         with progress_bar(label, sum(v.replications for v in variants)) if progress_bar else nullcontext() as bar:
-            results = run_scenarios(variants, executor, interval_s=interval_s,
-                                    on_done=(lambda: bar.update(1)) if bar is not None else None)
+            results = run_scenarios(
+                variants, executor, interval_s=interval_s, on_done=(lambda: bar.update(1)) if bar is not None else None
+            )
         counters["simulations"] += len(results)
-        counters["calls"] += sum(int(m.get(("classes", c, "offered"), 0)) for res in results
-                                 for rep in res.replications for m in [rep.measures] for c in scenario.classes)
+        counters["calls"] += sum(
+            int(m.get(("classes", c, "offered"), 0))
+            for res in results
+            for rep in res.replications
+            for m in [rep.measures]
+            for c in scenario.classes
+        )
         return [(check_targets(res, interval_s, confidence), res) for res in results]
 
     erlang = erlang_staffing(scenario, interval_s)
@@ -298,8 +307,10 @@ def find_staffing(
         for i, p in sorted({(i, first_pool[cname]) for i, cname in check.failing()}):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
-        say(f"repair {rounds}: {sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours, "
-            f"{len(check.failing())} (interval, class) pairs below target")
+        say(
+            f"repair {rounds}: {sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours, "
+            f"{len(check.failing())} (interval, class) pairs below target"
+        )
     if not check.met:
         say("targets still not met after the repair rounds; the answer is the best found")
     # Trim: an agent added early may have become unnecessary once later ones came. Try one agent
@@ -331,33 +342,56 @@ def find_staffing(
             chosen = chosen[: len(chosen) // 2]
         if not chosen:
             break
-        say(f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
-            f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours")
+        say(
+            f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
+            f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours"
+        )
     final = with_staffing(scenario, agents, interval_s)
     return StaffingResult(
-        scenario=final, interval_s=interval_s, agents=agents, erlang_agents=erlang, targets_met=check.met,
-        simulations=counters["simulations"], calls_simulated=counters["calls"], evaluation=result, log=log,
+        scenario=final,
+        interval_s=interval_s,
+        agents=agents,
+        erlang_agents=erlang,
+        targets_met=check.met,
+        simulations=counters["simulations"],
+        calls_simulated=counters["calls"],
+        evaluation=result,
+        log=log,
     )
 
 
 def explain(result: StaffingResult, base: Scenario) -> list[str]:  # noqa: C901 - a list of independent reasons
     """Plain-language reasons the simulated answer differs from the per-interval Erlang answer."""
     sim_h, erl_h = result.agent_hours(), result.agent_hours(result.erlang_agents)
-    lines = [f"Simulation: {sim_h:.0f} agent-hours a day; per-interval Erlang: {erl_h:.0f} "
-             f"({sim_h - erl_h:+.0f}, {100 * (sim_h - erl_h) / erl_h if erl_h else 0:+.0f}%)."]
+    lines = [
+        f"Simulation: {sim_h:.0f} agent-hours a day; per-interval Erlang: {erl_h:.0f} "
+        f"({sim_h - erl_h:+.0f}, {100 * (sim_h - erl_h) / erl_h if erl_h else 0:+.0f}%)."
+    ]
     reasons = []
     if any(c.patience is not None for c in base.classes.values()):
-        reasons.append("callers who hang up shorten the queue for the others (the formulas without "
-                       "patience overstate waits)")
+        reasons.append(
+            "callers who hang up shorten the queue for the others (the formulas without patience overstate waits)"
+        )
     if any(len(p.serves) > 1 for p in base.staffing.pools):
-        reasons.append("in a shared pool, 311 calls wait behind 911 calls and a long 311 call delays "
-                       "the next 911 answer (non-preemptive); splitting loads evenly between pools is "
-                       "only a guess")
-    if any(len(a.arrivals.hourly_rates()) and max(a.arrivals.hourly_rates()) != min(a.arrivals.hourly_rates())
-           for a in base.classes.values()) or base.surges:
-        reasons.append("rates change from hour to hour: a queue built up in a busy interval carries "
-                       "into the next, and a ramp-up needs agents before the peak")
-    reasons.append("the simulation asks that each interval's target be met with the chosen confidence over "
-                   "replications (a lower bound), the formulas only that the long-run average meets it")
+        reasons.append(
+            "in a shared pool, 311 calls wait behind 911 calls and a long 311 call delays "
+            "the next 911 answer (non-preemptive); splitting loads evenly between pools is "
+            "only a guess"
+        )
+    if (
+        any(
+            len(a.arrivals.hourly_rates()) and max(a.arrivals.hourly_rates()) != min(a.arrivals.hourly_rates())
+            for a in base.classes.values()
+        )
+        or base.surges
+    ):
+        reasons.append(
+            "rates change from hour to hour: a queue built up in a busy interval carries "
+            "into the next, and a ramp-up needs agents before the peak"
+        )
+    reasons.append(
+        "the simulation asks that each interval's target be met with the chosen confidence over "
+        "replications (a lower bound), the formulas only that the long-run average meets it"
+    )
     lines += [f"  - {r}" for r in reasons]
     return lines

@@ -74,8 +74,9 @@ def _child(node: Any, key: str, where: str, spec: str) -> tuple[Any, Any]:
     """The child of ``node`` named ``key`` and the key/index to address it by."""
     if isinstance(node, dict):
         if key not in node:
-            raise ScenarioError(f"--set {spec}: no {key!r} under {where or 'the scenario'} "
-                                f"(keys: {', '.join(map(str, node))})")
+            raise ScenarioError(
+                f"--set {spec}: no {key!r} under {where or 'the scenario'} (keys: {', '.join(map(str, node))})"
+            )
         return node[key], key
     if isinstance(node, list):
         for i, item in enumerate(node):
@@ -141,14 +142,14 @@ def sweep_rows(settings: list[Setting], points: list[Point], results: list[Simul
         for cname in point.scenario.class_names():
             node = summary["classes"][cname]
             measures = [(m, _get(node, m), None) for m in ("offered", *SWEEP_METRICS)]
-            measures += [(f"service_level.{sl['within_s']:g}s", sl["share"], sl["target"])
-                         for sl in node["service_level"]]
+            measures += [
+                (f"service_level.{sl['within_s']:g}s", sl["share"], sl["target"]) for sl in node["service_level"]
+            ]
             for metric, est, target in measures:
                 rows.append({**head, "class": cname, "pool": "", "metric": metric, **_est(est), "target": target})
         for pool, node in summary["pools"].items():
             for metric in ("utilization", "agent_hours"):
-                rows.append({**head, "class": "", "pool": pool, "metric": metric, **_est(node[metric]),
-                             "target": None})
+                rows.append({**head, "class": "", "pool": pool, "metric": metric, **_est(node[metric]), "target": None})
     return rows
 
 
@@ -186,8 +187,10 @@ def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) 
             pts = [r for r in mine if series_name is None or r[series_name] == g]
             xs = [r[x_name] for r in pts]
             ys = [r["value"] if r["value"] is not None else math.nan for r in pts]
-            err = [[(y - r["ci_low"]) if r["ci_low"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
-                   [(r["ci_high"] - y) if r["ci_high"] is not None else 0 for y, r in zip(ys, pts, strict=True)]]
+            err = [
+                [(y - r["ci_low"]) if r["ci_low"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
+                [(r["ci_high"] - y) if r["ci_high"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
+            ]
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"{series_name}={g}" if series_name else None)
         target = next((r["target"] for r in mine if r["target"] is not None), None)
         if target is not None:

@@ -70,8 +70,12 @@ def stationary_pool(
     patience = scenario.classes[names[0]].patience
     if len(names) == 1 and patience is not None:
         res = analytic.erlang_a(agents, rates_per_s[0], handle_s, patience.mean_s)
-        return PoolAnswer("Erlang A (M/M/c+M)", [res.mean_wait_answered_s],
-                          [[res.service_level(t.within) for t in targets[0]]], res.p_abandon)
+        return PoolAnswer(
+            "Erlang A (M/M/c+M)",
+            [res.mean_wait_answered_s],
+            [[res.service_level(t.within) for t in targets[0]]],
+            res.p_abandon,
+        )
     waits = analytic.priority_mmc_mean_waits_s(agents, rates_per_s, handle_s)
     within = sorted({t.within for ts in targets for t in ts})
     by_within = {w: analytic.priority_mmc_service_levels(agents, rates_per_s, handle_s, w) for w in within}
@@ -110,16 +114,20 @@ def analyze(scenario: Scenario) -> Analysis:
     for name in scenario.class_names():
         pools = [p.name for p in scenario.staffing.pools if name in p.serves]
         if len(pools) > 1:
-            problems.append(f"class {name}: served by {len(pools)} pools ({', '.join(pools)}); "
-                            "the formulas need one pool per class")
+            problems.append(
+                f"class {name}: served by {len(pools)} pools ({', '.join(pools)}); the formulas need one pool per class"
+            )
     for pool in scenario.staffing.pools:
         means = {_exponential_mean_s(scenario, c) for c in pool.serves}
         if len(pool.serves) > 1 and len(means) > 1:
-            problems.append(f"pool {pool.name}: its classes have different mean handle times "
-                            "(Cobham's formula needs one)")
+            problems.append(
+                f"pool {pool.name}: its classes have different mean handle times (Cobham's formula needs one)"
+            )
         if len(pool.serves) > 1 and any(scenario.classes[c].patience for c in pool.serves):
-            problems.append(f"pool {pool.name}: abandonment with priorities has no exact formula here "
-                            "(Erlang A covers a pool serving one class)")
+            problems.append(
+                f"pool {pool.name}: abandonment with priorities has no exact formula here "
+                "(Erlang A covers a pool serving one class)"
+            )
         if any(not isinstance(scenario.classes[c].patience, Exponential | None) for c in pool.serves):
             problems.append(f"pool {pool.name}: patience is not exponential (Erlang A needs it)")
     if problems:
@@ -135,7 +143,10 @@ def analyze(scenario: Scenario) -> Analysis:
         res = stationary_pool(scenario, names, lams, handle, agents)
         for k, name in enumerate(names):
             sls = [(t.within, res.service_levels[k][j], t.share) for j, t in enumerate(scenario.targets.get(name, []))]
-            answers.append(ClassAnswer(name, pool.name, res.model, agents, lams[k] * handle, res.mean_waits_s[k], sls,
-                                       res.p_abandon))
+            answers.append(
+                ClassAnswer(
+                    name, pool.name, res.model, agents, lams[k] * handle, res.mean_waits_s[k], sls, res.p_abandon
+                )
+            )
     order = scenario.class_names()
     return Analysis(answers=sorted(answers, key=lambda a: order.index(a.name)), problems=[])

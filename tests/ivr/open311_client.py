@@ -23,11 +23,18 @@ LISTS = {"services", "service_requests", "errors", "attributes", "values", "endp
 
 
 def make_app(db_url: str, folder: Path, **extra: Any) -> Flask:
-    return create_app({
-        "twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE, "database_url": db_url,
-        "caller_hash_key": "open311-key-0123456789", "journal_dir": folder / "journal",
-        "open311_api_keys": f"{API_KEY}, {OTHER_KEY}", "TESTING": True, **extra,
-    })
+    return create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": db_url,
+            "caller_hash_key": "open311-key-0123456789",
+            "journal_dir": folder / "journal",
+            "open311_api_keys": f"{API_KEY}, {OTHER_KEY}",
+            "TESTING": True,
+            **extra,
+        }
+    )
 
 
 def _from_xml(element: ET.Element) -> Any:
@@ -77,8 +84,7 @@ class Open311:
 
     def create(self, **form: Any) -> str:
         """A valid request (an address, the pothole's required attribute); its id."""
-        data = {"api_key": API_KEY, "service_code": "noise", "address_string": "1 Main St",
-                **form}
+        data = {"api_key": API_KEY, "service_code": "noise", "address_string": "1 Main St", **form}
         if data["service_code"] == "pothole":
             data.setdefault("attribute[where]", "road")
         resp = self.post("json", **data)

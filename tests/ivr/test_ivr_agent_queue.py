@@ -38,8 +38,9 @@ def agent_queue(twilio) -> str | None:
 
 def answer(twilio, call, queue_time_s: int = 30) -> None:
     """Twilio runs the <Queue url> on the caller's side when an agent dequeues them."""
-    doc = twilio.twiml("/voice/bridge", call.params(QueueSid="QU1", QueueTime=str(queue_time_s),
-                                                     DequeingCallSid=AGENT["CallSid"]))
+    doc = twilio.twiml(
+        "/voice/bridge", call.params(QueueSid="QU1", QueueTime=str(queue_time_s), DequeingCallSid=AGENT["CallSid"])
+    )
     assert doc.find("Say") is not None
 
 
@@ -69,23 +70,28 @@ def test_311_only_when_no_911_waits(twilio, new_call):
 
 def test_caller_who_hung_up_in_queue_is_not_waiting(twilio, new_call, store):
     call = enqueue(new_call, "911")
-    twilio.twiml("/voice/queue-result?lang=en&queue=911",
-                 call.params(QueueResult="hangup", QueueTime="12", QueueSid="QU1"))
+    twilio.twiml(
+        "/voice/queue-result?lang=en&queue=911", call.params(QueueResult="hangup", QueueTime="12", QueueSid="QU1")
+    )
     assert store.call(call.sid)["queue_result"] == "hangup"
     assert agent_queue(twilio) is None
 
 
 def test_caller_whose_call_ended_is_not_waiting(twilio, new_call):
     call = enqueue(new_call, "911")
-    twilio.twiml("/status", call.params(CallStatus="completed", CallDuration="40",
-                                        SequenceNumber="3"))
+    twilio.twiml("/status", call.params(CallStatus="completed", CallDuration="40", SequenceNumber="3"))
     assert agent_queue(twilio) is None
 
 
 @pytest.mark.parametrize(
     ("waiting", "expected"),
-    [({}, None), ({"311": 4}, "311"), ({"911": 1}, "911"), ({"911": 1, "311": 9}, "911"),
-     ({"911": 0, "311": 1}, "311")],
+    [
+        ({}, None),
+        ({"311": 4}, "311"),
+        ({"911": 1}, "911"),
+        ({"911": 1, "311": 9}, "911"),
+        ({"911": 0, "311": 1}, "311"),
+    ],
 )
 def test_next_queue_rule(waiting, expected):
     assert next_queue(waiting) == expected
@@ -93,9 +99,17 @@ def test_next_queue_rule(waiting, expected):
 
 @pytest.mark.parametrize(("lang", "queue"), [("en", "311"), ("es", "311"), ("en", "911")])
 def test_wait_url_announces_position_and_holds(twilio, lang, queue):
-    doc = twilio.twiml(f"/voice/wait?lang={lang}&queue={queue}",
-                       {"CallSid": "CA1", "QueuePosition": "3", "QueueTime": "40",
-                        "AvgQueueTime": "60", "CurrentQueueSize": "5", "QueueSid": "QU1"})
+    doc = twilio.twiml(
+        f"/voice/wait?lang={lang}&queue={queue}",
+        {
+            "CallSid": "CA1",
+            "QueuePosition": "3",
+            "QueueTime": "40",
+            "AvgQueueTime": "60",
+            "CurrentQueueSize": "5",
+            "QueueSid": "QU1",
+        },
+    )
     said = " ".join(s.text or "" for s in doc.iter("Say"))
     if queue == "311":
         assert "3" in said
@@ -107,8 +121,9 @@ def test_queue_result_and_time_are_recorded(twilio, new_call, store):
     call = enqueue(new_call, "311")
     answer(twilio, call, 25)
     assert store.call(call.sid)["answered_at"] is not None
-    doc = twilio.twiml("/voice/queue-result?lang=en&queue=311",
-                       call.params(QueueResult="bridged", QueueTime="25", QueueSid="QU1"))
+    doc = twilio.twiml(
+        "/voice/queue-result?lang=en&queue=311", call.params(QueueResult="bridged", QueueTime="25", QueueSid="QU1")
+    )
     assert doc.find("Hangup") is not None
     row = store.call(call.sid)
     assert row["queue_result"] == "bridged" and row["queue_time_s"] == 25
@@ -137,8 +152,7 @@ def test_full_311_queue_retries_then_says_goodbye(twilio, new_call, store):
 
 def test_emergency_caller_is_never_dropped_on_queue_error(twilio, new_call, store):
     call = enqueue(new_call, "911")
-    doc = twilio.twiml("/voice/queue-result?lang=en&queue=911",
-                       call.params(QueueResult="queue-full", QueueTime="0"))
+    doc = twilio.twiml("/voice/queue-result?lang=en&queue=911", call.params(QueueResult="queue-full", QueueTime="0"))
     assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911"
     assert doc.find("Hangup") is None
     assert store.waiting_counts().get("911") == 1
@@ -159,10 +173,12 @@ def test_twiml_guard_refuses_dial_to_a_number():
     from ivr.twiml import check_dial_rule
 
     check_dial_rule("<Response><Dial><Queue>911</Queue></Dial></Response>")
-    for bad in ["<Response><Dial>911</Dial></Response>",
-                "<Response><Dial><Number>+15551234567</Number></Dial></Response>",
-                "<Response><Dial><Queue>911</Queue><Number>911</Number></Dial></Response>",
-                "<Response><Dial/></Response>"]:
+    for bad in [
+        "<Response><Dial>911</Dial></Response>",
+        "<Response><Dial><Number>+15551234567</Number></Dial></Response>",
+        "<Response><Dial><Queue>911</Queue><Number>911</Number></Dial></Response>",
+        "<Response><Dial/></Response>",
+    ]:
         with pytest.raises(TwimlError):
             check_dial_rule(bad)
 

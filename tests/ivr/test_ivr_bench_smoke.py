@@ -18,7 +18,10 @@ def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "bench/webhook_latency.py", "--callers", "5", "--json", str(out), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     report: dict[str, Any] = json.loads(out.read_text())

@@ -321,9 +321,7 @@ def test_missing_call_sid_is_400(twilio):
 
 def test_every_reachable_document_follows_the_rules(twilio, new_call):
     """Breadth-first walk of the menu with every key, speech and silence, three inputs deep."""
-    inputs: list[dict[str, str]] = [
-        {"Digits": d} for d in ["0", "1", "2", "3", "7", "9", "*", "#"]
-    ] + [
+    inputs: list[dict[str, str]] = [{"Digits": d} for d in ["0", "1", "2", "3", "7", "9", "*", "#"]] + [
         {"SpeechResult": "pothole", "Confidence": "0.3"},
         {"SpeechResult": "noise", "Confidence": "0.9"},
         {"SpeechResult": "sí", "Confidence": "0.9"},

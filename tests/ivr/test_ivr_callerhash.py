@@ -21,9 +21,15 @@ AREA = "+1555867"  # the callers below are all in +1 555 867-xxxx
 
 
 def app_with_key_file(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    return create_app({"twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE,
-                       "database_url": db_url, "caller_hash_key_file": tmp_path / "keys" / "k",
-                       "journal_dir": tmp_path / "journal"})
+    return create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": db_url,
+            "caller_hash_key_file": tmp_path / "keys" / "k",
+            "journal_dir": tmp_path / "journal",
+        }
+    )
 
 
 def every_text_value(db_url: str) -> set[str]:

@@ -14,9 +14,23 @@ from ivr.config import settings_from_env
 from ivr.errors import ConfigError, MenuError
 from ivr.menu import DEFAULT_MENU_PATH, load_menu, parse_menu
 
-CODES = {"abandoned_vehicle", "code_violation", "dead_animal", "debris_in_roadway", "graffiti",
-         "illegal_burning", "streetlight_signal_meter", "noise", "parking_enforcement",
-         "parks_recreation", "pothole", "public_safety", "rodents", "stolen_vehicle", "other"}
+CODES = {
+    "abandoned_vehicle",
+    "code_violation",
+    "dead_animal",
+    "debris_in_roadway",
+    "graffiti",
+    "illegal_burning",
+    "streetlight_signal_meter",
+    "noise",
+    "parking_enforcement",
+    "parks_recreation",
+    "pothole",
+    "public_safety",
+    "rodents",
+    "stolen_vehicle",
+    "other",
+}
 
 
 def test_refuses_to_start_without_a_token(monkeypatch, db_url):
@@ -44,8 +58,10 @@ def test_environment_variables(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({"IVR311_VALIDATE_SIGNATURES": "maybe"}, "0 or 1"),
-     ({"TWILIO_AUTH_TOKEN": "t", "IVR311_PUBLIC_BASE_URL": "ftp://x"}, "https")],
+    [
+        ({"IVR311_VALIDATE_SIGNATURES": "maybe"}, "0 or 1"),
+        ({"TWILIO_AUTH_TOKEN": "t", "IVR311_PUBLIC_BASE_URL": "ftp://x"}, "https"),
+    ],
 )
 def test_bad_environment(env, message):
     with pytest.raises(ConfigError, match=message):
@@ -61,13 +77,14 @@ def test_default_database_is_sqlite_under_instance(monkeypatch):
 
 
 def test_app_py_exposes_app():
-    code = ("import os; os.environ['TWILIO_AUTH_TOKEN']='t';"
-            "os.environ['IVR311_DATABASE_URL']='sqlite://';"
-            "import app, sys; print(type(app.app).__name__);"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numpy', 'queueing')))")
+    code = (
+        "import os; os.environ['TWILIO_AUTH_TOKEN']='t';"
+        "os.environ['IVR311_DATABASE_URL']='sqlite://';"
+        "import app, sys; print(type(app.app).__name__);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numpy', 'queueing')))"
+    )
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     # the voice app shares only the safe YAML reader with the planner: never the model
     assert done.stdout.split("\n")[:2] == ["Flask", "['queueing', 'queueing.yamlsafe']"]
@@ -83,14 +100,22 @@ def test_shipped_menu_has_the_15_categories_in_two_languages():
 
 @pytest.mark.parametrize(
     ("old", "new", "where"),
-    [("max_reprompts: 3 ", "max_reprompts: -1 ", "max_reprompts"),
-     ("    key: 11\n", "    key: 12\n", "categories"),
-     ("      goodbye: \"Thank you for calling. Goodbye.\"\n", "", "languages.en.prompts.goodbye"),
-     ("confidence_threshold: 0.6", "confidence_threshold: 0.6\nunknown_key: 1", "unknown_key"),
-     ("    synonyms: {en: [something else, other], es: [otra cosa, otro]}",
-      "    synonyms: {en: [something else, other]}", "categories.0.synonyms"),
-     ('service_item: "For {label}, press {key}."', 'service_item: "For {lable}, press {key}."',
-      "languages.en.prompts.service_item")],
+    [
+        ("max_reprompts: 3 ", "max_reprompts: -1 ", "max_reprompts"),
+        ("    key: 11\n", "    key: 12\n", "categories"),
+        ('      goodbye: "Thank you for calling. Goodbye."\n', "", "languages.en.prompts.goodbye"),
+        ("confidence_threshold: 0.6", "confidence_threshold: 0.6\nunknown_key: 1", "unknown_key"),
+        (
+            "    synonyms: {en: [something else, other], es: [otra cosa, otro]}",
+            "    synonyms: {en: [something else, other]}",
+            "categories.0.synonyms",
+        ),
+        (
+            'service_item: "For {label}, press {key}."',
+            'service_item: "For {lable}, press {key}."',
+            "languages.en.prompts.service_item",
+        ),
+    ],
 )
 def test_bad_menu_names_file_line_and_field(old, new, where):
     text = DEFAULT_MENU_PATH.read_text()
@@ -108,13 +133,19 @@ def test_bad_yaml_syntax():
         parse_menu("languages: [unclosed", "m.yaml")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("hold_pause_s: 15\nhold_pause_s: 120\n", r"^m\.yaml:2: hold_pause_s: .*line 1"),
-    ("agent_language: \"e\\x00n\"\n", r"^m\.yaml:1: agent_language: .*control character"),
-    ("a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-     "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", r"^m\.yaml:\d+: .*alias"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("hold_pause_s: 15\nhold_pause_s: 120\n", r"^m\.yaml:2: hold_pause_s: .*line 1"),
+        ('agent_language: "e\\x00n"\n', r"^m\.yaml:1: agent_language: .*control character"),
+        (
+            "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+            r"^m\.yaml:\d+: .*alias",
+        ),
+    ],
+)
 def test_menu_is_read_with_the_shared_safe_reader(text, expected):
     """The same guards as scenario files: duplicate keys, control characters, alias bombs."""
     with pytest.raises(MenuError, match=expected) as info:
@@ -136,9 +167,6 @@ def test_speech_matching():
     assert menu.match_category("en", "my cat is fine") is None
     assert menu.says_emergency("en", "Emergency!")
     assert not menu.says_emergency("en", "this is not an emergency")
-
-
-
 
 
 def test_open311_keys_come_from_one_comma_separated_variable():

@@ -57,12 +57,14 @@ def problems_in_log(walks: list[Any], rows: dict[str, dict[str, Any]]) -> list[s
         if answered & {"route", "emergency", "wait"} and row["queue"] != walk.queue:
             found.append(f"{walk.sid} ({walk.kind}): queue {row['queue']}, enqueued in {walk.queue}")
         if "queue_result" in answered and (row["queue_result"] != "bridged" or row["answered_at"] is None):
-            found.append(f"{walk.sid}: bridged answered, logged {row['queue_result']} "
-                         f"answered_at {row['answered_at']}")
+            found.append(f"{walk.sid}: bridged answered, logged {row['queue_result']} answered_at {row['answered_at']}")
         if "status" in answered and row["status"] != "completed":
             found.append(f"{walk.sid}: completed answered, logged status {row['status']}")
-    found.extend(f"{sid}: bridged without answered_at" for sid, row in rows.items()
-                 if row["queue_result"] == "bridged" and row["answered_at"] is None)
+    found.extend(
+        f"{sid}: bridged without answered_at"
+        for sid, row in rows.items()
+        if row["queue_result"] == "bridged" and row["answered_at"] is None
+    )
     return found
 
 

@@ -18,8 +18,20 @@ from ivr.cli import calls
 from ivr.store import EXPORT_COLUMNS
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-REQUIRED = ["call_sid", "caller_hash", "started_at", "language", "category", "queue",
-            "menu_attempts", "queue_result", "queue_time_s", "ended_at", "status", "duration_s"]
+REQUIRED = [
+    "call_sid",
+    "caller_hash",
+    "started_at",
+    "language",
+    "category",
+    "queue",
+    "menu_attempts",
+    "queue_result",
+    "queue_time_s",
+    "ended_at",
+    "status",
+    "duration_s",
+]
 
 
 def full_call(twilio: TwilioSim, keys: list[str], caller: str = CALLER) -> Call:
@@ -34,10 +46,8 @@ def full_call(twilio: TwilioSim, keys: list[str], caller: str = CALLER) -> Call:
     queue = call.enqueue.text
     twilio.twiml(f"/voice/wait?lang=en&queue={queue}", call.params(QueuePosition="1"))
     twilio.twiml("/voice/bridge", call.params(QueueTime="14"))
-    twilio.twiml(f"/voice/queue-result?lang=en&queue={queue}",
-                 call.params(QueueResult="bridged", QueueTime="14"))
-    twilio.post("/status", call.params(CallStatus="completed", CallDuration="95",
-                                       SequenceNumber="4"))
+    twilio.twiml(f"/voice/queue-result?lang=en&queue={queue}", call.params(QueueResult="bridged", QueueTime="14"))
+    twilio.post("/status", call.params(CallStatus="completed", CallDuration="95", SequenceNumber="4"))
     return call
 
 
@@ -125,9 +135,15 @@ def test_store_holds_no_raw_number(twilio, store):
 
 
 def test_whole_call_on_postgresql(postgres_url, tmp_path):
-    app = create_app({"twilio_auth_token": TOKEN, "public_base_url": "https://ivr311.example.test",
-                      "database_url": postgres_url, "caller_hash_key": "k" * 32,
-                      "journal_dir": tmp_path / "journal"})
+    app = create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": "https://ivr311.example.test",
+            "database_url": postgres_url,
+            "caller_hash_key": "k" * 32,
+            "journal_dir": tmp_path / "journal",
+        }
+    )
     twilio = TwilioSim(app.test_client())
     first = full_call(twilio, ["0"])
     second = Call(twilio)

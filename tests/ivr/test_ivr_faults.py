@@ -53,8 +53,7 @@ def emergency_calls(twilio: TwilioSim) -> list[Call]:
         doc, took = timed(call.press, "1") if how == "key" else timed(call.speak, "emergency")
         assert took < EMERGENCY_DEADLINE_S, f"emergency answer took {took:.2f} s"
         assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911", how
-        _, took = timed(twilio.twiml, doc.find("Enqueue").get("waitUrl"),
-                        call.params(QueuePosition="1", QueueTime="4"))
+        _, took = timed(twilio.twiml, doc.find("Enqueue").get("waitUrl"), call.params(QueuePosition="1", QueueTime="4"))
         assert took < EMERGENCY_DEADLINE_S
         calls.append(call)
     return calls
@@ -104,9 +103,15 @@ def private_pg(tmp_path: Path) -> Iterator[Any]:
 @pytest.mark.slow
 def test_postgresql_server_stopped(private_pg, tmp_path):
     url = private_pg.create_database()
-    app = create_app({"twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE,
-                      "database_url": url, "caller_hash_key": "pg-outage-key-0123456",
-                      "journal_dir": tmp_path / "journal"})
+    app = create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": url,
+            "caller_hash_key": "pg-outage-key-0123456",
+            "journal_dir": tmp_path / "journal",
+        }
+    )
 
     @contextmanager
     def stopped() -> Iterator[None]:
@@ -124,9 +129,15 @@ def test_postgresql_server_stopped(private_pg, tmp_path):
 
 def test_app_starts_and_routes_with_the_database_down(tmp_path):
     """The database cannot be opened at start: the app starts, routes 911, journals the calls."""
-    app = create_app({"twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE,
-                      "database_url": "sqlite:////proc/no/such/calls.sqlite3",
-                      "caller_hash_key": "start-key-0123456789", "journal_dir": tmp_path / "j"})
+    app = create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": "sqlite:////proc/no/such/calls.sqlite3",
+            "caller_hash_key": "start-key-0123456789",
+            "journal_dir": tmp_path / "j",
+        }
+    )
     twilio = TwilioSim(app.test_client())
     calls = emergency_calls(twilio)
     assert app.extensions["ivr311.recorder"].journal.count() >= 3 * len(calls)
@@ -145,8 +156,9 @@ def test_one_warning_per_outage_not_one_per_call(app, db_url, caplog):
 # -- queue results: 911 callers are never hung up by the app --------------------------------
 
 
-@pytest.mark.parametrize("result", ["queue-full", "error", "system-error", "system-shutdown",
-                                    "bridging-in-process", "something-new", ""])
+@pytest.mark.parametrize(
+    "result", ["queue-full", "error", "system-error", "system-shutdown", "bridging-in-process", "something-new", ""]
+)
 def test_911_queue_trouble_queues_the_caller_again(twilio, new_call, store, result):
     call = new_call()
     call.start()
@@ -204,9 +216,19 @@ def test_a_bug_on_the_hold_music_keeps_holding(app, twilio, new_call, monkeypatc
     assert [c.tag for c in doc] == ["Pause"]  # a wait URL may not enqueue
 
 
-@pytest.mark.parametrize("route", ["/voice", "/voice/menu", "/voice/services", "/voice/confirm",
-                                   "/voice/wait", "/voice/bridge", "/voice/queue-result",
-                                   "/status"])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/voice",
+        "/voice/menu",
+        "/voice/services",
+        "/voice/confirm",
+        "/voice/wait",
+        "/voice/bridge",
+        "/voice/queue-result",
+        "/status",
+    ],
+)
 def test_a_request_without_callsid_is_not_a_twilio_webhook(twilio, route):
     assert twilio.post(route, {"Digits": "1", "CallStatus": "completed"}).status_code == 400
 

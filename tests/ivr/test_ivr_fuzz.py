@@ -27,12 +27,51 @@ EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
 
 # Values that broke the app before (issue 7), and their relatives.
 NASTY = [
-    "99999999999999999999", "2147483648", "-2147483649", "1e400", "-1e400", "1e-400", "NaN",
-    "inf", "-0", "0x10", "²", "٣", "１", "3\x00", "\x00", "\x1b[2J", "\u202e", "Fri, 31 Dec 9999 "
-    "23:59:59 -1200", "Mon, 01 Jan 0001 00:00:00 +0000", "Tue, 14 May 2024 10:00:00 +0000",
-    "", " ", "1" * 80, "x" * 3000, "queue-full", "error", "system-error", "bridged", "hangup",
-    "leave", "completed", "in-progress", "1", "0", "2", "9", "*", "#", "emergency", "yes",
-    "3", "4172093815#", "4172093816", "4 1 7 2 0 9 3 8 1 5", "100 Main Street",
+    "99999999999999999999",
+    "2147483648",
+    "-2147483649",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "NaN",
+    "inf",
+    "-0",
+    "0x10",
+    "²",
+    "٣",
+    "１",
+    "3\x00",
+    "\x00",
+    "\x1b[2J",
+    "\u202e",
+    "Fri, 31 Dec 9999 23:59:59 -1200",
+    "Mon, 01 Jan 0001 00:00:00 +0000",
+    "Tue, 14 May 2024 10:00:00 +0000",
+    "",
+    " ",
+    "1" * 80,
+    "x" * 3000,
+    "queue-full",
+    "error",
+    "system-error",
+    "bridged",
+    "hangup",
+    "leave",
+    "completed",
+    "in-progress",
+    "1",
+    "0",
+    "2",
+    "9",
+    "*",
+    "#",
+    "emergency",
+    "yes",
+    "3",
+    "4172093815#",
+    "4172093816",
+    "4 1 7 2 0 9 3 8 1 5",
+    "100 Main Street",
 ]
 VALUES = st.one_of(
     st.sampled_from(NASTY),
@@ -40,17 +79,59 @@ VALUES = st.one_of(
     st.integers().map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
-FIELDS = ["From", "To", "Digits", "SpeechResult", "Confidence", "QueueResult", "QueueTime",
-          "QueuePosition", "CurrentQueueSize", "CallStatus", "SequenceNumber", "CallDuration",
-          "Timestamp", "DialCallStatus", "AccountSid"]
-ROUTES = ["/voice", "/voice/menu", "/voice/services", "/voice/confirm", "/voice/wait",
-          "/voice/bridge", "/voice/queue-result", "/status", "/agent", "/voice/address",
-          "/voice/address-confirm", "/voice/request-status"]
+FIELDS = [
+    "From",
+    "To",
+    "Digits",
+    "SpeechResult",
+    "Confidence",
+    "QueueResult",
+    "QueueTime",
+    "QueuePosition",
+    "CurrentQueueSize",
+    "CallStatus",
+    "SequenceNumber",
+    "CallDuration",
+    "Timestamp",
+    "DialCallStatus",
+    "AccountSid",
+]
+ROUTES = [
+    "/voice",
+    "/voice/menu",
+    "/voice/services",
+    "/voice/confirm",
+    "/voice/wait",
+    "/voice/bridge",
+    "/voice/queue-result",
+    "/status",
+    "/agent",
+    "/voice/address",
+    "/voice/address-confirm",
+    "/voice/request-status",
+]
 ARGS = ["lang", "n", "a", "page", "queue", "cat", "r", "tried", "said", "addr"]
-ARG_VALUES = st.one_of(st.sampled_from(["en", "es", "911", "311", "pothole", "graffiti", "1",
-                                        "0", "-5", "100 Main St",
-                                        "99999999999999999999", "1e400", "²", "\x00"]),
-                       st.text(max_size=12))
+ARG_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "en",
+            "es",
+            "911",
+            "311",
+            "pothole",
+            "graffiti",
+            "1",
+            "0",
+            "-5",
+            "100 Main St",
+            "99999999999999999999",
+            "1e400",
+            "²",
+            "\x00",
+        ]
+    ),
+    st.text(max_size=12),
+)
 CALL_SIDS = st.one_of(
     st.just("CA" + "0123456789abcdef" * 2),
     st.from_regex(r"\ACA[0-9a-f]{32}\Z"),
@@ -59,11 +140,16 @@ CALL_SIDS = st.one_of(
 
 
 def make_app(database_url: str, folder: Path) -> Any:
-    return create_app({
-        "twilio_auth_token": TOKEN, "public_base_url": PUBLIC_BASE, "database_url": database_url,
-        "caller_hash_key": "fuzz-key-0123456789", "journal_dir": folder / "journal",
-        "TESTING": True,  # exceptions propagate: none may be hidden behind the fallback answer
-    })
+    return create_app(
+        {
+            "twilio_auth_token": TOKEN,
+            "public_base_url": PUBLIC_BASE,
+            "database_url": database_url,
+            "caller_hash_key": "fuzz-key-0123456789",
+            "journal_dir": folder / "journal",
+            "TESTING": True,  # exceptions propagate: none may be hidden behind the fallback answer
+        }
+    )
 
 
 request_strategy = st.tuples(
@@ -107,20 +193,26 @@ def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     app.extensions["ivr311.store"].close()
 
 
-@settings(max_examples=EXAMPLES * 6, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES * 6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(req=request_strategy)
 def test_fuzzed_webhooks(fuzz_app, caplog, req):
     check_one(fuzz_app, TwilioSim(fuzz_app.test_client()), caplog, req)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("SequenceNumber", "99999999999999999999"),
-    ("Timestamp", "Fri, 31 Dec 9999 23:59:59 -1200"),
-    ("CallDuration", "2147483648"),
-    ("CallStatus", "completed\x00"),
-    ("From", "+1555\x00867"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("SequenceNumber", "99999999999999999999"),
+        ("Timestamp", "Fri, 31 Dec 9999 23:59:59 -1200"),
+        ("CallDuration", "2147483648"),
+        ("CallStatus", "completed\x00"),
+        ("From", "+1555\x00867"),
+    ],
+)
 def test_status_reproducers_from_the_issue(app, twilio, store, field, value):
     """Each value once gave a 500 or an exception behind the fallback; now it is absent."""
     sid = "CA" + "5" * 32

@@ -17,16 +17,16 @@ T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
 def test_op_round_trip_keeps_times_and_nesting():
-    op = Op("record_step", {"ev": {"call_sid": "CA1", "step": 2, "confidence": 0.5},
-                            "enqueue": None, "now": T0})
+    op = Op("record_step", {"ev": {"call_sid": "CA1", "step": 2, "confidence": 0.5}, "enqueue": None, "now": T0})
     assert decode_op(encode_op(op)) == op
 
 
 def _append_many(folder: str, worker: int) -> None:
     journal = Journal(folder)
     for i in range(150):
-        journal.append(Op("start_call", {"call_sid": f"CA{worker}-{i}", "caller_hash": None,
-                                         "language": "en", "now": T0}))
+        journal.append(
+            Op("start_call", {"call_sid": f"CA{worker}-{i}", "caller_hash": None, "language": "en", "now": T0})
+        )
 
 
 def test_many_processes_append_whole_lines(tmp_path):
@@ -64,13 +64,13 @@ def recorder_for(tmp_path: Path) -> Recorder:
 def test_torn_line_is_kept_aside_and_the_rest_replayed(tmp_path):
     recorder = recorder_for(tmp_path)
     journal = recorder.journal
-    journal.append(Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en",
-                                     "now": T0}))
+    journal.append(Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0}))
     with (journal.folder / "journal.jsonl").open("ab") as f:
         f.write(b'{"op":"start_call","args":{"call_sid":"CA')  # a power cut mid-write
         f.write(b"\n")
-    journal.append(Op("mark_enqueued", {"call_sid": "CA2", "queue": "911", "category": None,
-                                        "language": "es", "now": T0}))
+    journal.append(
+        Op("mark_enqueued", {"call_sid": "CA2", "queue": "911", "category": None, "language": "es", "now": T0})
+    )
     assert recorder.replay() == 2
     assert not journal.pending()
     assert (journal.folder / REJECTED).read_bytes().startswith(b'{"op":"start_call"')
@@ -88,9 +88,12 @@ def test_replay_failing_part_way_resumes_where_it_stopped(tmp_path, monkeypatch)
     monkeypatch.setattr(recorder_module, "CHUNK_OPS", 3)
     recorder = recorder_for(tmp_path)
     for i in range(10):
-        recorder.journal.append(Op("start_call", {"call_sid": f"CA{i}", "caller_hash": None,
-                                                  "language": "en",
-                                                  "now": T0 + timedelta(seconds=i)}))
+        recorder.journal.append(
+            Op(
+                "start_call",
+                {"call_sid": f"CA{i}", "caller_hash": None, "language": "en", "now": T0 + timedelta(seconds=i)},
+            )
+        )
     attempts: list[str] = []
     down = [True]
     real_apply = recorder.store.apply
@@ -119,10 +122,11 @@ def test_an_entry_the_database_refuses_is_kept_aside_not_retried_forever(tmp_pat
     and every later call with it, forever: it goes to rejected.jsonl, the rest is replayed."""
     recorder = recorder_for(tmp_path)
     good = Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0})
-    poison = Op("record_step", {"ev": {"call_sid": None, "step": 1, "screen": "main",
-                                       "language": "en", "outcome": "911"}, "now": T0})
-    for op in (good, poison, Op("start_call", {"call_sid": "CA2", "caller_hash": None,
-                                                "language": "en", "now": T0})):
+    poison = Op(
+        "record_step",
+        {"ev": {"call_sid": None, "step": 1, "screen": "main", "language": "en", "outcome": "911"}, "now": T0},
+    )
+    for op in (good, poison, Op("start_call", {"call_sid": "CA2", "caller_hash": None, "language": "en", "now": T0})):
         recorder.journal.append(op)
     assert recorder.replay() == 3
     assert not recorder.journal.pending()
@@ -143,8 +147,9 @@ def test_journal_empties_while_writes_keep_coming(tmp_path):
     import time
 
     recorder = recorder_for(tmp_path)
-    recorder.journal.append(Op("start_call", {"call_sid": "CA-first", "caller_hash": None,
-                                              "language": "en", "now": T0}))
+    recorder.journal.append(
+        Op("start_call", {"call_sid": "CA-first", "caller_hash": None, "language": "en", "now": T0})
+    )
     written: list[str] = []
     stop = threading.Event()
 

@@ -18,8 +18,7 @@ WEBHOOKS = [
     "/status",
 ]
 
-PARAMS = {"CallSid": "CA" + "1" * 32, "From": CALLER, "CallStatus": "in-progress",
-          "Digits": "2"}
+PARAMS = {"CallSid": "CA" + "1" * 32, "From": CALLER, "CallStatus": "in-progress", "Digits": "2"}
 
 
 @pytest.mark.parametrize("path", WEBHOOKS)
@@ -39,22 +38,21 @@ def test_signed_request_is_accepted(twilio, path):
 
 def test_tampered_form_is_refused(client, twilio):
     signature = twilio.sign("/voice/menu?lang=en&n=1&a=0", {**PARAMS, "Digits": "2"})
-    resp = client.post("/voice/menu?lang=en&n=1&a=0", data={**PARAMS, "Digits": "1"},
-                       headers={"X-Twilio-Signature": signature})
+    resp = client.post(
+        "/voice/menu?lang=en&n=1&a=0", data={**PARAMS, "Digits": "1"}, headers={"X-Twilio-Signature": signature}
+    )
     assert resp.status_code == 403
 
 
 def test_extra_form_field_is_refused(client, twilio):
     signature = twilio.sign("/voice", PARAMS)
-    resp = client.post("/voice", data={**PARAMS, "Injected": "x"},
-                       headers={"X-Twilio-Signature": signature})
+    resp = client.post("/voice", data={**PARAMS, "Injected": "x"}, headers={"X-Twilio-Signature": signature})
     assert resp.status_code == 403
 
 
 def test_tampered_query_string_is_refused(client, twilio):
     signature = twilio.sign("/voice/menu?lang=en&n=1&a=0", PARAMS)
-    resp = client.post("/voice/menu?lang=en&n=1&a=3", data=PARAMS,
-                       headers={"X-Twilio-Signature": signature})
+    resp = client.post("/voice/menu?lang=en&n=1&a=3", data=PARAMS, headers={"X-Twilio-Signature": signature})
     assert resp.status_code == 403
 
 
@@ -79,9 +77,7 @@ def test_public_url_not_the_local_one_is_what_counts(client):
 
 
 def test_standard_port_in_signed_url_is_accepted(client):
-    signed = RequestValidator(TOKEN).compute_signature(
-        "https://ivr311.example.test:443/voice", PARAMS
-    )
+    signed = RequestValidator(TOKEN).compute_signature("https://ivr311.example.test:443/voice", PARAMS)
     resp = client.post("/voice", data=PARAMS, headers={"X-Twilio-Signature": signed})
     assert resp.status_code == 200
 

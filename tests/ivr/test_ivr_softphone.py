@@ -11,8 +11,7 @@ from ivr.cli import calls, dial
 
 def run_dial(db_url: str, keys: list[str], *args: str, token: str | None = "tok"):
     env = {"TWILIO_AUTH_TOKEN": token, "IVR311_PUBLIC_BASE_URL": None}
-    return CliRunner().invoke(dial, ["--database-url", db_url, *args],
-                              input="\n".join(keys) + "\n", env=env)
+    return CliRunner().invoke(dial, ["--database-url", db_url, *args], input="\n".join(keys) + "\n", env=env)
 
 
 def logged(db_url: str) -> list[dict]:
@@ -38,8 +37,7 @@ def test_dial_spanish_speech_and_emergency(db_url):
 
 
 def test_dial_low_confidence_confirms(db_url):
-    result = run_dial(db_url, ["graffiti", "yes", "5 Elm Street", "yes", "h"], "--confidence",
-                      "0.3")
+    result = run_dial(db_url, ["graffiti", "yes", "5 Elm Street", "yes", "h"], "--confidence", "0.3")
     assert "I heard graffiti removal" in result.output
     assert logged(db_url)[0]["category"] == "graffiti"
 
@@ -68,8 +66,18 @@ def test_agent_line_from_the_console(db_url):
 def test_simulated_callers_fill_the_log(db_url):
     from ivr.cli import callers
 
-    args = ["--count", "60", "--rate-per-hour", "120", "--seed", "7",
-            "--start", "2024-05-14T08:00:00Z", "--database-url", db_url]
+    args = [
+        "--count",
+        "60",
+        "--rate-per-hour",
+        "120",
+        "--seed",
+        "7",
+        "--start",
+        "2024-05-14T08:00:00Z",
+        "--database-url",
+        db_url,
+    ]
     result = CliRunner().invoke(callers, args)
     assert result.exit_code == 0, result.output
     rows = logged(db_url)
@@ -92,7 +100,8 @@ def test_simulated_callers_are_reproducible(tmp_path):
     outputs = []
     for name in ("a", "b"):
         url = f"sqlite:///{tmp_path / name}.sqlite3"
-        CliRunner().invoke(callers, ["--count", "15", "--seed", "3", "--start",
-                                     "2024-01-01T00:00:00Z", "--database-url", url])
+        CliRunner().invoke(
+            callers, ["--count", "15", "--seed", "3", "--start", "2024-01-01T00:00:00Z", "--database-url", url]
+        )
         outputs.append([{k: v for k, v in r.items() if k != "caller_hash"} for r in logged(url)])
     assert outputs[0] == outputs[1]

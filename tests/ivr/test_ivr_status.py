@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 
-def status(twilio, call, status: str, seq: int | None, duration: int | None = None,
-           timestamp: str | None = None):
+def status(twilio, call, status: str, seq: int | None, duration: int | None = None, timestamp: str | None = None):
     extra = {"CallStatus": status}
     if seq is not None:
         extra["SequenceNumber"] = str(seq)
@@ -78,8 +77,9 @@ def test_callback_before_any_menu_webhook_creates_the_row(twilio, new_call, stor
 
 def test_bad_numbers_are_ignored_not_crashed(twilio, new_call, store):
     call = new_call()
-    resp = twilio.post("/status", call.params(CallStatus="completed", SequenceNumber="x",
-                                              CallDuration="", Timestamp="not a date"))
+    resp = twilio.post(
+        "/status", call.params(CallStatus="completed", SequenceNumber="x", CallDuration="", Timestamp="not a date")
+    )
     assert resp.status_code == 200
     assert store.call(call.sid)["status"] == "completed"
 

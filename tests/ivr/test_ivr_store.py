@@ -44,8 +44,7 @@ def test_menu_events_are_unique_per_step(any_store):
     ev = MenuEvent("CA1", 1, "main", "en", "services", digits="2")
     any_store.record_menu_event(ev, now=T0)
     any_store.record_menu_event(ev, now=T0 + timedelta(seconds=5))
-    any_store.record_menu_event(MenuEvent("CA1", 2, "services", "en", "category", "3",
-                                          "dead_animal"), now=T0)
+    any_store.record_menu_event(MenuEvent("CA1", 2, "services", "en", "category", "3", "dead_animal"), now=T0)
     events = any_store.events("CA1")
     assert [e["step"] for e in events] == [1, 2]
     assert any_store.call("CA1")["menu_attempts"] == 2

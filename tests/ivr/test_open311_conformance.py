@@ -55,7 +55,7 @@ def errors_of(resp: Any, fmt: str, status: int) -> list[str]:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_content_types_and_encoding(api, fmt):
-    """"XML: Content-Type: text/xml; charset=utf-8", "JSON: Content-Type: application/json;
+    """ "XML: Content-Type: text/xml; charset=utf-8", "JSON: Content-Type: application/json;
     charset=utf-8"; "the root element must be preceded with the XML declaration including the
     encoding="UTF-8" attribute"; XML "without a namespace declaration" (checked by `body`)."""
     for path in ("services", "services/pothole", "requests", "discovery"):
@@ -80,7 +80,7 @@ def test_any_other_suffix_is_404(api, suffix):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_discovery(api, fmt):
-    """"This url must end in /discovery.<format>", "Format must be both: xml, json"; "All
+    """ "This url must end in /discovery.<format>", "Format must be both: xml, json"; "All
     fields are required": changeset, contact, key_service, endpoints with specification, url,
     changeset, type ("production" or "test") and formats (MIME types)."""
     doc = body(api.get("discovery", fmt), fmt)
@@ -102,13 +102,11 @@ def test_service_list_is_the_menu(api, fmt):
     definition must be fetched), type (realtime: "The service request ID will be returned
     immediately"), keywords ("A comma separated list") and group."""
     services = body(api.get("services", fmt), fmt, as_text=True)
-    assert [s["service_code"] for s in services] == [
-        c.code for c in sorted(MENU.categories, key=lambda c: c.key)]
+    assert [s["service_code"] for s in services] == [c.code for c in sorted(MENU.categories, key=lambda c: c.key)]
     by_code = {s["service_code"]: s for s in services}
     for cat in MENU.categories:
         s = by_code[cat.code]
-        assert set(s) == {"service_code", "service_name", "description", "metadata", "type",
-                          "keywords", "group"}
+        assert set(s) == {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
         assert s["type"] == "realtime" and s["group"] == cat.group
         assert s["metadata"] == ("true" if cat.attributes else "false")
         assert s["keywords"].split(", ") == cat.synonyms["en"]
@@ -118,7 +116,7 @@ def test_service_list_is_the_menu(api, fmt):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_empty_jurisdiction_is_no_parameter(api, fmt):
-    """"A null parameter should be treated as equivalent to a non-declared parameter"; one
+    """ "A null parameter should be treated as equivalent to a non-declared parameter"; one
     jurisdiction, so jurisdiction_id "can be ignored"."""
     plain = api.get("services", fmt).data
     assert api.get("services", fmt, jurisdiction_id="").data == plain
@@ -137,11 +135,19 @@ def test_service_definition_with_attributes(api, fmt):
     assert doc["service_code"] == "pothole"
     where, hazards = doc["attributes"]
     assert where == {
-        "variable": "true", "code": "where", "datatype": "singlevaluelist", "required": "true",
-        "datatype_description": None, "order": "1", "description": "Where is the hole?",
-        "values": [{"key": "road", "name": "In the road"},
-                   {"key": "sidewalk", "name": "On the sidewalk"},
-                   {"key": "bike_lane", "name": "In a bike lane"}]}
+        "variable": "true",
+        "code": "where",
+        "datatype": "singlevaluelist",
+        "required": "true",
+        "datatype_description": None,
+        "order": "1",
+        "description": "Where is the hole?",
+        "values": [
+            {"key": "road", "name": "In the road"},
+            {"key": "sidewalk", "name": "On the sidewalk"},
+            {"key": "bike_lane", "name": "In a bike lane"},
+        ],
+    }
     assert hazards["datatype"] == "multivaluelist" and hazards["order"] == "2"
     assert hazards["required"] == "false"
 
@@ -162,10 +168,18 @@ def test_service_definition_without_attributes_and_unknown(api, fmt):
 def test_post_creates_and_answers_one_item_list(api, fmt, requests_table):
     """Response: service_requests with one request holding service_request_id (and no token,
     "This should not be returned if service_request_id is returned")."""
-    resp = api.post(fmt, api_key=API_KEY, service_code="pothole", lat="37.76524078",
-                    long="-122.4212043", **{"attribute[where]": "sidewalk"},
-                    description="A large sinkhole is destroying the street",
-                    email="smit333@sfgov.edu", phone="111111111", first_name="john")
+    resp = api.post(
+        fmt,
+        api_key=API_KEY,
+        service_code="pothole",
+        lat="37.76524078",
+        long="-122.4212043",
+        **{"attribute[where]": "sidewalk"},
+        description="A large sinkhole is destroying the street",
+        email="smit333@sfgov.edu",
+        phone="111111111",
+        first_name="john",
+    )
     assert resp.status_code == 200, resp.data
     (item,) = body(resp, fmt, as_text=True)
     assert "token" not in item
@@ -181,7 +195,7 @@ def test_post_creates_and_answers_one_item_list(api, fmt, requests_table):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("key", [None, "", "wrong-key", API_KEY + "x", API_KEY[:-1]])
 def test_post_missing_or_wrong_key_is_403(api, fmt, key):
-    """"403 for errors because of wrong or missing api_key"."""
+    """ "403 for errors because of wrong or missing api_key"."""
     form = {"service_code": "noise", "address_string": "1 Main St"}
     if key is not None:
         form["api_key"] = key
@@ -196,38 +210,42 @@ def test_every_configured_key_works(api):
 def test_no_keys_configured_refuses_every_post(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite3'}", tmp_path, open311_api_keys="")
     try:
-        resp = Open311(app.test_client()).post("json", api_key="", service_code="noise",
-                                               address_string="1 Main St")
+        resp = Open311(app.test_client()).post("json", api_key="", service_code="noise", address_string="1 Main St")
         errors_of(resp, "json", 403)
     finally:
         app.extensions["ivr311.store"].close()
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("form, status, phrase", [
-    ({"address_string": "1 Main St"}, 400, "service_code is required"),
-    ({"service_code": "", "address_string": "1 Main St"}, 400, "service_code is required"),
-    ({"service_code": "no_such", "address_string": "1 Main St"}, 404, "not found"),
-    ({"service_code": "noise"}, 400, "a location is required"),
-    ({"service_code": "noise", "lat": "", "long": "", "address_string": ""}, 400,
-     "a location is required"),
-    ({"service_code": "noise", "lat": "37.7"}, 400, "lat and long must be sent together"),
-    ({"service_code": "noise", "long": "-122.4"}, 400, "lat and long must be sent together"),
-    ({"service_code": "noise", "lat": "91", "long": "0"}, 400, "lat: must be between"),
-    ({"service_code": "noise", "lat": "nan", "long": "0"}, 400, "lat: must be between"),
-    ({"service_code": "noise", "lat": "north", "long": "0"}, 400, "lat: not a number"),
-    ({"service_code": "noise", "address_string": "x", "description": "d" * 4001}, 400,
-     "description: at most 4,000 characters"),
-    ({"service_code": "pothole", "address_string": "x"}, 400, "attribute[where] is required"),
-    ({"service_code": "pothole", "address_string": "x", "attribute[where]": "moon"}, 400,
-     "is not one of"),
-    ({"service_code": "pothole", "address_string": "x", "attribute[where]": ["road", "sidewalk"]},
-     400, "one value only"),
-    ({"service_code": "noise", "address_string": "x", "attribute[volume]": "11"}, 400,
-     "no such attribute"),
-    ({"service_code": "noise", "address_string": "x", "media_url": "javascript:alert(1)"}, 400,
-     "media_url"),
-])
+@pytest.mark.parametrize(
+    "form, status, phrase",
+    [
+        ({"address_string": "1 Main St"}, 400, "service_code is required"),
+        ({"service_code": "", "address_string": "1 Main St"}, 400, "service_code is required"),
+        ({"service_code": "no_such", "address_string": "1 Main St"}, 404, "not found"),
+        ({"service_code": "noise"}, 400, "a location is required"),
+        ({"service_code": "noise", "lat": "", "long": "", "address_string": ""}, 400, "a location is required"),
+        ({"service_code": "noise", "lat": "37.7"}, 400, "lat and long must be sent together"),
+        ({"service_code": "noise", "long": "-122.4"}, 400, "lat and long must be sent together"),
+        ({"service_code": "noise", "lat": "91", "long": "0"}, 400, "lat: must be between"),
+        ({"service_code": "noise", "lat": "nan", "long": "0"}, 400, "lat: must be between"),
+        ({"service_code": "noise", "lat": "north", "long": "0"}, 400, "lat: not a number"),
+        (
+            {"service_code": "noise", "address_string": "x", "description": "d" * 4001},
+            400,
+            "description: at most 4,000 characters",
+        ),
+        ({"service_code": "pothole", "address_string": "x"}, 400, "attribute[where] is required"),
+        ({"service_code": "pothole", "address_string": "x", "attribute[where]": "moon"}, 400, "is not one of"),
+        (
+            {"service_code": "pothole", "address_string": "x", "attribute[where]": ["road", "sidewalk"]},
+            400,
+            "one value only",
+        ),
+        ({"service_code": "noise", "address_string": "x", "attribute[volume]": "11"}, 400, "no such attribute"),
+        ({"service_code": "noise", "address_string": "x", "media_url": "javascript:alert(1)"}, 400, "media_url"),
+    ],
+)
 def test_post_errors(api, fmt, form, status, phrase):
     """Required: service_code ("400 - service_code ... was not provided", "404 - service_code
     ... was not found"); "A full location parameter must be submitted": "One of lat & long or
@@ -239,15 +257,21 @@ def test_post_errors(api, fmt, form, status, phrase):
 
 
 def test_post_reports_every_problem_at_once(api):
-    """"Multiple errors codes and descriptions can be returned in the body"."""
-    descriptions = errors_of(api.post("json", api_key=API_KEY, service_code="pothole",
-                                      lat="1", description="x" * 4001), "json", 400)
+    """ "Multiple errors codes and descriptions can be returned in the body"."""
+    descriptions = errors_of(
+        api.post("json", api_key=API_KEY, service_code="pothole", lat="1", description="x" * 4001), "json", 400
+    )
     assert len(descriptions) == 3, descriptions
 
 
-@pytest.mark.parametrize("location", [{"address_string": "8TH AVE and JUDAH ST"},
-                                      {"address_id": "545483"},
-                                      {"lat": "37.762221815", "long": "-122.4651145"}])
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"address_string": "8TH AVE and JUDAH ST"},
+        {"address_id": "545483"},
+        {"lat": "37.762221815", "long": "-122.4651145"},
+    ],
+)
 def test_each_kind_of_location_is_enough(api, location):
     number = api.create(**{"address_string": "", **location})
     doc = body(api.get(f"requests/{number}"), "json")[0]
@@ -257,27 +281,36 @@ def test_each_kind_of_location_is_enough(api, location):
 
 
 def test_description_of_exactly_4000_characters_and_line_breaks(api):
-    """"This may contain line breaks ... free form text limited to 4,000 characters"."""
+    """ "This may contain line breaks ... free form text limited to 4,000 characters"."""
     text = ("line one\r\nline two\n" + "é" * 4000)[:4000]
     number = api.create(description=text)
     assert body(api.get(f"requests/{number}"), "json")[0]["description"] == text.strip()
 
 
 def test_multivaluelist_attribute(api, requests_table):
-    """"multiple values for the same code in the case of a multivaluelist datatype
+    """ "multiple values for the same code in the case of a multivaluelist datatype
     (attribute[code1][]=value1&attribute[code1][]=value2...)"."""
-    number = api.create(service_code="pothole", **{
-        "attribute[where]": "bike_lane", "attribute[hazards][]": ["deep", "water", "deep"]})
+    number = api.create(
+        service_code="pothole", **{"attribute[where]": "bike_lane", "attribute[hazards][]": ["deep", "water", "deep"]}
+    )
     stored = requests_table.get(number)
     assert stored["attributes"] == {"where": "bike_lane", "hazards": ["deep", "water"]}
-    errors_of(api.post("json", api_key=API_KEY, service_code="pothole", address_string="x",
-                       **{"attribute[where]": "road", "attribute[hazards][]": ["deep", "lava"]}),
-              "json", 400)
+    errors_of(
+        api.post(
+            "json",
+            api_key=API_KEY,
+            service_code="pothole",
+            address_string="x",
+            **{"attribute[where]": "road", "attribute[hazards][]": ["deep", "lava"]},
+        ),
+        "json",
+        400,
+    )
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_non_ascii_round_trip(api, fmt):
-    """"UTF-8 is required everywhere"; "All text received ... must be decoded" as UTF-8."""
+    """ "UTF-8 is required everywhere"; "All text received ... must be decoded" as UTF-8."""
     text = "Bache enorme en la calle Ñandú — 東京 🚧 «profundo»\nsegunda línea"
     address = "Avenida São João 42, Zürich"
     number = api.create(description=text, address_string=address)
@@ -295,10 +328,25 @@ def test_control_characters_are_dropped_not_rejected(api):
 # -- GET Service Requests -----------------------------------------------------------------------
 
 
-REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
-                  "description", "agency_responsible", "service_notice", "requested_datetime",
-                  "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
-                  "lat", "long", "media_url"}
+REQUEST_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -355,22 +403,22 @@ def test_window_from_one_end(api, requests_table):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_window_may_not_span_more_than_90_days(api, fmt):
     """start_date/end_date "may not span more than 90 days"; dates "Must use w3 format"."""
-    errors_of(api.get("requests", fmt, start_date="2024-01-01T00:00:00Z",
-                      end_date="2024-04-01T00:00:01Z"), fmt, 400)
-    errors_of(api.get("requests", fmt, start_date="2024-03-01T00:00:00Z",
-                      end_date="2024-01-01T00:00:00Z"), fmt, 400)
+    errors_of(api.get("requests", fmt, start_date="2024-01-01T00:00:00Z", end_date="2024-04-01T00:00:01Z"), fmt, 400)
+    errors_of(api.get("requests", fmt, start_date="2024-03-01T00:00:00Z", end_date="2024-01-01T00:00:00Z"), fmt, 400)
     for bad in ("yesterday", "2024-01-01T00:00:00", "2024-02-30", "9999-12-31T23:59:59-12:00"):
         errors_of(api.get("requests", fmt, start_date=bad), fmt, 400)
-    assert api.get("requests", fmt, start_date="2024-01-01T00:00:00Z",
-                   end_date="2024-03-31T00:00:00Z").status_code == 200
+    assert (
+        api.get("requests", fmt, start_date="2024-01-01T00:00:00Z", end_date="2024-03-31T00:00:00Z").status_code == 200
+    )
 
 
 def test_w3c_offsets_and_dates(api, requests_table):
-    number = requests_table.create("noise", address="x",
-                                   now=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
-    for start, end in [("2024-05-01", "2024-05-02"),
-                       ("2024-05-01T13:59:00+02:00", "2024-05-01T14:01:00+02:00"),
-                       ("2024-05-01T07:00-05:00", "2024-05-01T07:00:00.5-05:00")]:
+    number = requests_table.create("noise", address="x", now=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
+    for start, end in [
+        ("2024-05-01", "2024-05-02"),
+        ("2024-05-01T13:59:00+02:00", "2024-05-01T14:01:00+02:00"),
+        ("2024-05-01T07:00-05:00", "2024-05-01T07:00:00.5-05:00"),
+    ]:
         assert _ids(api.get("requests", start_date=start, end_date=end)) == [number], (start, end)
 
 
@@ -393,13 +441,22 @@ def test_service_request_id_list_overrides_the_other_arguments(api, fmt, request
     """service_request_id: "multiple service_request_id can be declared; comma delimited.
     This overrides all other arguments." (even the 90-day window)."""
     old, new = _at(requests_table, 400, "graffiti"), _at(requests_table, 1)
-    got = _ids(api.get("requests", fmt, service_request_id=f"{old},{new},1234567890",
-                       service_code="rodents", status="closed", start_date="bad"), fmt)
+    got = _ids(
+        api.get(
+            "requests",
+            fmt,
+            service_request_id=f"{old},{new},1234567890",
+            service_code="rodents",
+            status="closed",
+            start_date="bad",
+        ),
+        fmt,
+    )
     assert got == [new, old]
 
 
 def test_at_most_1000_results(api, requests_table):
-    """"Default query limit is a span of 90 days or first 1000 requests returned"."""
+    """ "Default query limit is a span of 90 days or first 1000 requests returned"."""
     now = datetime.now(UTC)
     for i in range(1005):
         requests_table.create("noise", address="x", now=now - timedelta(seconds=i))
@@ -440,7 +497,7 @@ def test_error_bodies(api, fmt):
 
 
 def test_database_down_is_a_400_in_the_spec_shape(api, api_app, tmp_path):
-    """"400 - General Service Error (Any failure during create request processing, eg CRM is
+    """ "400 - General Service Error (Any failure during create request processing, eg CRM is
     down)"; the voice line is unaffected (see the voice tests)."""
     import sqlite3
 

@@ -20,10 +20,12 @@ def setup(tmp_path: Path):
     app = make_app(url, tmp_path)
     app.extensions["ivr311.recorder"].start()
     table = app.extensions["ivr311.store"].requests
-    old = table.create("graffiti", address="5 Elm St", description="tag on the wall",
-                       now=datetime.now(UTC) - timedelta(days=2))
+    old = table.create(
+        "graffiti", address="5 Elm St", description="tag on the wall", now=datetime.now(UTC) - timedelta(days=2)
+    )
     new = app.extensions["ivr311.store"].open_call_request(
-        "CA" + "7" * 32, "pothole", "es", "hay un bache enorme", "Calle Ñandú 5")
+        "CA" + "7" * 32, "pothole", "es", "hay un bache enorme", "Calle Ñandú 5"
+    )
     yield app, url, old, new
     app.extensions["ivr311.store"].close()
 
@@ -56,25 +58,26 @@ def test_close_then_open_is_what_open311_clients_see(setup):
     app, url, old, _ = setup
     api = Open311(app.test_client())
     (before,) = body(api.get(f"requests/{old}"), "json")
-    result = run("requests", "close", old, "--notes", "Painted over. ¡Gracias!", "--database-url",
-                 url)
+    result = run("requests", "close", old, "--notes", "Painted over. ¡Gracias!", "--database-url", url)
     assert result.exit_code == 0 and f"request {old} is closed" in result.output
     (after,) = body(api.get(f"requests/{old}", "xml"), "xml")
     assert after["status"] == "closed" and after["status_notes"] == "Painted over. ¡Gracias!"
     assert after["updated_datetime"] > before["updated_datetime"]
-    assert [r["service_request_id"] for r in body(api.get("requests", status="closed"),
-                                                  "json")] == [old]
+    assert [r["service_request_id"] for r in body(api.get("requests", status="closed"), "json")] == [old]
     result = run("requests", "open", old, "--database-url", url)
     assert result.exit_code == 0
     (again,) = body(api.get(f"requests/{old}"), "json")
     assert again["status"] == "open" and again["status_notes"] == "Painted over. ¡Gracias!"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["close", "1234567890"], "error: no service request 1234567890"),
-    (["show", "nope"], "error: no service request nope"),
-    (["close", "{new}", "--notes", "x" * 4001], "error: --notes: at most 4,000 characters"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["close", "1234567890"], "error: no service request 1234567890"),
+        (["show", "nope"], "error: no service request nope"),
+        (["close", "{new}", "--notes", "x" * 4001], "error: --notes: at most 4,000 characters"),
+    ],
+)
 def test_mistakes_are_one_line_and_exit_2(setup, args, message):
     _, url, _, new = setup
     result = run("requests", *[a.replace("{new}", new) for a in args], "--database-url", url)

@@ -55,14 +55,19 @@ def operations(schema: Any) -> list[Any]:
 def test_the_description_covers_every_route(schema, api_app):
     """Each Open311 route (both formats) is in the description, and nothing else is."""
     described = {op.path for op in operations(schema)}
-    routes = {str(rule) for rule in api_app.url_map.iter_rules()
-              if rule.endpoint.startswith("open311.") and rule.endpoint != "open311.openapi"}
+    routes = {
+        str(rule)
+        for rule in api_app.url_map.iter_rules()
+        if rule.endpoint.startswith("open311.") and rule.endpoint != "open311.openapi"
+    }
     for route in routes:
         for fmt in ("json", "xml"):
-            path = (route.replace("<fmt>", fmt).replace("/services/<name>",
-                    f"/services/{{service_code}}.{fmt}").replace(
-                    "/requests/<name>", f"/requests/{{service_request_id}}.{fmt}").replace(
-                    "/tokens/<name>", f"/tokens/{{token}}.{fmt}"))
+            path = (
+                route.replace("<fmt>", fmt)
+                .replace("/services/<name>", f"/services/{{service_code}}.{fmt}")
+                .replace("/requests/<name>", f"/requests/{{service_request_id}}.{fmt}")
+                .replace("/tokens/<name>", f"/tokens/{{token}}.{fmt}")
+            )
             assert path in described, path
     assert len(described) == 12
 
@@ -82,8 +87,7 @@ def test_no_server_errors(schema, caplog, mode):
     EXAMPLES_RUN[mode.value] = 0
     seen = STATUSES[mode.value] = Counter()
 
-    @settings(max_examples=EXAMPLES * 10, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES * 10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=st.one_of(strategies))
     def run(case: Any) -> None:
         caplog.clear()
@@ -96,8 +100,10 @@ def test_no_server_errors(schema, caplog, mode):
         seen[f"{case.method} {response.status_code}"] += 1
 
     run()
-    print(f"schemathesis {mode.value}: {EXAMPLES_RUN[mode.value]} examples over {len(ops)} "
-          f"operations: {dict(sorted(seen.items()))}")
+    print(
+        f"schemathesis {mode.value}: {EXAMPLES_RUN[mode.value]} examples over {len(ops)} "
+        f"operations: {dict(sorted(seen.items()))}"
+    )
     assert EXAMPLES_RUN[mode.value] >= min(EXAMPLES * 10, 100) // 2
 
 

@@ -59,8 +59,7 @@ def test_keys_to_a_category_open_a_request_and_read_its_number(new_call, store, 
     intro = {"en": "Your request number is", "es": "Su número de solicitud es"}[lang]
     assert intro in heard
     row = request_of(store, call)
-    assert (row["service_request_id"], row["service_code"], row["status"]) == (number, "noise",
-                                                                             "open")
+    assert (row["service_request_id"], row["service_code"], row["status"]) == (number, "noise", "open")
     assert row["description"] is None and row["language"] == lang
 
 
@@ -89,12 +88,14 @@ def test_confirmed_speech_keeps_the_transcript(new_call, store):
     assert request_of(store, call)["description"] == "there are rats in my kitchen"
 
 
-@pytest.mark.parametrize("lang, words, address, yes", [
-    ("en", "a pothole on my street", "1200 Elm Street", "yes"),
-    ("es", "hay un bache enorme", "Calle Ñandú 45", "sí"),
-])
-def test_address_by_voice_confirmed_then_number_then_queue(new_call, store, lang, words,
-                                                           address, yes):
+@pytest.mark.parametrize(
+    "lang, words, address, yes",
+    [
+        ("en", "a pothole on my street", "1200 Elm Street", "yes"),
+        ("es", "hay un bache enorme", "Calle Ñandú 45", "sí"),
+    ],
+)
+def test_address_by_voice_confirmed_then_number_then_queue(new_call, store, lang, words, address, yes):
     call = begin(new_call, lang)
     call.speak(words, 0.9)
     gather = call.gather
@@ -107,8 +108,7 @@ def test_address_by_voice_confirmed_then_number_then_queue(new_call, store, lang
     assert call.enqueue is not None and call.enqueue.text == "311"
     assert requestnumbers.spoken(requestnumbers.for_call(call.sid)) in said_before_enqueue(call)
     row = request_of(store, call)
-    assert (row["address"], row["description"], row["service_code"]) == (address, words,
-                                                                         "pothole")
+    assert (row["address"], row["description"], row["service_code"]) == (address, words, "pothole")
     assert store.call(call.sid)["category"] == "pothole"
 
 
@@ -201,8 +201,7 @@ def test_status_by_speaking_the_digits(new_call, store):
 # -- the database locked: never a delay on the way to the queue --------------------------------
 
 
-def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, new_call, db_url,
-                                                                         store):
+def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, new_call, db_url, store):
     """The database is locked just before the step that opens the request (the worst case: the
     write waits its whole budget, then goes to the journal). The step still answers within the
     deadline with the number derived from the CallSid; once the database is back the journal
@@ -256,8 +255,7 @@ def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, ne
         assert took < DEADLINE_S
         assert MENU.languages["en"].prompts.lookup_unavailable in status_call.said()
         assert "/voice/menu" in status_call.gather.get("action")
-    print("\nrequest step latency: " + ", ".join(f"{k} {v * 1000:.0f} ms"
-                                               for k, v in timings.items()))
+    print("\nrequest step latency: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
 
 
 def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):
@@ -267,9 +265,17 @@ def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):
         from ivr.servicerequests import service_requests
         from ivr.store import utcnow
 
-        conn.execute(service_requests.insert(), {
-            "service_request_id": first, "source": "api", "service_code": "noise",
-            "status": "open", "requested_at": utcnow(), "updated_at": utcnow()})
+        conn.execute(
+            service_requests.insert(),
+            {
+                "service_request_id": first,
+                "source": "api",
+                "service_code": "noise",
+                "status": "open",
+                "requested_at": utcnow(),
+                "updated_at": utcnow(),
+            },
+        )
     with caplog.at_level(logging.WARNING, logger="ivr.servicerequests"):
         got = store.open_call_request(sid, "graffiti", "en")
     assert got == requestnumbers.for_call(sid, 1) != first
@@ -285,6 +291,6 @@ def test_request_numbers_have_a_check_digit():
     for i in range(10):  # every single-digit error is caught
         for d in "0123456789":
             if d != n[i]:
-                assert not requestnumbers.is_valid(n[:i] + d + n[i + 1:])
+                assert not requestnumbers.is_valid(n[:i] + d + n[i + 1 :])
     assert not requestnumbers.is_valid("١٢٣٤٥٦٧٨٩٠") and not requestnumbers.is_valid("")
     assert json.dumps(requestnumbers.spoken("4172093815")) == '"4 1 7 2 0, 9 3 8 1 5"'
