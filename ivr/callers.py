@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from ivr.menu import QUEUE_911, Menu
+from ivr.menu import QUEUE_911, Category, Menu
 from ivr.softphone import Softphone
 
 
@@ -43,6 +43,14 @@ PATIENCE_S = {"911": 900.0, "311": 300.0}
 TALK_S = {"911": 180.0, "311": 240.0}
 
 
+STREET_ADDRESS = "100 Main Street"
+
+
+def _address_answers(cat: Category) -> list[str]:
+    """A service with a location asks for the street address (by voice), then a yes."""
+    return [STREET_ADDRESS, "1"] if cat.address else []
+
+
 def plan_inputs(rng: random.Random, menu: Menu, mix: CallerMix) -> tuple[list[str], float]:
     """What one caller will press or say, in order, and the confidence of their speech."""
     langs = list(menu.languages)
@@ -58,10 +66,11 @@ def plan_inputs(rng: random.Random, menu: Menu, mix: CallerMix) -> tuple[list[st
         inputs.append(rng.choice(cat.synonyms[lang]))
         if confidence < menu.confidence_threshold:
             inputs.append("1")  # yes, that is what I said
+        inputs += _address_answers(cat)
     elif r < mix.emergency + mix.speech + mix.keys:
         index = rng.randrange(len(menu.listed))
         page, position = divmod(index, menu.page_size)
-        inputs += ["2", *(["9"] * page), str(position + 1)]
+        inputs += ["2", *(["9"] * page), str(position + 1), *_address_answers(menu.listed[index])]
     elif r < mix.emergency + mix.speech + mix.keys + mix.operator:
         inputs.append("0")
     else:

@@ -92,6 +92,18 @@ def test_simulated_callers_fill_the_log(db_url):
     assert len(categories) > 5
     for r in rows:  # queue time is simulated time between entering and leaving the queue
         assert r["queue_time_s"] is not None and r["queue_time_s"] >= 0
+    # services with a location got the street address, said by the simulated caller
+    from ivr.menu import load_menu
+    from ivr.servicerequests import RequestStore
+
+    needs_address = {c.code for c in load_menu().listed if c.address}
+    store = RequestStore(db_url, create=False)
+    try:
+        requests = list(store.requests.iter_all())
+    finally:
+        store.close()
+    located = [q for q in requests if q["service_code"] in needs_address]
+    assert located and all(q["address"] == "100 Main Street" for q in located)
 
 
 def test_simulated_callers_are_reproducible(tmp_path):
