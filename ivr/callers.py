@@ -1,21 +1,25 @@
 """Simulated callers: many calls walked through the local app at simulated times, so the call
 log (and `calls export`, and the planner's `calibrate`) can be tried without a phone.
 
-Arrivals are Poisson at `rate_per_hour`; each caller picks a path (emergency, a service by
-speech or by keys, the operator, silence), pauses between inputs, waits in the queue for a
-random time and hangs up if that exceeds their patience. This is not a model of the centre
-(the planner's simulator is): queue waits are independent draws, for trying the pipeline.
+Two sources of callers, one walk (`walk_call`, on the project's one TwiML walker):
+- `simulate_callers`: Poisson arrivals at `rate_per_hour`; each caller picks a path (emergency,
+  a service by speech or by keys, the operator, silence), and waits an independent random time
+  (not a model of the centre: for trying the pipeline);
+- `replay_model_calls`: the calls of the planner's model itself (its `calls.csv`: arrival, class,
+  category, time in the menu, wait, answered or hung up, handle time), each walked through the
+  real menu by key or by voice, so the log holds what the model says the centre would see.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
+from ivr.errors import IvrError
 from ivr.menu import QUEUE_911, Category, Menu
 from ivr.softphone import Softphone
 
@@ -51,8 +55,9 @@ def _address_answers(cat: Category) -> list[str]:
     return [STREET_ADDRESS, "1"] if cat.address else []
 
 
-def plan_inputs(rng: random.Random, menu: Menu, mix: CallerMix) -> tuple[list[str], float]:
-    """What one caller will press or say, in order, and the confidence of their speech."""
+def plan_inputs(rng: random.Random, menu: Menu, mix: CallerMix) -> tuple[list[str], float, str]:
+    """What one caller will press or say, in order, the confidence of their speech, and the
+    queue it leads to."""
     langs = list(menu.languages)
     lang = langs[1] if len(langs) > 1 and rng.random() < mix.spanish else langs[0]
     inputs = ["9"] if lang != langs[0] else []
@@ -75,7 +80,69 @@ def plan_inputs(rng: random.Random, menu: Menu, mix: CallerMix) -> tuple[list[st
         inputs.append("0")
     else:
         inputs += [""] * (menu.max_reprompts + 1)
-    return inputs, confidence
+    return inputs, confidence, QUEUE_911 if r < mix.emergency else "311"
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """One simulated call: what the caller does and how long each part takes (seconds)."""
+
+    call_sid: str
+    caller: str
+    arrival: datetime
+    inputs: list[str]
+    confidence: float
+    menu_s: float  # in the menu, spread evenly over the inputs
+    wait_s: float  # in the queue before being answered or hanging up
+    answered: bool
+    talk_s: float
+
+
+def walk_call(app: Flask, plan: CallPlan, now: list[datetime]) -> None:
+    """Walk one planned call through `app`; `now[0]` is the app's clock, moved as time passes."""
+    inputs = list(plan.inputs)
+    per_input_s = plan.menu_s / max(1, len(inputs))
+    now[0] = plan.arrival
+
+    def advance(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    def read(prompt: str) -> str:
+        if prompt.startswith("[on hold]"):
+            advance(plan.wait_s)
+            return "" if plan.answered else "h"
+        if prompt.startswith("[Enter = end"):
+            advance(plan.talk_s)
+            return ""
+        advance(per_input_s)
+        return inputs.pop(0) if inputs else ""
+
+    phone = Softphone(
+        app,
+        caller=plan.caller,
+        confidence=round(plan.confidence, 2),
+        read=read,
+        write=lambda line: None,
+        clock=lambda: (now[0] - plan.arrival).total_seconds(),
+    )
+    phone.call_sid = plan.call_sid
+    phone.call()
+
+
+def _walk_all(app: Flask, plans: Iterable[CallPlan], progress: Callable[[int], None] | None) -> int:
+    now = [datetime.now(UTC)]
+    saved_clock = app.extensions["ivr311.clock"]
+    app.extensions["ivr311.clock"] = lambda: now[0]
+    count = 0
+    try:
+        for plan in plans:
+            walk_call(app, plan, now)
+            count += 1
+            if progress:
+                progress(count)
+    finally:
+        app.extensions["ivr311.clock"] = saved_clock
+    return count
 
 
 def simulate_callers(
@@ -88,55 +155,120 @@ def simulate_callers(
     mix: CallerMix | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> datetime:
-    """Walk `count` calls through `app`, logging them at simulated times from `start`.
+    """Walk `count` Poisson calls through `app`, logging them at simulated times from `start`.
     Returns the simulated time of the last arrival."""
     mix = mix or CallerMix()
     menu: Menu = app.extensions["ivr311.menu"]
     rng = random.Random(seed)
-    now = [start]
-    saved_clock = app.extensions["ivr311.clock"]
-    app.extensions["ivr311.clock"] = lambda: now[0]
+    last = [start]
 
-    def advance(seconds: float) -> None:
-        now[0] += timedelta(seconds=seconds)
-
-    arrival = start
-    try:
+    def plans() -> Iterator[CallPlan]:
+        arrival = start
         for i in range(count):
             arrival += timedelta(seconds=rng.expovariate(rate_per_hour / 3600.0))
-            now[0] = arrival
-            inputs, confidence = plan_inputs(rng, menu, mix)
-            queue = ["311"]
-
-            def write(line: str, queue: list[str] = queue) -> None:
-                if line.startswith("[waiting in queue "):
-                    queue[0] = line.removeprefix("[waiting in queue ").rstrip("]")
-
-            def read(prompt: str, inputs: list[str] = inputs, queue: list[str] = queue) -> str:
-                q = QUEUE_911 if queue[0] == QUEUE_911 else "311"
-                if prompt.startswith("[on hold]"):
-                    wait = rng.expovariate(1 / mix.mean(mix.mean_wait_s, q, WAIT_S))
-                    patience = rng.expovariate(1 / mix.mean(mix.mean_patience_s, q, PATIENCE_S))
-                    advance(min(wait, patience))
-                    return "h" if patience < wait else ""
-                if prompt.startswith("[Enter = end"):
-                    advance(rng.expovariate(1 / mix.mean(mix.mean_talk_s, q, TALK_S)))
-                    return ""
-                advance(rng.uniform(*mix.think_s))
-                return inputs.pop(0) if inputs else ""
-
-            phone = Softphone(
-                app,
+            inputs, confidence, queue = plan_inputs(rng, menu, mix)
+            wait = rng.expovariate(1 / mix.mean(mix.mean_wait_s, queue, WAIT_S))
+            patience = rng.expovariate(1 / mix.mean(mix.mean_patience_s, queue, PATIENCE_S))
+            talk = rng.expovariate(1 / mix.mean(mix.mean_talk_s, queue, TALK_S))
+            think = sum(rng.uniform(*mix.think_s) for _ in inputs)
+            last[0] = arrival
+            yield CallPlan(
+                call_sid=f"CA{seed:08x}{i:024x}",
                 caller=f"+1555{rng.randrange(10**7):07d}",
-                confidence=round(confidence, 2),
-                read=read,
-                write=write,
-                clock=lambda: (now[0] - start).total_seconds(),
+                arrival=arrival,
+                inputs=inputs,
+                confidence=confidence,
+                menu_s=think,
+                wait_s=min(wait, patience),
+                answered=wait <= patience,
+                talk_s=talk,
             )
-            phone.call_sid = f"CA{seed:08x}{i:024x}"
-            phone.call()
-            if progress:
-                progress(i + 1)
-    finally:
-        app.extensions["ivr311.clock"] = saved_clock
-    return arrival
+
+    _walk_all(app, plans(), progress)
+    return last[0]
+
+
+# -- the model's calls ---------------------------------------------------------------------------
+
+MODEL_CALL_COLUMNS = (
+    "replication",
+    "class",
+    "category",
+    "arrival_s",
+    "queued_s",
+    "answered_s",
+    "ended_s",
+    "wait_s",
+    "outcome",
+)
+
+
+def model_call_plans(
+    rows: Iterable[Mapping[str, str]],
+    menu: Menu,
+    *,
+    start: datetime,
+    horizon_s: float,
+    seed: int,
+    spanish: float = 0.2,
+) -> Iterator[CallPlan]:
+    """Plans for the calls of a model run (`calls.csv` rows): replication r is laid after
+    replication r-1 (r x `horizon_s` later), so N replications of a one-day scenario are N days.
+    Class 911 presses 1 or says an emergency word; a 311 category the menu lists is chosen by
+    voice or by keys (with the street address where the menu asks one); any other category goes
+    to the operator. Time in the menu, wait, outcome and handle time are the model's."""
+    rng = random.Random(seed)
+    listed = {c.code: (i, c) for i, c in enumerate(menu.listed)}
+    langs = list(menu.languages)
+    for n, row in enumerate(rows):
+        try:
+            replication = int(row["replication"])
+            arrival_s = float(row["arrival_s"])
+            queued_s = float(row["queued_s"] or arrival_s)
+            wait_s = float(row["wait_s"] or 0.0)
+            answered = row["outcome"] == "answered"
+            talk_s = float(row["ended_s"]) - float(row["answered_s"]) if answered else 0.0
+        except (KeyError, ValueError) as exc:
+            raise IvrError(f"calls.csv row {n + 2}: not a model call ({exc})") from None
+        lang = langs[1] if len(langs) > 1 and rng.random() < spanish else langs[0]
+        inputs = ["9"] if lang != langs[0] else []
+        confidence = rng.uniform(0.35, 0.98)
+        if row["class"] == QUEUE_911:
+            inputs.append("1" if rng.random() < 0.5 else menu.languages[lang].words.emergency[0])
+        elif row.get("category") in listed:
+            index, cat = listed[row["category"]]
+            if rng.random() < 0.5:
+                inputs.append(rng.choice(cat.synonyms[lang]))
+                if confidence < menu.confidence_threshold:
+                    inputs.append("1")
+            else:
+                page, position = divmod(index, menu.page_size)
+                inputs += ["2", *(["9"] * page), str(position + 1)]
+            inputs += _address_answers(cat)
+        else:
+            inputs.append("0")
+        yield CallPlan(
+            call_sid=f"CA{seed:08x}{replication:08x}{n:016x}",
+            caller=f"+1555{rng.randrange(10**7):07d}",
+            arrival=start + timedelta(seconds=replication * horizon_s + arrival_s),
+            inputs=inputs,
+            confidence=confidence,
+            menu_s=max(0.0, queued_s - arrival_s),
+            wait_s=max(0.0, wait_s),
+            answered=answered,
+            talk_s=max(0.0, talk_s),
+        )
+
+
+def replay_model_calls(
+    app: Flask,
+    rows: Iterable[Mapping[str, str]],
+    *,
+    start: datetime,
+    horizon_s: float,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Walk the model's calls through `app` at their simulated times; returns how many."""
+    menu: Menu = app.extensions["ivr311.menu"]
+    return _walk_all(app, model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed), progress)

@@ -7,10 +7,11 @@ group `ivr311.commands` (pyproject), so the planner's CLI never imports this pac
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -158,6 +159,27 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
 @click.option(
     "--rate-per-hour", type=click.FloatRange(0.001), default=60.0, show_default=True, help="Poisson arrival rate."
 )
+@click.option(
+    "--scenario",
+    "scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Callers drawn from this scenario by the planner's model (`ivr311 simulate --calls`, run "
+    "in a separate process): arrivals, classes, categories, time in the menu, waits, hang-ups and "
+    "handle times are the model's. Replaces --count and --rate-per-hour.",
+)
+@click.option(
+    "--model-calls",
+    "model_calls",
+    type=click.Path(exists=True, file_okay=False),
+    help="Like --scenario, from a results folder `ivr311 simulate --calls` already wrote.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    default=1,
+    show_default=True,
+    help="With --scenario: replications laid end to end (N days of a one-day scenario).",
+)
 @click.option("--seed", type=int, default=311, show_default=True)
 @click.option(
     "--start",
@@ -167,23 +189,57 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
 )
 @click.option("--database-url", help="Log to this database instead of the app's.")
 @_one_line_errors
-def callers(count: int, rate_per_hour: float, seed: int, start: str | None, database_url: str | None) -> None:
-    """Simulated callers: walk COUNT calls through the local voice app at simulated times and
-    log them like real ones (try `calls export` and the planner's `calibrate` without a phone).
-    Same seed, same calls."""
+def callers(
+    count: int,
+    rate_per_hour: float,
+    scenario: str | None,
+    model_calls: str | None,
+    days: int,
+    seed: int,
+    start: str | None,
+    database_url: str | None,
+) -> None:
+    """Simulated callers: walk calls through the local voice app at simulated times and log them
+    like real ones (try `calls export` and the planner's `calibrate` without a phone). Either
+    Poisson callers (--count, --rate-per-hour) or the calls of a scenario as the model simulates
+    them (--scenario, --days). Same seed, same calls.
+
+    \b
+    Example, a week of the baseline through the real menu:
+      ivr311 callers --scenario scenarios/baseline.yaml --days 7 --database-url sqlite:///week.db"""
     from datetime import UTC, datetime, timedelta
 
-    from ivr.callers import simulate_callers
     from ivr.export import format_time, parse_since
 
-    if start:
-        first = parse_since(start)
-    else:
-        now = datetime.now(UTC).replace(microsecond=0)
-        first = now - timedelta(hours=count / rate_per_hour)
+    if scenario and model_calls:
+        raise IvrError("give --scenario or --model-calls, not both")
     config: dict[str, object] = {"validate_signatures": False}  # in-process, no network
     if database_url:
         config["database_url"] = database_url
+    first = parse_since(start) if start else None
+    if scenario or model_calls:
+        with _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications):
+            span_s = horizon_s * replications
+            first = first or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
+            app = _local_app(config)
+            store = app.extensions["ivr311.store"]
+            try:
+                from ivr.callers import replay_model_calls
+
+                done = replay_model_calls(app, rows, start=first, horizon_s=horizon_s, seed=seed)
+            finally:
+                store.close()
+        click.echo(
+            f"logged {done} calls of the model ({replications} x {horizon_s / 3600:g} h from "
+            f"{format_time(first)}) in {store.url}",
+            err=True,
+        )
+        return
+    from ivr.callers import simulate_callers
+
+    if first is None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = now - timedelta(hours=count / rate_per_hour)
     app = _local_app(config)
     store = app.extensions["ivr311.store"]
     try:
@@ -195,3 +251,47 @@ def callers(count: int, rate_per_hour: float, seed: int, start: str | None, data
         f"{format_time(last)} (last arrival) in {store.url}",
         err=True,
     )
+
+
+@contextlib.contextmanager
+def _model_calls(
+    scenario: str | None, results: str | None, days: int, seed: int
+) -> Iterator[tuple[Iterator[dict[str, str]], float, int]]:
+    """The model's calls (rows of calls.csv), the horizon of one replication (s) and how many
+    replications: from a results folder, or from running the model on `scenario` in a separate
+    process (the voice app shares files with the planner's model, not imports)."""
+    import csv
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="ivr311-callers-") as tmp:
+        folder = Path(results) if results else Path(tmp) / "model"
+        if scenario:
+            cmd = [
+                sys.executable,
+                "-c",
+                "from queueing.cli import main; main()",
+                "simulate",
+                scenario,
+                "--calls",
+                "--replications",
+                str(days),
+                "--seed",
+                str(seed),
+                "--out",
+                str(folder),
+                "-q",
+            ]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise IvrError((done.stderr.strip().splitlines() or ["the model failed"])[-1])
+        try:
+            meta = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["meta"]
+            horizon_s, replications = float(meta["horizon_s"]), int(meta["replications"])
+            calls_file = (folder / "calls.csv").open(newline="", encoding="utf-8")
+        except (OSError, KeyError, ValueError) as exc:
+            raise IvrError(f"{folder}: not a results folder with calls.csv and summary.json ({exc})") from None
+        with calls_file:
+            yield csv.DictReader(calls_file), horizon_s, replications

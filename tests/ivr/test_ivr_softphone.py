@@ -117,3 +117,80 @@ def test_simulated_callers_are_reproducible(tmp_path):
         )
         outputs.append([{k: v for k, v in r.items() if k != "caller_hash"} for r in logged(url)])
     assert outputs[0] == outputs[1]
+
+
+MODEL_SCENARIO = """
+name: two hours of a small centre
+seed: 5
+horizon: 2h
+warmup: 0s
+replications: 1
+classes:
+  "911":
+    priority: 1
+    arrivals: {rate_per_hour: 20}
+    handle_time: {dist: exponential, mean: 3m}
+  "311":
+    priority: 2
+    arrivals: {rate_per_hour: 40}
+    ivr_time: {dist: uniform, low: 20s, high: 40s}
+    handle_time: {dist: exponential, mean: 4m}
+    patience: {dist: exponential, mean: 2m}
+    categories:
+      pothole: {share: 0.5}
+      noise: {share: 0.3}
+      not_in_the_menu: {share: 0.2}
+staffing:
+  pools:
+    - {name: call-takers, serves: ["911", "311"], agents: 3}
+targets:
+  "911": [{within: 15s, share: 0.9}]
+"""
+
+
+def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
+    """`callers --scenario`: the model's calls walked through the real menu. The log holds the
+    model's calls, class by class, with its answered/hung-up outcome and its waits."""
+    import csv
+    import subprocess
+    import sys
+
+    from ivr.cli import callers
+
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(MODEL_SCENARIO)
+    model = tmp_path / "model"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from queueing.cli import main; main()",
+            "simulate",
+            str(scenario),
+            "--calls",
+            "--seed",
+            "9",
+            "--out",
+            str(model),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    with (model / "calls.csv").open() as f:
+        simulated = list(csv.DictReader(f))
+    db_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    args = ["--scenario", str(scenario), "--seed", "9", "--start", "2026-11-01T08:00:00Z", "--database-url", db_url]
+    result = CliRunner().invoke(callers, args)
+    assert result.exit_code == 0, result.output
+    rows = logged(db_url)
+    assert len(rows) == len(simulated) > 100
+    by_class = {q: sum(1 for r in simulated if r["class"] == q) for q in ("911", "311")}
+    assert {q: sum(1 for r in rows if r["queue"] == q) for q in ("911", "311")} == by_class
+    hung_up = sum(1 for r in simulated if r["outcome"] != "answered")
+    assert sum(1 for r in rows if r["queue_result"] == "hangup") == hung_up > 0
+    assert sorted(int(float(r["wait_s"])) for r in simulated) == sorted(r["queue_time_s"] for r in rows)
+    categories = {r["category"] for r in rows if r["queue"] == "311"}
+    assert categories == {"pothole", "noise", "other"}  # a category the menu lacks: the operator
+    assert rows[0]["started_at"].startswith("2026-11-01T08:")
