@@ -190,18 +190,6 @@ def simulate_callers(
 
 # -- the model's calls ---------------------------------------------------------------------------
 
-MODEL_CALL_COLUMNS = (
-    "replication",
-    "class",
-    "category",
-    "arrival_s",
-    "queued_s",
-    "answered_s",
-    "ended_s",
-    "wait_s",
-    "outcome",
-)
-
 
 def model_call_plans(
     rows: Iterable[Mapping[str, str]],
