@@ -13,6 +13,7 @@ Two sources of callers, one walk (`walk_call`, on the project's one TwiML walker
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from flask import Flask
 
 from ivr.errors import IvrError
 from ivr.menu import QUEUE_911, Category, Menu
-from ivr.softphone import Softphone
+from ivr.softphone import Softphone, TwilioClient
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,10 @@ class CallPlan:
     talk_s: float
 
 
-def walk_call(app: Flask, plan: CallPlan, now: list[datetime]) -> None:
-    """Walk one planned call through `app`; `now[0]` is the app's clock, moved as time passes."""
+def walk_call(app: Flask | None, plan: CallPlan, now: list[datetime], twilio: TwilioClient | None = None) -> None:
+    """Walk one planned call through `app` (or the running server `twilio` posts to); `now[0]`
+    is the local app's clock, moved as time passes (a running server keeps its own clock; the
+    webhooks still carry the plan's QueueTime and CallDuration)."""
     inputs = list(plan.inputs)
     per_input_s = plan.menu_s / max(1, len(inputs))
     now[0] = plan.arrival
@@ -119,6 +122,7 @@ def walk_call(app: Flask, plan: CallPlan, now: list[datetime]) -> None:
 
     phone = Softphone(
         app,
+        twilio=twilio,
         caller=plan.caller,
         confidence=round(plan.confidence, 2),
         read=read,
@@ -145,6 +149,33 @@ def _walk_all(app: Flask, plans: Iterable[CallPlan], progress: Callable[[int], N
     return count
 
 
+def poisson_plans(
+    menu: Menu, *, count: int, rate_per_hour: float, seed: int, start: datetime, mix: CallerMix | None = None
+) -> Iterator[CallPlan]:
+    """`count` callers arriving as a Poisson process from `start`, each on a random path."""
+    mix = mix or CallerMix()
+    rng = random.Random(seed)
+    arrival = start
+    for i in range(count):
+        arrival += timedelta(seconds=rng.expovariate(rate_per_hour / 3600.0))
+        inputs, confidence, queue = plan_inputs(rng, menu, mix)
+        wait = rng.expovariate(1 / mix.mean(mix.mean_wait_s, queue, WAIT_S))
+        patience = rng.expovariate(1 / mix.mean(mix.mean_patience_s, queue, PATIENCE_S))
+        talk = rng.expovariate(1 / mix.mean(mix.mean_talk_s, queue, TALK_S))
+        think = sum(rng.uniform(*mix.think_s) for _ in inputs)
+        yield CallPlan(
+            call_sid=f"CA{seed:08x}{i:024x}",
+            caller=f"+1555{rng.randrange(10**7):07d}",
+            arrival=arrival,
+            inputs=inputs,
+            confidence=confidence,
+            menu_s=think,
+            wait_s=min(wait, patience),
+            answered=wait <= patience,
+            talk_s=talk,
+        )
+
+
 def simulate_callers(
     app: Flask,
     *,
@@ -157,34 +188,16 @@ def simulate_callers(
 ) -> datetime:
     """Walk `count` Poisson calls through `app`, logging them at simulated times from `start`.
     Returns the simulated time of the last arrival."""
-    mix = mix or CallerMix()
     menu: Menu = app.extensions["ivr311.menu"]
-    rng = random.Random(seed)
     last = [start]
 
-    def plans() -> Iterator[CallPlan]:
-        arrival = start
-        for i in range(count):
-            arrival += timedelta(seconds=rng.expovariate(rate_per_hour / 3600.0))
-            inputs, confidence, queue = plan_inputs(rng, menu, mix)
-            wait = rng.expovariate(1 / mix.mean(mix.mean_wait_s, queue, WAIT_S))
-            patience = rng.expovariate(1 / mix.mean(mix.mean_patience_s, queue, PATIENCE_S))
-            talk = rng.expovariate(1 / mix.mean(mix.mean_talk_s, queue, TALK_S))
-            think = sum(rng.uniform(*mix.think_s) for _ in inputs)
-            last[0] = arrival
-            yield CallPlan(
-                call_sid=f"CA{seed:08x}{i:024x}",
-                caller=f"+1555{rng.randrange(10**7):07d}",
-                arrival=arrival,
-                inputs=inputs,
-                confidence=confidence,
-                menu_s=think,
-                wait_s=min(wait, patience),
-                answered=wait <= patience,
-                talk_s=talk,
-            )
+    def noted(plans: Iterator[CallPlan]) -> Iterator[CallPlan]:
+        for plan in plans:
+            last[0] = plan.arrival
+            yield plan
 
-    _walk_all(app, plans(), progress)
+    plans = poisson_plans(menu, count=count, rate_per_hour=rate_per_hour, seed=seed, start=start, mix=mix)
+    _walk_all(app, noted(plans), progress)
     return last[0]
 
 
@@ -260,3 +273,62 @@ def replay_model_calls(
     """Walk the model's calls through `app` at their simulated times; returns how many."""
     menu: Menu = app.extensions["ivr311.menu"]
     return _walk_all(app, model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed), progress)
+
+
+@dataclass
+class RemoteRun:
+    """What driving a running server measured."""
+
+    calls: int
+    lost: list[str]  # calls some webhook of which was not answered with TwiML (must be none)
+    latencies_s: list[float]
+    elapsed_s: float
+
+    @property
+    def requests_per_s(self) -> float:
+        return len(self.latencies_s) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def quantile_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies_s)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def drive_server(
+    url: str,
+    token: str | None,
+    plans: Iterable[CallPlan],
+    concurrency: int,
+    progress: Callable[[int], None] | None = None,
+) -> RemoteRun:
+    """Walk `plans` against the server at `url`, `concurrency` calls at a time, signed with
+    `token`; each call is walked whole (no waiting out the simulated times)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    clients: list[TwilioClient] = []
+    lost: list[str] = []
+    lock = threading.Lock()
+    done = [0]
+
+    def one(plan: CallPlan) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = TwilioClient.over_http(url, token)
+            with lock:
+                clients.append(client)
+        try:
+            walk_call(None, plan, [plan.arrival], twilio=client)
+        except IvrError as exc:
+            with lock:
+                lost.append(f"{plan.call_sid}: {exc}")
+        with lock:
+            done[0] += 1
+            if progress:
+                progress(done[0])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(one, plans))
+    elapsed = time.perf_counter() - started
+    return RemoteRun(done[0], lost, [s for c in clients for s in c.latencies_s], elapsed)

@@ -130,14 +130,30 @@ def _local_app(config: dict[str, object]) -> Any:
 )
 @click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")
 @click.option("--database-url", help="Log to this database instead of the app's.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Call the running server at URL (its public base URL) instead of the app in this process; "
+    "requests are signed with $TWILIO_AUTH_TOKEN.",
+)
 @_one_line_errors
-def dial(caller: str, confidence: float, agent: bool, database_url: str | None) -> None:
+def dial(caller: str, confidence: float, agent: bool, database_url: str | None, url: str | None) -> None:
     """Call the voice menu from the console: type keys (2, 9, *, 0) or words, Enter = silence.
 
     The local app runs in this process (no server, no Twilio); the call is logged like a real
     one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
-    from ivr.softphone import Softphone, read_stdin
+    from ivr.softphone import Softphone, TwilioClient, read_stdin
 
+    if url:
+        if database_url:
+            raise IvrError("--database-url is the server's business with --url")
+        twilio = TwilioClient.over_http(url, os.environ.get("TWILIO_AUTH_TOKEN") or None)
+        remote = Softphone(None, twilio=twilio, caller=caller, confidence=confidence, read=read_stdin, write=click.echo)
+        if agent:
+            remote.agent()
+        else:
+            remote.call()
+        return
     config: dict[str, object] = {}
     if database_url:
         config["database_url"] = database_url
@@ -188,6 +204,20 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None) 
     "naive = UTC; default: so that the last call arrives about now).",
 )
 @click.option("--database-url", help="Log to this database instead of the app's.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Drive the running server at URL (its public base URL) instead of the app in this process: "
+    "requests signed with $TWILIO_AUTH_TOKEN, calls walked whole without waiting out their times; "
+    "prints requests/s, latency percentiles and calls lost.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="With --url: calls in progress at once.",
+)
 @_one_line_errors
 def callers(
     count: int,
@@ -198,6 +228,8 @@ def callers(
     seed: int,
     start: str | None,
     database_url: str | None,
+    url: str | None,
+    concurrency: int,
 ) -> None:
     """Simulated callers: walk calls through the local voice app at simulated times and log them
     like real ones (try `calls export` and the planner's `calibrate` without a phone). Either
@@ -213,6 +245,9 @@ def callers(
 
     if scenario and model_calls:
         raise IvrError("give --scenario or --model-calls, not both")
+    if url:
+        _drive(url, concurrency, count, rate_per_hour, scenario, model_calls, days, seed)
+        return
     config: dict[str, object] = {"validate_signatures": False}  # in-process, no network
     if database_url:
         config["database_url"] = database_url
@@ -251,6 +286,46 @@ def callers(
         f"{format_time(last)} (last arrival) in {store.url}",
         err=True,
     )
+
+
+def _drive(
+    url: str,
+    concurrency: int,
+    count: int,
+    rate_per_hour: float,
+    scenario: str | None,
+    model_calls: str | None,
+    days: int,
+    seed: int,
+) -> None:
+    """`callers --url`: the same callers against a running server, measured."""
+    from datetime import UTC, datetime
+
+    from ivr.callers import drive_server, model_call_plans, poisson_plans
+    from ivr.menu import load_menu
+
+    if not url.startswith(("http://", "https://")):
+        raise IvrError(f"--url {url!r}: expected http://HOST:PORT or https://HOST")
+    menu = load_menu(os.environ.get("IVR311_MENU") or None)
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    start = datetime.now(UTC)
+    with contextlib.ExitStack() as stack:
+        if scenario or model_calls:
+            rows, horizon_s, _ = stack.enter_context(_model_calls(scenario, model_calls, days, seed))
+            plans = list(model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed))
+        else:
+            plans = list(poisson_plans(menu, count=count, rate_per_hour=rate_per_hour, seed=seed, start=start))
+    with click.progressbar(length=len(plans), label="calls", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
+        run = drive_server(url, token, plans, concurrency, progress=lambda n: bar.update(n - bar.pos))
+    click.echo(
+        f"{run.calls} calls, {len(run.latencies_s)} webhooks in {run.elapsed_s:.1f} s: "
+        f"{run.requests_per_s:.0f} requests/s, latency p50 {run.quantile_ms(0.5):.1f} ms, "
+        f"p99 {run.quantile_ms(0.99):.1f} ms; calls lost {len(run.lost)}"
+    )
+    for line in run.lost[:5]:
+        click.echo(f"  lost: {line}", err=True)
+    if run.lost:
+        sys.exit(1)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -31,14 +32,51 @@ class Hangup(Exception):
     """The caller (stdin closed, `h`) or the app (<Hangup>) ended the call."""
 
 
-class TwilioClient:
-    """Posts webhooks to the local app the way Twilio does: form-encoded POST to the public URL,
-    signed (X-Twilio-Signature, HMAC-SHA1 over URL + sorted params) when a token is given."""
+@dataclass(frozen=True)
+class HttpResponse:
+    status_code: int
+    mimetype: str
+    data: bytes
 
-    def __init__(self, client: FlaskClient, token: str | None, base: str) -> None:
+
+class HttpTransport:
+    """A running server reached over HTTP, with the Flask test client's `post` signature."""
+
+    def __init__(self, base_url: str, timeout_s: float = 15.0) -> None:
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout_s = timeout_s
+
+    def post(self, path: str, data: Mapping[str, str], headers: Mapping[str, str]) -> HttpResponse:
+        import requests
+
+        try:
+            resp = self.session.post(
+                self.base_url + path, data=dict(data), headers=dict(headers), timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise IvrError(f"POST {self.base_url + path}: {type(exc).__name__}") from None
+        mimetype = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        return HttpResponse(resp.status_code, mimetype, resp.content)
+
+
+class TwilioClient:
+    """Posts webhooks the way Twilio does: form-encoded POST to the public URL, signed
+    (X-Twilio-Signature, HMAC-SHA1 over URL + sorted params) when a token is given; to the local
+    app (Flask test client) or to a running server (`over_http`). Keeps each post's latency."""
+
+    def __init__(self, client: FlaskClient | HttpTransport, token: str | None, base: str) -> None:
         self.client = client
         self.validator = RequestValidator(token) if token else None
         self.base = base.rstrip("/")
+        self.latencies_s: list[float] = []
+
+    @classmethod
+    def over_http(cls, url: str, token: str | None) -> TwilioClient:
+        """A running server at `url` (its public base URL, as the signatures are computed on)."""
+        return cls(HttpTransport(url), token, url)
 
     @classmethod
     def for_app(cls, app: Flask) -> TwilioClient:
@@ -56,7 +94,11 @@ class TwilioClient:
         path = url.removeprefix(self.base)
         params = dict(params or {})
         headers = {"X-Twilio-Signature": self.sign(path, params)} if self.validator else {}
-        return self.client.post(path, data=params, headers=headers, **kwargs)
+        started = time.perf_counter()
+        try:
+            return self.client.post(path, data=params, headers=headers, **kwargs)
+        finally:
+            self.latencies_s.append(time.perf_counter() - started)
 
     def twiml(self, url: str, params: Mapping[str, str] | None = None) -> ET.Element:
         """The TwiML document a webhook answers; IvrError unless it is a 200 <Response>."""
@@ -151,15 +193,20 @@ class Softphone:
 
     def __init__(
         self,
-        app: Flask,
+        app: Flask | None,
         *,
+        twilio: TwilioClient | None = None,
         caller: str = "+15555550100",
         confidence: float = 0.9,
         read: Callable[[str], str | None],
         write: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.twilio = TwilioClient.for_app(app)
+        if twilio is None:
+            if app is None:
+                raise IvrError("a softphone needs the local app or a client of a running server")
+            twilio = TwilioClient.for_app(app)
+        self.twilio = twilio
         self.walker = CallWalker(self.twilio, caller=caller)
         self.confidence = confidence
         self.read = read

@@ -194,3 +194,31 @@ def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
     categories = {r["category"] for r in rows if r["queue"] == "311"}
     assert categories == {"pothole", "noise", "other"}  # a category the menu lacks: the operator
     assert rows[0]["started_at"].startswith("2026-11-01T08:")
+
+
+def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatch):
+    """`callers --url`: signed webhooks over HTTP to a running server (here a threaded werkzeug
+    server around the test app), walked concurrently; it reports throughput and calls lost."""
+    import threading
+
+    from ivr_twilio_sim import TOKEN
+    from werkzeug.serving import make_server
+
+    from ivr.cli import callers
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # the app checks signatures against its public URL: sign what the server will see as that
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    app.extensions["ivr311.settings"] = app.extensions["ivr311.settings"].model_copy(
+        update={"public_base_url": f"http://127.0.0.1:{server.server_port}"}
+    )
+    try:
+        args = ["--url", f"http://127.0.0.1:{server.server_port}", "--count", "25", "--concurrency", "5"]
+        result = CliRunner().invoke(callers, args)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert "25 calls" in result.output and "calls lost 0" in result.output
+    assert len(logged(db_url)) == 25
