@@ -63,6 +63,7 @@ def main() -> None:
     Analysts:  ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml
                ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
     Call log:  ivr311 dial; ivr311 calls export --format csv
+               ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out calibrated.yaml
     Every command has --help; file formats are described in README.md.
     """
 
@@ -633,6 +634,91 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     from .output.plots import staffing_by_interval
 
     (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
+
+
+@main.command()
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The scenario file to write (YAML).")  # fmt: skip
+@click.option("--base", "base_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scenario giving staffing, targets, priorities, horizon, seed and replications, and any number "
+                   "the log has too few calls for.")  # fmt: skip
+@click.option("--interval", "interval_s", type=Duration(min_s=HOUR_S), default="1h", show_default=True,
+              help="Arrival profile pooled over blocks of this length (whole hours dividing a day).")  # fmt: skip
+@click.option("--since", help="Only calls started at or after this UTC time (2024-05-01 or 2024-05-01T08:00:00Z).")
+@click.option("--until", help="Only calls started before this UTC time.")
+@quiet_option
+def calibrate(
+    log: Path, out_file: Path, base_file: Path | None, interval_s: float, since: str | None, until: str | None,
+    quiet: bool,
+) -> None:  # fmt: skip
+    """Estimate a scenario from the call log LOG (CSV or JSON, as `ivr311 calls export` writes).
+
+    Per class: arrivals by hour of day, category mix, menu time, handle time (per category
+    with enough calls) and patience (right-censored: answered callers only show that their
+    patience exceeded their wait), each with a 95% interval and its provenance in the file's
+    comments. Staffing and targets come from --base. A number the log has too few calls for is
+    named on stderr and taken from --base. Exit status 2 on a malformed log (file:line: column).
+
+    \b
+    Example:
+      ivr311 calls export --format csv --out calls.csv
+      ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out scenarios/calibrated.yaml
+      ivr311 simulate scenarios/calibrated.yaml
+    """
+    from .planning.calibrate import calibrate as run
+    from .planning.calibrate import parse_time_s, read_call_log
+
+    if base_file is None:
+        raise ScenarioError(
+            "calibrate needs --base SCENARIO for staffing and targets (the log does not say who answered)"
+        )
+    base, where = load(base_file)
+    since_s = parse_time_s(since, "--since") if since else None
+    until_s = parse_time_s(until, "--until") if until else None
+    if since_s is not None and until_s is not None and until_s <= since_s:
+        raise ScenarioError(f"--until {until!r} is not after --since {since!r}")
+    command = " ".join(["ivr311 calibrate", str(log), "--base", str(base_file)])
+    result = run(read_call_log(log), base, base_source=str(base_file), command=command, interval_s=interval_s,
+                 since_s=since_s, until_s=until_s)  # fmt: skip
+    assert result.scenario is not None
+    check_run([(result.scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
+    for line in result.warnings:
+        click.echo(
+            f"calibrate: {line}; taken from {base_file}" if "too few" in line else f"calibrate: {line}", err=True
+        )
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(result.text, encoding="utf-8")
+    if not quiet:
+        click.echo(summary_lines(result))
+        click.echo(f"wrote {out_file}")
+
+
+def summary_lines(result: Any) -> str:
+    """What calibrate printed: per class, the numbers and their intervals, one line each."""
+    lines = [f"{result.calls:,} calls from {result.source}"]
+    for name, est in result.classes.items():
+        parts = [f"{name}:"]
+        if est.profile is not None:
+            p = est.profile
+            daily = float(p.rate.sum())
+            parts.append(f"{daily:,.0f} calls/day over {p.days:.1f} days")
+            if p.surges:
+                parts.append(f"{len(p.surges)} candidate surge day(s)")
+        if est.handle is not None:
+            h = est.handle
+            parts.append(f"handle {h.family} mean {h.mean:.0f}s [{h.mean_low:.0f}, {h.mean_high:.0f}]")
+        if est.patience is not None:
+            pf = est.patience
+            parts.append(
+                f"patience {pf.family} mean {pf.mean:.0f}s [{pf.mean_low:.0f}, {pf.mean_high:.0f}] "
+                f"(censoring ignored: {pf.naive_mean:.0f}s)"
+            )
+        if est.mix is not None:
+            parts.append(f"{len(est.mix.shares)} categories" + (f" ({len(est.mix.merged)} merged into other)"
+                                                               if est.mix.merged else ""))  # fmt: skip
+        lines.append("  " + "; ".join(parts[:1] + [", ".join(parts[1:])]).replace(":;", ":"))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover
