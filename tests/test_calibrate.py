@@ -266,3 +266,20 @@ def test_errors_are_one_line_and_exit_2(logs, base, tmp_path) -> None:
     assert not out.exists()
     with pytest.raises(ScenarioError, match="--interval"):
         calibrate(read_call_log(path), parse_scenario(known_scenario(1)), interval_s=1800)
+
+
+def test_patience_with_few_hangups_and_short_waits_stays_believable():
+    """A 911 line answered in seconds: about 60 hang-ups in 2,500 calls, every wait short. A
+    lognormal once won AIC by 0.1 and extrapolated a mean of 100,000 s; now a two-parameter
+    family must win clearly and pin its mean down, and every interval is positive. The 95%
+    intervals of 8 independent logs cover the truth (180 s) at about their nominal rate."""
+    covered = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        patience, wait = rng.exponential(180.0, 2500), rng.exponential(4.2, 2500)
+        hung_up = patience < wait
+        fit = fit_patience(np.where(hung_up, patience, wait), hung_up)
+        assert 0 < fit.mean_low < fit.mean < fit.mean_high < 3 * fit.mean_low
+        assert 90.0 < fit.mean < 360.0
+        covered += fit.mean_low <= 180.0 <= fit.mean_high
+    assert covered >= 6

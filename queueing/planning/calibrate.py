@@ -549,6 +549,19 @@ def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -
     return out
 
 
+AIC_MARGIN = 2.0  # a two-parameter patience family must improve on the exponential by this
+MAX_LOG_MEAN_SE = 0.5  # standard error of log(mean) beyond which a fitted mean is not trusted
+
+
+def _log_mean_se(family: str, p: np.ndarray, cov: np.ndarray) -> float:
+    """Standard error of log(mean) of a fitted lognormal (log mu, log sigma) or gamma (log k,
+    log theta), by the delta method; inf when the Hessian gave no covariance."""
+    # lognormal: log mean = mu + sigma^2 / 2; gamma: log mean = log k + log theta
+    grad = np.array([1.0, math.exp(2 * p[1])]) if family == "lognormal" else np.array([1.0, 1.0])
+    var = float(grad @ cov @ grad)
+    return math.sqrt(var) if math.isfinite(var) and var > 0 else math.inf
+
+
 def fit_patience(wait_s: np.ndarray, hung_up: np.ndarray) -> PatienceFit:
     """Censored maximum likelihood: hang-ups are patience times, the others' waits lower bounds.
 
@@ -597,7 +610,15 @@ def fit_patience(wait_s: np.ndarray, hung_up: np.ndarray) -> PatienceFit:
         except np.linalg.LinAlgError:
             cov[fam] = np.full((2, 2), np.nan)
     aic = {f: 2 * (1 if f == "exponential" else 2) - 2 * v for f, v in ll.items()}
-    best = min(aic, key=lambda f: aic[f])
+    # A two-parameter family must beat the exponential clearly (AIC lower by more than 2) and
+    # pin its mean down (95% interval within a factor of about 7): with few hang-ups and short
+    # waits, a lognormal's mean extrapolates far past every observed wait (a 911 line answered
+    # in seconds gave 100,000 s), which no planner should simulate.
+    best = "exponential"
+    for fam in sorted(starts, key=lambda f: aic[f]):
+        if aic[fam] < aic["exponential"] - AIC_MARGIN and _log_mean_se(fam, params[fam], cov[fam]) <= MAX_LOG_MEAN_SE:
+            best = fam
+            break
 
     from scipy.stats import chi2
 
@@ -611,18 +632,15 @@ def fit_patience(wait_s: np.ndarray, hung_up: np.ndarray) -> PatienceFit:
         if best == "lognormal":
             s2 = math.exp(2 * b)
             mean = math.exp(a + s2 / 2)
-            grad = np.array([mean, mean * s2])
             sd = mean * math.sqrt(math.expm1(s2))
             surv = stats.norm.sf((np.log(km.times) - a) / math.exp(b))
         else:
             k, theta = math.exp(a), math.exp(b)
             mean = k * theta
-            grad = np.array([mean, mean])
             sd = math.sqrt(k) * theta
             surv = stats.gamma.sf(km.times, k, scale=theta)
-        var = float(grad @ cov[best] @ grad)
-        half = Z95 * math.sqrt(var) if var > 0 else math.nan
-        low, high = mean - half, mean + half
+        se_log = _log_mean_se(best, params[best], cov[best])
+        low, high = mean * math.exp(-Z95 * se_log), mean * math.exp(Z95 * se_log)  # positive
         dist = _moments_dist(best, mean, sd)
     ok = km.supported()
     distance = float(np.max(np.abs(surv - km.survival)[ok])) if ok.any() else math.nan

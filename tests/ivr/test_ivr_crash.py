@@ -100,4 +100,7 @@ def test_kill_9_of_master_and_workers_loses_no_answered_webhook(any_db_url: str,
         store.close()
     found = problems_in_log(stats.walks, rows)
     assert not found, f"{len(found)} problems in {len(stats.walks)} calls, e.g.:\n" + "\n".join(found[:15])
-    assert len(stats.finished_calls) > CALLERS  # and the calls answered whole are there too
+    # and the calls answered whole are there too (how many finish depends on the machine's speed:
+    # a count here would be a timed test)
+    finished = stats.finished_calls
+    assert finished and all(rows[sid]["status"] == "completed" for sid in finished)
