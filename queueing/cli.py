@@ -4,7 +4,10 @@ through the ``ivr311.commands`` entry-point group (the call-log and phone comman
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -637,7 +640,10 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
 
 
 @main.command()
-@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--database-url", metavar="URL",
+              help="Read the log from the voice app's database instead of a file (exported first with "
+                   "`ivr311 calls export`, in a separate process).")  # fmt: skip
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The scenario file to write (YAML).")  # fmt: skip
 @click.option("--base", "base_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -649,8 +655,8 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
 @click.option("--until", help="Only calls started before this UTC time.")
 @quiet_option
 def calibrate(
-    log: Path, out_file: Path, base_file: Path | None, interval_s: float, since: str | None, until: str | None,
-    quiet: bool,
+    log: Path | None, database_url: str | None, out_file: Path, base_file: Path | None, interval_s: float,
+    since: str | None, until: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Estimate a scenario from the call log LOG (CSV or JSON, as `ivr311 calls export` writes).
 
@@ -678,9 +684,16 @@ def calibrate(
     until_s = parse_time_s(until, "--until") if until else None
     if since_s is not None and until_s is not None and until_s <= since_s:
         raise ScenarioError(f"--until {until!r} is not after --since {since!r}")
-    command = " ".join(["ivr311 calibrate", str(log), "--base", str(base_file)])
-    result = run(read_call_log(log), base, base_source=str(base_file), command=command, interval_s=interval_s,
-                 since_s=since_s, until_s=until_s)  # fmt: skip
+    if (log is None) == (database_url is None):
+        raise ScenarioError("calibrate needs a LOG file or --database-url URL (one of them)")
+    with contextlib.ExitStack() as stack:
+        if database_url is not None:
+            log = exported_call_log(database_url, Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        assert log is not None
+        source = database_url if database_url is not None else str(log)
+        command = " ".join(["ivr311 calibrate", source, "--base", str(base_file)])
+        result = run(read_call_log(log), base, base_source=str(base_file), command=command, interval_s=interval_s,
+                     since_s=since_s, until_s=until_s)  # fmt: skip
     assert result.scenario is not None
     check_run([(result.scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
     for line in result.warnings:
@@ -692,6 +705,19 @@ def calibrate(
     if not quiet:
         click.echo(summary_lines(result))
         click.echo(f"wrote {out_file}")
+
+
+def exported_call_log(database_url: str, folder: Path) -> Path:
+    """`ivr311 calls export` of the database at `database_url` into `folder`, run as a separate
+    process: the planner's package reads the voice app's log as a file, never through its code."""
+    out = folder / "calls.csv"
+    cmd = [sys.executable, "-c", "from queueing.cli import main; main()", "calls", "export",
+           "--database-url", database_url, "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["the export failed"])[-1]
+        raise ScenarioError(f"--database-url: {last.removeprefix('error: ')}")
+    return out
 
 
 def summary_lines(result: Any) -> str:

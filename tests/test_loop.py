@@ -61,6 +61,13 @@ def loop(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         main, ["calibrate", str(folder / "calls.csv"), "--base", str(BASELINE), "--out", str(folder / "cal.yaml")]
     )
     assert cli.exit_code == 0, cli.output
+    from_db = runner.invoke(
+        main, ["calibrate", "--database-url", db_url, "--base", str(BASELINE), "--out", str(folder / "cal-db.yaml")]
+    )
+    assert from_db.exit_code == 0, from_db.output
+    # the same numbers, read from the database (exported by `calls export` in a separate process)
+    same = [(folder / name).read_text().split("\n", 2)[2] for name in ("cal.yaml", "cal-db.yaml")]
+    assert same[0] == same[1]
     base = load_scenario(BASELINE)
     return base, calibrate(read_call_log(folder / "calls.csv"), base), load_scenario(folder / "cal.yaml")
 
