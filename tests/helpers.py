@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,3 +43,15 @@ def scenario_text(
         "targets": {"911": [{"within": "15s", "share": 0.9}], "311": [{"within": "30s", "share": 0.8}]},
     }
     return yaml.safe_dump(doc, sort_keys=False)
+
+
+def assert_one_line_error(tmp_path: Path, text: str, expected: str) -> None:
+    """``ivr311 validate`` of ``text`` (as bad.yaml) exits 2 with exactly the line ``bad.yaml:<expected>``."""
+    from queueing.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"{path}:{expected}\n"
+    assert "Traceback" not in result.output

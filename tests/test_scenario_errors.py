@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import assert_one_line_error
 from queueing.cli import main
 
 GOOD = """\
@@ -92,12 +93,7 @@ CASES = [
 @pytest.mark.parametrize(("old", "new", "expected"), CASES, ids=[c[2].split(": ")[1] for c in CASES])
 def test_bad_file_gives_one_clear_line(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in GOOD
-    path = tmp_path / "bad.yaml"
-    path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
-    result = CliRunner().invoke(main, ["validate", str(path)])
-    assert result.exit_code == 2
-    assert result.stderr == f"{path}:{expected}\n"
-    assert "Traceback" not in result.output
+    assert_one_line_error(tmp_path, GOOD.replace(old, new, 1), expected)
 
 
 def test_good_file_validates(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .durations import DAY_S
-from .scenario import Pool, Shift
+from .scenario import Pool, Scenario, Shift
 
 
 def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
@@ -35,15 +35,71 @@ def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
         day += 1
 
 
+def work_segments(shift: Shift, horizon_s: float) -> list[tuple[float, float, float]]:
+    """The duty windows of one agent of ``shift`` cut by its breaks: (on, off, rest) spans of
+    work that overlap [0, horizon_s), clipped at 0, where ``rest`` is the length of the break
+    that follows (0 at the end of a shift).
+
+    By the schedule, the break after a span runs from ``off`` to ``off + rest``; in the model
+    it starts when the agent's call in progress at ``off`` (or the break before) ends, and
+    lasts ``rest``. Without breaks these are the duty windows, each with rest 0.
+    """
+    if not shift.breaks:
+        return [(on, off, 0.0) for on, off in duty_windows(shift, horizon_s)]
+    spans = shift.break_spans()
+    segments: list[tuple[float, float, float]] = []
+    day = -1
+    while True:
+        first = day * DAY_S + shift.start
+        if first >= horizon_s:
+            return segments
+        on = first
+        cuts = [(first + a, b - a) for a, b in spans] + [(day * DAY_S + shift.end, 0.0)]
+        for off, rest in cuts:
+            if on >= horizon_s:
+                break
+            if off > 0 or off + rest > 0:
+                if segments and segments[-1][2] == 0.0 and segments[-1][1] >= on:
+                    segments[-1] = (segments[-1][0], off, rest)  # a 24-hour shift runs on through midnight
+                else:
+                    segments.append((max(on, 0.0), max(off, 0.0), rest if off >= 0 else off + rest))
+            on = off + rest
+        day += 1
+
+
 def pool_windows(pool: Pool, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every agent-window of a pool as two arrays, on and off times (seconds)."""
+    """Every agent's spans of work (duty windows less scheduled breaks) of a pool as two arrays,
+    on and off times (seconds)."""
     on: list[float] = []
     off: list[float] = []
     for shift in pool.shift_list():
-        for a, b in duty_windows(shift, horizon_s):
+        for a, b, _ in work_segments(shift, horizon_s):
             on.extend([a] * shift.agents)
             off.extend([b] * shift.agents)
     return np.asarray(on, dtype=float), np.asarray(off, dtype=float)
+
+
+def closed_calls(scenario: Scenario, cls: np.ndarray, at_s: np.ndarray) -> np.ndarray | None:
+    """Which calls (class index ``cls``, arriving at ``at_s``) find no pool serving their class
+    open; None when every class always has an open pool (no pool serving it has hours)."""
+    names = scenario.class_names()
+    pools = scenario.staffing.pools
+    if all(p.hours is None for p in pools):
+        return None
+    tod = np.mod(at_s, DAY_S)
+    closed = np.zeros(len(cls), dtype=bool)
+    for k, name in enumerate(names):
+        serving = [p for p in pools if name in p.serves]
+        if any(p.hours is None for p in serving):
+            continue
+        mine = cls == k
+        is_open = np.zeros(len(cls), dtype=bool)
+        for p in serving:
+            assert p.hours is not None
+            o, c = p.hours.open, p.hours.close
+            is_open |= ((o <= tod) & (tod < c)) | ((o <= tod + DAY_S) & (tod + DAY_S < c))
+        closed |= mine & ~is_open
+    return closed
 
 
 def clipped_cumulative(starts: np.ndarray, ends: np.ndarray, at: np.ndarray, starts_sorted: bool = False) -> np.ndarray:

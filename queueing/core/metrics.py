@@ -2,12 +2,14 @@
 across replications, and the per-interval series of intervals.csv.
 
 Definitions (all over callers who *arrive* in the statistics window [warm-up, horizon)):
-- offered: callers who arrived; answered / abandoned / unserved (still waiting at the horizon).
+- offered: callers who arrived while a pool serving their class was open; answered /
+  abandoned / unserved (still waiting at the horizon). closed: callers who arrived while no
+  pool serving their class was open (opening hours); not offered.
 - wait_s.*: time from joining the queue (after the IVR) to the answer, answered callers only.
 - service level within T: answered within T seconds of queueing, as a share of offered
   callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
-- utilization: agent-seconds busy on calls / agent-seconds on duty by the schedule, within the
-  window (overtime past shift ends counts as busy, so it can exceed 1).
+- utilization: agent-seconds busy on calls / agent-seconds on duty by the schedule (breaks
+  excluded), within the window (overtime past shift ends counts as busy, so it can exceed 1).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 from .durations import HOUR_S
 from .duty import agent_seconds, clipped_cumulative
-from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
+from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .statistics import estimate, share
 
@@ -42,7 +44,8 @@ def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -
 def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[float]) -> dict[Key, float]:
     wait = records.wait_s[mask]
     outcome = records.outcome[mask]
-    offered = int(mask.sum())
+    closed = int((outcome == CLOSED).sum())
+    offered = int(mask.sum()) - closed
     answered = outcome == ANSWERED
     waits = wait[answered]
     abandoned = int((outcome == ABANDONED).sum())
@@ -52,6 +55,7 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
         ("abandoned", "count"): abandoned,
         ("abandoned", "share"): share(abandoned, offered),
         ("unserved",): int((outcome == UNSERVED).sum()),
+        ("closed",): closed,
     }
     if len(waits):
         p50, p90, p95 = np.percentile(waits, [50, 90, 95])
@@ -143,7 +147,7 @@ def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], v
 
 INTERVAL_COLUMNS_FIXED = (
     "replication", "interval_start_s", "interval_end_s", "class", "arrivals", "answered",
-    "abandoned", "unserved", "wait_s_mean",
+    "abandoned", "unserved", "closed", "wait_s_mean",
 )  # fmt: skip
 
 
@@ -161,7 +165,9 @@ def replication_intervals(
     scenario: Scenario, records: CallRecords, replication: int, interval_s: float
 ) -> list[tuple[Any, ...]]:
     """Rows of intervals.csv for one replication: per interval and class, callers counted in the
-    interval they arrived in; queue length and agents on duty are time-averages over it."""
+    interval they arrived in; queue length and agents on duty (by the schedule, less scheduled
+    breaks) are time-averages over it. Service levels are shares of the calls offered (arrivals
+    less closed ones)."""
     horizon = scenario.horizon
     edges = np.append(np.arange(0.0, horizon, interval_s), horizon)
     nbins = len(edges) - 1
@@ -189,20 +195,23 @@ def replication_intervals(
         wait_sum = np.bincount(b[ans], weights=wait[m][ans], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-        levels = [share(count(answered_within(wait[m], ans, t)), arrivals) for t in cuts]
+        closed = count(out == CLOSED)
+        offered = arrivals - closed
+        levels = [share(count(answered_within(wait[m], ans, t)), offered) for t in cuts]
         # Callers are ordered by queue time, so the starts are already sorted.
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         columns.append(
-            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED),
+            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed,
              wait_mean, levels, queue, agents)
         )  # fmt: skip
     starts, ends = edges[:-1].tolist(), edges[1:].tolist()
     per_class = []
-    for name, arr, ans_n, aband, unserved, wmean, levels, queue, agents in columns:
+    for name, arr, ans_n, aband, unserved, closed, wmean, levels, queue, agents in columns:
         per_class.append(list(zip(
             starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
+            closed.tolist(),
             _nullable(wmean), *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
             strict=True,
         )))  # fmt: skip

@@ -15,11 +15,16 @@ per call:
 - Abandonment is exact without timers: a caller at the head whose patience ran out before an
   agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
 - Shifts: an agent checks its schedule between calls; a call in progress at the end of a
-  shift is finished (overtime); an idle agent is sent home at the end of its shift.
+  shift is finished (overtime); an idle agent is sent home at the end of its shift. Breaks
+  work the same way: a call in progress at a break's start is finished, then the agent takes
+  the whole break.
+- Opening hours: callers arriving while no pool serving their class is open are ``closed``;
+  they never enter the model (:func:`simulate_replication` runs the others).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from array import array
 from collections import deque
@@ -30,8 +35,8 @@ import numpy as np
 import simpy
 
 from .draws import Callers
-from .duty import duty_windows
-from .records import ABANDONED, ANSWERED, UNSERVED, CallRecords
+from .duty import closed_calls, work_segments
+from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .simpy_internals import succeed_later
 
@@ -40,8 +45,24 @@ OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
 def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
     """Run one replication; return the call records and each pool's overtime (agent-seconds
-    worked past shift ends, on calls answered at or after the warm-up)."""
-    return Replication(scenario, callers).run()
+    worked past shift ends, on calls answered at or after the warm-up). Callers arriving while
+    no pool serving their class is open are recorded as closed and never enter the model."""
+    closed = closed_calls(scenario, callers.cls, callers.arrival_s)
+    if closed is None or not closed.any():
+        return Replication(scenario, callers).run()
+    keep = ~closed
+    inner = Callers(**{f.name: getattr(callers, f.name)[keep] for f in dataclasses.fields(Callers)})
+    records, overtime = Replication(scenario, inner).run()
+    answered = np.full(len(callers), np.nan)
+    answered[keep] = records.answered_s
+    agent = np.full(len(callers), -1, dtype=records.agent.dtype)
+    agent[keep] = records.agent
+    pool = np.full(len(callers), -1, dtype=records.pool.dtype)
+    pool[keep] = records.pool
+    outcome = np.full(len(callers), CLOSED, dtype=records.outcome.dtype)
+    outcome[keep] = records.outcome
+    full = dataclasses.replace(records, callers=callers, answered_s=answered, agent=agent, pool=pool, outcome=outcome)
+    return full, overtime
 
 
 class Replication:
@@ -97,8 +118,8 @@ class Replication:
         ends: set[float] = set()
         for p, pool in enumerate(self.pools):
             for shift in pool.shift_list():
-                windows = duty_windows(shift, self.horizon)
-                ends.update(off for _, off in windows if off < self.horizon)
+                windows = work_segments(shift, self.horizon)
+                ends.update(off for _, off, _ in windows if off < self.horizon)
                 for _ in range(shift.agents):
                     env.process(self.agent(env, len(self.agent_pool), p, windows))
                     self.agent_pool.append(p)
@@ -107,9 +128,11 @@ class Replication:
         env.run(until=self.horizon)
         return self.records(), np.asarray(self.overtime)
 
-    def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float]]) -> Generator:
-        """Agent ``aid`` of pool ``p``: over each duty window, take the oldest waiting call of the
-        highest class the pool serves, or wait idle to be handed one (or sent home)."""
+    def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float, float]]) -> Generator:
+        """Agent ``aid`` of pool ``p``: over each span of work, take the oldest waiting call of the
+        highest class the pool serves, or wait idle to be handed one (or sent home, or on a
+        break). A break starts when the call in progress at its scheduled start ends and lasts
+        its whole length; the next span starts at its scheduled time or after the break."""
         serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
@@ -117,10 +140,11 @@ class Replication:
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
         timeout, event = env.timeout, env.event
-        for on, off in windows:
+        for on, off, rest in windows:
             if env.now < on:
                 yield timeout(on - env.now)
             now = env.now
+            shift_end = horizon if rest else off  # a call running into a break is not overtime
             while now < off:
                 call = OFF_DUTY
                 for k, mem, mq, size in lanes:
@@ -153,10 +177,12 @@ class Replication:
                 outcome[call] = ANSWERED
                 h_s = handle[call]
                 end = now + h_s
-                if end > off and off < horizon and now >= warmup:
-                    overtime[p] += end - max(off, now)
+                if end > shift_end and shift_end < horizon and now >= warmup:
+                    overtime[p] += end - max(shift_end, now)
                 yield timeout(h_s)
                 now = env.now
+            if rest:
+                yield timeout(rest)
 
     def arrivals(self, env: simpy.Environment) -> Generator:
         """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""

@@ -13,8 +13,8 @@ import numpy as np
 from .draws import Callers
 from .scenario import Scenario
 
-ANSWERED, ABANDONED, UNSERVED = 0, 1, 2
-OUTCOMES = ("answered", "abandoned", "unserved")
+ANSWERED, ABANDONED, UNSERVED, CLOSED = 0, 1, 2, 3
+OUTCOMES = ("answered", "abandoned", "unserved", "closed")
 
 CALLS_CSV_COLUMNS = (
     "replication", "call_id", "class", "category", "arrival_s", "queued_s", "answered_s",
@@ -27,10 +27,11 @@ class CallRecords:
     """Callers plus their outcome. Times in seconds since the start of the replication.
 
     ``answered_s`` is NaN unless answered; ``agent`` is a global agent number (-1 if none),
-    ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED.
+    ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED,
+    CLOSED (arrived when no pool serving the class was open: never queued).
     ``left_queue_s`` is when the caller stopped waiting: answered, abandoned (arrival in the
     queue plus patience) or, for callers still waiting at the horizon, the horizon; callers
-    still in the IVR at the horizon never queued (wait 0).
+    still in the IVR at the horizon and closed callers never queued (wait 0).
     """
 
     callers: Callers
@@ -50,27 +51,39 @@ class CallRecords:
         c = self.callers
         gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
         left = np.where(self.outcome == ANSWERED, self.answered_s, gave_up)
+        closed = self.outcome == CLOSED
+        if closed.any():
+            left[closed] = c.queued_s[closed]
         # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
         return np.maximum(left, c.queued_s)
 
     @property
     def ended_s(self) -> np.ndarray:
-        """End of the call: answer plus handle time, or leaving the queue."""
-        return np.where(self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s)
+        """End of the call: answer plus handle time, leaving the queue, or (closed) arriving."""
+        ended = np.where(self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s)
+        closed = self.outcome == CLOSED
+        if closed.any():
+            ended[closed] = self.callers.arrival_s[closed]
+        return ended
 
 
 def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:
     """Rows of calls.csv (columns CALLS_CSV_COLUMNS) for (replication, records) pairs, callers in
-    the order they queued; empty cells (None) where a call has no category, answer, pool or agent."""
+    the order they queued; empty cells (None) where a call has no category, answer, pool or agent
+    (and, closed calls, no queue time or wait)."""
     class_names = scenario.class_names()
     categories = [list(scenario.classes[c].categories or {}) for c in class_names]
     pool_names = [p.name for p in scenario.staffing.pools]
     for replication, rec in runs:
         c = rec.callers
+        queued: list[float | None] = c.queued_s.tolist()
+        wait: list[float | None] = rec.wait_s.tolist()
+        for i in np.flatnonzero(rec.outcome == CLOSED).tolist():
+            queued[i] = wait[i] = None  # a closed call never queued
         cols = (
-            c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), c.queued_s.tolist(),
+            c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), queued,
             [None if math.isnan(a) else a for a in rec.answered_s.tolist()],
-            rec.ended_s.tolist(), rec.wait_s.tolist(), rec.pool.tolist(), rec.agent.tolist(),
+            rec.ended_s.tolist(), wait, rec.pool.tolist(), rec.agent.tolist(),
             rec.outcome.tolist(),
         )  # fmt: skip
         for i, (k, cat, arr, q, ans, end, wait, pool, agent, out) in enumerate(zip(*cols, strict=True)):

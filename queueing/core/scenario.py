@@ -27,7 +27,7 @@ from pydantic import (
 from ..errors import ScenarioError
 from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-from .durations import DAY_S
+from .durations import DAY_S, format_duration
 
 MAX_SEED = 2**63 - 1
 
@@ -138,22 +138,79 @@ class Surge(_Model):
         return self
 
 
+def _daily_span(start: float, end: float, keys: tuple[str, str], reasons: tuple[str, str]) -> None:
+    """Check a span repeating daily: ``start`` a time of day, ``end`` after it and at most 24h later
+    (past 24h: the next morning). ``reasons``: messages for an end too early, a span too long."""
+    if start >= DAY_S:
+        raise FieldError((keys[0],), "must be a time of day before 24h")
+    if end <= start:
+        raise FieldError((keys[1],), reasons[0])
+    if end - start > DAY_S:
+        raise FieldError((keys[1],), reasons[1])
+
+
+class Break(_Model):
+    """A break of every agent of a shift: ``start`` is an offset from the shift's start.
+
+    Non-preemptive: an agent on a call at ``start`` finishes it, then takes the whole break."""
+
+    start: NonNegativeDuration
+    length: PositiveDuration
+
+
 class Shift(_Model):
-    """Agents on duty from ``start`` to ``end`` every day (times of day; ``end`` may pass midnight)."""
+    """Agents on duty from ``start`` to ``end`` every day (times of day; ``end`` may pass midnight),
+    off duty during their ``breaks``."""
 
     start: NonNegativeDuration
     end: PositiveDuration
     agents: Annotated[int, Field(ge=0)]
+    breaks: Annotated[list[Break], Field(max_length=24)] | None = None
 
     @model_validator(mode="after")
     def _within_a_day(self) -> Shift:
-        if self.start >= DAY_S:
-            raise FieldError(("start",), "must be a time of day before 24h")
-        if self.end <= self.start:
-            raise FieldError(("end",), "must be after start")
-        if self.end - self.start > DAY_S:
-            raise FieldError(("end",), "a shift lasts at most 24h")
+        _daily_span(self.start, self.end, ("start", "end"), ("must be after start", "a shift lasts at most 24h"))
+        length = self.end - self.start
+        previous: tuple[int, Break] | None = None
+        for j, b in sorted(enumerate(self.breaks or []), key=lambda jb: jb[1].start):
+            if b.start + b.length > length:
+                raise FieldError(
+                    ("breaks", j),
+                    f"must lie within the shift (it ends {format_duration(b.start + b.length)} after the shift's "
+                    f"start, the shift lasts {format_duration(length)})",
+                )
+            if previous is not None and b.start < previous[1].start + previous[1].length:
+                raise FieldError(("breaks", j), f"overlaps break {previous[0]} (breaks must not overlap)")
+            previous = (j, b)
         return self
+
+    def break_spans(self) -> list[tuple[float, float]]:
+        """Each break as (start, end) offsets from the shift's start, in time order."""
+        return sorted((b.start, b.start + b.length) for b in self.breaks or [])
+
+
+class Hours(_Model):
+    """A pool's daily opening hours: times of day; ``close`` past 24h runs into the next morning."""
+
+    open: NonNegativeDuration
+    close: PositiveDuration
+
+    @model_validator(mode="after")
+    def _within_a_day(self) -> Hours:
+        _daily_span(
+            self.open,
+            self.close,
+            ("open", "close"),
+            ("must be after open (past 24h for the next morning)", "opening hours last at most 24h"),
+        )
+        return self
+
+    def contains(self, start: float, end: float) -> bool:
+        """Whether the daily span [start, end) (times of day, end may pass 24h) lies within the hours."""
+        return any(self.open + d <= start and end <= self.close + d for d in (-DAY_S, 0.0, DAY_S))
+
+    def describe(self) -> str:
+        return f"{format_duration(self.open)} to {format_duration(self.close)}"
 
 
 class Pool(_Model):
@@ -163,6 +220,7 @@ class Pool(_Model):
     serves: Annotated[list[Name], Field(min_length=1)]
     agents: Annotated[int, Field(ge=0)] | None = None
     shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
+    hours: Hours | None = None
 
     @model_validator(mode="after")
     def _staffed_one_way(self) -> Pool:
@@ -170,21 +228,39 @@ class Pool(_Model):
             raise ValueError("give exactly one of agents (constant) or shifts")
         if len(set(self.serves)) != len(self.serves):
             raise FieldError(("serves",), "lists a class twice")
+        if self.hours is not None:
+            for j, s in enumerate(self.shifts or []):
+                if not self.hours.contains(s.start, s.end):
+                    raise FieldError(("shifts", j), f"must lie within the pool's hours ({self.hours.describe()})")
         return self
 
     def shift_list(self) -> list[Shift]:
-        """Shifts, with a constant ``agents: N`` read as one 24-hour shift of N agents."""
+        """Shifts, with a constant ``agents: N`` read as one shift of N agents over the opening
+        hours (24 hours without them)."""
         if self.shifts is not None:
             return list(self.shifts)
+        if self.hours is not None:
+            return [Shift(start=self.hours.open, end=self.hours.close, agents=self.agents or 0)]
         return [Shift(start=0.0, end=DAY_S, agents=self.agents or 0)]
 
+    def is_open(self, t_s: float) -> bool:
+        """Whether the pool is open at simulated time ``t_s`` (always, without opening hours)."""
+        if self.hours is None:
+            return True
+        tod = t_s % DAY_S
+        return self.hours.open <= tod < self.hours.close or self.hours.open <= tod + DAY_S < self.hours.close
+
     def agents_at(self, t_s: float) -> int:
-        """Agents on duty at simulated time ``t_s`` (seconds since the start, day 0 at 00:00)."""
+        """Agents on duty at simulated time ``t_s`` (seconds since the start, day 0 at 00:00), by
+        the schedule: agents on a scheduled break are not on duty."""
         tod = t_s % DAY_S
         total = 0
         for s in self.shift_list():
-            if s.start <= tod < s.end or s.start <= tod + DAY_S < s.end:
-                total += s.agents
+            for at in (tod, tod + DAY_S):
+                if s.start <= at < s.end:
+                    if not any(a <= at - s.start < b for a, b in s.break_spans()):
+                        total += s.agents
+                    break
         return total
 
 
@@ -292,7 +368,7 @@ Path_ = tuple[str | int, ...]
 _ALL_KEYS = sorted(
     {
         field.alias or name
-        for model in (Arrivals, Category, CallClass, Surge, Shift, Pool, Staffing, Target, Scenario)
+        for model in (Arrivals, Category, CallClass, Surge, Break, Shift, Hours, Pool, Staffing, Target, Scenario)
         for name, field in model.model_fields.items()
     }
     | {"dist", "mean", "sd", "low", "high", "mode", "value", "values"}

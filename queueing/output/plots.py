@@ -27,7 +27,7 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..core.durations import DAY_S, HOUR_S
 from ..core.metrics import interval_columns
-from ..core.records import ANSWERED
+from ..core.records import ANSWERED, CLOSED
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 
@@ -89,7 +89,7 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     for name in scenario.class_names():
         acc[name] = {
             k: np.zeros((n_rep, HOURS))
-            for k in ("arrivals", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
+            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
         }
         for t in withins:
             acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
@@ -107,10 +107,12 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
         width = end - start
         n_arr = float(row[i_arr])
         a["arrivals"][r, h] += n_arr
+        n_offered = n_arr - float(row[cols["closed"]])  # service levels are shares of offered calls
+        a["offered"][r, h] += n_offered
         a["abandoned"][r, h] += float(row[i_ab])
         for t, i in i_sl.items():
             if row[i] is not None:
-                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_arr
+                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_offered
         if row[i_q] is not None:
             a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
             a["duration"][r, h] += width
@@ -121,7 +123,7 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, a in acc.items():
             arrivals = a["arrivals"]
-            per_call = np.where(arrivals > 0, arrivals, np.nan)
+            per_call = np.where(a["offered"] > 0, a["offered"], np.nan)
             out[name] = HourlyClass(
                 arrivals=arrivals,
                 abandoned=a["abandoned"],
@@ -251,7 +253,7 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
                 assert rec is not None
                 c = rec.callers
                 mine = (c.cls == k) & (c.arrival_s >= sc.warmup) & (c.arrival_s < sc.horizon)
-                offered += int(mine.sum())
+                offered += int(np.count_nonzero(mine & (rec.outcome != CLOSED)))
                 waits.append(rec.wait_s[mine & (rec.outcome == ANSWERED)])
             answered = np.sort(np.concatenate(waits)) if waits else np.empty(0)
             curves.append((i, label, answered, offered))

@@ -237,10 +237,11 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
                 continue
             i = int((row[at["interval_start_s"]] % DAY_S) // interval_s)
             for j, (cname, target) in enumerate(columns):
-                if row[at["class"]] == cname and row[at["arrivals"]]:
+                offered = row[at["arrivals"]] - row[at["closed"]]  # service levels are shares of these
+                if row[at["class"]] == cname and offered:
                     level = row[at[f"service_level_{target.within:g}s"]]
-                    arrivals[r, i, j] += row[at["arrivals"]]
-                    within[r, i, j] += level * row[at["arrivals"]]
+                    arrivals[r, i, j] += offered
+                    within[r, i, j] += level * offered
     level = share(within, arrivals)  # nan where no callers in that replication
     count, lower = lower_bounds(level, confidence)
     shares = np.array([t.share for _, t in columns])
@@ -267,6 +268,12 @@ def find_staffing(
         raise ScenarioError("the scenario has no targets: nothing to staff for")
     if not 0.5 <= confidence < 1:
         raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
+    with_hours = [p.name for p in scenario.staffing.pools if p.hours is not None]
+    if with_hours:
+        raise ScenarioError(
+            f"pool {with_hours[0]} has opening hours, which staff does not handle yet: "
+            "its head-counts would ignore them (remove hours: to staff it around the clock)"
+        )
     n = intervals_per_day(interval_s)
     pools = scenario.staffing.pools
     first_pool = {c: scenario.staffing.pools_for(c)[0] for c in scenario.classes}

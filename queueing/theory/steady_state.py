@@ -111,6 +111,8 @@ def analyze(scenario: Scenario) -> Analysis:
             )
         elif counts == {0}:
             problems.append(f"pool {pool.name}: no agents (the formulas need at least one; every call would wait)")
+        if any(s.breaks for s in pool.shift_list()):
+            problems.append(f"pool {pool.name}: agents take breaks (staffing changes during the day)")
     for name in scenario.class_names():
         pools = [p.name for p in scenario.staffing.pools if name in p.serves]
         if len(pools) > 1:
