@@ -38,9 +38,9 @@ from .simpy_internals import succeed_later
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
 
-def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
-    """Run one replication; return the call records and each pool's overtime (agent-seconds
-    worked past shift ends, on calls answered at or after the warm-up)."""
+def simulate_replication(scenario: Scenario, callers: Callers) -> CallRecords:
+    """Run one replication; return the call records (overtime past shift ends is measured from
+    them, in ``metrics``)."""
     return Replication(scenario, callers).run()
 
 
@@ -58,7 +58,6 @@ class Replication:
         self.scenario = scenario
         self.callers = callers
         self.horizon = scenario.horizon
-        self.warmup = scenario.warmup
         class_names = scenario.class_names()
         self.class_index = {c: k for k, c in enumerate(class_names)}
         self.pools = scenario.staffing.pools
@@ -72,7 +71,6 @@ class Replication:
         self.answered = array("d", np.full(n, np.nan).tobytes())
         self.agent_of = array("i", [-1]) * n
         self.outcome = bytearray([UNSERVED]) * n
-        self.overtime = [0.0] * len(self.pools)
 
         # Implicit FIFO queues: members[k] lists class k's callers in queue order, head[k] is the
         # first one nobody has taken yet; those with queued <= now are waiting.
@@ -90,9 +88,10 @@ class Replication:
         self.pools_for_class = [scenario.staffing.pools_for(name) for name in class_names]
         self.agent_pool: list[int] = []  # pool of each agent, by agent number
 
-    def run(self) -> tuple[CallRecords, np.ndarray]:
+    def run(self) -> CallRecords:
         """Start an agent process per agent of every shift, the arrivals and the shift ends; run
-        to the horizon; return the call records and each pool's overtime (agent-seconds)."""
+        to the horizon; return the call records. Agents are numbered pool by pool, shift by shift
+        (``duty.duty_ends`` relies on that order)."""
         env = self.env
         ends: set[float] = set()
         for p, pool in enumerate(self.pools):
@@ -105,7 +104,7 @@ class Replication:
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, sorted(ends)))
         env.run(until=self.horizon)
-        return self.records(), np.asarray(self.overtime)
+        return self.records()
 
     def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float]]) -> Generator:
         """Agent ``aid`` of pool ``p``: over each duty window, take the oldest waiting call of the
@@ -113,7 +112,6 @@ class Replication:
         serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
-        horizon, warmup, overtime = self.horizon, self.warmup, self.overtime
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
         timeout, event = env.timeout, env.event
@@ -151,11 +149,7 @@ class Replication:
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
                 outcome[call] = ANSWERED
-                h_s = handle[call]
-                end = now + h_s
-                if end > off and off < horizon and now >= warmup:
-                    overtime[p] += end - max(off, now)
-                yield timeout(h_s)
+                yield timeout(handle[call])
                 now = env.now
 
     def arrivals(self, env: simpy.Environment) -> Generator:
