@@ -444,7 +444,7 @@ def sweep(
     """
     from .core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
     from .output.files import results_folder, write_csv
-    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_rows
+    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_columns, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
@@ -468,7 +468,7 @@ def sweep(
         finally:
             executor.close()
         rows = sweep_rows(settings, points, results)
-        columns = [s.name for s in settings] + ["class", "pool", "metric", "value", "ci_low", "ci_high", "target"]
+        columns = sweep_columns(settings)
         write_csv(tmp / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
         (tmp / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
     if not quiet:
