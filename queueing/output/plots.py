@@ -18,6 +18,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -26,13 +27,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..core.durations import DAY_S, HOUR_S
+from ..core.duty import agent_seconds
 from ..core.metrics import interval_columns
 from ..core.records import ANSWERED
 from ..core.runner import SimulationResult
+from ..core.scenario import Scenario
 from ..core.statistics import column_estimates
 
 HOURS = 24
 LINESTYLES = ("-", "--", "-.", ":")
+POOL_COLOURS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#e5d8bd")  # pale: not a scenario's colour
 DPI = 100
 WIDTH_IN = 11.0
 
@@ -340,39 +344,67 @@ def service_level_by_hour(
     return _png(fig)
 
 
+def pool_agents_by_hour(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Agents on duty in each pool by hour of day, (24,) per pool: the schedule's agent time in
+    each hour of the statistics window, folded into hours of the day as :func:`hourly` folds the
+    intervals (NaN for hours the window never covers). Each agent counts once, in its own pool."""
+    starts = np.arange(0.0, scenario.horizon, HOUR_S)
+    edges = np.append(starts, scenario.horizon)
+    widths = np.diff(edges)
+    keep = starts >= scenario.warmup - 1e-9
+    hour = ((starts % DAY_S) // HOUR_S).astype(int)[keep]
+    duration = np.bincount(hour, weights=widths[keep], minlength=HOURS)
+    out = {}
+    for pool in scenario.staffing.pools:
+        seconds = np.bincount(hour, weights=agent_seconds(pool, scenario.horizon, edges)[keep], minlength=HOURS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[pool.name] = np.where(duration > 0, seconds / duration, np.nan)
+    return out
+
+
 def queue_and_agents(
     results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, HourlyClass]] | None = None
 ) -> bytes:
-    """Mean queue length (top row) and agents on duty (bottom row) by hour of day per class; PNG bytes.
+    """Mean queue length by hour of day per class (top row), and agents on duty by hour of day
+    per pool, stacked, one panel per scenario (bottom row); PNG bytes.
 
     Queue length is the time-average number of callers of the class waiting for an agent (not in
-    the IVR, not talking); agents on duty counts every agent whose pool serves the class, so an
-    agent of a shared pool appears under each class it serves. Means over replications.
+    the IVR, not talking), mean over replications. Agents on duty come from the schedule: each
+    agent counts once, in its own pool, and the top of the stack is the total on duty.
     """
     _check(results, labels)
     folded = folded if folded is not None else [hourly(res) for res in results]
     classes = all_classes(results)
     nc = len(classes)
     fig = Figure(figsize=(WIDTH_IN, 6.6), dpi=DPI, layout="constrained")
-    axes = fig.subplots(2, nc, squeeze=False, sharex=True)
     fig.suptitle("Queue length and agents on duty by hour of day (line: mean over replications; shaded: 95% CI)")
-    for j, name in enumerate(classes):
-        top, bottom = axes[0, j], axes[1, j]
+    top_fig, bottom_fig = cast(Any, fig.subfigures(2, 1))  # an array of two SubFigures
+    top_axes = list(top_fig.subplots(1, nc, squeeze=False, sharex=True).flat)
+    for top, name in zip(top_axes, classes, strict=True):
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc:
                 _draw_hourly(top, hc[name].queue_len, label, i)
-                _draw_hourly(bottom, hc[name].agents, label, i, band=False)
         top.set_title(f"class {name}: callers waiting")
         top.set_ylabel("mean queue length (calls)")
         top.set_ylim(bottom=0)
-        bottom.set_title(f"class {name}: agents on duty in pools serving it")
-        bottom.set_ylabel("agents on duty")
-        bottom.set_ylim(bottom=0)
-        bottom.yaxis.get_major_locator().set_params(integer=True)
-        for ax in (top, bottom):
-            _hour_axis(ax)
-        top.set_xlabel("")
-    _legend(fig, list(axes.flat))
+        _hour_axis(top)
+    bottom_axes = list(bottom_fig.subplots(1, len(results), squeeze=False, sharey=True).flat)
+    for ax, res, label in zip(bottom_axes, results, labels, strict=True):
+        base = np.zeros(HOURS)
+        for p, (pool, agents) in enumerate(pool_agents_by_hour(res.scenario).items()):
+            x, y0 = _steps(base)
+            _, y1 = _steps(base + agents)
+            ax.fill_between(x, y0, y1, color=POOL_COLOURS[p % len(POOL_COLOURS)], linewidth=0, label=pool)
+            base = base + agents
+        x, y = _steps(base)
+        ax.plot(x, y, color="black", linewidth=1.2, label="total")
+        ax.set_title(f"{label}: agents on duty by pool" if len(results) > 1 else "agents on duty by pool")
+        ax.set_ylabel("agents on duty")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize="small", loc="upper left")
+        _hour_axis(ax)
+    _legend(fig, top_axes)
     return _png(fig)
 
 
