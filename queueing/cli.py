@@ -136,15 +136,11 @@ def _warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, la
 
 
 def progress(total: int, label: str, quiet: bool = False) -> Any:
-    """A progress bar on stderr (done/total, ETA), hidden when stderr is not a terminal."""
-    return click.progressbar(
-        length=total,
-        label=label,
-        file=sys.stderr,
-        show_eta=True,
-        show_pos=True,
-        hidden=quiet or not sys.stderr.isatty(),
-    )
+    """Progress on stderr (done/total, ETA): a bar on a terminal, else a line every few seconds
+    (see queueing.output.progress)."""
+    from .output.progress import Progress
+
+    return Progress(total, label, quiet)
 
 
 jobs_option = click.option(
@@ -549,14 +545,15 @@ def staff(
     with results_folder(out) as tmp:
         executor = start_executor(jobs, dask, [(base, where)], interval_s)
         try:
-            result = find_staffing(
-                base,
-                executor,
-                interval_s=interval_s,
-                confidence=confidence,
-                on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                progress_bar=lambda label, n: progress(n, label, quiet),
-            )
+            with progress(0, "staff: replications", quiet) as bar:
+                result = find_staffing(
+                    base,
+                    executor,
+                    interval_s=interval_s,
+                    confidence=confidence,
+                    on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                    progress=bar,
+                )
         finally:
             executor.close()
         _write_staffing(tmp, file, base, result, interval_s, confidence)
