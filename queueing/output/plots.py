@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -28,113 +27,18 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..core.durations import DAY_S, HOUR_S
 from ..core.duty import agent_seconds
-from ..core.metrics import interval_columns
 from ..core.records import ANSWERED
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario
 from ..core.statistics import column_estimates
+from .hourly import HOURS, HourlyClass, check_interval, hourly
 
-HOURS = 24
+__all__ = ["HourlyClass", "check_interval", "hourly"]  # the folding lives in .hourly (no matplotlib)
+
 LINESTYLES = ("-", "--", "-.", ":")
 POOL_COLOURS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#e5d8bd")  # pale: not a scenario's colour
 DPI = 100
 WIDTH_IN = 11.0
-
-
-# --- hour-of-day series ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HourlyClass:
-    """One class's interval figures folded into hours of the day; arrays are (replications, 24).
-
-    ``service_level[within_s]`` is the share of offered calls (arrived in that hour) answered
-    within ``within_s`` seconds, NaN where no call arrived; ``abandon_share`` likewise.
-    ``queue_len`` (callers waiting) and ``agents`` (agents on duty in the pools serving the
-    class) are time averages over the hour, NaN for hours no statistics interval covers.
-    """
-
-    arrivals: np.ndarray
-    abandoned: np.ndarray
-    service_level: dict[float, np.ndarray]
-    abandon_share: np.ndarray
-    queue_len: np.ndarray
-    agents: np.ndarray
-
-    @property
-    def observed(self) -> np.ndarray:
-        """(24,) bool: hours of the day that at least one statistics interval covers."""
-        return ~np.all(np.isnan(self.queue_len), axis=0)
-
-    @property
-    def with_arrivals(self) -> np.ndarray:
-        """(24,) bool: hours of the day in which any caller arrived, in any replication."""
-        return self.arrivals.sum(axis=0) > 0
-
-
-def check_interval(interval_s: float) -> None:
-    """Hour-of-day folding needs intervals of at most an hour that divide it (5m, 15m, 30m, 1h...)."""
-    if interval_s <= 0 or interval_s > HOUR_S + 1e-9 or abs(HOUR_S / interval_s - round(HOUR_S / interval_s)) > 1e-9:
-        raise ValueError(
-            f"the report folds intervals into hours of the day: the interval must divide 1 h "
-            f"(5m, 10m, 15m, 20m, 30m, 1h), got {interval_s:g} s"
-        )
-
-
-def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
-    """Fold ``result``'s interval rows into hours of the day, per class (see :class:`HourlyClass`)."""
-    check_interval(result.interval_s)
-    scenario = result.scenario
-    cols = {name: i for i, name in enumerate(interval_columns(scenario))}
-    rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
-    n_rep = len(result.replications)
-    withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
-    acc: dict[str, dict[str, np.ndarray]] = {}
-    for name in scenario.class_names():
-        acc[name] = {
-            k: np.zeros((n_rep, HOURS))
-            for k in ("arrivals", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
-        }
-        for t in withins:
-            acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
-    i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
-    i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
-    i_sl = {t: cols[f"service_level_{t:g}s"] for t in withins}
-    rows = (row for rep in result.replications for row in rep.intervals)
-    for row in rows:
-        start, end = float(row[i_start]), float(row[i_end])
-        if start < scenario.warmup - 1e-9:
-            continue
-        a = acc[row[i_cls]]
-        r = rep_index[row[i_rep]]
-        h = int((start % DAY_S) // HOUR_S)
-        width = end - start
-        n_arr = float(row[i_arr])
-        a["arrivals"][r, h] += n_arr
-        a["abandoned"][r, h] += float(row[i_ab])
-        for t, i in i_sl.items():
-            if row[i] is not None:
-                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_arr
-        if row[i_q] is not None:
-            a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
-            a["duration"][r, h] += width
-        if row[i_ag] is not None:
-            a["agents_sum"][r, h] += float(row[i_ag]) * width
-            a["agents_duration"][r, h] += width
-    out: dict[str, HourlyClass] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name, a in acc.items():
-            arrivals = a["arrivals"]
-            per_call = np.where(arrivals > 0, arrivals, np.nan)
-            out[name] = HourlyClass(
-                arrivals=arrivals,
-                abandoned=a["abandoned"],
-                service_level={t: a[f"sl_{t:g}"] / per_call for t in withins},
-                abandon_share=a["abandoned"] / per_call,
-                queue_len=np.where(a["duration"] > 0, a["queue_sum"] / a["duration"], np.nan),
-                agents=np.where(a["agents_duration"] > 0, a["agents_sum"] / a["agents_duration"], np.nan),
-            )
-    return out
 
 
 # --- drawing helpers ---------------------------------------------------------------------------
