@@ -140,15 +140,11 @@ def _warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, la
 
 
 def progress(total: int, label: str, quiet: bool = False) -> Any:
-    """A progress bar on stderr (done/total, ETA), hidden when stderr is not a terminal."""
-    return click.progressbar(
-        length=total,
-        label=label,
-        file=sys.stderr,
-        show_eta=True,
-        show_pos=True,
-        hidden=quiet or not sys.stderr.isatty(),
-    )
+    """Progress on stderr (done/total, ETA): a bar on a terminal, else a line every few seconds
+    (see queueing.output.progress)."""
+    from .output.progress import Progress
+
+    return Progress(total, label, quiet)
 
 
 jobs_option = click.option(
@@ -448,7 +444,7 @@ def sweep(
     """
     from .core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
     from .output.files import results_folder, write_csv
-    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_rows
+    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_columns, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
@@ -472,7 +468,7 @@ def sweep(
         finally:
             executor.close()
         rows = sweep_rows(settings, points, results)
-        columns = [s.name for s in settings] + ["class", "pool", "metric", "value", "ci_low", "ci_high", "target"]
+        columns = sweep_columns(settings)
         write_csv(tmp / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
         (tmp / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
     if not quiet:
@@ -553,14 +549,15 @@ def staff(
     with results_folder(out) as tmp:
         executor = start_executor(jobs, dask, [(base, where)], interval_s)
         try:
-            result = find_staffing(
-                base,
-                executor,
-                interval_s=interval_s,
-                confidence=confidence,
-                on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                progress_bar=lambda label, n: progress(n, label, quiet),
-            )
+            with progress(0, "staff: replications", quiet) as bar:
+                result = find_staffing(
+                    base,
+                    executor,
+                    interval_s=interval_s,
+                    confidence=confidence,
+                    on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                    progress=bar,
+                )
         finally:
             executor.close()
         _write_staffing(tmp, file, base, result, interval_s, confidence)

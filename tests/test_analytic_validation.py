@@ -109,8 +109,11 @@ def test_dedicated_pools_are_two_erlang_c_queues() -> None:
             analytic.erlang_c_service_level(agents, rate / H, handle, within),
             f"{name} SL",
         )
+    # Utilization is of time on duty; with constant staffing no shift ends, so there is no overtime.
     util = result["pools"]["911-floor"]["utilization"]
     assert_covers(util, 36 / H * 240 / 4, "911 pool utilization")
+    for pool in result["pools"].values():
+        assert pool["overtime_h"]["value"] == 0 and pool["utilization"]["ci95"][1] <= 1
 
 
 @pytest.mark.slow

@@ -127,3 +127,57 @@ def test_the_shared_yaml_reader_imports_no_model() -> None:
     assert {m for m in loaded if m.split(".")[0] == "queueing"} == {"queueing", "queueing.yamlsafe"}
     # ... while the public API is still there on first use.
     assert "simpy" in _top(_modules_after("from queueing import simulate"))
+
+
+def test_progress_without_a_terminal_prints_a_line_every_few_seconds() -> None:
+    import io
+
+    from queueing.output.progress import Progress
+
+    out = io.StringIO()  # not a terminal
+    with Progress(4, "sweep: 2 points", file=out, every_s=0) as bar:
+        bar.update(1)
+        bar.add(2)  # staff queues another batch: one progress, a larger total
+        for _ in range(5):
+            bar.update(1)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("sweep: 2 points: 1/4 (25%), ETA ")
+    assert lines[1].startswith("sweep: 2 points: 2/6 (33%), ETA ")
+    assert lines[-1].startswith("sweep: 2 points: 6/6 (100%), done in ")
+    quiet = io.StringIO()
+    with Progress(3, "x", quiet=True, file=quiet, every_s=0) as bar:
+        bar.update(3)
+    assert quiet.getvalue() == ""
+    slow = io.StringIO()
+    with Progress(3, "x", file=slow) as bar:  # finished within the first few seconds: nothing to say
+        bar.update(3)
+    assert slow.getvalue() == ""
+
+
+def test_hourly_csv_summarizes_intervals_across_replications(write_scenario, tmp_path) -> None:
+    from collections import defaultdict
+
+    import pytest
+
+    out = tmp_path / "out"
+    path = write_scenario(horizon="2d", warmup="2h", replications=3)
+    result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    with (out / "hourly.csv").open() as fh:
+        hourly = list(csv.DictReader(fh))
+    assert list(hourly[0])[:6] == ["hour", "clock", "class", "arrivals", "arrivals_ci_low", "arrivals_ci_high"]
+    assert {r["clock"] for r in hourly if r["hour"] == "7"} == {"07:00-08:00"}
+    assert len(hourly) == 24 * 2
+    # Arrivals per day in each hour, recounted from intervals.csv (hours 0-1 of day 0 are warm-up).
+    per_rep: dict[tuple[str, int, str], float] = defaultdict(float)
+    with (out / "intervals.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            start = float(r["interval_start_s"])
+            if start >= 2 * 3600:
+                per_rep[(r["class"], int(start % 86400 // 3600), r["replication"])] += float(r["arrivals"])
+    for r in hourly:
+        h = int(r["hour"])
+        days = 1 if h < 2 else 2
+        counts = [v / days for (c, hh, _), v in per_rep.items() if c == r["class"] and hh == h]
+        assert float(r["arrivals"]) == pytest.approx(sum(counts) / len(counts))
+        assert float(r["arrivals_ci_low"]) <= float(r["arrivals"]) <= float(r["arrivals_ci_high"])

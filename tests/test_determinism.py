@@ -20,7 +20,7 @@ def test_same_seed_gives_identical_files(write_scenario, tmp_path) -> None:
     path = write_scenario(patience="5m", horizon="1d", replications=3)
     first = _simulate(path, tmp_path / "a", "--jobs", "1")
     second = _simulate(path, tmp_path / "b", "--jobs", "1")
-    assert set(first) == {"summary.json", "intervals.csv", "calls.csv"}
+    assert set(first) == {"summary.json", "intervals.csv", "hourly.csv", "calls.csv"}
     assert first == second
 
 

@@ -191,9 +191,13 @@ def test_out_is_created_and_replaced_whole(tmp_path: Path, write_scenario) -> No
     out = tmp_path / "new" / "deeper"
     path = write_scenario(horizon="4h", warmup="0s")
     assert _cli("simulate", str(path), "--out", str(out), "--calls", "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "intervals.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "hourly.csv", "intervals.csv", "summary.json"]
     assert _cli("simulate", str(path), "--out", str(out), "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["intervals.csv", "summary.json"]  # no stale calls.csv
+    assert sorted(p.name for p in out.iterdir()) == [
+        "hourly.csv",
+        "intervals.csv",
+        "summary.json",
+    ]  # no stale calls.csv
     assert [p.name for p in out.parent.iterdir()] == ["deeper"]  # no partial or old folder left
 
 

@@ -13,11 +13,12 @@ from queueing.cli import main
 from queueing.core.arrivals import arrival_times
 from queueing.core.draws import draw_callers
 from queueing.core.durations import format_duration, parse_duration_s
-from queueing.core.duty import agent_seconds, duty_windows
+from queueing.core.duty import agent_seconds, duty_ends, duty_windows
 from queueing.core.limits import expected_calls
+from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
-from queueing.core.scenario import load_scenario, parse_scenario
+from queueing.core.scenario import Shift, load_scenario, parse_scenario
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_shifts_are_respected_and_calls_in_progress_are_finished() -> None:
     assert desk.tolist() == [0] * 8 + [3] * 10 + [0] * 6
     takers = agent_seconds(pools[0], scenario.horizon, edges) / 3600
     assert takers[0] == 5 and takers[7] == 7 and takers[12] == 10 and takers[20] == 7
-    records, overtime = simulate_replication(scenario, draw_callers(scenario, 0))
+    records = simulate_replication(scenario, draw_callers(scenario, 0))
     answered = records.outcome == ANSWERED
     # Every call a pool answered, it answered while someone of that pool was on duty.
     for p, pool in enumerate(pools):
@@ -107,8 +108,27 @@ def test_shifts_are_respected_and_calls_in_progress_are_finished() -> None:
     # The desk closes at 18:00 with calls in progress: those are finished, as overtime.
     desk_calls = answered & (records.pool == 1)
     ends = records.answered_s[desk_calls] + records.callers.handle_s[desk_calls]
-    assert ends.max() > 18 * 3600 and overtime[1] > 0
+    assert ends.max() > 18 * 3600
     assert records.answered_s[desk_calls].max() < 18 * 3600
+    # Time on duty and overtime are measured apart: busy on duty never exceeds the schedule.
+    measures = replication_measures(scenario, records)
+    assert measures[("pools", "311-desk", "overtime_h")] > 0
+    for pool in pools:
+        assert 0 < measures[("pools", pool.name, "utilization")] <= 1
+
+
+def test_duty_ends_number_agents_pool_by_pool_and_shift_by_shift() -> None:
+    # Agent 0 works 00:00-01:00, agents 1 and 2 work 01:00-02:00, every day; agent 3 is the next pool's.
+    scenario = load_scenario(REPO / "scenarios" / "baseline.yaml")
+    first, second = scenario.staffing.pools
+    early = first.model_copy(
+        update={"agents": None, "shifts": [Shift(start=0, end=3600, agents=1), Shift(start=3600, end=7200, agents=2)]}
+    )
+    late = second.model_copy(update={"agents": 1, "shifts": None})
+    agent = np.array([0, 1, 2, 0, 3])
+    at = np.array([3000.0, 4000.0, 7100.0, 86400.0 + 10, 5.0])
+    ends = duty_ends([early, late], 2 * 86400.0, agent, at)
+    assert ends.tolist() == [3600.0, 7200.0, 7200.0, 86400.0 + 3600, 2 * 86400.0]
 
 
 def test_analytic_command_matches_design_reference() -> None:

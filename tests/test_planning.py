@@ -123,6 +123,29 @@ def test_sweep_grid_csv_and_plot(write_scenario, tmp_path) -> None:
     assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_sweep_lists_every_target_agent_hours_per_day_and_flags_unsettled_points(write_scenario, tmp_path) -> None:
+    doc = yaml.safe_load(scenario_text(horizon="1d", warmup="2h", replications=2))
+    doc["targets"]["911"].append({"within": "20s", "share": 0.95})
+    path = write_scenario(text=yaml.safe_dump(doc))
+    out = tmp_path / "sweep"
+    result = _invoke(
+        "sweep", str(path), "--set", "staffing.pools.call-takers.agents=4,10", "--out", str(out), "-j", "1"
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "sweep.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[-2:] == ["target", "settled"]
+    levels = {(r["class"], r["metric"]) for r in rows if r["metric"].startswith("service_level")}
+    assert levels == {("911", "service_level.15s"), ("911", "service_level.20s"), ("311", "service_level.30s")}
+    # 4 agents cannot take 132 four-minute calls an hour; 10 can.
+    settled = {r["staffing.pools.call-takers.agents"]: r["settled"] for r in rows}
+    assert settled == {"4": "False", "10": "True"}
+    hours = {
+        r["staffing.pools.call-takers.agents"]: float(r["value"]) for r in rows if r["metric"] == "agent_hours_per_day"
+    }
+    assert hours == {"4": pytest.approx(4 * 24), "10": pytest.approx(10 * 24)}
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

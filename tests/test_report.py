@@ -34,7 +34,7 @@ from queueing import Scenario, load_scenario, parse_scenario, simulate
 from queueing.core.records import ANSWERED
 from queueing.core.runner import SimulationResult
 from queueing.core.statistics import paired_difference
-from queueing.output.plots import hourly
+from queueing.output.plots import hourly, pool_agents_by_hour
 from queueing.output.report import render_report, verdicts, write_report
 
 REPO = Path(__file__).resolve().parent.parent
@@ -231,6 +231,21 @@ def test_days_fold_into_hours_and_the_warm_up_is_left_out() -> None:
         per_hour = folded[name].arrivals.sum(axis=0)
         assert per_hour[:2].sum() < 0.75 * per_hour[2:4].sum()
         assert np.allclose(folded[name].agents[~np.isnan(folded[name].agents)], 4)
+
+
+def test_agents_on_duty_count_each_agent_once_in_its_own_pool() -> None:
+    dedicated = load_scenario(REPO / "scenarios" / "dedicated-pools.yaml")
+    shared = load_scenario(REPO / "scenarios" / "shared-pool.yaml")
+    totals = []
+    for scenario in (dedicated, shared):
+        by_pool = pool_agents_by_hour(scenario)
+        assert list(by_pool) == [p.name for p in scenario.staffing.pools]
+        for pool in scenario.staffing.pools:
+            expected = [pool.agents_at(h * 3600 + 1800) for h in range(24)]
+            assert by_pool[pool.name].tolist() == pytest.approx(expected)
+        totals.append(sum(by_pool.values()))
+    # The same people, pooled or not: a shared pool is not more staff than dedicated ones.
+    assert totals[0].tolist() == pytest.approx(totals[1].tolist())
 
 
 def test_single_scenario_report_without_calls_escapes_everything(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ the simulation, which begins at 00:00 on day 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .durations import DAY_S
@@ -125,3 +127,22 @@ def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray
     on, off = pool_windows(pool, horizon_s)
     off = np.minimum(off, horizon_s)
     return np.diff(clipped_cumulative(on, off, edges))
+
+
+def duty_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: np.ndarray) -> np.ndarray:
+    """For each (agent, time) pair: the end of that agent's duty window holding the time (an agent
+    answers a call only on duty). Agents are numbered as the model starts them: pool by pool, shift
+    by shift (``Pool.shift_list``), so agent 0 is the first agent of the first shift of the first pool.
+    """
+    out = np.full(len(agent), np.nan)
+    first = 0
+    for pool in pools:
+        for shift in pool.shift_list():
+            mine = (agent >= first) & (agent < first + shift.agents)
+            first += shift.agents
+            if not mine.any():
+                continue
+            offs = np.array([off for _, off in duty_windows(shift, horizon_s)])
+            k = np.minimum(np.searchsorted(offs, at_s[mine], side="right"), len(offs) - 1)
+            out[mine] = offs[k]
+    return out

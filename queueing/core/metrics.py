@@ -8,8 +8,11 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - wait_s.*: time from joining the queue (after the IVR) to the answer, answered callers only.
 - service level within T: answered within T seconds of queueing, as a share of offered
   callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
-- utilization: agent-seconds busy on calls / agent-seconds on duty by the schedule (breaks
-  excluded), within the window (overtime past shift ends counts as busy, so it can exceed 1).
+- utilization: agent-seconds busy on calls while on duty / agent-seconds on duty by the
+  schedule (scheduled breaks excluded), within the window.
+- overtime: agent-seconds on calls past the end of the shift they were answered in (a call in
+  progress at shift end is finished; a call running into a break is not overtime), within the
+  window; reported apart, in hours.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .durations import HOUR_S
-from .duty import agent_seconds, clipped_cumulative
+from .duty import agent_seconds, clipped_cumulative, duty_ends
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .statistics import estimate, share
@@ -69,7 +72,7 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     return out
 
 
-def replication_measures(scenario: Scenario, records: CallRecords, overtime_s: np.ndarray) -> dict[Key, float]:
+def replication_measures(scenario: Scenario, records: CallRecords) -> dict[Key, float]:
     """Every summary measure of one replication, keyed by its path in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
@@ -85,17 +88,20 @@ def replication_measures(scenario: Scenario, records: CallRecords, overtime_s: n
     t0, t1 = scenario.warmup, scenario.horizon
     answered = records.outcome == ANSWERED
     busy_from = records.answered_s[answered]
-    # Time on calls within the statistics window [t0, t1).
-    busy_s = np.clip(busy_from + c.handle_s[answered], t0, t1) - np.clip(busy_from, t0, t1)
+    busy_to = busy_from + c.handle_s[answered]
+    # Time on calls within the statistics window [t0, t1), and the part of it past shift ends.
+    busy_s = np.clip(busy_to, t0, t1) - np.clip(busy_from, t0, t1)
+    off = duty_ends(scenario.staffing.pools, scenario.horizon, records.agent[answered], busy_from)
+    overtime_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(off, busy_to), t0, t1)
     edges = np.array([t0, t1])
     for p, pool in enumerate(scenario.staffing.pools):
         mine = records.pool[answered] == p
         on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
-        busy = float(busy_s[mine].sum())
-        out[("pools", pool.name, "utilization")] = share(busy, on_duty)
+        overtime = float(overtime_s[mine].sum())
+        out[("pools", pool.name, "utilization")] = share(float(busy_s[mine].sum()) - overtime, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
-        out[("pools", pool.name, "overtime_h")] = float(overtime_s[p]) / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
     return out
 
 

@@ -43,16 +43,16 @@ from .simpy_internals import succeed_later
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
 
-def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallRecords, np.ndarray]:
-    """Run one replication; return the call records and each pool's overtime (agent-seconds
-    worked past shift ends, on calls answered at or after the warm-up). Callers arriving while
-    no pool serving their class is open are recorded as closed and never enter the model."""
+def simulate_replication(scenario: Scenario, callers: Callers) -> CallRecords:
+    """Run one replication; return the call records (overtime past shift ends is measured from
+    them, in ``metrics``). Callers arriving while no pool serving their class is open are
+    recorded as closed and never enter the model."""
     closed = closed_calls(scenario, callers.cls, callers.arrival_s)
     if closed is None or not closed.any():
         return Replication(scenario, callers).run()
     keep = ~closed
     inner = Callers(**{f.name: getattr(callers, f.name)[keep] for f in dataclasses.fields(Callers)})
-    records, overtime = Replication(scenario, inner).run()
+    records = Replication(scenario, inner).run()
     answered = np.full(len(callers), np.nan)
     answered[keep] = records.answered_s
     agent = np.full(len(callers), -1, dtype=records.agent.dtype)
@@ -61,8 +61,7 @@ def simulate_replication(scenario: Scenario, callers: Callers) -> tuple[CallReco
     pool[keep] = records.pool
     outcome = np.full(len(callers), CLOSED, dtype=records.outcome.dtype)
     outcome[keep] = records.outcome
-    full = dataclasses.replace(records, callers=callers, answered_s=answered, agent=agent, pool=pool, outcome=outcome)
-    return full, overtime
+    return dataclasses.replace(records, callers=callers, answered_s=answered, agent=agent, pool=pool, outcome=outcome)
 
 
 class Replication:
@@ -79,7 +78,6 @@ class Replication:
         self.scenario = scenario
         self.callers = callers
         self.horizon = scenario.horizon
-        self.warmup = scenario.warmup
         class_names = scenario.class_names()
         self.class_index = {c: k for k, c in enumerate(class_names)}
         self.pools = scenario.staffing.pools
@@ -93,7 +91,6 @@ class Replication:
         self.answered = array("d", np.full(n, np.nan).tobytes())
         self.agent_of = array("i", [-1]) * n
         self.outcome = bytearray([UNSERVED]) * n
-        self.overtime = [0.0] * len(self.pools)
 
         # Implicit FIFO queues: members[k] lists class k's callers in queue order, head[k] is the
         # first one nobody has taken yet; those with queued <= now are waiting.
@@ -111,9 +108,10 @@ class Replication:
         self.pools_for_class = [scenario.staffing.pools_for(name) for name in class_names]
         self.agent_pool: list[int] = []  # pool of each agent, by agent number
 
-    def run(self) -> tuple[CallRecords, np.ndarray]:
+    def run(self) -> CallRecords:
         """Start an agent process per agent of every shift, the arrivals and the shift ends; run
-        to the horizon; return the call records and each pool's overtime (agent-seconds)."""
+        to the horizon; return the call records. Agents are numbered pool by pool, shift by shift
+        (``duty.duty_ends`` relies on that order)."""
         env = self.env
         ends: set[float] = set()
         for p, pool in enumerate(self.pools):
@@ -126,7 +124,7 @@ class Replication:
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, sorted(ends)))
         env.run(until=self.horizon)
-        return self.records(), np.asarray(self.overtime)
+        return self.records()
 
     def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float, float]]) -> Generator:
         """Agent ``aid`` of pool ``p``: over each span of work, take the oldest waiting call of the
@@ -136,7 +134,6 @@ class Replication:
         serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
-        horizon, warmup, overtime = self.horizon, self.warmup, self.overtime
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
         timeout, event = env.timeout, env.event
@@ -144,7 +141,6 @@ class Replication:
             if env.now < on:
                 yield timeout(on - env.now)
             now = env.now
-            shift_end = horizon if rest else off  # a call running into a break is not overtime
             while now < off:
                 call = OFF_DUTY
                 for k, mem, mq, size in lanes:
@@ -175,11 +171,7 @@ class Replication:
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
                 outcome[call] = ANSWERED
-                h_s = handle[call]
-                end = now + h_s
-                if end > shift_end and shift_end < horizon and now >= warmup:
-                    overtime[p] += end - max(shift_end, now)
-                yield timeout(h_s)
+                yield timeout(handle[call])
                 now = env.now
             if rest:
                 yield timeout(rest)

@@ -64,10 +64,10 @@ def run_task(task: Task) -> ReplicationResult:
     """Draw the callers of one replication, simulate, and measure."""
     scenario = task.scenario
     callers = draw_callers(scenario, task.replication)
-    records, overtime = simulate_replication(scenario, callers)
+    records = simulate_replication(scenario, callers)
     return ReplicationResult(
         replication=task.replication,
-        measures=replication_measures(scenario, records, overtime),
+        measures=replication_measures(scenario, records),
         intervals=replication_intervals(scenario, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
     )

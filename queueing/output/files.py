@@ -1,4 +1,5 @@
-"""The analyst's contract on disk: summary.json, intervals.csv and (optionally) calls.csv.
+"""The analyst's contract on disk: summary.json, intervals.csv, hourly.csv (when the interval
+divides an hour) and (optionally) calls.csv.
 
 Files are byte-identical for the same scenario and seed, whatever the number of processes:
 rows come in replication order and floats are written with ``repr`` (shortest round-trip).
@@ -32,10 +33,11 @@ from typing import Any
 
 from ..core.runner import SimulationResult
 from ..errors import ScenarioError
+from .hourly import folds_into_hours, hourly_columns, hourly_rows
 
 # What the commands write into --out; an existing folder holding anything else is not replaced.
 RESULT_FILES = frozenset({
-    "summary.json", "intervals.csv", "calls.csv", "report.html", "comparison.csv", "sweep.csv",
+    "summary.json", "intervals.csv", "hourly.csv", "calls.csv", "report.html", "comparison.csv", "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
 })  # fmt: skip
 
@@ -54,6 +56,9 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     written = [out_dir / "summary.json", out_dir / "intervals.csv"]
     written[0].write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     write_csv(written[1], result.intervals.columns, result.intervals.rows())
+    if folds_into_hours(result.interval_s):
+        written.append(out_dir / "hourly.csv")
+        write_csv(written[-1], hourly_columns(result), hourly_rows(result))
     if calls:
         path = out_dir / "calls.csv"
         write_csv(path, result.calls.columns, result.calls.rows())

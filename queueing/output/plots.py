@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -26,113 +26,19 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator, PercentFormatter
 
 from ..core.durations import DAY_S, HOUR_S
-from ..core.metrics import interval_columns
+from ..core.duty import agent_seconds
 from ..core.records import ANSWERED, CLOSED
 from ..core.runner import SimulationResult
+from ..core.scenario import Scenario
 from ..core.statistics import column_estimates
+from .hourly import HOURS, HourlyClass, check_interval, hourly
 
-HOURS = 24
+__all__ = ["HourlyClass", "check_interval", "hourly"]  # the folding lives in .hourly (no matplotlib)
+
 LINESTYLES = ("-", "--", "-.", ":")
+POOL_COLOURS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#e5d8bd")  # pale: not a scenario's colour
 DPI = 100
 WIDTH_IN = 11.0
-
-
-# --- hour-of-day series ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HourlyClass:
-    """One class's interval figures folded into hours of the day; arrays are (replications, 24).
-
-    ``service_level[within_s]`` is the share of offered calls (arrived in that hour) answered
-    within ``within_s`` seconds, NaN where no call arrived; ``abandon_share`` likewise.
-    ``queue_len`` (callers waiting) and ``agents`` (agents on duty in the pools serving the
-    class) are time averages over the hour, NaN for hours no statistics interval covers.
-    """
-
-    arrivals: np.ndarray
-    abandoned: np.ndarray
-    service_level: dict[float, np.ndarray]
-    abandon_share: np.ndarray
-    queue_len: np.ndarray
-    agents: np.ndarray
-
-    @property
-    def observed(self) -> np.ndarray:
-        """(24,) bool: hours of the day that at least one statistics interval covers."""
-        return ~np.all(np.isnan(self.queue_len), axis=0)
-
-    @property
-    def with_arrivals(self) -> np.ndarray:
-        """(24,) bool: hours of the day in which any caller arrived, in any replication."""
-        return self.arrivals.sum(axis=0) > 0
-
-
-def check_interval(interval_s: float) -> None:
-    """Hour-of-day folding needs intervals of at most an hour that divide it (5m, 15m, 30m, 1h...)."""
-    if interval_s <= 0 or interval_s > HOUR_S + 1e-9 or abs(HOUR_S / interval_s - round(HOUR_S / interval_s)) > 1e-9:
-        raise ValueError(
-            f"the report folds intervals into hours of the day: the interval must divide 1 h "
-            f"(5m, 10m, 15m, 20m, 30m, 1h), got {interval_s:g} s"
-        )
-
-
-def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
-    """Fold ``result``'s interval rows into hours of the day, per class (see :class:`HourlyClass`)."""
-    check_interval(result.interval_s)
-    scenario = result.scenario
-    cols = {name: i for i, name in enumerate(interval_columns(scenario))}
-    rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
-    n_rep = len(result.replications)
-    withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
-    acc: dict[str, dict[str, np.ndarray]] = {}
-    for name in scenario.class_names():
-        acc[name] = {
-            k: np.zeros((n_rep, HOURS))
-            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
-        }
-        for t in withins:
-            acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
-    i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
-    i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
-    i_sl = {t: cols[f"service_level_{t:g}s"] for t in withins}
-    rows = (row for rep in result.replications for row in rep.intervals)
-    for row in rows:
-        start, end = float(row[i_start]), float(row[i_end])
-        if start < scenario.warmup - 1e-9:
-            continue
-        a = acc[row[i_cls]]
-        r = rep_index[row[i_rep]]
-        h = int((start % DAY_S) // HOUR_S)
-        width = end - start
-        n_arr = float(row[i_arr])
-        a["arrivals"][r, h] += n_arr
-        n_offered = n_arr - float(row[cols["closed"]])  # service levels are shares of offered calls
-        a["offered"][r, h] += n_offered
-        a["abandoned"][r, h] += float(row[i_ab])
-        for t, i in i_sl.items():
-            if row[i] is not None:
-                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_offered
-        if row[i_q] is not None:
-            a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
-            a["duration"][r, h] += width
-        if row[i_ag] is not None:
-            a["agents_sum"][r, h] += float(row[i_ag]) * width
-            a["agents_duration"][r, h] += width
-    out: dict[str, HourlyClass] = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name, a in acc.items():
-            arrivals = a["arrivals"]
-            per_call = np.where(a["offered"] > 0, a["offered"], np.nan)
-            out[name] = HourlyClass(
-                arrivals=arrivals,
-                abandoned=a["abandoned"],
-                service_level={t: a[f"sl_{t:g}"] / per_call for t in withins},
-                abandon_share=a["abandoned"] / per_call,
-                queue_len=np.where(a["duration"] > 0, a["queue_sum"] / a["duration"], np.nan),
-                agents=np.where(a["agents_duration"] > 0, a["agents_sum"] / a["agents_duration"], np.nan),
-            )
-    return out
 
 
 # --- drawing helpers ---------------------------------------------------------------------------
@@ -342,39 +248,67 @@ def service_level_by_hour(
     return _png(fig)
 
 
+def pool_agents_by_hour(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Agents on duty in each pool by hour of day, (24,) per pool: the schedule's agent time in
+    each hour of the statistics window, folded into hours of the day as :func:`hourly` folds the
+    intervals (NaN for hours the window never covers). Each agent counts once, in its own pool."""
+    starts = np.arange(0.0, scenario.horizon, HOUR_S)
+    edges = np.append(starts, scenario.horizon)
+    widths = np.diff(edges)
+    keep = starts >= scenario.warmup - 1e-9
+    hour = ((starts % DAY_S) // HOUR_S).astype(int)[keep]
+    duration = np.bincount(hour, weights=widths[keep], minlength=HOURS)
+    out = {}
+    for pool in scenario.staffing.pools:
+        seconds = np.bincount(hour, weights=agent_seconds(pool, scenario.horizon, edges)[keep], minlength=HOURS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[pool.name] = np.where(duration > 0, seconds / duration, np.nan)
+    return out
+
+
 def queue_and_agents(
     results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, HourlyClass]] | None = None
 ) -> bytes:
-    """Mean queue length (top row) and agents on duty (bottom row) by hour of day per class; PNG bytes.
+    """Mean queue length by hour of day per class (top row), and agents on duty by hour of day
+    per pool, stacked, one panel per scenario (bottom row); PNG bytes.
 
     Queue length is the time-average number of callers of the class waiting for an agent (not in
-    the IVR, not talking); agents on duty counts every agent whose pool serves the class, so an
-    agent of a shared pool appears under each class it serves. Means over replications.
+    the IVR, not talking), mean over replications. Agents on duty come from the schedule: each
+    agent counts once, in its own pool, and the top of the stack is the total on duty.
     """
     _check(results, labels)
     folded = folded if folded is not None else [hourly(res) for res in results]
     classes = all_classes(results)
     nc = len(classes)
     fig = Figure(figsize=(WIDTH_IN, 6.6), dpi=DPI, layout="constrained")
-    axes = fig.subplots(2, nc, squeeze=False, sharex=True)
     fig.suptitle("Queue length and agents on duty by hour of day (line: mean over replications; shaded: 95% CI)")
-    for j, name in enumerate(classes):
-        top, bottom = axes[0, j], axes[1, j]
+    top_fig, bottom_fig = cast(Any, fig.subfigures(2, 1))  # an array of two SubFigures
+    top_axes = list(top_fig.subplots(1, nc, squeeze=False, sharex=True).flat)
+    for top, name in zip(top_axes, classes, strict=True):
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc:
                 _draw_hourly(top, hc[name].queue_len, label, i)
-                _draw_hourly(bottom, hc[name].agents, label, i, band=False)
         top.set_title(f"class {name}: callers waiting")
         top.set_ylabel("mean queue length (calls)")
         top.set_ylim(bottom=0)
-        bottom.set_title(f"class {name}: agents on duty in pools serving it")
-        bottom.set_ylabel("agents on duty")
-        bottom.set_ylim(bottom=0)
-        bottom.yaxis.get_major_locator().set_params(integer=True)
-        for ax in (top, bottom):
-            _hour_axis(ax)
-        top.set_xlabel("")
-    _legend(fig, list(axes.flat))
+        _hour_axis(top)
+    bottom_axes = list(bottom_fig.subplots(1, len(results), squeeze=False, sharey=True).flat)
+    for ax, res, label in zip(bottom_axes, results, labels, strict=True):
+        base = np.zeros(HOURS)
+        for p, (pool, agents) in enumerate(pool_agents_by_hour(res.scenario).items()):
+            x, y0 = _steps(base)
+            _, y1 = _steps(base + agents)
+            ax.fill_between(x, y0, y1, color=POOL_COLOURS[p % len(POOL_COLOURS)], linewidth=0, label=pool)
+            base = base + agents
+        x, y = _steps(base)
+        ax.plot(x, y, color="black", linewidth=1.2, label="total")
+        ax.set_title(f"{label}: agents on duty by pool" if len(results) > 1 else "agents on duty by pool")
+        ax.set_ylabel("agents on duty")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize="small", loc="upper left")
+        _hour_axis(ax)
+    _legend(fig, top_axes)
     return _png(fig)
 
 

@@ -69,8 +69,8 @@ PLOTS: list[tuple[str, str, str]] = [
         "queue_and_agents",
         "Queue length and agents on duty",
         "Top: time-average number of callers of the class waiting for an agent, by hour of day. Bottom: "
-        "agents on duty in the pools that serve the class (an agent of a shared pool appears under every "
-        "class the pool serves).",
+        "agents on duty by pool, stacked, from the schedule; each agent counts once, in its own pool, and "
+        "the top line is the total on duty.",
     ),
     (
         "abandonment_by_hour",

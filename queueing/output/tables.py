@@ -201,26 +201,33 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
-    """The table of ``sweep``: one row per grid point, per class mean wait and first service level,
-    per pool utilization."""
+    """The table of ``sweep``: one row per grid point, per class mean wait and every service level,
+    per pool utilization; ``!`` marks a point where the queue did not settle."""
+    from ..core.settling import unsettled
+
     head = [s.name for s in settings]
     first = points[0].scenario
     for c in first.class_names():
-        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])[:1]]
+        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])]
     head += [f"{p.name} util %" for p in first.staffing.pools]
     rows = []
+    flagged = False
     for point, result in zip(points, results, strict=True):
         row = [str(v) for v in point.values]
+        if unsettled(point.scenario, result.summary):
+            row[-1] += " !"
+            flagged = True
         for c in first.class_names():
             node = result.summary["classes"][c]
             row.append(format_estimate(node["wait_s"]["mean"]))
-            row += [format_estimate(sl["share"], 100) for sl in node["service_level"][:1]]
+            row += [format_estimate(sl["share"], 100) for sl in node["service_level"]]
         pools = result.summary["pools"]
         row += [
             format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools
         ]
         rows.append(row)
-    return format_table(head, rows)
+    table = format_table(head, rows)
+    return table + "\n! the queue does not settle at this point (see the warnings)" if flagged else table
 
 
 def format_staffing(

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -249,6 +248,13 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
     return Check(margin=margin, owners=owners)
 
 
+class Progress(Protocol):
+    """What :func:`find_staffing` tells of its progress (``queueing.output.progress.Progress``)."""
+
+    def add(self, n: int) -> None: ...
+    def update(self, n: int = 1) -> None: ...
+
+
 def find_staffing(
     scenario: Scenario,
     executor: Executor,
@@ -257,12 +263,13 @@ def find_staffing(
     confidence: float = 0.9,
     max_rounds: int = 40,
     on_progress: Callable[[str], None] | None = None,
-    progress_bar: Callable[[str, int], AbstractContextManager[Any]] | None = None,
+    progress: Progress | None = None,
 ) -> StaffingResult:
     """Erlang start, then repair and trim by simulation (see the module docstring).
 
-    ``on_progress(message)`` hears each round's outcome; ``progress_bar(label, total)`` returns a
-    context manager whose ``update(1)`` is called as each replication of a batch finishes.
+    ``on_progress(message)`` hears each round's outcome; ``progress`` hears each batch's
+    replications as they are queued (``add(n)``) and each as it finishes (``update(1)``): one
+    progress over the whole search, whose total grows batch by batch.
     """
     if not scenario.targets:
         raise ScenarioError("the scenario has no targets: nothing to staff for")
@@ -287,11 +294,11 @@ def find_staffing(
 
     def evaluate(tables: list[Staffing]) -> list[tuple[Check, SimulationResult]]:
         variants = [with_staffing(scenario, t, interval_s) for t in tables]
-        label = f"simulating {len(variants)} staffing{'s' if len(variants) > 1 else ''}"
-        with progress_bar(label, sum(v.replications for v in variants)) if progress_bar else nullcontext() as bar:
-            results = run_scenarios(
-                variants, executor, interval_s=interval_s, on_done=(lambda: bar.update(1)) if bar is not None else None
-            )
+        if progress is not None:
+            progress.add(sum(v.replications for v in variants))
+        results = run_scenarios(
+            variants, executor, interval_s=interval_s, on_done=(lambda: progress.update(1)) if progress else None
+        )
         counters["simulations"] += len(results)
         counters["calls"] += sum(
             int(m.get(("classes", c, "offered"), 0))

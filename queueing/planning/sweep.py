@@ -18,8 +18,10 @@ from typing import Any
 
 import yaml
 
+from ..core.durations import DAY_S
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario, validate_data
+from ..core.settling import unsettled
 from ..errors import ScenarioError
 
 
@@ -131,14 +133,23 @@ def grid(base: Scenario, settings: list[Setting]) -> list[Point]:
 
 
 SWEEP_METRICS = ("wait_s.mean", "wait_s.p90", "abandoned.share")
+SWEEP_RESULT_COLUMNS = ("class", "pool", "metric", "value", "ci_low", "ci_high", "target", "settled")
+
+
+def sweep_columns(settings: list[Setting]) -> list[str]:
+    """Columns of sweep.csv: one per setting, then SWEEP_RESULT_COLUMNS."""
+    return [s.name for s in settings] + list(SWEEP_RESULT_COLUMNS)
 
 
 def sweep_rows(settings: list[Setting], points: list[Point], results: list[SimulationResult]) -> list[dict[str, Any]]:
-    """Long-format rows of sweep.csv: one per point, class or pool, and metric."""
+    """Long-format rows of sweep.csv: one per point, class or pool, and metric (every target of
+    every class; pools' agent-hours per day). ``settled`` is False at a point where the queue did
+    not settle (``core.settling``): its waits are those of the few calls that got through."""
     rows: list[dict[str, Any]] = []
     for point, result in zip(points, results, strict=True):
         head = {s.name: v for s, v in zip(settings, point.values, strict=True)}
         summary = result.summary
+        settled = not unsettled(point.scenario, summary)
         for cname in point.scenario.class_names():
             node = summary["classes"][cname]
             measures = [(m, _get(node, m), None) for m in ("offered", *SWEEP_METRICS)]
@@ -146,11 +157,30 @@ def sweep_rows(settings: list[Setting], points: list[Point], results: list[Simul
                 (f"service_level.{sl['within_s']:g}s", sl["share"], sl["target"]) for sl in node["service_level"]
             ]
             for metric, est, target in measures:
-                rows.append({**head, "class": cname, "pool": "", "metric": metric, **_est(est), "target": target})
+                rows.append(
+                    {**head, "class": cname, "pool": "", "metric": metric, **_est(est), "target": target,
+                     "settled": settled}
+                )  # fmt: skip
+        days = (point.scenario.horizon - point.scenario.warmup) / DAY_S
         for pool, node in summary["pools"].items():
-            for metric in ("utilization", "agent_hours"):
-                rows.append({**head, "class": "", "pool": pool, "metric": metric, **_est(node[metric]), "target": None})
+            for metric, est in (
+                ("utilization", node["utilization"]),
+                ("agent_hours_per_day", _scaled(node["agent_hours"], 1 / days)),
+            ):
+                rows.append(
+                    {**head, "class": "", "pool": pool, "metric": metric, **_est(est), "target": None,
+                     "settled": settled}
+                )  # fmt: skip
     return rows
+
+
+def _scaled(est: dict[str, Any], factor: float) -> dict[str, Any]:
+    """An estimate times ``factor`` (its interval too)."""
+
+    def times(x: float | None) -> float | None:
+        return None if x is None else x * factor
+
+    return {"value": times(est["value"]), "ci95": [times(x) for x in est["ci95"]]}
 
 
 def _get(node: dict[str, Any], dotted: str) -> dict[str, Any]:
@@ -164,9 +194,29 @@ def _est(est: dict[str, Any]) -> dict[str, Any]:
     return {"value": est["value"], "ci_low": lo, "ci_high": hi}
 
 
+def _by_value(value: Any) -> tuple[int, Any]:
+    """Sort key: numbers by value, before anything else by text (so 8 comes before 10)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+def _number(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _empty(rows: list[dict[str, Any]]) -> bool:
+    """Whether a panel would show nothing: no value anywhere, or zero everywhere with no spread
+    (abandoned share of a class whose callers never hang up)."""
+    values = [_number(r[k]) for r in rows for k in ("value", "ci_low", "ci_high")]
+    known = [v for v in values if not math.isnan(v)]
+    return not known or all(v == 0 for v in known)
+
+
 def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) -> bytes:
-    """PNG: each headline metric against the first parameter (one line per value of the second),
-    with 95% interval bars; service levels with their target."""
+    """PNG: each headline metric against the first parameter (one line per value of the second,
+    legend in value order), with 95% interval bars; service levels with their target; points
+    where the queue did not settle ringed in red. Empty panels (see ``_empty``) are left out."""
     import io
 
     from matplotlib.figure import Figure
@@ -174,35 +224,44 @@ def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) 
 
     x_name = settings[0].name
     series_name = settings[1].name if len(settings) > 1 else None
-    panels = list(dict.fromkeys((r["class"] or r["pool"], r["metric"]) for r in rows if r["metric"] != "offered"))
+    panels = [
+        panel
+        for panel in dict.fromkeys((r["class"] or r["pool"], r["metric"]) for r in rows if r["metric"] != "offered")
+        if not _empty([r for r in rows if (r["class"] or r["pool"], r["metric"]) == panel])
+    ]
     cols = 3
-    nrows = math.ceil(len(panels) / cols)
+    nrows = max(1, math.ceil(len(panels) / cols))
     fig = Figure(figsize=(5 * cols, 3.4 * nrows), layout="constrained")
     fig.suptitle(title)
     for i, (who, metric) in enumerate(panels):
         ax = fig.add_subplot(nrows, cols, i + 1)
         mine = [r for r in rows if (r["class"] or r["pool"]) == who and r["metric"] == metric]
-        groups = sorted({r[series_name] for r in mine}, key=str) if series_name else [None]
+        groups = sorted({r[series_name] for r in mine}, key=_by_value) if series_name else [None]
         for g in groups:
             pts = [r for r in mine if series_name is None or r[series_name] == g]
             xs = [r[x_name] for r in pts]
-            ys = [r["value"] if r["value"] is not None else math.nan for r in pts]
+            ys = [_number(r["value"]) for r in pts]
             err = [
                 [(y - r["ci_low"]) if r["ci_low"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
                 [(r["ci_high"] - y) if r["ci_high"] is not None else 0 for y, r in zip(ys, pts, strict=True)],
             ]
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=f"{series_name}={g}" if series_name else None)
+        bad = [r for r in mine if not r["settled"]]
+        if bad:
+            ax.scatter(
+                [r[x_name] for r in bad], [_number(r["value"]) for r in bad], s=140, facecolors="none",
+                edgecolors="crimson", linewidths=1.5, zorder=5, label="queue does not settle",
+            )  # fmt: skip
         target = next((r["target"] for r in mine if r["target"] is not None), None)
         if target is not None:
             ax.axhline(target, color="crimson", linestyle="--", label=f"target {target:g}")
-            ax.legend(fontsize="small")
         if all(isinstance(r[x_name], int) for r in mine):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{who}: {metric}")
         ax.set_xlabel(x_name)
         ax.set_ylabel(_unit(metric))
         ax.grid(alpha=0.3)
-        if series_name:
+        if series_name or target is not None or bad:
             ax.legend(fontsize="small")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
@@ -214,6 +273,6 @@ def _unit(metric: str) -> str:
         return "seconds"
     if metric.startswith(("service_level", "abandoned", "utilization")):
         return "share (0-1)"
-    if metric == "agent_hours":
-        return "agent-hours"
+    if metric == "agent_hours_per_day":
+        return "agent-hours per day"
     return ""

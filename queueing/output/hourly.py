@@ -1,0 +1,166 @@
+"""Interval rows folded into hours of the day, across replications: the series behind the report's
+hour-of-day plots and hourly.csv. No matplotlib here, so ``simulate`` writes hourly.csv without it.
+
+Intervals are folded into the hour of day they start in (``interval_start_s % 86400 // 3600``), so
+a 30-day horizon gives one typical day; intervals that start in the warm-up are left out. Per-hour
+figures are the mean over replications of each replication's figure for that hour, with a 95%
+Student-t interval. The interval must divide an hour (:func:`check_interval`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.durations import DAY_S, HOUR_S
+from ..core.metrics import interval_columns
+from ..core.runner import SimulationResult
+from ..core.statistics import column_estimates
+from .tables import format_clock
+
+HOURS = 24
+
+
+@dataclass(frozen=True)
+class HourlyClass:
+    """One class's interval figures folded into hours of the day; arrays are (replications, 24).
+
+    ``service_level[within_s]`` is the share of offered calls (arrived in that hour) answered
+    within ``within_s`` seconds, NaN where no call arrived; ``abandon_share`` likewise.
+    ``queue_len`` (callers waiting) and ``agents`` (agents on duty in the pools serving the
+    class) are time averages over the hour, NaN for hours no statistics interval covers.
+    """
+
+    arrivals: np.ndarray
+    abandoned: np.ndarray
+    service_level: dict[float, np.ndarray]
+    abandon_share: np.ndarray
+    queue_len: np.ndarray
+    agents: np.ndarray
+
+    @property
+    def observed(self) -> np.ndarray:
+        """(24,) bool: hours of the day that at least one statistics interval covers."""
+        return ~np.all(np.isnan(self.queue_len), axis=0)
+
+    @property
+    def with_arrivals(self) -> np.ndarray:
+        """(24,) bool: hours of the day in which any caller arrived, in any replication."""
+        return self.arrivals.sum(axis=0) > 0
+
+
+def folds_into_hours(interval_s: float) -> bool:
+    """Whether intervals of ``interval_s`` fold into hours of the day (see :func:`check_interval`)."""
+    try:
+        check_interval(interval_s)
+    except ValueError:
+        return False
+    return True
+
+
+def check_interval(interval_s: float) -> None:
+    """Hour-of-day folding needs intervals of at most an hour that divide it (5m, 15m, 30m, 1h...)."""
+    if interval_s <= 0 or interval_s > HOUR_S + 1e-9 or abs(HOUR_S / interval_s - round(HOUR_S / interval_s)) > 1e-9:
+        raise ValueError(
+            f"the report folds intervals into hours of the day: the interval must divide 1 h "
+            f"(5m, 10m, 15m, 20m, 30m, 1h), got {interval_s:g} s"
+        )
+
+
+def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
+    """Fold ``result``'s interval rows into hours of the day, per class (see :class:`HourlyClass`)."""
+    check_interval(result.interval_s)
+    scenario = result.scenario
+    cols = {name: i for i, name in enumerate(interval_columns(scenario))}
+    rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
+    n_rep = len(result.replications)
+    withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
+    acc: dict[str, dict[str, np.ndarray]] = {}
+    for name in scenario.class_names():
+        acc[name] = {
+            k: np.zeros((n_rep, HOURS))
+            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
+        }
+        for t in withins:
+            acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
+    i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
+    i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
+    i_sl = {t: cols[f"service_level_{t:g}s"] for t in withins}
+    rows = (row for rep in result.replications for row in rep.intervals)
+    for row in rows:
+        start, end = float(row[i_start]), float(row[i_end])
+        if start < scenario.warmup - 1e-9:
+            continue
+        a = acc[row[i_cls]]
+        r = rep_index[row[i_rep]]
+        h = int((start % DAY_S) // HOUR_S)
+        width = end - start
+        n_arr = float(row[i_arr])
+        a["arrivals"][r, h] += n_arr
+        n_offered = n_arr - float(row[cols["closed"]])  # service levels are shares of offered calls
+        a["offered"][r, h] += n_offered
+        a["abandoned"][r, h] += float(row[i_ab])
+        for t, i in i_sl.items():
+            if row[i] is not None:
+                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_offered
+        if row[i_q] is not None:
+            a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
+            a["duration"][r, h] += width
+        if row[i_ag] is not None:
+            a["agents_sum"][r, h] += float(row[i_ag]) * width
+            a["agents_duration"][r, h] += width
+    out: dict[str, HourlyClass] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, a in acc.items():
+            arrivals = a["arrivals"]
+            per_call = np.where(a["offered"] > 0, a["offered"], np.nan)
+            out[name] = HourlyClass(
+                arrivals=arrivals,
+                abandoned=a["abandoned"],
+                service_level={t: a[f"sl_{t:g}"] / per_call for t in withins},
+                abandon_share=a["abandoned"] / per_call,
+                queue_len=np.where(a["duration"] > 0, a["queue_sum"] / a["duration"], np.nan),
+                agents=np.where(a["agents_duration"] > 0, a["agents_sum"] / a["agents_duration"], np.nan),
+            )
+    return out
+
+
+def hourly_columns(result: SimulationResult) -> list[str]:
+    """Columns of hourly.csv: ``hour, clock, class``, then each measure with ``_ci_low`` and ``_ci_high``."""
+    return ["hour", "clock", "class"] + [
+        f"{m}{suffix}" for m in _measure_names(result) for suffix in ("", "_ci_low", "_ci_high")
+    ]
+
+
+def _measure_names(result: SimulationResult) -> list[str]:
+    withins = sorted({t.within for ts in result.scenario.targets.values() for t in ts})
+    return ["arrivals", "abandoned_share", *(f"service_level_{t:g}s" for t in withins), "queue_len_mean"]
+
+
+def hourly_rows(result: SimulationResult) -> list[tuple[Any, ...]]:
+    """Rows of hourly.csv: per hour of day (of the statistics window) and class, each measure's mean
+    over replications and its 95% interval (empty where unknown). ``arrivals`` is per day."""
+    folded = hourly(result)
+    scenario = result.scenario
+    starts = np.arange(0.0, scenario.horizon, HOUR_S)
+    widths = np.diff(np.append(starts, scenario.horizon))
+    keep = starts >= scenario.warmup - 1e-9
+    days = np.bincount(((starts % DAY_S) // HOUR_S).astype(int)[keep], weights=widths[keep], minlength=HOURS) / HOUR_S
+    per_day = np.where(days > 0, days, np.nan)
+    estimates = {
+        name: [
+            column_estimates(values)
+            for values in (hc.arrivals / per_day, hc.abandon_share, *hc.service_level.values(), hc.queue_len)
+        ]
+        for name, hc in folded.items()
+    }
+    rows = []
+    for h in range(HOURS):
+        if days[h] <= 0:
+            continue
+        for name, measures in estimates.items():
+            cells = [None if np.isnan(e[h]) else float(e[h]) for est in measures for e in est]
+            rows.append((h, f"{format_clock(h * HOUR_S)}-{format_clock((h + 1) * HOUR_S)}", name, *cells))
+    return rows
