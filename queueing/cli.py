@@ -728,6 +728,8 @@ def summary_lines(result: Any) -> str:
             parts.append(f"{daily:,.0f} calls/day over {p.days:.1f} days")
             if p.surges:
                 parts.append(f"{len(p.surges)} candidate surge day(s)")
+            if p.weekday is not None and p.weekday.significant:
+                parts.append(f"weekday effect significant (p = {p.weekday.p_value:.2g}; factors in the file)")
         if est.handle is not None:
             h = est.handle
             parts.append(f"handle {h.family} mean {h.mean:.0f}s [{h.mean_low:.0f}, {h.mean_high:.0f}]")

@@ -283,3 +283,22 @@ def test_patience_with_few_hangups_and_short_waits_stays_believable():
         assert 90.0 < fit.mean < 360.0
         covered += fit.mean_low <= 180.0 <= fit.mean_high
     assert covered >= 6
+
+
+def test_weekday_effect_is_tested_and_said_only_when_significant():
+    """Four weeks of whole days: a Monday-heavy, weekend-light centre is called significant with
+    factors whose intervals cover the truth; a flat one is not; under three weeks, not tested."""
+    from queueing.planning.calibrate import weekday_effect, weekday_lines
+
+    rng = np.random.default_rng(4)
+    truth = np.array([1.25, 1.0, 1.0, 1.0, 1.0, 0.85, 0.9])
+    truth = truth / truth.mean()
+    weekdays = np.arange(28) % 7
+    busy = weekday_effect(rng.poisson(800 * truth[weekdays]).astype(float), weekdays)
+    assert busy is not None and busy.significant
+    assert np.all((busy.low <= truth) & (truth <= busy.high))
+    assert "significant" in weekday_lines(busy)[0] and "Mon 1.2" in " ".join(weekday_lines(busy))
+    flat = weekday_effect(rng.poisson(800.0, 28).astype(float), weekdays)
+    assert flat is not None and not flat.significant and "none significant" in weekday_lines(flat)[0]
+    assert weekday_effect(np.full(14, 800.0), np.arange(14) % 7) is None
+    assert "not tested" in weekday_lines(None)[0]

@@ -234,6 +234,28 @@ class Profile:
     calls: int
     days: float  # exposure, in days, after leaving out surge days
     surges: list[tuple[str, int, float]]  # (date, calls, expected)
+    weekday: WeekdayEffect | None = None  # None: fewer than MIN_WEEKS whole weeks to test it
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MIN_WEEKS = 3  # whole weeks of days in the log before a weekday effect is tested
+WEEKDAY_P = 0.01  # below this, the weekday effect is called significant
+
+
+@dataclass
+class WeekdayEffect:
+    """Each weekday's daily volume relative to the mean day, with exact Poisson 95% intervals,
+    and the chi-square test (6 degrees of freedom) of "every weekday the same"."""
+
+    factor: np.ndarray  # (7,) Monday first
+    low: np.ndarray
+    high: np.ndarray
+    days: np.ndarray  # (7,) whole days seen of each weekday
+    p_value: float
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < WEEKDAY_P
 
 
 def _exposure_hours(start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -288,6 +310,7 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
     low, high = poisson_interval(block_counts, block_hours)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(block_hours > 0, block_counts / block_hours, 0.0)
+    whole = keep & (cover.sum(axis=1) >= 24 - 1e-9)  # whole days, surges left out
     return Profile(
         rate=np.repeat(rate, per),
         low=np.repeat(low, per),
@@ -295,7 +318,35 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
         calls=int(counts[keep].sum()),
         days=float(cover[keep].sum() / 24),
         surges=surges,
+        weekday=_weekday_of_whole_days(counts, whole, float(day0)),
     )
+
+
+def _weekday_of_whole_days(counts: np.ndarray, whole: np.ndarray, day0: float) -> WeekdayEffect | None:
+    """The weekday effect over the whole days kept (other days count as missing)."""
+    if not whole.any():
+        return None
+    first = int(np.flatnonzero(whole)[0])
+    per_day = counts.sum(axis=1)[first:]
+    kept = whole[first:]
+    weekday_of = (np.arange(len(per_day)) + first + int(day0 // DAY_S) + 3) % 7  # 1970-01-01: Thursday
+    return weekday_effect(per_day[kept], weekday_of[kept])
+
+
+def weekday_effect(day_counts: np.ndarray, weekdays: np.ndarray) -> WeekdayEffect | None:
+    """The weekday effect of whole days' call counts (`weekdays[d]`: 0 = Monday); None with
+    fewer than MIN_WEEKS days of some weekday."""
+    from scipy.stats import chi2
+
+    days = np.bincount(weekdays, minlength=7).astype(float)
+    if days.min() < MIN_WEEKS:
+        return None
+    totals = np.bincount(weekdays, weights=day_counts, minlength=7)
+    mean_day = day_counts.sum() / len(day_counts)
+    expected = days * mean_day
+    stat = float(((totals - expected) ** 2 / expected).sum())
+    low, high = poisson_interval(totals, days)
+    return WeekdayEffect(totals / days / mean_day, low / mean_day, high / mean_day, days, float(chi2.sf(stat, 6)))
 
 
 def _date(seconds: float) -> str:
@@ -868,6 +919,24 @@ def render(cal: Calibration, base: Scenario, base_source: str, command: str, int
     return "\n".join(lines) + "\n"
 
 
+def weekday_lines(effect: WeekdayEffect | None) -> list[str]:
+    """What the file (and the console) say of the weekday effect."""
+    if effect is None:
+        return [f"weekday effect: not tested (fewer than {MIN_WEEKS} whole days of each weekday)"]
+    if not effect.significant:
+        return [f"weekday effect: none significant over {int(effect.days.sum())} whole days (p = {effect.p_value:.2g})"]
+    cells = [
+        f"{d} {f:.2f} {_ci(lo, hi, '{:.2f}')}"
+        for d, f, lo, hi in zip(WEEKDAYS, effect.factor, effect.low, effect.high, strict=True)
+    ]
+    return [
+        f"weekday effect: significant (p = {effect.p_value:.2g}; volume relative to the mean day [95% interval]):",
+        *_wrap("  ", cells, 4),
+        "  a scenario holds one daily profile, so this one is the average day: scale its rates by a",
+        "  weekday's factor to simulate that weekday",
+    ]
+
+
 def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_s: float) -> list[str]:
     cc = base.classes[est.name]
     bd = cc.model_dump(by_alias=True, exclude_none=True)
@@ -885,6 +954,7 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
                 f"    # candidate surge (left out of the profile): {date}, {n:,} calls, "
                 f"profile expects {expected:,.0f} ({n / expected:.2f}x)"
             )
+        out += [f"    # {line}" for line in weekday_lines(p.weekday)]
         out.append(f"    arrivals: {{profile_per_hour: {_flow([round(float(r), 3) for r in p.rate])}}}")
     else:
         out.append(f"    # arrivals from {base_source} (too few calls in the log: {est.calls})")
