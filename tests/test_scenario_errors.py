@@ -87,6 +87,8 @@ CASES = [
      "2: not valid YAML: mapping values are not allowed here"),
     ('targets:\n  "911"', 'targets:\n  "912"',
      "21: targets.912: unknown class '912' (classes: '911', '311')"),
+    ('serves: ["911", "311"]', 'serves: ["911", 311]',
+     '18: staffing.pools.0.serves.1: must be a non-empty text; quote it: "311"'),
 ]  # fmt: skip
 
 

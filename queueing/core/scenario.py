@@ -452,6 +452,13 @@ def _messages(exc: ValidationError, data: Any, doc: YamlDocument | None, source:
             close = difflib.get_close_matches(str(path[-1]), _ALL_KEYS, n=1)
             if close:
                 reason += f"; did you mean {close[0]!r}?"
+        if (
+            err["type"] == "string_type"
+            and isinstance(err.get("input"), int | float)
+            and not isinstance(err.get("input"), bool)
+        ):
+            # `serves: [911, 311]`: YAML reads unquoted digits as numbers; class names are text
+            reason += f'; quote it: "{err["input"]}"'
         where = f"{source}:{doc.line_of(path)}" if doc is not None else source
         yield f"{where}: {format_path(path, most=len(path))}: {reason}"
 
