@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .core.durations import HOUR_S, format_duration, format_shift_time, parse_duration_s
+from .core.durations import HOUR_S, format_duration, format_shift_time, intervals_in, parse_duration_s
 from .core.limits import Where, check_run, cost, workers_for
 from .core.scenario import Scenario, load_scenario, load_scenario_document
 from .errors import ScenarioError
@@ -126,7 +126,7 @@ def start_executor(
 
 
 def _check_report_interval(interval_s: float) -> None:
-    if HOUR_S % interval_s:
+    if intervals_in(HOUR_S, interval_s) is None:
         raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
 
 

@@ -189,3 +189,13 @@ staffing:
 """)
     assert scenario.staffing.pools_for("911") == [2, 0]
     assert scenario.staffing.pools_for("311") == [1, 3, 0]
+
+
+def test_one_rule_for_intervals_that_fold_into_hours_and_days():
+    from queueing.core.durations import DAY_S, HOUR_S, intervals_in
+
+    assert intervals_in(HOUR_S, 900) == 4 and intervals_in(HOUR_S, HOUR_S) == 1
+    assert intervals_in(DAY_S, 2 * HOUR_S) == 12 and intervals_in(DAY_S, 45 * 60) == 32
+    for bad in (0, -60, 7 * 60, 2 * HOUR_S):  # not dividing an hour, or longer than it
+        assert intervals_in(HOUR_S, bad) is None
+    assert intervals_in(DAY_S, 7 * HOUR_S) is None

@@ -65,3 +65,13 @@ def format_shift_time(seconds: float) -> str:
     ``27000`` -> ``"7h30m"``, ``97200`` -> ``"27h"`` (a night shift ending the next morning)."""
     h, rest = divmod(int(round(seconds)), int(HOUR_S))
     return f"{h}h{rest // 60}m" if rest else f"{h}h"
+
+
+def intervals_in(period_s: float, interval_s: float) -> int | None:
+    """How many intervals of ``interval_s`` make ``period_s`` (an hour, a day), or None when they
+    do not divide it evenly. The one rule behind every ``--interval`` that folds into hours of the
+    day (report, hourly.csv) or days (staff)."""
+    if interval_s <= 0 or interval_s > period_s + 1e-9:
+        return None
+    n = period_s / interval_s
+    return int(round(n)) if abs(n - round(n)) <= 1e-9 else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.durations import DAY_S, HOUR_S
+from ..core.durations import DAY_S, HOUR_S, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
@@ -61,8 +61,8 @@ def folds_into_hours(interval_s: float) -> bool:
 
 
 def check_interval(interval_s: float) -> None:
-    """Hour-of-day folding needs intervals of at most an hour that divide it (5m, 15m, 30m, 1h...)."""
-    if interval_s <= 0 or interval_s > HOUR_S + 1e-9 or abs(HOUR_S / interval_s - round(HOUR_S / interval_s)) > 1e-9:
+    """Hour-of-day folding needs intervals that divide an hour (5m, 15m, 30m, 1h...)."""
+    if intervals_in(HOUR_S, interval_s) is None:
         raise ValueError(
             f"the report folds intervals into hours of the day: the interval must divide 1 h "
             f"(5m, 10m, 15m, 20m, 30m, 1h), got {interval_s:g} s"

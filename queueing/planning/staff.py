@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 
 from ..core.arrivals import rate_segments
-from ..core.durations import DAY_S, HOUR_S
+from ..core.durations import DAY_S, HOUR_S, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
 from ..core.scenario import Scenario, validate_data
@@ -69,10 +69,10 @@ class StaffingResult:
 
 
 def intervals_per_day(interval_s: float) -> int:
-    n = DAY_S / interval_s
-    if interval_s <= 0 or abs(n - round(n)) > 1e-9:
+    n = intervals_in(DAY_S, interval_s)
+    if n is None:
         raise ScenarioError(f"--interval must divide a day evenly (15m, 30m, 1h, 2h...), got {interval_s:g} s")
-    return int(round(n))
+    return n
 
 
 def interval_rates_per_s(scenario: Scenario, interval_s: float) -> dict[str, np.ndarray]:
