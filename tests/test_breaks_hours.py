@@ -391,3 +391,15 @@ def test_staff_refuses_opening_hours_in_one_line(tmp_path: Path) -> None:
         "pool desk has opening hours, which staff does not handle yet: "
         "its head-counts would ignore them (remove hours: to staff it around the clock)"
     )
+
+
+def test_console_table_has_a_closed_column_only_when_a_pool_has_hours() -> None:
+    from queueing import simulate
+    from queueing.output.tables import format_summary
+
+    with_hours = parse_scenario(HOURS.replace("rate_per_hour: 1", "rate_per_hour: 30")).with_overrides(replications=2)
+    without = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}")).with_overrides(replications=2)
+    for scenario, expected in ((with_hours, True), (without, False)):
+        summary = simulate(scenario).summary
+        header = next(line for line in format_summary(scenario, summary).splitlines() if line.startswith("class "))
+        assert ("closed" in header.split()) is expected

@@ -91,10 +91,13 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
         f"{format_duration(meta['horizon_s'])} (warm-up {format_duration(meta['warmup_s'])}), "
         f"seed {meta['seed']}; values are means ±95% CI half-width"
     )
+    # calls arriving while no pool serving their class is open: a column only when a pool has hours
+    with_hours = any(pool.hours is not None for pool in scenario.staffing.pools)
     rows = []
     for name in scenario.class_names():
         c = summary["classes"][name]
         w = c["wait_s"]
+        closed = [format_estimate(c["closed"], digits=0)] if with_hours else []
         rows.append(
             [
                 name,
@@ -102,18 +105,14 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
                 format_estimate(c["answered"], digits=0),
                 format_estimate(c["abandoned"]["share"], 100),
                 format_estimate(c["unserved"], digits=0),
+                *closed,
                 format_estimate(w["mean"]),
                 format_estimate(w["p90"]),
                 format_estimate(w["p95"]),
             ]
         )
-    out = [
-        head,
-        "",
-        format_table(
-            ["class", "offered", "answered", "abandoned %", "unserved", "wait mean s", "wait p90 s", "wait p95 s"], rows
-        ),
-    ]
+    columns = ["class", "offered", "answered", "abandoned %", "unserved", *(["closed"] if with_hours else [])]
+    out = [head, "", format_table([*columns, "wait mean s", "wait p90 s", "wait p95 s"], rows)]
     trows = []
     for name in scenario.class_names():
         for sl in summary["classes"][name]["service_level"]:
