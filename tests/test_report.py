@@ -265,6 +265,30 @@ def test_single_scenario_report_without_calls_escapes_everything(tmp_path: Path)
     assert escape(sentence_311) in text
 
 
+def test_a_hostile_scenario_name_comes_out_as_text(tmp_path: Path) -> None:
+    """The template autoescapes: markup, ampersands and both quotes in a name stay text everywhere."""
+    name = """<script>alert(1)</script> & "double" 'single'"""
+    result = simulate(small_scenario(name=name, horizon="12h", warmup="0s", agents=5), interval_s=3600)
+    row = {"metric": "offered", "class": "911", "scenario_a": name, "scenario_b": name}
+    row |= {"a_value": 1.0, "b_value": 2.0, "diff": 1.0, "diff_ci_low": 0.5, "diff_ci_high": 1.5}
+    text = write_report(tmp_path / "report.html", [result], [name], [row]).read_text(encoding="utf-8")
+
+    class Texts(Page):
+        def __init__(self, text: str) -> None:
+            self.data: list[str] = []
+            super().__init__(text)
+
+        def handle_data(self, data: str) -> None:
+            self.data.append(data)
+
+    page = Texts(text)
+    assert "script" not in page.tags
+    assert "<script>" not in text and '"double"' not in text and "'single'" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;double&#34; &#39;single&#39;" in text
+    # title, h1, scenario table, verdict sentences, headline rows and both comparison cells
+    assert page.data.count(name) >= 6, page.data
+
+
 def test_intervals_must_divide_the_hour() -> None:
     result = simulate(small_scenario(horizon="12h", warmup="0s"), interval_s=7200)
     with pytest.raises(ValueError, match="must divide 1 h"):

@@ -4,49 +4,27 @@ The page has the scenarios' meta data, a plain-language verdict per service-leve
 headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.output.plots` (PNG,
 embedded as ``data:`` URIs) and, when scenarios are compared, the table of paired differences.
 Inline CSS, no script, no external request: it opens the same from a mail attachment as from
-``results/``. Every piece of text from a scenario or a label is HTML-escaped.
+``results/``. The layout is the Jinja2 template ``templates/report.html.j2``, autoescaped: every
+piece of text from a scenario or a label is HTML-escaped there; this module computes what it shows.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from ..core.durations import HOUR_S, format_duration
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 from . import plots
 from .tables import format_clock, format_metric, number_or_none
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b;
-       max-width: 1140px; margin: 0 auto; padding: 1.5rem 1.5rem 4rem; line-height: 1.45; background: #fff; }
-h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
-h2 { font-size: 1.25rem; margin: 2.2rem 0 .6rem; border-bottom: 2px solid #e3e3e3; padding-bottom: .2rem; }
-h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
-p.sub { color: #555; margin: 0 0 1rem; }
-table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .92rem; }
-th, td { padding: .28rem .6rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.ci { color: #666; font-size: .85rem; }
-tr.sig td { background: #fff6d6; }
-ul.verdicts { padding-left: 1.2rem; }
-ul.verdicts li { margin: .35rem 0; }
-ul.verdicts .missed { color: #666; font-size: .88rem; }
-.met { color: #1a7f37; font-weight: 600; }
-.unmet { color: #b42318; font-weight: 600; }
-figure { margin: 1rem 0 2rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid #e3e3e3; }
-figcaption { color: #444; font-size: .9rem; margin-top: .3rem; max-width: 60rem; }
-.note { background: #f4f4f4; padding: .5rem .8rem; border-left: 4px solid #999; }
-footer { margin-top: 3rem; color: #777; font-size: .82rem; }
-"""
 
 #: (file stem, heading, caption) of each plot, in page order.
 PLOTS: list[tuple[str, str, str]] = [
@@ -201,75 +179,64 @@ def _clock_ranges(hours: Sequence[int]) -> str:
     return ", ".join(f"{format_clock(a * HOUR_S)}–{format_clock((b + 1) * HOUR_S)}" for a, b in runs)
 
 
-# --- page sections -----------------------------------------------------------------------------
+# --- page data --------------------------------------------------------------------------------
+# The functions below compute what the page shows, as plain text; the template
+# (templates/report.html.j2) lays it out and escapes it.
 
 
-def _meta_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+def _meta_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[list[str]]:
     rows = []
     for res, label in zip(results, labels, strict=True):
         sc, meta = res.scenario, res.summary.get("meta", {})
         pools = "; ".join(f"{p.name} (serves {', '.join(p.serves)})" for p in sc.staffing.pools)
-        cells = [
-            label,
-            sc.name,
-            str(meta.get("seed", sc.seed)),
-            str(meta.get("replications", len(res.replications))),
-            format_duration(sc.horizon),
-            format_duration(sc.warmup),
-            format_duration(res.interval_s),
-            pools,
-        ]
-        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
-    head = ["label", "scenario", "seed", "replications", "horizon", "warm-up", "interval", "pools"]
-    return (
-        "<table><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
+        rows.append(
+            [
+                label,
+                sc.name,
+                str(meta.get("seed", sc.seed)),
+                str(meta.get("replications", len(res.replications))),
+                format_duration(sc.horizon),
+                format_duration(sc.warmup),
+                format_duration(res.interval_s),
+                pools,
+            ]
+        )
+    return rows
 
 
-def _verdict_section(
+def _verdict_items(
     results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, plots.HourlyClass]]
-) -> str:
-    found = target_verdicts(results, labels, folded)
-    if not found:
-        return "<p>These scenarios set no service-level targets.</p>"
+) -> list[dict[str, Any]]:
+    """Per target: its sentence and, per scenario that measures it, the hours it missed."""
     items = []
-    for tv in found:
-        details = []
-        for v in tv.verdicts:
-            if not v.measured:
-                continue
-            css = "met" if not v.missed else "unmet"
-            mark = "all hours met" if not v.missed else f"missed: {_clock_ranges(v.missed)}"
-            details.append(f'{escape(v.label)}: <span class="{css}">{escape(mark)}</span>')
-        items.append(f'<li>{escape(tv.sentence())}<br><span class="missed">{"; ".join(details)}</span></li>')
-    return (
-        '<ul class="verdicts">'
-        + "".join(items)
-        + '</ul><p class="sub">An hour of the day meets a target when the mean service level over '
-        "replications of the calls arriving in that hour reaches the target share; hours without calls "
-        "are not counted.</p>"
-    )
+    for tv in target_verdicts(results, labels, folded):
+        details = [
+            {
+                "label": v.label,
+                "css": "unmet" if v.missed else "met",
+                "mark": f"missed: {_clock_ranges(v.missed)}" if v.missed else "all hours met",
+            }
+            for v in tv.verdicts
+            if v.measured
+        ]
+        items.append({"sentence": tv.sentence(), "details": details})
+    return items
 
 
-def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[str]:
     """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
     from ..core.settling import unsettled
 
-    notes = [
+    return [
         f"{label}: {note}" if len(results) > 1 else note
         for res, label in zip(results, labels, strict=True)
         for note in unsettled(res.scenario, res.summary)
     ]
-    return "".join(f'<p class="note"><strong>Warning:</strong> {escape(n)}.</p>' for n in notes)
 
 
-def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]) -> str:
+def _headline_classes(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
     """Per class, each scenario's headline figures with 95% intervals across replications."""
-    parts = []
+    classes = []
     for name in plots.all_classes(results):
         head = ["scenario", "offered", "answered", "abandoned", "mean wait", "90th pct wait"]
         targets: list[tuple[float, float]] = []
@@ -283,7 +250,7 @@ def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]
             node = res.summary.get("classes", {}).get(name)
             if node is None:
                 continue
-            cells = [(escape(label), "")]
+            cells = []
             for metric, est in (
                 ("offered", node.get("offered")),
                 ("answered", node.get("answered")),
@@ -292,92 +259,55 @@ def _headline_section(results: Sequence[SimulationResult], labels: Sequence[str]
                 ("wait_s.p90", node.get("wait_s", {}).get("p90")),
             ):
                 value, ci = _estimate(metric, est)
-                cells.append((escape(value), escape(ci)))
+                cells.append({"value": value, "ci": ci, "css": None})
             levels = {(lv["within_s"], lv["target"]): lv for lv in node.get("service_level", [])}
             for key in targets:
                 lv = levels.get(key)
                 if lv is None:
-                    cells.append(("–", ""))
+                    cells.append({"value": "–", "ci": "", "css": None})
                     continue
                 value, ci = _estimate("service_level", lv["share"])
-                css = "met" if lv.get("met") else "unmet"
-                cells.append((f'<span class="{css}">{escape(value)}</span>', escape(ci)))
-            row = f"<td>{cells[0][0]}</td>" + "".join(
-                f'<td class="num">{v}<br><span class="ci">{ci}</span></td>' for v, ci in cells[1:]
-            )
-            rows.append(f"<tr>{row}</tr>")
-        parts.append(
-            f"<h3>Class {escape(name)}</h3><table><thead><tr>"
-            + "".join(f"<th{'' if i == 0 else ' class=num'}>{escape(h)}</th>" for i, h in enumerate(head))
-            + "</tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
-        )
-    pool_rows = []
+                cells.append({"value": value, "ci": ci, "css": "met" if lv.get("met") else "unmet"})
+            rows.append({"label": label, "cells": cells})
+        classes.append({"name": name, "head": head, "rows": rows})
+    return classes
+
+
+def _pool_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, str]]:
+    rows = []
     for res, label in zip(results, labels, strict=True):
         for pool, node in res.summary.get("pools", {}).items():
             util, util_ci = _estimate("utilization", node.get("utilization"))
             hours, _ = _estimate("agent_hours", node.get("agent_hours"))
-            pool_rows.append(
-                f"<tr><td>{escape(label)}</td><td>{escape(pool)}</td><td class=num>{escape(util)}<br>"
-                f'<span class="ci">{escape(util_ci)}</span></td><td class=num>{escape(hours)}</td></tr>'
-            )
-    if pool_rows:
-        parts.append(
-            "<h3>Pools</h3><table><thead><tr><th>scenario</th><th>pool</th><th class=num>utilization</th>"
-            "<th class=num>agent hours on duty</th></tr></thead><tbody>" + "".join(pool_rows) + "</tbody></table>"
-        )
-    parts.append(
-        '<p class="sub">Mean over replications with its 95% confidence interval below it. Service levels '
-        "count every offered call (abandoned calls count as not answered in time); green: target met over "
-        "the statistics window, red: not met.</p>"
-    )
-    return "".join(parts)
+            rows.append({"label": label, "pool": pool, "util": util, "util_ci": util_ci, "hours": hours})
+    return rows
 
 
-def _comparison_section(rows: Sequence[dict[str, Any]]) -> str:
-    head = ["metric", "class / pool", "A", "B", "value A", "value B", "difference B − A", "95% CI of difference"]
-    body = []
+def _comparison_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
     for row in rows:
         metric = str(row.get("metric", ""))
         low, high = number_or_none(row.get("diff_ci_low")), number_or_none(row.get("diff_ci_high"))
         significant = row.get("significant")
         if significant is None or isinstance(significant, str):
             significant = low is not None and high is not None and (low > 0 or high < 0)
-        where = str(row.get("class") or row.get("pool") or "")
         ci = "–"
         if low is not None:
             ci = f"[{format_metric(metric, low, diff=True)}, {format_metric(metric, high, diff=True)}]"
-        diff = format_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else "")
-        cells = [
-            f"<td>{escape(metric)}</td>",
-            f"<td>{escape(where)}</td>",
-            f"<td>{escape(str(row.get('scenario_a', '')))}</td>",
-            f"<td>{escape(str(row.get('scenario_b', '')))}</td>",
-            f'<td class="num">{escape(format_metric(metric, row.get("a_value")))}</td>',
-            f'<td class="num">{escape(format_metric(metric, row.get("b_value")))}</td>',
-            f'<td class="num">{escape(diff)}</td>',
-            f'<td class="num">{escape(ci)}</td>',
-        ]
-        body.append(f"<tr{' class=sig' if significant else ''}>" + "".join(cells) + "</tr>")
-    return (
-        '<table class="comparison"><thead><tr>'
-        + "".join(f"<th{' class=num' if i >= 4 else ''}>{escape(h)}</th>" for i, h in enumerate(head))
-        + "</tr></thead><tbody>"
-        + "".join(body)
-        + "</tbody></table>"
-        + '<p class="sub">Differences are paired replication by replication (common random numbers: every '
-        "scenario sees the same callers). ✱ and a shaded row: the 95% confidence interval of the difference "
-        "excludes 0. Shares in percent, their differences in percentage points (pp).</p>"
-    )
-
-
-def _figure(png: bytes, heading: str, caption: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<h3>{escape(heading)}</h3><figure><img src="data:image/png;base64,{data}" alt="{escape(heading)}">'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-    )
+        out.append(
+            {
+                "significant": bool(significant),
+                "metric": metric,
+                "where": str(row.get("class") or row.get("pool") or ""),
+                "scenario_a": str(row.get("scenario_a", "")),
+                "scenario_b": str(row.get("scenario_b", "")),
+                "a_value": format_metric(metric, row.get("a_value")),
+                "b_value": format_metric(metric, row.get("b_value")),
+                "diff": format_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else ""),
+                "ci": ci,
+            }
+        )
+    return out
 
 
 def render_plots(
@@ -397,18 +327,26 @@ def render_plots(
     }
 
 
-def _plots_section(pngs: dict[str, bytes | None]) -> str:
-    parts = []
+def _figures(pngs: dict[str, bytes | None]) -> list[dict[str, str | None]]:
+    """Heading, caption and base64 PNG (``None``: not drawn) of each plot, in page order."""
+    figures: list[dict[str, str | None]] = []
     for stem, heading, caption in PLOTS:
         png = pngs.get(stem)
-        if png is None:
-            parts.append(
-                f'<h3>{escape(heading)}</h3><p class="note">Not drawn: the calls were not kept '
-                "(simulate with keep_calls=True, or --calls).</p>"
-            )
-            continue
-        parts.append(_figure(png, heading, caption))
-    return "".join(parts)
+        data = base64.b64encode(png).decode("ascii") if png is not None else None
+        figures.append({"heading": heading, "caption": caption, "png_base64": data})
+    return figures
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """templates/report.html.j2, autoescaped: every value the page shows is escaped there."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2")
 
 
 def render_report(
@@ -445,22 +383,17 @@ def _render(
         f"{len(results)} scenario{'s' if len(results) > 1 else ''} ({names}); seed "
         f"{', '.join(map(str, seeds))}; {', '.join(map(str, reps))} replications each."
     )
-    sections = [
-        "<h2>Scenarios</h2>" + _meta_section(results, labels),
-        "<h2>Verdicts</h2>" + _verdict_section(results, labels, folded),
-        "<h2>Headline figures</h2>" + _headline_section(results, labels),
-    ]
-    if comparison_rows:
-        sections.append("<h2>Differences</h2>" + _comparison_section(comparison_rows))
-    sections.append("<h2>Plots</h2>" + _plots_section(pngs))
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f'<h1>{escape(title)}</h1><p class="sub">{escape(sub)}</p>'
-        + _unsettled_notes(results, labels)
-        + "".join(sections)
-        + f"<footer>ivr311 {escape(version)}</footer></body></html>\n"
+    page = _template().render(
+        title=title,
+        sub=sub,
+        version=version,
+        notes=_unsettled_notes(results, labels),
+        meta_rows=_meta_rows(results, labels),
+        targets=_verdict_items(results, labels, folded),
+        classes=_headline_classes(results, labels),
+        pool_rows=_pool_rows(results, labels),
+        comparison_rows=_comparison_rows(comparison_rows),
+        figures=_figures(pngs),
     )
     return page, pngs
 
