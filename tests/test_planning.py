@@ -269,7 +269,8 @@ def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
 
 
 def test_compare_table_shows_shares_in_percent() -> None:
-    """comparison.csv keeps fractions; the console, like the report, shows percent and points."""
+    """comparison.csv keeps fractions and machine names; the console, like the report, shows
+    display names, percent and points."""
     from queueing.output.tables import format_comparison
 
     row = {
@@ -288,7 +289,9 @@ def test_compare_table_shows_shares_in_percent() -> None:
     line = format_comparison([row]).splitlines()[1]
     assert line.split() == [
         "911",
-        "abandoned.share",
+        "hung",
+        "up",
+        "waiting",
         "a",
         "5.6%",
         "b",

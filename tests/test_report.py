@@ -180,7 +180,8 @@ def test_differences_table_has_a_row_per_comparison_and_marks_intervals_excludin
     for row, css in zip(rows, table[1:], strict=True):
         excludes_zero = row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0
         assert (css == "sig") == excludes_zero
-    assert "wait_s.mean" in text and "abandoned.share" in text
+    # metrics by their display names (the files keep machine names)
+    assert "mean wait" in text and "hung up waiting" in text and "wait_s.mean" not in text
     assert re.search(r"[−-]?\d+(\.\d+)? s", text)  # waits carry their unit
 
 
@@ -443,3 +444,16 @@ def test_report_in_headless_chromium(report: tuple[Path, list[dict]], tmp_path: 
     keep = os.environ.get("IVR311_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(screenshot, keep)
+
+
+def test_metric_registry_names_and_units() -> None:
+    """One registry: files keep machine names, people read display names with units."""
+    from queueing.output.metric_names import display, format_value, metric
+
+    assert display("service_level.15s", "911") == "911 answered within 15 s"
+    assert display("wait_s.p90") == "90th percentile wait" and metric("wait_s.p90").unit == "s"
+    assert format_value("abandoned.share", 0.0574) == "5.7%"
+    assert format_value("service_level.30s", -0.0349, diff=True) == "-3.5 pp"
+    assert format_value("wait_s.mean", 19.34) == "19.3 s" and format_value("overtime_h", 0.5) == "0.500 h"
+    assert format_value("answered", 811) == "811" and format_value("utilization", None) == "–"
+    assert display("something_new") == "something_new"  # unknown: shown as it is

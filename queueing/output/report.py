@@ -24,7 +24,8 @@ from ..core.durations import HOUR_S, format_duration
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 from . import plots
-from .tables import format_clock, format_metric, number_or_none
+from .metric_names import display, format_value
+from .tables import format_clock, number_or_none
 
 #: (file stem, heading, caption) of each plot, in page order.
 PLOTS: list[tuple[str, str, str]] = [
@@ -162,8 +163,8 @@ def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
     if not est:
         return "–", ""
     lo, hi = est.get("ci95", [None, None])
-    ci = f"[{format_metric(metric, lo)}, {format_metric(metric, hi)}]" if number_or_none(lo) is not None else ""
-    return format_metric(metric, est.get("value")), ci
+    ci = f"[{format_value(metric, lo)}, {format_value(metric, hi)}]" if number_or_none(lo) is not None else ""
+    return format_value(metric, est.get("value")), ci
 
 
 def _clock_ranges(hours: Sequence[int]) -> str:
@@ -293,17 +294,17 @@ def _comparison_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             significant = low is not None and high is not None and (low > 0 or high < 0)
         ci = "–"
         if low is not None:
-            ci = f"[{format_metric(metric, low, diff=True)}, {format_metric(metric, high, diff=True)}]"
+            ci = f"[{format_value(metric, low, diff=True)}, {format_value(metric, high, diff=True)}]"
         out.append(
             {
                 "significant": bool(significant),
-                "metric": metric,
+                "metric": display(metric),
                 "where": str(row.get("class") or row.get("pool") or ""),
                 "scenario_a": str(row.get("scenario_a", "")),
                 "scenario_b": str(row.get("scenario_b", "")),
-                "a_value": format_metric(metric, row.get("a_value")),
-                "b_value": format_metric(metric, row.get("b_value")),
-                "diff": format_metric(metric, row.get("diff"), diff=True) + (" ✱" if significant else ""),
+                "a_value": format_value(metric, row.get("a_value")),
+                "b_value": format_value(metric, row.get("b_value")),
+                "diff": format_value(metric, row.get("diff"), diff=True) + (" ✱" if significant else ""),
                 "ci": ci,
             }
         )

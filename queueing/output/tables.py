@@ -42,27 +42,6 @@ def format_plain(x: Any, digits: int = 3) -> str:
     return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
 
 
-def is_share(metric: str) -> bool:
-    """Whether ``metric`` (a summary.json key such as ``abandoned.share``) is a fraction of 1."""
-    return "share" in metric or metric.startswith("service_level") or metric.endswith("utilization")
-
-
-def format_metric(metric: str, x: Any, diff: bool = False) -> str:
-    """A value of ``metric`` with its unit: shares in percent (differences in percentage points),
-    waits in seconds, agent and overtime hours in hours, counts plain."""
-    v = number_or_none(x)
-    if v is None:
-        return "–"
-    sign = "+" if diff and v > 0 else ""
-    if is_share(metric):
-        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
-    if metric.startswith("wait_s"):
-        return f"{sign}{format_plain(v)} s"
-    if metric.endswith("_h") or metric.endswith("hours"):
-        return f"{sign}{format_plain(v)} h"
-    return f"{sign}{format_plain(v)}"
-
-
 def format_estimate(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
     """A summary.json estimate as ``value ±half-width`` (times ``scale``); - when unknown."""
     if est is None or est["value"] is None:
@@ -179,19 +158,21 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
 def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0; shares in
     percent (differences in percentage points), as in the report."""
+    from .metric_names import display, format_value
+
     table = []
     for r in rows:
         m = r["metric"]
-        ci = f"[{format_metric(m, r['diff_ci_low'], diff=True)}, {format_metric(m, r['diff_ci_high'], diff=True)}]"
+        ci = f"[{format_value(m, r['diff_ci_low'], diff=True)}, {format_value(m, r['diff_ci_high'], diff=True)}]"
         table.append(
             [
                 r["class"] or r["pool"],
-                m,
+                display(m),
                 r["scenario_a"],
-                format_metric(m, r["a_value"]),
+                format_value(m, r["a_value"]),
                 r["scenario_b"],
-                format_metric(m, r["b_value"]),
-                format_metric(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "),
+                format_value(m, r["b_value"]),
+                format_value(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "),
                 ci,
             ]
         )
@@ -203,12 +184,14 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
     """The table of ``sweep``: one row per grid point, per class mean wait and every service level,
     per pool utilization; ``!`` marks a point where the queue did not settle."""
     from ..core.settling import unsettled
+    from .metric_names import display
 
     head = [s.name for s in settings]
     first = points[0].scenario
     for c in first.class_names():
-        head += [f"{c} wait s"] + [f"{c} ≤{t.within:g}s %" for t in first.targets.get(c, [])]
-    head += [f"{p.name} util %" for p in first.staffing.pools]
+        sl = [f"{display(f'service_level.{t.within:g}s', c)} %" for t in first.targets.get(c, [])]
+        head += [f"{display('wait_s.mean', c)} s", *sl]
+    head += [f"{display('utilization', p.name)} %" for p in first.staffing.pools]
     rows = []
     flagged = False
     for point, result in zip(points, results, strict=True):

@@ -1,0 +1,75 @@
+"""One registry of the metrics people read: machine name (as in summary.json, comparison.csv and
+sweep.csv), display name, unit, and how a value is written. Files keep machine names; every
+human-facing output (console tables, report) shows the display name with its unit.
+
+    >>> display("service_level.15s", "911")
+    '911 answered within 15 s'
+    >>> format_value("abandoned.share", 0.0574)
+    '5.7%'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .tables import format_plain, number_or_none
+
+
+@dataclass(frozen=True)
+class Metric:
+    machine: str  # e.g. wait_s.p90, service_level.15s, utilization
+    display: str  # e.g. "90th percentile wait"
+    unit: str  # "s", "%" (a share of 1, shown in percent), "h", or "" for counts
+
+
+_FIXED = {
+    "wait_s.mean": ("mean wait", "s"),
+    "wait_s.p50": ("median wait", "s"),
+    "wait_s.p90": ("90th percentile wait", "s"),
+    "wait_s.p95": ("95th percentile wait", "s"),
+    "wait_s.max": ("longest wait", "s"),
+    "abandoned.share": ("hung up waiting", "%"),
+    "utilization": ("utilization", "%"),
+    "overtime_h": ("overtime", "h"),
+    "agent_hours": ("agent-hours", "h"),
+    "agent_hours_per_day": ("agent-hours a day", "h"),
+    "offered": ("calls offered", ""),
+    "answered": ("calls answered", ""),
+    "unserved": ("calls unserved at the end", ""),
+    "closed": ("calls while closed", ""),
+}
+_SERVICE_LEVEL = re.compile(r"^service_level\.(\d+(?:\.\d+)?)s?$")
+
+
+def metric(machine: str) -> Metric:
+    """The registry entry of ``machine``; an unknown name is shown as it is, without a unit."""
+    if machine in _FIXED:
+        display, unit = _FIXED[machine]
+        return Metric(machine, display, unit)
+    match = _SERVICE_LEVEL.match(machine)
+    if match:
+        return Metric(machine, f"answered within {match.group(1)} s", "%")
+    return Metric(machine, machine, "")
+
+
+def display(machine: str, owner: str | None = None) -> str:
+    """``911 answered within 15 s``, ``call-takers utilization``: the owner (class or pool) first."""
+    name = metric(machine).display
+    return f"{owner} {name}" if owner else name
+
+
+def format_value(machine: str, x: Any, diff: bool = False) -> str:
+    """A value of ``machine`` with its unit: shares in percent (differences in percentage points),
+    seconds and hours with their unit, counts plain; – when unknown."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    unit = metric(machine).unit
+    sign = "+" if diff and v > 0 else ""
+    if unit == "%":
+        return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"
+    if unit:
+        return f"{sign}{format_plain(v)} {unit}"
+    return f"{sign}{format_plain(v)}"
