@@ -153,15 +153,17 @@ def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], v
 
 INTERVAL_COLUMNS_FIXED = (
     "replication", "interval_start_s", "interval_end_s", "class", "arrivals", "answered",
-    "abandoned", "unserved", "closed", "wait_s_mean",
+    "abandoned", "unserved", "closed", "offered", "wait_s_mean",
 )  # fmt: skip
 
 
 def interval_columns(scenario: Scenario) -> list[str]:
     """Column names of intervals.csv for this scenario (one service-level column per threshold)."""
+    cuts = thresholds(scenario)
     return [
         *INTERVAL_COLUMNS_FIXED,
-        *(f"service_level_{t:g}s" for t in thresholds(scenario)),
+        *(f"answered_within_{t:g}s" for t in cuts),  # counts: what every share is derived from
+        *(f"service_level_{t:g}s" for t in cuts),
         "queue_len_mean",
         "agents_on_duty",
     ]
@@ -203,22 +205,23 @@ def replication_intervals(
             wait_mean = wait_sum / answered
         closed = count(out == CLOSED)
         offered = arrivals - closed
-        levels = [share(count(answered_within(wait[m], ans, t)), offered) for t in cuts]
+        within = [count(answered_within(wait[m], ans, t)) for t in cuts]
+        levels = [share(n, offered) for n in within]  # the one place shares come from counts
         # Callers are ordered by queue time, so the starts are already sorted.
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         columns.append(
-            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed,
-             wait_mean, levels, queue, agents)
+            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed, offered,
+             wait_mean, within, levels, queue, agents)
         )  # fmt: skip
     starts, ends = edges[:-1].tolist(), edges[1:].tolist()
     per_class = []
-    for name, arr, ans_n, aband, unserved, closed, wmean, levels, queue, agents in columns:
+    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents in columns:
         per_class.append(list(zip(
             starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
-            closed.tolist(),
-            _nullable(wmean), *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
+            closed.tolist(), offered.tolist(), _nullable(wmean), *(n.tolist() for n in within),
+            *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
             strict=True,
         )))  # fmt: skip
     for j in range(nbins):

@@ -87,7 +87,7 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
             acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
     i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
     i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
-    i_sl = {t: cols[f"service_level_{t:g}s"] for t in withins}
+    i_within = {t: cols[f"answered_within_{t:g}s"] for t in withins}
     rows = (row for rep in result.replications for row in rep.intervals)
     for row in rows:
         start, end = float(row[i_start]), float(row[i_end])
@@ -99,12 +99,10 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
         width = end - start
         n_arr = float(row[i_arr])
         a["arrivals"][r, h] += n_arr
-        n_offered = n_arr - float(row[cols["closed"]])  # service levels are shares of offered calls
-        a["offered"][r, h] += n_offered
+        a["offered"][r, h] += float(row[cols["offered"]])  # service levels are shares of these
         a["abandoned"][r, h] += float(row[i_ab])
-        for t, i in i_sl.items():
-            if row[i] is not None:
-                a[f"sl_{t:g}"][r, h] += float(row[i]) * n_offered
+        for t, i in i_within.items():
+            a[f"sl_{t:g}"][r, h] += float(row[i])  # counts add up; shares are taken once, below
         if row[i_q] is not None:
             a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
             a["duration"][r, h] += width

@@ -236,11 +236,9 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
                 continue
             i = int((row[at["interval_start_s"]] % DAY_S) // interval_s)
             for j, (cname, target) in enumerate(columns):
-                offered = row[at["arrivals"]] - row[at["closed"]]  # service levels are shares of these
-                if row[at["class"]] == cname and offered:
-                    level = row[at[f"service_level_{target.within:g}s"]]
-                    arrivals[r, i, j] += offered
-                    within[r, i, j] += level * offered
+                if row[at["class"]] == cname:
+                    arrivals[r, i, j] += row[at["offered"]]  # service levels are shares of these
+                    within[r, i, j] += row[at[f"answered_within_{target.within:g}s"]]
     level = share(within, arrivals)  # nan where no callers in that replication
     count, lower = lower_bounds(level, confidence)
     shares = np.array([t.share for _, t in columns])
