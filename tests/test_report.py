@@ -448,7 +448,7 @@ def test_report_in_headless_chromium(report: tuple[Path, list[dict]], tmp_path: 
 
 def test_metric_registry_names_and_units() -> None:
     """One registry: files keep machine names, people read display names with units."""
-    from queueing.output.metric_names import display, format_value, metric
+    from queueing.core.metric_names import display, format_value, metric
 
     assert display("service_level.15s", "911") == "911 answered within 15 s"
     assert display("wait_s.p90") == "90th percentile wait" and metric("wait_s.p90").unit == "s"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,29 +16,6 @@ def format_clock(seconds: float) -> str:
     """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
     m = int(round(seconds / 60))
     return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def number_or_none(value: Any) -> float | None:
-    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
-
-
-def format_plain(x: Any, digits: int = 3) -> str:
-    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
-    v = number_or_none(x)
-    if v is None:
-        return "–"
-    if v == 0 or math.isinf(v):
-        return f"{v:g}"
-    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
-    text = f"{v:,.{decimals}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
 
 
 def format_estimate(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
@@ -158,7 +134,7 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
 def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0; shares in
     percent (differences in percentage points), as in the report."""
-    from .metric_names import display, format_value
+    from ..core.metric_names import display, format_value
 
     table = []
     for r in rows:
@@ -183,8 +159,8 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
     """The table of ``sweep``: one row per grid point, per class mean wait and every service level,
     per pool utilization; ``!`` marks a point where the queue did not settle."""
+    from ..core.metric_names import display
     from ..core.settling import unsettled
-    from .metric_names import display
 
     head = [s.name for s in settings]
     first = points[0].scenario

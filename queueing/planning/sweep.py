@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from ..core.durations import DAY_S
+from ..core.metric_names import display
+from ..core.metric_names import metric as registry_metric
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario, validate_data
 from ..core.settling import unsettled
@@ -257,7 +259,7 @@ def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) 
             ax.axhline(target, color="crimson", linestyle="--", label=f"target {target:g}")
         if all(isinstance(r[x_name], int) for r in mine):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(f"{who}: {metric}")
+        ax.set_title(display(metric, who))
         ax.set_xlabel(x_name)
         ax.set_ylabel(_unit(metric))
         ax.grid(alpha=0.3)
@@ -269,10 +271,6 @@ def plot_sweep(settings: list[Setting], rows: list[dict[str, Any]], title: str) 
 
 
 def _unit(metric: str) -> str:
-    if metric.startswith("wait_s"):
-        return "seconds"
-    if metric.startswith(("service_level", "abandoned", "utilization")):
-        return "share (0-1)"
-    if metric == "agent_hours_per_day":
-        return "agent-hours per day"
-    return ""
+    """The y-axis label: the registry's unit (shares are plotted as fractions of 1 here)."""
+    unit = registry_metric(metric).unit
+    return {"s": "seconds", "%": "share (0-1)", "h": "hours"}.get(unit, "")

@@ -10,11 +10,33 @@ human-facing output (console tables, report) shows the display name with its uni
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tables import format_plain, number_or_none
+
+def number_or_none(value: Any) -> float | None:
+    """A float from a number or numeric text; None for missing, empty, NaN or non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def format_plain(x: Any, digits: int = 3) -> str:
+    """About ``digits`` significant digits, thousands separated, never scientific; '–' if missing."""
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    if v == 0 or math.isinf(v):
+        return f"{v:g}"
+    decimals = max(0, min(4, digits - 1 - math.floor(math.log10(abs(v)))))
+    text = f"{v:,.{decimals}f}"
+    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000", "-0.0000") else text
 
 
 @dataclass(frozen=True)
