@@ -97,20 +97,29 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
         store.close()
 
 
-def _local_app(config: dict[str, object]) -> Any:
+@contextlib.contextmanager
+def _local_app(database_url: str | None, *, signed: bool = False) -> Iterator[Any]:
     """The voice app in this process (console phone, simulated callers), without the start-up
-    warnings meant for a server on the network."""
+    warnings meant for a server on the network; its call log is closed on the way out.
+    ``signed``: check signatures (the console phone signs when TWILIO_AUTH_TOKEN is set)."""
     import logging
 
     from ivr import create_app
 
+    config: dict[str, object] = {} if signed else {"validate_signatures": False}
+    if database_url:
+        config["database_url"] = database_url
     config_log = logging.getLogger("ivr.config")
     level = config_log.level
     config_log.setLevel(logging.ERROR)
     try:
-        return create_app(config)
+        app = create_app(config)
     finally:
         config_log.setLevel(level)
+    try:
+        yield app
+    finally:
+        app.extensions["ivr311.store"].close()
 
 
 @click.command("dial")
@@ -144,30 +153,17 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
     from ivr.softphone import Softphone, TwilioClient, read_stdin
 
-    if url:
-        if database_url:
-            raise IvrError("--database-url is the server's business with --url")
-        twilio = TwilioClient.over_http(url, os.environ.get("TWILIO_AUTH_TOKEN") or None)
-        remote = Softphone(None, twilio=twilio, caller=caller, confidence=confidence, read=read_stdin, write=click.echo)
-        if agent:
-            remote.agent()
-        else:
-            remote.call()
-        return
-    config: dict[str, object] = {}
-    if database_url:
-        config["database_url"] = database_url
-    if not os.environ.get("TWILIO_AUTH_TOKEN"):
-        config["validate_signatures"] = False  # nothing listens on the network here
-    app = _local_app(config)
-    phone = Softphone(app, caller=caller, confidence=confidence, read=read_stdin, write=click.echo)
-    try:
+    if url and database_url:
+        raise IvrError("--database-url is the server's business with --url")
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    with contextlib.ExitStack() as stack:
+        twilio = TwilioClient.over_http(url, token) if url else None
+        app = None if url else stack.enter_context(_local_app(database_url, signed=token is not None))
+        phone = Softphone(app, twilio=twilio, caller=caller, confidence=confidence, read=read_stdin, write=click.echo)
         if agent:
             phone.agent()
         else:
             phone.call()
-    finally:
-        app.extensions["ivr311.store"].close()
 
 
 @click.command("callers")
@@ -248,25 +244,20 @@ def callers(
     if url:
         _drive(url, concurrency, count, rate_per_hour, scenario, model_calls, days, seed)
         return
-    config: dict[str, object] = {"validate_signatures": False}  # in-process, no network
-    if database_url:
-        config["database_url"] = database_url
     first = parse_since(start) if start else None
     if scenario or model_calls:
-        with _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications):
+        from ivr.callers import replay_model_calls
+
+        with (
+            _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications),
+            _local_app(database_url) as app,
+        ):
             span_s = horizon_s * replications
             first = first or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
-            app = _local_app(config)
-            store = app.extensions["ivr311.store"]
-            try:
-                from ivr.callers import replay_model_calls
-
-                done = replay_model_calls(app, rows, start=first, horizon_s=horizon_s, seed=seed)
-            finally:
-                store.close()
+            done = replay_model_calls(app, rows, start=first, horizon_s=horizon_s, seed=seed)
         click.echo(
             f"logged {done} calls of the model ({replications} x {horizon_s / 3600:g} h from "
-            f"{format_time(first)}) in {store.url}",
+            f"{format_time(first)}) in {app.extensions['ivr311.store'].url}",
             err=True,
         )
         return
@@ -275,15 +266,11 @@ def callers(
     if first is None:
         now = datetime.now(UTC).replace(microsecond=0)
         first = now - timedelta(hours=count / rate_per_hour)
-    app = _local_app(config)
-    store = app.extensions["ivr311.store"]
-    try:
+    with _local_app(database_url) as app:
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
-    finally:
-        store.close()
     click.echo(
         f"logged {count} simulated calls from {format_time(first)} to "
-        f"{format_time(last)} (last arrival) in {store.url}",
+        f"{format_time(last)} (last arrival) in {app.extensions['ivr311.store'].url}",
         err=True,
     )
 
