@@ -26,9 +26,9 @@ HASH_HEX_DIGITS = 32
 class CallerHasher:
     """`hash(number)`: 32 hex digits of HMAC-SHA256 under the deployment's key."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) < MIN_KEY_CHARS:
-            raise ConfigError(f"the caller-hash key must have at least {MIN_KEY_CHARS} bytes")
+    def __init__(self, key: bytes, source: str = "the caller-hash key") -> None:
+        if len(key.decode("utf-8", "replace")) < MIN_KEY_CHARS:
+            raise ConfigError(f"{source}: the caller-hash key must have at least {MIN_KEY_CHARS} characters")
         self._key = key
 
     def hash(self, number: str | None) -> str | None:
@@ -39,7 +39,8 @@ class CallerHasher:
 
 
 def read_or_create_key_file(path: Path) -> bytes:
-    """The key in `path`, creating it (32 random bytes as hex, mode 0600) if absent."""
+    """The key in `path`, creating it (32 random bytes as hex, mode 0600) if absent (its length is
+    checked by `CallerHasher`)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -52,20 +53,15 @@ def read_or_create_key_file(path: Path) -> bytes:
             out.flush()
             os.fsync(out.fileno())
     try:
-        key = path.read_text(encoding="utf-8").strip()
+        return path.read_text(encoding="utf-8").strip().encode()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the caller-hash key file {path}: {exc}") from None
-    if len(key) < MIN_KEY_CHARS:
-        raise ConfigError(f"{path}: the caller-hash key must have at least {MIN_KEY_CHARS} characters")
-    return key.encode()
 
 
 def load_hasher(key: str | None, key_file: Path | None, instance_path: str | Path, *, postgres: bool) -> CallerHasher:
     """The hasher of this deployment; see the module docstring for where the key comes from."""
     if key:
-        if len(key) < MIN_KEY_CHARS:
-            raise ConfigError(f"IVR311_CALLER_HASH_KEY must have at least {MIN_KEY_CHARS} characters")
-        return CallerHasher(key.encode())
+        return CallerHasher(key.encode(), "IVR311_CALLER_HASH_KEY")
     if key_file is None and postgres:
         raise ConfigError(
             "with PostgreSQL, set IVR311_CALLER_HASH_KEY or IVR311_CALLER_HASH_KEY_FILE: the "
@@ -73,4 +69,4 @@ def load_hasher(key: str | None, key_file: Path | None, instance_path: str | Pat
         )
     path = key_file or Path(instance_path) / KEY_FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    return CallerHasher(read_or_create_key_file(path))
+    return CallerHasher(read_or_create_key_file(path), str(path))

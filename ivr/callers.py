@@ -22,7 +22,7 @@ from flask import Flask
 
 from ivr.errors import IvrError
 from ivr.menu import QUEUE_911, Category, Menu
-from ivr.softphone import Softphone, TwilioClient
+from ivr.softphone import HttpTransport, Softphone, TwilioClient
 
 
 @dataclass(frozen=True)
@@ -306,7 +306,7 @@ def drive_server(
     from concurrent.futures import ThreadPoolExecutor
 
     local = threading.local()
-    clients: list[TwilioClient] = []
+    transports: list[HttpTransport] = []
     lost: list[str] = []
     lock = threading.Lock()
     done = [0]
@@ -314,9 +314,10 @@ def drive_server(
     def one(plan: CallPlan) -> None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = TwilioClient.over_http(url, token)
+            transport = HttpTransport(url)
+            client = local.client = TwilioClient(transport, token, url)
             with lock:
-                clients.append(client)
+                transports.append(transport)
         try:
             walk_call(None, plan, [plan.arrival], twilio=client)
         except IvrError as exc:
@@ -331,4 +332,4 @@ def drive_server(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, plans))
     elapsed = time.perf_counter() - started
-    return RemoteRun(done[0], lost, [s for c in clients for s in c.latencies_s], elapsed)
+    return RemoteRun(done[0], lost, [s for t in transports for s in t.latencies_s], elapsed)

@@ -19,7 +19,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +86,15 @@ def _locked(path: Path, mode: int) -> Iterator[bool]:
         os.close(fd)
 
 
+def _lines(path: Path) -> int:
+    """Non-empty lines of a journal file (0 if it is gone: claimed or replayed meanwhile)."""
+    try:
+        with path.open("rb") as f:
+            return sum(1 for line in f if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
 class Journal:
     """The journal folder; see the module docstring."""
 
@@ -126,22 +135,11 @@ class Journal:
 
     def count(self) -> int:
         """Ops waiting to be replayed (lines in the journal files)."""
-        total = 0
-        for path in self.files():
-            try:
-                with path.open("rb") as f:
-                    total += sum(1 for line in f if line.strip())
-            except FileNotFoundError:
-                continue
-        return total
+        return sum(_lines(path) for path in self.files())
 
     def live_count(self) -> int:
         """Ops in the live file (appended since the last claim)."""
-        try:
-            with (self.folder / LIVE).open("rb") as f:
-                return sum(1 for line in f if line.strip())
-        except FileNotFoundError:
-            return 0
+        return _lines(self.folder / LIVE)
 
     @contextmanager
     def claim(self, *, hold_appends: bool = False) -> Iterator[list[Path] | None]:
@@ -154,13 +152,13 @@ class Journal:
                 yield None
                 return
             live = self.folder / LIVE
-            with _locked(self._append_lock, fcntl.LOCK_EX):
+            with ExitStack() as appends_held:
+                appends_held.enter_context(_locked(self._append_lock, fcntl.LOCK_EX))
                 if live.exists():
                     live.rename(self.folder / f"{time.time_ns():020d}-{os.getpid()}{CLAIMED_SUFFIX}")
-                if hold_appends:
-                    yield [p for p in self.files() if p.name != LIVE]
-                    return
-            yield [p for p in self.files() if p.name != LIVE]
+                if not hold_appends:
+                    appends_held.close()  # appends go on into a fresh live file
+                yield [p for p in self.files() if p.name != LIVE]
 
     def read(self, path: Path) -> tuple[list[Op], list[bytes]]:
         """The ops of a claimed file in order, and the lines that are not ops."""

@@ -48,16 +48,20 @@ class HttpTransport:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.timeout_s = timeout_s
+        self.latencies_s: list[float] = []  # of each post, answered or not
 
     def post(self, path: str, data: Mapping[str, str], headers: Mapping[str, str]) -> HttpResponse:
         import requests
 
+        started = time.perf_counter()
         try:
             resp = self.session.post(
                 self.base_url + path, data=dict(data), headers=dict(headers), timeout=self.timeout_s
             )
         except requests.RequestException as exc:
             raise IvrError(f"POST {self.base_url + path}: {type(exc).__name__}") from None
+        finally:
+            self.latencies_s.append(time.perf_counter() - started)
         mimetype = resp.headers.get("Content-Type", "").split(";")[0].strip()
         return HttpResponse(resp.status_code, mimetype, resp.content)
 
@@ -65,13 +69,12 @@ class HttpTransport:
 class TwilioClient:
     """Posts webhooks the way Twilio does: form-encoded POST to the public URL, signed
     (X-Twilio-Signature, HMAC-SHA1 over URL + sorted params) when a token is given; to the local
-    app (Flask test client) or to a running server (`over_http`). Keeps each post's latency."""
+    app (Flask test client) or to a running server (`over_http`)."""
 
     def __init__(self, client: FlaskClient | HttpTransport, token: str | None, base: str) -> None:
         self.client = client
         self.validator = RequestValidator(token) if token else None
         self.base = base.rstrip("/")
-        self.latencies_s: list[float] = []
 
     @classmethod
     def over_http(cls, url: str, token: str | None) -> TwilioClient:
@@ -94,11 +97,7 @@ class TwilioClient:
         path = url.removeprefix(self.base)
         params = dict(params or {})
         headers = {"X-Twilio-Signature": self.sign(path, params)} if self.validator else {}
-        started = time.perf_counter()
-        try:
-            return self.client.post(path, data=params, headers=headers, **kwargs)
-        finally:
-            self.latencies_s.append(time.perf_counter() - started)
+        return self.client.post(path, data=params, headers=headers, **kwargs)
 
     def twiml(self, url: str, params: Mapping[str, str] | None = None) -> ET.Element:
         """The TwiML document a webhook answers; IvrError unless it is a 200 <Response>."""
