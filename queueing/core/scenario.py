@@ -27,7 +27,7 @@ from pydantic import (
 from ..errors import ScenarioError
 from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-from .durations import DAY_S, format_duration
+from .durations import DAY_S, HOUR_S, format_duration, intervals_in
 
 MAX_SEED = 2**63 - 1
 
@@ -285,6 +285,102 @@ class Staffing(_Model):
         return sorted(serving, key=lambda p: (len(self.pools[p].serves), p))
 
 
+class BreakRule(_Model):
+    """A break every rostered shift takes: ``length`` long, starting between ``earliest`` and
+    ``latest`` after the shift's start (offsets; the roster picks the start on its interval grid)."""
+
+    length: PositiveDuration
+    earliest: NonNegativeDuration
+    latest: NonNegativeDuration
+
+    @model_validator(mode="after")
+    def _window(self) -> BreakRule:
+        if self.latest < self.earliest:
+            raise FieldError(("latest",), "must not be before earliest")
+        return self
+
+
+class PoolRates(_Model):
+    """What the roster knows of one pool: its pay and its floor."""
+
+    cost_per_hour: Annotated[float, Field(ge=0)] | None = None  # per paid agent-hour, breaks included
+    min_agents: Annotated[int, Field(ge=0)] = 0  # on duty in every interval the pool is open
+
+
+def _multiple_of(value_s: float, step_s: float) -> bool:
+    n = value_s / step_s
+    return abs(n - round(n)) <= 1e-9
+
+
+class RosterRules(_Model):
+    """How shifts may be built and what they cost (``ivr311 roster``; cost in every plan's summary).
+
+    Times are offsets on the planning grid: ``interval`` divides a day; shift starts fall every
+    ``start_every``; shift lengths (paid, breaks included) and break offsets and lengths are
+    multiples of ``interval``. ``shrinkage`` is the share of rostered agents away (leave,
+    sickness, training): a requirement of N on duty rosters N / (1 - shrinkage).
+    """
+
+    interval: PositiveDuration = 1800.0
+    start_every: PositiveDuration = 1800.0
+    shift_lengths: Annotated[list[PositiveDuration], Field(min_length=1, max_length=12)] | None = None
+    breaks: Annotated[list[BreakRule], Field(max_length=4)] = []
+    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    overtime_multiplier: Annotated[float, Field(ge=1)] = 1.5
+    weekly_hours: PositiveDuration = 40 * HOUR_S  # paid time of one full-time equivalent
+    currency: Annotated[str, StringConstraints(max_length=4)] = "$"
+    pools: dict[Name, PoolRates] = {}
+
+    @field_validator("breaks", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @model_validator(mode="after")
+    def _on_the_grid(self) -> RosterRules:
+        step = self.interval
+        if intervals_in(DAY_S, step) is None:
+            raise FieldError(("interval",), "must divide a day evenly (15m, 30m, 1h, 2h...)")
+        if not _multiple_of(self.start_every, step) or intervals_in(DAY_S, self.start_every) is None:
+            raise FieldError(
+                ("start_every",), f"must be a multiple of interval ({format_duration(step)}) that divides a day"
+            )
+        for j, length in enumerate(self.shift_lengths or []):
+            if not _multiple_of(length, step):
+                raise FieldError(("shift_lengths", j), f"must be a multiple of interval ({format_duration(step)})")
+            if length > DAY_S:
+                raise FieldError(("shift_lengths", j), "a shift lasts at most 24h")
+        if self.shift_lengths is not None and len(set(self.shift_lengths)) != len(self.shift_lengths):
+            raise FieldError(("shift_lengths",), "lists a length twice")
+        shortest = min(self.shift_lengths or [DAY_S])
+        for j, rule in enumerate(self.breaks):
+            for key in ("length", "earliest", "latest"):
+                if not _multiple_of(getattr(rule, key), step):
+                    raise FieldError(("breaks", j, key), f"must be a multiple of interval ({format_duration(step)})")
+            if rule.latest + rule.length > shortest:
+                raise FieldError(
+                    ("breaks", j, "latest"),
+                    f"a break starting at {format_duration(rule.latest)} ends after the shortest shift "
+                    f"({format_duration(shortest)})",
+                )
+        return self
+
+    @property
+    def costed(self) -> bool:
+        """Whether the rules give pay rates (then every pool has one: the scenario checks it)."""
+        return any(r.cost_per_hour is not None for r in self.pools.values())
+
+    def rate_per_hour(self, pool: str) -> float:
+        """The pool's pay per paid agent-hour (0 without rates)."""
+        rates = self.pools.get(pool)
+        return (rates.cost_per_hour or 0.0) if rates is not None else 0.0
+
+    def min_agents(self, pool: str) -> int:
+        """Agents the pool must have on duty in every interval it is open."""
+        rates = self.pools.get(pool)
+        return rates.min_agents if rates is not None else 0
+
+
 class Target(_Model):
     """Service-level target: ``share`` of offered calls answered within ``within``."""
 
@@ -304,6 +400,7 @@ class Scenario(_Model):
     surges: Annotated[list[Surge], Field(max_length=100)] = []
     staffing: Staffing
     targets: dict[Name, list[Target]] = {}
+    roster: RosterRules | None = None
 
     @field_validator("surges", mode="before")
     @classmethod
@@ -343,7 +440,37 @@ class Scenario(_Model):
         for cname in self.targets:
             if cname not in self.classes:
                 raise FieldError(("targets", cname), f"unknown class {cname!r} (classes: {known})")
+        if self.roster is not None:
+            self._check_roster(self.roster)
         return self
+
+    def _check_roster(self, rules: RosterRules) -> None:
+        pools = {p.name: p for p in self.staffing.pools}
+        names = ", ".join(repr(p) for p in pools)
+        for name in rules.pools:
+            if name not in pools:
+                raise FieldError(("roster", "pools", name), f"unknown pool {name!r} (pools: {names})")
+        if rules.costed:
+            for name in pools:
+                if rules.pools.get(name, PoolRates()).cost_per_hour is None:
+                    raise FieldError(
+                        ("roster", "pools"), f"no cost_per_hour for pool {name!r} (give every pool a rate, or none)"
+                    )
+        for name, pool in pools.items():
+            if pool.hours is None or rules.shift_lengths is None:
+                continue
+            starts = [k * rules.start_every for k in range(int(round(DAY_S / rules.start_every)))]
+            if not any(pool.hours.contains(s, s + n) for n in rules.shift_lengths for s in starts):
+                shortest = min(rules.shift_lengths)
+                why = (
+                    f"the shortest shift ({format_duration(shortest)}) is longer than the opening hours"
+                    if shortest > pool.hours.close - pool.hours.open
+                    else f"no shift can start on the {format_duration(rules.start_every)} grid and end by closing"
+                )
+                raise FieldError(
+                    ("roster", "shift_lengths"),
+                    f"no shift fits in the hours of pool {name!r} ({pool.hours.describe()}): {why}",
+                )
 
     # --- convenience views -------------------------------------------------------------
     def class_names(self) -> list[str]:
@@ -368,7 +495,22 @@ Path_ = tuple[str | int, ...]
 _ALL_KEYS = sorted(
     {
         field.alias or name
-        for model in (Arrivals, Category, CallClass, Surge, Break, Shift, Hours, Pool, Staffing, Target, Scenario)
+        for model in (
+            Arrivals,
+            Category,
+            CallClass,
+            Surge,
+            Break,
+            Shift,
+            Hours,
+            Pool,
+            Staffing,
+            Target,
+            BreakRule,
+            PoolRates,
+            RosterRules,
+            Scenario,
+        )
         for name, field in model.model_fields.items()
     }
     | {"dist", "mean", "sd", "low", "high", "mode", "value", "values"}
@@ -433,6 +575,8 @@ def _reason(err: Any) -> str:
         return f"must be > {_bound(ctx['gt'])}"
     if kind == "greater_than_equal":
         return f"must be >= {_bound(ctx['ge'])}"
+    if kind == "less_than":
+        return f"must be < {_bound(ctx['lt'])}"
     if kind == "less_than_equal":
         return f"must be <= {_bound(ctx['le'])}"
     if kind == "value_error":
