@@ -444,17 +444,17 @@ def sweep(
     """
     from .core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
     from .output.files import results_folder, write_csv
-    from .planning.sweep import grid, parse_setting, plot_sweep, sweep_columns, sweep_rows
+    from .planning.sweep import grid, parse_setting, plot_sweep, resolved_path, sweep_columns, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
     settings = [parse_setting(s) for s in sets]
-    if len(settings) == 2 and settings[0].path == settings[1].path:
+    base, where = load(file, replications=replications, seed=seed)
+    if len(settings) == 2 and len({resolved_path(base.to_data(), s) for s in settings}) == 1:
         raise click.BadParameter(
-            f"{settings[0].name} is set twice ({sets[0]!r} and {sets[1]!r}); give all its values in one --set",
+            f"{sets[0]!r} and {sets[1]!r} set the same field; give all its values in one --set",
             param_hint="--set",
         )
-    base, where = load(file, replications=replications, seed=seed)
     points = grid(base, settings)
     runs = [(p.scenario, _point_where(where, settings, p.values)) for p in points]
     check_run(runs, interval_s=DEFAULT_INTERVAL_S, large=large, local=not dask)

@@ -237,9 +237,31 @@ def test_jobs_are_capped_at_the_replications(write_scenario, tmp_path: Path, mon
     assert started == [2]
 
 
-def test_sweep_refuses_the_same_path_twice(write_scenario) -> None:
-    result = _cli("sweep", str(write_scenario()), "--set", "seed=1,2", "--set", "seed=3,4")
-    assert result.exit_code == 2 and "seed is set twice" in result.stderr
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("seed=1,2", "seed=3,4"),
+        ("staffing.pools.0.agents=2,3", "staffing.pools.call-takers.agents=4,5"),
+    ],
+)
+def test_sweep_refuses_the_same_field_twice(write_scenario, first: str, second: str) -> None:
+    result = _cli("sweep", str(write_scenario()), "--set", first, "--set", second)
+    assert result.exit_code == 2 and f"{first!r} and {second!r} set the same field" in result.stderr
+
+
+def test_sweep_takes_two_fields_of_one_pool(write_scenario, tmp_path: Path) -> None:
+    result = _cli(
+        "sweep",
+        str(write_scenario(horizon="2h", warmup="0s", replications=2)),
+        "-q",
+        "--out",
+        str(tmp_path / "s"),
+        "--set",
+        "staffing.pools.0.agents=2,3",
+        "--set",
+        "staffing.pools.call-takers.name=a,b",
+    )
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,19 @@ def apply_setting(data: dict[str, Any], setting: Setting, value: Any) -> dict[st
     return out
 
 
+def resolved_path(data: dict[str, Any], setting: Setting) -> tuple[str | int, ...]:
+    """The setting's path with list items by index, so that ``staffing.pools.call-takers.agents``
+    and ``staffing.pools.0.agents`` are seen as the one field they are."""
+    node: Any = data
+    where: list[str] = []
+    out: list[str | int] = []
+    for key in setting.path[:-1]:
+        node, address = _child(node, key, ".".join(where), setting.spec)
+        where.append(key)
+        out.append(address)
+    return (*out, setting.path[-1])
+
+
 @dataclass(frozen=True)
 class Point:
     """One point of the grid: the values of each setting, and the scenario there."""
