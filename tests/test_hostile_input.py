@@ -381,3 +381,26 @@ def test_mutated_scenarios_validate_or_fail_cleanly_and_valid_ones_simulate(rng:
     assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
     assert run.exit_code == 0, run.output
     assert (out / "summary.json").exists()
+
+
+def _with_file_size_limit(limit_bytes: int) -> None:
+    """In the child: files may not grow past ``limit_bytes`` (a full disk, as far as writes see)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_results(tmp_path: Path, write_scenario) -> None:
+    path = write_scenario(horizon="4h", warmup="0s", replications=2)
+    out = tmp_path / "out"
+    assert _cli("simulate", str(path), "--out", str(out), "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cmd = [sys.executable, "-m", "queueing.cli", "simulate", str(path), "--out", str(out), "--calls", "-q"]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=REPO, preexec_fn=lambda: _with_file_size_limit(64 * 1024), timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"--out {out}: cannot write the results (File too large); its previous results are kept\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial folder left

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import os
 import shutil
@@ -122,6 +123,10 @@ def _swap_in(new: Path, out: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+# Write failures that are the disk's or the folder's, not the program's: one line, not a traceback.
+_FULL_OR_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
 @contextlib.contextmanager
 def results_folder(out: Path) -> Iterator[Path]:
     """A new empty folder beside ``out`` to write results into; on success it replaces ``out``.
@@ -149,6 +154,11 @@ def results_folder(out: Path) -> Iterator[Path]:
         done = True
     except ScenarioError:
         raise  # reported by the CLI in one line; out is untouched
+    except OSError as exc:
+        if exc.errno not in _FULL_OR_REFUSED:
+            raise
+        kept = "its previous results are kept" if out.exists() else "nothing was written there"
+        raise ScenarioError(f"--out {out}: cannot write the results ({exc.strerror}); {kept}") from None
     except BaseException as exc:
         kept = "its previous results are kept" if out.exists() else "nothing was written there"
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
