@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def test_a_call_in_progress_is_finished_then_the_whole_break_taken() -> None:
     assert records.wait_s.tolist() == [0.0, 35 * M, 25 * M, 0.0]
     # running into a break is not overtime
     assert replication_measures(scenario, records)[("pools", "desk", "overtime_h")] == 0.0
+
+
+def test_a_call_running_into_a_break_is_not_time_on_duty() -> None:
+    scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
+    # One call 0:55-1:05: 5 minutes on duty, 5 minutes into the break (which then runs 1:05-1:35).
+    records = simulate_replication(scenario, _callers([55 * M], 10 * M))
+    measures = replication_measures(scenario, records)
+    assert measures[("pools", "desk", "utilization")] == pytest.approx(5 * M / (7.5 * H))
+    assert measures[("pools", "desk", "overtime_h")] == 0.0
 
 
 def test_an_idle_agent_takes_its_break_on_time_and_breaks_chain() -> None:
@@ -292,6 +302,10 @@ def test_no_agent_answers_a_call_during_its_break_or_off_duty(scenario: Scenario
                 assert not during.any(), (aid, begin, free_from, starts[during])
         # Every answer falls in a span of work, after the break before it.
         assert ok.all(), (aid, starts[~ok])
+    measures = replication_measures(scenario, rec)
+    for pool in scenario.staffing.pools:
+        utilization = measures[("pools", pool.name, "utilization")]
+        assert math.isnan(utilization) or 0 <= utilization <= 1 + 1e-12, (pool.name, utilization)
 
 
 @SETTINGS

@@ -8,7 +8,7 @@ the simulation, which begins at 00:00 on day 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -134,6 +134,19 @@ def duty_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: 
     answers a call only on duty). Agents are numbered as the model starts them: pool by pool, shift
     by shift (``Pool.shift_list``), so agent 0 is the first agent of the first shift of the first pool.
     """
+    return _ends(pools, agent, at_s, lambda shift: [off for _, off in duty_windows(shift, horizon_s)])
+
+
+def work_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: np.ndarray) -> np.ndarray:
+    """Like :func:`duty_ends`, the end of the span of work holding each time: the start of the next
+    break by the schedule, or the end of the shift. A call running past it runs into the break
+    (which then starts late) or past the shift (overtime)."""
+    return _ends(pools, agent, at_s, lambda shift: [off for _, off, _ in work_segments(shift, horizon_s)])
+
+
+def _ends(
+    pools: Sequence[Pool], agent: np.ndarray, at_s: np.ndarray, ends_of: Callable[[Shift], list[float]]
+) -> np.ndarray:
     out = np.full(len(agent), np.nan)
     first = 0
     for pool in pools:
@@ -142,7 +155,7 @@ def duty_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: 
             first += shift.agents
             if not mine.any():
                 continue
-            offs = np.array([off for _, off in duty_windows(shift, horizon_s)])
+            offs = np.array(ends_of(shift))
             k = np.minimum(np.searchsorted(offs, at_s[mine], side="right"), len(offs) - 1)
             out[mine] = offs[k]
     return out

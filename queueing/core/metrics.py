@@ -9,7 +9,9 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - service level within T: answered within T seconds of queueing, as a share of offered
   callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
 - utilization: agent-seconds busy on calls while on duty / agent-seconds on duty by the
-  schedule (scheduled breaks excluded), within the window.
+  schedule (scheduled breaks excluded), within the window. Time on a call past the scheduled
+  start of a break (the break then starts late) or past the shift's end (overtime) is not on
+  duty, so utilization is at most 1.
 - overtime: agent-seconds on calls past the end of the shift they were answered in (a call in
   progress at shift end is finished; a call running into a break is not overtime), within the
   window; reported apart, in hours.
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .durations import HOUR_S
-from .duty import agent_seconds, clipped_cumulative, duty_ends
+from .duty import agent_seconds, clipped_cumulative, duty_ends, work_ends
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .statistics import estimate, share
@@ -93,12 +95,16 @@ def replication_measures(scenario: Scenario, records: CallRecords) -> dict[Key, 
     busy_s = np.clip(busy_to, t0, t1) - np.clip(busy_from, t0, t1)
     off = duty_ends(scenario.staffing.pools, scenario.horizon, records.agent[answered], busy_from)
     overtime_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(off, busy_to), t0, t1)
+    # Past the end of the span of work: overtime, or a call running into a break (which starts late).
+    pause = work_ends(scenario.staffing.pools, scenario.horizon, records.agent[answered], busy_from)
+    off_duty_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(pause, busy_to), t0, t1)
     edges = np.array([t0, t1])
     for p, pool in enumerate(scenario.staffing.pools):
         mine = records.pool[answered] == p
         on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
         overtime = float(overtime_s[mine].sum())
-        out[("pools", pool.name, "utilization")] = share(float(busy_s[mine].sum()) - overtime, on_duty)
+        on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
+        out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
