@@ -170,16 +170,21 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     table = []
     for r in rows:
         m = r["metric"]
-        ci = f"[{format_value(m, r['diff_ci_low'], diff=True)}, {format_value(m, r['diff_ci_high'], diff=True)}]"
+        money = r.get("currency")  # cost rows: the scenarios' currency
+
+        def value(x: Any, diff: bool = False, m: str = m, money: str | None = money) -> str:
+            return format_value(m, x, diff=diff, currency=money)
+
+        ci = f"[{value(r['diff_ci_low'], True)}, {value(r['diff_ci_high'], True)}]"
         table.append(
             [
-                r["class"] or r["pool"],
+                r["class"] or r["pool"] or "all",
                 display(m),
                 r["scenario_a"],
-                format_value(m, r["a_value"]),
+                value(r["a_value"]),
                 r["scenario_b"],
-                format_value(m, r["b_value"]),
-                format_value(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "),
+                value(r["b_value"]),
+                value(r["diff"], True) + (" *" if r["significant"] else "  "),
                 ci,
             ]
         )
