@@ -223,7 +223,8 @@ def simulate(
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
     Prints a table per class (offered, answered, abandoned, waits, service-level targets) and
-    per pool (utilization), and writes the results files (see README, "Results files").
+    per pool (utilization), with pay rates (the scenario's roster) the cost a day and per
+    answered call, and writes the results files (see README, "Results files").
     Same file and seed give byte-identical files, whatever --jobs.
 
     \b
