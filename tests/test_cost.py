@@ -300,3 +300,17 @@ def test_report_shows_the_cost(tmp_path: Path) -> None:
         assert text in section
     pool = summary["pools"]["call-takers"]["cost_per_day"]
     assert format_money(pool["value"], "$") in html[html.index("<h3>Pools</h3>") :]
+
+
+def test_compare_of_a_rated_and_an_unrated_plan_says_so(write_scenario, tmp_path: Path) -> None:
+    a = write_scenario(agents=10, horizon="1d", replications=2, name="plain.yaml")
+    doc = yaml.safe_load(scenario_text(agents=11, horizon="1d", replications=2))
+    doc["roster"] = {"pools": {"call-takers": {"cost_per_hour": 30}}}
+    b = write_scenario(text=yaml.safe_dump(doc), name="rated.yaml")
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "rated vs plain: +24 agent-hours a day, cost not compared (only rated has pay rates), 911 " in result.stdout
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("all ") and "cost a day" in line]
+    assert line.split()[4:8] == ["plain", "–", "rated", "$7,920"]  # 11 agents x 24 h x 30
+    assert "no pay rates in this scenario" in (out / "report.html").read_text()
