@@ -223,7 +223,8 @@ def simulate(
     """Simulate the scenario FILE and report waits with 95% confidence intervals.
 
     Prints a table per class (offered, answered, abandoned, waits, service-level targets) and
-    per pool (utilization), and writes the results files (see README, "Results files").
+    per pool (utilization), with pay rates (the scenario's roster) the cost a day and per
+    answered call, and writes the results files (see README, "Results files").
     Same file and seed give byte-identical files, whatever --jobs.
 
     \b
@@ -340,18 +341,29 @@ def _labels(files: Sequence[Path]) -> list[str]:
     show_default=True,
     help="Length of the intervals in each intervals.csv; must divide an hour.",
 )
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
+    "this confidence (over replications) of its service level reaches it, as staff judges; 0.5: the mean.",
+)
 @dask_option
 @large_option
 @quiet_option
 def compare(
     files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
-    interval_s: float, dask: str | None, large: bool, quiet: bool,
+    interval_s: float, confidence: float, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Compare scenarios FILES (two or more) against the first, with common random numbers.
 
     All run with the same seed and replications, so replication r of each sees the same callers
     and the differences B - A are paired: their 95% intervals are narrow for the computing
-    time. Writes DIR/comparison.csv (metric, class, pool, scenario_a, scenario_b, a_value,
+    time. With pay rates (the scenario's roster), cost a day and per answered call are among the
+    metrics. Then one sentence per scenario says what it buys and costs against the first:
+    agent-hours a day, money, and in how many hours of the day each target is met.
+    Writes DIR/comparison.csv (metric, class, pool, scenario_a, scenario_b, a_value,
     b_value, diff, diff_ci_low, diff_ci_high, significant), DIR/report.html (one self-contained
     page: wait-time CDFs, service level by hour against each target, queue and agents over the
     day, abandonment by hour, the differences, a verdict per target) and DIR/<scenario>/ with
@@ -364,7 +376,7 @@ def compare(
     from .core.runner import run_scenarios, total_tasks
     from .output.files import results_folder, write_csv, write_results
     from .output.report import write_report
-    from .planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows
+    from .planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows, plan_sentence
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
@@ -392,11 +404,22 @@ def compare(
             write_results(result, tmp / label)
         rows = comparison_rows(results, labels)
         write_csv(tmp / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
+        sentences = [
+            plan_sentence(results[0], res, labels[0], label, confidence)
+            for res, label in zip(results[1:], labels[1:], strict=True)
+        ]
         write_report(
-            tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels), png_dir=tmp
-        )
+            tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels), png_dir=tmp,
+            plan_sentences=sentences,
+        )  # fmt: skip
     if not quiet:
         click.echo(format_comparison(rows))
+        click.echo("")
+        click.echo("\n".join(sentences))
+        click.echo(
+            f"(an hour meets a target, as staff judges it, when the one-sided {confidence:.0%} lower confidence "
+            "bound over replications of the service level of the calls arriving in it reaches the target)"
+        )
         click.echo(
             f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "
             f"under {out_dir}/"

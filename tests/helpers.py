@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import yaml
 from click.testing import CliRunner
+
+from queueing.core.draws import Callers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,3 +58,17 @@ def assert_one_line_error(tmp_path: Path, text: str, expected: str) -> None:
     assert result.exit_code == 2
     assert result.stderr == f"{path}:{expected}\n"
     assert "Traceback" not in result.output
+
+
+def callers_at(arrivals_s: list[float], handle_s: float) -> Callers:
+    """Callers of one class (index 0), no IVR, no abandonment, all with the same handle time."""
+    n = len(arrivals_s)
+    at = np.asarray(arrivals_s, dtype=float)
+    return Callers(
+        cls=np.zeros(n, dtype=np.int16),
+        category=np.full(n, -1, dtype=np.int16),
+        arrival_s=at,
+        queued_s=at.copy(),
+        handle_s=np.full(n, handle_s),
+        patience_s=np.full(n, np.inf),
+    )

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import assert_one_line_error
+from helpers import assert_one_line_error, callers_at
 from queueing.cli import main
-from queueing.core.draws import Callers, draw_callers
+from queueing.core.draws import draw_callers
 from queueing.core.duty import agent_seconds, work_segments
 from queueing.core.metrics import interval_columns, replication_intervals, replication_measures
 from queueing.core.model import simulate_replication
@@ -25,20 +25,6 @@ from queueing.core.scenario import Scenario, parse_scenario
 
 H = 3600.0
 M = 60.0
-
-
-def _callers(arrivals_s: list[float], handle_s: float) -> Callers:
-    """Callers of one class (index 0), no IVR, no abandonment, all with the same handle time."""
-    n = len(arrivals_s)
-    at = np.asarray(arrivals_s, dtype=float)
-    return Callers(
-        cls=np.zeros(n, dtype=np.int16),
-        category=np.full(n, -1, dtype=np.int16),
-        arrival_s=at,
-        queued_s=at.copy(),
-        handle_s=np.full(n, handle_s),
-        patience_s=np.full(n, np.inf),
-    )
 
 
 ONE_AGENT = """
@@ -59,7 +45,7 @@ def test_a_call_in_progress_is_finished_then_the_whole_break_taken() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
     # 0:55 answered at once and runs to 1:05 past the break's start; the break then runs 1:05-1:35.
     arrivals = [55 * M, 60 * M, 80 * M, 120 * M]
-    records = simulate_replication(scenario, _callers(arrivals, 10 * M))
+    records = simulate_replication(scenario, callers_at(arrivals, 10 * M))
     assert records.outcome.tolist() == [ANSWERED] * 4
     assert records.answered_s.tolist() == [55 * M, 95 * M, 105 * M, 120 * M]
     assert records.wait_s.tolist() == [0.0, 35 * M, 25 * M, 0.0]
@@ -79,10 +65,10 @@ def test_a_call_running_into_a_break_is_not_time_on_duty() -> None:
 def test_an_idle_agent_takes_its_break_on_time_and_breaks_chain() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}, {start: 1h30m, length: 15m}"))
     # Idle at 1:00: breaks 1:00-1:30 and 1:30-1:45. A call at 1:10 waits for 1:45.
-    records = simulate_replication(scenario, _callers([70 * M, 200 * M], 10 * M))
+    records = simulate_replication(scenario, callers_at([70 * M, 200 * M], 10 * M))
     assert records.answered_s.tolist() == [105 * M, 200 * M]
     # A call running 0:55-1:05 pushes the first break to 1:05-1:35, the second to 1:35-1:50.
-    records = simulate_replication(scenario, _callers([55 * M, 62 * M], 10 * M))
+    records = simulate_replication(scenario, callers_at([55 * M, 62 * M], 10 * M))
     assert records.answered_s.tolist() == [55 * M, 110 * M]
 
 
@@ -92,7 +78,7 @@ def test_agents_on_duty_leave_out_breaks() -> None:
     edges = np.arange(0, 8 * H + 1, 30 * M)
     assert (agent_seconds(pool, scenario.horizon, edges) / (30 * M)).tolist() == [1, 1, 0] + [1] * 13
     assert [pool.agents_at(t) for t in (59 * M, 60 * M, 89 * M, 90 * M)] == [1, 0, 0, 1]
-    records = simulate_replication(scenario, _callers([55 * M], 10 * M))
+    records = simulate_replication(scenario, callers_at([55 * M], 10 * M))
     rows = replication_intervals(scenario, records, 0, 30 * M)
     agents = [row[interval_columns(scenario).index("agents_on_duty")] for row in rows]
     assert agents == [1, 1, 0] + [1] * 13
@@ -133,7 +119,7 @@ targets: {a: [{within: 10s, share: 0.8}]}
 
 def test_calls_outside_opening_hours_are_closed() -> None:
     scenario = parse_scenario(HOURS)
-    records = simulate_replication(scenario, _callers([7 * H, 9 * H, 17 * H], 5 * M))
+    records = simulate_replication(scenario, callers_at([7 * H, 9 * H, 17 * H], 5 * M))
     assert [OUTCOMES[o] for o in records.outcome] == ["closed", "answered", "closed"]
     assert records.agent.tolist() == [-1, 0, -1] and records.pool.tolist() == [-1, 0, -1]
     assert records.wait_s.tolist() == [0.0, 0.0, 0.0]
@@ -162,7 +148,7 @@ def test_a_pool_without_hours_keeps_a_class_open() -> None:
             "agents: 1}", "agents: 1}\n    - {name: night, serves: [a], shifts: [{start: 16h, end: 32h, agents: 1}]}"
         )
     )
-    records = simulate_replication(scenario, _callers([7 * H, 9 * H, 17 * H], 5 * M))
+    records = simulate_replication(scenario, callers_at([7 * H, 9 * H, 17 * H], 5 * M))
     assert [OUTCOMES[o] for o in records.outcome] == ["answered"] * 3
     assert records.pool.tolist() == [1, 0, 1]
 

@@ -6,6 +6,8 @@ human-facing output (console tables, report) shows the display name with its uni
     '911 answered within 15 s'
     >>> format_value("abandoned.share", 0.0574)
     '5.7%'
+    >>> format_value("cost.per_day", 1554.2, diff=True, currency="$")
+    '+$1,554'
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def format_plain(x: Any, digits: int = 3) -> str:
 class Metric:
     machine: str  # e.g. wait_s.p90, service_level.15s, utilization
     display: str  # e.g. "90th percentile wait"
-    unit: str  # "s", "%" (a share of 1, shown in percent), "h", or "" for counts
+    unit: str  # "s", "%" (a share of 1, shown in percent), "h", "money", or "" for counts
 
 
 _FIXED = {
@@ -61,6 +63,12 @@ _FIXED = {
     "answered": ("calls answered", ""),
     "unserved": ("calls unserved at the end", ""),
     "closed": ("calls while closed", ""),
+    # cost (scenarios with pay rates): summary.json's cost node, and each pool's cost_per_day
+    "cost.per_day": ("cost a day", "money"),
+    "cost.per_answered_call": ("cost per answered call", "money"),
+    "cost.paid_hours_per_day": ("paid agent-hours a day", "h"),
+    "cost.overtime_hours_per_day": ("overtime hours a day", "h"),
+    "cost_per_day": ("cost a day", "money"),
 }
 _SERVICE_LEVEL = re.compile(r"^service_level\.(\d+(?:\.\d+)?)s?$")
 
@@ -82,13 +90,35 @@ def display(machine: str, owner: str | None = None) -> str:
     return f"{owner} {name}" if owner else name
 
 
-def format_value(machine: str, x: Any, diff: bool = False) -> str:
+def format_money(x: Any, currency: str = "", diff: bool = False) -> str:
+    """An amount with its currency and thousands separators: whole units from 100 up, cents below
+    (``$40,320``, ``$18.95``); ``+`` on positive differences; – when unknown. A one-character
+    currency is written before the amount (``$12.00``), a longer one with a space (``CHF 12.00``).
+
+    >>> format_money(-18.953, "€")
+    '-€18.95'
+    """
+    v = number_or_none(x)
+    if v is None:
+        return "–"
+    decimals = 0 if abs(v) >= 100 else 2
+    text = f"{abs(v):,.{decimals}f}"
+    if not text.strip("0.,"):
+        v = 0.0  # -0.001 is written 0.00, without a sign
+    sign = "-" if v < 0 else ("+" if diff and v > 0 else "")
+    symbol = currency if len(currency) <= 1 else f"{currency} "
+    return f"{sign}{symbol}{text}"
+
+
+def format_value(machine: str, x: Any, diff: bool = False, currency: str | None = None) -> str:
     """A value of ``machine`` with its unit: shares in percent (differences in percentage points),
-    seconds and hours with their unit, counts plain; – when unknown."""
+    seconds and hours with their unit, money with ``currency``, counts plain; – when unknown."""
     v = number_or_none(x)
     if v is None:
         return "–"
     unit = metric(machine).unit
+    if unit == "money":
+        return format_money(v, currency or "", diff)
     sign = "+" if diff and v > 0 else ""
     if unit == "%":
         return f"{sign}{v * 100:.1f}{' pp' if diff else '%'}"

@@ -15,6 +15,8 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - overtime: agent-seconds on calls past the end of the shift they were answered in (a call in
   progress at shift end is finished; a call running into a break is not overtime), within the
   window; reported apart, in hours.
+- cost (scenarios with pay rates only): paid agent-hours by the schedule plus overtime at the
+  multiplier, per day and per answered call; see :mod:`queueing.core.cost`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .cost import cost_summary, replication_cost
 from .durations import HOUR_S
 from .duty import agent_seconds, clipped_cumulative, duty_ends, work_ends
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
@@ -108,6 +111,7 @@ def replication_measures(scenario: Scenario, records: CallRecords) -> dict[Key, 
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+    out.update(replication_cost(scenario, out))  # nothing without pay rates
     return out
 
 
@@ -146,6 +150,8 @@ def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], v
                 {"within_s": t.within, "share": cat_levels[f"{t.within:g}"], "target": t.share}
                 for t in scenario.targets.get(name, [])
             ]
+    if "cost" in tree:
+        tree["cost"] = cost_summary(scenario, tree["cost"])
     tree["meta"] = {
         "scenario": scenario.name,
         "seed": scenario.seed,

@@ -1,8 +1,9 @@
 """report.html: one self-contained page about one or more runs, for people who did not run them.
 
 The page has the scenarios' meta data, a plain-language verdict per service-level target, the
-headline figures of each scenario with 95% intervals, the plots of :mod:`queueing.output.plots` (PNG,
-embedded as ``data:`` URIs) and, when scenarios are compared, the table of paired differences.
+headline figures of each scenario with 95% intervals, what each costs (with pay rates), the plots of
+:mod:`queueing.output.plots` (PNG, embedded as ``data:`` URIs) and, when scenarios are compared,
+the table of paired differences.
 Inline CSS, no script, no external request: it opens the same from a mail attachment as from
 ``results/``. The layout is the Jinja2 template ``templates/report.html.j2``, autoescaped: every
 piece of text from a scenario or a label is HTML-escaped there; this module computes what it shows.
@@ -158,13 +159,17 @@ def verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list
 # --- formatting ----------------------------------------------------------------------------------
 
 
-def _estimate(metric: str, est: dict[str, Any] | None) -> tuple[str, str]:
-    """(value, '[lo, hi]') of a summary estimate, formatted for ``metric``."""
+def _estimate(metric: str, est: dict[str, Any] | None, currency: str | None = None) -> tuple[str, str]:
+    """(value, '[lo, hi]') of a summary estimate, formatted for ``metric`` (money in ``currency``)."""
     if not est:
         return "–", ""
     lo, hi = est.get("ci95", [None, None])
-    ci = f"[{format_value(metric, lo)}, {format_value(metric, hi)}]" if number_or_none(lo) is not None else ""
-    return format_value(metric, est.get("value")), ci
+    ci = (
+        f"[{format_value(metric, lo, currency=currency)}, {format_value(metric, hi, currency=currency)}]"
+        if number_or_none(lo) is not None
+        else ""
+    )
+    return format_value(metric, est.get("value"), currency=currency), ci
 
 
 def _clock_ranges(hours: Sequence[int]) -> str:
@@ -277,10 +282,40 @@ def _headline_classes(results: Sequence[SimulationResult], labels: Sequence[str]
 def _pool_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, str]]:
     rows = []
     for res, label in zip(results, labels, strict=True):
+        currency = res.summary.get("cost", {}).get("currency")
         for pool, node in res.summary.get("pools", {}).items():
             util, util_ci = _estimate("utilization", node.get("utilization"))
             hours, _ = _estimate("agent_hours", node.get("agent_hours"))
-            rows.append({"label": label, "pool": pool, "util": util, "util_ci": util_ci, "hours": hours})
+            cost, cost_ci = _estimate("cost_per_day", node.get("cost_per_day"), currency)
+            rows.append(
+                {"label": label, "pool": pool, "util": util, "util_ci": util_ci, "hours": hours, "cost": cost,
+                 "cost_ci": cost_ci}
+            )  # fmt: skip
+    return rows
+
+
+def _cost_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Per scenario, summary.json's cost node as cells (value, interval); empty when no scenario
+    has pay rates (the page then has no cost section)."""
+    if not any("cost" in res.summary for res in results):
+        return []
+    rows: list[dict[str, Any]] = []
+    for res, label in zip(results, labels, strict=True):
+        node = res.summary.get("cost")
+        if node is None:
+            rows.append({"label": label, "cells": None})
+            continue
+        cells = []
+        measures: list[tuple[str, dict[str, Any]]] = [
+            ("cost.per_day", node["per_day"]),
+            ("cost.per_answered_call", node["per_answered_call"]),
+            ("cost.paid_hours_per_day", {"value": node["paid_hours_per_day"]}),
+            ("cost.overtime_hours_per_day", node["overtime_hours_per_day"]),
+        ]
+        for metric, est in measures:
+            value, ci = _estimate(metric, est, node["currency"])
+            cells.append({"value": value, "ci": ci})
+        rows.append({"label": label, "cells": cells})
     return rows
 
 
@@ -294,17 +329,20 @@ def _comparison_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             significant = low is not None and high is not None and (low > 0 or high < 0)
         ci = "–"
         if low is not None:
-            ci = f"[{format_value(metric, low, diff=True)}, {format_value(metric, high, diff=True)}]"
+            lo_text = format_value(metric, low, diff=True, currency=row.get("currency"))
+            ci = f"[{lo_text}, {format_value(metric, high, diff=True, currency=row.get('currency'))}]"
+        money = row.get("currency")
         out.append(
             {
                 "significant": bool(significant),
                 "metric": display(metric),
-                "where": str(row.get("class") or row.get("pool") or ""),
+                "where": str(row.get("class") or row.get("pool") or ("all" if metric.startswith("cost.") else "")),
                 "scenario_a": str(row.get("scenario_a", "")),
                 "scenario_b": str(row.get("scenario_b", "")),
-                "a_value": format_value(metric, row.get("a_value")),
-                "b_value": format_value(metric, row.get("b_value")),
-                "diff": format_value(metric, row.get("diff"), diff=True) + (" ✱" if significant else ""),
+                "a_value": format_value(metric, row.get("a_value"), currency=money),
+                "b_value": format_value(metric, row.get("b_value"), currency=money),
+                "diff": format_value(metric, row.get("diff"), diff=True, currency=money)
+                + (" ✱" if significant else ""),
                 "ci": ci,
             }
         )
@@ -355,9 +393,10 @@ def render_report(
     labels: Sequence[str],
     comparison_rows: Sequence[dict[str, Any]] = (),
     title: str = "",
+    plan_sentences: Sequence[str] = (),
 ) -> str:
     """The whole report page as HTML text (see :func:`write_report`)."""
-    return _render(results, labels, comparison_rows, title)[0]
+    return _render(results, labels, comparison_rows, title, plan_sentences)[0]
 
 
 def _render(
@@ -365,6 +404,7 @@ def _render(
     labels: Sequence[str],
     comparison_rows: Sequence[dict[str, Any]],
     title: str,
+    plan_sentences: Sequence[str] = (),
 ) -> tuple[str, dict[str, bytes | None]]:
     """The page and its plots (each run folded into hours of the day once)."""
     if not results:
@@ -393,6 +433,8 @@ def _render(
         targets=_verdict_items(results, labels, folded),
         classes=_headline_classes(results, labels),
         pool_rows=_pool_rows(results, labels),
+        cost_rows=(cost_rows := _cost_rows(results, labels)),
+        plan_sentences=list(plan_sentences) if cost_rows else [],
         comparison_rows=_comparison_rows(comparison_rows),
         figures=_figures(pngs),
     )
@@ -406,6 +448,7 @@ def write_report(
     comparison_rows: Sequence[dict[str, Any]] = (),
     title: str = "",
     png_dir: Path | None = None,
+    plan_sentences: Sequence[str] = (),
 ) -> Path:
     """Write report.html for ``results`` (one per scenario, named by ``labels``) to ``path``.
 
@@ -416,10 +459,13 @@ def write_report(
     so instead. Same results, same bytes (no time stamp). Needs the ``report`` extra
     (matplotlib). With ``png_dir``, the plots are also written there as ``<stem>.png`` (stems
     as in :data:`PLOTS`). Returns ``path``.
+
+    When a scenario has pay rates the page has a cost section (summary.json's ``cost``, each pool's
+    cost a day) holding ``plan_sentences`` (what each plan buys and costs, as ``compare`` prints).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    page, pngs = _render(results, labels, comparison_rows, title)
+    page, pngs = _render(results, labels, comparison_rows, title, plan_sentences)
     path.write_text(page, encoding="utf-8")
     if png_dir is not None:
         Path(png_dir).mkdir(parents=True, exist_ok=True)

@@ -81,17 +81,48 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
             )
     if trows:
         out += ["", format_table(["class", "target", "answered within", "verdict"], trows)]
+    cost = summary.get("cost")  # only with pay rates
+    currency = cost["currency"] if cost else ""
     prows = [
         [
             p,
             format_estimate(v["utilization"], 100) + " %",
             f"{v['agent_hours']['value']:.0f}",
             format_estimate(v["overtime_h"]),
+            *([format_money_estimate(v["cost_per_day"], currency)] if cost else []),
         ]
         for p, v in summary["pools"].items()
     ]
-    out += ["", format_table(["pool", "utilization", "agent-hours", "overtime h"], prows)]
+    pool_head = ["pool", "utilization", "agent-hours", "overtime h", *(["cost a day"] if cost else [])]
+    out += ["", format_table(pool_head, prows)]
+    if cost:
+        out += ["", format_cost(cost)]
     return "\n".join(out)
+
+
+def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:
+    """A summary.json estimate of money as ``$8,412 ±34`` (``-`` when unknown)."""
+    from ..core.metric_names import format_money
+
+    if est is None or est["value"] is None:
+        return "-"
+    lo, hi = est["ci95"]
+    value = format_money(est["value"], currency)
+    decimals = 0 if abs(est["value"]) >= 100 else 2  # as format_money writes the value
+    return value if lo is None else f"{value} ±{(hi - lo) / 2:,.{decimals}f}"
+
+
+def format_cost(cost: dict[str, Any]) -> str:
+    """The lines under ``simulate``'s table when the scenario has pay rates: summary.json's cost node."""
+    currency = cost["currency"]
+    return "\n".join(
+        [
+            f"cost a day              {format_money_estimate(cost['per_day'], currency)}  "
+            f"({cost['paid_hours_per_day']:,.0f} paid agent-hours a day, breaks included; "
+            f"overtime {format_estimate(cost['overtime_hours_per_day'])} h a day)",
+            f"cost per answered call  {format_money_estimate(cost['per_answered_call'], currency)}",
+        ]
+    )
 
 
 def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
@@ -139,16 +170,21 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     table = []
     for r in rows:
         m = r["metric"]
-        ci = f"[{format_value(m, r['diff_ci_low'], diff=True)}, {format_value(m, r['diff_ci_high'], diff=True)}]"
+        money = r.get("currency")  # cost rows: the scenarios' currency
+
+        def value(x: Any, diff: bool = False, m: str = m, money: str | None = money) -> str:
+            return format_value(m, x, diff=diff, currency=money)
+
+        ci = f"[{value(r['diff_ci_low'], True)}, {value(r['diff_ci_high'], True)}]"
         table.append(
             [
-                r["class"] or r["pool"],
+                r["class"] or r["pool"] or "all",
                 display(m),
                 r["scenario_a"],
-                format_value(m, r["a_value"]),
+                value(r["a_value"]),
                 r["scenario_b"],
-                format_value(m, r["b_value"]),
-                format_value(m, r["diff"], diff=True) + (" *" if r["significant"] else "  "),
+                value(r["b_value"]),
+                value(r["diff"], True) + (" *" if r["significant"] else "  "),
                 ci,
             ]
         )

@@ -4,26 +4,41 @@ Scenarios compared share the seed, so replication r of each sees the same caller
 difference B − A is then computed replication by replication and its 95% Student-t interval
 (:func:`~queueing.core.statistics.paired_difference`) is much narrower than the one of two
 independent runs, for the same computing time. Metric names are summary.json keys (``wait_s.mean``, ``abandoned.share``,
-``service_level.15s`` for the first target within 15 s, ``utilization``).
+``service_level.15s`` for the first target within 15 s, ``utilization``), and with pay rates
+``cost.per_day``, ``cost.per_answered_call`` (the centre) and ``cost_per_day`` (a pool).
+
+:func:`plan_sentence` says in words what one plan buys and costs against another: agent-hours,
+money, and the hours of the day each target is met in, judged as ``staff`` judges an interval.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..core.durations import format_duration
+import numpy as np
+
+from ..core.cost import agent_hours_per_day, is_costed
+from ..core.durations import HOUR_S, format_duration, intervals_in
+from ..core.metric_names import format_money
 from ..core.metrics import Key
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario
 from ..core.statistics import estimate, paired_difference
 from ..errors import ScenarioError
+from .staff import check_targets
 
 CLASS_METRICS: list[Key] = [
     ("offered",), ("answered",), ("abandoned", "share"), ("wait_s", "mean"), ("wait_s", "p90"), ("wait_s", "p95"),
 ]  # fmt: skip
 POOL_METRICS: list[Key] = [("utilization",), ("agent_hours",), ("overtime_h",)]
+# With pay rates (any scenario compared): the centre's cost, then each pool's.
+COST_METRICS: list[Key] = [("cost", "per_day"), ("cost", "per_answered_call")]
+POOL_COST_METRICS: list[Key] = [("cost_per_day",)]
+# How sure an hour must be to count as meeting a target in the plan sentence: staff's default.
+DEFAULT_CONFIDENCE = 0.9
 
 COMPARISON_COLUMNS = (
     "metric", "class", "pool", "scenario_a", "scenario_b", "a_value", "b_value", "diff", "diff_ci_low",
@@ -66,6 +81,8 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
     base, base_label = results[0], labels[0]
     rows: list[dict[str, Any]] = []
     for other, label in zip(results[1:], labels[1:], strict=True):
+        costed = [res.scenario for res in (base, other) if is_costed(res.scenario)]
+        currency = costed[0].roster.currency if costed and costed[0].roster else ""
         keys: list[tuple[str, str, Key]] = []
         for name in base.scenario.class_names():
             targets = base.scenario.targets.get(name, [])
@@ -73,20 +90,105 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
             keys += [(name, "", ("classes", name) + k) for k in class_keys]
         pools = [p.name for p in base.scenario.staffing.pools]
         pools += [p.name for p in other.scenario.staffing.pools if p.name not in pools]
-        keys += [("", pool, ("pools", pool) + k) for pool in pools for k in POOL_METRICS]
+        pool_metrics = POOL_METRICS + (POOL_COST_METRICS if costed else [])
+        keys += [("", pool, ("pools", pool) + k) for pool in pools for k in pool_metrics]
+        keys += [("", "", k) for k in COST_METRICS] if costed else []
         for cname, pool, key in keys:
             a, b = _series(base, key), _series(other, key)
             diff, lo, hi = paired_difference(a, b)
-            short = key[2:]  # past ("classes", name) or ("pools", name)
+            short = key[2:] if cname or pool else key  # past ("classes", name) or ("pools", name)
             name = metric_name(short)
             if short[0] == "service_level":
                 name = f"service_level.{short[1]}s"
             rows.append({
                 "metric": name, "class": cname, "pool": pool, "scenario_a": base_label, "scenario_b": label,
                 "a_value": _mean(a), "b_value": _mean(b), "diff": diff, "diff_ci_low": lo, "diff_ci_high": hi,
-                "significant": bool(lo > 0 or hi < 0) if not math.isnan(lo) else False,
+                "significant": bool(lo > 0 or hi < 0) if not math.isnan(lo) else False, "currency": currency,
             })  # fmt: skip
     return rows
+
+
+@dataclass(frozen=True)
+class HoursMet:
+    """How many hours of the day one plan meets one target in, as ``staff`` judges an hour."""
+
+    class_name: str
+    within_s: float
+    share: float
+    met: int  # hours whose lower confidence bound of the service level reaches the share
+    hours: int  # hours of the day with calls offered after the warm-up
+
+    def target(self) -> str:
+        return f"{self.class_name} {self.share * 100:g}%/{self.within_s:g} s"
+
+
+def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) -> list[HoursMet]:
+    """Per target of the scenario (classes by priority, targets in file order): the hours of the day
+    in which it is met, judged by :func:`queueing.planning.staff.check_targets` over one-hour
+    intervals (the one-sided lower bound at ``confidence`` of the service level of the calls
+    arriving in that hour, over replications, reaches the target). The result's intervals must
+    divide an hour."""
+    if intervals_in(HOUR_S, result.interval_s) is None:
+        raise ValueError(f"hours met need intervals that divide an hour, not {result.interval_s:g} s")
+    check = check_targets(result, HOUR_S, confidence)
+    scenario = result.scenario
+    # check_targets' columns: every target of every class, classes by priority, as in the file
+    columns = [(c, t) for c in scenario.class_names() for t in scenario.targets.get(c, [])]
+    out = []
+    for j, (cname, target) in enumerate(columns):
+        margin = check.margin[:, j]
+        measured = ~np.isnan(margin)
+        met = int(np.count_nonzero(measured & (np.nan_to_num(margin, nan=-1.0) >= 0)))
+        out.append(HoursMet(cname, target.within, target.share, met, int(np.count_nonzero(measured))))
+    return out
+
+
+def plan_sentence(
+    a: SimulationResult,
+    b: SimulationResult,
+    label_a: str,
+    label_b: str,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> str:
+    """What plan B buys and costs against plan A, in one sentence, e.g. ``B vs A: +37 agent-hours a
+    day, +$1,554 a day (+$0.61 per answered call), 911 90%/15 s met in 24 of 24 hours instead of
+    5``. Agent-hours a day on duty come from the schedules; the cost from the summaries (only when
+    both plans have pay rates); hours met from :func:`hours_met`, for the targets both plans set."""
+    hours = agent_hours_per_day(b.scenario) - agent_hours_per_day(a.scenario)
+    parts = [
+        f"{_signed(hours)} agent-hours a day" if abs(hours) >= 0.05 else "the same agent-hours a day",
+    ]
+    rated = [is_costed(r.scenario) for r in (a, b)]
+    if all(rated):
+        ca, cb = a.summary["cost"], b.summary["cost"]
+        currency = cb["currency"] if ca["currency"] == cb["currency"] else ""
+        day = _diff(ca["per_day"], cb["per_day"])
+        call = _diff(ca["per_answered_call"], cb["per_answered_call"])
+        per_call = format_money(call, currency, diff=True)
+        parts.append(f"{format_money(day, currency, diff=True)} a day ({per_call} per answered call)")
+    elif any(rated):
+        parts.append(f"cost not compared (only {label_a if rated[0] else label_b} has pay rates)")
+    mine = {(h.class_name, h.within_s, h.share): h for h in hours_met(a, confidence)}
+    for h in hours_met(b, confidence):
+        before = mine.get((h.class_name, h.within_s, h.share))
+        if before is None:
+            continue
+        was = f"{before.met}" if before.hours == h.hours else f"{before.met} of {before.hours}"
+        parts.append(f"{h.target()} met in {h.met} of {h.hours} hours instead of {was}")
+    return f"{label_b} vs {label_a}: " + ", ".join(parts)
+
+
+def _signed(x: float) -> str:
+    """+19.5, +37, -2: tenths, without a trailing .0."""
+    text = f"{x:+,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    """b - a of two summary estimates (None when either is unknown)."""
+    if a["value"] is None or b["value"] is None:
+        return None
+    return float(b["value"]) - float(a["value"])
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -1,0 +1,106 @@
+"""What a plan costs: paid agent-hours by the schedule and overtime, at the roster's pay rates.
+
+A scenario has rates when its ``roster`` section gives every pool a ``cost_per_hour``
+(:attr:`~queueing.core.scenario.RosterRules.costed`). Within the statistics window
+[warm-up, horizon) of one replication, the cost of a pool is
+
+    rate x (paid agent-hours + overtime hours x overtime_multiplier)
+
+- **paid agent-hours**: the schedule's shifts, breaks included (breaks are paid), each agent of a
+  shift counted over its duty windows (:func:`queueing.core.duty.duty_windows`) that lie in the
+  window. The same in every replication.
+- **overtime hours**: agent-hours on calls past the end of the shift they were answered in
+  (``pools.<pool>.overtime_h`` of :mod:`queueing.core.metrics`); they differ by replication.
+
+Expressed **per day** (x 86,400 / the window's seconds) and **per answered call** (the window's
+cost over the calls answered among callers arriving in the window). Without rates nothing here
+is measured, and summary.json has no cost keys. Amounts are written by
+:func:`queueing.core.metric_names.format_money`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .durations import DAY_S, HOUR_S
+from .duty import agent_seconds, duty_windows
+from .scenario import Pool, Scenario
+
+Key = tuple[str, ...]
+
+
+def is_costed(scenario: Scenario) -> bool:
+    """Whether the scenario has pay rates (then every pool has one)."""
+    return scenario.roster is not None and scenario.roster.costed
+
+
+def days_measured(scenario: Scenario) -> float:
+    """Length of the statistics window [warm-up, horizon) in days."""
+    return (scenario.horizon - scenario.warmup) / DAY_S
+
+
+def paid_seconds(pool: Pool, scenario: Scenario) -> float:
+    """Paid agent-seconds of ``pool`` by its schedule within [warm-up, horizon): every agent of
+    every shift over its duty windows, breaks included."""
+    t0, t1 = scenario.warmup, scenario.horizon
+    total = 0.0
+    for shift in pool.shift_list():
+        spans = sum(max(0.0, min(off, t1) - max(on, t0)) for on, off in duty_windows(shift, t1))
+        total += shift.agents * spans
+    return total
+
+
+def paid_hours_per_day(scenario: Scenario) -> float:
+    """Paid agent-hours a day of the whole schedule (breaks included), over the statistics window."""
+    seconds = sum(paid_seconds(p, scenario) for p in scenario.staffing.pools)
+    return seconds / HOUR_S / days_measured(scenario)
+
+
+def agent_hours_per_day(scenario: Scenario) -> float:
+    """Agent-hours on duty a day of the whole schedule (scheduled breaks left out, as the pools'
+    ``agent_hours``), over the statistics window."""
+    edges = np.array([scenario.warmup, scenario.horizon])
+    seconds = sum(float(agent_seconds(p, scenario.horizon, edges)[0]) for p in scenario.staffing.pools)
+    return seconds / HOUR_S / days_measured(scenario)
+
+
+def replication_cost(scenario: Scenario, measures: dict[Key, float]) -> dict[Key, float]:
+    """The cost measures of one replication, from its other measures (each pool's ``overtime_h``
+    and ``answered``); empty without rates. Keys: ``("cost", "per_day")``,
+    ``("cost", "per_answered_call")``, ``("cost", "overtime_hours_per_day")`` and
+    ``("pools", <pool>, "cost_per_day")``."""
+    if not is_costed(scenario):
+        return {}
+    rules = scenario.roster
+    assert rules is not None
+    per_day = 1.0 / days_measured(scenario)
+    out: dict[Key, float] = {}
+    total = overtime_h = answered = 0.0
+    for pool in scenario.staffing.pools:
+        overtime = measures[("pools", pool.name, "overtime_h")]
+        paid_h = paid_seconds(pool, scenario) / HOUR_S
+        cost = rules.rate_per_hour(pool.name) * (paid_h + overtime * rules.overtime_multiplier)
+        out[("pools", pool.name, "cost_per_day")] = cost * per_day
+        total += cost
+        overtime_h += overtime
+        answered += measures[("pools", pool.name, "answered")]
+    out[("cost", "per_day")] = total * per_day
+    out[("cost", "per_answered_call")] = total / answered if answered else math.nan
+    out[("cost", "overtime_hours_per_day")] = overtime_h * per_day
+    return out
+
+
+def cost_summary(scenario: Scenario, estimates: dict[str, Any]) -> dict[str, Any]:
+    """summary.json's ``cost`` node: the currency, the estimates across replications (``estimates``:
+    the ``cost`` node as summarized, ``{name: {value, ci95}}``) and the schedule's paid hours a day."""
+    assert scenario.roster is not None
+    return {
+        "currency": scenario.roster.currency,
+        "per_day": estimates["per_day"],
+        "per_answered_call": estimates["per_answered_call"],
+        "paid_hours_per_day": paid_hours_per_day(scenario),
+        "overtime_hours_per_day": estimates["overtime_hours_per_day"],
+    }
