@@ -56,7 +56,7 @@ def test_a_call_in_progress_is_finished_then_the_whole_break_taken() -> None:
 def test_a_call_running_into_a_break_is_not_time_on_duty() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
     # One call 0:55-1:05: 5 minutes on duty, 5 minutes into the break (which then runs 1:05-1:35).
-    records = simulate_replication(scenario, _callers([55 * M], 10 * M))
+    records = simulate_replication(scenario, callers_at([55 * M], 10 * M))
     measures = replication_measures(scenario, records)
     assert measures[("pools", "desk", "utilization")] == pytest.approx(5 * M / (7.5 * H))
     assert measures[("pools", "desk", "overtime_h")] == 0.0
