@@ -193,6 +193,9 @@ def test_meta_and_headline_figures(runs: list[SimulationResult], report: tuple) 
     assert "seed 311; 3 replications each" in text
     assert "<h3>Class 911</h3>" in text and "<h3>Class 311</h3>" in text
     assert "call-takers" in text and "311-desk" in text
+    # Shares read as percent, like every console table: the headline's service-level cells too.
+    share = runs[0].summary["classes"]["911"]["service_level"][0]["share"]["value"]
+    assert re.search(rf'<td class="num"><span class="(un)?met">{100 * share:.1f}%</span><br>', text)
 
 
 # --- hour-of-day folding, a single scenario, escaping --------------------------------------------

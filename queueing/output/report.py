@@ -272,7 +272,7 @@ def _headline_classes(results: Sequence[SimulationResult], labels: Sequence[str]
                 if lv is None:
                     cells.append({"value": "–", "ci": "", "css": None})
                     continue
-                value, ci = _estimate("service_level", lv["share"])
+                value, ci = _estimate(f"service_level.{lv['within_s']:g}s", lv["share"])
                 cells.append({"value": value, "ci": ci, "css": "met" if lv.get("met") else "unmet"})
             rows.append({"label": label, "cells": cells})
         classes.append({"name": name, "head": head, "rows": rows})
