@@ -41,7 +41,7 @@ import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Pool, RosterRules, Scenario, validate_data
+from ..core.scenario import MAX_SEED, Pool, RosterRules, Scenario, validate_data
 from ..errors import ScenarioError
 from .staff import (
     Progress,
@@ -366,9 +366,11 @@ def build_roster(
             f"(need {sum(row[p] for row in need) * interval / HOUR_S:g} on duty), solved in {dt * 1000:.0f} ms"
         )
 
+    unseen = scenario.with_overrides(seed=(scenario.seed + 1) % (MAX_SEED + 1))  # callers the search never saw
+
     def simulate(counts: list[list[int]]) -> tuple[Scenario, SimulationResult, list[list[int]]]:
         present = [_present(types[p], c, rules.shrinkage) for p, c in enumerate(counts)]
-        variant = _with_roster(scenario, types, present)
+        variant = _with_roster(unseen, types, present)
         if progress is not None:
             progress.add(variant.replications)
         (res,) = run_scenarios(
