@@ -246,6 +246,17 @@ def test_the_repair_adds_agents_where_a_target_fails(built: RosterResult, monkey
     assert repaired.paid_hours > repaired.cover_hours
 
 
+def test_without_rates_the_roster_minimizes_paid_hours_and_has_no_cost(built: RosterResult, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(roster_module, "find_staffing", lambda *a, **k: built.staffing)
+    text = SMALL.replace("{cost_per_hour: 42.0, min_agents: 2}", "{min_agents: 2}").replace(
+        "311-desk: {cost_per_hour: 33.0}", "311-desk: {}"
+    )
+    unpriced = build_roster(parse_scenario(text), LocalExecutor(1))
+    assert unpriced.cost_per_day is None
+    # per pool the rate only scales the objective: the same least paid hours either way
+    assert unpriced.cover_hours == built.cover_hours and unpriced.need == built.need
+
+
 def test_shrinkage_is_spread_over_the_day() -> None:
     step = H
     types = [ShiftType(k * step, 8 * H, ()) for k in range(24)]
