@@ -137,6 +137,27 @@ def test_the_issue_rules_give_480_shift_types_round_the_clock_and_60_in_office_h
     assert all(scenario.staffing.pools[1].hours.contains(t.start_s, t.start_s + t.length_s) for t in desk)  # type: ignore[union-attr]
 
 
+def test_a_night_pool_gets_shifts_through_midnight_within_its_hours() -> None:
+    scenario = parse_scenario(SMALL.replace("open: 7h, close: 19h", "open: 20h, close: 32h"))
+    assert scenario.roster is not None
+    desk = scenario.staffing.pools[1]
+    types = shift_types(scenario.roster, desk)
+    # 8h shifts start 20h..24h (00:00), 10h shifts 20h..22h; three break placements each
+    assert sorted({(t.start_s / H, t.length_s / H) for t in types}) == [
+        (0.0, 8.0),
+        (20.0, 8.0),
+        (20.0, 10.0),
+        (21.0, 8.0),
+        (21.0, 10.0),
+        (22.0, 8.0),
+        (22.0, 10.0),
+        (23.0, 8.0),
+    ]
+    assert len(types) == 8 * 3
+    assert all(desk.hours.contains(t.start_s, t.start_s + t.length_s) for t in types)  # type: ignore[union-attr]
+    assert ShiftType(22 * H, 10 * H, ((3 * H, H),)).on_duty(H) == [22, 23, 0, 2, 3, 4, 5, 6, 7]
+
+
 def test_several_break_rules_are_placed_in_order_without_overlap() -> None:
     text = SMALL.replace(
         "breaks: [{length: 1h, earliest: 3h, latest: 5h}]",
