@@ -1,0 +1,520 @@
+"""Rosters: shifts people can work, with breaks, within opening hours, at the least paid cost,
+checked by simulating them.
+
+``build_roster`` answers the planner's real question in four steps:
+
+1. **Required head-count**: ``find_staffing`` (the simulation-based search of :mod:`.staff`) at
+   the roster's planning interval gives the agents each pool needs on duty in each interval
+   (0 where the pool is closed).
+2. **Need**: a share ``shrinkage`` of rostered agents is away (leave, sickness, training), so
+   ``need = ceil(required / (1 - shrinkage))`` rostered agents, and at least the pool's
+   ``min_agents`` in every interval it is open.
+3. **Cover**, exactly, per pool: the shift types are every start on the ``start_every`` grid
+   (within the pool's hours; a 24-hour pool's shifts wrap midnight) x every allowed length x
+   every placement of the breaks on the interval grid within their windows. The integer program
+   ``min sum(cost_j x_j) s.t. sum_j a_ij x_j >= need_i, x_j >= 0 integer`` (``a_ij`` = 1 when a
+   shift of type j is on duty, not on break, in interval i) is solved by HiGHS through
+   ``scipy.optimize.milp`` with a zero gap: the roster is the cheapest there is for the need.
+   Pools are independent programs (an agent belongs to one pool), so a pool's rate only scales
+   its objective: cost is rate x paid length, or paid length without rates.
+4. **Check by simulation**, as the agents who actually come. Shrinkage is a share of the
+   rostered agents absent on the day, and nobody chooses who: the absences are spread evenly
+   over the day. Per pool, the rostered agents are listed by shift start (then length, then
+   break) and one in every ``1 / shrinkage`` of them is away (agent ``a`` when
+   ``floor((a + 1) s + 1/2) > floor(a s + 1/2)``): ``round(rostered x shrinkage)`` in all, about
+   that share of each interval's agents. (Largest remainder over the shifts, with its ties,
+   put every absence on the last shifts of the day and made the repair buy them back.) That
+   present roster is simulated (breaks, overtime and all) and judged by ``check_targets`` at the
+   search's confidence, on the search's callers. While a target fails, rostered agents are
+   added on the cheapest shift type on duty in each failing interval (then the one centred on
+   it), in the first pool open then serving the failing class, until that pool's present
+   agents there rise; intervals an addition already helped are skipped; then simulate again
+   (at most ``MAX_REPAIR_ROUNDS``).
+
+``RosterResult.scenario`` is the roster as rostered (what a supervisor posts);
+``RosterResult.present_scenario`` is what was simulated. Re-simulating with a seed the search
+never used (``ivr311 simulate roster.yaml --seed N``) is the honest check: a fresh sample's
+90% lower bound misses a target somewhere by chance even for a roster whose mean meets them all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.durations import DAY_S, HOUR_S, format_duration
+from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.scenario import Pool, RosterRules, Scenario, validate_data
+from ..errors import ScenarioError
+from .staff import (
+    Check,
+    Progress,
+    StaffingResult,
+    check_targets,
+    find_staffing,
+    first_open_pools,
+    intervals_per_day,
+    open_intervals,
+)
+
+MAX_REPAIR_ROUNDS = 12
+MIP_TIME_LIMIT_S = 60.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """One kind of shift a pool may roster: start (time of day), paid length and break placement."""
+
+    start_s: float
+    length_s: float
+    breaks: tuple[tuple[float, float], ...]  # (offset from the start, length), s, in time order
+
+    def on_duty(self, interval_s: float) -> list[int]:
+        """The intervals of the day (indexes, wrapping midnight) in which the shift is on duty and
+        not on a break. Start, length and breaks are on the interval grid."""
+        n = intervals_per_day(interval_s)
+        first = round(self.start_s / interval_s)
+        off = {
+            round((a + k * interval_s) / interval_s)
+            for a, length in self.breaks
+            for k in range(round(length / interval_s))
+        }
+        return [(first + k) % n for k in range(round(self.length_s / interval_s)) if k not in off]
+
+    @property
+    def break_s(self) -> float:
+        return sum(length for _, length in self.breaks)
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    """Agents rostered on one shift type of one pool."""
+
+    pool: str
+    start_s: float  # time of day the shift starts, s since 00:00, in [0, 86400)
+    length_s: float  # paid length, breaks included, s
+    breaks: tuple[tuple[float, float], ...]  # (offset from the shift's start, length), s, in time order
+    agents: int  # agents rostered on this shift (before shrinkage)
+
+    @property
+    def end_s(self) -> float:
+        """start_s + length_s (may pass 86400: the next morning)."""
+        return self.start_s + self.length_s
+
+
+@dataclass
+class RosterResult:
+    """A roster, what it had to cover, what it costs, and how its simulation fared."""
+
+    # the input scenario with every pool's shifts replaced by the roster (with breaks): ready to simulate
+    scenario: Scenario
+    rules: RosterRules
+    interval_s: float
+    pool_names: list[str]
+    shifts: list[RosterShift]  # by pool, then start, then length
+    required: list[list[int]]  # [interval][pool] agents needed on duty (staff's simulation answer, 0 where closed)
+    need: list[list[int]]  # [interval][pool] rostered agents needed: required after shrinkage, >= min_agents where open
+    coverage: list[list[int]]  # [interval][pool] rostered agents on duty (not on break) under the roster
+    lower_bound_hours: float  # paid agent-hours a day no roster can go below: sum(need) * interval / 3600
+    paid_hours: float  # paid agent-hours a day of the roster (breaks included)
+    agent_hours: float  # on-duty agent-hours a day (paid minus breaks)
+    fte: float  # paid_hours * 7 / (rules.weekly_hours / 3600)
+    cost_per_day: float | None  # paid_hours by pool x rate (None without rates); overtime is not in it
+    targets_met: bool  # the last simulation of the roster met every target in every interval, as staff judges it
+    evaluation: SimulationResult  # that last simulation
+    staffing: StaffingResult  # staff's search that gave `required`
+    shifts_added: int  # rostered agents added by the re-simulation repair
+    log: list[str]
+    present_scenario: Scenario | None = None  # what was simulated: the agents present after shrinkage
+    present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
+    repair_rounds: int = 0  # simulations of the roster after the first one
+    solve_s: float = 0.0  # wall time in the integer programs, s
+    # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
+    cover_hours: float = 0.0
+    shift_types: int = 0  # variables of the integer programs, all pools together
+
+
+def roster_rules(scenario: Scenario) -> RosterRules:
+    """The scenario's roster rules, or one clear error naming what to add."""
+    rules = scenario.roster
+    if rules is None:
+        raise ScenarioError(
+            "the scenario has no roster: section; add one with at least shift_lengths "
+            "(e.g. roster: {interval: 30m, start_every: 30m, shift_lengths: [8h30m]})"
+        )
+    if not rules.shift_lengths:
+        raise ScenarioError("roster: has no shift_lengths; add the paid lengths shifts may have (e.g. [8h30m, 10h30m])")
+    return rules
+
+
+def _break_placements(rules: RosterRules, length_s: float) -> list[tuple[tuple[float, float], ...]]:
+    """Every placement of the break rules on the interval grid within their windows and the shift,
+    without overlaps, each in time order (duplicates, from rules alike, once)."""
+    step = rules.interval
+    choices = []
+    for rule in rules.breaks:
+        k0, k1 = round(rule.earliest / step), round(rule.latest / step)
+        choices.append([(k * step, rule.length) for k in range(k0, k1 + 1) if k * step + rule.length <= length_s])
+    out: set[tuple[tuple[float, float], ...]] = set()
+    for combo in itertools.product(*choices):
+        spans = sorted(combo)
+        if all(a + la <= b for (a, la), (b, _) in itertools.pairwise(spans)):
+            out.add(tuple(spans))
+    return sorted(out)
+
+
+def shift_types(rules: RosterRules, pool: Pool) -> list[ShiftType]:
+    """Every shift type the pool may roster: start x length x break placement, within its hours."""
+    starts = [k * rules.start_every for k in range(round(DAY_S / rules.start_every))]
+    out: list[ShiftType] = []
+    for length in sorted(rules.shift_lengths or []):
+        placements = _break_placements(rules, length)
+        if not placements:
+            raise ScenarioError(
+                f"roster.breaks: the breaks cannot all be placed in a {format_duration(length)} shift without "
+                "overlapping (widen their windows, or drop one)"
+            )
+        for start in starts:
+            if pool.hours is not None and not pool.hours.contains(start, start + length):
+                continue
+            out.extend(ShiftType(start, length, b) for b in placements)
+    return out
+
+
+def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> list[int]:
+    """The cheapest agents per shift type whose on-duty count reaches ``need[i]`` in every interval
+    (``len(need)`` intervals a day): an exact integer program (HiGHS, zero gap).
+
+    Raises ScenarioError when an interval with a need is covered by no shift type."""
+    return _cover(need, shift_types, costs)[0]
+
+
+def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> tuple[list[int], bool]:
+    """solve_cover's answer and whether HiGHS proved it optimal (else: the best found in the time limit)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = len(need), len(shift_types)
+    if not any(need):
+        return [0] * m, True
+    interval_s = DAY_S / n
+    a = np.zeros((n, m))
+    for j, st in enumerate(shift_types):
+        a[st.on_duty(interval_s), j] = 1.0
+    uncovered = [i for i in range(n) if need[i] > 0 and not a[i].any()]
+    if uncovered:
+        raise ScenarioError(f"no allowed shift is on duty at {format_duration(uncovered[0] * interval_s)}")
+    rows = [i for i in range(n) if need[i] > 0]
+    res = milp(
+        c=np.asarray(costs, dtype=float),
+        constraints=LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
+        integrality=np.ones(m),
+        bounds=Bounds(0, np.inf),
+        options={"mip_rel_gap": 0.0, "time_limit": MIP_TIME_LIMIT_S},
+    )
+    if res.x is None:  # only a time limit reached before any solution: every row has a covering column
+        raise ScenarioError(f"the roster's integer program found no roster in {MIP_TIME_LIMIT_S:g} s ({res.message})")
+    return [round(v) for v in res.x], res.status == 0
+
+
+def _need(
+    required: list[list[int]], rules: RosterRules, scenario: Scenario, is_open: list[list[bool]]
+) -> list[list[int]]:
+    keep = 1.0 - rules.shrinkage
+    pools = scenario.staffing.pools
+    return [
+        [
+            max(math.ceil(req / keep - _EPS), rules.min_agents(pool.name) if is_open[i][p] else 0)
+            for p, (req, pool) in enumerate(zip(row, pools, strict=True))
+        ]
+        for i, row in enumerate(required)
+    ]
+
+
+def _check_coverable(
+    scenario: Scenario, rules: RosterRules, types: list[list[ShiftType]], need: list[list[int]]
+) -> None:
+    """One clear error when a pool needs agents in an interval no allowed shift can be on duty in."""
+    interval = rules.interval
+    for p, pool in enumerate(scenario.staffing.pools):
+        covered = {i for st in types[p] for i in st.on_duty(interval)}
+        for i, row in enumerate(need):
+            if row[p] > 0 and i not in covered:
+                why = (
+                    f"its min_agents ({rules.min_agents(pool.name)}) applies while it is open"
+                    if rules.min_agents(pool.name) >= row[p]
+                    else "calls need answering then"
+                )
+                hours = f" within its hours ({pool.hours.describe()})" if pool.hours is not None else ""
+                raise ScenarioError(
+                    f"roster: pool {pool.name!r} needs agents at {format_duration(i * interval)} ({why}), but no "
+                    f"allowed shift (starting every {format_duration(rules.start_every)}{hours}, lengths "
+                    f"{', '.join(format_duration(s) for s in rules.shift_lengths or [])}, breaks in their "
+                    "windows) is on duty then"
+                )
+
+
+def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
+    for pool in scenario.staffing.pools:
+        h = pool.hours
+        if h is None:
+            continue
+        for t in (h.open, h.close):
+            k = t / rules.interval
+            if abs(k - round(k)) > _EPS:
+                raise ScenarioError(
+                    f"pool {pool.name!r}: opening hours ({h.describe()}) are not on the roster's "
+                    f"{format_duration(rules.interval)} interval grid (move them, or change roster.interval)"
+                )
+
+
+def _present(types: list[ShiftType], x: list[int], shrinkage: float) -> list[int]:
+    """Agents present per shift type when a share ``shrinkage`` of the pool's rostered agents is
+    away, the absences spread evenly over the day: the rostered agents listed by shift start (then
+    length, then breaks), agent ``a`` (from 0) is away when ``floor((a + 1) s + 1/2)`` passes
+    ``floor(a s + 1/2)``, one in every 1/s, ``round(total x s)`` in all."""
+    out = list(x)
+    a = 0
+    for j in sorted(range(len(x)), key=lambda j: (types[j].start_s, types[j].length_s, types[j].breaks)):
+        for _ in range(x[j]):
+            if math.floor((a + 1) * shrinkage + 0.5 + _EPS) > math.floor(a * shrinkage + 0.5 + _EPS):
+                out[j] -= 1
+            a += 1
+    return out
+
+
+def _coverage(types: list[ShiftType], x: list[int], interval_s: float) -> list[int]:
+    cov = [0] * intervals_per_day(interval_s)
+    for st, k in zip(types, x, strict=True):
+        if k:
+            for i in st.on_duty(interval_s):
+                cov[i] += k
+    return cov
+
+
+def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
+    d: dict[str, object] = {"start": st.start_s, "end": st.start_s + st.length_s, "agents": agents}
+    if st.breaks:
+        d["breaks"] = [{"start": a, "length": b} for a, b in st.breaks]
+    return d
+
+
+def _with_roster(scenario: Scenario, types: list[list[ShiftType]], counts: list[list[int]]) -> Scenario:
+    """The scenario with each pool's shifts replaced by ``counts`` agents of each shift type."""
+    data = scenario.to_data()
+    for p, pool in enumerate(data["staffing"]["pools"]):
+        pool.pop("agents", None)
+        shifts = [_shift_data(st, k) for st, k in zip(types[p], counts[p], strict=True) if k > 0]
+        if not shifts:
+            hours = scenario.staffing.pools[p].hours
+            start, end = (hours.open, hours.close) if hours is not None else (0.0, DAY_S)
+            shifts = [{"start": start, "end": end, "agents": 0}]
+        pool["shifts"] = shifts
+    return validate_data(data, "roster")
+
+
+def _costs(rules: RosterRules, pool: Pool, types: list[ShiftType]) -> list[float]:
+    rate = rules.rate_per_hour(pool.name)
+    return [st.length_s / HOUR_S * (rate if rate > 0 else 1.0) for st in types]
+
+
+def build_roster(
+    scenario: Scenario,
+    executor: Executor,
+    *,
+    confidence: float = 0.9,
+    on_progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> RosterResult:
+    """The cheapest roster covering the required head-count after shrinkage, checked and repaired
+    by simulation (see the module docstring)."""
+    rules = roster_rules(scenario)
+    _check_hours_on_grid(scenario, rules)
+    interval = rules.interval
+    pools = scenario.staffing.pools
+    types = [shift_types(rules, pool) for pool in pools]
+    costs = [_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
+    is_open = open_intervals(scenario, interval)
+    # the floors alone must be coverable: say so before the search, not after it
+    _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
+    log: list[str] = []
+
+    def say(msg: str) -> None:
+        log.append(msg)
+        if on_progress:
+            on_progress(msg)
+
+    staffing = find_staffing(
+        scenario, executor, interval_s=interval, confidence=confidence, on_progress=on_progress, progress=progress
+    )
+    log.extend(staffing.log)
+    required = [row[:] for row in staffing.agents]
+    n = len(required)
+    need = _need(required, rules, scenario, is_open)
+    _check_coverable(scenario, rules, types, need)
+
+    solve_s = 0.0
+    counts: list[list[int]] = []
+    for p, pool in enumerate(pools):
+        t0 = time.perf_counter()
+        x, proven = _cover([row[p] for row in need], types[p], costs[p])
+        counts.append(x)
+        dt = time.perf_counter() - t0
+        if not proven:
+            say(f"cover {pool.name}: not proven optimal within {MIP_TIME_LIMIT_S:g} s; the best roster found is used")
+        solve_s += dt
+        hours = _paid_hours(types[p], x)
+        say(
+            f"cover {pool.name}: {len(types[p])} shift types x {n} intervals, {hours:g} paid agent-hours "
+            f"(need {sum(row[p] for row in need) * interval / HOUR_S:g} on duty), solved in {dt * 1000:.0f} ms"
+        )
+
+    cover_hours = sum(_paid_hours(ts, cs) for ts, cs in zip(types, counts, strict=True))
+    checker = _RosterCheck(scenario, types, interval, rules.shrinkage, executor, confidence, progress)
+    run = checker.run(counts)
+    added = rounds = 0
+    first_open = first_open_pools(scenario, is_open)
+    while not run.check.met and rounds < MAX_REPAIR_ROUNDS:
+        rounds += 1
+        more = _repair(run, counts, types, first_open, rules, costs)
+        if not more:
+            break
+        added += more
+        run = checker.run(counts)
+        say(
+            f"roster repair {rounds}: {added} rostered agent(s) added so far, "
+            f"{len(run.check.failing())} (interval, class) pairs below target"
+        )
+    if not run.check.met:
+        say("the roster still misses a target after the repair rounds; the answer is the best found")
+
+    shifts = [
+        RosterShift(pool.name, st.start_s, st.length_s, st.breaks, k)
+        for pool, ts, cs in zip(pools, types, counts, strict=True)
+        for st, k in sorted(zip(ts, cs, strict=True), key=lambda sk: (sk[0].start_s, sk[0].length_s, sk[0].breaks))
+        if k > 0
+    ]
+    cov = [_coverage(types[p], counts[p], interval) for p in range(len(pools))]
+    pres = [_coverage(types[p], run.present[p], interval) for p in range(len(pools))]
+    paid = sum(s.length_s * s.agents for s in shifts) / HOUR_S
+    on_duty = sum((s.length_s - sum(b for _, b in s.breaks)) * s.agents for s in shifts) / HOUR_S
+    cost = sum(s.length_s / HOUR_S * s.agents * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
+    return RosterResult(
+        scenario=_with_roster(scenario, types, counts),
+        rules=rules,
+        interval_s=interval,
+        pool_names=[p.name for p in pools],
+        shifts=shifts,
+        required=required,
+        need=need,
+        coverage=[[cov[p][i] for p in range(len(pools))] for i in range(n)],
+        lower_bound_hours=sum(map(sum, need)) * interval / HOUR_S,
+        paid_hours=paid,
+        agent_hours=on_duty,
+        fte=paid * 7 / (rules.weekly_hours / HOUR_S),
+        cost_per_day=cost,
+        targets_met=run.check.met,
+        evaluation=run.result,
+        staffing=staffing,
+        shifts_added=added,
+        log=log,
+        present_scenario=run.scenario,
+        present=[[pres[p][i] for p in range(len(pools))] for i in range(n)],
+        repair_rounds=rounds,
+        solve_s=solve_s,
+        shift_types=sum(map(len, types)),
+        cover_hours=cover_hours,
+    )
+
+
+def _paid_hours(types: list[ShiftType], x: list[int]) -> float:
+    return sum(k * st.length_s for st, k in zip(types, x, strict=True)) / HOUR_S
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One simulation of a roster's present agents and how it fared."""
+
+    scenario: Scenario  # the present roster, as simulated
+    present: list[list[int]]  # [pool][shift type] agents present
+    result: SimulationResult
+    check: Check
+
+
+@dataclass(frozen=True)
+class _RosterCheck:
+    """Simulates the agents present under a roster and judges them as ``staff`` does."""
+
+    scenario: Scenario
+    types: list[list[ShiftType]]
+    interval_s: float
+    shrinkage: float
+    executor: Executor
+    confidence: float
+    progress: Progress | None
+
+    def run(self, counts: list[list[int]]) -> _Run:
+        present = [_present(t, c, self.shrinkage) for t, c in zip(self.types, counts, strict=True)]
+        variant = _with_roster(self.scenario, self.types, present)
+        progress = self.progress
+        if progress is not None:
+            progress.add(variant.replications)
+        (result,) = run_scenarios(
+            [variant], self.executor, interval_s=self.interval_s, on_done=progress.update if progress else None
+        )
+        return _Run(variant, present, result, check_targets(result, self.interval_s, self.confidence))
+
+
+def _repair(
+    run: _Run,
+    counts: list[list[int]],
+    types: list[list[ShiftType]],
+    first_open: list[dict[str, int]],
+    rules: RosterRules,
+    costs: list[list[float]],
+) -> int:
+    """One round of repair: rostered agents added (in ``counts``) for each failing (interval, first
+    open pool of the failing class) that an addition this round has not already helped."""
+    interval = rules.interval
+    before = [_coverage(t, pres, interval) for t, pres in zip(types, run.present, strict=True)]
+    added = 0
+    for i, p in sorted({(i, first_open[i][c]) for i, c in run.check.failing() if c in first_open[i]}):
+        if _coverage(types[p], _present(types[p], counts[p], rules.shrinkage), interval)[i] > before[p][i]:
+            continue  # an agent added for a neighbouring interval is on duty here too
+        added += _add_at(types[p], counts[p], i, interval, rules.shrinkage, costs[p])
+    return added
+
+
+def _add_at(
+    types: list[ShiftType], x: list[int], i: int, interval_s: float, shrinkage: float, costs: list[float]
+) -> int:
+    """Add rostered agents on the cheapest shift type on duty in interval i (then the one whose
+    duty is most centred on i, then one already rostered) until the present agents on duty in i
+    rise; returns how many were added (in place, in ``x``)."""
+    duty = [st.on_duty(interval_s) for st in types]
+    on_i = [j for j, d in enumerate(duty) if i in d]
+    if not on_i:
+        return 0
+
+    def off_centre(j: int) -> float:
+        return abs(duty[j].index(i) - (len(duty[j]) - 1) / 2)
+
+    j = min(on_i, key=lambda j: (costs[j], off_centre(j), x[j] == 0, j))
+
+    def here() -> int:
+        pres = _present(types, x, shrinkage)
+        return sum(pres[q] for q in on_i)
+
+    start = here()
+    added = 0
+    for _ in range(math.ceil(1 / (1 - shrinkage)) + 2):
+        x[j] += 1
+        added += 1
+        if here() > start:
+            break
+    return added
