@@ -247,7 +247,9 @@ def test_a_webhook_not_answered_with_twiml_is_an_ivr_error_naming_it():
         for answer in answers:
             conn, _ = listener.accept()
             with conn:
-                conn.recv(65536)
+                request = b""
+                while not request.endswith(b"CallSid=CA1"):  # the whole request, or closing resets
+                    request += conn.recv(65536)
                 conn.sendall(answer)
 
     thread = threading.Thread(target=serve, daemon=True)
