@@ -1,10 +1,11 @@
 """Webhook latency of the voice app under load (a benchmark, not a timed test).
 
 Starts the app under gunicorn (2 sync workers) on loopback with a fresh SQLite call log, and
-simulated callers that walk the menu exactly as Twilio would drive it (signed form posts,
-following each Gather action): greeting, a menu path (emergency by key 1 or by saying
-"emergency", services by key, speech, low-confidence speech with confirmation, operator), the
-hold music URL, the agent line, the bridge, the queue result and the final status callback. Then
+simulated callers, a thread each, that walk the menu as Twilio would drive it on the softphone's
+walker (`ivr.softphone.CallWalker` over HTTP: signed form posts, following each Gather action):
+greeting, a menu path (emergency by key 1 or by saying "emergency", services by key, speech,
+low-confidence speech with confirmation, operator), the hold music URL, the agent line, the
+bridge, the queue result and the final status callback. Then
 the same callers, same requests, against a Flask endpoint that returns a fixed TwiML string (same
 gunicorn setup), as a ceiling.
 
@@ -32,8 +33,6 @@ answered, the ground truth the call log is checked against.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
 import random
@@ -50,13 +49,13 @@ import threading
 import time
 import urllib.request
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
-from twilio.request_validator import RequestValidator
+from ivr.errors import IvrError
+from ivr.softphone import CallWalker, HttpTransport, TwilioClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-" + uuid.uuid4().hex[:8]
@@ -267,144 +266,119 @@ class Stats:
         return [w.sid for w in self.walks if w.finished]
 
 
-async def post(
-    port: int, path: str, params: dict[str, str], validator: RequestValidator, base: str
-) -> tuple[int, bytes]:
-    body = urlencode(params).encode()
-    signature = validator.compute_signature(base + path, params)
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\nX-Twilio-Signature: {signature}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(head + body)
-        await writer.drain()
-        data = await reader.read()
-    finally:
-        writer.close()
-    status_line, _, rest = data.partition(b"\r\n")
-    _, _, payload = rest.partition(b"\r\n\r\n")
-    parts = status_line.split()
-    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), payload
+class BenchCall:
+    """One call of the load on the softphone's walker (`ivr.softphone.CallWalker`, the project's
+    one TwiML walker: signed form posts, the answer parsed as a TwiML <Response>), each webhook
+    timed and named by its step. A webhook not answered (refused, reset, timed out, not a 200
+    <Response>) leaves no document: the walk goes on with the URL the app would have given there,
+    so the kill -9 test also sees calls that span a restart."""
 
+    def __init__(self, twilio: TwilioClient, walk: Walk, caller: str, stats: Stats, pause: Callable[[], float]):
+        self.walker = CallWalker(twilio, walk.sid, caller)
+        self.walk = walk
+        self.stats = stats
+        self.pause = pause  # seconds to think after an answered webhook
 
-def twiml(status: int, payload: bytes) -> ET.Element | None:
-    """The TwiML document of a 200 answer; None for anything else (a cut-off body included)."""
-    if status != 200:
-        return None
-    try:
-        doc = ET.fromstring(payload)
-    except ET.ParseError:
-        return None
-    return doc if doc.tag == "Response" else None
-
-
-async def caller(port: int, stop_at: float, think_s: float, stats: Stats, seed: int) -> None:
-    rng = random.Random(seed)
-    validator = RequestValidator(TOKEN)
-    base = f"http://127.0.0.1:{port}"
-
-    async def hit(walk: Walk, step: str, path: str, params: dict[str, str]) -> ET.Element | None:
+    def hit(self, step: str, url: str, walker: CallWalker | None = None, **extra: str) -> None:
+        """Post one webhook of the call (or of `walker`'s, the call-taker's) and record it."""
+        walker = walker or self.walker
         sent = time.monotonic()
         t0 = time.perf_counter()
-        doc = None
-        with contextlib.suppress(OSError):  # refused, reset, or timed out: not answered
-            doc = twiml(*await asyncio.wait_for(post(port, path, params, validator, base), REQUEST_TIMEOUT_S))
-        enqueue = doc.find("Enqueue") if doc is not None else None
-        stats.samples.append(
-            Sample(
-                step,
-                sent - stats.started,
-                time.perf_counter() - t0,
-                doc is not None,
-                enqueue.text if enqueue is not None else None,
-            )
+        try:
+            walker.request(url, **extra)
+        except IvrError:
+            walker.doc = None
+        latency_s = time.perf_counter() - t0
+        enqueue = walker.enqueue
+        answered = walker.doc is not None
+        self.stats.samples.append(
+            Sample(step, sent - self.stats.started, latency_s, answered, enqueue.text if enqueue is not None else None)
         )
-        walk.answered[step] = doc is not None
-        if doc is None:
-            await asyncio.sleep(DOWN_PAUSE_S)
-        elif think_s:
-            await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
-        return doc
+        self.walk.answered[step] = answered
+        pause_s = self.pause() if answered else DOWN_PAUSE_S
+        if pause_s:
+            time.sleep(pause_s)
 
-    def action(doc: ET.Element | None, fallback: str) -> str:
-        gather = doc.find("Gather") if doc is not None else None
-        return gather.get("action", fallback) if gather is not None else fallback
+    def action(self, fallback: str) -> str:
+        """The current document's <Gather> action; `fallback` when there is none (no document,
+        or one without a <Gather>)."""
+        try:
+            return self.walker.gather.get("action", fallback)
+        except IvrError:
+            return fallback
 
-    async def give_address(walk: Walk, doc: ET.Element | None, common: dict[str, str]) -> ET.Element | None:
+    def give_address(self) -> None:
         """Services with a location ask for the street address (speech), then a yes: the
         webhook that queues the caller is the confirmation, so that one is the `route` step."""
-        url = action(doc, "")
+        url = self.action("")
         if not url.startswith("/voice/address"):
-            return doc
-        walk.answered["menu"] = walk.answered.pop("route", False)
-        doc = await hit(walk, "menu", url, {**common, "SpeechResult": "100 Main Street", "Confidence": "0.9"})
-        return await hit(walk, "route", action(doc, "/voice/address-confirm"), {**common, "Digits": "1"})
+            return
+        self.walk.answered["menu"] = self.walk.answered.pop("route", False)
+        self.hit("menu", url, SpeechResult="100 Main Street", Confidence="0.9")
+        self.hit("route", self.action("/voice/address-confirm"), Digits="1")
+
+
+def caller(base: str, stop_at: float, think_s: float, stats: Stats, seed: int) -> None:
+    """One simulated caller: whole calls, one after the other, on a random path, until `stop_at`
+    (a call under way then is finished)."""
+    rng = random.Random(seed)
+    twilio = TwilioClient(HttpTransport(base, timeout_s=REQUEST_TIMEOUT_S), TOKEN, base)
+
+    def pause() -> float:
+        return rng.uniform(0.5, 1.5) * think_s if think_s else 0.0
 
     while time.monotonic() < stop_at:
         kind = rng.choice(PATHS)
         walk = Walk("CA" + uuid.uuid4().hex, kind, "911" if kind in EMERGENCY_KINDS else "311")
         stats.walks.append(walk)
-        common = {
-            "CallSid": walk.sid,
-            "From": f"+1555{rng.randrange(10**7):07d}",
-            "To": "+15550000311",
-            "AccountSid": "AC" + "0" * 32,
-        }
-        doc = await hit(walk, "voice", "/voice", common)
-        menu_url = action(doc, "/voice/menu?lang=en&n=1&a=0")
+        call = BenchCall(twilio, walk, f"+1555{rng.randrange(10**7):07d}", stats, pause)
+        call.hit("voice", "/voice")
+        menu_url = call.action("/voice/menu?lang=en&n=1&a=0")
         if kind == "emergency":
-            doc = await hit(walk, "emergency", menu_url, {**common, "Digits": "1"})
+            call.hit("emergency", menu_url, Digits="1")
         elif kind == "emergency_speech":
-            doc = await hit(walk, "emergency", menu_url, {**common, "SpeechResult": "emergency", "Confidence": "0.4"})
+            call.hit("emergency", menu_url, SpeechResult="emergency", Confidence="0.4")
         elif kind == "operator":
-            doc = await hit(walk, "route", menu_url, {**common, "Digits": "0"})
+            call.hit("route", menu_url, Digits="0")
         elif kind == "speech":
-            doc = await hit(walk, "route", menu_url, {**common, "SpeechResult": "a pothole", "Confidence": "0.9"})
+            call.hit("route", menu_url, SpeechResult="a pothole", Confidence="0.9")
         elif kind == "confirm":
-            doc = await hit(walk, "menu", menu_url, {**common, "SpeechResult": "graffiti", "Confidence": "0.3"})
-            doc = await hit(
-                walk,
+            call.hit("menu", menu_url, SpeechResult="graffiti", Confidence="0.3")
+            call.hit(
                 "route",
-                action(doc, "/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
-                {**common, "SpeechResult": "yes", "Confidence": "0.8"},
+                call.action("/voice/confirm?lang=en&n=2&a=0&cat=graffiti"),
+                SpeechResult="yes",
+                Confidence="0.8",
             )
         else:
-            doc = await hit(walk, "menu", menu_url, {**common, "Digits": "2"})
-            url = action(doc, "/voice/services?lang=en&n=2&a=0&page=1")
+            call.hit("menu", menu_url, Digits="2")
+            url = call.action("/voice/services?lang=en&n=2&a=0&page=1")
             if kind == "services_page2":
-                doc = await hit(walk, "services", url, {**common, "Digits": "9"})
-                url = action(doc, "/voice/services?lang=en&n=3&a=0&page=2")
-            doc = await hit(walk, "route", url, {**common, "Digits": str(rng.randint(1, 6))})
-        doc = await give_address(walk, doc, common)
-        enqueue = doc.find("Enqueue") if doc is not None else None
+                call.hit("services", url, Digits="9")
+                url = call.action("/voice/services?lang=en&n=3&a=0&page=2")
+            call.hit("route", url, Digits=str(rng.randint(1, 6)))
+        call.give_address()
+        enqueue = call.walker.enqueue
         if enqueue is not None and enqueue.text:
             walk.queue = enqueue.text
         wait_url = enqueue.get("waitUrl") if enqueue is not None else None
         result_url = enqueue.get("action") if enqueue is not None else None
-        await hit(
-            walk,
+        call.hit(
             "wait",
             wait_url or f"/voice/wait?lang=en&queue={walk.queue}",
-            {**common, "QueuePosition": "1", "QueueTime": "5", "CurrentQueueSize": "3"},
+            QueuePosition="1",
+            QueueTime="5",
+            CurrentQueueSize="3",
         )
-        await hit(walk, "agent", "/agent", {"CallSid": "CA" + uuid.uuid4().hex, "From": "+15550009999"})
-        await hit(walk, "bridge", "/voice/bridge", {**common, "QueueTime": "20", "DequeingCallSid": "CAagent"})
-        await hit(
-            walk,
+        call.hit("agent", "/agent", walker=CallWalker(twilio, caller="+15550009999"))
+        call.hit("bridge", "/voice/bridge", QueueTime="20", DequeingCallSid="CAagent")
+        call.hit(
             "queue_result",
             result_url or f"/voice/queue-result?lang=en&queue={walk.queue}",
-            {**common, "QueueResult": "bridged", "QueueTime": "20"},
+            QueueResult="bridged",
+            QueueTime="20",
         )
-        await hit(
-            walk,
-            "status",
-            "/status",
-            {**common, "CallStatus": "completed", "CallDuration": "90", "SequenceNumber": "3"},
-        )
+        call.hit("status", "/status", CallStatus="completed", CallDuration="90", SequenceNumber="3")
 
 
 Fault = tuple[float, Callable[[], None]]
@@ -435,18 +409,19 @@ class Faults(threading.Thread):
 
 
 def drive(port: int, callers: int, duration_s: float, think_s: float = 0.0, faults: Sequence[Fault] = ()) -> Stats:
-    """`callers` simulated callers walking whole calls for `duration_s`; `faults` run meanwhile
-    (a walk under way when the time is up is finished)."""
+    """`callers` simulated callers walking whole calls for `duration_s`, a thread each (as
+    `ivr.callers.drive_server` drives a server); `faults` run meanwhile (a walk under way when the
+    time is up is finished)."""
     stats = Stats()
     stop_at = stats.started + duration_s
     injector = Faults(faults, stats.started)
-
-    async def everyone() -> None:
-        await asyncio.gather(*(caller(port, stop_at, think_s, stats, i) for i in range(callers)))
-
     injector.start()
     try:
-        asyncio.run(everyone())
+        with ThreadPoolExecutor(max_workers=callers, thread_name_prefix="caller") as pool:
+            base = f"http://127.0.0.1:{port}"
+            everyone = [pool.submit(caller, base, stop_at, think_s, stats, i) for i in range(callers)]
+            for one in everyone:
+                one.result()  # a bug in a caller is raised here
         stats.elapsed_s = time.monotonic() - stats.started
     finally:
         injector.join()
@@ -495,7 +470,6 @@ def summarize(name: str, run: Run) -> dict[str, float | int | str]:
 
 def calls_lost(db_url: str, finished: list[str]) -> int:
     """Finished walks missing from the log, or logged without their final status."""
-    sys.path.insert(0, str(ROOT))
     from ivr.store import CallStore
 
     store = CallStore(db_url, create=False)

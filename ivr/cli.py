@@ -8,37 +8,29 @@ group `ivr311.commands` (pyproject), so the planner's CLI never imports this pac
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.errors import IvrError
 
-F = TypeVar("F", bound=Callable[..., Any])
 
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that cannot be reached or read is the user's to fix, not a bug: the
+    SQLAlchemy error becomes an IvrError, `database: <first line of the driver's message>`
+    (exit status 2, one line, like every user error)."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-def _one_line_errors(func: F) -> F:
-    """IvrError (and database errors) become one line on stderr and exit status 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except IvrError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            first = (str(cause).splitlines() or [type(cause).__name__])[0]
-            click.echo(f"error: database: {first}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).splitlines() or [type(cause).__name__])[0]
+        raise IvrError(f"database: {first}") from None
 
 
 def default_database_url() -> str:
@@ -66,7 +58,6 @@ def calls() -> None:
 @click.option(
     "--out", "out_path", type=click.Path(dir_okay=False, writable=True), help="Write here instead of standard output."
 )
-@_one_line_errors
 def export(database_url: str | None, since: str | None, fmt: str, out_path: str | None) -> None:
     """Write one row per call: call_sid, caller_hash (keyed HMAC), started_at, language, category,
     queue, menu_attempts, enqueued_at, queue_result, queue_time_s, answered_at, ended_at,
@@ -82,19 +73,20 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
         if not os.path.exists(path):
             raise IvrError(f"no call log at {path} (no call has been logged there yet)")
     since_at = parse_since(since) if since else None
-    store = CallStore(url, create=False)
-    try:
-        if not inspect(store.engine).has_table("calls"):
-            raise IvrError("the database has no call log (table 'calls' is missing)")
-        rows = store.export_rows(since_at)
-        if out_path:
-            with open(out_path, "w", encoding="utf-8", newline="") as out:
-                count = write_calls(rows, out, fmt)
-            click.echo(f"wrote {count} calls to {out_path}", err=True)
-        else:
-            write_calls(rows, sys.stdout, fmt)
-    finally:
-        store.close()
+    with database_errors():
+        store = CallStore(url, create=False)
+        try:
+            if not inspect(store.engine).has_table("calls"):
+                raise IvrError("the database has no call log (table 'calls' is missing)")
+            rows = store.export_rows(since_at)
+            if out_path:
+                with open(out_path, "w", encoding="utf-8", newline="") as out:
+                    count = write_calls(rows, out, fmt)
+                click.echo(f"wrote {count} calls to {out_path}", err=True)
+            else:
+                write_calls(rows, sys.stdout, fmt)
+        finally:
+            store.close()
 
 
 @contextlib.contextmanager
@@ -145,7 +137,6 @@ def _local_app(database_url: str | None, *, signed: bool = False) -> Iterator[An
     help="Call the running server at URL (its public base URL) instead of the app in this process; "
     "requests are signed with $TWILIO_AUTH_TOKEN.",
 )
-@_one_line_errors
 def dial(caller: str, confidence: float, agent: bool, database_url: str | None, url: str | None) -> None:
     """Call the voice menu from the console: type keys (2, 9, *, 0) or words, Enter = silence.
 
@@ -214,7 +205,6 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     show_default=True,
     help="With --url: calls in progress at once.",
 )
-@_one_line_errors
 def callers(
     count: int,
     rate_per_hour: float,

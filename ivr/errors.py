@@ -1,9 +1,13 @@
-"""The one exception family of the voice app; the CLI turns it into one line and exit 2."""
+"""The one exception family of the voice app. `IvrError` is a `queueing.errors.UserError` (the
+one user-error exception of `ivr311`, shared like the YAML reader: click only, nothing of the
+model), so a command that raises it prints its message alone on stderr and exits with status 2."""
 
 from __future__ import annotations
 
+from queueing.errors import UserError
 
-class IvrError(Exception):
+
+class IvrError(UserError):
     """Base of every error the voice app raises on purpose (bad config, bad menu, bad input)."""
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from ivr.cli import _one_line_errors, default_database_url
+from ivr.cli import database_errors, default_database_url
 from ivr.errors import IvrError
 
 DATABASE_HELP = "SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the app's SQLite file under instance/)."
@@ -39,7 +39,8 @@ def _requests(database_url: str | None) -> Iterator[Any]:
             raise IvrError(f"no call log at {path} (no call has been logged there yet)")
     engine = make_engine(url)
     try:
-        yield ServiceRequests(engine)
+        with database_errors():
+            yield ServiceRequests(engine)
     finally:
         engine.dispose()
 
@@ -75,7 +76,6 @@ def requests() -> None:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 @click.option("--database-url", help=DATABASE_HELP)
-@_one_line_errors
 def list_requests(
     status: str | None, service_code: str | None, limit: int, as_json: bool, database_url: str | None
 ) -> None:
@@ -103,7 +103,6 @@ def list_requests(
 @requests.command("show")
 @click.argument("number")
 @click.option("--database-url", help=DATABASE_HELP)
-@_one_line_errors
 def show(number: str, database_url: str | None) -> None:
     """Every field of one request (never the caller's number: it is not stored)."""
     with _requests(database_url) as store:
@@ -129,7 +128,6 @@ def _status_command(name: str, status: str, summary: str, notes_help: str) -> cl
     @click.argument("number")
     @click.option("--notes", help=notes_help)
     @click.option("--database-url", help=DATABASE_HELP)
-    @_one_line_errors
     def command(number: str, notes: str | None, database_url: str | None) -> None:
         _set_status(number, status, notes, database_url)
 

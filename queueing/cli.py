@@ -31,7 +31,9 @@ from .yamlsafe import format_path
 
 
 class IvrGroup(click.Group):
-    """A click group that adds plugin commands and turns user errors into one line + exit 2."""
+    """A click group that adds the plugin commands of the ``ivr311.commands`` entry points. User
+    errors need nothing here: a ``UserError`` (ScenarioError, ivr's IvrError) is a
+    ``click.ClickException``, which click's standalone handling prints bare and exits 2 on."""
 
     def _plugins(self) -> dict[str, click.Command]:
         found: dict[str, click.Command] = {}
@@ -44,13 +46,6 @@ class IvrGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name) or self._plugins().get(cmd_name)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ScenarioError as exc:
-            click.echo(str(exc), err=True)
-            ctx.exit(2)
 
 
 @click.group(cls=IvrGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,7 +180,7 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
             scenario, where = load(path)
             check_run([(scenario, where)], interval_s=DEFAULT_INTERVAL_S, large=large)
         except ScenarioError as exc:
-            click.echo(str(exc), err=True)
+            exc.show()  # every bad file is told, and the status is a user error's at the end
             failed = True
             continue
         click.echo(
@@ -193,7 +188,7 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
             f"{len(scenario.staffing.pools)} pool(s), horizon {format_duration(scenario.horizon)})"
         )
     if failed:
-        sys.exit(2)
+        sys.exit(ScenarioError.exit_code)
 
 
 @main.command()
@@ -736,7 +731,7 @@ def exported_call_log(database_url: str, folder: Path) -> Path:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["the export failed"])[-1]
-        raise ScenarioError(f"--database-url: {last.removeprefix('error: ')}")
+        raise ScenarioError(f"--database-url: {last}")
     return out
 
 

@@ -110,21 +110,33 @@ def _top(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
 
 
+SHARED = {"queueing", "queueing.errors", "queueing.yamlsafe"}  # all of queueing/ that ivr/ may load
+
+
 def test_packages_do_not_import_each_other() -> None:
-    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy (DESIGN.md). The one thing
-    ivr/ may take from queueing/ is the shared YAML reader, queueing.yamlsafe."""
+    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy (DESIGN.md). What ivr/
+    may take from queueing/ is the shared YAML reader, queueing.yamlsafe, and the one user-error
+    exception, queueing.errors (IvrError is a UserError); the voice app with its menu loads both."""
     loaded = {pkg: _modules_after(f"import {pkg}") for pkg in ("queueing", "ivr")}
     assert "flask" not in _top(loaded["queueing"]) and "ivr" not in _top(loaded["queueing"])
     assert "simpy" not in _top(loaded["ivr"]) and "numpy" not in _top(loaded["ivr"])
-    assert {m for m in loaded["ivr"] if m.split(".")[0] == "queueing"} <= {"queueing", "queueing.yamlsafe"}
+    assert {m for m in loaded["ivr"] if m.split(".")[0] == "queueing"} <= SHARED
+    app = _modules_after("from ivr.menu import load_menu; from ivr import create_app; import ivr.cli")
+    assert not _top(app) & {"simpy", "numpy"}
+    assert {m for m in app if m.split(".")[0] == "queueing"} == SHARED
 
 
-def test_the_shared_yaml_reader_imports_no_model() -> None:
+def test_the_shared_modules_import_no_model() -> None:
     """Importing queueing.yamlsafe runs queueing/__init__ (lazy) and the reader: PyYAML and the
-    standard library, no SimPy, numpy, pydantic or any other module of the package."""
+    standard library, no SimPy, numpy, pydantic or any other module of the package; importing
+    queueing.errors likewise runs only click besides."""
     loaded = _modules_after("import queueing.yamlsafe")
     assert not _top(loaded) & {"simpy", "numpy", "pydantic", "click", "flask", "ivr"}
     assert {m for m in loaded if m.split(".")[0] == "queueing"} == {"queueing", "queueing.yamlsafe"}
+    # ... nor does the user-error exception ivr/ derives IvrError from (click besides).
+    loaded = _modules_after("import queueing.errors")
+    assert not _top(loaded) & {"simpy", "numpy", "pydantic", "flask", "ivr", "yaml"}
+    assert {m for m in loaded if m.split(".")[0] == "queueing"} == {"queueing", "queueing.errors"}
     # ... while the public API is still there on first use.
     assert "simpy" in _top(_modules_after("from queueing import simulate"))
 

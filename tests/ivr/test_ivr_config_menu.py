@@ -86,8 +86,9 @@ def test_app_py_exposes_app():
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    # the voice app shares only the safe YAML reader with the planner: never the model
-    assert done.stdout.split("\n")[:2] == ["Flask", "['queueing', 'queueing.yamlsafe']"]
+    # the voice app shares only the safe YAML reader and the user-error exception with the
+    # planner: never the model
+    assert done.stdout.split("\n")[:2] == ["Flask", "['queueing', 'queueing.errors', 'queueing.yamlsafe']"]
 
 
 def test_shipped_menu_has_the_15_categories_in_two_languages():

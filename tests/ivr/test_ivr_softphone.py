@@ -222,3 +222,48 @@ def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatc
     assert result.exit_code == 0, result.output
     assert "25 calls" in result.output and "calls lost 0" in result.output
     assert len(logged(db_url)) == 25
+
+
+def test_a_webhook_not_answered_with_twiml_is_an_ivr_error_naming_it():
+    """Over HTTP, whatever goes wrong (refused, a body cut off by a server dying mid-answer, a
+    body that is not XML, a URL that is not http) is an IvrError naming the request: what the
+    callers and the webhook benchmark count as not answered, never a crash of the walker."""
+    import socket
+    import threading
+
+    import pytest
+
+    from ivr.errors import IvrError
+    from ivr.softphone import HttpTransport, TwilioClient
+
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<Response><Say>Th",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 15\r\n\r\n<Response><Say>",
+    ]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for answer in answers:
+            conn, _ = listener.accept()
+            with conn:
+                request = b""
+                while not request.endswith(b"CallSid=CA1"):  # the whole request, or closing resets
+                    request += conn.recv(65536)
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    twilio = TwilioClient(HttpTransport(base, timeout_s=5), "tok", base)
+    with pytest.raises(IvrError, match=rf"^POST {base}/voice: IncompleteRead$"):
+        twilio.twiml("/voice", {"CallSid": "CA1"})
+    with pytest.raises(IvrError, match=r"^POST /voice: not XML \("):
+        twilio.twiml("/voice", {"CallSid": "CA1"})
+    thread.join(5)
+    listener.close()  # nothing listens on the port any more
+    with pytest.raises(IvrError, match=rf"^POST {base}/voice: ConnectionRefusedError$"):
+        twilio.twiml("/voice", {"CallSid": "CA1"})
+    assert len(twilio.client.latencies_s) == 3  # every post is timed, answered or not
+    with pytest.raises(IvrError, match="expected http://HOST:PORT or https://HOST"):
+        HttpTransport("localhost:5000")

@@ -73,9 +73,9 @@ def test_close_then_open_is_what_open311_clients_see(setup):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["close", "1234567890"], "error: no service request 1234567890"),
-        (["show", "nope"], "error: no service request nope"),
-        (["close", "{new}", "--notes", "x" * 4001], "error: --notes: at most 4,000 characters"),
+        (["close", "1234567890"], "no service request 1234567890"),
+        (["show", "nope"], "no service request nope"),
+        (["close", "{new}", "--notes", "x" * 4001], "--notes: at most 4,000 characters"),
     ],
 )
 def test_mistakes_are_one_line_and_exit_2(setup, args, message):
@@ -87,4 +87,4 @@ def test_mistakes_are_one_line_and_exit_2(setup, args, message):
 
 def test_no_database_file(tmp_path):
     result = run("requests", "list", "--database-url", f"sqlite:///{tmp_path / 'none.db'}")
-    assert result.exit_code == 2 and result.output.startswith("error: no call log at")
+    assert result.exit_code == 2 and result.output.startswith("no call log at")
