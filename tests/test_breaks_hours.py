@@ -382,17 +382,6 @@ def test_analytic_formulas_do_not_apply_with_breaks() -> None:
     assert "pool desk: agents take breaks (staffing changes during the day)" in analyze(scenario).problems
 
 
-def test_staff_refuses_opening_hours_in_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "hours.yaml"
-    path.write_text(HOURS, encoding="utf-8")
-    result = CliRunner().invoke(main, ["staff", str(path), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2
-    assert result.stderr.strip().endswith(
-        "pool desk has opening hours, which staff does not handle yet: "
-        "its head-counts would ignore them (remove hours: to staff it around the clock)"
-    )
-
-
 def test_console_table_has_a_closed_column_only_when_a_pool_has_hours() -> None:
     from queueing import simulate
     from queueing.output.tables import format_summary

@@ -35,7 +35,7 @@ from ..core.arrivals import rate_segments
 from ..core.durations import DAY_S, HOUR_S, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Scenario, validate_data
+from ..core.scenario import Hours, Scenario, validate_data
 from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
@@ -109,19 +109,51 @@ class PoolLoad:
         return sum(r * h for r, h in zip(self.rates_per_s, self.handles_s, strict=True))
 
 
+def open_intervals(scenario: Scenario, interval_s: float) -> list[list[bool]]:
+    """[interval][pool] -> whether the pool is open at some time in that interval of the day
+    (always, without opening hours)."""
+    n = intervals_per_day(interval_s)
+    table = []
+    for i in range(n):
+        a, b = i * interval_s, (i + 1) * interval_s
+        table.append(
+            [
+                pool.hours is None
+                or any(max(a, pool.hours.open + d) < min(b, pool.hours.close + d) for d in (-DAY_S, 0.0))
+                for pool in scenario.staffing.pools
+            ]
+        )
+    return table
+
+
+def first_open_pools(scenario: Scenario, is_open: list[list[bool]]) -> list[dict[str, int]]:
+    """[interval] -> class -> the pool an agent for a failing call of that class goes to: the first
+    serving it (specialists first, ``pools_for``) open in the interval; a class no open pool
+    serves then is missing (its calls are closed)."""
+    out = []
+    for row in is_open:
+        firsts = {c: next((p for p in scenario.staffing.pools_for(c) if row[p]), None) for c in scenario.classes}
+        out.append({c: p for c, p in firsts.items() if p is not None})
+    return out
+
+
 def pool_loads(scenario: Scenario, interval_s: float) -> list[list[PoolLoad]]:
-    """[interval][pool] -> the PoolLoad of that pool in that interval of the day."""
+    """[interval][pool] -> the PoolLoad of that pool in that interval of the day: a class served
+    by several pools is split evenly between those open in the interval; a closed pool faces
+    nothing, and a class no open pool serves is closed (its calls are not offered)."""
     rates = interval_rates_per_s(scenario, interval_s)
     pools = scenario.staffing.pools
-    share = {c: 1.0 / sum(c in p.serves for p in pools) for c in scenario.classes}
     table = []
-    for i in range(intervals_per_day(interval_s)):
+    for i, is_open in enumerate(open_intervals(scenario, interval_s)):
+        serving = {c: sum(o and c in p.serves for p, o in zip(pools, is_open, strict=True)) for c in scenario.classes}
         row = []
-        for pool in pools:
+        for pool, o in zip(pools, is_open, strict=True):
             names = [c for c in scenario.class_names() if c in pool.serves]
             row.append(
                 PoolLoad(
-                    names, [rates[c][i] * share[c] for c in names], [scenario.classes[c].mean_handle_s() for c in names]
+                    names,
+                    [rates[c][i] / serving[c] if o else 0.0 for c in names],
+                    [scenario.classes[c].mean_handle_s() for c in names],
                 )
             )
         table.append(row)
@@ -167,16 +199,32 @@ def _local_slack(check: Check, i: int, n: int) -> float:
     return float(np.min(np.nan_to_num(rows, nan=1.0)))
 
 
+def _within_hours(hours: Hours | None, a: float, b: float) -> list[tuple[float, float]]:
+    """The daily span [a, b) (b may pass 24h) cut to the opening hours: the whole span without
+    hours, else its parts within them, each as (start, end) with start a time of day. Head-counts
+    are 0 where a pool is closed, so this only trims an interval the pool is open in part of."""
+    if hours is None or hours.contains(a, b):
+        return [(a, b)]
+    out = []
+    for d in (-DAY_S, 0.0, DAY_S):
+        lo, hi = max(a, hours.open + d), min(b, hours.close + d)
+        if lo < hi:
+            out.append((lo % DAY_S, lo % DAY_S + hi - lo))
+    return out
+
+
 def with_staffing(scenario: Scenario, agents: Staffing, interval_s: float) -> Scenario:
     """The scenario with each pool's shifts replaced by the per-interval head-counts.
 
     Each unit of head-count becomes one continuous shift over the intervals where the count
     reaches it (a night run across midnight is one shift), so an agent does not clock off and
-    on again at every interval boundary.
+    on again at every interval boundary. A pool with opening hours gets shifts within them: a
+    shift over an interval the pool is open in part of is cut to the hours.
     """
     data = scenario.to_data()
     n = len(agents)
     for p, pool in enumerate(data["staffing"]["pools"]):
+        hours = scenario.staffing.pools[p].hours
         counts = [agents[i][p] for i in range(n)]
         runs: dict[tuple[float, float], int] = {}
         for level in range(1, max(counts, default=0) + 1):
@@ -195,11 +243,13 @@ def with_staffing(scenario: Scenario, agents: Staffing, interval_s: float) -> Sc
             if len(spans) > 1 and spans[0][0] == 0 and spans[-1][1] == DAY_S:
                 last = spans.pop()
                 spans[0] = [last[0], DAY_S + spans[0][1]]  # through midnight
-            for a, b in spans:
-                runs[(a, b)] = runs.get((a, b), 0) + 1
+            for span in spans:
+                for a, b in _within_hours(hours, *span):
+                    runs[(a, b)] = runs.get((a, b), 0) + 1
         pool.pop("agents", None)
         shifts = [{"start": a, "end": b, "agents": k} for (a, b), k in sorted(runs.items())]
-        pool["shifts"] = shifts or [{"start": 0.0, "end": DAY_S, "agents": 0}]
+        idle = (hours.open, hours.close) if hours is not None else (0.0, DAY_S)
+        pool["shifts"] = shifts or [{"start": idle[0], "end": idle[1], "agents": 0}]
     return validate_data(data, "staffing")
 
 
@@ -273,15 +323,9 @@ def find_staffing(
         raise ScenarioError("the scenario has no targets: nothing to staff for")
     if not 0.5 <= confidence < 1:
         raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
-    with_hours = [p.name for p in scenario.staffing.pools if p.hours is not None]
-    if with_hours:
-        raise ScenarioError(
-            f"pool {with_hours[0]} has opening hours, which staff does not handle yet: "
-            "its head-counts would ignore them (remove hours: to staff it around the clock)"
-        )
     n = intervals_per_day(interval_s)
     pools = scenario.staffing.pools
-    first_pool = {c: scenario.staffing.pools_for(c)[0] for c in scenario.classes}
+    first_pool = first_open_pools(scenario, open_intervals(scenario, interval_s))
     log: list[str] = []
     counters = {"simulations": 0, "calls": 0}
 
@@ -316,7 +360,7 @@ def find_staffing(
     rounds = 0
     while not check.met and rounds < max_rounds:
         rounds += 1
-        for i, p in sorted({(i, first_pool[cname]) for i, cname in check.failing()}):
+        for i, p in sorted({(i, first_pool[i][c]) for i, c in check.failing() if c in first_pool[i]}):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
         say(

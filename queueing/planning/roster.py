@@ -1,0 +1,456 @@
+"""Rosters: shifts people can work, with breaks, within opening hours, at the least paid cost,
+checked by simulating them.
+
+``build_roster`` answers the planner's real question in four steps:
+
+1. **Required head-count**: ``find_staffing`` (the simulation-based search of :mod:`.staff`) at
+   the roster's planning interval gives the agents each pool needs on duty in each interval
+   (0 where the pool is closed).
+2. **Need**: a share ``shrinkage`` of rostered agents is away (leave, sickness, training), so
+   ``need = ceil(required / (1 - shrinkage))`` rostered agents, and at least the pool's
+   ``min_agents`` in every interval it is open.
+3. **Cover**, exactly, per pool: the shift types are every start on the ``start_every`` grid
+   (within the pool's hours; a 24-hour pool's shifts wrap midnight) x every allowed length x
+   every placement of the breaks on the interval grid within their windows. The integer program
+   ``min sum(cost_j x_j) s.t. sum_j a_ij x_j >= need_i, x_j >= 0 integer`` (``a_ij`` = 1 when a
+   shift of type j is on duty, not on break, in interval i) is solved by HiGHS through
+   ``scipy.optimize.milp`` with a zero gap: the roster is the cheapest there is for the need.
+   Pools are independent programs (an agent belongs to one pool), so a pool's rate only scales
+   its objective: cost is rate x paid length, or paid length without rates.
+4. **Check by simulation**, as the agents who actually come: per pool, ``round(rostered x (1 -
+   shrinkage))`` agents are present, spread over the pool's shifts in proportion to their
+   rostered agents by largest remainder (ties to the earlier shift). That present roster is
+   simulated (breaks, overtime and all) and judged by ``check_targets`` at the search's
+   confidence. While a target fails, rostered agents are added on the cheapest shift type on
+   duty in each failing interval, in the first pool open then serving the failing class, until
+   that pool's present coverage there rises; then simulate again (bounded rounds).
+
+The simulation of step 4 uses the same seed and replications as the search; re-simulating the
+roster with another seed (``ivr311 simulate roster.yaml --seed N``) is the honest check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.durations import DAY_S, HOUR_S, format_duration
+from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.scenario import Pool, RosterRules, Scenario, validate_data
+from ..errors import ScenarioError
+from .staff import (
+    Progress,
+    StaffingResult,
+    check_targets,
+    find_staffing,
+    first_open_pools,
+    intervals_per_day,
+    open_intervals,
+)
+
+MAX_REPAIR_ROUNDS = 12
+MIP_TIME_LIMIT_S = 60.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """One kind of shift a pool may roster: start (time of day), paid length and break placement."""
+
+    start_s: float
+    length_s: float
+    breaks: tuple[tuple[float, float], ...]  # (offset from the start, length), s, in time order
+
+    def on_duty(self, interval_s: float) -> list[int]:
+        """The intervals of the day (indexes, wrapping midnight) in which the shift is on duty and
+        not on a break. Start, length and breaks are on the interval grid."""
+        n = intervals_per_day(interval_s)
+        first = round(self.start_s / interval_s)
+        off = {
+            round((a + k * interval_s) / interval_s)
+            for a, length in self.breaks
+            for k in range(round(length / interval_s))
+        }
+        return [(first + k) % n for k in range(round(self.length_s / interval_s)) if k not in off]
+
+    @property
+    def break_s(self) -> float:
+        return sum(length for _, length in self.breaks)
+
+
+@dataclass(frozen=True)
+class RosterShift:
+    """Agents rostered on one shift type of one pool."""
+
+    pool: str
+    start_s: float  # time of day the shift starts, s since 00:00, in [0, 86400)
+    length_s: float  # paid length, breaks included, s
+    breaks: tuple[tuple[float, float], ...]  # (offset from the shift's start, length), s, in time order
+    agents: int  # agents rostered on this shift (before shrinkage)
+
+    @property
+    def end_s(self) -> float:
+        """start_s + length_s (may pass 86400: the next morning)."""
+        return self.start_s + self.length_s
+
+
+@dataclass
+class RosterResult:
+    """A roster, what it had to cover, what it costs, and how its simulation fared."""
+
+    scenario: (
+        Scenario  # the input scenario with every pool's shifts replaced by the roster (with breaks): ready to simulate
+    )
+    rules: RosterRules
+    interval_s: float
+    pool_names: list[str]
+    shifts: list[RosterShift]  # by pool, then start, then length
+    required: list[list[int]]  # [interval][pool] agents needed on duty (staff's simulation answer, 0 where closed)
+    need: list[list[int]]  # [interval][pool] rostered agents needed: required after shrinkage, >= min_agents where open
+    coverage: list[list[int]]  # [interval][pool] rostered agents on duty (not on break) under the roster
+    lower_bound_hours: float  # paid agent-hours a day no roster can go below: sum(need) * interval / 3600
+    paid_hours: float  # paid agent-hours a day of the roster (breaks included)
+    agent_hours: float  # on-duty agent-hours a day (paid minus breaks)
+    fte: float  # paid_hours * 7 / (rules.weekly_hours / 3600)
+    cost_per_day: float | None  # paid_hours by pool x rate (None without rates); overtime is not in it
+    targets_met: bool  # the last simulation of the roster met every target in every interval, as staff judges it
+    evaluation: SimulationResult  # that last simulation
+    staffing: StaffingResult  # staff's search that gave `required`
+    shifts_added: int  # rostered agents added by the re-simulation repair
+    log: list[str]
+    present_scenario: Scenario | None = None  # what was simulated: the agents present after shrinkage
+    present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
+    repair_rounds: int = 0  # simulations of the roster after the first one
+    solve_s: float = 0.0  # wall time in the integer programs, s
+    shift_types: int = 0  # variables of the integer programs, all pools together
+
+
+def roster_rules(scenario: Scenario) -> RosterRules:
+    """The scenario's roster rules, or one clear error naming what to add."""
+    rules = scenario.roster
+    if rules is None:
+        raise ScenarioError(
+            "the scenario has no roster: section; add one with at least shift_lengths "
+            "(e.g. roster: {interval: 30m, start_every: 30m, shift_lengths: [8h30m]})"
+        )
+    if not rules.shift_lengths:
+        raise ScenarioError("roster: has no shift_lengths; add the paid lengths shifts may have (e.g. [8h30m, 10h30m])")
+    return rules
+
+
+def _break_placements(rules: RosterRules, length_s: float) -> list[tuple[tuple[float, float], ...]]:
+    """Every placement of the break rules on the interval grid within their windows and the shift,
+    without overlaps, each in time order (duplicates, from rules alike, once)."""
+    step = rules.interval
+    choices = []
+    for rule in rules.breaks:
+        k0, k1 = round(rule.earliest / step), round(rule.latest / step)
+        choices.append([(k * step, rule.length) for k in range(k0, k1 + 1) if k * step + rule.length <= length_s])
+    out: set[tuple[tuple[float, float], ...]] = set()
+    for combo in itertools.product(*choices):
+        spans = sorted(combo)
+        if all(a + la <= b for (a, la), (b, _) in itertools.pairwise(spans)):
+            out.add(tuple(spans))
+    return sorted(out)
+
+
+def shift_types(rules: RosterRules, pool: Pool) -> list[ShiftType]:
+    """Every shift type the pool may roster: start x length x break placement, within its hours."""
+    starts = [k * rules.start_every for k in range(round(DAY_S / rules.start_every))]
+    out: list[ShiftType] = []
+    for length in sorted(rules.shift_lengths or []):
+        placements = _break_placements(rules, length)
+        for start in starts:
+            if pool.hours is not None and not pool.hours.contains(start, start + length):
+                continue
+            out.extend(ShiftType(start, length, b) for b in placements)
+    return out
+
+
+def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> list[int]:
+    """The cheapest agents per shift type whose on-duty count reaches ``need[i]`` in every interval
+    (``len(need)`` intervals a day): an exact integer program (HiGHS, zero gap).
+
+    Raises ScenarioError when an interval with a need is covered by no shift type."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = len(need), len(shift_types)
+    if not any(need):
+        return [0] * m
+    interval_s = DAY_S / n
+    a = np.zeros((n, m))
+    for j, st in enumerate(shift_types):
+        for i in st.on_duty(interval_s):
+            a[i, j] = 1.0
+    uncovered = [i for i in range(n) if need[i] > 0 and not a[i].any()]
+    if uncovered:
+        raise ScenarioError(f"no allowed shift is on duty at {format_duration(uncovered[0] * interval_s)}")
+    rows = [i for i in range(n) if need[i] > 0]
+    res = milp(
+        c=np.asarray(costs, dtype=float),
+        constraints=LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
+        integrality=np.ones(m),
+        bounds=Bounds(0, np.inf),
+        options={"mip_rel_gap": 0.0, "time_limit": MIP_TIME_LIMIT_S},
+    )
+    if res.x is None:  # pragma: no cover - every row has a covering column, so it is feasible
+        raise ScenarioError(f"the roster's integer program found no solution ({res.message})")
+    return [round(v) for v in res.x]
+
+
+def _need(
+    required: list[list[int]], rules: RosterRules, scenario: Scenario, is_open: list[list[bool]]
+) -> list[list[int]]:
+    keep = 1.0 - rules.shrinkage
+    pools = scenario.staffing.pools
+    return [
+        [
+            max(math.ceil(req / keep - _EPS), rules.min_agents(pool.name) if is_open[i][p] else 0)
+            for p, (req, pool) in enumerate(zip(row, pools, strict=True))
+        ]
+        for i, row in enumerate(required)
+    ]
+
+
+def _check_coverable(
+    scenario: Scenario, rules: RosterRules, types: list[list[ShiftType]], need: list[list[int]]
+) -> None:
+    """One clear error when a pool needs agents in an interval no allowed shift can be on duty in."""
+    interval = rules.interval
+    for p, pool in enumerate(scenario.staffing.pools):
+        covered = {i for st in types[p] for i in st.on_duty(interval)}
+        for i, row in enumerate(need):
+            if row[p] > 0 and i not in covered:
+                why = (
+                    f"its min_agents ({rules.min_agents(pool.name)}) applies while it is open"
+                    if rules.min_agents(pool.name) >= row[p]
+                    else "calls need answering then"
+                )
+                hours = f" within its hours ({pool.hours.describe()})" if pool.hours is not None else ""
+                raise ScenarioError(
+                    f"roster: pool {pool.name!r} needs agents at {format_duration(i * interval)} ({why}), but no "
+                    f"allowed shift (starting every {format_duration(rules.start_every)}{hours}, lengths "
+                    f"{', '.join(format_duration(s) for s in rules.shift_lengths or [])}, breaks in their "
+                    "windows) is on duty then"
+                )
+
+
+def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
+    for pool in scenario.staffing.pools:
+        h = pool.hours
+        if h is None:
+            continue
+        for t in (h.open, h.close):
+            k = t / rules.interval
+            if abs(k - round(k)) > _EPS:
+                raise ScenarioError(
+                    f"pool {pool.name!r}: opening hours ({h.describe()}) are not on the roster's "
+                    f"{format_duration(rules.interval)} interval grid (move them, or change roster.interval)"
+                )
+
+
+def _present(x: list[int], shrinkage: float) -> list[int]:
+    """Agents present per shift type: round(total x (1 - shrinkage)) spread by largest remainder."""
+    total = sum(x)
+    if total == 0:
+        return [0] * len(x)
+    keep = 1.0 - shrinkage
+    target = math.floor(total * keep + 0.5)
+    quotas = [v * keep for v in x]
+    out = [math.floor(q + _EPS) for q in quotas]
+    left = target - sum(out)
+    order = sorted(range(len(x)), key=lambda j: (-(quotas[j] - out[j]), j))
+    for j in order[:left]:
+        out[j] += 1
+    return out
+
+
+def _coverage(types: list[ShiftType], x: list[int], interval_s: float) -> list[int]:
+    cov = [0] * intervals_per_day(interval_s)
+    for st, k in zip(types, x, strict=True):
+        if k:
+            for i in st.on_duty(interval_s):
+                cov[i] += k
+    return cov
+
+
+def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
+    d: dict[str, object] = {"start": st.start_s, "end": st.start_s + st.length_s, "agents": agents}
+    if st.breaks:
+        d["breaks"] = [{"start": a, "length": b} for a, b in st.breaks]
+    return d
+
+
+def _with_roster(scenario: Scenario, types: list[list[ShiftType]], counts: list[list[int]]) -> Scenario:
+    """The scenario with each pool's shifts replaced by ``counts`` agents of each shift type."""
+    data = scenario.to_data()
+    for p, pool in enumerate(data["staffing"]["pools"]):
+        pool.pop("agents", None)
+        shifts = [_shift_data(st, k) for st, k in zip(types[p], counts[p], strict=True) if k > 0]
+        if not shifts:
+            hours = scenario.staffing.pools[p].hours
+            start, end = (hours.open, hours.close) if hours is not None else (0.0, DAY_S)
+            shifts = [{"start": start, "end": end, "agents": 0}]
+        pool["shifts"] = shifts
+    return validate_data(data, "roster")
+
+
+def _costs(rules: RosterRules, pool: Pool, types: list[ShiftType]) -> list[float]:
+    rate = rules.rate_per_hour(pool.name)
+    return [st.length_s / HOUR_S * (rate if rate > 0 else 1.0) for st in types]
+
+
+def build_roster(
+    scenario: Scenario,
+    executor: Executor,
+    *,
+    confidence: float = 0.9,
+    on_progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> RosterResult:
+    """The cheapest roster covering the required head-count after shrinkage, checked and repaired
+    by simulation (see the module docstring)."""
+    rules = roster_rules(scenario)
+    _check_hours_on_grid(scenario, rules)
+    interval = rules.interval
+    pools = scenario.staffing.pools
+    types = [shift_types(rules, pool) for pool in pools]
+    for pool, ts in zip(pools, types, strict=True):
+        if not ts:  # the schema checks this for pools with hours; kept for a clear error anyway
+            raise ScenarioError(f"roster: no allowed shift fits pool {pool.name!r}")
+    log: list[str] = []
+
+    def say(msg: str) -> None:
+        log.append(msg)
+        if on_progress:
+            on_progress(msg)
+
+    staffing = find_staffing(
+        scenario, executor, interval_s=interval, confidence=confidence, on_progress=on_progress, progress=progress
+    )
+    log.extend(staffing.log)
+    required = [row[:] for row in staffing.agents]
+    n = len(required)
+    is_open = open_intervals(scenario, interval)
+    need = _need(required, rules, scenario, is_open)
+    _check_coverable(scenario, rules, types, need)
+
+    solve_s = 0.0
+    counts: list[list[int]] = []
+    for p, pool in enumerate(pools):
+        t0 = time.perf_counter()
+        counts.append(solve_cover([row[p] for row in need], types[p], _costs(rules, pool, types[p])))
+        dt = time.perf_counter() - t0
+        solve_s += dt
+        hours = sum(k * st.length_s for k, st in zip(counts[p], types[p], strict=True)) / HOUR_S
+        say(
+            f"cover {pool.name}: {len(types[p])} shift types x {n} intervals, {hours:g} paid agent-hours "
+            f"(need {sum(row[p] for row in need) * interval / HOUR_S:g} on duty), solved in {dt * 1000:.0f} ms"
+        )
+
+    def simulate(counts: list[list[int]]) -> tuple[Scenario, SimulationResult, list[list[int]]]:
+        present = [_present(c, rules.shrinkage) for c in counts]
+        variant = _with_roster(scenario, types, present)
+        if progress is not None:
+            progress.add(variant.replications)
+        (res,) = run_scenarios(
+            [variant], executor, interval_s=interval, on_done=(lambda: progress.update(1)) if progress else None
+        )
+        return variant, res, present
+
+    present_scenario, result, present = simulate(counts)
+    check = check_targets(result, interval, confidence)
+    added = 0
+    rounds = 0
+    first_open = first_open_pools(scenario, is_open)
+    while not check.met and rounds < MAX_REPAIR_ROUNDS:
+        rounds += 1
+        failing = sorted({(i, first_open[i][c]) for i, c in check.failing() if c in first_open[i]})
+        before = added
+        for i, p in failing:
+            added += _add_at(types[p], counts[p], i, interval, rules, _costs(rules, pools[p], types[p]))
+        if added == before:
+            break
+        present_scenario, result, present = simulate(counts)
+        check = check_targets(result, interval, confidence)
+        say(
+            f"roster repair {rounds}: {added} rostered agent(s) added so far, "
+            f"{len(check.failing())} (interval, class) pairs below target"
+        )
+    if not check.met:
+        say("the roster still misses a target after the repair rounds; the answer is the best found")
+
+    shifts = [
+        RosterShift(pool.name, st.start_s, st.length_s, st.breaks, k)
+        for pool, ts, cs in zip(pools, types, counts, strict=True)
+        for st, k in sorted(zip(ts, cs, strict=True), key=lambda sk: (sk[0].start_s, sk[0].length_s, sk[0].breaks))
+        if k > 0
+    ]
+    cov = [_coverage(types[p], counts[p], interval) for p in range(len(pools))]
+    pres = [_coverage(types[p], present[p], interval) for p in range(len(pools))]
+    paid = sum(s.length_s * s.agents for s in shifts) / HOUR_S
+    on_duty = sum((s.length_s - sum(b for _, b in s.breaks)) * s.agents for s in shifts) / HOUR_S
+    cost = sum(s.length_s / HOUR_S * s.agents * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
+    return RosterResult(
+        scenario=_with_roster(scenario, types, counts),
+        rules=rules,
+        interval_s=interval,
+        pool_names=[p.name for p in pools],
+        shifts=shifts,
+        required=required,
+        need=need,
+        coverage=[[cov[p][i] for p in range(len(pools))] for i in range(n)],
+        lower_bound_hours=sum(map(sum, need)) * interval / HOUR_S,
+        paid_hours=paid,
+        agent_hours=on_duty,
+        fte=paid * 7 / (rules.weekly_hours / HOUR_S),
+        cost_per_day=cost,
+        targets_met=check.met,
+        evaluation=result,
+        staffing=staffing,
+        shifts_added=added,
+        log=log,
+        present_scenario=present_scenario,
+        present=[[pres[p][i] for p in range(len(pools))] for i in range(n)],
+        repair_rounds=rounds,
+        solve_s=solve_s,
+        shift_types=sum(map(len, types)),
+    )
+
+
+def _add_at(
+    types: list[ShiftType], x: list[int], i: int, interval_s: float, rules: RosterRules, costs: list[float]
+) -> int:
+    """Add rostered agents on the cheapest shift type on duty in interval i (an already rostered
+    one first, then the one whose duty is most centred on i) until the present agents on duty in
+    i rise; returns how many were added (in place, in ``x``)."""
+    candidates = [j for j, st in enumerate(types) if i in st.on_duty(interval_s)]
+    if not candidates:
+        return 0
+    n = intervals_per_day(interval_s)
+
+    def centred(j: int) -> float:
+        duty = types[j].on_duty(interval_s)
+        k = duty.index(i)
+        return abs(k - (len(duty) - 1) / 2) / n
+
+    j = min(candidates, key=lambda j: (costs[j], x[j] == 0, centred(j), j))
+    on_j = [q for q, st in enumerate(types) if i in st.on_duty(interval_s)]
+
+    def here(x: list[int]) -> int:
+        pres = _present(x, rules.shrinkage)
+        return sum(pres[q] for q in on_j)
+
+    start = here(x)
+    added = 0
+    for _ in range(math.ceil(1 / (1 - rules.shrinkage)) + 2):
+        x[j] += 1
+        added += 1
+        if here(x) > start:
+            break
+    return added
