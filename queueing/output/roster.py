@@ -395,7 +395,8 @@ def format_roster(result: Roster) -> str:
             )
         total = ["total", "", str(figures["agents"]), f"{figures['paid_hours']:.1f}"]
         rows.append(total + ([_money(result, figures["cost_per_day"])] if costed else []))
-        out += ["", f"{pool}{rate}: {len(lines)} shift(s)", format_table(head, rows)]
+        count = f"{len(lines)} shift{'s' if len(lines) != 1 else ''}, {figures['agents']} agents"
+        out += ["", f"{pool}{rate}: {count}", format_table(head, rows)]
     out.append("")
     day_cost = f"; {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
     out.append(
