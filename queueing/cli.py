@@ -695,7 +695,7 @@ def roster(
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
-      ivr311 simulate results/roster/roster.yaml --seed 4242   # callers the search never saw
+      ivr311 simulate results/roster/roster.yaml --seed 4242   # all rostered agents, new callers
     """
     from .output.files import moved, results_folder
     from .output.roster import format_roster, write_roster

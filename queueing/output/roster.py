@@ -233,7 +233,9 @@ def roster_yaml(result: Roster, command: str | None = None) -> str:
         f"(seed {result.scenario.seed}).",
         f"# {result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
         f"{verdict}.",
-        "# Check it on callers the search never saw: ivr311 simulate roster.yaml --seed 4242",
+        "# The shifts hold every rostered agent, so `ivr311 simulate roster.yaml --seed 4242` has all of them",
+        f"# present (on callers the search never saw); the roster was checked with the {1 - rules.shrinkage:.0%} "
+        "who come (shrinkage).",
         "# Durations: 7h30m, 4m, 15s; shift times are hours past midnight (27h = 03:00 the next morning);",
         "# a bare number is seconds.",
     ]
