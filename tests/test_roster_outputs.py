@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from queueing.core.scenario import load_scenario, parse_scenario, validate_data
 from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
 from queueing.output.roster import format_roster, planner_duration, write_roster
-from queueing.output.roster_plot import day_pieces
+from queueing.output.roster_plot import day_pieces, roster_chart
 from queueing.planning.roster import RosterResult, RosterShift
 from queueing.planning.staff import StaffingResult
 
@@ -248,6 +249,13 @@ def test_an_out_folder_of_roster_files_is_replaced(tmp_path: Path, roster: Roste
 def test_roster_png(written: Path) -> None:
     png = (written / "roster.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_roster_png_of_a_pool_without_shifts() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = roster_chart(["desk"], H, {"desk": []}, [[0]] * 24, [[0]] * 24, [[0]] * 24)
+    assert png[:4] == b"\x89PNG"
 
 
 def test_bars_wrap_past_midnight() -> None:

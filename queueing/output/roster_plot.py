@@ -76,7 +76,7 @@ def roster_chart(
             labels=[f"{shift_span(s)} ×{s.agents}" for s in lines],
             fontsize=7 if len(lines) > 12 else 9,
         )
-        bars.set_ylim(len(lines) - 0.5, -0.5)  # first shift on top
+        bars.set_ylim(max(len(lines), 1) - 0.5, -0.5)  # first shift on top (a pool without shifts: one empty row)
         total = sum(s.agents for s in lines)
         bars.set_title(f"pool {pool}: {len(lines)} shift(s), {total} agents (label: shift ×agents)")
         bars.grid(True, axis="x", alpha=0.3)
