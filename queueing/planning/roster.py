@@ -127,6 +127,9 @@ class RosterResult:
     present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
     repair_rounds: int = 0  # simulations of the roster after the first one
     solve_s: float = 0.0  # wall time in the integer programs, s
+    cover_hours: float = (
+        0.0  # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
+    )
     shift_types: int = 0  # variables of the integer programs, all pools together
 
 
@@ -165,6 +168,11 @@ def shift_types(rules: RosterRules, pool: Pool) -> list[ShiftType]:
     out: list[ShiftType] = []
     for length in sorted(rules.shift_lengths or []):
         placements = _break_placements(rules, length)
+        if not placements:
+            raise ScenarioError(
+                f"roster.breaks: the breaks cannot all be placed in a {format_duration(length)} shift without "
+                "overlapping (widen their windows, or drop one)"
+            )
         for start in starts:
             if pool.hours is not None and not pool.hours.contains(start, start + length):
                 continue
@@ -177,16 +185,20 @@ def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Se
     (``len(need)`` intervals a day): an exact integer program (HiGHS, zero gap).
 
     Raises ScenarioError when an interval with a need is covered by no shift type."""
+    return _cover(need, shift_types, costs)[0]
+
+
+def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> tuple[list[int], bool]:
+    """solve_cover's answer and whether HiGHS proved it optimal (else: the best found in the time limit)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n, m = len(need), len(shift_types)
     if not any(need):
-        return [0] * m
+        return [0] * m, True
     interval_s = DAY_S / n
     a = np.zeros((n, m))
     for j, st in enumerate(shift_types):
-        for i in st.on_duty(interval_s):
-            a[i, j] = 1.0
+        a[st.on_duty(interval_s), j] = 1.0
     uncovered = [i for i in range(n) if need[i] > 0 and not a[i].any()]
     if uncovered:
         raise ScenarioError(f"no allowed shift is on duty at {format_duration(uncovered[0] * interval_s)}")
@@ -198,9 +210,9 @@ def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Se
         bounds=Bounds(0, np.inf),
         options={"mip_rel_gap": 0.0, "time_limit": MIP_TIME_LIMIT_S},
     )
-    if res.x is None:  # pragma: no cover - every row has a covering column, so it is feasible
-        raise ScenarioError(f"the roster's integer program found no solution ({res.message})")
-    return [round(v) for v in res.x]
+    if res.x is None:  # only a time limit reached before any solution: every row has a covering column
+        raise ScenarioError(f"the roster's integer program found no roster in {MIP_TIME_LIMIT_S:g} s ({res.message})")
+    return [round(v) for v in res.x], res.status == 0
 
 
 def _need(
@@ -254,19 +266,18 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
                 )
 
 
-def _present(x: list[int], shrinkage: float) -> list[int]:
-    """Agents present per shift type: round(total x (1 - shrinkage)) spread by largest remainder."""
-    total = sum(x)
-    if total == 0:
-        return [0] * len(x)
-    keep = 1.0 - shrinkage
-    target = math.floor(total * keep + 0.5)
-    quotas = [v * keep for v in x]
-    out = [math.floor(q + _EPS) for q in quotas]
-    left = target - sum(out)
-    order = sorted(range(len(x)), key=lambda j: (-(quotas[j] - out[j]), j))
-    for j in order[:left]:
-        out[j] += 1
+def _present(types: list[ShiftType], x: list[int], shrinkage: float) -> list[int]:
+    """Agents present per shift type when a share ``shrinkage`` of the pool's rostered agents is
+    away, the absences spread evenly over the day: the rostered agents listed by shift start (then
+    length, then breaks), agent ``a`` (from 0) is away when ``floor((a + 1) s + 1/2)`` passes
+    ``floor(a s + 1/2)``, one in every 1/s, ``round(total x s)`` in all."""
+    out = list(x)
+    a = 0
+    for j in sorted(range(len(x)), key=lambda j: (types[j].start_s, types[j].length_s, types[j].breaks)):
+        for _ in range(x[j]):
+            if math.floor((a + 1) * shrinkage + 0.5 + _EPS) > math.floor(a * shrinkage + 0.5 + _EPS):
+                out[j] -= 1
+            a += 1
     return out
 
 
@@ -320,9 +331,9 @@ def build_roster(
     interval = rules.interval
     pools = scenario.staffing.pools
     types = [shift_types(rules, pool) for pool in pools]
-    for pool, ts in zip(pools, types, strict=True):
-        if not ts:  # the schema checks this for pools with hours; kept for a clear error anyway
-            raise ScenarioError(f"roster: no allowed shift fits pool {pool.name!r}")
+    is_open = open_intervals(scenario, interval)
+    # the floors alone must be coverable: say so before the search, not after it
+    _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
     log: list[str] = []
 
     def say(msg: str) -> None:
@@ -336,7 +347,6 @@ def build_roster(
     log.extend(staffing.log)
     required = [row[:] for row in staffing.agents]
     n = len(required)
-    is_open = open_intervals(scenario, interval)
     need = _need(required, rules, scenario, is_open)
     _check_coverable(scenario, rules, types, need)
 
@@ -344,8 +354,11 @@ def build_roster(
     counts: list[list[int]] = []
     for p, pool in enumerate(pools):
         t0 = time.perf_counter()
-        counts.append(solve_cover([row[p] for row in need], types[p], _costs(rules, pool, types[p])))
+        x, proven = _cover([row[p] for row in need], types[p], _costs(rules, pool, types[p]))
+        counts.append(x)
         dt = time.perf_counter() - t0
+        if not proven:
+            say(f"cover {pool.name}: not proven optimal within {MIP_TIME_LIMIT_S:g} s; the best roster found is used")
         solve_s += dt
         hours = sum(k * st.length_s for k, st in zip(counts[p], types[p], strict=True)) / HOUR_S
         say(
@@ -354,7 +367,7 @@ def build_roster(
         )
 
     def simulate(counts: list[list[int]]) -> tuple[Scenario, SimulationResult, list[list[int]]]:
-        present = [_present(c, rules.shrinkage) for c in counts]
+        present = [_present(types[p], c, rules.shrinkage) for p, c in enumerate(counts)]
         variant = _with_roster(scenario, types, present)
         if progress is not None:
             progress.add(variant.replications)
@@ -363,6 +376,10 @@ def build_roster(
         )
         return variant, res, present
 
+    cover_hours = sum(
+        k * st.length_s for ts, cs in zip(types, counts, strict=True) for st, k in zip(ts, cs, strict=True)
+    )
+    cover_hours /= HOUR_S
     present_scenario, result, present = simulate(counts)
     check = check_targets(result, interval, confidence)
     added = 0
@@ -372,8 +389,11 @@ def build_roster(
         rounds += 1
         failing = sorted({(i, first_open[i][c]) for i, c in check.failing() if c in first_open[i]})
         before = added
+        present_before = [_coverage(types[p], present[p], interval) for p in range(len(pools))]
         for i, p in failing:
-            added += _add_at(types[p], counts[p], i, interval, rules, _costs(rules, pools[p], types[p]))
+            if _coverage(types[p], _present(types[p], counts[p], rules.shrinkage), interval)[i] > present_before[p][i]:
+                continue  # an agent added for a neighbouring interval is on duty here too
+            added += _add_at(types[p], counts[p], i, interval, rules.shrinkage, _costs(rules, pools[p], types[p]))
         if added == before:
             break
         present_scenario, result, present = simulate(counts)
@@ -420,37 +440,35 @@ def build_roster(
         repair_rounds=rounds,
         solve_s=solve_s,
         shift_types=sum(map(len, types)),
+        cover_hours=cover_hours,
     )
 
 
 def _add_at(
-    types: list[ShiftType], x: list[int], i: int, interval_s: float, rules: RosterRules, costs: list[float]
+    types: list[ShiftType], x: list[int], i: int, interval_s: float, shrinkage: float, costs: list[float]
 ) -> int:
-    """Add rostered agents on the cheapest shift type on duty in interval i (an already rostered
-    one first, then the one whose duty is most centred on i) until the present agents on duty in
-    i rise; returns how many were added (in place, in ``x``)."""
-    candidates = [j for j, st in enumerate(types) if i in st.on_duty(interval_s)]
-    if not candidates:
+    """Add rostered agents on the cheapest shift type on duty in interval i (then the one whose
+    duty is most centred on i, then one already rostered) until the present agents on duty in i
+    rise; returns how many were added (in place, in ``x``)."""
+    duty = [st.on_duty(interval_s) for st in types]
+    on_i = [j for j, d in enumerate(duty) if i in d]
+    if not on_i:
         return 0
-    n = intervals_per_day(interval_s)
 
-    def centred(j: int) -> float:
-        duty = types[j].on_duty(interval_s)
-        k = duty.index(i)
-        return abs(k - (len(duty) - 1) / 2) / n
+    def off_centre(j: int) -> float:
+        return abs(duty[j].index(i) - (len(duty[j]) - 1) / 2)
 
-    j = min(candidates, key=lambda j: (costs[j], x[j] == 0, centred(j), j))
-    on_j = [q for q, st in enumerate(types) if i in st.on_duty(interval_s)]
+    j = min(on_i, key=lambda j: (costs[j], off_centre(j), x[j] == 0, j))
 
-    def here(x: list[int]) -> int:
-        pres = _present(x, rules.shrinkage)
-        return sum(pres[q] for q in on_j)
+    def here() -> int:
+        pres = _present(types, x, shrinkage)
+        return sum(pres[q] for q in on_i)
 
-    start = here(x)
+    start = here()
     added = 0
-    for _ in range(math.ceil(1 / (1 - rules.shrinkage)) + 2):
+    for _ in range(math.ceil(1 / (1 - shrinkage)) + 2):
         x[j] += 1
         added += 1
-        if here(x) > start:
+        if here() > start:
             break
     return added

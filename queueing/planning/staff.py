@@ -371,10 +371,12 @@ def find_staffing(
         say("targets still not met after the repair rounds; the answer is the best found")
     # Trim: an agent added early may have become unnecessary once later ones came. Try one agent
     # fewer in every (interval, pool) as one batch of simulations; keep the removals that still
-    # meet every target, no two in the same or neighbouring intervals, confirmed together.
-    while check.met and rounds < max_rounds:
+    # meet every target, no two in the same or neighbouring intervals, confirmed together. The
+    # next round tries again only the removals that passed and were not made: one agent fewer
+    # elsewhere does not make a removal that failed pass (same callers, fewer agents).
+    candidates = [(i, p) for i in range(n) for p in range(len(pools)) if agents[i][p] > 0]
+    while check.met and candidates and rounds < max_rounds:
         rounds += 1
-        candidates = [(i, p) for i in range(n) for p in range(len(pools)) if agents[i][p] > 0]
         tables = []
         for i, p in candidates:
             t = [row[:] for row in agents]
@@ -398,6 +400,7 @@ def find_staffing(
             chosen = chosen[: len(chosen) // 2]
         if not chosen:
             break
+        candidates = [(i, p) for i, p, _ in fine if (i, p) not in chosen]
         say(
             f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
             f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours"
