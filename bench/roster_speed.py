@@ -4,7 +4,8 @@ Runs ``ivr311 roster scenarios/baseline.yaml --jobs 2`` as a whole process and, 
 baseline measured in the same invocation, ``ivr311 staff`` on the same file at the roster's
 planning interval (the head-count search the roster starts from): the roster's extra time is
 the ratio of the two. Prints the median wall time of each, the ratio, the roster's paid
-agent-hours against the head-count lower bound, and the integer programs' lines from stderr.
+agent-hours against the head-count lower bound, the integer programs' lines from stderr, and
+the roster's table.
 Targets (issue 11): under 2 minutes with 2 jobs; paid hours within 10% of the lower bound.
 
 When the scenario has no ``roster:`` section, a copy with the issue's rules (30-minute grid,
@@ -57,11 +58,11 @@ def interval_of(scenario: Path) -> str:
     return str(rules.get("interval", "30m"))
 
 
-def timed(args: list[str]) -> tuple[float, str]:
+def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     exe = Path(sys.executable).with_name("ivr311")
     start = time.perf_counter()
     done = subprocess.run([str(exe), *args], check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, done.stderr
+    return time.perf_counter() - start, done
 
 
 def main() -> None:
@@ -82,7 +83,7 @@ def main() -> None:
             staffing = json.loads((out / "staffing.json").read_text())
             print(f"  staff  run {k + 1}: {wall:6.1f} s", flush=True)
             out = Path(tmp) / f"roster-{k}"
-            wall, stderr = timed(["roster", str(scenario), *jobs, "--out", str(out)])
+            wall, done = timed(["roster", str(scenario), *jobs, "--out", str(out)])
             walls["roster"].append(wall)
             doc = json.loads((out / "roster.json").read_text())
             print(f"  roster run {k + 1}: {wall:6.1f} s", flush=True)
@@ -93,7 +94,7 @@ def main() -> None:
           f"replications, --jobs {args.jobs}, {args.repeat} run(s) each")  # fmt: skip
     print(f"staff (baseline): median {med['staff']:6.1f} s, {staffing['agent_hours']:.1f} agent-hours on duty a day")
     print(f"roster:           median {med['roster']:6.1f} s  ({med['roster'] / med['staff']:.2f}x staff)")
-    for line in stderr.splitlines():
+    for line in done.stderr.splitlines():
         if line.startswith(("cover ", "roster repair", "the roster still")):
             print(f"  {line}")
     cost = f", {doc['currency']}{doc['cost_per_day']:,.0f} a day" if doc["cost_per_day"] is not None else ""
@@ -106,6 +107,9 @@ def main() -> None:
     fast = "met" if med["roster"] < 120 else "NOT MET"
     print(f"target: under 120 s with --jobs {args.jobs}: {med['roster']:.1f} s {fast}")
     print(f"target: within 10% of the lower bound: {above * 100:+.1f}% {'met' if above <= 0.10 else 'NOT MET'}")
+    print()
+    print("the roster (last run):")
+    print(done.stdout.rstrip())
 
 
 if __name__ == "__main__":
