@@ -286,6 +286,7 @@ def test_wall_table(roster: RosterResult) -> None:
     above = 80.5 / roster.lower_bound_hours - 1
     assert f"this roster is {above * 100:.1f}% above it" in table
     assert "Day: 9 agents, 80.5 paid agent-hours (77.0 on duty, breaks out); $3,228 a day; 14.1 FTE" in table
+    assert "Agents added where the simulated roster missed a target: 1." in table
     assert "Targets: met in every interval" in table
     assert "Targets: NOT MET" in format_roster(dataclasses.replace(roster, targets_met=False))
 

@@ -413,7 +413,7 @@ def format_roster(result: Roster) -> str:
             f"below); this roster is {above * 100:.1f}% above it."
         )
     if result.shifts_added:
-        out.append(f"Shifts added after simulating the roster: {result.shifts_added}.")
+        out.append(f"Agents added where the simulated roster missed a target: {result.shifts_added}.")
     verdict = "met in every interval" if result.targets_met else "NOT MET in some intervals (see the log above)"
     out.append(
         f"Targets: {verdict} ({format_duration(result.interval_s)} intervals, "
