@@ -78,7 +78,8 @@ def roster_chart(
         )
         bars.set_ylim(max(len(lines), 1) - 0.5, -0.5)  # first shift on top (a pool without shifts: one empty row)
         total = sum(s.agents for s in lines)
-        bars.set_title(f"pool {pool}: {len(lines)} shift(s), {total} agents (label: shift ×agents)")
+        plural = "" if len(lines) == 1 else "s"
+        bars.set_title(f"pool {pool}: {len(lines)} shift{plural}, {total} agents (label: shift ×agents)")
         bars.grid(True, axis="x", alpha=0.3)
         series = (
             ([row[p] for row in coverage], "rostered on duty (not on break)", 2.0, 0),
