@@ -125,7 +125,7 @@ def test_duty_ends_number_agents_pool_by_pool_and_shift_by_shift() -> None:
     early = first.model_copy(
         update={"agents": None, "shifts": [Shift(start=0, end=3600, agents=1), Shift(start=3600, end=7200, agents=2)]}
     )
-    late = second.model_copy(update={"agents": 1, "shifts": None})
+    late = second.model_copy(update={"agents": 1, "shifts": None, "hours": None})  # round the clock
     agent = np.array([0, 1, 2, 0, 3])
     at = np.array([3000.0, 4000.0, 7100.0, 86400.0 + 10, 5.0])
     ends = duty_ends([early, late], 2 * 86400.0, agent, at)

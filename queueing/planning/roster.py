@@ -17,16 +17,24 @@ checked by simulating them.
    ``scipy.optimize.milp`` with a zero gap: the roster is the cheapest there is for the need.
    Pools are independent programs (an agent belongs to one pool), so a pool's rate only scales
    its objective: cost is rate x paid length, or paid length without rates.
-4. **Check by simulation**, as the agents who actually come: per pool, ``round(rostered x (1 -
-   shrinkage))`` agents are present, spread over the pool's shifts in proportion to their
-   rostered agents by largest remainder (ties to the earlier shift). That present roster is
-   simulated (breaks, overtime and all) and judged by ``check_targets`` at the search's
-   confidence. While a target fails, rostered agents are added on the cheapest shift type on
-   duty in each failing interval, in the first pool open then serving the failing class, until
-   that pool's present coverage there rises; then simulate again (bounded rounds).
+4. **Check by simulation**, as the agents who actually come. Shrinkage is a share of the
+   rostered agents absent on the day, and nobody chooses who: the absences are spread evenly
+   over the day. Per pool, the rostered agents are listed by shift start (then length, then
+   break) and one in every ``1 / shrinkage`` of them is away (agent ``a`` when
+   ``floor((a + 1) s + 1/2) > floor(a s + 1/2)``): ``round(rostered x shrinkage)`` in all, about
+   that share of each interval's agents. (Largest remainder over the shifts, with its ties,
+   put every absence on the last shifts of the day and made the repair buy them back.) That
+   present roster is simulated (breaks, overtime and all) and judged by ``check_targets`` at the
+   search's confidence, on the search's callers. While a target fails, rostered agents are
+   added on the cheapest shift type on duty in each failing interval (then the one centred on
+   it), in the first pool open then serving the failing class, until that pool's present
+   agents there rise; intervals an addition already helped are skipped; then simulate again
+   (at most ``MAX_REPAIR_ROUNDS``).
 
-The simulation of step 4 uses the same seed and replications as the search; re-simulating the
-roster with another seed (``ivr311 simulate roster.yaml --seed N``) is the honest check.
+``RosterResult.scenario`` is the roster as rostered (what a supervisor posts);
+``RosterResult.present_scenario`` is what was simulated. Re-simulating with a seed the search
+never used (``ivr311 simulate roster.yaml --seed N``) is the honest check: a fresh sample's
+90% lower bound misses a target somewhere by chance even for a roster whose mean meets them all.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from ..core.runner import Executor, SimulationResult, run_scenarios
 from ..core.scenario import Pool, RosterRules, Scenario, validate_data
 from ..errors import ScenarioError
 from .staff import (
+    Check,
     Progress,
     StaffingResult,
     check_targets,
@@ -331,6 +340,7 @@ def build_roster(
     interval = rules.interval
     pools = scenario.staffing.pools
     types = [shift_types(rules, pool) for pool in pools]
+    costs = [_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
     is_open = open_intervals(scenario, interval)
     # the floors alone must be coverable: say so before the search, not after it
     _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
@@ -354,55 +364,35 @@ def build_roster(
     counts: list[list[int]] = []
     for p, pool in enumerate(pools):
         t0 = time.perf_counter()
-        x, proven = _cover([row[p] for row in need], types[p], _costs(rules, pool, types[p]))
+        x, proven = _cover([row[p] for row in need], types[p], costs[p])
         counts.append(x)
         dt = time.perf_counter() - t0
         if not proven:
             say(f"cover {pool.name}: not proven optimal within {MIP_TIME_LIMIT_S:g} s; the best roster found is used")
         solve_s += dt
-        hours = sum(k * st.length_s for k, st in zip(counts[p], types[p], strict=True)) / HOUR_S
+        hours = _paid_hours(types[p], x)
         say(
             f"cover {pool.name}: {len(types[p])} shift types x {n} intervals, {hours:g} paid agent-hours "
             f"(need {sum(row[p] for row in need) * interval / HOUR_S:g} on duty), solved in {dt * 1000:.0f} ms"
         )
 
-    def simulate(counts: list[list[int]]) -> tuple[Scenario, SimulationResult, list[list[int]]]:
-        present = [_present(types[p], c, rules.shrinkage) for p, c in enumerate(counts)]
-        variant = _with_roster(scenario, types, present)
-        if progress is not None:
-            progress.add(variant.replications)
-        (res,) = run_scenarios(
-            [variant], executor, interval_s=interval, on_done=(lambda: progress.update(1)) if progress else None
-        )
-        return variant, res, present
-
-    cover_hours = sum(
-        k * st.length_s for ts, cs in zip(types, counts, strict=True) for st, k in zip(ts, cs, strict=True)
-    )
-    cover_hours /= HOUR_S
-    present_scenario, result, present = simulate(counts)
-    check = check_targets(result, interval, confidence)
-    added = 0
-    rounds = 0
+    cover_hours = sum(_paid_hours(ts, cs) for ts, cs in zip(types, counts, strict=True))
+    checker = _RosterCheck(scenario, types, interval, rules.shrinkage, executor, confidence, progress)
+    run = checker.run(counts)
+    added = rounds = 0
     first_open = first_open_pools(scenario, is_open)
-    while not check.met and rounds < MAX_REPAIR_ROUNDS:
+    while not run.check.met and rounds < MAX_REPAIR_ROUNDS:
         rounds += 1
-        failing = sorted({(i, first_open[i][c]) for i, c in check.failing() if c in first_open[i]})
-        before = added
-        present_before = [_coverage(types[p], present[p], interval) for p in range(len(pools))]
-        for i, p in failing:
-            if _coverage(types[p], _present(types[p], counts[p], rules.shrinkage), interval)[i] > present_before[p][i]:
-                continue  # an agent added for a neighbouring interval is on duty here too
-            added += _add_at(types[p], counts[p], i, interval, rules.shrinkage, _costs(rules, pools[p], types[p]))
-        if added == before:
+        more = _repair(run, counts, types, first_open, rules, costs)
+        if not more:
             break
-        present_scenario, result, present = simulate(counts)
-        check = check_targets(result, interval, confidence)
+        added += more
+        run = checker.run(counts)
         say(
             f"roster repair {rounds}: {added} rostered agent(s) added so far, "
-            f"{len(check.failing())} (interval, class) pairs below target"
+            f"{len(run.check.failing())} (interval, class) pairs below target"
         )
-    if not check.met:
+    if not run.check.met:
         say("the roster still misses a target after the repair rounds; the answer is the best found")
 
     shifts = [
@@ -412,7 +402,7 @@ def build_roster(
         if k > 0
     ]
     cov = [_coverage(types[p], counts[p], interval) for p in range(len(pools))]
-    pres = [_coverage(types[p], present[p], interval) for p in range(len(pools))]
+    pres = [_coverage(types[p], run.present[p], interval) for p in range(len(pools))]
     paid = sum(s.length_s * s.agents for s in shifts) / HOUR_S
     on_duty = sum((s.length_s - sum(b for _, b in s.breaks)) * s.agents for s in shifts) / HOUR_S
     cost = sum(s.length_s / HOUR_S * s.agents * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
@@ -430,18 +420,76 @@ def build_roster(
         agent_hours=on_duty,
         fte=paid * 7 / (rules.weekly_hours / HOUR_S),
         cost_per_day=cost,
-        targets_met=check.met,
-        evaluation=result,
+        targets_met=run.check.met,
+        evaluation=run.result,
         staffing=staffing,
         shifts_added=added,
         log=log,
-        present_scenario=present_scenario,
+        present_scenario=run.scenario,
         present=[[pres[p][i] for p in range(len(pools))] for i in range(n)],
         repair_rounds=rounds,
         solve_s=solve_s,
         shift_types=sum(map(len, types)),
         cover_hours=cover_hours,
     )
+
+
+def _paid_hours(types: list[ShiftType], x: list[int]) -> float:
+    return sum(k * st.length_s for st, k in zip(types, x, strict=True)) / HOUR_S
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One simulation of a roster's present agents and how it fared."""
+
+    scenario: Scenario  # the present roster, as simulated
+    present: list[list[int]]  # [pool][shift type] agents present
+    result: SimulationResult
+    check: Check
+
+
+@dataclass(frozen=True)
+class _RosterCheck:
+    """Simulates the agents present under a roster and judges them as ``staff`` does."""
+
+    scenario: Scenario
+    types: list[list[ShiftType]]
+    interval_s: float
+    shrinkage: float
+    executor: Executor
+    confidence: float
+    progress: Progress | None
+
+    def run(self, counts: list[list[int]]) -> _Run:
+        present = [_present(t, c, self.shrinkage) for t, c in zip(self.types, counts, strict=True)]
+        variant = _with_roster(self.scenario, self.types, present)
+        progress = self.progress
+        if progress is not None:
+            progress.add(variant.replications)
+        (result,) = run_scenarios(
+            [variant], self.executor, interval_s=self.interval_s, on_done=progress.update if progress else None
+        )
+        return _Run(variant, present, result, check_targets(result, self.interval_s, self.confidence))
+
+
+def _repair(
+    run: _Run,
+    counts: list[list[int]],
+    types: list[list[ShiftType]],
+    first_open: list[dict[str, int]],
+    rules: RosterRules,
+    costs: list[list[float]],
+) -> int:
+    """One round of repair: rostered agents added (in ``counts``) for each failing (interval, first
+    open pool of the failing class) that an addition this round has not already helped."""
+    interval = rules.interval
+    before = [_coverage(t, pres, interval) for t, pres in zip(types, run.present, strict=True)]
+    added = 0
+    for i, p in sorted({(i, first_open[i][c]) for i, c in run.check.failing() if c in first_open[i]}):
+        if _coverage(types[p], _present(types[p], counts[p], rules.shrinkage), interval)[i] > before[p][i]:
+            continue  # an agent added for a neighbouring interval is on duty here too
+        added += _add_at(types[p], counts[p], i, interval, rules.shrinkage, costs[p])
+    return added
 
 
 def _add_at(

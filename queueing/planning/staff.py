@@ -15,7 +15,14 @@ target is met in every interval", in two steps:
    start from the offered load rounded up (the least that keeps up on average), add an agent
    wherever a target fails (repair), then try removing one agent from every (interval, pool)
    at once, as a batch of independent simulations, and keep the removals that still meet
-   every target (trim), until nothing more can go.
+   every target (trim), until nothing more can go. Later trim rounds retry only the removals
+   that passed and were not made (with fewer agents elsewhere, one that failed still fails).
+
+Opening hours: a pool has 0 agents in every interval it is closed (open at no time in it).
+A class served by several pools is split evenly between those open in the interval; where no
+pool serving it is open, its calls are closed (not offered, so not judged against the targets).
+Repair adds a failing class's agent to the first pool serving it that is open then. The shifts
+of the answer lie within each pool's hours (cut to them in an interval the pool is open in part of).
 
 A target "is met" in an interval when the one-sided lower confidence bound (``confidence``,
 Student t over replications) of the share answered within the threshold, among callers
