@@ -137,6 +137,27 @@ def test_the_issue_rules_give_480_shift_types_round_the_clock_and_60_in_office_h
     assert all(scenario.staffing.pools[1].hours.contains(t.start_s, t.start_s + t.length_s) for t in desk)  # type: ignore[union-attr]
 
 
+def test_a_night_pool_gets_shifts_through_midnight_within_its_hours() -> None:
+    scenario = parse_scenario(SMALL.replace("open: 7h, close: 19h", "open: 20h, close: 32h"))
+    assert scenario.roster is not None
+    desk = scenario.staffing.pools[1]
+    types = shift_types(scenario.roster, desk)
+    # 8h shifts start 20h..24h (00:00), 10h shifts 20h..22h; three break placements each
+    assert sorted({(t.start_s / H, t.length_s / H) for t in types}) == [
+        (0.0, 8.0),
+        (20.0, 8.0),
+        (20.0, 10.0),
+        (21.0, 8.0),
+        (21.0, 10.0),
+        (22.0, 8.0),
+        (22.0, 10.0),
+        (23.0, 8.0),
+    ]
+    assert len(types) == 8 * 3
+    assert all(desk.hours.contains(t.start_s, t.start_s + t.length_s) for t in types)  # type: ignore[union-attr]
+    assert ShiftType(22 * H, 10 * H, ((3 * H, H),)).on_duty(H) == [22, 23, 0, 2, 3, 4, 5, 6, 7]
+
+
 def test_several_break_rules_are_placed_in_order_without_overlap() -> None:
     text = SMALL.replace(
         "breaks: [{length: 1h, earliest: 3h, latest: 5h}]",
@@ -244,6 +265,17 @@ def test_the_repair_adds_agents_where_a_target_fails(built: RosterResult, monkey
     assert any(line.startswith("roster repair 1:") for line in repaired.log)
     assert repaired.targets_met
     assert repaired.paid_hours > repaired.cover_hours
+
+
+def test_without_rates_the_roster_minimizes_paid_hours_and_has_no_cost(built: RosterResult, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(roster_module, "find_staffing", lambda *a, **k: built.staffing)
+    text = SMALL.replace("{cost_per_hour: 42.0, min_agents: 2}", "{min_agents: 2}").replace(
+        "311-desk: {cost_per_hour: 33.0}", "311-desk: {}"
+    )
+    unpriced = build_roster(parse_scenario(text), LocalExecutor(1))
+    assert unpriced.cost_per_day is None
+    # per pool the rate only scales the objective: the same least paid hours either way
+    assert unpriced.cover_hours == built.cover_hours and unpriced.need == built.need
 
 
 def test_shrinkage_is_spread_over_the_day() -> None:

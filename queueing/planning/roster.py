@@ -112,9 +112,8 @@ class RosterShift:
 class RosterResult:
     """A roster, what it had to cover, what it costs, and how its simulation fared."""
 
-    scenario: (
-        Scenario  # the input scenario with every pool's shifts replaced by the roster (with breaks): ready to simulate
-    )
+    # the input scenario with every pool's shifts replaced by the roster (with breaks): ready to simulate
+    scenario: Scenario
     rules: RosterRules
     interval_s: float
     pool_names: list[str]
@@ -136,9 +135,8 @@ class RosterResult:
     present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
     repair_rounds: int = 0  # simulations of the roster after the first one
     solve_s: float = 0.0  # wall time in the integer programs, s
-    cover_hours: float = (
-        0.0  # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
-    )
+    # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
+    cover_hours: float = 0.0
     shift_types: int = 0  # variables of the integer programs, all pools together
 
 
