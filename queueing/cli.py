@@ -655,6 +655,100 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for roster.yaml, .csv, .json and .png [default: results/<file name>-roster]; replaced only "
+    "when the roster is complete.",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="As for staff: a target is met in an interval when its one-sided lower bound at this confidence "
+    "over replications reaches it.",
+)
+@click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
+@seed_option
+@jobs_option
+@dask_option
+@large_option
+@quiet_option
+def roster(
+    file: Path, out_dir: Path | None, confidence: float, replications: int | None, seed: int | None,
+    jobs: int | None, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """The cheapest roster of workable shifts, with breaks, that meets every target in every interval.
+
+    FILE needs a `roster:` section (README, "Planner's third step"), for example:
+
+    \b
+      roster:
+        interval: 30m                    # planning interval
+        start_every: 30m                 # shifts start on this grid
+        shift_lengths: [8h30m, 10h30m]   # paid lengths, breaks included
+        breaks: [{length: 30m, earliest: 3h, latest: 5h}]   # after the shift's start
+        shrinkage: 0.12                  # share of rostered agents away
+        pools:
+          call-takers: {cost_per_hour: 42.0, min_agents: 4}
+          311-desk: {cost_per_hour: 33.0}
+
+    \b
+    Three steps, progress on stderr:
+    1. the head-count each interval needs on duty, as `ivr311 staff` finds it (by simulation);
+    2. after shrinkage, the cheapest shifts covering it: an exact integer program over every
+       start x length x break placement (HiGHS);
+    3. the roster simulated (agents present after shrinkage, breaks, overtime), shifts added
+       where a target still fails.
+
+    Prints the roster as a table to post on the wall (per pool: start-end, breaks, agents,
+    paid hours, cost a day; totals, the lower bound no roster can go below, FTE, targets met)
+    and writes DIR/roster.yaml (the whole scenario with the roster as shifts: simulate it),
+    DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
+    per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
+
+    \b
+    Example:
+      ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
+      ivr311 simulate results/roster/roster.yaml --seed 4242   # all rostered agents, new callers
+    """
+    from .output.files import moved, results_folder
+    from .output.roster import format_roster, write_roster
+    from .planning.roster import build_roster, roster_rules
+
+    base, where = load(file, replications=replications, seed=seed)
+    rules = roster_rules(base)
+    check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
+    out = out_dir or Path("results") / f"{file.stem}-roster"
+    given = [
+        ("--replications", replications),
+        ("--seed", seed),
+        ("--confidence", None if confidence == 0.9 else confidence),
+    ]
+    command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
+    with results_folder(out) as tmp:
+        executor = start_executor(jobs, dask, [(base, where)], rules.interval)
+        try:
+            with progress(0, "roster: replications", quiet) as bar:
+                result = build_roster(
+                    base,
+                    executor,
+                    confidence=confidence,
+                    on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
+                    progress=bar,
+                )
+        finally:
+            executor.close()
+        written = write_roster(result, tmp, command=command)
+    if not quiet:
+        click.echo(format_roster(result))
+        click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
+
+
+@main.command()
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--database-url", metavar="URL",
               help="Read the log from the voice app's database instead of a file (exported first with "

@@ -1,0 +1,422 @@
+"""A roster on disk and on the wall: roster.yaml, roster.csv, roster.json, roster.png and the
+console table of ``ivr311 roster``.
+
+- ``roster.yaml``: the whole scenario with every pool's shifts replaced by the roster (breaks
+  included), ready for ``ivr311 simulate``; durations as planners write them (``7h30m``; shift
+  times in hours past midnight, ``27h`` for 03:00 the next morning; a non-whole number of
+  seconds stays a plain number of seconds, so nothing is rounded). Read back, it is the same
+  scenario.
+- ``roster.csv``: one row per shift: ``pool, start, end, breaks, agents, cost_per_day``. Times
+  are clock times of the day the shift starts, ``HH:MM``; an end or break past midnight keeps
+  counting hours (``27:00`` is 03:00 the next morning), so ``end - start`` is always the paid
+  length and rows sort by start. ``breaks`` is ``11:00-11:30;15:00-15:15`` (empty without
+  breaks); ``cost_per_day`` is agents x paid hours x the pool's rate (empty without rates).
+- ``roster.json``: the totals (``cost_per_day``, ``agent_hours`` on duty, ``paid_hours``, ``fte``
+  at ``weekly_hours``, ``targets_met``, ``lower_bound_hours``, ``above_lower_bound`` =
+  paid / lower bound - 1, ``shifts_added``), per pool the same figures, the currency, the
+  service levels of the roster's last simulation, and ``meta`` as in summary.json.
+- ``roster.png``: per pool, the shifts as bars over the day (breaks hatched) and the coverage
+  (rostered agents on duty, not on break) against what each interval needs.
+
+The result is read through :class:`Roster` (what ``queueing.planning.roster.RosterResult``
+provides): output does not import planning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Protocol, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from ..core.distributions import NonNegativeDuration, PositiveDuration
+from ..core.durations import DAY_S, HOUR_S, format_duration, format_shift_time
+from ..core.runner import SimulationResult
+from ..core.scenario import Hours, RosterRules, Scenario, Shift
+from .files import write_csv
+from .tables import format_clock, format_table
+
+ROSTER_CSV_COLUMNS = ["pool", "start", "end", "breaks", "agents", "cost_per_day"]
+
+
+class RosterShift(Protocol):
+    """One line of a roster: ``agents`` people working the same shift with the same breaks."""
+
+    @property
+    def pool(self) -> str: ...
+    @property
+    def start_s(self) -> float: ...  # time of day, [0, 86400)
+    @property
+    def length_s(self) -> float: ...  # paid, breaks included
+    @property
+    def breaks(self) -> tuple[tuple[float, float], ...]: ...  # (offset from the start, length)
+    @property
+    def agents(self) -> int: ...
+    @property
+    def end_s(self) -> float: ...  # may pass 86400
+
+
+class Roster(Protocol):
+    """What the outputs read of a roster (``queueing.planning.roster.RosterResult``)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def rules(self) -> RosterRules: ...
+    @property
+    def interval_s(self) -> float: ...
+    @property
+    def pool_names(self) -> list[str]: ...
+    @property
+    def shifts(self) -> Sequence[RosterShift]: ...
+    @property
+    def required(self) -> list[list[int]]: ...  # [interval][pool] on duty, staff's answer
+    @property
+    def need(self) -> list[list[int]]: ...  # [interval][pool] rostered, after shrinkage and min_agents
+    @property
+    def coverage(self) -> list[list[int]]: ...  # [interval][pool] rostered on duty (not on break)
+    @property
+    def lower_bound_hours(self) -> float: ...
+    @property
+    def paid_hours(self) -> float: ...
+    @property
+    def agent_hours(self) -> float: ...
+    @property
+    def fte(self) -> float: ...
+    @property
+    def cost_per_day(self) -> float | None: ...
+    @property
+    def targets_met(self) -> bool: ...
+    @property
+    def evaluation(self) -> SimulationResult: ...
+    @property
+    def shifts_added(self) -> int: ...
+
+
+# --- figures of a shift and of a pool ------------------------------------------------------------
+
+
+def shift_paid_hours(shift: RosterShift) -> float:
+    """Paid agent-hours a day of one roster line (all its agents, breaks included)."""
+    return shift.agents * shift.length_s / HOUR_S
+
+
+def shift_duty_hours(shift: RosterShift) -> float:
+    """Agent-hours a day on duty of one roster line (breaks left out)."""
+    return shift.agents * (shift.length_s - sum(length for _, length in shift.breaks)) / HOUR_S
+
+
+def shift_cost(result: Roster, shift: RosterShift) -> float | None:
+    """Scheduled pay of one roster line a day (None without rates)."""
+    if not result.rules.costed:
+        return None
+    return shift_paid_hours(shift) * result.rules.rate_per_hour(shift.pool)
+
+
+def pool_shifts(result: Roster, pool: str) -> list[RosterShift]:
+    """The roster lines of one pool, by start time, then length."""
+    return sorted((s for s in result.shifts if s.pool == pool), key=lambda s: (s.start_s, s.length_s, s.breaks))
+
+
+def above_lower_bound(result: Roster) -> float | None:
+    """How far the roster's paid hours are above the lower bound, as a share (0.05 = 5% above)."""
+    if result.lower_bound_hours <= 0:
+        return None
+    return result.paid_hours / result.lower_bound_hours - 1
+
+
+def _money(result: Roster, value: float) -> str:
+    return f"{result.rules.currency}{value:,.0f}"
+
+
+# --- roster.yaml -----------------------------------------------------------------------------------
+
+_DURATION_CHECKS = {m.func for t in (PositiveDuration, NonNegativeDuration) for m in get_args(t)[1:]}
+# written in hours (27h, 40h), not days: times of day and the working week
+_HOUR_FIELDS = {(Shift, "start"), (Shift, "end"), (Hours, "open"), (Hours, "close"), (RosterRules, "weekly_hours")}
+
+
+def _has_duration(annotation: Any) -> bool:
+    """Whether a type annotation is a duration or holds durations (``list[PositiveDuration]``...)."""
+    if get_origin(annotation) is Annotated:
+        kind, *meta = get_args(annotation)
+        return any(getattr(m, "func", None) in _DURATION_CHECKS for m in meta) or _has_duration(kind)
+    return any(_has_duration(a) for a in get_args(annotation))
+
+
+def _is_duration(info: FieldInfo) -> bool:
+    return any(getattr(m, "func", None) in _DURATION_CHECKS for m in info.metadata) or _has_duration(info.annotation)
+
+
+def planner_duration(seconds: float, hours: bool = False) -> str | float:
+    """A duration as a planner writes it (``4m``, ``1h30m``; ``hours``: no days, ``27h``, ``40h``),
+    or the plain number of seconds when a unit would round it. Parses back to the same float."""
+    if seconds != int(seconds):
+        return seconds
+    if hours and seconds % 60 == 0:
+        return format_shift_time(seconds)
+    return format_duration(seconds)
+
+
+class _FlowMap(dict[str, Any]):
+    """A mapping written on one line (``{start: 7h, end: 15h30m, agents: 5}``)."""
+
+
+class _FlowList(list[Any]):
+    """A list written on one line (``[8h30m, 10h30m]``)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _FlowMap, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
+def _scalar(item: Any) -> bool:
+    return not isinstance(item, dict | list)
+
+
+def _plain(item: Any) -> bool:
+    """Whether a value fits on a line: a scalar, or a list of scalars."""
+    return _scalar(item) or (isinstance(item, list) and all(map(_scalar, item)))
+
+
+def planner_data(value: Any) -> Any:
+    """A scenario (or any part of it) as plain data for YAML, durations as planners write them:
+    like ``Scenario.to_data()`` (aliases, no None), with units instead of seconds. A mapping or
+    list of scalars (a distribution, a target, a shift and its breaks) is written on one line."""
+    if isinstance(value, BaseModel):
+        out: dict[str, Any] = {}
+        for name, info in type(value).model_fields.items():
+            item = getattr(value, name)
+            if item is None:
+                continue
+            if _is_duration(info):
+                hours = (type(value), name) in _HOUR_FIELDS
+                item = (
+                    _FlowList(planner_duration(x) for x in item)
+                    if isinstance(item, list)
+                    else planner_duration(item, hours)
+                )
+            else:
+                item = planner_data(item)
+            out[info.alias or name] = item
+        return _FlowMap(out) if all(map(_plain, out.values())) or isinstance(value, Shift) else out
+    if isinstance(value, dict):
+        return {k: planner_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        items = [planner_data(v) for v in value]
+        return _FlowList(items) if all(map(_scalar, items)) else items
+    return value
+
+
+def roster_yaml(result: Roster, command: str | None = None) -> str:
+    """roster.yaml: a header saying how the roster was made, then the whole scenario."""
+    rules = result.rules
+    how = f"`{command}`" if command else "ivr311 roster"
+    cost = f", {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
+    verdict = "every target met in every interval" if result.targets_met else "SOME TARGETS NOT MET"
+    lines = [
+        f"# Roster built by {how}: shifts of {', '.join(format_duration(n) for n in rules.shift_lengths or [])}",
+        f"# starting every {format_duration(rules.start_every)}, shrinkage {rules.shrinkage:g}, judged per "
+        f"{format_duration(result.interval_s)} interval over {result.scenario.replications} replications "
+        f"(seed {result.scenario.seed}).",
+        f"# {result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
+        f"{verdict}.",
+        "# The shifts hold every rostered agent, so `ivr311 simulate roster.yaml --seed 4242` has all of them",
+        f"# present (on callers the search never saw); the roster was checked with the {1 - rules.shrinkage:.0%} "
+        "who come (shrinkage).",
+        "# Durations: 7h30m, 4m, 15s; shift times are hours past midnight (27h = 03:00 the next morning);",
+        "# a bare number is seconds.",
+    ]
+    body = yaml.dump(planner_data(result.scenario), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    return "\n".join(lines) + "\n" + body
+
+
+# --- roster.csv and roster.json -------------------------------------------------------------------
+
+
+def _breaks_text(shift: RosterShift, wrap: bool, sep: str, dash: str = "-") -> str:
+    spans = []
+    for offset, length in shift.breaks:
+        a, b = shift.start_s + offset, shift.start_s + offset + length
+        if wrap:
+            a, b = a % DAY_S, (b - DAY_S if b > DAY_S else b)
+        spans.append(f"{format_clock(a)}{dash}{format_clock(b)}")
+    return sep.join(spans)
+
+
+def roster_rows(result: Roster) -> list[list[Any]]:
+    """The rows of roster.csv (see the module docstring), pool by pool in the scenario's order."""
+    rows = []
+    for pool in result.pool_names:
+        for s in pool_shifts(result, pool):
+            cost = shift_cost(result, s)
+            rows.append(
+                [
+                    pool,
+                    format_clock(s.start_s),
+                    format_clock(s.end_s),
+                    _breaks_text(s, wrap=False, sep=";"),
+                    s.agents,
+                    None if cost is None else round(cost, 2),
+                ]
+            )
+    return rows
+
+
+def _pool_figures(result: Roster, p: int, pool: str) -> dict[str, Any]:
+    lines = pool_shifts(result, pool)
+    costs = [shift_cost(result, s) for s in lines]
+    rates = result.rules.pools.get(pool)
+    return {
+        "shifts": len(lines),
+        "agents": sum(s.agents for s in lines),
+        "paid_hours": sum(map(shift_paid_hours, lines)),
+        "agent_hours": sum(map(shift_duty_hours, lines)),
+        "cost_per_day": None if not result.rules.costed else sum(c or 0.0 for c in costs),
+        "cost_per_hour": None if rates is None else rates.cost_per_hour,
+        "min_agents": result.rules.min_agents(pool),
+        "peak_required": max((row[p] for row in result.required), default=0),
+        "peak_need": max((row[p] for row in result.need), default=0),
+        "peak_coverage": max((row[p] for row in result.coverage), default=0),
+        "intervals_short": sum(row[p] < need[p] for row, need in zip(result.coverage, result.need, strict=True)),
+    }
+
+
+def roster_document(result: Roster) -> dict[str, Any]:
+    """roster.json (see the module docstring)."""
+    summary = result.evaluation.summary
+    above = above_lower_bound(result)
+    levels = [
+        {
+            "class": name,
+            "within_s": sl["within_s"],
+            "target": sl["target"],
+            "share": sl["share"],
+            "met": sl["met"],
+        }
+        for name in result.scenario.class_names()
+        for sl in summary["classes"][name]["service_level"]
+    ]
+    return {
+        "cost_per_day": result.cost_per_day,
+        "currency": result.rules.currency,
+        "agent_hours": result.agent_hours,
+        "paid_hours": result.paid_hours,
+        "fte": result.fte,
+        "weekly_hours": result.rules.weekly_hours / HOUR_S,
+        "targets_met": result.targets_met,
+        "lower_bound_hours": result.lower_bound_hours,
+        "above_lower_bound": above,
+        "shifts_added": result.shifts_added,
+        "agents": sum(s.agents for s in result.shifts),
+        "pools": {pool: _pool_figures(result, p, pool) for p, pool in enumerate(result.pool_names)},
+        "service_level": levels,  # over the whole day, from the roster's last simulation
+        "rules": {
+            "interval_s": result.interval_s,
+            "start_every_s": result.rules.start_every,
+            "shift_lengths_s": list(result.rules.shift_lengths or []),
+            "shrinkage": result.rules.shrinkage,
+            "overtime_multiplier": result.rules.overtime_multiplier,
+        },
+        "meta": summary["meta"],
+    }
+
+
+def write_roster(result: Roster, out_dir: Path, *, command: str | None = None) -> list[Path]:
+    """Write roster.yaml, .csv, .json and .png into ``out_dir`` (created if needed; give it the
+    temporary folder of :func:`queueing.output.files.results_folder` to replace ``--out``
+    atomically). ``command`` says in roster.yaml's header how the roster was made."""
+    from .roster_plot import roster_chart
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"roster.{ext}" for ext in ("yaml", "csv", "json", "png")]
+    paths[0].write_text(roster_yaml(result, command), encoding="utf-8")
+    write_csv(paths[1], ROSTER_CSV_COLUMNS, roster_rows(result))
+    paths[2].write_text(json.dumps(roster_document(result), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    paths[3].write_bytes(
+        roster_chart(
+            result.pool_names,
+            result.interval_s,
+            {p: pool_shifts(result, p) for p in result.pool_names},
+            result.coverage,
+            result.need,
+            result.required,
+        )
+    )
+    return paths
+
+
+# --- the console ----------------------------------------------------------------------------------
+
+
+def shift_span(shift: RosterShift) -> str:
+    """``07:00–15:30``; ``23:00–07:30+1`` for a shift ending the next morning."""
+    end = shift.end_s
+    tail = f"{format_clock(end - DAY_S)}+1" if end > DAY_S else format_clock(end)
+    return f"{format_clock(shift.start_s)}–{tail}"
+
+
+def format_roster(result: Roster) -> str:
+    """The roster as a supervisor posts it: per pool its shifts (``start–end``, breaks, agents, paid
+    hours, cost a day) and total; then the day's totals, the lower bound and the verdict."""
+    rules = result.rules
+    costed = rules.costed
+    head = ["shift", "breaks", "agents", "paid h"] + (["cost/day"] if costed else [])
+    out = [
+        f"Roster for {result.scenario.name}: shifts of "
+        f"{', '.join(format_duration(n) for n in rules.shift_lengths or [])} starting every "
+        f"{format_duration(rules.start_every)}, shrinkage {rules.shrinkage * 100:g}%"
+    ]
+    for p, pool in enumerate(result.pool_names):
+        lines = pool_shifts(result, pool)
+        figures = _pool_figures(result, p, pool)
+        rate = f" at {rules.currency}{rules.rate_per_hour(pool):,.2f} an hour" if costed else ""
+        rows = []
+        for s in lines:
+            cost = shift_cost(result, s)
+            rows.append(
+                [
+                    shift_span(s),
+                    _breaks_text(s, wrap=True, sep=", ", dash="–") or "-",
+                    str(s.agents),
+                    f"{shift_paid_hours(s):.1f}",
+                ]
+                + ([_money(result, cost or 0.0)] if costed else [])
+            )
+        total = ["total", "", str(figures["agents"]), f"{figures['paid_hours']:.1f}"]
+        rows.append(total + ([_money(result, figures["cost_per_day"])] if costed else []))
+        count = f"{len(lines)} shift{'s' if len(lines) != 1 else ''}, {figures['agents']} agents"
+        out += ["", f"{pool}{rate}: {count}", format_table(head, rows)]
+    out.append("")
+    day_cost = f"; {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
+    out.append(
+        f"Day: {sum(s.agents for s in result.shifts)} agents, {result.paid_hours:,.1f} paid agent-hours "
+        f"({result.agent_hours:,.1f} on duty, breaks out){day_cost}; "
+        f"{result.fte:,.1f} FTE at {rules.weekly_hours / HOUR_S:g} h a week."
+    )
+    above = above_lower_bound(result)
+    if above is not None:
+        out.append(
+            f"Lower bound: {result.lower_bound_hours:,.1f} paid agent-hours (no roster of these shifts goes "
+            f"below); this roster is {above * 100:.1f}% above it."
+        )
+    if result.shifts_added:
+        out.append(f"Agents added where the simulated roster missed a target: {result.shifts_added}.")
+    verdict = "met in every interval" if result.targets_met else "NOT MET in some intervals (see the log above)"
+    out.append(
+        f"Targets: {verdict} ({format_duration(result.interval_s)} intervals, "
+        f"{result.scenario.replications} replications, breaks and overtime simulated)."
+    )
+    return "\n".join(out)
