@@ -44,6 +44,7 @@ serve: install
 bench: install
 	$(BIN)/python bench/sim_speed.py
 	$(BIN)/python bench/staff_speed.py
+	$(BIN)/python bench/roster_speed.py
 	$(BIN)/python bench/calibrate_speed.py
 	$(BIN)/python bench/webhook_latency.py --duration 60
 

@@ -333,3 +333,47 @@ def test_infeasible_rules_are_one_clear_error_before_any_simulation(edit, messag
     with pytest.raises(ScenarioError) as err:
         build_roster(parse_scenario(edit(SMALL)), LocalExecutor(1))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time() -> None:
+    """One failing interval: the repaired cover keeps every interval's rostered coverage, raises
+    the agents present there, and pays no more than the cheapest single shift added on duty there
+    (the program may lengthen a shift instead). Checked by brute force over that one addition."""
+    from queueing.planning.roster import _coverage, _present, _repair, _Run
+    from queueing.planning.staff import Check
+
+    scenario = parse_scenario(SMALL)
+    rules = scenario.roster
+    assert rules is not None
+    types = [shift_types(rules, pool) for pool in scenario.staffing.pools]
+    costs = [
+        [rules.rate_per_hour(pool.name) * st.length_s / H for st in ts]
+        for pool, ts in zip(scenario.staffing.pools, types, strict=True)
+    ]
+    need = [3] * 6 + [4] * 13 + [3] * 5
+    counts = [solve_cover(need, types[0], costs[0]), [0] * len(types[1])]
+    present = [_present(types[p], counts[p], rules.shrinkage) for p in range(2)]
+    before = _coverage(types[0], counts[0], 3600.0)
+    before_present = _coverage(types[0], present[0], 3600.0)
+    margin = np.full((24, 2), 0.1)
+    margin[13, 0] = -0.05  # 911 misses its target at 13:00
+    run = _Run(scenario, present, None, Check(margin=margin, owners=["911", "311"]))  # type: ignore[arg-type]
+    old = list(counts[0])
+    first_open = [{"911": 0, "311": 0} for _ in range(24)]
+    added, changed = _repair(run, counts, types, first_open, rules, costs)
+    assert changed and counts[1] == [0] * len(types[1])
+    after = _coverage(types[0], counts[0], 3600.0)
+    assert all(a >= b for a, b in zip(after, before, strict=True)) and after[13] > before[13]
+    assert _coverage(types[0], _present(types[0], counts[0], rules.shrinkage), 3600.0)[13] > before_present[13]
+    paid = sum(c * k for c, k in zip(costs[0], counts[0], strict=True))
+    one_more = min(
+        sum(c * k for c, k in zip(costs[0], old, strict=True)) + costs[0][j]
+        for j, st in enumerate(types[0])
+        if 13 in st.on_duty(3600.0)
+        and _coverage(types[0], _present(types[0], [k + (i == j) for i, k in enumerate(old)], rules.shrinkage), 3600.0)[
+            13
+        ]
+        > before_present[13]
+    )
+    assert paid <= one_more + 1e-9
+    assert added == sum(counts[0]) - sum(old)

@@ -111,6 +111,7 @@ def hand_roster(text: str = TINY, targets_met: bool = True) -> RosterResult:
         staffing=StaffingResult(scenario, 1800.0, need, need, targets_met, 1, 0, evaluation),
         shifts_added=1,
         log=[],
+        cover_hours=paid - SHIFTS[0].length_s / H,  # the repair added one agent on the first line
     )
 
 
@@ -286,7 +287,11 @@ def test_wall_table(roster: RosterResult) -> None:
     above = 80.5 / roster.lower_bound_hours - 1
     assert f"this roster is {above * 100:.1f}% above it" in table
     assert "Day: 9 agents, 80.5 paid agent-hours (77.0 on duty, breaks out); $3,228 a day; 14.1 FTE" in table
-    assert "Agents added where the simulated roster missed a target: 1." in table
+    assert (
+        "The simulated roster missed a target: the repair added +8.5 paid agent-hours and +1 agent(s) "
+        "to the exact cover (72.0 h)."
+    ) in table
+    assert "repair added" not in format_roster(dataclasses.replace(roster, shifts_added=0, cover_hours=80.5))
     assert "Targets: met in every interval" in table
     assert "Targets: NOT MET" in format_roster(dataclasses.replace(roster, targets_met=False))
 

@@ -95,6 +95,8 @@ class Roster(Protocol):
     def evaluation(self) -> SimulationResult: ...
     @property
     def shifts_added(self) -> int: ...
+    @property
+    def cover_hours(self) -> float: ...  # paid agent-hours of the exact cover, before the repair
 
 
 # --- figures of a shift and of a pool ------------------------------------------------------------
@@ -320,6 +322,7 @@ def roster_document(result: Roster) -> dict[str, Any]:
         "lower_bound_hours": result.lower_bound_hours,
         "above_lower_bound": above,
         "shifts_added": result.shifts_added,
+        "cover_hours": result.cover_hours,
         "agents": sum(s.agents for s in result.shifts),
         "pools": {pool: _pool_figures(result, p, pool) for p, pool in enumerate(result.pool_names)},
         "service_level": levels,  # over the whole day, from the roster's last simulation
@@ -412,8 +415,12 @@ def format_roster(result: Roster) -> str:
             f"Lower bound: {result.lower_bound_hours:,.1f} paid agent-hours (no roster of these shifts goes "
             f"below); this roster is {above * 100:.1f}% above it."
         )
-    if result.shifts_added:
-        out.append(f"Agents added where the simulated roster missed a target: {result.shifts_added}.")
+    repair_h = result.paid_hours - result.cover_hours
+    if result.shifts_added or abs(repair_h) > 1e-9:
+        out.append(
+            f"The simulated roster missed a target: the repair added {repair_h:+,.1f} paid agent-hours "
+            f"and {result.shifts_added:+d} agent(s) to the exact cover ({result.cover_hours:,.1f} h)."
+        )
     verdict = "met in every interval" if result.targets_met else "NOT MET in some intervals (see the log above)"
     out.append(
         f"Targets: {verdict} ({format_duration(result.interval_s)} intervals, "
