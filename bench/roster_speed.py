@@ -100,7 +100,8 @@ def main() -> None:
     cost = f", {doc['currency']}{doc['cost_per_day']:,.0f} a day" if doc["cost_per_day"] is not None else ""
     print(
         f"roster: {doc['agents']} agents, {doc['paid_hours']:.1f} paid agent-hours ({doc['agent_hours']:.1f} on "
-        f"duty){cost}, {doc['fte']:.1f} FTE; {doc['shifts_added']} added after simulation; "
+        f"duty){cost}, {doc['fte']:.1f} FTE; {doc['paid_hours'] - doc['cover_hours']:+g} paid agent-hours "
+        f"({doc['shifts_added']:+d} agents) added after simulation; "
         f"targets met: {doc['targets_met']}"
     )
     print(f"lower bound: {doc['lower_bound_hours']:.1f} agent-hours; the roster is {above * 100:+.1f}% above it")
