@@ -660,7 +660,8 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for roster.yaml, .csv, .json and .png [default: results/<file name>-roster]; replaced only "
+    help="Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
+    "replaced only "
     "when the roster is complete.",
 )
 @click.option(
@@ -707,13 +708,14 @@ def roster(
     Prints the roster as a table to post on the wall (per pool: start-end, breaks, agents,
     paid hours, cost a day; totals, the lower bound no roster can go below, FTE, targets met)
     and writes DIR/roster.yaml (the whole scenario with the roster as shifts: simulate it),
+    DIR/roster-present.yaml (the same with the agents who come after shrinkage: what was checked),
     DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
     per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
 
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
-      ivr311 simulate results/roster/roster.yaml --seed 4242   # all rostered agents, new callers
+      ivr311 simulate results/roster/roster-present.yaml --seed 4242   # as checked, new callers
     """
     from .output.files import moved, results_folder
     from .output.roster import format_roster, write_roster

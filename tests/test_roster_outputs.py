@@ -379,6 +379,15 @@ def test_roster_command_end_to_end(tmp_path: Path) -> None:
     )
     assert from_yaml == from_csv
     assert rostered.roster is not None and rostered.roster.shift_lengths == [8 * H]
+    # roster-present.yaml: the same shifts with the shrinkage share of agents away, as checked
+    present = load_scenario(out / "roster-present.yaml")
+    assert "the agents who come" in (out / "roster-present.yaml").read_text()
+    for pool, kept in zip(rostered.staffing.pools, present.staffing.pools, strict=True):
+        on_roster = {(s.start, s.end, tuple(s.break_spans())): s.agents for s in pool.shift_list()}
+        came = {(s.start, s.end, tuple(s.break_spans())): s.agents for s in kept.shift_list() if s.agents}
+        assert all(k <= on_roster.get(span, 0) for span, k in came.items())  # nobody comes unrostered
+        total = sum(on_roster.values())
+        assert sum(came.values()) == total - round(total * 0.1)
     again = CliRunner().invoke(main, ["roster", str(path), "--jobs", "2", "--out", str(out), "--quiet"])
     assert again.exit_code == 0 and again.output == ""
     assert json.loads((out / "roster.json").read_text())["paid_hours"] == doc["paid_hours"]  # same seed, same roster
@@ -397,4 +406,4 @@ def test_roster_help_teaches_with_an_example() -> None:
     text = CliRunner().invoke(main, ["roster", "--help"]).output
     assert "shift_lengths: [8h30m, 10h30m]" in text and "breaks: [{length: 30m, earliest: 3h, latest: 5h}]" in text
     assert "ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster" in text
-    assert "ivr311 simulate results/roster/roster.yaml --seed 4242" in text
+    assert "ivr311 simulate results/roster/roster-present.yaml --seed 4242" in text

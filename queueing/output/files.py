@@ -39,7 +39,8 @@ from .hourly import folds_into_hours, hourly_columns, hourly_rows
 # What the commands write into --out; an existing folder holding anything else is not replaced.
 RESULT_FILES = frozenset({
     "summary.json", "intervals.csv", "hourly.csv", "calls.csv", "report.html", "comparison.csv", "sweep.csv",
-    "staffing.yaml", "staffing.csv", "staffing.json", "roster.yaml", "roster.csv", "roster.json",
+    "staffing.yaml", "staffing.csv", "staffing.json",
+    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml",
 })  # fmt: skip
 
 

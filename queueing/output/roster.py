@@ -5,7 +5,9 @@ console table of ``ivr311 roster``.
   included), ready for ``ivr311 simulate``; durations as planners write them (``7h30m``; shift
   times in hours past midnight, ``27h`` for 03:00 the next morning; a non-whole number of
   seconds stays a plain number of seconds, so nothing is rounded). Read back, it is the same
-  scenario.
+  scenario. It holds every rostered agent.
+- ``roster-present.yaml``: the same with the agents who come (the shrinkage share away, spread
+  over the day): the scenario the roster was checked on, to check again on new callers.
 - ``roster.csv``: one row per shift: ``pool, start, end, breaks, agents, cost_per_day``. Times
   are clock times of the day the shift starts, ``HH:MM``; an end or break past midnight keeps
   counting hours (``27:00`` is 03:00 the next morning), so ``end - start`` is always the paid
@@ -95,6 +97,8 @@ class Roster(Protocol):
     def evaluation(self) -> SimulationResult: ...
     @property
     def shifts_added(self) -> int: ...
+    @property
+    def present_scenario(self) -> Scenario | None: ...  # the agents who come, as the roster was checked
     @property
     def cover_hours(self) -> float: ...  # paid agent-hours of the exact cover, before the repair
 
@@ -222,9 +226,12 @@ def planner_data(value: Any) -> Any:
     return value
 
 
-def roster_yaml(result: Roster, command: str | None = None) -> str:
-    """roster.yaml: a header saying how the roster was made, then the whole scenario."""
+def roster_yaml(result: Roster, command: str | None = None, *, present: bool = False) -> str:
+    """roster.yaml: a header saying how the roster was made, then the whole scenario; with
+    ``present``, roster-present.yaml: the same with the agents who come (the roster as checked)."""
     rules = result.rules
+    scenario = result.present_scenario if present else result.scenario
+    assert scenario is not None
     how = f"`{command}`" if command else "ivr311 roster"
     cost = f", {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
     verdict = "every target met in every interval" if result.targets_met else "SOME TARGETS NOT MET"
@@ -235,13 +242,22 @@ def roster_yaml(result: Roster, command: str | None = None) -> str:
         f"(seed {result.scenario.seed}).",
         f"# {result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
         f"{verdict}.",
-        "# The shifts hold every rostered agent, so `ivr311 simulate roster.yaml --seed 4242` has all of them",
-        f"# present (on callers the search never saw); the roster was checked with the {1 - rules.shrinkage:.0%} "
-        "who come (shrinkage).",
+        *(
+            [
+                f"# The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
+                "# rostered agents away, spread evenly over the day), as the roster was checked. To check it on",
+                "# callers the search never saw: `ivr311 simulate roster-present.yaml --seed 4242`.",
+            ]
+            if present
+            else [
+                "# The shifts hold every rostered agent, so simulating this file has all of them present; the",
+                f"# roster was checked with the {1 - rules.shrinkage:.0%} who come (shrinkage): roster-present.yaml.",
+            ]
+        ),
         "# Durations: 7h30m, 4m, 15s; shift times are hours past midnight (27h = 03:00 the next morning);",
         "# a bare number is seconds.",
     ]
-    body = yaml.dump(planner_data(result.scenario), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    body = yaml.dump(planner_data(scenario), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
     return "\n".join(lines) + "\n" + body
 
 
@@ -338,7 +354,8 @@ def roster_document(result: Roster) -> dict[str, Any]:
 
 
 def write_roster(result: Roster, out_dir: Path, *, command: str | None = None) -> list[Path]:
-    """Write roster.yaml, .csv, .json and .png into ``out_dir`` (created if needed; give it the
+    """Write roster.yaml, roster-present.yaml (when the roster was checked), .csv, .json and .png
+    into ``out_dir`` (created if needed; give it the
     temporary folder of :func:`queueing.output.files.results_folder` to replace ``--out``
     atomically). ``command`` says in roster.yaml's header how the roster was made."""
     from .roster_plot import roster_chart
@@ -358,6 +375,10 @@ def write_roster(result: Roster, out_dir: Path, *, command: str | None = None) -
             result.required,
         )
     )
+    if result.present_scenario is not None:
+        present = out_dir / "roster-present.yaml"
+        present.write_text(roster_yaml(result, command, present=True), encoding="utf-8")
+        paths.insert(1, present)
     return paths
 
 

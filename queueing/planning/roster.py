@@ -34,7 +34,7 @@ checked by simulating them.
 
 ``RosterResult.scenario`` is the roster as rostered (what a supervisor posts);
 ``RosterResult.present_scenario`` is what was simulated. Re-simulating with a seed the search
-never used (``ivr311 simulate roster.yaml --seed N``) is the honest check: a fresh sample's
+never used (``ivr311 simulate roster-present.yaml --seed N``) is the honest check: a fresh sample's
 90% lower bound misses a target somewhere by chance even for a roster whose mean meets them all.
 """
 
