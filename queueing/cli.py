@@ -8,10 +8,10 @@ import contextlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -28,6 +28,9 @@ from .output.tables import (
     format_sweep,
 )
 from .yamlsafe import format_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 class IvrGroup(click.Group):
@@ -160,6 +163,19 @@ dask_option = click.option(
     help="Run on this Dask scheduler instead of local processes (same results). Checked first: an address "
          "that does not parse or a scheduler not reached within 3 s stops the command at once.",
 )  # fmt: skip
+
+
+def confidence_option(help_text: str) -> Callable[[F], F]:
+    """``--confidence``, as staff judges a target met in an interval; ``help_text`` says where."""
+    return click.option(
+        "--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.9, show_default=True,
+        help=help_text + " 0.5 asks only that the mean does.",
+    )  # fmt: skip
+
+
+replications_option = click.option(
+    "--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications."
+)
 
 
 @main.command()
@@ -336,13 +352,9 @@ def _labels(files: Sequence[Path]) -> list[str]:
     show_default=True,
     help="Length of the intervals in each intervals.csv; must divide an hour.",
 )
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0.5, 1, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
-    "this confidence (over replications) of its service level reaches it, as staff judges; 0.5: the mean.",
+@confidence_option(
+    "In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
+    "this confidence (over replications) of its service level reaches it, as staff judges;"
 )
 @dask_option
 @large_option
@@ -525,15 +537,11 @@ def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -
     show_default=True,
     help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.",
 )
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0.5, 1, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="A target counts as met in an interval when the one-sided lower bound at this confidence "
-    "(over replications) reaches it; 0.5 asks only that the mean does.",
+@confidence_option(
+    "A target counts as met in an interval when the one-sided lower bound at this confidence "
+    "(over replications) reaches it;"
 )
-@click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
+@replications_option
 @seed_option
 @jobs_option
 @dask_option
@@ -565,19 +573,13 @@ def staff(
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-staff"
     with results_folder(out) as tmp:
-        executor = start_executor(jobs, dask, [(base, where)], interval_s)
-        try:
-            with progress(0, "staff: replications", quiet) as bar:
-                result = find_staffing(
-                    base,
-                    executor,
-                    interval_s=interval_s,
-                    confidence=confidence,
-                    on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                    progress=bar,
-                )
-        finally:
-            executor.close()
+        result = _search(
+            "staff",
+            lambda executor, on_progress, bar: find_staffing(
+                base, executor, interval_s=interval_s, confidence=confidence, on_progress=on_progress, progress=bar
+            ),
+            [(base, where)], interval_s, jobs, dask, quiet,
+        )  # fmt: skip
         _write_staffing(tmp, file, base, result, interval_s, confidence)
     if not quiet:
         click.echo(format_staffing(result.pool_names, result.agents, result.erlang_agents, interval_s))
@@ -589,6 +591,25 @@ def staff(
             f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
             f"({result.simulations} simulations, {result.calls_simulated:,} calls)"
         )
+
+
+def _search(
+    label: str,
+    search: Callable[[Any, Callable[[str], None] | None, Any], R],
+    runs: list[tuple[Scenario, Where]],
+    interval_s: float,
+    jobs: int | None,
+    dask: str | None,
+    quiet: bool,
+) -> R:
+    """Run a simulation search (staff, roster) on its own executor: each round's message and one
+    progress over all replications on stderr (both silent with ``quiet``)."""
+    executor = start_executor(jobs, dask, runs, interval_s)
+    try:
+        with progress(0, f"{label}: replications", quiet) as bar:
+            return search(executor, None if quiet else (lambda m: click.echo(m, err=True)), bar)
+    finally:
+        executor.close()
 
 
 def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval_s: float, confidence: float) -> None:
@@ -664,15 +685,11 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     "replaced only "
     "when the roster is complete.",
 )
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0.5, 1, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="As for staff: a target is met in an interval when its one-sided lower bound at this confidence "
-    "over replications reaches it.",
+@confidence_option(
+    "As for staff: a target is met in an interval when its one-sided lower bound at this confidence "
+    "over replications reaches it;"
 )
-@click.option("--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications.")
+@replications_option
 @seed_option
 @jobs_option
 @dask_option
@@ -732,18 +749,13 @@ def roster(
     ]
     command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
     with results_folder(out) as tmp:
-        executor = start_executor(jobs, dask, [(base, where)], rules.interval)
-        try:
-            with progress(0, "roster: replications", quiet) as bar:
-                result = build_roster(
-                    base,
-                    executor,
-                    confidence=confidence,
-                    on_progress=None if quiet else (lambda m: click.echo(m, err=True)),
-                    progress=bar,
-                )
-        finally:
-            executor.close()
+        result = _search(
+            "roster",
+            lambda executor, on_progress, bar: build_roster(
+                base, executor, confidence=confidence, on_progress=on_progress, progress=bar
+            ),
+            [(base, where)], rules.interval, jobs, dask, quiet,
+        )  # fmt: skip
         written = write_roster(result, tmp, command=command)
     if not quiet:
         click.echo(format_roster(result))
