@@ -131,11 +131,8 @@ def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) 
     if intervals_in(HOUR_S, result.interval_s) is None:
         raise ValueError(f"hours met need intervals that divide an hour, not {result.interval_s:g} s")
     check = check_targets(result, HOUR_S, confidence)
-    scenario = result.scenario
-    # check_targets' columns: every target of every class, classes by priority, as in the file
-    columns = [(c, t) for c in scenario.class_names() for t in scenario.targets.get(c, [])]
     out = []
-    for j, (cname, target) in enumerate(columns):
+    for j, (cname, target) in enumerate(zip(check.owners, check.targets, strict=True)):
         margin = check.margin[:, j]
         measured = ~np.isnan(margin)
         met = int(np.count_nonzero(measured & (np.nan_to_num(margin, nan=-1.0) >= 0)))

@@ -42,7 +42,7 @@ from ..core.arrivals import rate_segments
 from ..core.durations import DAY_S, HOUR_S, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Hours, Scenario, validate_data
+from ..core.scenario import Hours, Scenario, Target, validate_data
 from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
@@ -266,6 +266,7 @@ class Check:
 
     margin: np.ndarray  # [interval, target index over all classes]; nan where no callers
     owners: list[str]  # the class of each target column
+    targets: list[Target] = field(default_factory=list)  # the target of each column
 
     @property
     def met(self) -> bool:
@@ -300,7 +301,7 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
     count, lower = lower_bounds(level, confidence)
     shares = np.array([t.share for _, t in columns])
     margin = np.where(count > 0, lower - shares[None, :], np.nan)
-    return Check(margin=margin, owners=owners)
+    return Check(margin=margin, owners=owners, targets=[t for _, t in columns])
 
 
 class Progress(Protocol):
