@@ -101,7 +101,7 @@ def main() -> None:
     print(
         f"roster: {doc['agents']} agents, {doc['paid_hours']:.1f} paid agent-hours ({doc['agent_hours']:.1f} on "
         f"duty){cost}, {doc['fte']:.1f} FTE; {doc['paid_hours'] - doc['cover_hours']:+g} paid agent-hours "
-        f"({doc['shifts_added']:+d} agents) added after simulation; "
+        f"({doc['agents_added']:+d} agents) added after simulation; "
         f"targets met: {doc['targets_met']}"
     )
     print(f"lower bound: {doc['lower_bound_hours']:.1f} agent-hours; the roster is {above * 100:+.1f}% above it")

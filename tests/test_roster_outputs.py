@@ -109,7 +109,7 @@ def hand_roster(text: str = TINY, targets_met: bool = True) -> RosterResult:
         targets_met=targets_met,
         evaluation=evaluation,
         staffing=StaffingResult(scenario, 1800.0, need, need, targets_met, 1, 0, evaluation),
-        shifts_added=1,
+        agents_added=1,
         log=[],
         cover_hours=paid - SHIFTS[0].length_s / H,  # the repair added one agent on the first line
     )
@@ -200,7 +200,7 @@ def test_roster_json_figures(written: Path, roster: RosterResult) -> None:
     assert doc["fte"] == pytest.approx(80.5 * 7 / 40) and doc["weekly_hours"] == 40
     assert doc["lower_bound_hours"] == roster.lower_bound_hours
     assert doc["above_lower_bound"] == pytest.approx(80.5 / roster.lower_bound_hours - 1)
-    assert doc["targets_met"] is True and doc["shifts_added"] == 1 and doc["agents"] == 9
+    assert doc["targets_met"] is True and doc["agents_added"] == 1 and doc["agents"] == 9
     pools = doc["pools"]
     assert list(pools) == ["call-takers", "311-desk"]
     assert sum(p["paid_hours"] for p in pools.values()) == doc["paid_hours"]
@@ -288,10 +288,10 @@ def test_wall_table(roster: RosterResult) -> None:
     assert f"this roster is {above * 100:.1f}% above it" in table
     assert "Day: 9 agents, 80.5 paid agent-hours (77.0 on duty, breaks out); $3,228 a day; 14.1 FTE" in table
     assert (
-        "The simulated roster missed a target: the repair added +8.5 paid agent-hours and +1 agent(s) "
-        "to the exact cover (72.0 h)."
+        "The simulated roster missed a target: the repair changed the exact cover (72.0 h) by +8.5 paid "
+        "agent-hours and +1 agent(s)."
     ) in table
-    assert "repair added" not in format_roster(dataclasses.replace(roster, shifts_added=0, cover_hours=80.5))
+    assert "repair changed" not in format_roster(dataclasses.replace(roster, agents_added=0, cover_hours=80.5))
     assert "Targets: met in every interval" in table
     assert "Targets: NOT MET" in format_roster(dataclasses.replace(roster, targets_met=False))
 

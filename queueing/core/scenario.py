@@ -27,7 +27,7 @@ from pydantic import (
 from ..errors import ScenarioError
 from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
 from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
-from .durations import DAY_S, HOUR_S, format_duration, intervals_in
+from .durations import DAY_S, HOUR_S, format_duration, format_shift_time, intervals_in
 
 MAX_SEED = 2**63 - 1
 
@@ -206,11 +206,15 @@ class Hours(_Model):
         return self
 
     def contains(self, start: float, end: float) -> bool:
-        """Whether the daily span [start, end) (times of day, end may pass 24h) lies within the hours."""
+        """Whether the daily span [start, end) (times of day, end may pass 24h) lies within the hours.
+        Hours of a whole day (``0h`` to ``24h``, ``6h`` to ``30h``) hold every span of at most 24h."""
+        if self.close - self.open >= DAY_S:
+            return end - start <= DAY_S
         return any(self.open + d <= start and end <= self.close + d for d in (-DAY_S, 0.0, DAY_S))
 
     def describe(self) -> str:
-        return f"{format_duration(self.open)} to {format_duration(self.close)}"
+        """``7h to 19h``, ``20h to 30h``: as the file writes them (hours past midnight)."""
+        return f"{format_shift_time(self.open)} to {format_shift_time(self.close)}"
 
 
 class Pool(_Model):

@@ -15,7 +15,7 @@ console table of ``ivr311 roster``.
   breaks); ``cost_per_day`` is agents x paid hours x the pool's rate (empty without rates).
 - ``roster.json``: the totals (``cost_per_day``, ``agent_hours`` on duty, ``paid_hours``, ``fte``
   at ``weekly_hours``, ``targets_met``, ``lower_bound_hours``, ``above_lower_bound`` =
-  paid / lower bound - 1, ``shifts_added``), per pool the same figures, the currency, the
+  paid / lower bound - 1, ``agents_added``), per pool the same figures, the currency, the
   service levels of the roster's last simulation, and ``meta`` as in summary.json.
 - ``roster.png``: per pool, the shifts as bars over the day (breaks hatched) and the coverage
   (rostered agents on duty, not on break) against what each interval needs.
@@ -96,7 +96,7 @@ class Roster(Protocol):
     @property
     def evaluation(self) -> SimulationResult: ...
     @property
-    def shifts_added(self) -> int: ...
+    def agents_added(self) -> int: ...
     @property
     def present_scenario(self) -> Scenario | None: ...  # the agents who come, as the roster was checked
     @property
@@ -246,7 +246,9 @@ def roster_yaml(result: Roster, command: str | None = None, *, present: bool = F
             [
                 f"# The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
                 "# rostered agents away, spread evenly over the day), as the roster was checked. To check it on",
-                "# callers the search never saw: `ivr311 simulate roster-present.yaml --seed 4242`.",
+                "# callers the search never saw: `ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
+                "# for any scenario, is of the agents on its shifts; the roster's pay, absent agents included, is",
+                "# roster.json's cost_per_day.",
             ]
             if present
             else [
@@ -337,7 +339,7 @@ def roster_document(result: Roster) -> dict[str, Any]:
         "targets_met": result.targets_met,
         "lower_bound_hours": result.lower_bound_hours,
         "above_lower_bound": above,
-        "shifts_added": result.shifts_added,
+        "agents_added": result.agents_added,
         "cover_hours": result.cover_hours,
         "agents": sum(s.agents for s in result.shifts),
         "pools": {pool: _pool_figures(result, p, pool) for p, pool in enumerate(result.pool_names)},
@@ -437,10 +439,10 @@ def format_roster(result: Roster) -> str:
             f"below); this roster is {above * 100:.1f}% above it."
         )
     repair_h = result.paid_hours - result.cover_hours
-    if result.shifts_added or abs(repair_h) > 1e-9:
+    if result.agents_added or abs(repair_h) > 1e-9:
         out.append(
-            f"The simulated roster missed a target: the repair added {repair_h:+,.1f} paid agent-hours "
-            f"and {result.shifts_added:+d} agent(s) to the exact cover ({result.cover_hours:,.1f} h)."
+            f"The simulated roster missed a target: the repair changed the exact cover ({result.cover_hours:,.1f} h) "
+            f"by {repair_h:+,.1f} paid agent-hours and {result.agents_added:+d} agent(s)."
         )
     verdict = "met in every interval" if result.targets_met else "NOT MET in some intervals (see the log above)"
     out.append(

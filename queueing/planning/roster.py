@@ -18,13 +18,13 @@ checked by simulating them.
    Pools are independent programs (an agent belongs to one pool), so a pool's rate only scales
    its objective: cost is rate x paid length, or paid length without rates.
 4. **Check by simulation**, as the agents who actually come. Shrinkage is a share of the
-   rostered agents absent on the day, and nobody chooses who: the absences are spread evenly
-   over the day. Per pool, the rostered agents are listed by shift start (then length, then
-   break) and one in every ``1 / shrinkage`` of them is away (agent ``a`` when
-   ``floor((a + 1) s + 1/2) > floor(a s + 1/2)``): ``round(rostered x shrinkage)`` in all, about
-   that share of each interval's agents. (Largest remainder over the shifts, with its ties,
-   put every absence on the last shifts of the day and made the repair buy them back.) That
-   present roster is simulated (breaks, overtime and all) and judged by ``check_targets`` at the
+   rostered agents absent on the day, and nobody chooses who: per pool, ``round(rostered x
+   shrinkage)`` agents are away, placed so that each interval loses as close to its share as it
+   can (a small integer program minimizing the largest excess over the intervals). Earlier
+   placements judged arbitrary days: largest remainder put every absence on the evening
+   shifts, and one agent in every 1/s by shift start could take two agents of one interval
+   (3 present where 4 were required, 5 rostered); the repair then chased absences that moved
+   with every change. That present roster is simulated (breaks, overtime and all) and judged by ``check_targets`` at the
    search's confidence, on the search's callers. While a target fails, the first pool open then
    serving the failing class is covered again, exactly, keeping every interval's rostered
    coverage and asking for the least number more on duty in its failing intervals that raises
@@ -130,7 +130,7 @@ class RosterResult:
     targets_met: bool  # the last simulation of the roster met every target in every interval, as staff judges it
     evaluation: SimulationResult  # that last simulation
     staffing: StaffingResult  # staff's search that gave `required`
-    shifts_added: int  # rostered agents added by the re-simulation repair
+    agents_added: int  # rostered agents the re-simulation repair added (net: a re-solve may also swap shifts)
     log: list[str]
     present_scenario: Scenario | None = None  # what was simulated: the agents present after shrinkage
     present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
@@ -196,13 +196,14 @@ def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Se
     return _cover(need, shift_types, costs)[0]
 
 
-def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> tuple[list[int], bool]:
-    """solve_cover's answer and whether HiGHS proved it optimal (else: the best found in the time limit)."""
+def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> tuple[list[int], float]:
+    """solve_cover's answer and its relative gap to the best bound HiGHS proved: 0 when it is
+    optimal, more when the time limit stopped the search (the answer is then the best found)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n, m = len(need), len(shift_types)
     if not any(need):
-        return [0] * m, True
+        return [0] * m, 0.0
     interval_s = DAY_S / n
     a = np.zeros((n, m))
     for j, st in enumerate(shift_types):
@@ -220,7 +221,8 @@ def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequenc
     )
     if res.x is None:  # only a time limit reached before any solution: every row has a covering column
         raise ScenarioError(f"the roster's integer program found no roster in {MIP_TIME_LIMIT_S:g} s ({res.message})")
-    return [round(v) for v in res.x], res.status == 0
+    gap = 0.0 if res.status == 0 else float(getattr(res, "mip_gap", math.inf))
+    return [round(v) for v in res.x], gap
 
 
 def _need(
@@ -230,7 +232,8 @@ def _need(
     pools = scenario.staffing.pools
     return [
         [
-            max(math.ceil(req / keep - _EPS), rules.min_agents(pool.name) if is_open[i][p] else 0)
+            # min_agents is a floor on duty, like required: both are grossed up for the absent
+            math.ceil(max(req, rules.min_agents(pool.name) if is_open[i][p] else 0) / keep - _EPS)
             for p, (req, pool) in enumerate(zip(row, pools, strict=True))
         ]
         for i, row in enumerate(required)
@@ -246,9 +249,12 @@ def _check_coverable(
         covered = {i for st in types[p] for i in st.on_duty(interval)}
         for i, row in enumerate(need):
             if row[p] > 0 and i not in covered:
+                floor = rules.min_agents(pool.name)
                 why = (
-                    f"its min_agents ({rules.min_agents(pool.name)}) applies while it is open"
-                    if rules.min_agents(pool.name) >= row[p]
+                    "it is open then"
+                    if pool.hours is not None and row[p] == 1 and not floor
+                    else f"its min_agents ({floor}) applies while it is open"
+                    if floor and row[p] <= math.ceil(floor / (1 - rules.shrinkage) - _EPS)
                     else "calls need answering then"
                 )
                 hours = f" within its hours ({pool.hours.describe()})" if pool.hours is not None else ""
@@ -274,18 +280,40 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
                 )
 
 
-def _present(types: list[ShiftType], x: list[int], shrinkage: float) -> list[int]:
-    """Agents present per shift type when a share ``shrinkage`` of the pool's rostered agents is
-    away, the absences spread evenly over the day: the rostered agents listed by shift start (then
-    length, then breaks), agent ``a`` (from 0) is away when ``floor((a + 1) s + 1/2)`` passes
-    ``floor(a s + 1/2)``, one in every 1/s, ``round(total x s)`` in all."""
+def _present(types: list[ShiftType], x: list[int], shrinkage: float, interval_s: float) -> list[int]:
+    """Agents present per shift type when ``round(total x shrinkage)`` of the pool's rostered agents
+    are away, placed so that every interval loses as close to its share as it can: the absences
+    minimize the largest excess, over the intervals, of agents away on duty there over
+    ``shrinkage`` x the rostered on duty there (a small integer program). Nobody chooses who is
+    away: this is the day on which absence falls as evenly as it can, neither the luckiest nor
+    the worst. With a need of ``required / (1 - shrinkage)``, every interval keeps its required
+    agents unless the excess reaches a whole agent."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    away = math.floor(sum(x) * shrinkage + 0.5 + _EPS)
+    if away == 0:
+        return list(x)
+    used = [j for j, k in enumerate(x) if k > 0]
+    on = np.zeros((intervals_per_day(interval_s), len(used)))
+    for col, j in enumerate(used):
+        on[types[j].on_duty(interval_s), col] = 1.0
+    cov = on @ np.asarray([x[j] for j in used], dtype=float)
+    rows = on[cov > 0]
+    # variables: agents away per used shift type, then the largest excess t (continuous, free)
+    m = len(used)
+    res = milp(
+        c=np.r_[np.zeros(m), 1.0],
+        constraints=[
+            LinearConstraint(np.c_[rows, -np.ones(len(rows))], ub=shrinkage * cov[cov > 0]),
+            LinearConstraint(np.r_[np.ones(m), 0.0][None, :], lb=away, ub=away),
+        ],
+        integrality=np.r_[np.ones(m), 0.0],
+        bounds=Bounds(np.r_[np.zeros(m), -np.inf], np.r_[[x[j] for j in used], np.inf]),
+        options={"time_limit": MIP_TIME_LIMIT_S},
+    )
     out = list(x)
-    a = 0
-    for j in sorted(range(len(x)), key=lambda j: (types[j].start_s, types[j].length_s, types[j].breaks)):
-        for _ in range(x[j]):
-            if math.floor((a + 1) * shrinkage + 0.5 + _EPS) > math.floor(a * shrinkage + 0.5 + _EPS):
-                out[j] -= 1
-            a += 1
+    for col, j in enumerate(used):
+        out[j] -= round(res.x[col])
     return out
 
 
@@ -343,6 +371,13 @@ def build_roster(
     is_open = open_intervals(scenario, interval)
     # the floors alone must be coverable: say so before the search, not after it
     _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
+    # a pool declared open must be staffable whenever it is open: say so before the search
+    _check_coverable(
+        scenario,
+        rules,
+        types,
+        [[int(is_open[i][p] and pool.hours is not None) for p, pool in enumerate(pools)] for i in range(len(is_open))],
+    )
     log: list[str] = []
 
     def say(msg: str) -> None:
@@ -363,11 +398,15 @@ def build_roster(
     counts: list[list[int]] = []
     for p, pool in enumerate(pools):
         t0 = time.perf_counter()
-        x, proven = _cover([row[p] for row in need], types[p], costs[p])
+        x, gap = _cover([row[p] for row in need], types[p], costs[p])
         counts.append(x)
         dt = time.perf_counter() - t0
-        if not proven:
-            say(f"cover {pool.name}: not proven optimal within {MIP_TIME_LIMIT_S:g} s; the best roster found is used")
+        if gap > 0:
+            say(
+                f"WARNING: cover {pool.name}: not proven optimal within {MIP_TIME_LIMIT_S:g} s (up to {gap:.1%} "
+                f"above the cheapest); the best roster found is used. Fewer shift types solve faster: a coarser "
+                "interval or start_every, fewer lengths or narrower break windows"
+            )
         solve_s += dt
         hours = _paid_hours(types[p], x)
         say(
@@ -423,7 +462,7 @@ def build_roster(
         targets_met=run.check.met,
         evaluation=run.result,
         staffing=staffing,
-        shifts_added=added,
+        agents_added=added,
         log=log,
         present_scenario=run.scenario,
         present=[[pres[p][i] for p in range(len(pools))] for i in range(n)],
@@ -461,7 +500,7 @@ class _RosterCheck:
     progress: Progress | None
 
     def run(self, counts: list[list[int]]) -> _Run:
-        present = [_present(t, c, self.shrinkage) for t, c in zip(self.types, counts, strict=True)]
+        present = [_present(t, c, self.shrinkage, self.interval_s) for t, c in zip(self.types, counts, strict=True)]
         variant = _with_roster(self.scenario, self.types, present)
         progress = self.progress
         if progress is not None:
@@ -489,14 +528,17 @@ def _repair(
     failing = sorted({(i, first_open[i][c]) for i, c in run.check.failing() if c in first_open[i]})
     added, changed = 0, False
     for p in sorted({p for _, p in failing}):
-        rows = [i for i, q in failing if q == p]
+        coverable = {i for st in types[p] for i in st.on_duty(interval)}
+        rows = [i for i, q in failing if q == p and i in coverable]
+        if not rows:
+            continue
         cov = _coverage(types[p], counts[p], interval)
         before = _coverage(types[p], run.present[p], interval)
         x = counts[p]
         for k in range(1, math.ceil(1 / (1 - s)) + 3):
             want = [c + k if i in rows else c for i, c in enumerate(cov)]
             x = _cover(want, types[p], costs[p])[0]
-            now = _coverage(types[p], _present(types[p], x, s), interval)
+            now = _coverage(types[p], _present(types[p], x, s, interval), interval)
             if all(now[i] > before[i] for i in rows):
                 break
         added += sum(x) - sum(counts[p])
