@@ -245,8 +245,9 @@ def roster_yaml(result: Roster, command: str | None = None, *, present: bool = F
         *(
             [
                 f"# The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
-                "# rostered agents away, spread evenly over the day), as the roster was checked. To check it on",
-                "# callers the search never saw: `ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
+                "# rostered agents away, each interval losing as close to its share as it can), as the roster",
+                "# was checked. To check it on callers the search never saw:",
+                "# `ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
                 "# for any scenario, is of the agents on its shifts; the roster's pay, absent agents included, is",
                 "# roster.json's cost_per_day.",
             ]

@@ -7,8 +7,8 @@ checked by simulating them.
    the roster's planning interval gives the agents each pool needs on duty in each interval
    (0 where the pool is closed).
 2. **Need**: a share ``shrinkage`` of rostered agents is away (leave, sickness, training), so
-   ``need = ceil(required / (1 - shrinkage))`` rostered agents, and at least the pool's
-   ``min_agents`` in every interval it is open.
+   ``need = ceil(max(required, min_agents) / (1 - shrinkage))`` rostered agents (``min_agents``
+   only where the pool is open): both are floors on duty, so both are grossed up.
 3. **Cover**, exactly, per pool: the shift types are every start on the ``start_every`` grid
    (within the pool's hours; a 24-hour pool's shifts wrap midnight) x every allowed length x
    every placement of the breaks on the interval grid within their windows. The integer program
