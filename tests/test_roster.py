@@ -434,3 +434,40 @@ def test_min_agents_are_on_duty_after_shrinkage(built: RosterResult) -> None:
             if open_[i][p] and floor:
                 assert row[p] >= math.ceil(floor / keep - 1e-9)
                 assert built.present[i][p] >= floor, (pool, i, built.present[i][p])
+
+
+def test_a_repair_stopped_by_the_time_limit_is_never_worse_than_adding_shifts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When a re-solve stops at its time limit with a poor roster (as HiGHS did at 649 h where the
+    optimum was near 315 on a 15-minute grid), the repair keeps the old roster plus the cheapest
+    shifts on duty in the failing intervals instead."""
+    from queueing.planning.roster import _cover, _coverage, _present, _repair, _Run
+    from queueing.planning.staff import Check
+
+    scenario = parse_scenario(SMALL)
+    rules = scenario.roster
+    assert rules is not None
+    types = [shift_types(rules, pool) for pool in scenario.staffing.pools]
+    costs = [
+        [rules.rate_per_hour(p.name) * st.length_s / H for st in ts]
+        for p, ts in zip(scenario.staffing.pools, types, strict=True)
+    ]
+    need = [3] * 6 + [4] * 13 + [3] * 5
+    counts = [solve_cover(need, types[0], costs[0]), [0] * len(types[1])]
+    old = list(counts[0])
+    present = [_present(types[p], counts[p], rules.shrinkage, H) for p in range(2)]
+    margin = np.full((24, 2), 0.1)
+    margin[13, 0] = -0.05
+    run = _Run(scenario, present, None, Check(margin=margin, owners=["911", "311"]))  # type: ignore[arg-type]
+
+    def stopped(want, shift_types, c, limit=60.0):  # type: ignore[no-untyped-def]
+        x, _ = _cover(want, shift_types, c, limit)
+        return [k + 3 for k in x], 0.5  # a feasible but poor roster, not proven optimal
+
+    monkeypatch.setattr(roster_module, "_cover", stopped)
+    _repair(run, counts, types, [{"911": 0, "311": 0} for _ in range(24)], rules, costs)
+    extra = [k - o for k, o in zip(counts[0], old, strict=True)]
+    assert all(e >= 0 for e in extra) and 1 <= sum(extra) <= 3  # a few agents on cheap shifts, not +3 on every type
+    assert (
+        _coverage(types[0], _present(types[0], counts[0], rules.shrinkage, H), H)[13]
+        > _coverage(types[0], present[0], H)[13]
+    )

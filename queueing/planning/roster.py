@@ -65,6 +65,7 @@ from .staff import (
 
 MAX_REPAIR_ROUNDS = 12
 MIP_TIME_LIMIT_S = 60.0
+REPAIR_TIME_LIMIT_S = 10.0  # per re-solve in the repair; past it, the old roster plus shifts may do better
 _EPS = 1e-9
 
 
@@ -196,7 +197,12 @@ def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Se
     return _cover(need, shift_types, costs)[0]
 
 
-def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> tuple[list[int], float]:
+def _cover(
+    need: Sequence[int],
+    shift_types: Sequence[ShiftType],
+    costs: Sequence[float],
+    time_limit_s: float = MIP_TIME_LIMIT_S,
+) -> tuple[list[int], float]:
     """solve_cover's answer and its relative gap to the best bound HiGHS proved: 0 when it is
     optimal, more when the time limit stopped the search (the answer is then the best found)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -217,10 +223,10 @@ def _cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequenc
         constraints=LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
         integrality=np.ones(m),
         bounds=Bounds(0, np.inf),
-        options={"mip_rel_gap": 0.0, "time_limit": MIP_TIME_LIMIT_S},
+        options={"mip_rel_gap": 0.0, "time_limit": time_limit_s},
     )
     if res.x is None:  # only a time limit reached before any solution: every row has a covering column
-        raise ScenarioError(f"the roster's integer program found no roster in {MIP_TIME_LIMIT_S:g} s ({res.message})")
+        raise ScenarioError(f"the roster's integer program found no roster in {time_limit_s:g} s ({res.message})")
     gap = 0.0 if res.status == 0 else float(getattr(res, "mip_gap", math.inf))
     return [round(v) for v in res.x], gap
 
@@ -537,7 +543,11 @@ def _repair(
         x = counts[p]
         for k in range(1, math.ceil(1 / (1 - s)) + 3):
             want = [c + k if i in rows else c for i, c in enumerate(cov)]
-            x = _cover(want, types[p], costs[p])[0]
+            x, gap = _cover(want, types[p], costs[p], REPAIR_TIME_LIMIT_S)
+            if gap > 0:  # stopped by the time limit: never worse than the old roster plus k cheap shifts
+                simple = _plus_shifts(counts[p], types[p], costs[p], rows, k, interval)
+                if _cost(costs[p], simple) <= _cost(costs[p], x):
+                    x = simple
             now = _coverage(types[p], _present(types[p], x, s, interval), interval)
             if all(now[i] > before[i] for i in rows):
                 break
@@ -545,3 +555,19 @@ def _repair(
         changed = changed or x != counts[p]
         counts[p][:] = x
     return added, changed
+
+
+def _cost(costs: Sequence[float], x: Sequence[int]) -> float:
+    return float(sum(c * k for c, k in zip(costs, x, strict=True)))
+
+
+def _plus_shifts(
+    x: list[int], types: list[ShiftType], costs: list[float], rows: list[int], k: int, interval_s: float
+) -> list[int]:
+    """``x`` with ``k`` agents added, for each interval of ``rows``, on the cheapest shift type on
+    duty there: a roster that meets the repair's ask without solving anything."""
+    out = list(x)
+    for i in rows:
+        j = min((j for j, st in enumerate(types) if i in st.on_duty(interval_s)), key=lambda j: (costs[j], j))
+        out[j] += k
+    return out
