@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -359,11 +360,20 @@ def test_infeasible_rules_are_one_clear_error_before_any_simulation(edit, messag
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time() -> None:
-    """One failing interval: the repaired cover keeps every interval's rostered coverage, raises
-    the agents present there, and pays no more than the cheapest single shift added on duty there
-    (the program may lengthen a shift instead). Checked by brute force over that one addition."""
-    from queueing.planning.roster import _coverage, _present, _repair, _Run
+@dataclasses.dataclass
+class OneMiss:
+    """A cover of SMALL's call-takers and a check in which 911 misses its target at 13:00 only."""
+
+    rules: Any
+    types: list[list[ShiftType]]
+    costs: list[list[float]]
+    counts: list[list[int]]
+    present: list[list[int]]
+    run: Any
+
+
+def one_miss() -> OneMiss:
+    from queueing.planning.roster import _present, _Run
     from queueing.planning.staff import Check
 
     scenario = parse_scenario(SMALL)
@@ -376,12 +386,23 @@ def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time()
     ]
     need = [3] * 6 + [4] * 13 + [3] * 5
     counts = [solve_cover(need, types[0], costs[0]), [0] * len(types[1])]
-    present = [_present(types[p], counts[p], rules.shrinkage, 3600.0) for p in range(2)]
-    before = _coverage(types[0], counts[0], 3600.0)
-    before_present = _coverage(types[0], present[0], 3600.0)
+    present = [_present(types[p], counts[p], rules.shrinkage, H) for p in range(2)]
     margin = np.full((24, 2), 0.1)
     margin[13, 0] = -0.05  # 911 misses its target at 13:00
     run = _Run(scenario, present, None, Check(margin=margin, owners=["911", "311"]))  # type: ignore[arg-type]
+    return OneMiss(rules, types, costs, counts, present, run)
+
+
+def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time() -> None:
+    """One failing interval: the repaired cover keeps every interval's rostered coverage, raises
+    the agents present there, and pays no more than the cheapest single shift added on duty there
+    (the program may lengthen a shift instead). Checked by brute force over that one addition."""
+    from queueing.planning.roster import _coverage, _present, _repair
+
+    case = one_miss()
+    rules, types, costs, counts, present, run = case.rules, case.types, case.costs, case.counts, case.present, case.run
+    before = _coverage(types[0], counts[0], 3600.0)
+    before_present = _coverage(types[0], present[0], 3600.0)
     old = list(counts[0])
     first_open = [{"911": 0, "311": 0} for _ in range(24)]
     added, changed = _repair(run, counts, types, first_open, rules, costs)
@@ -440,24 +461,11 @@ def test_a_repair_stopped_by_the_time_limit_is_never_worse_than_adding_shifts(mo
     """When a re-solve stops at its time limit with a poor roster (as HiGHS did at 649 h where the
     optimum was near 315 on a 15-minute grid), the repair keeps the old roster plus the cheapest
     shifts on duty in the failing intervals instead."""
-    from queueing.planning.roster import _cover, _coverage, _present, _repair, _Run
-    from queueing.planning.staff import Check
+    from queueing.planning.roster import _cover, _coverage, _present, _repair
 
-    scenario = parse_scenario(SMALL)
-    rules = scenario.roster
-    assert rules is not None
-    types = [shift_types(rules, pool) for pool in scenario.staffing.pools]
-    costs = [
-        [rules.rate_per_hour(p.name) * st.length_s / H for st in ts]
-        for p, ts in zip(scenario.staffing.pools, types, strict=True)
-    ]
-    need = [3] * 6 + [4] * 13 + [3] * 5
-    counts = [solve_cover(need, types[0], costs[0]), [0] * len(types[1])]
+    case = one_miss()
+    rules, types, costs, counts, present, run = case.rules, case.types, case.costs, case.counts, case.present, case.run
     old = list(counts[0])
-    present = [_present(types[p], counts[p], rules.shrinkage, H) for p in range(2)]
-    margin = np.full((24, 2), 0.1)
-    margin[13, 0] = -0.05
-    run = _Run(scenario, present, None, Check(margin=margin, owners=["911", "311"]))  # type: ignore[arg-type]
 
     def stopped(want, shift_types, c, limit=60.0):  # type: ignore[no-untyped-def]
         x, _ = _cover(want, shift_types, c, limit)
