@@ -21,9 +21,15 @@ emergency answers that were not a 911 enqueue (must be 0), calls lost once the j
 replayed (must be 0), the journal replay time (end of the outage until /healthz reports
 `journal_pending` 0) and the number of writes replayed (from the app's log).
 
+With `--database postgres` the three runs use a throwaway PostgreSQL server instead (Debian's
+binaries, /usr/lib/postgresql/*/bin, started as in the suite by bench/pgcluster.py; a fresh
+database for each app run), and the outage is the server stopped (`pg_ctl stop -m fast`) for S
+seconds and started again: the same figures.
+
     .venv/bin/python bench/webhook_latency.py                 # 50 callers, 60 s per server
     .venv/bin/python bench/webhook_latency.py --duration 10   # a short run
     .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10
+    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10 --database postgres
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
 test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
@@ -33,6 +39,7 @@ answered, the ground truth the call log is checked against.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -53,6 +60,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ivr.errors import IvrError
 from ivr.softphone import CallWalker, HttpTransport, TwilioClient
@@ -491,6 +499,8 @@ class SqliteLock:
     """Another connection (this process, not the app's) holding `BEGIN EXCLUSIVE` on the call
     log: the app's writes wait out their busy timeout and fail, as with a stuck writer."""
 
+    what = "call log locked (BEGIN EXCLUSIVE)"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn: sqlite3.Connection | None = None
@@ -508,6 +518,37 @@ class SqliteLock:
         self.released_at = time.monotonic()
 
 
+class PgStop:
+    """The PostgreSQL server stopped (`pg_ctl stop -m fast`: connections cut, nothing listening)
+    and started again: the app's open connections are dead and new ones are refused. The outage
+    counts from the stop being asked until the server accepts connections again (`pg_ctl start -w`
+    returned), so the shutdown and the restart are both inside it."""
+
+    what = "PostgreSQL server stopped (pg_ctl stop -m fast)"
+
+    def __init__(self, cluster: Any) -> None:  # bench/pgcluster.py's PgCluster
+        self.cluster = cluster
+        self.held_at = self.released_at = 0.0  # monotonic
+
+    def hold(self) -> None:
+        self.held_at = time.monotonic()
+        self.cluster.stop("fast")
+
+    def release(self) -> None:
+        self.cluster.start()
+        self.released_at = time.monotonic()
+
+
+def load_pgcluster() -> Any:
+    """bench/pgcluster.py, imported by path: this file is also loaded by gunicorn (as
+    bench.webhook_latency) and by the kill -9 test (by path), where bench/ is not on sys.path."""
+    spec = importlib.util.spec_from_file_location("pgcluster", Path(__file__).with_name("pgcluster.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PgCluster()
+
+
 @dataclass
 class Outage:
     held_s: float = 0.0  # since the load started
@@ -517,15 +558,15 @@ class Outage:
 
 def outage_run(
     server: Server,
-    db_path: Path,
+    lock: SqliteLock | PgStop,
     callers: int,
     duration_s: float,
     think_s: float,
     outage_s: float,
     drain_timeout_s: float,
 ) -> tuple[Run, Outage]:
-    """The load with the database locked for `outage_s` in the middle, and the replay measured."""
-    lock = SqliteLock(db_path)
+    """The load with the database unreachable (`lock` held) for `outage_s` in the middle, and the
+    replay measured."""
     outage = Outage()
     start_s = max(0.0, (duration_s - outage_s) / 2)
 
@@ -570,9 +611,7 @@ def print_outage(row: dict[str, object]) -> None:
     emergency = row["emergency"]
     assert isinstance(emergency, dict)
     ref = emergency["no_outage"]
-    print(
-        f"\noutage: call log locked (BEGIN EXCLUSIVE) {row['outage_s']} s, from {row['outage_from_s']} s into the load"
-    )
+    print(f"\noutage: {row['outage_what']} {row['outage_s']} s, from {row['outage_from_s']} s into the load")
     print(f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} {'p99 x':>7} {'not 911':>8}")
     print(
         f"{'no-outage run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} {'1':>7} {'1':>7} {'-':>8}"
@@ -601,11 +640,18 @@ def main() -> int:
         "--think-ms", type=float, default=0.0, help="mean pause of a caller between webhooks (0 = closed loop)"
     )
     parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="the call log: a SQLite file (the outage locks it) or a throwaway PostgreSQL server "
+        "from /usr/lib/postgresql/*/bin (the outage stops it and starts it again)",
+    )
+    parser.add_argument(
         "--outage",
         type=float,
         default=0.0,
         metavar="S",
-        help="also a run with the call log locked for S seconds mid-load",
+        help="also a run with the call log unreachable for S seconds mid-load",
     )
     parser.add_argument(
         "--drain-timeout",
@@ -622,8 +668,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ivr311-bench-"))
     results = []
     outage_row: dict[str, object] | None = None
+    cluster = load_pgcluster() if args.database == "postgres" else None
     try:
-        db_url = f"sqlite:///{tmp / 'calls.sqlite3'}"
+        db_url = cluster.create_database() if cluster else f"sqlite:///{tmp / 'calls.sqlite3'}"
         port = free_port()
         server = Server("app:app", port, app_env(port, db_url, tmp / "journal"), args.workers, tmp / "app.log")
         try:
@@ -643,20 +690,25 @@ def main() -> int:
         results.append(summarize("fixed TwiML", run))
 
         if args.outage:
-            db_path = tmp / "outage.sqlite3"
-            db_url = f"sqlite:///{db_path}"
+            lock: SqliteLock | PgStop
+            if cluster:
+                db_url, lock = cluster.create_database(), PgStop(cluster)
+            else:
+                db_path = tmp / "outage.sqlite3"
+                db_url, lock = f"sqlite:///{db_path}", SqliteLock(db_path)
             port = free_port()
             log = tmp / "outage.log"
             server = Server("app:app", port, app_env(port, db_url, tmp / "outage-journal"), args.workers, log)
             try:
                 run, outage = outage_run(
-                    server, db_path, args.callers, args.duration, think_s, args.outage, args.drain_timeout
+                    server, lock, args.callers, args.duration, think_s, args.outage, args.drain_timeout
                 )
             finally:
                 server.stop()
             outage_row = {
                 **summarize("ivr app, outage", run),
                 "calls_lost": calls_lost(db_url, run.stats.finished_calls),
+                "outage_what": lock.what,
                 "outage_s": round(outage.released_s - outage.held_s, 2),
                 "outage_from_s": round(outage.held_s, 2),
                 "replay_s": None if outage.replay_s is None else round(outage.replay_s, 3),
@@ -668,12 +720,15 @@ def main() -> int:
                 "emergency": emergency_report(run, outage, reference),
             }
     finally:
+        if cluster:
+            cluster.remove()
         shutil.rmtree(tmp, ignore_errors=True)
 
     app_row, fixed_row = results
     print(
         f"{args.callers} callers, {args.duration:g} s per server, {args.workers} gunicorn "
-        f"workers, think {args.think_ms:g} ms, loopback, SQLite (WAL) call log"
+        f"workers, think {args.think_ms:g} ms, loopback, "
+        f"{'PostgreSQL ' + cluster.bindir.parent.name if cluster else 'SQLite (WAL)'} call log"
     )
     print(
         f"{'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "

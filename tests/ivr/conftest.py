@@ -3,15 +3,10 @@ Twilio does, and a throwaway PostgreSQL cluster (`postgres_url`)."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +16,8 @@ from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from ivr import create_app
 from ivr.store import CallStore
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -71,88 +68,34 @@ def new_call(twilio: TwilioSim) -> Any:
 # -- PostgreSQL ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _pgcluster() -> ModuleType:
+    """bench/pgcluster.py (the bench's outage stops and starts the same kind of cluster; bench/
+    is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("pgcluster", REPO / "bench" / "pgcluster.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class PgCluster:
-    """A throwaway PostgreSQL cluster on a free local port, which a test may stop and start."""
+_pg = _pgcluster()
+
+
+class PgCluster(_pg.PgCluster):  # type: ignore[misc,name-defined]
+    """bench/pgcluster.py's throwaway cluster, whose failures (no binaries, initdb or pg_ctl
+    failing) fail the test with the server's log instead of raising."""
 
     def __init__(self) -> None:
-        initdbs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not initdbs:
-            pytest.fail(
-                "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): "
-                "install Debian's postgresql package (`make test` does it)",
-                pytrace=False,
-            )
-        self.bindir = Path(initdbs[-1]).parent
-        self.base = Path(tempfile.mkdtemp(prefix="ivr311-pg-"))
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            shutil.chown(self.base, user="postgres", group="postgres")
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self.data = self.base / "data"
-        self.port = _free_port()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        self.start()
-
-    def _run(self, *args: str) -> None:
-        done = subprocess.run([*self.as_user, *args], capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            log_path = self.base / "server.log"
-            log = log_path.read_text() if log_path.exists() else ""
-            pytest.fail(f"{args[0]} failed: {done.stderr}{done.stdout}{log}", pytrace=False)
+        try:
+            super().__init__()
+        except _pg.PgClusterError as exc:
+            pytest.fail(str(exc), pytrace=False)
 
     def start(self) -> None:
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.base / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
-
-    def stop(self, mode: str = "fast") -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
-
-    def create_database(self) -> str:
-        """A fresh, empty database; returns its SQLAlchemy URL."""
-        import psycopg
-
-        name = "ivr_" + uuid.uuid4().hex[:12]
-        dsn = self.url.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"{self.url}/{name}"
-
-    def remove(self) -> None:
-        self.stop("immediate")
-        shutil.rmtree(self.base, ignore_errors=True)
+        try:
+            super().start()
+        except _pg.PgClusterError as exc:
+            pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")

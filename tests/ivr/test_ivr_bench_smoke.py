@@ -1,5 +1,5 @@
 """bench/webhook_latency.py still runs end to end (gunicorn, signed callers, the log checked),
-with and without a database outage. Not timed: only what must hold whatever the machine."""
+with and without a database outage, on SQLite and on PostgreSQL. Not timed: only what must hold whatever the machine."""
 
 from __future__ import annotations
 
@@ -49,3 +49,23 @@ def test_outage_run_keeps_every_emergency_answer_and_every_call(tmp_path):
     assert outage["replay_s"] is not None, "the journal was not drained"
     assert outage["events_replayed"] > 0
     assert outage["calls"] > 0 and outage["calls_lost"] == 0 and outage["errors"] == 0
+
+
+@pytest.mark.slow
+def test_postgres_outage_run_keeps_every_emergency_answer_and_every_call(tmp_path):
+    """The PostgreSQL server stopped (pg_ctl stop -m fast) for 1.5 s mid-load and started again:
+    every emergency answer while it was down is still an <Enqueue>911</Enqueue>, the journal is
+    replayed into it, and no finished call is missing afterwards."""
+    report = run_bench(
+        tmp_path, "--database", "postgres", "--duration", "4", "--outage", "1.5", "--drain-timeout", "15"
+    )
+    app, fixed = report["results"]
+    assert app["calls"] > 0 and app["calls_lost"] == 0 and app["errors"] == 0
+    outage = report["outage"]
+    assert outage["outage_what"].startswith("PostgreSQL server stopped")
+    during = outage["emergency"]["phases"]["during"]
+    assert during["requests"] > 0  # the emergency path was exercised while the server was down
+    assert during["not_911"] == 0 and outage["emergency"]["not_911"] == 0
+    assert outage["replay_s"] is not None, "the journal was not drained"
+    assert outage["events_replayed"] > 0
+    assert outage["calls"] > 0 and outage["calls_lost"] == 0
