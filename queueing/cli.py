@@ -682,8 +682,7 @@ def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
-    "replaced only "
-    "when the roster is complete.",
+    "replaced only when the roster is complete.",
 )
 @confidence_option(
     "As for staff: a target is met in an interval when its one-sided lower bound at this confidence "

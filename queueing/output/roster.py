@@ -60,6 +60,10 @@ class RosterShift(Protocol):
     def agents(self) -> int: ...
     @property
     def end_s(self) -> float: ...  # may pass 86400
+    @property
+    def paid_hours(self) -> float: ...  # a day, all its agents, breaks included
+    @property
+    def duty_hours(self) -> float: ...  # a day, all its agents, breaks left out
 
 
 class Roster(Protocol):
@@ -106,21 +110,11 @@ class Roster(Protocol):
 # --- figures of a shift and of a pool ------------------------------------------------------------
 
 
-def shift_paid_hours(shift: RosterShift) -> float:
-    """Paid agent-hours a day of one roster line (all its agents, breaks included)."""
-    return shift.agents * shift.length_s / HOUR_S
-
-
-def shift_duty_hours(shift: RosterShift) -> float:
-    """Agent-hours a day on duty of one roster line (breaks left out)."""
-    return shift.agents * (shift.length_s - sum(length for _, length in shift.breaks)) / HOUR_S
-
-
 def shift_cost(result: Roster, shift: RosterShift) -> float | None:
     """Scheduled pay of one roster line a day (None without rates)."""
     if not result.rules.costed:
         return None
-    return shift_paid_hours(shift) * result.rules.rate_per_hour(shift.pool)
+    return shift.paid_hours * result.rules.rate_per_hour(shift.pool)
 
 
 def pool_shifts(result: Roster, pool: str) -> list[RosterShift]:
@@ -303,8 +297,8 @@ def _pool_figures(result: Roster, p: int, pool: str) -> dict[str, Any]:
     return {
         "shifts": len(lines),
         "agents": sum(s.agents for s in lines),
-        "paid_hours": sum(map(shift_paid_hours, lines)),
-        "agent_hours": sum(map(shift_duty_hours, lines)),
+        "paid_hours": sum(s.paid_hours for s in lines),
+        "agent_hours": sum(s.duty_hours for s in lines),
         "cost_per_day": None if not result.rules.costed else sum(c or 0.0 for c in costs),
         "cost_per_hour": None if rates is None else rates.cost_per_hour,
         "min_agents": result.rules.min_agents(pool),
@@ -418,7 +412,7 @@ def format_roster(result: Roster) -> str:
                     shift_span(s),
                     _breaks_text(s, wrap=True, sep=", ", dash="–") or "-",
                     str(s.agents),
-                    f"{shift_paid_hours(s):.1f}",
+                    f"{s.paid_hours:.1f}",
                 ]
                 + ([_money(result, cost or 0.0)] if costed else [])
             )

@@ -94,6 +94,15 @@ class ShiftType:
         return sum(length for _, length in self.breaks)
 
 
+def duty_matrix(types: Sequence[ShiftType], interval_s: float) -> np.ndarray:
+    """[interval, shift type] 1 where a shift of that type is on duty (not on a break): the one
+    coverage rule of the cover, the absences and every count of agents on duty."""
+    a = np.zeros((intervals_per_day(interval_s), len(types)))
+    for j, st in enumerate(types):
+        a[st.on_duty(interval_s), j] = 1.0
+    return a
+
+
 @dataclass(frozen=True)
 class RosterShift:
     """Agents rostered on one shift type of one pool."""
@@ -108,6 +117,16 @@ class RosterShift:
     def end_s(self) -> float:
         """start_s + length_s (may pass 86400: the next morning)."""
         return self.start_s + self.length_s
+
+    @property
+    def paid_hours(self) -> float:
+        """Paid agent-hours a day of this roster line (all its agents, breaks included)."""
+        return self.agents * self.length_s / HOUR_S
+
+    @property
+    def duty_hours(self) -> float:
+        """Agent-hours a day on duty of this roster line (breaks left out)."""
+        return self.agents * (self.length_s - sum(length for _, length in self.breaks)) / HOUR_S
 
 
 @dataclass
@@ -211,9 +230,7 @@ def _cover(
     if not any(need):
         return [0] * m, 0.0
     interval_s = DAY_S / n
-    a = np.zeros((n, m))
-    for j, st in enumerate(shift_types):
-        a[st.on_duty(interval_s), j] = 1.0
+    a = duty_matrix(shift_types, interval_s)
     uncovered = [i for i in range(n) if need[i] > 0 and not a[i].any()]
     if uncovered:
         raise ScenarioError(f"no allowed shift is on duty at {format_duration(uncovered[0] * interval_s)}")
@@ -247,25 +264,28 @@ def _need(
 
 
 def _check_coverable(
-    scenario: Scenario, rules: RosterRules, types: list[list[ShiftType]], need: list[list[int]]
+    scenario: Scenario,
+    rules: RosterRules,
+    types: list[list[ShiftType]],
+    need: list[list[int]],
+    why: str | None = None,
 ) -> None:
-    """One clear error when a pool needs agents in an interval no allowed shift can be on duty in."""
+    """One clear error when a pool needs agents in an interval no allowed shift can be on duty in;
+    ``why`` it needs them (default: its min_agents, or the calls)."""
     interval = rules.interval
     for p, pool in enumerate(scenario.staffing.pools):
-        covered = {i for st in types[p] for i in st.on_duty(interval)}
+        covered: np.ndarray = np.any(duty_matrix(types[p], interval), axis=1)
         for i, row in enumerate(need):
-            if row[p] > 0 and i not in covered:
+            if row[p] > 0 and not covered[i]:
                 floor = rules.min_agents(pool.name)
-                why = (
-                    "it is open then"
-                    if pool.hours is not None and row[p] == 1 and not floor
-                    else f"its min_agents ({floor}) applies while it is open"
+                reason = why or (
+                    f"its min_agents ({floor}) applies while it is open"
                     if floor and row[p] <= math.ceil(floor / (1 - rules.shrinkage) - _EPS)
                     else "calls need answering then"
                 )
                 hours = f" within its hours ({pool.hours.describe()})" if pool.hours is not None else ""
                 raise ScenarioError(
-                    f"roster: pool {pool.name!r} needs agents at {format_duration(i * interval)} ({why}), but no "
+                    f"roster: pool {pool.name!r} needs agents at {format_duration(i * interval)} ({reason}), but no "
                     f"allowed shift (starting every {format_duration(rules.start_every)}{hours}, lengths "
                     f"{', '.join(format_duration(s) for s in rules.shift_lengths or [])}, breaks in their "
                     "windows) is on duty then"
@@ -300,9 +320,7 @@ def _present(types: list[ShiftType], x: list[int], shrinkage: float, interval_s:
     if away == 0:
         return list(x)
     used = [j for j, k in enumerate(x) if k > 0]
-    on = np.zeros((intervals_per_day(interval_s), len(used)))
-    for col, j in enumerate(used):
-        on[types[j].on_duty(interval_s), col] = 1.0
+    on = duty_matrix([types[j] for j in used], interval_s)
     cov = on @ np.asarray([x[j] for j in used], dtype=float)
     rows = on[cov > 0]
     # variables: agents away per used shift type, then the largest excess t (continuous, free)
@@ -324,12 +342,8 @@ def _present(types: list[ShiftType], x: list[int], shrinkage: float, interval_s:
 
 
 def _coverage(types: list[ShiftType], x: list[int], interval_s: float) -> list[int]:
-    cov = [0] * intervals_per_day(interval_s)
-    for st, k in zip(types, x, strict=True):
-        if k:
-            for i in st.on_duty(interval_s):
-                cov[i] += k
-    return cov
+    """Agents on duty (not on a break) in each interval of the day, ``x[j]`` on shift type j."""
+    return [round(v) for v in duty_matrix(types, interval_s) @ np.asarray(x, dtype=float)]
 
 
 def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
@@ -383,6 +397,7 @@ def build_roster(
         rules,
         types,
         [[int(is_open[i][p] and pool.hours is not None) for p, pool in enumerate(pools)] for i in range(len(is_open))],
+        why="it is open then",
     )
     log: list[str] = []
 
@@ -448,9 +463,9 @@ def build_roster(
     ]
     cov = [_coverage(types[p], counts[p], interval) for p in range(len(pools))]
     pres = [_coverage(types[p], run.present[p], interval) for p in range(len(pools))]
-    paid = sum(s.length_s * s.agents for s in shifts) / HOUR_S
-    on_duty = sum((s.length_s - sum(b for _, b in s.breaks)) * s.agents for s in shifts) / HOUR_S
-    cost = sum(s.length_s / HOUR_S * s.agents * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
+    paid = sum(s.paid_hours for s in shifts)
+    on_duty = sum(s.duty_hours for s in shifts)
+    cost = sum(s.paid_hours * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
     return RosterResult(
         scenario=_with_roster(scenario, types, counts),
         rules=rules,
@@ -534,8 +549,8 @@ def _repair(
     failing = sorted({(i, first_open[i][c]) for i, c in run.check.failing() if c in first_open[i]})
     added, changed = 0, False
     for p in sorted({p for _, p in failing}):
-        coverable = {i for st in types[p] for i in st.on_duty(interval)}
-        rows = [i for i, q in failing if q == p and i in coverable]
+        coverable: np.ndarray = np.any(duty_matrix(types[p], interval), axis=1)
+        rows = [i for i, q in failing if q == p and coverable[i]]
         if not rows:
             continue
         cov = _coverage(types[p], counts[p], interval)
