@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..core.durations import DAY_S
+from ..core.cost import days_measured
 from ..core.metric_names import display
 from ..core.metric_names import metric as registry_metric
 from ..core.runner import SimulationResult
@@ -176,7 +176,7 @@ def sweep_rows(settings: list[Setting], points: list[Point], results: list[Simul
                     {**head, "class": cname, "pool": "", "metric": metric, **_est(est), "target": target,
                      "settled": settled}
                 )  # fmt: skip
-        days = (point.scenario.horizon - point.scenario.warmup) / DAY_S
+        days = days_measured(point.scenario)
         for pool, node in summary["pools"].items():
             for metric, est in (
                 ("utilization", node["utilization"]),
