@@ -2,17 +2,46 @@
 
 A bad file never gives a traceback: `path/to/menu.yaml:LINE: categories.3.key: message`
 (raised as `MenuError`, which the CLI prints as one line with exit status 2).
+
+Speech is matched on whole words of normalized text (lower case, accents and punctuation
+dropped: `_normalize`). The emergency rule (`Words.says_emergency`), which every screen of the
+menu applies before anything else:
+
+- an utterance is an emergency when it holds one of the language's `emergency` phrases that
+  lies outside every exception. The exceptions are the negations (`not_emergency`: "not an
+  emergency", "nobody is hurt") and the city-service phrases that hold an emergency word
+  (`service_phrases`: "fire hydrant", "police station", "help me with");
+- an exception excuses only the words it covers: "it's not an emergency... wait, he's not
+  breathing" is an emergency ("not breathing" lies outside "not an emergency"), and so is "there
+  is a fire hydrant and a fire" (the second "fire");
+- an exception is matched within one clause of the transcript (punctuation ends a clause), so
+  "No, es una emergencia" (no: it is an emergency) is not the negation "no es una emergencia";
+  emergency phrases are matched across punctuation ("nine, one, one"). A negation that is one
+  word and an emergency word ("no emergency") is refused for the same reason: "No! Emergency!"
+  says the opposite;
+- the menu is checked at load: every emergency phrase said alone is an emergency, every exception
+  holds an emergency phrase (or it excuses nothing), and no service synonym is an emergency (a
+  caller saying it would reach 911, never the service).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ivr.errors import MenuError
 from queueing.yamlsafe import YamlInputError, decode_yaml_bytes, read_yaml
@@ -91,16 +120,94 @@ class Prompts(BaseModel):
         return self
 
 
+MAX_HINTS = 500  # Twilio's <Gather hints>: at most 500 comma-separated entries...
+MAX_HINT_CHARS = 100  # ...of at most 100 characters each (error 13330 otherwise)
+
+
+def _phrase(value: str) -> str:
+    """A phrase the menu listens for, which is also a <Gather> hint."""
+    if "," in value:
+        raise ValueError(f"{value!r}: no commas in a phrase (Twilio's hints are comma-separated)")
+    if len(value) > MAX_HINT_CHARS:
+        raise ValueError(f"{value[:20]!r}...: at most {MAX_HINT_CHARS} characters (a Twilio hint)")
+    if not _normalize(value):
+        raise ValueError(f"{value!r}: no words in it (letters or digits)")
+    return value
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+Tokens = tuple[str, ...]  # a normalized phrase, word by word
+
+
 class Words(BaseModel):
-    """Spoken words with a fixed meaning at the menus (lower case; accents are ignored)."""
+    """Spoken words with a fixed meaning at the menus (accents, case and punctuation are
+    ignored). The emergency rule is in the module docstring."""
 
     model_config = _FROZEN
 
-    emergency: list[NonEmpty] = Field(min_length=1)
-    operator: list[NonEmpty] = Field(min_length=1)
-    yes: list[NonEmpty] = Field(min_length=1)
-    no: list[NonEmpty] = Field(min_length=1)
-    not_emergency: list[NonEmpty] = Field(default_factory=list)  # "not an emergency" is not one
+    emergency: list[Phrase] = Field(min_length=1)
+    operator: list[Phrase] = Field(min_length=1)
+    yes: list[Phrase] = Field(min_length=1)
+    no: list[Phrase] = Field(min_length=1)
+    not_emergency: list[Phrase] = Field(default_factory=list)  # negations: "not an emergency"
+    service_phrases: list[Phrase] = Field(default_factory=list)  # "fire hydrant": a city service
+
+    @model_validator(mode="after")
+    def _emergency_rule_holds(self) -> Words:
+        for i, phrase in enumerate(self.emergency):
+            if not self.says_emergency(phrase):
+                raise _At(("emergency", i), f"{phrase!r} said alone is inside an exception, so it never counts")
+        answers_no = [_words(w) for w in self.no]
+        for field in ("not_emergency", "service_phrases"):
+            for i, phrase in enumerate(getattr(self, field)):
+                words = _words(phrase)
+                if not any(True for _ in self._emergency_spans(words)):
+                    raise _At((field, i), f"{phrase!r} holds no emergency phrase, so it excuses nothing")
+                if any(words[: len(no)] == no and self._is_emergency_phrase(words[len(no) :]) for no in answers_no):
+                    raise _At((field, i), f"{phrase!r} is also the answer no followed by an emergency")
+        return self
+
+    def says_emergency(self, speech: str) -> bool:
+        """Whether the utterance holds an emergency phrase outside every exception (the rule is
+        in the module docstring)."""
+        clauses = [_words(part) for part in _CLAUSE_BREAK.split(speech)]
+        excused: list[tuple[int, int]] = []
+        start = 0
+        for clause in clauses:
+            excused.extend((start + a, start + b) for a, b in _spans(clause, self._exceptions))
+            start += len(clause)
+        words = tuple(w for clause in clauses for w in clause)
+        return any(not any(x <= a and b <= y for x, y in excused) for a, b in self._emergency_spans(words))
+
+    def _is_emergency_phrase(self, words: Tokens) -> bool:
+        return bool(words) and words in self._emergency_phrases.get(words[0], [])
+
+    def _emergency_spans(self, words: Tokens) -> Iterator[tuple[int, int]]:
+        return _spans(words, self._emergency_phrases)
+
+    @cached_property
+    def _emergency_phrases(self) -> dict[str, list[Tokens]]:
+        return _by_first_word(self.emergency)
+
+    @cached_property
+    def _exceptions(self) -> dict[str, list[Tokens]]:
+        return _by_first_word([*self.not_emergency, *self.service_phrases])
+
+
+def _by_first_word(phrases: list[str]) -> dict[str, list[Tokens]]:
+    index: dict[str, list[Tokens]] = {}
+    for phrase in phrases:
+        words = _words(phrase)
+        index.setdefault(words[0], []).append(words)
+    return index
+
+
+def _spans(words: Tokens, phrases: dict[str, list[Tokens]]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every occurrence of the phrases in the words (whole words)."""
+    for i, word in enumerate(words):
+        for phrase in phrases.get(word, ()):
+            if words[i : i + len(phrase)] == phrase:
+                yield i, i + len(phrase)
 
 
 class Language(BaseModel):
@@ -154,7 +261,7 @@ class Category(BaseModel):
     code: Code
     key: Annotated[int, Field(ge=0)]  # position in the services listing; 0 = the operator
     label: dict[str, NonEmpty]
-    synonyms: dict[str, list[NonEmpty]]
+    synonyms: dict[str, list[Phrase]]
     group: NonEmpty = "general"  # Open311 service group
     address: bool = False  # the menu asks for the street address by voice
     attributes: list[Attribute] = Field(default_factory=list)  # Open311 clients only
@@ -240,6 +347,20 @@ class Menu(BaseModel):
                 extra = sorted(set(given) - set(self.languages))
                 if extra:
                     raise _At(("categories", i, field), f"unknown languages {extra}")
+        for i, cat in enumerate(self.categories):
+            for lang, synonyms in cat.synonyms.items():
+                for j, synonym in enumerate(synonyms):
+                    if self.says_emergency(lang, synonym):
+                        raise _At(
+                            ("categories", i, "synonyms", lang, j),
+                            f"{synonym!r} is an emergency: a caller saying it reaches 911, never this service",
+                        )
+        for (lang, kind), phrases in self._hint_lists().items():
+            if len(phrases) > MAX_HINTS:
+                raise _At(
+                    ("languages", lang, "words"),
+                    f"{len(phrases)} different phrases to hint ({kind}); Twilio takes at most {MAX_HINTS}",
+                )
         return self
 
     # -- derived views -------------------------------------------------------------------
@@ -278,29 +399,31 @@ class Menu(BaseModel):
         raise MenuError(f"unknown category {code!r}")
 
     def hints(self, lang: str, *, services: bool = True) -> str:
-        """Gather hints: the fixed words and every category synonym of a language."""
-        return self._hints[(lang, services)]
-
-    @cached_property
-    def _hints(self) -> dict[tuple[str, bool], str]:
-        return {
-            (lang, services): self._build_hints(lang, services) for lang in self.languages for services in (True, False)
-        }
-
-    def _build_hints(self, lang: str, services: bool) -> str:
-        words = self.languages[lang].words
-        phrases: list[str] = [*words.emergency, *words.operator]
-        if services:
-            for cat in self.listed:
-                phrases.extend(cat.synonyms[lang])
-        seen: dict[str, None] = {}
-        for phrase in phrases:
-            seen.setdefault(phrase.strip(), None)
-        return ", ".join(seen)
+        """Gather hints: the emergency and operator words, and every category synonym of a
+        language (`services`)."""
+        return self._hints[(lang, "services" if services else "words")]
 
     def yes_no_hints(self, lang: str) -> str:
-        words = self.languages[lang].words
-        return ", ".join([*words.yes, *words.no, *words.emergency])
+        """Gather hints of a yes-or-no question: yes, no and the emergency words."""
+        return self._hints[(lang, "yes_no")]
+
+    @cached_property
+    def _hints(self) -> dict[tuple[str, str], str]:
+        return {(lang, kind): ", ".join(phrases) for (lang, kind), phrases in self._hint_lists().items()}
+
+    def _hint_lists(self) -> dict[tuple[str, str], list[str]]:
+        """Every hint list the menu's Gathers use, each phrase once, emergency words first."""
+        lists: dict[tuple[str, str], list[str]] = {}
+        for lang, language in self.languages.items():
+            words = language.words
+            synonyms = [s for cat in self.listed for s in cat.synonyms[lang]]
+            for kind, phrases in (
+                ("services", [*words.emergency, *words.operator, *synonyms]),
+                ("words", [*words.emergency, *words.operator]),
+                ("yes_no", [*words.yes, *words.no, *words.emergency]),
+            ):
+                lists[(lang, kind)] = list(dict.fromkeys(p.strip() for p in phrases))
+        return lists
 
     # -- speech matching -----------------------------------------------------------------
 
@@ -316,7 +439,8 @@ class Menu(BaseModel):
         return best[1] if best else None
 
     def says_emergency(self, lang: str, speech: str) -> bool:
-        return self.says(lang, speech, "emergency") and not self.says(lang, speech, "not_emergency")
+        """The emergency rule (module docstring), in the language's words."""
+        return self.languages[lang].words.says_emergency(speech)
 
     def says(self, lang: str, speech: str, meaning: str) -> bool:
         """Whether the utterance contains one of the language's `meaning` words."""
@@ -329,6 +453,14 @@ def _normalize(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
+
+
+def _words(text: str) -> Tokens:
+    return tuple(_normalize(text).split())
+
+
+# What ends a clause in a transcript (a hyphen does not: "non-emergency" is one clause).
+_CLAUSE_BREAK = re.compile(r"[.,;:!?¡¿…—–]")
 
 
 def _contains_phrase(text: str, phrase: str) -> bool:

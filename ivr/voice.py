@@ -26,7 +26,7 @@ from werkzeug.exceptions import InternalServerError
 
 from ivr import fields, requestnumbers
 from ivr.callerhash import CallerHasher
-from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu
+from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu, Prompts
 from ivr.recorder import Recorder
 from ivr.servicerequests import RequestStore
 from ivr.signature import check_signature
@@ -320,26 +320,6 @@ def _to_category(
 Render = Callable[[VoiceResponse, str, int, int], None]
 
 
-def _invalid(
-    resp: Reply,
-    call_sid: str,
-    lang: str,
-    step: int,
-    attempts: int,
-    render_again: Render,
-) -> int:
-    """One more failed attempt: re-prompt, or after `max_reprompts` re-prompts, the operator."""
-    menu = _menu()
-    prompts = menu.languages[lang].prompts
-    attempts += 1
-    if attempts > menu.max_reprompts:
-        _to_operator(resp, call_sid, lang, prompts.too_many_attempts)
-    else:
-        say(resp, menu, lang, prompts.invalid)
-        render_again(resp, lang, step + 1, attempts)
-    return attempts
-
-
 def _record(
     resp: Reply,
     call_sid: str,
@@ -424,26 +404,57 @@ class MenuStep:
         return cls(fields.call_sid(), _lang(), step, attempts, CallerInput.from_form(), Reply())
 
 
-# A screen's own choices: the outcome it handled, or None to fall through to the shared ones.
+# A screen's own choices, or its give-up: the outcome it handled, or None.
 ScreenChoice = Callable[[MenuStep], str | None]
 
 
-def _answer_menu_step(screen: str, own_choice: ScreenChoice, render_again: Render) -> Response:
-    """The shape of every listing screen: an emergency word wins first, then the screen's own
-    keys, then the choices every screen shares."""
+def _to_operator_after_attempts(st: MenuStep) -> str | None:
+    """The give-up of most screens: the operator (the outcome stays the failed input's)."""
+    _to_operator(st.resp, st.call_sid, st.lang, _menu().languages[st.lang].prompts.too_many_attempts)
+    return None
+
+
+def _sorry(prompts: Prompts) -> str:
+    return prompts.invalid
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What one screen that takes caller input brings to the menu step (`_answer_menu_step`):
+    its name in the log, its own choices, its question again, and what it does after the last
+    re-prompt. The order in which choices are tried is the step's, the same on every screen."""
+
+    name: str
+    choose: ScreenChoice
+    ask_again: Render
+    shared: bool = False  # 0 or "operator", * to repeat, a service by voice (main menu, listings)
+    category: Category | None = None  # what the screen asks about (logged with the step)
+    sorry: Callable[[Prompts], str] = _sorry  # said before asking again after input not taken
+    give_up: ScreenChoice = _to_operator_after_attempts
+
+
+def _answer_menu_step(screen: Screen) -> Response:
+    """The one step of every screen that takes caller input, in this order: an emergency said
+    wins (whatever else was said or pressed with it), then the screen's own choices, then the
+    ones the listings share, then a re-prompt, and after `max_reprompts` of them the screen's
+    give-up."""
     menu = _menu()
     st = MenuStep.from_request()
+    st.category = screen.category.code if screen.category else None
     if st.inp.speech and menu.says_emergency(st.lang, st.inp.speech):
         outcome = "911"
         _to_911(st.resp, st.call_sid, st.lang)
     else:
-        outcome = own_choice(st) or _shared_choice(st, render_again)
-    _record(st.resp, st.call_sid, st.step, screen, st.lang, st.inp, outcome, st.category)
+        chosen = screen.choose(st)
+        if chosen is None and screen.shared:
+            chosen = _shared_choice(st, screen.ask_again)
+        outcome = chosen if chosen is not None else _not_taken(st, screen)
+    _record(st.resp, st.call_sid, st.step, screen.name, st.lang, st.inp, outcome, st.category)
     return twiml_response(st.resp)
 
 
-def _shared_choice(st: MenuStep, render_again: Render) -> str:
-    """0 or "operator", * to repeat, a category named by voice; anything else re-prompts."""
+def _shared_choice(st: MenuStep, render_again: Render) -> str | None:
+    """0 or "operator", * to repeat, a category named by voice."""
     menu = _menu()
     words, lang = st.inp.speech, st.lang
     if st.inp.digits == "0" or (words and menu.says(lang, words, "operator")):
@@ -455,8 +466,44 @@ def _shared_choice(st: MenuStep, render_again: Render) -> str:
     if words and not st.inp.digits and (cat := menu.match_category(lang, words)) is not None:
         st.category = cat.code
         return _speech_choice(st.resp, st.call_sid, lang, st.step, st.attempts, cat, st.inp.confidence, words)
-    _invalid(st.resp, st.call_sid, lang, st.step, st.attempts, render_again)
-    return "silence" if st.inp.empty else "invalid"
+    return None
+
+
+def _not_taken(st: MenuStep, screen: Screen) -> str:
+    """Silence, or input the screen does not take: one more failed attempt."""
+    prompts = _menu().languages[st.lang].prompts
+    sorry = prompts.invalid if st.inp.empty else screen.sorry(prompts)
+    gave_up = _another_attempt(st, screen.ask_again, screen.give_up, sorry)
+    return gave_up or ("silence" if st.inp.empty else "invalid")
+
+
+def _another_attempt(st: MenuStep, ask_again: Render, give_up: ScreenChoice, sorry: str | None = None) -> str | None:
+    """One more failed attempt: `sorry` and the question again, or after `max_reprompts`
+    re-prompts, the screen's give-up (and its outcome, if it names one)."""
+    menu = _menu()
+    attempts = st.attempts + 1
+    if attempts > menu.max_reprompts:
+        return give_up(st)
+    if sorry:
+        say(st.resp, menu, st.lang, sorry)
+    ask_again(st.resp, st.lang, st.step + 1, attempts)
+    return None
+
+
+def _answers(st: MenuStep, key: str, meaning: str) -> bool:
+    """The key pressed, or one of the `meaning` words ("yes", "no") said without keys."""
+    words = st.inp.speech
+    return st.inp.digits == key or bool(words and not st.inp.digits and _menu().says(st.lang, words, meaning))
+
+
+def _start_over(name: str) -> Screen:
+    """A screen whose URL lost what it asks about (tampered or stale): the main menu again."""
+
+    def main_menu(st: MenuStep) -> str:
+        render_main(st.resp, st.lang, st.step + 1, st.attempts)
+        return "invalid"
+
+    return Screen(name, main_menu, render_main)
 
 
 @bp.post("/menu")
@@ -480,7 +527,7 @@ def menu() -> Response:
             return "language"
         return None
 
-    return _answer_menu_step("main", main_keys, render_main)
+    return _answer_menu_step(Screen("main", main_keys, render_main, shared=True))
 
 
 @bp.post("/services")
@@ -505,106 +552,89 @@ def services() -> Response:
     def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
         render_services(r, lang_, step_, attempts_, page)
 
-    return _answer_menu_step("services", listing_keys, again)
+    return _answer_menu_step(Screen("services", listing_keys, again, shared=True))
 
 
 @bp.post("/confirm")
 def confirm() -> Response:
-    menu = _menu()
-    call_sid = fields.call_sid()
-    lang = _lang()
-    step, attempts = _steps()
-    cat = _category_arg()
-    inp = CallerInput.from_form()
-    resp = Reply()
-    words = inp.speech
-    if cat is None:  # a tampered or stale URL: start the main menu over
-        outcome = "invalid"
-        render_main(resp, lang, step + 1, attempts)
-    elif inp.digits == "2" or (words and not inp.digits and menu.says(lang, words, "no")):
-        outcome = "no"
-        render_main(resp, lang, step + 1, attempts)
-    elif inp.digits == "1" or (words and not inp.digits and menu.says(lang, words, "yes")):
-        outcome = "category"
-        _to_category(resp, call_sid, lang, cat, _said(), step=step)
-    elif words and menu.says_emergency(lang, words):
-        outcome = "911"
-        _to_911(resp, call_sid, lang)
-    else:
-        outcome = "silence" if inp.empty else "invalid"
-        confirmed = cat
+    """A service named by speech with low confidence: yes goes on to it, no back to the main
+    menu."""
+    cat, said = _category_arg(), _said()
+    if cat is None:
+        return _answer_menu_step(_start_over("confirm"))
 
-        def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
-            render_confirm(r, lang_, step_, attempts_, confirmed, _said())
+    def yes_or_no(st: MenuStep) -> str | None:
+        if _answers(st, "2", "no"):
+            render_main(st.resp, st.lang, st.step + 1, st.attempts)
+            return "no"
+        if _answers(st, "1", "yes"):
+            _to_category(st.resp, st.call_sid, st.lang, cat, said, step=st.step)
+            return "category"
+        return None
 
-        _invalid(resp, call_sid, lang, step, attempts, again)
-    _record(resp, call_sid, step, "confirm", lang, inp, outcome, cat.code if cat else None)
-    return twiml_response(resp)
+    def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
+        render_confirm(r, lang_, step_, attempts_, cat, said)
+
+    return _answer_menu_step(Screen("confirm", yes_or_no, again, category=cat))
 
 
-def _address_given_up(resp: Reply, call_sid: str, lang: str, cat: Category, said: str) -> None:
-    """No usable address after the re-prompts: the caller is queued anyway (a representative
-    takes it); the request stays open without one."""
-    say(resp, _menu(), lang, _menu().languages[lang].prompts.no_address)
-    _to_category(resp, call_sid, lang, cat, said)
+def _queue_without_address(cat: Category, said: str) -> ScreenChoice:
+    """The give-up of the address screens: no usable address after the re-prompts, the caller
+    is queued anyway (a representative takes it); the request stays open without one."""
+
+    def give_up(st: MenuStep) -> str:
+        say(st.resp, _menu(), st.lang, _menu().languages[st.lang].prompts.no_address)
+        _to_category(st.resp, st.call_sid, st.lang, cat, said)
+        return "no_address"
+
+    return give_up
 
 
 @bp.post("/address")
 def address() -> Response:
     """The street address, by speech, for a service that needs a location: confirmed next.
     Keys or silence re-prompt; after the re-prompts the caller is queued without it."""
-    menu = _menu()
-    st, cat, said = MenuStep.from_request(), _category_arg(), _said()
-    lang, inp, resp = st.lang, st.inp, st.resp
-    if inp.speech and menu.says_emergency(lang, inp.speech):
-        outcome = "911"
-        _to_911(resp, st.call_sid, lang)
-    elif cat is None:
-        outcome = "invalid"
-        render_main(resp, lang, st.step + 1, st.attempts)
-    elif inp.speech and not inp.digits:
-        outcome = "address"
-        render_confirm_address(resp, lang, st.step + 1, st.attempts, cat, inp.speech[:MAX_SAID], said)
-    elif st.attempts + 1 > menu.max_reprompts:
-        outcome = "no_address"
-        _address_given_up(resp, st.call_sid, lang, cat, said)
-    else:
-        outcome = "silence" if inp.empty else "invalid"
-        say(resp, menu, lang, menu.languages[lang].prompts.invalid)
-        render_address(resp, lang, st.step + 1, st.attempts + 1, cat, said)
-    _record(resp, st.call_sid, st.step, "address", lang, inp, outcome, cat.code if cat else None)
-    return twiml_response(resp)
+    cat, said = _category_arg(), _said()
+    if cat is None:
+        return _answer_menu_step(_start_over("address"))
+
+    def heard(st: MenuStep) -> str | None:
+        if st.inp.speech and not st.inp.digits:
+            render_confirm_address(st.resp, st.lang, st.step + 1, st.attempts, cat, st.inp.speech[:MAX_SAID], said)
+            return "address"
+        return None
+
+    def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
+        render_address(r, lang_, step_, attempts_, cat, said)
+
+    return _answer_menu_step(Screen("address", heard, again, category=cat, give_up=_queue_without_address(cat, said)))
 
 
 @bp.post("/address-confirm")
 def address_confirm() -> Response:
     """Yes: the request gets the address, the caller hears its number and is queued. No: the
     address is asked again (re-prompts, then queued without it)."""
-    menu = _menu()
-    st, cat, said = MenuStep.from_request(), _category_arg(), _said()
+    cat, said = _category_arg(), _said()
     heard = fields.clean_text(request.args.get("addr"), MAX_SAID)
-    lang, words, resp = st.lang, st.inp.speech, st.resp
-    if words and menu.says_emergency(lang, words):
-        outcome = "911"
-        _to_911(resp, st.call_sid, lang)
-    elif cat is None or not heard:
-        outcome = "invalid"
-        render_main(resp, lang, st.step + 1, st.attempts)
-    elif st.inp.digits == "1" or (words and not st.inp.digits and menu.says(lang, words, "yes")):
-        outcome = "category"
-        _to_category(resp, st.call_sid, lang, cat, said, address=heard)
-    elif st.attempts + 1 > menu.max_reprompts:
-        outcome = "no_address"
-        _address_given_up(resp, st.call_sid, lang, cat, said)
-    elif st.inp.digits == "2" or (words and not st.inp.digits and menu.says(lang, words, "no")):
-        outcome = "no"
-        render_address(resp, lang, st.step + 1, st.attempts + 1, cat, said)
-    else:
-        outcome = "silence" if st.inp.empty else "invalid"
-        say(resp, menu, lang, menu.languages[lang].prompts.invalid)
-        render_confirm_address(resp, lang, st.step + 1, st.attempts + 1, cat, heard, said)
-    _record(resp, st.call_sid, st.step, "address_confirm", lang, st.inp, outcome, cat.code if cat else None)
-    return twiml_response(resp)
+    if cat is None or not heard:
+        return _answer_menu_step(_start_over("address_confirm"))
+    give_up = _queue_without_address(cat, said)
+
+    def ask_address(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
+        render_address(r, lang_, step_, attempts_, cat, said)
+
+    def yes_or_no(st: MenuStep) -> str | None:
+        if _answers(st, "1", "yes"):
+            _to_category(st.resp, st.call_sid, st.lang, cat, said, address=heard)
+            return "category"
+        if _answers(st, "2", "no"):
+            return _another_attempt(st, ask_address, give_up) or "no"
+        return None
+
+    def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
+        render_confirm_address(r, lang_, step_, attempts_, cat, heard, said)
+
+    return _answer_menu_step(Screen("address_confirm", yes_or_no, again, category=cat, give_up=give_up))
 
 
 _UNAVAILABLE: dict[str, Any] | None = {}  # a read the database could not answer in time
@@ -618,41 +648,37 @@ def _typed_number(inp: CallerInput) -> str:
     return spoken if spoken.isascii() and spoken.isdigit() else ""
 
 
+def _sorry_number(prompts: Prompts) -> str:
+    return prompts.request_number_invalid
+
+
 @bp.post("/request-status")
 def request_status() -> Response:
     """A request's status read back (and its notes), then the main menu again. A number that
     fails its check digit is refused before any lookup; a lookup the database cannot answer
     within the budget says so, and the caller is back at the main menu."""
-    menu = _menu()
-    st = MenuStep.from_request()
-    prompts = menu.languages[st.lang].prompts
-    number = _typed_number(st.inp)
-    resp = st.resp
-    if st.inp.speech and menu.says_emergency(st.lang, st.inp.speech):
-        outcome = "911"
-        _to_911(resp, st.call_sid, st.lang)
-    elif not requestnumbers.is_valid(number):
-        outcome = "silence" if st.inp.empty else "invalid"
-        if st.attempts + 1 > menu.max_reprompts:
-            _to_operator(resp, st.call_sid, st.lang, prompts.too_many_attempts)
-        else:
-            say(resp, menu, st.lang, prompts.invalid if st.inp.empty else prompts.request_number_invalid)
-            render_ask_request_number(resp, st.lang, st.step + 1, st.attempts + 1)
-    else:
+
+    def look_up(st: MenuStep) -> str | None:
+        number = _typed_number(st.inp)
+        if not requestnumbers.is_valid(number):
+            return None
+        menu = _menu()
+        prompts = menu.languages[st.lang].prompts
         found = _recorder().read(lambda store: _lookup(store, number), _UNAVAILABLE)
         spoken = requestnumbers.spoken(number)
         if found is _UNAVAILABLE:
             outcome = "unavailable"
-            say(resp, menu, st.lang, prompts.lookup_unavailable)
+            say(st.resp, menu, st.lang, prompts.lookup_unavailable)
         elif found is None:
             outcome = "not_found"
-            say(resp, menu, st.lang, prompts.request_not_found.format(number=spoken))
+            say(st.resp, menu, st.lang, prompts.request_not_found.format(number=spoken))
         else:
             outcome = "found"
-            _say_status(resp, st.lang, spoken, found)
-        render_main(resp, st.lang, st.step + 1, st.attempts)
-    _record(resp, st.call_sid, st.step, "status", st.lang, st.inp, outcome)
-    return twiml_response(resp)
+            _say_status(st.resp, st.lang, spoken, found)
+        render_main(st.resp, st.lang, st.step + 1, st.attempts)
+        return outcome
+
+    return _answer_menu_step(Screen("status", look_up, render_ask_request_number, sorry=_sorry_number))
 
 
 def _lookup(store: CallStore, number: str) -> dict[str, Any] | None:

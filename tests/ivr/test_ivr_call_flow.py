@@ -315,6 +315,14 @@ def test_tampered_category_in_confirm_url_restarts_menu(twilio, new_call):
     assert doc.find("Enqueue") is None and doc.find("Gather") is not None
 
 
+@pytest.mark.parametrize("screen", ["confirm", "address", "address-confirm"])
+def test_emergency_at_a_tampered_screen_url_still_reaches_911(twilio, new_call, screen):
+    """A URL that lost its category starts the menu over, after the emergency check."""
+    call = begin(new_call, "en")
+    doc = twilio.twiml(f"/voice/{screen}?lang=en&n=2&a=0&cat=nonsense", call.params(SpeechResult="there is a fire"))
+    assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911"
+
+
 def test_missing_call_sid_is_400(twilio):
     assert twilio.post("/voice", {"From": "+1555"}).status_code == 400
 

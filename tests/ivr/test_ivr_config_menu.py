@@ -129,6 +129,57 @@ def test_bad_menu_names_file_line_and_field(old, new, where):
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "where", "message"),
+    [
+        # an exception that holds no emergency phrase excuses nothing
+        ("fire hydrant, fire hydrants,", "hydrant, fire hydrants,", "words.service_phrases.0", "no emergency"),
+        # "no emergency" is also the answer "No! Emergency!"
+        ("not an emergency, not emergency,", "no emergency, not emergency,", "words.not_emergency.0", "answer no"),
+        # an emergency phrase that an exception hides even said alone would never count
+        ("emergency, nine one one,", "not an emergency, nine one one,", "words.emergency.0", "never counts"),
+        # a service synonym that is an emergency: the caller would reach 911, never the service
+        ("[graffiti, tagging,", "[graffiti, gunshot,", "categories.5.synonyms.en.1", "reaches 911"),
+        # every phrase is a Twilio hint, and hints are comma-separated
+        ('emergency, nine one one, "911"', 'emergency, "nine, one, one", "911"', "words.emergency.1", "comma"),
+    ],
+)
+def test_bad_emergency_words_are_refused(old, new, where, message):
+    text = DEFAULT_MENU_PATH.read_text()
+    assert old in text
+    with pytest.raises(MenuError, match=rf"^bad\.yaml:\d+: \S*{re.escape(where)}: .*{message}"):
+        parse_menu(text.replace(old, new, 1), "bad.yaml")
+
+
+def test_more_hints_than_twilio_takes_are_refused():
+    """Twilio takes at most 500 hints a Gather (error 13330): the services Gather hints every
+    synonym, so 400 more for graffiti are too many."""
+    text = DEFAULT_MENU_PATH.read_text()
+    more = ", ".join(f"graffiti {n}" for n in range(400))
+    bad = text.replace("[graffiti, tagging,", f"[graffiti, {more}, tagging,", 1)
+    with pytest.raises(MenuError, match=r"^bad\.yaml:\d+: languages\.en\.words: 6\d\d different .*at most 500"):
+        parse_menu(bad, "bad.yaml")
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "emergency"),
+    [
+        ("en", "not an emergency", False),
+        ("en", "not an emergency, but he's not breathing", True),  # only the covered words
+        ("en", "the fire hydrant is leaking", False),
+        ("en", "there is a fire hydrant and a fire", True),
+        ("en", "nine, one, one", True),  # emergency phrases are matched across punctuation
+        ("en", "No! Emergency!", True),
+        ("es", "no es una emergencia", False),
+        ("es", "No, es una emergencia", True),  # exceptions are matched within a clause
+        ("es", "AYUDENME", True),  # case and accents ignored
+        ("es", "ayúdeme con un bache", False),
+    ],
+)
+def test_the_emergency_rule(lang, said, emergency):
+    assert load_menu().says_emergency(lang, said) is emergency
+
+
 def test_bad_yaml_syntax():
     with pytest.raises(MenuError, match=r"^m\.yaml:\d+: not valid YAML"):
         parse_menu("languages: [unclosed", "m.yaml")
