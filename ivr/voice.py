@@ -441,7 +441,7 @@ def _answer_menu_step(screen: Screen) -> Response:
     menu = _menu()
     st = MenuStep.from_request()
     st.category = screen.category.code if screen.category else None
-    if st.inp.speech and menu.says_emergency(st.lang, st.inp.speech):
+    if _keys_911(st.inp) or (st.inp.speech and menu.says_emergency(st.lang, st.inp.speech)):
         outcome = "911"
         _to_911(st.resp, st.call_sid, st.lang)
     else:
@@ -451,6 +451,12 @@ def _answer_menu_step(screen: Screen) -> Response:
         outcome = chosen if chosen is not None else _not_taken(st, screen)
     _record(st.resp, st.call_sid, st.step, screen.name, st.lang, st.inp, outcome, st.category)
     return twiml_response(st.resp)
+
+
+def _keys_911(inp: CallerInput) -> bool:
+    """9-1-1 typed where a screen takes several keys (the request number): a caller who types
+    the emergency number means it, whatever the screen asked for."""
+    return inp.digits.rstrip("#") == "911"
 
 
 def _shared_choice(st: MenuStep, render_again: Render) -> str | None:

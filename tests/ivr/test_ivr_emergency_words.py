@@ -265,6 +265,14 @@ def test_a_city_service_request_never_reaches_911(line, screen, lang, said):
     assert doc.find("Gather") is not None or queue_of(doc) == "311"
 
 
+@pytest.mark.parametrize("keys", ["911", "911#"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_9_1_1_typed_at_the_request_number_reaches_911(line, lang, keys):
+    """The one screen that takes several keys: the emergency number typed there is meant."""
+    doc = line.answer(lang, "request-status", Digits=keys)
+    assert queue_of(doc) == "911"
+
+
 @pytest.mark.parametrize(("screen", "keys"), [(screen, keys) for screen, taken in KEYS_TAKEN.items() for keys in taken])
 @pytest.mark.parametrize(("lang", "said"), [("en", "yes, there's a fire"), ("es", "sí, hay un incendio")])
 def test_an_emergency_said_with_keys_still_wins(line, screen, keys, lang, said):
