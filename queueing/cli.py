@@ -15,15 +15,13 @@ from typing import Any, TypeVar
 
 import click
 
-from .core.durations import HOUR_S, format_duration, format_shift_time, intervals_in, parse_duration_s
+from .core.durations import HOUR_S, format_duration, intervals_in, parse_duration_s
 from .core.limits import Where, check_run, cost, workers_for
 from .core.scenario import Scenario, load_scenario, load_scenario_document
 from .errors import ScenarioError
 from .output.tables import (
     format_analysis,
-    format_clock,
     format_comparison,
-    format_staffing,
     format_summary,
     format_sweep,
 )
@@ -566,7 +564,8 @@ def staff(
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
     """
     from .output.files import results_folder
-    from .planning.staff import explain, find_staffing, intervals_per_day
+    from .output.staffing import format_staffing_result, write_staffing
+    from .planning.staff import find_staffing, intervals_per_day
 
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
@@ -580,13 +579,9 @@ def staff(
             ),
             [(base, where)], interval_s, jobs, dask, quiet,
         )  # fmt: skip
-        _write_staffing(tmp, file, base, result, interval_s, confidence)
+        write_staffing(tmp, result, base, command=f"ivr311 staff {file}", confidence=confidence)
     if not quiet:
-        click.echo(format_staffing(result.pool_names, result.agents, result.erlang_agents, interval_s))
-        click.echo("")
-        click.echo("\n".join(explain(result, base)))
-        if not result.targets_met:
-            click.echo("WARNING: some targets are still not met; see the log above.")
+        click.echo(format_staffing_result(result, base))
         click.echo(
             f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
             f"({result.simulations} simulations, {result.calls_simulated:,} calls)"
@@ -610,69 +605,6 @@ def _search(
             return search(executor, None if quiet else (lambda m: click.echo(m, err=True)), bar)
     finally:
         executor.close()
-
-
-def _write_staffing(out: Path, file: Path, base: Scenario, result: Any, interval_s: float, confidence: float) -> None:
-    """staffing.yaml, .csv, .json and .png of a staffing search into ``out``."""
-    import json
-
-    import yaml
-
-    from .core.durations import format_duration
-    from .output.files import write_csv
-
-    data = result.scenario.to_data()
-    data["name"] = f"{base.name} (staffed by ivr311 staff)"
-    for key in ("horizon", "warmup"):
-        data[key] = format_duration(data[key]) if data[key] else 0
-    for pool in data["staffing"]["pools"]:
-        for shift in pool["shifts"]:
-            shift["start"], shift["end"] = format_shift_time(shift["start"]), format_shift_time(shift["end"])
-    header = (
-        f"# Staffing found by `ivr311 staff {file}` (interval {format_duration(interval_s)}, confidence "
-        f"{confidence:g}, {base.replications} replications, seed {base.seed}).\n"
-        "# Durations without a unit are seconds.\n"
-    )
-    (out / "staffing.yaml").write_text(
-        header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
-    pools = result.pool_names
-    n = len(result.agents)
-    rows = [
-        (
-            f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}",
-            i * interval_s,
-            (i + 1) * interval_s,
-            pool,
-            result.agents[i][p],
-            result.erlang_agents[i][p],
-        )
-        for i in range(n)
-        for p, pool in enumerate(pools)
-    ]
-    write_csv(out / "staffing.csv", ["interval", "start_s", "end_s", "pool", "agents", "erlang_agents"], rows)
-    doc = {
-        "agent_hours": result.agent_hours(),
-        "erlang_agent_hours": result.agent_hours(result.erlang_agents),
-        "targets_met": result.targets_met,
-        "pools": {
-            pool: {
-                "agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
-                "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S,
-            }
-            for p, pool in enumerate(pools)
-        },
-        "interval_s": interval_s,
-        "confidence": confidence,
-        "replications": base.replications,
-        "seed": base.seed,
-        "simulations": result.simulations,
-        "calls_simulated": result.calls_simulated,
-    }
-    (out / "staffing.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    from .output.plots import staffing_by_interval
-
-    (out / "staffing.png").write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
 
 
 @main.command()

@@ -229,16 +229,3 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
         rows.append(row)
     table = format_table(head, rows)
     return table + "\n! the queue does not settle at this point (see the warnings)" if flagged else table
-
-
-def format_staffing(
-    pools: Sequence[str], agents: Sequence[Sequence[int]], erlang_agents: Sequence[Sequence[int]], interval_s: float
-) -> str:
-    """The table of ``staff``: agents per interval and pool, the per-interval Erlang answer in brackets."""
-    head = ["interval"] + [f"{p} (Erlang)" for p in pools]
-    table = [
-        [f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
-        + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
-        for i in range(len(agents))
-    ]
-    return format_table(head, table)
