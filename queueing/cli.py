@@ -472,7 +472,8 @@ def sweep(
     """
     from .core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
     from .output.files import results_folder, write_csv
-    from .planning.sweep import grid, parse_setting, plot_sweep, resolved_path, sweep_columns, sweep_rows
+    from .output.sweep_plot import plot_sweep
+    from .planning.sweep import grid, parse_setting, resolved_path, sweep_columns, sweep_rows
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
