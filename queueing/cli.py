@@ -727,8 +727,10 @@ def calibrate(
       ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out scenarios/calibrated.yaml
       ivr311 simulate scenarios/calibrated.yaml
     """
+    from .core.scenario import parse_scenario
+    from .output.calibration import calibration_yaml, summary_lines, warning_lines
     from .planning.calibrate import calibrate as run
-    from .planning.calibrate import parse_time_s, read_call_log
+    from .planning.calllog import parse_time_s, read_call_log
 
     if base_file is None:
         raise ScenarioError(
@@ -747,16 +749,15 @@ def calibrate(
         assert log is not None
         source = database_url if database_url is not None else str(log)
         command = " ".join(["ivr311 calibrate", source, "--base", str(base_file)])
-        result = run(read_call_log(log), base, base_source=str(base_file), command=command, interval_s=interval_s,
+        result = run(read_call_log(log), base, base_source=str(base_file), interval_s=interval_s,
                      since_s=since_s, until_s=until_s)  # fmt: skip
-    assert result.scenario is not None
-    check_run([(result.scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
-    for line in result.warnings:
-        click.echo(
-            f"calibrate: {line}; taken from {base_file}" if "too few" in line else f"calibrate: {line}", err=True
-        )
+    text = calibration_yaml(result, base, base_source=str(base_file), command=command)
+    scenario = parse_scenario(text, "calibrated scenario")
+    check_run([(scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
+    for line in warning_lines(result, str(base_file)):
+        click.echo(line, err=True)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(result.text, encoding="utf-8")
+    out_file.write_text(text, encoding="utf-8")
     if not quiet:
         click.echo(summary_lines(result))
         click.echo(f"wrote {out_file}")
@@ -773,35 +774,6 @@ def exported_call_log(database_url: str, folder: Path) -> Path:
         last = (done.stderr.strip().splitlines() or ["the export failed"])[-1]
         raise ScenarioError(f"--database-url: {last}")
     return out
-
-
-def summary_lines(result: Any) -> str:
-    """What calibrate printed: per class, the numbers and their intervals, one line each."""
-    lines = [f"{result.calls:,} calls from {result.source}"]
-    for name, est in result.classes.items():
-        parts = [f"{name}:"]
-        if est.profile is not None:
-            p = est.profile
-            daily = float(p.rate.sum())
-            parts.append(f"{daily:,.0f} calls/day over {p.days:.1f} days")
-            if p.surges:
-                parts.append(f"{len(p.surges)} candidate surge day(s)")
-            if p.weekday is not None and p.weekday.significant:
-                parts.append(f"weekday effect significant (p = {p.weekday.p_value:.2g}; factors in the file)")
-        if est.handle is not None:
-            h = est.handle
-            parts.append(f"handle {h.family} mean {h.mean:.0f}s [{h.mean_low:.0f}, {h.mean_high:.0f}]")
-        if est.patience is not None:
-            pf = est.patience
-            parts.append(
-                f"patience {pf.family} mean {pf.mean:.0f}s [{pf.mean_low:.0f}, {pf.mean_high:.0f}] "
-                f"(censoring ignored: {pf.naive_mean:.0f}s)"
-            )
-        if est.mix is not None:
-            parts.append(f"{len(est.mix.shares)} categories" + (f" ({len(est.mix.merged)} merged into other)"
-                                                               if est.mix.merged else ""))  # fmt: skip
-        lines.append("  " + "; ".join(parts[:1] + [", ".join(parts[1:])]).replace(":;", ":"))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -120,6 +120,11 @@ def scenario_yaml(scenario: Scenario, comments: Sequence[str] = ()) -> str:
     return "".join(f"# {line}\n" for line in comments) + _dump(planner_data(scenario))
 
 
+def scalar(value: str | float) -> str:
+    """A scalar as :func:`scenario_yaml` writes it (``'911'`` quoted: it would read as a number)."""
+    return _dump(value).removesuffix("\n...\n").strip()
+
+
 def entry(key: str, value: Any, indent: int = 0) -> list[str]:
     """The lines of ``key: value`` (a part of a scenario, or plain data) as :func:`scenario_yaml`
     writes it, ``indent`` spaces in: for a file written part by part, with comments between."""
