@@ -379,9 +379,10 @@ def compare(
       ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml --out results/pooling
     """
     from .core.runner import run_scenarios, total_tasks
+    from .output.comparison import plan_sentence
     from .output.files import results_folder, write_csv, write_results
     from .output.report import write_report
-    from .planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows, plan_sentence
+    from .planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
