@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the model's calls as a call log: tests/model_call_log.py
 
 MEASURE = """
 import resource, subprocess, sys
@@ -42,10 +43,10 @@ def measured(cmd: list[str]) -> tuple[float, float]:
 
 def write_log(folder: Path, calls: int, days: int) -> tuple[Path, Path, int]:
     import yaml
+    from model_call_log import simulated_call_log
 
     from queueing import load_scenario, simulate
     from queueing.core.scenario import validate_data
-    from queueing.planning.calibrate import simulated_call_log
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     per_day = sum(sum(c.arrivals.hourly_rates()) for c in base.classes.values())

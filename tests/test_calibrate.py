@@ -13,19 +13,16 @@ import math
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from model_call_log import simulated_call_log
 
 from queueing import load_scenario, parse_scenario, simulate
 from queueing.cli import main
 from queueing.errors import ScenarioError
-from queueing.planning.calibrate import (
-    calibrate,
-    category_mix,
-    fit_durations,
-    fit_patience,
-    kaplan_meier,
-    read_call_log,
-    simulated_call_log,
-)
+from queueing.output.calibration import calibration_yaml
+from queueing.planning.calibrate import calibrate
+from queueing.planning.calllog import read_call_log
+from queueing.planning.demand import category_mix
+from queueing.planning.fits import fit_durations, fit_patience, kaplan_meier
 
 TRUE_RATES = {"911": 36.0, "311": 96.0}
 TRUE_SHARES = {"pothole": 0.6, "noise": 0.3, "graffiti": 0.1}
@@ -117,8 +114,9 @@ def test_recovers_rates_shares_handle_and_patience_with_covering_intervals(logs)
             pf = cal.classes[name].patience
             assert pf is not None and abs(pf.mean / mean - 1) < 0.3, (name, pf.mean)
             covered.append(pf.mean_low <= mean <= pf.mean_high)
-        assert cal.scenario is not None and cal.scenario.classes["311"].ivr_time is not None
-        assert cal.scenario.classes["911"].ivr_time is None  # 911 calls queue at once: no menu time
+        calibrated = parse_scenario(calibration_yaml(cal, scenario))
+        assert calibrated.classes["311"].ivr_time is not None
+        assert calibrated.classes["911"].ivr_time is None  # 911 calls queue at once: no menu time
     # 3 seeds x (48 hourly rates + 3 shares + 4 handle means + 2 patience means) = 171 intervals
     assert len(covered) == 171
     assert np.mean(covered) >= 0.85, np.mean(covered)
@@ -170,7 +168,7 @@ def test_surge_day_is_listed_and_left_out(tmp_path) -> None:
     p = cal.classes["311"].profile
     assert p is not None and [s[0] for s in p.surges] == ["2024-05-03"]
     assert p.days == 6 and abs(p.rate.mean() / 96 - 1) < 0.05
-    assert "candidate surge (left out of the profile): 2024-05-03" in cal.text
+    assert "candidate surge (left out of the profile): 2024-05-03" in calibration_yaml(cal, scenario)
 
 
 def test_cli_writes_a_scenario_that_validates_and_simulates(logs, base, tmp_path) -> None:
@@ -209,11 +207,11 @@ def test_json_log_gives_the_same_scenario(logs, tmp_path) -> None:
     records = [{k: (v if v != "" else None) for k, v in row.items()} for row in frame.to_dict("records")]
     jpath = tmp_path / "calls.json"
     jpath.write_text("[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]\n")
-    from_csv = calibrate(read_call_log(path), scenario)
-    from_json = calibrate(read_call_log(jpath), scenario)
-    assert from_csv.text.replace(str(path), "X").replace(path.name, "Y") == from_json.text.replace(
-        str(jpath), "X"
-    ).replace(jpath.name, "Y")
+    from_csv = calibration_yaml(calibrate(read_call_log(path), scenario), scenario)
+    from_json = calibration_yaml(calibrate(read_call_log(jpath), scenario), scenario)
+    assert from_csv.replace(str(path), "X").replace(path.name, "Y") == from_json.replace(str(jpath), "X").replace(
+        jpath.name, "Y"
+    )
 
 
 def test_too_few_calls_name_the_number_and_take_it_from_base(logs, base, tmp_path) -> None:
@@ -288,7 +286,8 @@ def test_patience_with_few_hangups_and_short_waits_stays_believable():
 def test_weekday_effect_is_tested_and_said_only_when_significant():
     """Four weeks of whole days: a Monday-heavy, weekend-light centre is called significant with
     factors whose intervals cover the truth; a flat one is not; under three weeks, not tested."""
-    from queueing.planning.calibrate import weekday_effect, weekday_lines
+    from queueing.output.calibration import weekday_lines
+    from queueing.planning.demand import weekday_effect
 
     rng = np.random.default_rng(4)
     truth = np.array([1.25, 1.0, 1.0, 1.0, 1.0, 0.85, 0.9])

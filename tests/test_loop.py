@@ -18,7 +18,8 @@ from scipy.stats import chi2
 
 from queueing import load_scenario, simulate
 from queueing.cli import main
-from queueing.planning.calibrate import calibrate, read_call_log
+from queueing.planning.calibrate import calibrate
+from queueing.planning.calllog import read_call_log
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"

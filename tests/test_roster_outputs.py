@@ -26,8 +26,9 @@ from queueing.core.durations import DAY_S, HOUR_S, parse_duration_s
 from queueing.core.scenario import load_scenario, parse_scenario, validate_data
 from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
-from queueing.output.roster import format_roster, planner_duration, write_roster
+from queueing.output.roster import format_roster, write_roster
 from queueing.output.roster_plot import day_pieces, roster_chart
+from queueing.output.scenario_yaml import planner_duration
 from queueing.planning.roster import RosterResult, RosterShift
 from queueing.planning.staff import StaffingResult
 

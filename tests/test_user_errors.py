@@ -155,12 +155,12 @@ def test_help_still_exits_0() -> None:
 def test_a_bug_is_not_a_user_error(monkeypatch: pytest.MonkeyPatch, write_scenario, tmp_path: Path) -> None:
     """Anything but a UserError escapes click's handling (a traceback for the user), in both halves."""
     import ivr.export
-    import queueing.cli
+    import queueing.cli.simulation
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(queueing.cli, "check_run", broken)
+    monkeypatch.setattr(queueing.cli.simulation, "check_run", broken)
     result = ivr311("validate", str(write_scenario()))
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 

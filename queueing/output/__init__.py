@@ -1,2 +1,3 @@
-"""What people and programs read: result files (``files``), console tables (``tables``), plots
-(``plots``) and the HTML report (``report``). Uses ``core`` and ``theory``."""
+"""Everything a command writes or prints: result files (``files``), console tables (``tables``),
+plots, the HTML report (``report``), scenario files (``scenario_yaml``) and the files of staff,
+roster and calibrate. Uses ``core``, ``theory`` and ``planning``'s results."""

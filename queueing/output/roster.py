@@ -19,208 +19,53 @@ console table of ``ivr311 roster``.
   service levels of the roster's last simulation, and ``meta`` as in summary.json.
 - ``roster.png``: per pool, the shifts as bars over the day (breaks hatched) and the coverage
   (rostered agents on duty, not on break) against what each interval needs.
-
-The result is read through :class:`Roster` (what ``queueing.planning.roster.RosterResult``
-provides): output does not import planning.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Protocol, get_args, get_origin
+from typing import Any
 
-import yaml
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-
-from ..core.distributions import NonNegativeDuration, PositiveDuration
-from ..core.durations import DAY_S, HOUR_S, format_duration, format_shift_time
-from ..core.runner import SimulationResult
-from ..core.scenario import Hours, RosterRules, Scenario, Shift
+from ..core.durations import DAY_S, HOUR_S, format_duration
+from ..planning.roster import RosterResult, RosterShift
 from .files import write_csv
-from .tables import format_clock, format_table
+from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
+from .tables import clock_span, format_clock, format_table
 
 ROSTER_CSV_COLUMNS = ["pool", "start", "end", "breaks", "agents", "cost_per_day"]
-
-
-class RosterShift(Protocol):
-    """One line of a roster: ``agents`` people working the same shift with the same breaks."""
-
-    @property
-    def pool(self) -> str: ...
-    @property
-    def start_s(self) -> float: ...  # time of day, [0, 86400)
-    @property
-    def length_s(self) -> float: ...  # paid, breaks included
-    @property
-    def breaks(self) -> tuple[tuple[float, float], ...]: ...  # (offset from the start, length)
-    @property
-    def agents(self) -> int: ...
-    @property
-    def end_s(self) -> float: ...  # may pass 86400
-    @property
-    def paid_hours(self) -> float: ...  # a day, all its agents, breaks included
-    @property
-    def duty_hours(self) -> float: ...  # a day, all its agents, breaks left out
-
-
-class Roster(Protocol):
-    """What the outputs read of a roster (``queueing.planning.roster.RosterResult``)."""
-
-    @property
-    def scenario(self) -> Scenario: ...
-    @property
-    def rules(self) -> RosterRules: ...
-    @property
-    def interval_s(self) -> float: ...
-    @property
-    def pool_names(self) -> list[str]: ...
-    @property
-    def shifts(self) -> Sequence[RosterShift]: ...
-    @property
-    def required(self) -> list[list[int]]: ...  # [interval][pool] on duty, staff's answer
-    @property
-    def need(self) -> list[list[int]]: ...  # [interval][pool] rostered, after shrinkage and min_agents
-    @property
-    def coverage(self) -> list[list[int]]: ...  # [interval][pool] rostered on duty (not on break)
-    @property
-    def lower_bound_hours(self) -> float: ...
-    @property
-    def paid_hours(self) -> float: ...
-    @property
-    def agent_hours(self) -> float: ...
-    @property
-    def fte(self) -> float: ...
-    @property
-    def cost_per_day(self) -> float | None: ...
-    @property
-    def targets_met(self) -> bool: ...
-    @property
-    def evaluation(self) -> SimulationResult: ...
-    @property
-    def agents_added(self) -> int: ...
-    @property
-    def present_scenario(self) -> Scenario | None: ...  # the agents who come, as the roster was checked
-    @property
-    def cover_hours(self) -> float: ...  # paid agent-hours of the exact cover, before the repair
 
 
 # --- figures of a shift and of a pool ------------------------------------------------------------
 
 
-def shift_cost(result: Roster, shift: RosterShift) -> float | None:
+def shift_cost(result: RosterResult, shift: RosterShift) -> float | None:
     """Scheduled pay of one roster line a day (None without rates)."""
     if not result.rules.costed:
         return None
     return shift.paid_hours * result.rules.rate_per_hour(shift.pool)
 
 
-def pool_shifts(result: Roster, pool: str) -> list[RosterShift]:
+def pool_shifts(result: RosterResult, pool: str) -> list[RosterShift]:
     """The roster lines of one pool, by start time, then length."""
     return sorted((s for s in result.shifts if s.pool == pool), key=lambda s: (s.start_s, s.length_s, s.breaks))
 
 
-def above_lower_bound(result: Roster) -> float | None:
+def above_lower_bound(result: RosterResult) -> float | None:
     """How far the roster's paid hours are above the lower bound, as a share (0.05 = 5% above)."""
     if result.lower_bound_hours <= 0:
         return None
     return result.paid_hours / result.lower_bound_hours - 1
 
 
-def _money(result: Roster, value: float) -> str:
+def _money(result: RosterResult, value: float) -> str:
     return f"{result.rules.currency}{value:,.0f}"
 
 
 # --- roster.yaml -----------------------------------------------------------------------------------
 
-_DURATION_CHECKS = {m.func for t in (PositiveDuration, NonNegativeDuration) for m in get_args(t)[1:]}
-# written in hours (27h, 40h), not days: times of day and the working week
-_HOUR_FIELDS = {(Shift, "start"), (Shift, "end"), (Hours, "open"), (Hours, "close"), (RosterRules, "weekly_hours")}
 
-
-def _has_duration(annotation: Any) -> bool:
-    """Whether a type annotation is a duration or holds durations (``list[PositiveDuration]``...)."""
-    if get_origin(annotation) is Annotated:
-        kind, *meta = get_args(annotation)
-        return any(getattr(m, "func", None) in _DURATION_CHECKS for m in meta) or _has_duration(kind)
-    return any(_has_duration(a) for a in get_args(annotation))
-
-
-def _is_duration(info: FieldInfo) -> bool:
-    return any(getattr(m, "func", None) in _DURATION_CHECKS for m in info.metadata) or _has_duration(info.annotation)
-
-
-def planner_duration(seconds: float, hours: bool = False) -> str | float:
-    """A duration as a planner writes it (``4m``, ``1h30m``; ``hours``: no days, ``27h``, ``40h``),
-    or the plain number of seconds when a unit would round it. Parses back to the same float."""
-    if seconds != int(seconds):
-        return seconds
-    if hours and seconds % 60 == 0:
-        return format_shift_time(seconds)
-    return format_duration(seconds)
-
-
-class _FlowMap(dict[str, Any]):
-    """A mapping written on one line (``{start: 7h, end: 15h30m, agents: 5}``)."""
-
-
-class _FlowList(list[Any]):
-    """A list written on one line (``[8h30m, 10h30m]``)."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _FlowMap, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
-)
-_Dumper.add_representer(
-    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
-)
-
-
-def _scalar(item: Any) -> bool:
-    return not isinstance(item, dict | list)
-
-
-def _plain(item: Any) -> bool:
-    """Whether a value fits on a line: a scalar, or a list of scalars."""
-    return _scalar(item) or (isinstance(item, list) and all(map(_scalar, item)))
-
-
-def planner_data(value: Any) -> Any:
-    """A scenario (or any part of it) as plain data for YAML, durations as planners write them:
-    like ``Scenario.to_data()`` (aliases, no None), with units instead of seconds. A mapping or
-    list of scalars (a distribution, a target, a shift and its breaks) is written on one line."""
-    if isinstance(value, BaseModel):
-        out: dict[str, Any] = {}
-        for name, info in type(value).model_fields.items():
-            item = getattr(value, name)
-            if item is None:
-                continue
-            if _is_duration(info):
-                hours = (type(value), name) in _HOUR_FIELDS
-                item = (
-                    _FlowList(planner_duration(x) for x in item)
-                    if isinstance(item, list)
-                    else planner_duration(item, hours)
-                )
-            else:
-                item = planner_data(item)
-            out[info.alias or name] = item
-        return _FlowMap(out) if all(map(_plain, out.values())) or isinstance(value, Shift) else out
-    if isinstance(value, dict):
-        return {k: planner_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        items = [planner_data(v) for v in value]
-        return _FlowList(items) if all(map(_scalar, items)) else items
-    return value
-
-
-def roster_yaml(result: Roster, command: str | None = None, *, present: bool = False) -> str:
+def roster_yaml(result: RosterResult, command: str | None = None, *, present: bool = False) -> str:
     """roster.yaml: a header saying how the roster was made, then the whole scenario; with
     ``present``, roster-present.yaml: the same with the agents who come (the roster as checked)."""
     rules = result.rules
@@ -230,32 +75,30 @@ def roster_yaml(result: Roster, command: str | None = None, *, present: bool = F
     cost = f", {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
     verdict = "every target met in every interval" if result.targets_met else "SOME TARGETS NOT MET"
     lines = [
-        f"# Roster built by {how}: shifts of {', '.join(format_duration(n) for n in rules.shift_lengths or [])}",
-        f"# starting every {format_duration(rules.start_every)}, shrinkage {rules.shrinkage:g}, judged per "
+        f"Roster built by {how}: shifts of {', '.join(format_duration(n) for n in rules.shift_lengths or [])}",
+        f"starting every {format_duration(rules.start_every)}, shrinkage {rules.shrinkage:g}, judged per "
         f"{format_duration(result.interval_s)} interval over {result.scenario.replications} replications "
         f"(seed {result.scenario.seed}).",
-        f"# {result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
+        f"{result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
         f"{verdict}.",
         *(
             [
-                f"# The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
-                "# rostered agents away, each interval losing as close to its share as it can), as the roster",
-                "# was checked. To check it on callers the search never saw:",
-                "# `ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
-                "# for any scenario, is of the agents on its shifts; the roster's pay, absent agents included, is",
-                "# roster.json's cost_per_day.",
+                f"The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
+                "rostered agents away, each interval losing as close to its share as it can), as the roster",
+                "was checked. To check it on callers the search never saw:",
+                "`ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
+                "for any scenario, is of the agents on its shifts; the roster's pay, absent agents included, is",
+                "roster.json's cost_per_day.",
             ]
             if present
             else [
-                "# The shifts hold every rostered agent, so simulating this file has all of them present; the",
-                f"# roster was checked with the {1 - rules.shrinkage:.0%} who come (shrinkage): roster-present.yaml.",
+                "The shifts hold every rostered agent, so simulating this file has all of them present; the",
+                f"roster was checked with the {1 - rules.shrinkage:.0%} who come (shrinkage): roster-present.yaml.",
             ]
         ),
-        "# Durations: 7h30m, 4m, 15s; shift times are hours past midnight (27h = 03:00 the next morning);",
-        "# a bare number is seconds.",
+        *DURATIONS_NOTE,
     ]
-    body = yaml.dump(planner_data(scenario), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
-    return "\n".join(lines) + "\n" + body
+    return scenario_yaml(scenario, lines)
 
 
 # --- roster.csv and roster.json -------------------------------------------------------------------
@@ -271,7 +114,7 @@ def _breaks_text(shift: RosterShift, wrap: bool, sep: str, dash: str = "-") -> s
     return sep.join(spans)
 
 
-def roster_rows(result: Roster) -> list[list[Any]]:
+def roster_rows(result: RosterResult) -> list[list[Any]]:
     """The rows of roster.csv (see the module docstring), pool by pool in the scenario's order."""
     rows = []
     for pool in result.pool_names:
@@ -290,7 +133,7 @@ def roster_rows(result: Roster) -> list[list[Any]]:
     return rows
 
 
-def _pool_figures(result: Roster, p: int, pool: str) -> dict[str, Any]:
+def _pool_figures(result: RosterResult, p: int, pool: str) -> dict[str, Any]:
     lines = pool_shifts(result, pool)
     costs = [shift_cost(result, s) for s in lines]
     rates = result.rules.pools.get(pool)
@@ -309,7 +152,7 @@ def _pool_figures(result: Roster, p: int, pool: str) -> dict[str, Any]:
     }
 
 
-def roster_document(result: Roster) -> dict[str, Any]:
+def roster_document(result: RosterResult) -> dict[str, Any]:
     """roster.json (see the module docstring)."""
     summary = result.evaluation.summary
     above = above_lower_bound(result)
@@ -350,7 +193,7 @@ def roster_document(result: Roster) -> dict[str, Any]:
     }
 
 
-def write_roster(result: Roster, out_dir: Path, *, command: str | None = None) -> list[Path]:
+def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = None) -> list[Path]:
     """Write roster.yaml, roster-present.yaml (when the roster was checked), .csv, .json and .png
     into ``out_dir`` (created if needed; give it the
     temporary folder of :func:`queueing.output.files.results_folder` to replace ``--out``
@@ -382,14 +225,7 @@ def write_roster(result: Roster, out_dir: Path, *, command: str | None = None) -
 # --- the console ----------------------------------------------------------------------------------
 
 
-def shift_span(shift: RosterShift) -> str:
-    """``07:00–15:30``; ``23:00–07:30+1`` for a shift ending the next morning."""
-    end = shift.end_s
-    tail = f"{format_clock(end - DAY_S)}+1" if end > DAY_S else format_clock(end)
-    return f"{format_clock(shift.start_s)}–{tail}"
-
-
-def format_roster(result: Roster) -> str:
+def format_roster(result: RosterResult) -> str:
     """The roster as a supervisor posts it: per pool its shifts (``start–end``, breaks, agents, paid
     hours, cost a day) and total; then the day's totals, the lower bound and the verdict."""
     rules = result.rules
@@ -409,7 +245,7 @@ def format_roster(result: Roster) -> str:
             cost = shift_cost(result, s)
             rows.append(
                 [
-                    shift_span(s),
+                    clock_span(s.start_s, s.end_s),
                     _breaks_text(s, wrap=True, sep=", ", dash="–") or "-",
                     str(s.agents),
                     f"{s.paid_hours:.1f}",

@@ -16,8 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..core.durations import DAY_S, HOUR_S
+from ..planning.roster import RosterShift
 from .plots import DPI, POOL_COLOURS, WIDTH_IN, _hour_axis, _legend, _png, _style
-from .roster import RosterShift, shift_span
+from .tables import clock_span
 
 BAR_ROW_IN = 0.22  # height of one roster line in the bars panel
 COVERAGE_IN = 2.0
@@ -73,7 +74,7 @@ def roster_chart(
                 )
         bars.set_yticks(
             range(len(lines)),
-            labels=[f"{shift_span(s)} ×{s.agents}" for s in lines],
+            labels=[f"{clock_span(s.start_s, s.end_s)} ×{s.agents}" for s in lines],
             fontsize=7 if len(lines) > 12 else 9,
         )
         bars.set_ylim(max(len(lines), 1) - 0.5, -0.5)  # first shift on top (a pool without shifts: one empty row)

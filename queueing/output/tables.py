@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..core.durations import format_duration
+from ..core.durations import DAY_S, format_duration
 from ..core.scenario import Scenario
 
 if TYPE_CHECKING:  # not at run time: the formulas bring scipy, a quarter second at start-up
@@ -16,6 +16,13 @@ def format_clock(seconds: float) -> str:
     """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
     m = int(round(seconds / 60))
     return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def clock_span(start_s: float, end_s: float) -> str:
+    """A span of a day as a wall shows it: ``07:00–15:30``; ``23:00–07:30+1`` when it ends the
+    next morning (``end_s`` past 24:00)."""
+    tail = f"{format_clock(end_s - DAY_S)}+1" if end_s > DAY_S else format_clock(end_s)
+    return f"{format_clock(start_s)}–{tail}"
 
 
 def format_estimate(est: dict[str, Any] | None, scale: float = 1.0, digits: int = 1) -> str:
@@ -222,16 +229,3 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
         rows.append(row)
     table = format_table(head, rows)
     return table + "\n! the queue does not settle at this point (see the warnings)" if flagged else table
-
-
-def format_staffing(
-    pools: Sequence[str], agents: Sequence[Sequence[int]], erlang_agents: Sequence[Sequence[int]], interval_s: float
-) -> str:
-    """The table of ``staff``: agents per interval and pool, the per-interval Erlang answer in brackets."""
-    head = ["interval"] + [f"{p} (Erlang)" for p in pools]
-    table = [
-        [f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"]
-        + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
-        for i in range(len(agents))
-    ]
-    return format_table(head, table)

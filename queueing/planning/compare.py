@@ -7,8 +7,9 @@ independent runs, for the same computing time. Metric names are summary.json key
 ``service_level.15s`` for the first target within 15 s, ``utilization``), and with pay rates
 ``cost.per_day``, ``cost.per_answered_call`` (the centre) and ``cost_per_day`` (a pool).
 
-:func:`plan_sentence` says in words what one plan buys and costs against another: agent-hours,
-money, and the hours of the day each target is met in, judged as ``staff`` judges an interval.
+:func:`hours_met` counts the hours of the day each target is met in, judged as ``staff`` judges an
+interval: what ``compare``'s sentence per plan (:mod:`queueing.output.comparison`) says with the
+agent-hours and money one plan buys against another.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.cost import agent_hours_per_day, is_costed
+from ..core.cost import is_costed
 from ..core.durations import HOUR_S, format_duration, intervals_in
-from ..core.metric_names import format_money
 from ..core.metrics import Key
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario
@@ -118,9 +118,6 @@ class HoursMet:
     met: int  # hours whose lower confidence bound of the service level reaches the share
     hours: int  # hours of the day with calls offered after the warm-up
 
-    def target(self) -> str:
-        return f"{self.class_name} {self.share * 100:g}%/{self.within_s:g} s"
-
 
 def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) -> list[HoursMet]:
     """Per target of the scenario (classes by priority, targets in file order): the hours of the day
@@ -138,54 +135,6 @@ def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) 
         met = int(np.count_nonzero(measured & (np.nan_to_num(margin, nan=-1.0) >= 0)))
         out.append(HoursMet(cname, target.within, target.share, met, int(np.count_nonzero(measured))))
     return out
-
-
-def plan_sentence(
-    a: SimulationResult,
-    b: SimulationResult,
-    label_a: str,
-    label_b: str,
-    confidence: float = DEFAULT_CONFIDENCE,
-) -> str:
-    """What plan B buys and costs against plan A, in one sentence, e.g. ``B vs A: +37 agent-hours a
-    day, +$1,554 a day (+$0.61 per answered call), 911 90%/15 s met in 24 of 24 hours instead of
-    5``. Agent-hours a day on duty come from the schedules; the cost from the summaries (only when
-    both plans have pay rates); hours met from :func:`hours_met`, for the targets both plans set."""
-    hours = agent_hours_per_day(b.scenario) - agent_hours_per_day(a.scenario)
-    parts = [
-        f"{_signed(hours)} agent-hours a day" if abs(hours) >= 0.05 else "the same agent-hours a day",
-    ]
-    rated = [is_costed(r.scenario) for r in (a, b)]
-    if all(rated):
-        ca, cb = a.summary["cost"], b.summary["cost"]
-        currency = cb["currency"] if ca["currency"] == cb["currency"] else ""
-        day = _diff(ca["per_day"], cb["per_day"])
-        call = _diff(ca["per_answered_call"], cb["per_answered_call"])
-        per_call = format_money(call, currency, diff=True)
-        parts.append(f"{format_money(day, currency, diff=True)} a day ({per_call} per answered call)")
-    elif any(rated):
-        parts.append(f"cost not compared (only {label_a if rated[0] else label_b} has pay rates)")
-    mine = {(h.class_name, h.within_s, h.share): h for h in hours_met(a, confidence)}
-    for h in hours_met(b, confidence):
-        before = mine.get((h.class_name, h.within_s, h.share))
-        if before is None:
-            continue
-        was = f"{before.met}" if before.hours == h.hours else f"{before.met} of {before.hours}"
-        parts.append(f"{h.target()} met in {h.met} of {h.hours} hours instead of {was}")
-    return f"{label_b} vs {label_a}: " + ", ".join(parts)
-
-
-def _signed(x: float) -> str:
-    """+19.5, +37, -2: tenths, without a trailing .0."""
-    text = f"{x:+,.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _diff(a: dict[str, Any], b: dict[str, Any]) -> float | None:
-    """b - a of two summary estimates (None when either is unknown)."""
-    if a["value"] is None or b["value"] is None:
-        return None
-    return float(b["value"]) - float(a["value"])
 
 
 def _mean(values: Sequence[float]) -> float:

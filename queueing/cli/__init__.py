@@ -1,0 +1,56 @@
+"""The ``ivr311`` command: a click group holding the planner's and analyst's commands, by family
+(``simulation``, ``analysis``, ``staffing``, ``calibration``; what they share in ``options``),
+plus those other packages add through the ``ivr311.commands`` entry-point group (the call-log
+and phone commands of ``ivr``). Nothing of queueing imports this package: it wires the layers.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import click
+
+from .analysis import compare, sweep
+from .calibration import calibrate
+from .simulation import analytic_cmd, simulate, validate
+from .staffing import roster, staff
+
+
+class IvrGroup(click.Group):
+    """A click group that adds the plugin commands of the ``ivr311.commands`` entry points. User
+    errors need nothing here: a ``UserError`` (ScenarioError, ivr's IvrError) is a
+    ``click.ClickException``, which click's standalone handling prints bare and exits 2 on."""
+
+    def _plugins(self) -> dict[str, click.Command]:
+        found: dict[str, click.Command] = {}
+        for ep in entry_points(group="ivr311.commands"):
+            found[ep.name] = ep.load()
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugins().get(cmd_name)
+
+
+@click.group(cls=IvrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ivr311")
+def main() -> None:
+    """Plan and run a shared 911/311 call centre.
+
+    \b
+    Planners:  ivr311 validate scenarios/*.yaml
+               ivr311 simulate scenarios/baseline.yaml --out results/baseline
+               ivr311 staff scenarios/baseline.yaml --interval 1h
+               ivr311 analytic scenarios/textbook.yaml --simulate
+    Analysts:  ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml
+               ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
+    Call log:  ivr311 dial; ivr311 calls export --format csv
+               ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out calibrated.yaml
+    Every command has --help; file formats are described in README.md.
+    """
+
+
+for command in (validate, simulate, analytic_cmd, compare, sweep, staff, roster, calibrate):
+    main.add_command(command)

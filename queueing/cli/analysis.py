@@ -1,0 +1,239 @@
+"""Scenarios against each other: ``compare`` (paired, common random numbers) and ``sweep`` (a grid
+over one or two fields)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..core.limits import Where, check_run
+from ..core.scenario import load_scenario
+from ..output.tables import (
+    format_comparison,
+    format_sweep,
+)
+from .options import (
+    Duration,
+    check_report_interval,
+    confidence_option,
+    dask_option,
+    jobs_option,
+    large_option,
+    load,
+    progress,
+    quiet_option,
+    seed_option,
+    start_executor,
+    warn_unsettled,
+)
+
+
+def _labels(files: Sequence[Path]) -> list[str]:
+    """Short unique names for scenario files: their stems, numbered when two share one."""
+    labels: list[str] = []
+    for f in files:
+        label, n = f.stem, 2
+        while label in labels:
+            label, n = f"{f.stem}-{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results/compare"),
+    show_default=True,
+    help="Folder for comparison.csv, report.html and each scenario's results.",
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(min=2),
+    help="Replications for every scenario [default: the first file's].",
+)
+@click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
+@jobs_option
+@click.option(
+    "--interval",
+    "interval_s",
+    type=Duration(min_s=1.0),
+    default="15m",
+    show_default=True,
+    help="Length of the intervals in each intervals.csv; must divide an hour.",
+)
+@confidence_option(
+    "In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
+    "this confidence (over replications) of its service level reaches it, as staff judges;"
+)
+@dask_option
+@large_option
+@quiet_option
+def compare(
+    files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
+    interval_s: float, confidence: float, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """Compare scenarios FILES (two or more) against the first, with common random numbers.
+
+    All run with the same seed and replications, so replication r of each sees the same callers
+    and the differences B - A are paired: their 95% intervals are narrow for the computing
+    time. With pay rates (the scenario's roster), cost a day and per answered call are among the
+    metrics. Then one sentence per scenario says what it buys and costs against the first:
+    agent-hours a day, money, and in how many hours of the day each target is met.
+    Writes DIR/comparison.csv (metric, class, pool, scenario_a, scenario_b, a_value,
+    b_value, diff, diff_ci_low, diff_ci_high, significant), DIR/report.html (one self-contained
+    page: wait-time CDFs, service level by hour against each target, queue and agents over the
+    day, abandonment by hour, the differences, a verdict per target) and DIR/<scenario>/ with
+    each scenario's results files, and the report's plots as PNG files.
+
+    \b
+    Example:
+      ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml --out results/pooling
+    """
+    from ..core.runner import run_scenarios, total_tasks
+    from ..output.comparison import plan_sentence
+    from ..output.files import results_folder, write_csv, write_results
+    from ..output.report import write_report
+    from ..planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows
+
+    if len(files) < 2:
+        raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
+    check_report_interval(interval_s)
+    first = load_scenario(files[0])
+    seed = first.seed if seed is None else seed
+    reps = replications or first.replications
+    if reps < 2:
+        raise click.UsageError("a paired comparison needs at least 2 replications (--replications)")
+    runs = [load(f, seed=seed, replications=reps) for f in files]
+    scenarios = [s for s, _ in runs]
+    comparable(scenarios, [str(f) for f in files])
+    check_run(runs, interval_s=interval_s, keep_calls=True, large=large, local=not dask)
+    labels = _labels(files)
+    with results_folder(out_dir) as tmp:
+        executor = start_executor(jobs, dask, runs, interval_s, keep_calls=True)
+        try:
+            with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
+                results = run_scenarios(
+                    scenarios, executor, interval_s=interval_s, keep_calls=True, on_done=lambda: bar.update(1)
+                )
+        finally:
+            executor.close()
+        for label, result in zip(labels, results, strict=True):
+            write_results(result, tmp / label)
+        rows = comparison_rows(results, labels)
+        write_csv(tmp / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
+        sentences = [
+            plan_sentence(results[0], res, labels[0], label, confidence)
+            for res, label in zip(results[1:], labels[1:], strict=True)
+        ]
+        write_report(
+            tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels), png_dir=tmp,
+            plan_sentences=sentences,
+        )  # fmt: skip
+    if not quiet:
+        click.echo(format_comparison(rows))
+        click.echo("")
+        click.echo("\n".join(sentences))
+        click.echo(
+            f"(an hour meets a target, as staff judges it, when the one-sided {confidence:.0%} lower confidence "
+            "bound over replications of the service level of the calls arriving in it reaches the target)"
+        )
+        click.echo(
+            f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "
+            f"under {out_dir}/"
+        )
+    for label, result in zip(labels, results, strict=True):
+        warn_unsettled(result.scenario, result.summary, quiet, f"{label}: ")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    metavar="PATH=VALUES",
+    help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].",
+)
+@click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
+@seed_option
+@jobs_option
+@dask_option
+@large_option
+@quiet_option
+def sweep(
+    file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,
+    jobs: int | None, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """Simulate the scenario FILE over a grid of one or two fields (same seed at every point).
+
+    PATH is dotted keys as in the YAML; list items by name or index. Setting a pool's agents
+    replaces its shifts with that constant head-count.
+
+    \b
+    Examples:
+      ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
+      ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14 \\
+                   --set classes.311.arrivals.rate_per_hour=80,96,112
+    """
+    from ..core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
+    from ..output.files import results_folder, write_csv
+    from ..output.sweep_plot import plot_sweep
+    from ..planning.sweep import grid, parse_setting, resolved_path, sweep_columns, sweep_rows
+
+    if len(sets) > 2:
+        raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
+    settings = [parse_setting(s) for s in sets]
+    base, where = load(file, replications=replications, seed=seed)
+    if len(settings) == 2 and len({resolved_path(base.to_data(), s) for s in settings}) == 1:
+        raise click.BadParameter(
+            f"{sets[0]!r} and {sets[1]!r} set the same field; give all its values in one --set",
+            param_hint="--set",
+        )
+    points = grid(base, settings)
+    runs = [(p.scenario, _point_where(where, settings, p.values)) for p in points]
+    check_run(runs, interval_s=DEFAULT_INTERVAL_S, large=large, local=not dask)
+    out = out_dir or Path("results") / f"{file.stem}-sweep"
+    with results_folder(out) as tmp:
+        executor = start_executor(jobs, dask, runs, DEFAULT_INTERVAL_S)
+        try:
+            scenarios = [p.scenario for p in points]
+            with progress(total_tasks(scenarios), f"sweep: {len(points)} points", quiet) as bar:
+                results = run_scenarios(scenarios, executor, on_done=lambda: bar.update(1))
+        finally:
+            executor.close()
+        rows = sweep_rows(settings, points, results)
+        columns = sweep_columns(settings)
+        write_csv(tmp / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
+        (tmp / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
+    if not quiet:
+        click.echo(format_sweep(settings, points, results))
+        click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
+    for point, result in zip(points, results, strict=True):
+        label = ", ".join(f"{s.name}={v}" for s, v in zip(settings, point.values, strict=True))
+        warn_unsettled(point.scenario, result.summary, quiet, f"at {label}: ")
+
+
+def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -> Where:
+    """Where a field of a sweep point came from: the --set that gives it, else the file."""
+
+    def point_where(path: tuple[str | int, ...]) -> str:
+        for setting, value in zip(settings, values, strict=True):
+            if tuple(map(str, path)) == setting.path[: len(path)]:
+                return f"--set {setting.name}={value}"
+        return where(path)
+
+    return point_where

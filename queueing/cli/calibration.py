@@ -1,0 +1,104 @@
+"""``calibrate``: a scenario from the call log (a file, or the voice app's database exported by
+``ivr311 calls export`` in a separate process)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..core.durations import HOUR_S
+from ..core.limits import check_run
+from ..errors import ScenarioError
+from ..yamlsafe import format_path
+from .options import (
+    Duration,
+    load,
+    quiet_option,
+)
+
+
+@click.command()
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--database-url", metavar="URL",
+              help="Read the log from the voice app's database instead of a file (exported first with "
+                   "`ivr311 calls export`, in a separate process).")  # fmt: skip
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The scenario file to write (YAML).")  # fmt: skip
+@click.option("--base", "base_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Scenario giving staffing, targets, priorities, horizon, seed and replications, and any number "
+                   "the log has too few calls for.")  # fmt: skip
+@click.option("--interval", "interval_s", type=Duration(min_s=HOUR_S), default="1h", show_default=True,
+              help="Arrival profile pooled over blocks of this length (whole hours dividing a day).")  # fmt: skip
+@click.option("--since", help="Only calls started at or after this UTC time (2024-05-01 or 2024-05-01T08:00:00Z).")
+@click.option("--until", help="Only calls started before this UTC time.")
+@quiet_option
+def calibrate(
+    log: Path | None, database_url: str | None, out_file: Path, base_file: Path | None, interval_s: float,
+    since: str | None, until: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Estimate a scenario from the call log LOG (CSV or JSON, as `ivr311 calls export` writes).
+
+    Per class: arrivals by hour of day, category mix, menu time, handle time (per category
+    with enough calls) and patience (right-censored: answered callers only show that their
+    patience exceeded their wait), each with a 95% interval and its provenance in the file's
+    comments. Staffing and targets come from --base. A number the log has too few calls for is
+    named on stderr and taken from --base. Exit status 2 on a malformed log (file:line: column).
+
+    \b
+    Example:
+      ivr311 calls export --format csv --out calls.csv
+      ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out scenarios/calibrated.yaml
+      ivr311 simulate scenarios/calibrated.yaml
+    """
+    from ..core.scenario import parse_scenario
+    from ..output.calibration import calibration_yaml, summary_lines, warning_lines
+    from ..planning.calibrate import calibrate as run
+    from ..planning.calllog import parse_time_s, read_call_log
+
+    if base_file is None:
+        raise ScenarioError(
+            "calibrate needs --base SCENARIO for staffing and targets (the log does not say who answered)"
+        )
+    base, where = load(base_file)
+    since_s = parse_time_s(since, "--since") if since else None
+    until_s = parse_time_s(until, "--until") if until else None
+    if since_s is not None and until_s is not None and until_s <= since_s:
+        raise ScenarioError(f"--until {until!r} is not after --since {since!r}")
+    if (log is None) == (database_url is None):
+        raise ScenarioError("calibrate needs a LOG file or --database-url URL (one of them)")
+    with contextlib.ExitStack() as stack:
+        if database_url is not None:
+            log = exported_call_log(database_url, Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        assert log is not None
+        source = database_url if database_url is not None else str(log)
+        command = " ".join(["ivr311 calibrate", source, "--base", str(base_file)])
+        result = run(read_call_log(log), base, base_source=str(base_file), interval_s=interval_s,
+                     since_s=since_s, until_s=until_s)  # fmt: skip
+    text = calibration_yaml(result, base, base_source=str(base_file), command=command)
+    scenario = parse_scenario(text, "calibrated scenario")
+    check_run([(scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
+    for line in warning_lines(result, str(base_file)):
+        click.echo(line, err=True)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(text, encoding="utf-8")
+    if not quiet:
+        click.echo(summary_lines(result))
+        click.echo(f"wrote {out_file}")
+
+
+def exported_call_log(database_url: str, folder: Path) -> Path:
+    """`ivr311 calls export` of the database at `database_url` into `folder`, run as a separate
+    process: the planner's package reads the voice app's log as a file, never through its code."""
+    out = folder / "calls.csv"
+    cmd = [sys.executable, "-c", "from queueing.cli import main; main()", "calls", "export",
+           "--database-url", database_url, "--out", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["the export failed"])[-1]
+        raise ScenarioError(f"--database-url: {last}")
+    return out

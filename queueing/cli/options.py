@@ -1,0 +1,126 @@
+"""What the commands share: option types and options, loading a scenario with where each field
+came from, the executor for a run, progress and warnings on stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..core.durations import HOUR_S, format_duration, intervals_in, parse_duration_s
+from ..core.limits import Where, cost, workers_for
+from ..core.scenario import Scenario, load_scenario_document
+from ..yamlsafe import format_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Duration(click.ParamType):
+    """A command-line duration with units (15m, 1h30m) or seconds, at least ``min_s``; gives seconds."""
+
+    name = "duration"
+
+    def __init__(self, min_s: float = 0.0) -> None:
+        self.min_s = min_s
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = parse_duration_s(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if seconds <= 0:
+            self.fail("must be a duration > 0", param, ctx)
+        if seconds < self.min_s:
+            self.fail(f"must be at least {format_duration(self.min_s)}", param, ctx)
+        return seconds
+
+
+def load(file: Path, **overrides: Any) -> tuple[Scenario, Where]:
+    """The scenario of ``file`` with command-line overrides (None: keep the file's), and where each
+    field came from for later messages: ``file:line: field``, or ``--replications`` when overridden."""
+    scenario, doc = load_scenario_document(file)
+    given = {k for k, v in overrides.items() if v is not None}
+
+    def where(path: tuple[str | int, ...]) -> str:
+        if path and path[0] in given:
+            return f"--{path[0]}"
+        return f"{doc.source}:{doc.line_of(path)}: {format_path(path)}"
+
+    return scenario.with_overrides(**overrides), where
+
+
+def start_executor(
+    jobs: int | None,
+    dask: str | None,
+    runs: Sequence[tuple[Scenario, Where]],
+    interval_s: float,
+    keep_calls: bool = False,
+) -> Any:
+    """The executor for these runs: Dask when asked, else local processes, no more than there are
+    replications to run nor than this machine's memory holds (whatever --jobs says)."""
+    from ..core.runner import default_jobs, make_executor
+
+    if dask:
+        return make_executor(None, dask)
+    tasks = sum(s.replications for s, _ in runs)
+    worker = max(cost(s, interval_s, keep_calls).worker_bytes for s, _ in runs)
+    return make_executor(workers_for(jobs or default_jobs(), tasks, worker))
+
+
+def check_report_interval(interval_s: float) -> None:
+    if intervals_in(HOUR_S, interval_s) is None:
+        raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
+
+
+def warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, label: str = "") -> None:
+    """Warnings on stderr when the queue did not settle (see queueing.core.settling)."""
+    from ..core.settling import unsettled
+
+    if not quiet:
+        for note in unsettled(scenario, summary):
+            click.echo(f"warning: {label}{note}", err=True)
+
+
+def progress(total: int, label: str, quiet: bool = False) -> Any:
+    """Progress on stderr (done/total, ETA): a bar on a terminal, else a line every few seconds
+    (see queueing.output.progress)."""
+    from ..output.progress import Progress
+
+    return Progress(total, label, quiet)
+
+
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    help="Local processes [default: all cores; never more than the replications to run]; results do not depend on it.",
+)  # fmt: skip
+large_option = click.option(
+    "--large", is_flag=True,
+    help="Lift the soft limits on the size of a run (10 million calls per replication, 100 million in all, "
+         "10,000 agents, 100,000 intervals, 1,000 replications: what a 2-core laptop does in minutes). "
+         "For big machines or a Dask cluster; limits past which the run would crash (memory) stay.",
+)  # fmt: skip
+interval_help = "Length of the intervals in intervals.csv (15m, 1h...); at least 1s, at most 100,000 per replication."
+seed_option = click.option("--seed", type=click.IntRange(min=0), help="Override the file's root seed.")
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+dask_option = click.option(
+    "--dask", metavar="tcp://HOST:PORT", default=None,
+    help="Run on this Dask scheduler instead of local processes (same results). Checked first: an address "
+         "that does not parse or a scheduler not reached within 3 s stops the command at once.",
+)  # fmt: skip
+
+
+def confidence_option(help_text: str) -> Callable[[F], F]:
+    """``--confidence``, as staff judges a target met in an interval; ``help_text`` says where."""
+    return click.option(
+        "--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.9, show_default=True,
+        help=help_text + " 0.5 asks only that the mean does.",
+    )  # fmt: skip
+
+
+replications_option = click.option(
+    "--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications."
+)

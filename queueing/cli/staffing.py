@@ -1,0 +1,202 @@
+"""The searches by simulation: ``staff`` (agents per interval) and ``roster`` (shifts people can
+work)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..core.limits import Where, check_run
+from ..core.scenario import Scenario
+from .options import (
+    Duration,
+    confidence_option,
+    dask_option,
+    jobs_option,
+    large_option,
+    load,
+    progress,
+    quiet_option,
+    replications_option,
+    seed_option,
+    start_executor,
+)
+
+R = TypeVar("R")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].",
+)
+@click.option(
+    "--interval",
+    "interval_s",
+    type=Duration(min_s=60.0),
+    default="1h",
+    show_default=True,
+    help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.",
+)
+@confidence_option(
+    "A target counts as met in an interval when the one-sided lower bound at this confidence "
+    "(over replications) reaches it;"
+)
+@replications_option
+@seed_option
+@jobs_option
+@dask_option
+@large_option
+@quiet_option
+def staff(
+    file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
+    seed: int | None, jobs: int | None, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """The fewest agents per interval and pool so that every target is met in every interval.
+
+    Starts from Erlang C / Erlang A / priority M/M/c per interval, then simulates the real day
+    (priorities, abandonment, queues carried from one interval to the next), adding agents where
+    a target fails and removing those it can do without. Writes DIR/staffing.yaml (the whole
+    scenario with the staffing found as shifts: simulate it), DIR/staffing.csv (interval, pool,
+    agents, erlang_agents), DIR/staffing.json (agent_hours, erlang_agent_hours, targets_met) and
+    DIR/staffing.png (agents by interval and pool against the Erlang answer).
+
+    \b
+    Example:
+      ivr311 staff scenarios/baseline.yaml --interval 1h --out results/staff
+      ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
+    """
+    from ..output.files import results_folder
+    from ..output.staffing import format_staffing_result, write_staffing
+    from ..planning.staff import find_staffing, intervals_per_day
+
+    base, where = load(file, replications=replications, seed=seed)
+    intervals_per_day(interval_s)
+    check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
+    out = out_dir or Path("results") / f"{file.stem}-staff"
+    with results_folder(out) as tmp:
+        result = _search(
+            "staff",
+            lambda executor, on_progress, bar: find_staffing(
+                base, executor, interval_s=interval_s, confidence=confidence, on_progress=on_progress, progress=bar
+            ),
+            [(base, where)], interval_s, jobs, dask, quiet,
+        )  # fmt: skip
+        write_staffing(tmp, result, base, command=f"ivr311 staff {file}", confidence=confidence)
+    if not quiet:
+        click.echo(format_staffing_result(result, base))
+        click.echo(
+            f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
+            f"({result.simulations} simulations, {result.calls_simulated:,} calls)"
+        )
+
+
+def _search(
+    label: str,
+    search: Callable[[Any, Callable[[str], None] | None, Any], R],
+    runs: list[tuple[Scenario, Where]],
+    interval_s: float,
+    jobs: int | None,
+    dask: str | None,
+    quiet: bool,
+) -> R:
+    """Run a simulation search (staff, roster) on its own executor: each round's message and one
+    progress over all replications on stderr (both silent with ``quiet``)."""
+    executor = start_executor(jobs, dask, runs, interval_s)
+    try:
+        with progress(0, f"{label}: replications", quiet) as bar:
+            return search(executor, None if quiet else (lambda m: click.echo(m, err=True)), bar)
+    finally:
+        executor.close()
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
+    "replaced only when the roster is complete.",
+)
+@confidence_option(
+    "As for staff: a target is met in an interval when its one-sided lower bound at this confidence "
+    "over replications reaches it;"
+)
+@replications_option
+@seed_option
+@jobs_option
+@dask_option
+@large_option
+@quiet_option
+def roster(
+    file: Path, out_dir: Path | None, confidence: float, replications: int | None, seed: int | None,
+    jobs: int | None, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """The cheapest roster of workable shifts, with breaks, that meets every target in every interval.
+
+    FILE needs a `roster:` section (README, "Planner's third step"), for example:
+
+    \b
+      roster:
+        interval: 30m                    # planning interval
+        start_every: 30m                 # shifts start on this grid
+        shift_lengths: [8h30m, 10h30m]   # paid lengths, breaks included
+        breaks: [{length: 30m, earliest: 3h, latest: 5h}]   # after the shift's start
+        shrinkage: 0.12                  # share of rostered agents away
+        pools:
+          call-takers: {cost_per_hour: 42.0, min_agents: 4}
+          311-desk: {cost_per_hour: 33.0}
+
+    \b
+    Three steps, progress on stderr:
+    1. the head-count each interval needs on duty, as `ivr311 staff` finds it (by simulation);
+    2. after shrinkage, the cheapest shifts covering it: an exact integer program over every
+       start x length x break placement (HiGHS);
+    3. the roster simulated (agents present after shrinkage, breaks, overtime), shifts added
+       where a target still fails.
+
+    Prints the roster as a table to post on the wall (per pool: start-end, breaks, agents,
+    paid hours, cost a day; totals, the lower bound no roster can go below, FTE, targets met)
+    and writes DIR/roster.yaml (the whole scenario with the roster as shifts: simulate it),
+    DIR/roster-present.yaml (the same with the agents who come after shrinkage: what was checked),
+    DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
+    per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
+
+    \b
+    Example:
+      ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
+      ivr311 simulate results/roster/roster-present.yaml --seed 4242   # as checked, new callers
+    """
+    from ..output.files import moved, results_folder
+    from ..output.roster import format_roster, write_roster
+    from ..planning.roster import build_roster, roster_rules
+
+    base, where = load(file, replications=replications, seed=seed)
+    rules = roster_rules(base)
+    check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
+    out = out_dir or Path("results") / f"{file.stem}-roster"
+    given = [
+        ("--replications", replications),
+        ("--seed", seed),
+        ("--confidence", None if confidence == 0.9 else confidence),
+    ]
+    command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
+    with results_folder(out) as tmp:
+        result = _search(
+            "roster",
+            lambda executor, on_progress, bar: build_roster(
+                base, executor, confidence=confidence, on_progress=on_progress, progress=bar
+            ),
+            [(base, where)], rules.interval, jobs, dask, quiet,
+        )  # fmt: skip
+        written = write_roster(result, tmp, command=command)
+    if not quiet:
+        click.echo(format_roster(result))
+        click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
