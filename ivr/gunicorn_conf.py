@@ -29,11 +29,8 @@ bind = os.environ.get("IVR311_BIND", "0.0.0.0:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gthread with a read deadline: a slow client holds one thread for 10 s at most, never a worker.
 worker_class = "ivr.gunicorn_worker.ThreadWorker"
-# Threads a worker has for requests: 32 slow clients per worker before a webhook waits (10 s at
-# most); a webhook's own work is short (its call-log write waits at most 0.5 s).
-threads = 32
-# Connections a worker keeps (in threads, kept alive, or waiting for their first byte).
-worker_connections = 256
+# Threads per worker, made as needed: 64 slow clients per worker before a webhook waits (10 s).
+threads = 64
 # Kept-alive connections (from a proxy, or Twilio) wait this long for their next request.
 keepalive = 5
 # A worker whose event loop is stuck this long is killed and replaced (threads do not block it).
@@ -44,8 +41,7 @@ graceful_timeout = 15
 limit_request_line = 4094
 # Header fields: Twilio sends about 15, a proxy adds a few X-Forwarded-* ones.
 limit_request_fields = 50
-# Bytes per header field: no header the app reads is near this (the body is capped at 64 KiB
-# by the app, MAX_CONTENT_LENGTH).
+# Bytes per header field: Twilio's are short, and the app caps the body (64 KiB) itself.
 limit_request_field_size = 4096
 # HTTP/1.1 only: an HTTP/2 connection lives across requests, and the read deadline would cut it.
 http_protocols = "h1"

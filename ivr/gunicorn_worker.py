@@ -11,8 +11,11 @@ of its socket is shut, the blocked read ends, and the thread is free again. So a
 slow clients per worker are held at once, each for at most `READ_S`; a buffering reverse proxy
 in front absorbs them before they get here (docs/deployment.md).
 
-It relies only on gthread's `handle(conn)` (one call per request, in a pool thread) and
-`conn.sock`, which every gthread since gunicorn 19 has.
+A worker whose app refuses to start (an `IvrError`: settings, menu) prints its one line and
+exits with gunicorn's "app failed to load" status, without a traceback.
+
+Of gthread's own code it overrides only `handle(conn)` (one call per request, in a pool thread)
+and reads only `conn.sock`; tests/ivr/test_ivr_serve.py checks it against the installed gunicorn.
 """
 
 from __future__ import annotations
