@@ -37,8 +37,10 @@ lint: install
 	$(BIN)/ruff format --check queueing ivr tests bench
 	$(BIN)/mypy queueing ivr
 
+# The voice app in production: settings and why in ivr/gunicorn_conf.py, docs/deployment.md.
+# IVR311_BIND (default 0.0.0.0:5000) and WEB_CONCURRENCY (default 2 workers) override them.
 serve: install
-	$(BIN)/gunicorn --workers 2 --bind 0.0.0.0:5000 app:app
+	$(BIN)/gunicorn -c python:ivr.gunicorn_conf app:app
 
 # Benchmarks measure and print ratios against baselines run in the same process; they are not tests.
 bench: install

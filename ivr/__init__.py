@@ -14,7 +14,12 @@ from ivr.errors import IvrError
 if TYPE_CHECKING:  # Flask is imported by create_app, so `ivr.cli` stays light for `ivr311`
     from flask import Flask
 
-__all__ = ["IvrError", "create_app"]
+    from ivr.callerhash import CallerHasher
+    from ivr.config import Settings
+    from ivr.menu import Menu
+    from ivr.servicerequests import RequestStore
+
+__all__ = ["IvrError", "check_start", "create_app"]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,13 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask, Response, jsonify
 
     from ivr import agent, open311, status, voice
-    from ivr.callerhash import load_hasher
-    from ivr.config import database_url as resolve_database_url
-    from ivr.config import default_journal_dir, settings_from_env, wait_stale_s
+    from ivr.config import default_journal_dir, wait_stale_s
     from ivr.journal import Journal
-    from ivr.menu import load_menu
     from ivr.recorder import Recorder
-    from ivr.servicerequests import RequestStore
     from ivr.store import utcnow
 
     overrides = dict(test_config or {})
@@ -38,18 +39,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings_overrides = {k: v for k, v in overrides.items() if not k.isupper()}
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    settings = settings_from_env(overrides=settings_overrides)
-    menu = load_menu(settings.menu_path)
-    database_url = resolve_database_url(settings.database_url, app.instance_path)
-    # Nothing here may need the database: the app starts, and routes callers, while it is down.
-    store = RequestStore(database_url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
-    hasher = load_hasher(
-        settings.caller_hash_key,
-        settings.caller_hash_key_file,
-        app.instance_path,
-        postgres=store.engine.dialect.name == "postgresql",
-    )
-    journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, database_url))
+    settings, menu, store, hasher = _start(app.instance_path, settings_overrides)
+    journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, store.url))
     recorder = Recorder(store, journal, budget_s=settings.store_budget_ms / 1000)
     recorder.start()
 
@@ -75,3 +66,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return jsonify(recorder.health())
 
     return app
+
+
+def check_start() -> None:
+    """Raise `IvrError` where `create_app()` would (settings, menu, database URL, caller-hash
+    key), without building the app or connecting to the database: the production server's
+    master runs it once, before it starts any worker (`ivr.gunicorn_conf`)."""
+    from flask import Flask
+
+    _start(Flask(__name__, instance_relative_config=True).instance_path, {})[2].close()
+
+
+def _start(
+    instance_path: str, settings_overrides: Mapping[str, Any]
+) -> tuple[Settings, Menu, RequestStore, CallerHasher]:
+    """What the app is made of, each part checked; nothing here connects to the database: the
+    app starts, and routes callers, while it is down."""
+    from ivr.callerhash import load_hasher
+    from ivr.config import database_url, settings_from_env
+    from ivr.menu import load_menu
+    from ivr.servicerequests import RequestStore
+
+    settings = settings_from_env(overrides=settings_overrides)
+    menu = load_menu(settings.menu_path)
+    url = database_url(settings.database_url, instance_path)
+    store = RequestStore(url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
+    hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, instance_path, url)
+    return settings, menu, store, hasher

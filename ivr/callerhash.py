@@ -6,17 +6,31 @@ and mode 0600 beside (never inside) the SQLite file. A copy of the database alon
 number: without the key, trying every number of an area code is no longer a dictionary attack.
 With PostgreSQL the app refuses to start unless the key (or its file) is configured explicitly,
 so that every server of a deployment hashes the same number the same way.
+
+A key file is made only where no call log can exist yet: a new key hashes every caller
+differently from the calls logged before, and nothing could link them again. A missing key file
+is refused when the SQLite database file exists and is not empty (a file check: the database is
+not read at start-up, so that the app starts while it is down), and always with another database,
+whose calls cannot be known without a query (make the key once, with the command the message
+gives). A key file other users may read (mode & 0o077) is used, with one warning per process and
+the chmod to run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 
+from sqlalchemy.engine import URL, make_url
+
 from ivr.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "caller-hash.key"
 MIN_KEY_CHARS = 16
@@ -58,15 +72,66 @@ def read_or_create_key_file(path: Path) -> bytes:
         raise ConfigError(f"cannot read the caller-hash key file {path}: {exc}") from None
 
 
-def load_hasher(key: str | None, key_file: Path | None, instance_path: str | Path, *, postgres: bool) -> CallerHasher:
+# made with mode 0600 from the start (the umask), as the app makes its own
+NEW_KEY_COMMAND = "(umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' > {path})"
+
+_warned_open: set[Path] = set()  # key files warned about in this process (or in its gunicorn master)
+
+
+def load_hasher(key: str | None, key_file: Path | None, instance_path: str | Path, database_url: str) -> CallerHasher:
     """The hasher of this deployment; see the module docstring for where the key comes from."""
     if key:
         return CallerHasher(key.encode(), "IVR311_CALLER_HASH_KEY")
-    if key_file is None and postgres:
+    url = make_url(database_url)
+    if key_file is None and url.get_backend_name() == "postgresql":
         raise ConfigError(
             "with PostgreSQL, set IVR311_CALLER_HASH_KEY or IVR311_CALLER_HASH_KEY_FILE: the "
             "caller-hash key must be the same on every server and is never kept in the database"
         )
     path = key_file or Path(instance_path) / KEY_FILE_NAME
+    if not path.exists():
+        refuse_new_key_beside_a_log(path, url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return CallerHasher(read_or_create_key_file(path), str(path))
+    hasher = CallerHasher(read_or_create_key_file(path), str(path))
+    warn_if_open(path)
+    return hasher
+
+
+def existing_log(url: URL) -> str | None:
+    """Why a call log may already exist at `url`, judged without reading the database (the app
+    starts while it is down); None when there can be none."""
+    if url.get_backend_name() != "sqlite":
+        return f"the {url.get_backend_name()} call log may already hold calls (it is not read at start-up)"
+    if url.database in (None, "", ":memory:"):
+        return None
+    database = Path(url.database)
+    if database.is_file() and database.stat().st_size > 0:
+        return f"the call log {database} already exists"
+    return None
+
+
+def refuse_new_key_beside_a_log(path: Path, url: URL) -> None:
+    """Raise if making a key file at `path` could orphan the caller hashes of a call log."""
+    why = existing_log(url)
+    if why is None:
+        return
+    raise ConfigError(
+        f"caller-hash key file {path} is missing and {why}: restore the key file (or set "
+        "IVR311_CALLER_HASH_KEY to its key), else the calls already logged can no longer be "
+        "linked to their callers; to start new caller hashes on purpose, make a new key: "
+        + NEW_KEY_COMMAND.format(path=path)
+    )
+
+
+def warn_if_open(path: Path) -> None:
+    """One warning per key file and process when other users may read the key."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077 and path not in _warned_open:
+        _warned_open.add(path)
+        log.warning(
+            "caller-hash key file %s is open to other users (mode %04o): whoever reads it can "
+            "recover caller numbers from the call log; run: chmod 600 %s",
+            path,
+            mode,
+            path,
+        )

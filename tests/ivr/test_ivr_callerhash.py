@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import stat
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from ivr.errors import ConfigError
 from ivr.store import CallStore
 
 AREA = "+1555867"  # the callers below are all in +1 555 867-xxxx
+SQLITE_IN_MEMORY = "sqlite://"
+POSTGRES = "postgresql+psycopg://ivr@db.example/ivr311"  # never connected to
 
 
 def app_with_key_file(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
@@ -59,7 +62,7 @@ def test_key_file_is_made_once_with_mode_0600(tmp_path, db_url):
 
 
 def test_default_key_file_sits_beside_not_inside_the_database(tmp_path):
-    hasher = load_hasher(None, None, tmp_path / "instance", postgres=False)
+    hasher = load_hasher(None, None, tmp_path / "instance", SQLITE_IN_MEMORY)
     assert (tmp_path / "instance" / KEY_FILE_NAME).exists()
     assert hasher.hash("+15551234567") != hashlib.sha256(b"+15551234567").hexdigest()[:32]
 
@@ -93,8 +96,8 @@ def test_a_database_copy_gives_back_no_number(tmp_path, db_url):
 
 def test_postgresql_needs_the_key_configured(tmp_path):
     with pytest.raises(ConfigError, match="IVR311_CALLER_HASH_KEY"):
-        load_hasher(None, None, tmp_path, postgres=True)
-    assert load_hasher("k" * 16, None, tmp_path, postgres=True).hash("+1") is not None
+        load_hasher(None, None, tmp_path, POSTGRES)
+    assert load_hasher("k" * 16, None, tmp_path, POSTGRES).hash("+1") is not None
     assert not (tmp_path / KEY_FILE_NAME).exists()
 
 
@@ -106,7 +109,65 @@ def test_the_old_salt_variable_is_refused_with_a_pointer():
 
 def test_short_keys_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="at least 16"):
-        load_hasher("short", None, tmp_path, postgres=False)
+        load_hasher("short", None, tmp_path, SQLITE_IN_MEMORY)
     (tmp_path / "weak").write_text("abc\n")
     with pytest.raises(ConfigError, match="at least 16"):
-        load_hasher(None, tmp_path / "weak", tmp_path, postgres=False)
+        load_hasher(None, tmp_path / "weak", tmp_path, SQLITE_IN_MEMORY)
+
+
+def test_a_lost_key_file_is_refused_when_the_call_log_exists(tmp_path, db_url):
+    """Without this, a new key was made silently and every caller logged before could no
+    longer be linked to a new call of theirs."""
+    app = app_with_key_file(tmp_path, db_url)
+    Call(TwilioSim(app.test_client())).start()
+    app.extensions["ivr311.store"].close()
+    key_file = tmp_path / "keys" / "k"
+    key_file.unlink()
+    with pytest.raises(ConfigError) as refused:
+        app_with_key_file(tmp_path, db_url)
+    message = refused.value.format_message()
+    assert f"caller-hash key file {key_file} is missing" in message
+    assert "restore the key file" in message and "IVR311_CALLER_HASH_KEY" in message
+    assert "\n" not in message
+    assert not key_file.exists()
+
+
+def test_a_key_file_is_made_where_no_call_log_can_exist_yet(tmp_path):
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()  # e.g. made by a tool that failed before writing anything
+    for url in (f"sqlite:///{tmp_path / 'absent.sqlite3'}", f"sqlite:///{empty}", SQLITE_IN_MEMORY):
+        key_file = tmp_path / "k"
+        assert load_hasher(None, key_file, tmp_path, url).hash("+1") is not None
+        assert key_file.exists()
+        key_file.unlink()
+
+
+def test_a_missing_key_file_is_refused_with_postgresql(tmp_path):
+    """The database is not read at start-up (the app starts while it is down), so whether it
+    holds calls is unknown: the key file is made once, by the command the message gives."""
+    key_file = tmp_path / "k"
+    with pytest.raises(ConfigError, match="umask 077") as refused:
+        load_hasher(None, key_file, tmp_path, POSTGRES)
+    assert "postgresql call log may already hold calls" in refused.value.format_message()
+    assert not key_file.exists()
+    key_file.write_text("made-by-the-operator-0123456789\n")
+    key_file.chmod(0o600)
+    assert load_hasher(None, key_file, tmp_path, POSTGRES).hash("+1") is not None
+
+
+def test_a_key_file_others_may_read_is_warned_about_once(tmp_path, caplog):
+    key_file = tmp_path / "k"
+    key_file.write_text("shared-with-everyone-0123456789\n")
+    key_file.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="ivr.callerhash"):
+        load_hasher(None, key_file, tmp_path, SQLITE_IN_MEMORY)
+        load_hasher(None, key_file, tmp_path, SQLITE_IN_MEMORY)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ivr.callerhash"]
+    assert len(warnings) == 1
+    assert "mode 0644" in warnings[0] and f"chmod 600 {key_file}" in warnings[0]
+
+
+def test_a_private_key_file_is_not_warned_about(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="ivr.callerhash"):
+        load_hasher(None, tmp_path / "made", tmp_path, SQLITE_IN_MEMORY)
+    assert not [r for r in caplog.records if r.name == "ivr.callerhash"]
