@@ -45,6 +45,9 @@ limit_request_fields = 50
 limit_request_field_size = 4096
 # HTTP/1.1 only: an HTTP/2 connection lives across requests, and the read deadline would cut it.
 http_protocols = "h1"
+# No control socket: its default path is per user, so two servers of one user (two centres on one
+# host, or the tests) would share it, and runtime control needs nothing the signals do not give.
+control_socket_disable = True
 
 
 def _check_or_exit() -> None:
