@@ -44,7 +44,7 @@ def write_log(folder: Path, calls: int, days: int) -> tuple[Path, Path, int]:
     import yaml
 
     from queueing import load_scenario, simulate
-    from queueing.core.scenario import validate_data
+    from queueing.core.scenario_file import validate_data
     from queueing.planning.calibrate import simulated_call_log
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")

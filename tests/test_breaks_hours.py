@@ -21,7 +21,8 @@ from queueing.core.duty import agent_seconds, work_segments
 from queueing.core.metrics import interval_columns, replication_intervals, replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED, CLOSED, OUTCOMES, CallRecords, call_rows
-from queueing.core.scenario import Scenario, parse_scenario
+from queueing.core.scenario import Scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 
 H = 3600.0

@@ -24,7 +24,7 @@ from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
 from queueing.core.runner import LocalExecutor, run_scenarios
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 
 H = 3600.0

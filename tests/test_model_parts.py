@@ -18,7 +18,8 @@ from queueing.core.limits import expected_calls
 from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
-from queueing.core.scenario import Shift, load_scenario, parse_scenario
+from queueing.core.scenario import Shift
+from queueing.core.scenario_file import load_scenario, parse_scenario
 from queueing.core.schedule import build_schedule
 
 

@@ -16,7 +16,7 @@ import pytest
 from queueing import simulate
 from queueing.core.durations import DAY_S
 from queueing.core.runner import LocalExecutor
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.errors import ScenarioError
 from queueing.planning import roster as roster_module
 from queueing.planning.roster import RosterResult, ShiftType, build_roster, shift_types, solve_cover

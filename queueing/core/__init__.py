@@ -1,6 +1,7 @@
 """The simulation core: scenario in, call records and their statistics out.
 
-``scenario`` (schema and loader, on ``durations`` and ``distributions``) is what a run is about;
+``scenario`` (the schema, on ``durations`` and ``distributions``) is what a run is about, and
+``scenario_file`` reads it from YAML;
 ``arrivals`` and ``draws`` draw the callers, ``duty`` turns shifts into duty windows,
 ``schedule`` numbers the agents and holds their windows for a run, ``model`` simulates one
 replication, ``records`` holds what happened to each caller, ``statistics`` and ``metrics``

@@ -50,7 +50,8 @@ import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Pool, RosterRules, Scenario, validate_data
+from ..core.scenario import Pool, RosterRules, Scenario
+from ..core.scenario_file import validate_data
 from ..errors import ScenarioError
 from .staff import (
     Check,

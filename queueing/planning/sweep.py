@@ -22,7 +22,8 @@ from ..core.cost import days_measured
 from ..core.metric_names import display
 from ..core.metric_names import metric as registry_metric
 from ..core.runner import SimulationResult
-from ..core.scenario import Scenario, validate_data
+from ..core.scenario import Scenario
+from ..core.scenario_file import validate_data
 from ..core.settling import unsettled
 from ..errors import ScenarioError
 
