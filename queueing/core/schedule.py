@@ -40,10 +40,11 @@ class Crew:
 
     @property
     def agent_numbers(self) -> range:
+        """The numbers of this crew's agents."""
         return range(self.first_agent, self.first_agent + self.agents)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compared field by field, == would be ambiguous
 class Schedule:
     """Every agent of a scenario over [0, horizon_s): its crews in agent-number order, each
     agent's pool, and each pool's spans of work (for the time on duty per interval)."""
@@ -53,10 +54,6 @@ class Schedule:
     crews: tuple[Crew, ...]
     agent_pool: np.ndarray  # int32: the pool index of each agent number
     pool_work_s: tuple[tuple[np.ndarray, np.ndarray], ...]  # per pool: (on, off) of every agent's spans of work
-
-    @property
-    def n_agents(self) -> int:
-        return len(self.agent_pool)
 
     def shift_ends_s(self) -> list[float]:
         """Every end of a span of work before the horizon, ascending: when idle agents go home or
