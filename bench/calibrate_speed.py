@@ -46,7 +46,7 @@ def write_log(folder: Path, calls: int, days: int) -> tuple[Path, Path, int]:
     from model_call_log import simulated_call_log
 
     from queueing import load_scenario, simulate
-    from queueing.core.scenario import validate_data
+    from queueing.core.scenario_file import validate_data
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     per_day = sum(sum(c.arrivals.hourly_rates()) for c in base.classes.values())

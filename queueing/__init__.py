@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .core.runner import SimulationResult, simulate
-    from .core.scenario import Scenario, load_scenario, parse_scenario
+    from .core.scenario import Scenario
+    from .core.scenario_file import load_scenario, parse_scenario
     from .errors import ScenarioError
 
 _HOME = {
@@ -24,8 +25,8 @@ _HOME = {
     "SimulationResult": "core.runner",
     "simulate": "core.runner",
     "Scenario": "core.scenario",
-    "load_scenario": "core.scenario",
-    "parse_scenario": "core.scenario",
+    "load_scenario": "core.scenario_file",
+    "parse_scenario": "core.scenario_file",
 }
 
 __all__ = ["Scenario", "ScenarioError", "SimulationResult", "load_scenario", "parse_scenario", "simulate"]

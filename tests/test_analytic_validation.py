@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from queueing.core.runner import simulate
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.theory import analytic
 
 SLACK = 0.03  # relative widening of the interval

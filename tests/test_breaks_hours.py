@@ -21,7 +21,9 @@ from queueing.core.duty import agent_seconds, work_segments
 from queueing.core.metrics import interval_columns, replication_intervals, replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED, CLOSED, OUTCOMES, CallRecords, call_rows
-from queueing.core.scenario import Scenario, parse_scenario
+from queueing.core.scenario import Scenario
+from queueing.core.scenario_file import parse_scenario
+from queueing.core.schedule import build_schedule
 
 H = 3600.0
 M = 60.0
@@ -43,43 +45,47 @@ targets: {{a: [{{within: 0s, share: 0.5}}]}}
 
 def test_a_call_in_progress_is_finished_then_the_whole_break_taken() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
+    schedule = build_schedule(scenario)
     # 0:55 answered at once and runs to 1:05 past the break's start; the break then runs 1:05-1:35.
     arrivals = [55 * M, 60 * M, 80 * M, 120 * M]
-    records = simulate_replication(scenario, callers_at(arrivals, 10 * M))
+    records = simulate_replication(scenario, schedule, callers_at(arrivals, 10 * M))
     assert records.outcome.tolist() == [ANSWERED] * 4
     assert records.answered_s.tolist() == [55 * M, 95 * M, 105 * M, 120 * M]
     assert records.wait_s.tolist() == [0.0, 35 * M, 25 * M, 0.0]
     # running into a break is not overtime
-    assert replication_measures(scenario, records)[("pools", "desk", "overtime_h")] == 0.0
+    assert replication_measures(scenario, schedule, records)[("pools", "desk", "overtime_h")] == 0.0
 
 
 def test_a_call_running_into_a_break_is_not_time_on_duty() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
+    schedule = build_schedule(scenario)
     # One call 0:55-1:05: 5 minutes on duty, 5 minutes into the break (which then runs 1:05-1:35).
-    records = simulate_replication(scenario, callers_at([55 * M], 10 * M))
-    measures = replication_measures(scenario, records)
+    records = simulate_replication(scenario, schedule, callers_at([55 * M], 10 * M))
+    measures = replication_measures(scenario, schedule, records)
     assert measures[("pools", "desk", "utilization")] == pytest.approx(5 * M / (7.5 * H))
     assert measures[("pools", "desk", "overtime_h")] == 0.0
 
 
 def test_an_idle_agent_takes_its_break_on_time_and_breaks_chain() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}, {start: 1h30m, length: 15m}"))
+    schedule = build_schedule(scenario)
     # Idle at 1:00: breaks 1:00-1:30 and 1:30-1:45. A call at 1:10 waits for 1:45.
-    records = simulate_replication(scenario, callers_at([70 * M, 200 * M], 10 * M))
+    records = simulate_replication(scenario, schedule, callers_at([70 * M, 200 * M], 10 * M))
     assert records.answered_s.tolist() == [105 * M, 200 * M]
     # A call running 0:55-1:05 pushes the first break to 1:05-1:35, the second to 1:35-1:50.
-    records = simulate_replication(scenario, callers_at([55 * M, 62 * M], 10 * M))
+    records = simulate_replication(scenario, schedule, callers_at([55 * M, 62 * M], 10 * M))
     assert records.answered_s.tolist() == [55 * M, 110 * M]
 
 
 def test_agents_on_duty_leave_out_breaks() -> None:
     scenario = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}"))
+    schedule = build_schedule(scenario)
     pool = scenario.staffing.pools[0]
     edges = np.arange(0, 8 * H + 1, 30 * M)
     assert (agent_seconds(pool, scenario.horizon, edges) / (30 * M)).tolist() == [1, 1, 0] + [1] * 13
     assert [pool.agents_at(t) for t in (59 * M, 60 * M, 89 * M, 90 * M)] == [1, 0, 0, 1]
-    records = simulate_replication(scenario, callers_at([55 * M], 10 * M))
-    rows = replication_intervals(scenario, records, 0, 30 * M)
+    records = simulate_replication(scenario, schedule, callers_at([55 * M], 10 * M))
+    rows = replication_intervals(scenario, schedule, records, 0, 30 * M)
     agents = [row[interval_columns(scenario).index("agents_on_duty")] for row in rows]
     assert agents == [1, 1, 0] + [1] * 13
 
@@ -119,16 +125,17 @@ targets: {a: [{within: 10s, share: 0.8}]}
 
 def test_calls_outside_opening_hours_are_closed() -> None:
     scenario = parse_scenario(HOURS)
-    records = simulate_replication(scenario, callers_at([7 * H, 9 * H, 17 * H], 5 * M))
+    schedule = build_schedule(scenario)
+    records = simulate_replication(scenario, schedule, callers_at([7 * H, 9 * H, 17 * H], 5 * M))
     assert [OUTCOMES[o] for o in records.outcome] == ["closed", "answered", "closed"]
     assert records.agent.tolist() == [-1, 0, -1] and records.pool.tolist() == [-1, 0, -1]
     assert records.wait_s.tolist() == [0.0, 0.0, 0.0]
-    measures = replication_measures(scenario, records)
+    measures = replication_measures(scenario, schedule, records)
     assert measures[("classes", "a", "closed")] == 2
     assert measures[("classes", "a", "offered")] == 1
     assert measures[("classes", "a", "service_level", "10")] == 1.0  # closed calls are not offered
     assert measures[("pools", "desk", "agent_hours")] == 8.0
-    rows = replication_intervals(scenario, records, 0, H)
+    rows = replication_intervals(scenario, schedule, records, 0, H)
     cols = interval_columns(scenario)
     closed = {int(r[cols.index("interval_start_s")] // H): r[cols.index("closed")] for r in rows}
     assert [h for h, n in closed.items() if n] == [7, 17]
@@ -148,7 +155,7 @@ def test_a_pool_without_hours_keeps_a_class_open() -> None:
             "agents: 1}", "agents: 1}\n    - {name: night, serves: [a], shifts: [{start: 16h, end: 32h, agents: 1}]}"
         )
     )
-    records = simulate_replication(scenario, callers_at([7 * H, 9 * H, 17 * H], 5 * M))
+    records = simulate_replication(scenario, build_schedule(scenario), callers_at([7 * H, 9 * H, 17 * H], 5 * M))
     assert [OUTCOMES[o] for o in records.outcome] == ["answered"] * 3
     assert records.pool.tolist() == [1, 0, 1]
 
@@ -261,7 +268,7 @@ def _agents(scenario: Scenario) -> list[tuple[int, list[tuple[float, float, floa
 
 
 def _run(scenario: Scenario) -> CallRecords:
-    return simulate_replication(scenario, draw_callers(scenario, 0))
+    return simulate_replication(scenario, build_schedule(scenario), draw_callers(scenario, 0))
 
 
 @SETTINGS
@@ -270,7 +277,11 @@ def test_no_agent_answers_a_call_during_its_break_or_off_duty(scenario: Scenario
     rec = _run(scenario)
     answered = rec.outcome == ANSWERED
     eps = 1e-6
-    for aid, (p, segments) in enumerate(_agents(scenario)):
+    agents = _agents(scenario)
+    # The schedule the model ran (and metrics read) numbers agents as this test does on its own.
+    schedule = build_schedule(scenario)
+    assert [(c.pool, list(c.work_segments_s)) for c in schedule.crews for _ in c.agent_numbers] == agents
+    for aid, (p, segments) in enumerate(agents):
         mine = np.flatnonzero(answered & (rec.agent == aid))
         assert np.all(rec.pool[mine] == p)
         starts = rec.answered_s[mine]
@@ -288,7 +299,7 @@ def test_no_agent_answers_a_call_during_its_break_or_off_duty(scenario: Scenario
                 assert not during.any(), (aid, begin, free_from, starts[during])
         # Every answer falls in a span of work, after the break before it.
         assert ok.all(), (aid, starts[~ok])
-    measures = replication_measures(scenario, rec)
+    measures = replication_measures(scenario, schedule, rec)
     for pool in scenario.staffing.pools:
         utilization = measures[("pools", pool.name, "utilization")]
         assert math.isnan(utilization) or 0 <= utilization <= 1 + 1e-12, (pool.name, utilization)

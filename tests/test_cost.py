@@ -24,7 +24,8 @@ from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
 from queueing.core.runner import LocalExecutor, run_scenarios
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
+from queueing.core.schedule import build_schedule
 
 H = 3600.0
 M = 60.0
@@ -58,9 +59,11 @@ def test_cost_of_one_replication_by_hand() -> None:
     scenario = parse_scenario(EXACT)
     # 0:30 before the warm-up (not counted); 12:00 an ordinary call; 14:55 and 22:58 answered by the
     # desk (first choice) minutes before their shift ends: 10-minute calls run 5 and 8 minutes over.
-    records = simulate_replication(scenario, callers_at([30 * M, 12 * H, 14 * H + 55 * M, 22 * H + 58 * M], 10 * M))
+    schedule = build_schedule(scenario)
+    arrivals = [30 * M, 12 * H, 14 * H + 55 * M, 22 * H + 58 * M]
+    records = simulate_replication(scenario, schedule, callers_at(arrivals, 10 * M))
     assert records.outcome.tolist() == [ANSWERED] * 4 and records.pool.tolist() == [0, 0, 0, 0]
-    m = replication_measures(scenario, records)
+    m = replication_measures(scenario, schedule, records)
     assert m[("pools", "desk", "overtime_h")] == pytest.approx(13 / 60)
     assert m[("pools", "backup", "overtime_h")] == 0
     # Window [1h, 24h), 23 hours. Paid desk hours, breaks included: the night shift 1h-7h and

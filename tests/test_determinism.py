@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from queueing.cli import main
 from queueing.core.draws import draw_callers
-from queueing.core.scenario import load_scenario
+from queueing.core.scenario_file import load_scenario
 
 
 def _simulate(path, out, *extra: str) -> dict[str, bytes]:

@@ -13,12 +13,14 @@ from queueing.cli import main
 from queueing.core.arrivals import arrival_times
 from queueing.core.draws import draw_callers
 from queueing.core.durations import format_duration, parse_duration_s
-from queueing.core.duty import agent_seconds, duty_ends, duty_windows
+from queueing.core.duty import agent_seconds, duty_windows
 from queueing.core.limits import expected_calls
 from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
-from queueing.core.scenario import Shift, load_scenario, parse_scenario
+from queueing.core.scenario import Shift
+from queueing.core.scenario_file import load_scenario, parse_scenario
+from queueing.core.schedule import build_schedule
 
 
 @pytest.mark.parametrize(
@@ -95,12 +97,14 @@ def test_shifts_are_respected_and_calls_in_progress_are_finished() -> None:
     scenario = load_scenario(REPO / "scenarios" / "baseline.yaml")
     pools = scenario.staffing.pools
     edges = np.arange(25) * 3600.0
-    # agent-hours per hour from the duty windows agree with the schedule read another way
-    # (Pool.agents_at, mid-hour), whatever the shipped file's shifts are
-    for pool in pools:
-        per_hour = agent_seconds(pool, scenario.horizon, edges) / 3600
-        assert per_hour.tolist() == [pool.agents_at(h * 3600 + 1800) for h in range(24)]
-    records = simulate_replication(scenario, draw_callers(scenario, 0))
+    # agent-hours per hour from the duty windows (the run's schedule, and one pool's alone) agree
+    # with the schedule read another way (Pool.agents_at, mid-hour), whatever the file's shifts are
+    schedule = build_schedule(scenario)
+    for p, pool in enumerate(pools):
+        by_hand = [pool.agents_at(h * 3600 + 1800) for h in range(24)]
+        assert (schedule.on_duty_s(p, edges) / 3600).tolist() == by_hand
+        assert (agent_seconds(pool, scenario.horizon, edges) / 3600).tolist() == by_hand
+    records = simulate_replication(scenario, schedule, draw_callers(scenario, 0))
     answered = records.outcome == ANSWERED
     # Every call a pool answered, it answered while someone of that pool was on duty.
     for p, pool in enumerate(pools):
@@ -112,13 +116,13 @@ def test_shifts_are_respected_and_calls_in_progress_are_finished() -> None:
     assert ends.max() > 18 * 3600
     assert records.answered_s[desk_calls].max() < 18 * 3600
     # Time on duty and overtime are measured apart: busy on duty never exceeds the schedule.
-    measures = replication_measures(scenario, records)
+    measures = replication_measures(scenario, schedule, records)
     assert measures[("pools", "311-desk", "overtime_h")] > 0
     for pool in pools:
         assert 0 < measures[("pools", pool.name, "utilization")] <= 1
 
 
-def test_duty_ends_number_agents_pool_by_pool_and_shift_by_shift() -> None:
+def test_the_schedule_numbers_agents_pool_by_pool_and_shift_by_shift() -> None:
     # Agent 0 works 00:00-01:00, agents 1 and 2 work 01:00-02:00, every day; agent 3 is the next pool's.
     scenario = load_scenario(REPO / "scenarios" / "baseline.yaml")
     first, second = scenario.staffing.pools
@@ -126,9 +130,13 @@ def test_duty_ends_number_agents_pool_by_pool_and_shift_by_shift() -> None:
         update={"agents": None, "shifts": [Shift(start=0, end=3600, agents=1), Shift(start=3600, end=7200, agents=2)]}
     )
     late = second.model_copy(update={"agents": 1, "shifts": None, "hours": None})  # round the clock
+    staffing = scenario.staffing.model_copy(update={"pools": [early, late]})
+    schedule = build_schedule(scenario.model_copy(update={"horizon": 2 * 86400.0, "staffing": staffing}))
+    assert schedule.agent_pool.tolist() == [0, 0, 0, 1]
+    assert [list(crew.agent_numbers) for crew in schedule.crews] == [[0], [1, 2], [3]]
     agent = np.array([0, 1, 2, 0, 3])
     at = np.array([3000.0, 4000.0, 7100.0, 86400.0 + 10, 5.0])
-    ends = duty_ends([early, late], 2 * 86400.0, agent, at)
+    ends = schedule.duty_ends_s(agent, at)
     assert ends.tolist() == [3600.0, 7200.0, 7200.0, 86400.0 + 3600, 2 * 86400.0]
 
 

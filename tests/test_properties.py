@@ -12,6 +12,7 @@ from queueing.core.draws import draw_callers
 from queueing.core.model import simulate_replication
 from queueing.core.records import ABANDONED, ANSWERED, UNSERVED
 from queueing.core.scenario import Scenario
+from queueing.core.schedule import build_schedule
 
 HANDLES = st.sampled_from(
     [
@@ -57,7 +58,7 @@ def scenarios(draw: st.DrawFn, max_agents: int = 12) -> Scenario:
 
 
 def _run(scenario: Scenario):
-    records = simulate_replication(scenario, draw_callers(scenario, 0))
+    records = simulate_replication(scenario, build_schedule(scenario), draw_callers(scenario, 0))
     return records
 
 

@@ -16,10 +16,11 @@ import pytest
 from queueing import simulate
 from queueing.core.durations import DAY_S
 from queueing.core.runner import LocalExecutor
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.errors import ScenarioError
 from queueing.planning import roster as roster_module
-from queueing.planning.roster import RosterResult, ShiftType, build_roster, shift_types, solve_cover
+from queueing.planning.cover import ShiftType, cheapest_cover, coverage, present_agents, shift_types, solve_cover
+from queueing.planning.roster import RosterResult, build_roster
 from queueing.planning.staff import check_targets, open_intervals
 
 H = 3600.0
@@ -283,13 +284,13 @@ def test_without_rates_the_roster_minimizes_paid_hours_and_has_no_cost(built: Ro
 def test_shrinkage_is_spread_over_the_day() -> None:
     step = H
     types = [ShiftType(k * step, 8 * H, ()) for k in range(24)]
-    present = roster_module._present(types, [1] * 24, 0.12, step)
+    present = present_agents(types, [1] * 24, 0.12, step)
     away = [k for k, v in enumerate(present) if v == 0]
     assert len(away) == 3  # round(24 x 0.12)
     # 8 on duty every hour: no hour loses two (the three are 8 starts apart, round the clock)
-    assert min(roster_module._coverage(types, present, step)) == 7
-    assert roster_module._present(types[:1], [10], 0.12, step) == [9]
-    assert roster_module._present(types[:2], [3, 0], 0.0, step) == [3, 0]
+    assert min(coverage(types, present, step)) == 7
+    assert present_agents(types[:1], [10], 0.12, step) == [9]
+    assert present_agents(types[:2], [3, 0], 0.0, step) == [3, 0]
 
 
 def test_absences_never_take_two_from_an_interval_that_can_spare_one() -> None:
@@ -298,10 +299,10 @@ def test_absences_never_take_two_from_an_interval_that_can_spare_one() -> None:
     step = 1800.0
     types = [ShiftType(s * H, 8.5 * H, ((3 * H, 0.5 * H),)) for s in (1, 2, 3, 5, 5.5, 7, 7.5, 9, 11, 13)]
     x = [1, 1, 1, 2, 1, 2, 1, 2, 2, 2]
-    present = roster_module._present(types, x, 0.12, step)
+    present = present_agents(types, x, 0.12, step)
     assert sum(x) - sum(present) == 2  # round(15 x 0.12)
-    cov = roster_module._coverage(types, x, step)
-    kept = roster_module._coverage(types, present, step)
+    cov = coverage(types, x, step)
+    kept = coverage(types, present, step)
     assert all(k >= math.floor(c * 0.88) for c, k in zip(cov, kept, strict=True)), (cov, kept)
 
 
@@ -373,7 +374,7 @@ class OneMiss:
 
 
 def one_miss() -> OneMiss:
-    from queueing.planning.roster import _present, _Run
+    from queueing.planning.roster import _Run
     from queueing.planning.staff import Check
 
     scenario = parse_scenario(SMALL)
@@ -386,7 +387,7 @@ def one_miss() -> OneMiss:
     ]
     need = [3] * 6 + [4] * 13 + [3] * 5
     counts = [solve_cover(need, types[0], costs[0]), [0] * len(types[1])]
-    present = [_present(types[p], counts[p], rules.shrinkage, H) for p in range(2)]
+    present = [present_agents(types[p], counts[p], rules.shrinkage, H) for p in range(2)]
     margin = np.full((24, 2), 0.1)
     margin[13, 0] = -0.05  # 911 misses its target at 13:00
     run = _Run(scenario, present, None, Check(margin=margin, owners=["911", "311"]))  # type: ignore[arg-type]
@@ -397,28 +398,28 @@ def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time()
     """One failing interval: the repaired cover keeps every interval's rostered coverage, raises
     the agents present there, and pays no more than the cheapest single shift added on duty there
     (the program may lengthen a shift instead). Checked by brute force over that one addition."""
-    from queueing.planning.roster import _coverage, _present, _repair
+    from queueing.planning.roster import _repair
 
     case = one_miss()
     rules, types, costs, counts, present, run = case.rules, case.types, case.costs, case.counts, case.present, case.run
-    before = _coverage(types[0], counts[0], 3600.0)
-    before_present = _coverage(types[0], present[0], 3600.0)
+
+    def present_at_13(x: list[int]) -> int:
+        return coverage(types[0], present_agents(types[0], x, rules.shrinkage, H), H)[13]
+
+    before = coverage(types[0], counts[0], H)
+    before_present = coverage(types[0], present[0], H)
     old = list(counts[0])
     first_open = [{"911": 0, "311": 0} for _ in range(24)]
     added, changed = _repair(run, counts, types, first_open, rules, costs)
     assert changed and counts[1] == [0] * len(types[1])
-    after = _coverage(types[0], counts[0], 3600.0)
+    after = coverage(types[0], counts[0], H)
     assert all(a >= b for a, b in zip(after, before, strict=True)) and after[13] > before[13]
-    assert _coverage(types[0], _present(types[0], counts[0], rules.shrinkage, 3600.0), 3600.0)[13] > before_present[13]
+    assert present_at_13(counts[0]) > before_present[13]
     paid = sum(c * k for c, k in zip(costs[0], counts[0], strict=True))
     one_more = min(
         sum(c * k for c, k in zip(costs[0], old, strict=True)) + costs[0][j]
         for j, st in enumerate(types[0])
-        if 13 in st.on_duty(3600.0)
-        and _coverage(
-            types[0], _present(types[0], [k + (i == j) for i, k in enumerate(old)], rules.shrinkage, 3600.0), 3600.0
-        )[13]
-        > before_present[13]
+        if 13 in st.on_duty(H) and present_at_13([k + (i == j) for i, k in enumerate(old)]) > before_present[13]
     )
     assert paid <= one_more + 1e-9
     assert added == sum(counts[0]) - sum(old)
@@ -461,21 +462,21 @@ def test_a_repair_stopped_by_the_time_limit_is_never_worse_than_adding_shifts(mo
     """When a re-solve stops at its time limit with a poor roster (as HiGHS did at 649 h where the
     optimum was near 315 on a 15-minute grid), the repair keeps the old roster plus the cheapest
     shifts on duty in the failing intervals instead."""
-    from queueing.planning.roster import _cover, _coverage, _present, _repair
+    from queueing.planning.roster import _repair
 
     case = one_miss()
     rules, types, costs, counts, present, run = case.rules, case.types, case.costs, case.counts, case.present, case.run
     old = list(counts[0])
 
     def stopped(want, shift_types, c, limit=60.0):  # type: ignore[no-untyped-def]
-        x, _ = _cover(want, shift_types, c, limit)
+        x, _ = cheapest_cover(want, shift_types, c, limit)
         return [k + 3 for k in x], 0.5  # a feasible but poor roster, not proven optimal
 
-    monkeypatch.setattr(roster_module, "_cover", stopped)
+    monkeypatch.setattr(roster_module, "cheapest_cover", stopped)
     _repair(run, counts, types, [{"911": 0, "311": 0} for _ in range(24)], rules, costs)
     extra = [k - o for k, o in zip(counts[0], old, strict=True)]
     assert all(e >= 0 for e in extra) and 1 <= sum(extra) <= 3  # a few agents on cheap shifts, not +3 on every type
     assert (
-        _coverage(types[0], _present(types[0], counts[0], rules.shrinkage, H), H)[13]
-        > _coverage(types[0], present[0], H)[13]
+        coverage(types[0], present_agents(types[0], counts[0], rules.shrinkage, H), H)[13]
+        > coverage(types[0], present[0], H)[13]
     )

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from queueing import simulate
 from queueing.cli import main
 from queueing.core.durations import DAY_S, HOUR_S, parse_duration_s
-from queueing.core.scenario import load_scenario, parse_scenario, validate_data
+from queueing.core.scenario_file import load_scenario, parse_scenario, validate_data
 from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
 from queueing.output.roster import format_roster, write_roster

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queueing.core.scenario import parse_scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.errors import ScenarioError
 
 BASE = """\

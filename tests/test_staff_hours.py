@@ -8,7 +8,8 @@ import pytest
 
 from queueing import simulate
 from queueing.core.runner import LocalExecutor
-from queueing.core.scenario import Scenario, parse_scenario
+from queueing.core.scenario import Scenario
+from queueing.core.scenario_file import parse_scenario
 from queueing.planning.staff import (
     check_targets,
     find_staffing,

@@ -7,8 +7,8 @@ A scenario has rates when its ``roster`` section gives every pool a ``cost_per_h
     rate x (paid agent-hours + overtime hours x overtime_multiplier)
 
 - **paid agent-hours**: the schedule's shifts, breaks included (breaks are paid), each agent of a
-  shift counted over its duty windows (:func:`queueing.core.duty.duty_windows`) that lie in the
-  window. The same in every replication.
+  shift counted over its duty windows that lie in the window
+  (:meth:`queueing.core.schedule.Schedule.paid_s`). The same in every replication.
 - **overtime hours**: agent-hours on calls past the end of the shift they were answered in
   (``pools.<pool>.overtime_h`` of :mod:`queueing.core.metrics`); they differ by replication.
 
@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .durations import DAY_S, HOUR_S
-from .duty import agent_seconds, duty_windows
-from .scenario import Pool, Scenario
+from .scenario import Scenario
+from .schedule import Schedule, build_schedule
 
 Key = tuple[str, ...]
 
@@ -42,36 +42,27 @@ def days_measured(scenario: Scenario) -> float:
     return (scenario.horizon - scenario.warmup) / DAY_S
 
 
-def paid_seconds(pool: Pool, scenario: Scenario) -> float:
-    """Paid agent-seconds of ``pool`` by its schedule within [warm-up, horizon): every agent of
-    every shift over its duty windows, breaks included."""
-    t0, t1 = scenario.warmup, scenario.horizon
-    total = 0.0
-    for shift in pool.shift_list():
-        spans = sum(max(0.0, min(off, t1) - max(on, t0)) for on, off in duty_windows(shift, t1))
-        total += shift.agents * spans
-    return total
-
-
 def paid_hours_per_day(scenario: Scenario) -> float:
     """Paid agent-hours a day of the whole schedule (breaks included), over the statistics window."""
-    seconds = sum(paid_seconds(p, scenario) for p in scenario.staffing.pools)
+    schedule = build_schedule(scenario)
+    seconds = sum(schedule.paid_s(p) for p in range(len(scenario.staffing.pools)))
     return seconds / HOUR_S / days_measured(scenario)
 
 
 def agent_hours_per_day(scenario: Scenario) -> float:
     """Agent-hours on duty a day of the whole schedule (scheduled breaks left out, as the pools'
     ``agent_hours``), over the statistics window."""
+    schedule = build_schedule(scenario)
     edges = np.array([scenario.warmup, scenario.horizon])
-    seconds = sum(float(agent_seconds(p, scenario.horizon, edges)[0]) for p in scenario.staffing.pools)
+    seconds = sum(float(schedule.on_duty_s(p, edges)[0]) for p in range(len(scenario.staffing.pools)))
     return seconds / HOUR_S / days_measured(scenario)
 
 
-def replication_cost(scenario: Scenario, measures: dict[Key, float]) -> dict[Key, float]:
-    """The cost measures of one replication, from its other measures (each pool's ``overtime_h``
-    and ``answered``); empty without rates. Keys: ``("cost", "per_day")``,
-    ``("cost", "per_answered_call")``, ``("cost", "overtime_hours_per_day")`` and
-    ``("pools", <pool>, "cost_per_day")``."""
+def replication_cost(scenario: Scenario, schedule: Schedule, measures: dict[Key, float]) -> dict[Key, float]:
+    """The cost measures of one replication, from the scenario's schedule (paid time) and the
+    replication's other measures (each pool's ``overtime_h`` and ``answered``); empty without rates.
+    Keys: ``("cost", "per_day")``, ``("cost", "per_answered_call")``,
+    ``("cost", "overtime_hours_per_day")`` and ``("pools", <pool>, "cost_per_day")``."""
     if not is_costed(scenario):
         return {}
     rules = scenario.roster
@@ -79,9 +70,9 @@ def replication_cost(scenario: Scenario, measures: dict[Key, float]) -> dict[Key
     per_day = 1.0 / days_measured(scenario)
     out: dict[Key, float] = {}
     total = overtime_h = answered = 0.0
-    for pool in scenario.staffing.pools:
+    for p, pool in enumerate(scenario.staffing.pools):
         overtime = measures[("pools", pool.name, "overtime_h")]
-        paid_h = paid_seconds(pool, scenario) / HOUR_S
+        paid_h = schedule.paid_s(p) / HOUR_S
         cost = rules.rate_per_hour(pool.name) * (paid_h + overtime * rules.overtime_multiplier)
         out[("pools", pool.name, "cost_per_day")] = cost * per_day
         total += cost

@@ -1,28 +1,33 @@
-"""Who is on duty when: shift schedules turned into per-agent duty windows and agent-seconds.
+"""Who is on duty when: one shift's duty windows and spans of work over the horizon, the time on
+duty they add up to, and which calls find no pool open.
 
 A shift repeats every day; an agent of that shift is on duty from ``start`` to ``end`` each
 day (an ``end`` past 24h runs into the next morning, and such a night shift is already on
 duty at time 0, having started the evening before). Times are seconds since the start of
-the simulation, which begins at 00:00 on day 0.
+the simulation, which begins at 00:00 on day 0. A run expands every shift once, into its
+:class:`~queueing.core.schedule.Schedule`, where the agents are numbered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from .durations import DAY_S
 from .scenario import Pool, Scenario, Shift
 
+Window = tuple[float, float]  # [on, off) seconds
+Segment = tuple[float, float, float]  # a span of work [on, off) and the break after it (rest, seconds)
 
-def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
+
+def duty_windows(shift: Shift, horizon_s: float) -> list[Window]:
     """[on, off) windows of one agent of ``shift`` that overlap [0, horizon_s), clipped at 0.
 
     Back-to-back windows are merged (a 24-hour shift is one window): such an agent works on
     through midnight rather than finishing a call in overtime and starting again.
     """
-    windows: list[tuple[float, float]] = []
+    windows: list[Window] = []
     day = -1
     while True:
         on = day * DAY_S + shift.start
@@ -37,7 +42,7 @@ def duty_windows(shift: Shift, horizon_s: float) -> list[tuple[float, float]]:
         day += 1
 
 
-def work_segments(shift: Shift, horizon_s: float) -> list[tuple[float, float, float]]:
+def work_segments(shift: Shift, horizon_s: float) -> list[Segment]:
     """The duty windows of one agent of ``shift`` cut by its breaks: (on, off, rest) spans of
     work that overlap [0, horizon_s), clipped at 0, where ``rest`` is the length of the break
     that follows (0 at the end of a shift).
@@ -49,7 +54,7 @@ def work_segments(shift: Shift, horizon_s: float) -> list[tuple[float, float, fl
     if not shift.breaks:
         return [(on, off, 0.0) for on, off in duty_windows(shift, horizon_s)]
     spans = shift.break_spans()
-    segments: list[tuple[float, float, float]] = []
+    segments: list[Segment] = []
     day = -1
     while True:
         first = day * DAY_S + shift.start
@@ -69,16 +74,16 @@ def work_segments(shift: Shift, horizon_s: float) -> list[tuple[float, float, fl
         day += 1
 
 
-def pool_windows(pool: Pool, horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every agent's spans of work (duty windows less scheduled breaks) of a pool as two arrays,
-    on and off times (seconds)."""
+def work_spans(crews: Iterable[tuple[int, Sequence[Segment]]], horizon_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The spans of work of ``crews`` ((agents, work segments) of each shift) as two arrays, on
+    and off times in seconds, one span per agent, the off times clipped at the horizon."""
     on: list[float] = []
     off: list[float] = []
-    for shift in pool.shift_list():
-        for a, b, _ in work_segments(shift, horizon_s):
-            on.extend([a] * shift.agents)
-            off.extend([b] * shift.agents)
-    return np.asarray(on, dtype=float), np.asarray(off, dtype=float)
+    for agents, segments in crews:
+        for a, b, _ in segments:
+            on.extend([a] * agents)
+            off.extend([b] * agents)
+    return np.asarray(on, dtype=float), np.minimum(np.asarray(off, dtype=float), horizon_s)
 
 
 def closed_calls(scenario: Scenario, cls: np.ndarray, at_s: np.ndarray) -> np.ndarray | None:
@@ -123,39 +128,7 @@ def _sum_min(x: np.ndarray, at: np.ndarray, is_sorted: bool = False) -> np.ndarr
 
 
 def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray:
-    """Agent-seconds on duty in each interval between consecutive ``edges`` (shift time only)."""
-    on, off = pool_windows(pool, horizon_s)
-    off = np.minimum(off, horizon_s)
+    """Agent-seconds on duty of one pool in each interval between consecutive ``edges`` (shift time
+    less scheduled breaks); a run reads its schedule's (``Schedule.on_duty_s``) instead."""
+    on, off = work_spans([(s.agents, work_segments(s, horizon_s)) for s in pool.shift_list()], horizon_s)
     return np.diff(clipped_cumulative(on, off, edges))
-
-
-def duty_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: np.ndarray) -> np.ndarray:
-    """For each (agent, time) pair: the end of that agent's duty window holding the time (an agent
-    answers a call only on duty). Agents are numbered as the model starts them: pool by pool, shift
-    by shift (``Pool.shift_list``), so agent 0 is the first agent of the first shift of the first pool.
-    """
-    return _ends(pools, agent, at_s, lambda shift: [off for _, off in duty_windows(shift, horizon_s)])
-
-
-def work_ends(pools: Sequence[Pool], horizon_s: float, agent: np.ndarray, at_s: np.ndarray) -> np.ndarray:
-    """Like :func:`duty_ends`, the end of the span of work holding each time: the start of the next
-    break by the schedule, or the end of the shift. A call running past it runs into the break
-    (which then starts late) or past the shift (overtime)."""
-    return _ends(pools, agent, at_s, lambda shift: [off for _, off, _ in work_segments(shift, horizon_s)])
-
-
-def _ends(
-    pools: Sequence[Pool], agent: np.ndarray, at_s: np.ndarray, ends_of: Callable[[Shift], list[float]]
-) -> np.ndarray:
-    out = np.full(len(agent), np.nan)
-    first = 0
-    for pool in pools:
-        for shift in pool.shift_list():
-            mine = (agent >= first) & (agent < first + shift.agents)
-            first += shift.agents
-            if not mine.any():
-                continue
-            offs = np.array(ends_of(shift))
-            k = np.minimum(np.searchsorted(offs, at_s[mine], side="right"), len(offs) - 1)
-            out[mine] = offs[k]
-    return out

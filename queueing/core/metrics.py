@@ -29,9 +29,10 @@ import numpy as np
 
 from .cost import cost_summary, replication_cost
 from .durations import HOUR_S
-from .duty import agent_seconds, clipped_cumulative, duty_ends, work_ends
+from .duty import clipped_cumulative
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
+from .schedule import Schedule
 from .statistics import estimate, share
 
 Key = tuple[str, ...]
@@ -77,8 +78,9 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     return out
 
 
-def replication_measures(scenario: Scenario, records: CallRecords) -> dict[Key, float]:
-    """Every summary measure of one replication, keyed by its path in summary.json."""
+def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRecords) -> dict[Key, float]:
+    """Every summary measure of one replication (``schedule``: the scenario's), keyed by its path
+    in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
     out: dict[Key, float] = {}
@@ -96,22 +98,22 @@ def replication_measures(scenario: Scenario, records: CallRecords) -> dict[Key, 
     busy_to = busy_from + c.handle_s[answered]
     # Time on calls within the statistics window [t0, t1), and the part of it past shift ends.
     busy_s = np.clip(busy_to, t0, t1) - np.clip(busy_from, t0, t1)
-    off = duty_ends(scenario.staffing.pools, scenario.horizon, records.agent[answered], busy_from)
+    off = schedule.duty_ends_s(records.agent[answered], busy_from)
     overtime_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(off, busy_to), t0, t1)
     # Past the end of the span of work: overtime, or a call running into a break (which starts late).
-    pause = work_ends(scenario.staffing.pools, scenario.horizon, records.agent[answered], busy_from)
+    pause = schedule.work_ends_s(records.agent[answered], busy_from)
     off_duty_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(pause, busy_to), t0, t1)
     edges = np.array([t0, t1])
     for p, pool in enumerate(scenario.staffing.pools):
         mine = records.pool[answered] == p
-        on_duty = float(agent_seconds(pool, scenario.horizon, edges)[0])
+        on_duty = float(schedule.on_duty_s(p, edges)[0])
         overtime = float(overtime_s[mine].sum())
         on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
         out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
-    out.update(replication_cost(scenario, out))  # nothing without pay rates
+    out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     return out
 
 
@@ -182,7 +184,7 @@ def interval_columns(scenario: Scenario) -> list[str]:
 
 
 def replication_intervals(
-    scenario: Scenario, records: CallRecords, replication: int, interval_s: float
+    scenario: Scenario, schedule: Schedule, records: CallRecords, replication: int, interval_s: float
 ) -> list[tuple[Any, ...]]:
     """Rows of intervals.csv for one replication: per interval and class, callers counted in the
     interval they arrived in; queue length and agents on duty (by the schedule, less scheduled
@@ -197,7 +199,7 @@ def replication_intervals(
     left = records.left_queue_s
     queued_at = np.minimum(c.queued_s, horizon)
     widths = np.diff(edges)
-    on_duty = {p.name: agent_seconds(p, horizon, edges) / widths for p in scenario.staffing.pools}
+    on_duty = {pool.name: schedule.on_duty_s(p, edges) / widths for p, pool in enumerate(scenario.staffing.pools)}
     cuts = thresholds(scenario)
     rows: list[tuple[Any, ...]] = []
     columns = []

@@ -20,6 +20,9 @@ per call:
   the whole break.
 - Opening hours: callers arriving while no pool serving their class is open are ``closed``;
   they never enter the model (:func:`simulate_replication` runs the others).
+
+Who works when, and the agents' numbers, come from the replication's
+:class:`~queueing.core.schedule.Schedule`.
 """
 
 from __future__ import annotations
@@ -28,31 +31,32 @@ import dataclasses
 import math
 from array import array
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
 import simpy
 
 from .draws import Callers
-from .duty import closed_calls, work_segments
+from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
+from .schedule import Schedule
 from .simpy_internals import succeed_later
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
 
-def simulate_replication(scenario: Scenario, callers: Callers) -> CallRecords:
-    """Run one replication; return the call records (overtime past shift ends is measured from
-    them, in ``metrics``). Callers arriving while no pool serving their class is open are
-    recorded as closed and never enter the model."""
+def simulate_replication(scenario: Scenario, schedule: Schedule, callers: Callers) -> CallRecords:
+    """Run one replication of ``scenario`` (whose schedule is ``schedule``); return the call
+    records (overtime past shift ends is measured from them, in ``metrics``). Callers arriving
+    while no pool serving their class is open are recorded as closed and never enter the model."""
     closed = closed_calls(scenario, callers.cls, callers.arrival_s)
     if closed is None or not closed.any():
-        return Replication(scenario, callers).run()
+        return Replication(scenario, schedule, callers).run()
     keep = ~closed
     inner = Callers(**{f.name: getattr(callers, f.name)[keep] for f in dataclasses.fields(Callers)})
-    records = Replication(scenario, inner).run()
+    records = Replication(scenario, schedule, inner).run()
     answered = np.full(len(callers), np.nan)
     answered[keep] = records.answered_s
     agent = np.full(len(callers), -1, dtype=records.agent.dtype)
@@ -73,9 +77,10 @@ class Replication:
     the model runs millions of times; a local is cheaper to read than an attribute).
     """
 
-    def __init__(self, scenario: Scenario, callers: Callers) -> None:
+    def __init__(self, scenario: Scenario, schedule: Schedule, callers: Callers) -> None:
         self.env = simpy.Environment()
         self.scenario = scenario
+        self.schedule = schedule
         self.callers = callers
         self.horizon = scenario.horizon
         class_names = scenario.class_names()
@@ -106,27 +111,20 @@ class Replication:
         self.doorbell: Any = None  # the event the sleeping arrival process waits on, if it sleeps
         # An arriving call goes to an idle specialist before an idle generalist.
         self.pools_for_class = [scenario.staffing.pools_for(name) for name in class_names]
-        self.agent_pool: list[int] = []  # pool of each agent, by agent number
 
     def run(self) -> CallRecords:
-        """Start an agent process per agent of every shift, the arrivals and the shift ends; run
-        to the horizon; return the call records. Agents are numbered pool by pool, shift by shift
-        (``duty.duty_ends`` relies on that order)."""
+        """Start an agent process per agent of the schedule (with its number there), the arrivals
+        and the shift ends; run to the horizon; return the call records."""
         env = self.env
-        ends: set[float] = set()
-        for p, pool in enumerate(self.pools):
-            for shift in pool.shift_list():
-                windows = work_segments(shift, self.horizon)
-                ends.update(off for _, off, _ in windows if off < self.horizon)
-                for _ in range(shift.agents):
-                    env.process(self.agent(env, len(self.agent_pool), p, windows))
-                    self.agent_pool.append(p)
+        for crew in self.schedule.crews:
+            for aid in crew.agent_numbers:
+                env.process(self.agent(env, aid, crew.pool, crew.work_segments_s))
         env.process(self.arrivals(env))
-        env.process(self.shift_ends(env, sorted(ends)))
+        env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
         env.run(until=self.horizon)
         return self.records()
 
-    def agent(self, env: simpy.Environment, aid: int, p: int, windows: list[tuple[float, float, float]]) -> Generator:
+    def agent(self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment]) -> Generator:
         """Agent ``aid`` of pool ``p``: over each span of work, take the oldest waiting call of the
         highest class the pool serves, or wait idle to be handed one (or sent home, or on a
         break). A break starts when the call in progress at its scheduled start ends and lasts
@@ -251,7 +249,7 @@ class Replication:
                 if queued[i] < horizon and deadline[i] < horizon:
                     outcome[i] = ABANDONED
         agent_arr = np.frombuffer(self.agent_of, dtype=np.int32).copy()
-        pool_arr = np.where(agent_arr >= 0, np.asarray(self.agent_pool + [-1], dtype=np.int32)[agent_arr], -1)
+        pool_arr = np.where(agent_arr >= 0, np.append(self.schedule.agent_pool, np.int32(-1))[agent_arr], -1)
         return CallRecords(
             callers=self.callers,
             answered_s=np.frombuffer(self.answered, dtype=np.float64).copy(),

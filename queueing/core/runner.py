@@ -25,6 +25,7 @@ from .metrics import Key, interval_columns, replication_intervals, replication_m
 from .model import simulate_replication
 from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
+from .schedule import build_schedule
 
 DEFAULT_INTERVAL_S = 900.0
 
@@ -61,14 +62,16 @@ class Task:
 
 
 def run_task(task: Task) -> ReplicationResult:
-    """Draw the callers of one replication, simulate, and measure."""
+    """Draw the callers of one replication, simulate, and measure; the schedule is built once
+    for all three."""
     scenario = task.scenario
+    schedule = build_schedule(scenario)
     callers = draw_callers(scenario, task.replication)
-    records = simulate_replication(scenario, callers)
+    records = simulate_replication(scenario, schedule, callers)
     return ReplicationResult(
         replication=task.replication,
-        measures=replication_measures(scenario, records),
-        intervals=replication_intervals(scenario, records, task.replication, task.interval_s),
+        measures=replication_measures(scenario, schedule, records),
+        intervals=replication_intervals(scenario, schedule, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
     )
 

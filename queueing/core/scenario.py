@@ -1,32 +1,24 @@
-"""The planner's contract: the scenario schema (pydantic v2) and its YAML loader.
+"""The planner's contract: the scenario schema (pydantic v2).
 
 All durations are stored in seconds, all rates per hour. Validation happens here, once,
-before any simulation exists; a bad file raises :class:`~queueing.errors.ScenarioError`
-whose message names file, line, field path and reason, one problem per line::
-
-    baseline.yaml:14: classes.311.patience.mean: must be a duration > 0
+before any simulation exists. Reading a file, and naming its line in each problem, is
+:mod:`queueing.core.scenario_file`'s part.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from ..errors import ScenarioError
-from ..yamlsafe import YamlDocument, YamlInputError, format_path, read_yaml, read_yaml_file
-from .distributions import DIST_NAMES, Distribution, NonNegativeDuration, PositiveDuration
+from .distributions import Distribution, NonNegativeDuration, PositiveDuration
 from .durations import DAY_S, HOUR_S, format_duration, format_shift_time, intervals_in
 
 MAX_SEED = 2**63 - 1
@@ -483,6 +475,8 @@ class Scenario(_Model):
 
     def with_overrides(self, **updates: Any) -> Scenario:
         """A validated copy with top-level fields replaced (``seed``, ``replications``...); None keeps a field."""
+        from .scenario_file import validate_data  # the loader builds on this module
+
         data = self.to_data()
         data.update({k: v for k, v in updates.items() if v is not None})
         return validate_data(data, "override")
@@ -492,162 +486,21 @@ class Scenario(_Model):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-# --- loading -----------------------------------------------------------------------------
+# The loader's entry points stay importable from here for code that imports them from this
+# module; they are looked up on first use, as the loader imports this module.
+_LOADER = ("load_scenario", "load_scenario_document", "parse_scenario", "scenario_from_document", "validate_data")
 
-Path_ = tuple[str | int, ...]
-
-_ALL_KEYS = sorted(
-    {
-        field.alias or name
-        for model in (
-            Arrivals,
-            Category,
-            CallClass,
-            Surge,
-            Break,
-            Shift,
-            Hours,
-            Pool,
-            Staffing,
-            Target,
-            BreakRule,
-            PoolRates,
-            RosterRules,
-            Scenario,
-        )
-        for name, field in model.model_fields.items()
-    }
-    | {"dist", "mean", "sd", "low", "high", "mode", "value", "values"}
-)
+if TYPE_CHECKING:
+    from .scenario_file import load_scenario as load_scenario
+    from .scenario_file import load_scenario_document as load_scenario_document
+    from .scenario_file import parse_scenario as parse_scenario
+    from .scenario_file import scenario_from_document as scenario_from_document
+    from .scenario_file import validate_data as validate_data
 
 
-def _stringify_keys(data: Any) -> Any:
-    """YAML reads ``911:`` as an int; class names, categories and pools are names, so text."""
-    if isinstance(data, dict):
-        return {str(k): _stringify_keys(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_stringify_keys(v) for v in data]
-    return data
+def __getattr__(name: str) -> Any:
+    if name in _LOADER:
+        from . import scenario_file
 
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
-    """Turn a pydantic ``loc`` into a path through the data, dropping union tags and model names."""
-    path: list[str | int] = []
-    here = data
-    for part in loc:
-        in_dict = isinstance(here, dict) and part in here
-        in_list = isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
-        if in_dict or in_list:
-            path.append(part)
-            here = here[part]
-        elif isinstance(here, dict) and part in _ALL_KEYS:
-            path.append(part)  # a missing key: the field at fault
-            here = None
-        # anything else is a union member's tag or a model name: not part of the data's path
-    return tuple(path)
-
-
-# pydantic error types whose message needs nothing from the error's context
-_FIXED_REASONS = {
-    "missing": "required",
-    "extra_forbidden": "unknown key",
-    "union_tag_not_found": f"needs a 'dist' key, one of: {', '.join(DIST_NAMES)}",
-    **dict.fromkeys(("int_type", "int_parsing", "int_from_float", "int_parsing_size"), "must be a whole number"),
-    **dict.fromkeys(("float_type", "float_parsing"), "must be a number"),
-    "finite_number": "must be a finite number (not .inf or .nan)",
-    **dict.fromkeys(("string_type", "string_too_short"), "must be a non-empty text"),
-    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "must be a mapping (key: value lines)"),
-    "list_type": "must be a list",
-    "too_short": "must not be empty",
-}
-
-
-def _bound(value: float) -> str:
-    return str(value) if isinstance(value, int) else f"{value:g}"
-
-
-def _reason(err: Any) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind in _FIXED_REASONS:
-        return _FIXED_REASONS[kind]
-    if kind == "too_long":
-        return f"at most {ctx.get('max_length')} entries, got {ctx.get('actual_length')}"
-    if kind == "union_tag_invalid":
-        return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
-    if kind == "greater_than":
-        return f"must be > {_bound(ctx['gt'])}"
-    if kind == "greater_than_equal":
-        return f"must be >= {_bound(ctx['ge'])}"
-    if kind == "less_than":
-        return f"must be < {_bound(ctx['lt'])}"
-    if kind == "less_than_equal":
-        return f"must be <= {_bound(ctx['le'])}"
-    if kind == "value_error":
-        error = ctx.get("error")
-        return str(getattr(error, "message", error))
-    return str(err["msg"])
-
-
-def _messages(exc: ValidationError, data: Any, doc: YamlDocument | None, source: str) -> Iterator[str]:
-    for err in exc.errors():
-        path = _data_path(data, tuple(err["loc"]))
-        error = (err.get("ctx") or {}).get("error")
-        if isinstance(error, FieldError):
-            path = path + error.path
-        reason = _reason(err)
-        if err["type"] == "extra_forbidden" and path:
-            close = difflib.get_close_matches(str(path[-1]), _ALL_KEYS, n=1)
-            if close:
-                reason += f"; did you mean {close[0]!r}?"
-        if (
-            err["type"] == "string_type"
-            and isinstance(err.get("input"), int | float)
-            and not isinstance(err.get("input"), bool)
-        ):
-            # `serves: [911, 311]`: YAML reads unquoted digits as numbers; class names are text
-            reason += f'; quote it: "{err["input"]}"'
-        where = f"{source}:{doc.line_of(path)}" if doc is not None else source
-        yield f"{where}: {format_path(path, most=len(path))}: {reason}"
-
-
-def validate_data(data: Any, source: str) -> Scenario:
-    """Validate scenario data (as read from YAML); errors name ``source`` and the field path."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError("\n".join(_messages(exc, data, None, source))) from None
-
-
-def scenario_from_document(doc: YamlDocument) -> Scenario:
-    """Validate a document read by :mod:`queueing.yamlsafe`; errors name its file and lines."""
-    if not isinstance(doc.data, dict):
-        raise ScenarioError(f"{doc.source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
-    data = _stringify_keys(doc.data)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError("\n".join(_messages(exc, data, doc, doc.source))) from None
-
-
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Validate scenario YAML ``text``; ``source`` names it in error messages."""
-    try:
-        doc = read_yaml(text, source)
-    except YamlInputError as exc:
-        raise ScenarioError(str(exc)) from None
-    return scenario_from_document(doc)
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raises ScenarioError naming file and line."""
-    return load_scenario_document(path)[0]
-
-
-def load_scenario_document(path: str | Path) -> tuple[Scenario, YamlDocument]:
-    """The scenario of a file and the document it was read from (to name lines in later messages)."""
-    try:
-        doc = read_yaml_file(path)
-    except YamlInputError as exc:
-        raise ScenarioError(str(exc)) from None
-    return scenario_from_document(doc), doc
+        return getattr(scenario_file, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

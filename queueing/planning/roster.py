@@ -9,28 +9,19 @@ checked by simulating them.
 2. **Need**: a share ``shrinkage`` of rostered agents is away (leave, sickness, training), so
    ``need = ceil(max(required, min_agents) / (1 - shrinkage))`` rostered agents (``min_agents``
    only where the pool is open): both are floors on duty, so both are grossed up.
-3. **Cover**, exactly, per pool: the shift types are every start on the ``start_every`` grid
-   (within the pool's hours; a 24-hour pool's shifts wrap midnight) x every allowed length x
-   every placement of the breaks on the interval grid within their windows. The integer program
-   ``min sum(cost_j x_j) s.t. sum_j a_ij x_j >= need_i, x_j >= 0 integer`` (``a_ij`` = 1 when a
-   shift of type j is on duty, not on break, in interval i) is solved by HiGHS through
-   ``scipy.optimize.milp`` with a zero gap: the roster is the cheapest there is for the need.
-   Pools are independent programs (an agent belongs to one pool), so a pool's rate only scales
-   its objective: cost is rate x paid length, or paid length without rates.
-4. **Check by simulation**, as the agents who actually come. Shrinkage is a share of the
-   rostered agents absent on the day, and nobody chooses who: per pool, ``round(rostered x
-   shrinkage)`` agents are away, placed so that each interval loses as close to its share as it
-   can (a small integer program minimizing the largest excess over the intervals). Earlier
-   placements judged arbitrary days: largest remainder put every absence on the evening
-   shifts, and one agent in every 1/s by shift start could take two agents of one interval
-   (3 present where 4 were required, 5 rostered); the repair then chased absences that moved
-   with every change. That present roster is simulated (breaks, overtime and all) and judged by ``check_targets`` at the
-   search's confidence, on the search's callers. While a target fails, the first pool open then
-   serving the failing class is covered again, exactly, keeping every interval's rostered
-   coverage and asking for the least number more on duty in its failing intervals that raises
-   the agents present there (so the program may lengthen or move a shift instead of adding
-   one); then simulate again (at most ``MAX_REPAIR_ROUNDS``). On baseline this buys the missing
-   half-hour for 2 paid hours, where adding the cheapest whole shift cost 8.5.
+3. **Cover**, exactly, per pool: the cheapest agents on each shift type (start x length x break
+   placement) covering the need in every interval, an integer program solved with a zero gap
+   (:mod:`.cover`); cost is rate x paid length, or paid length without rates.
+4. **Check by simulation**, as the agents who actually come: per pool, ``round(rostered x
+   shrinkage)`` agents are away, spread over the intervals as evenly as they can be
+   (:func:`.cover.present_agents`). That present roster is simulated (breaks, overtime and all)
+   and judged by ``check_targets`` at the search's confidence, on the search's callers. While a
+   target fails, the first pool open then serving the failing class is covered again, exactly,
+   keeping every interval's rostered coverage and asking for the least number more on duty in
+   its failing intervals that raises the agents present there (so the program may lengthen or
+   move a shift instead of adding one); then simulate again (at most ``MAX_REPAIR_ROUNDS``). On
+   baseline this buys the missing half-hour for 2 paid hours, where adding the cheapest whole
+   shift cost 8.5.
 
 ``RosterResult.scenario`` is the roster as rostered (what a supervisor posts);
 ``RosterResult.present_scenario`` is what was simulated. Re-simulating with a seed the search
@@ -40,7 +31,6 @@ never used (``ivr311 simulate roster-present.yaml --seed N``) is the honest chec
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -50,8 +40,21 @@ import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Pool, RosterRules, Scenario, validate_data
+from ..core.scenario import RosterRules, Scenario
+from ..core.scenario_file import validate_data
 from ..errors import ScenarioError
+from .cover import (
+    EPS,
+    MIP_TIME_LIMIT_S,
+    ShiftType,
+    cheapest_cover,
+    coverage,
+    duty_matrix,
+    paid_hours_of,
+    present_agents,
+    shift_costs,
+    shift_types,
+)
 from .staff import (
     Check,
     Progress,
@@ -59,48 +62,11 @@ from .staff import (
     check_targets,
     find_staffing,
     first_open_pools,
-    intervals_per_day,
     open_intervals,
 )
 
 MAX_REPAIR_ROUNDS = 12
-MIP_TIME_LIMIT_S = 60.0
 REPAIR_TIME_LIMIT_S = 10.0  # per re-solve in the repair; past it, the old roster plus shifts may do better
-_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class ShiftType:
-    """One kind of shift a pool may roster: start (time of day), paid length and break placement."""
-
-    start_s: float
-    length_s: float
-    breaks: tuple[tuple[float, float], ...]  # (offset from the start, length), s, in time order
-
-    def on_duty(self, interval_s: float) -> list[int]:
-        """The intervals of the day (indexes, wrapping midnight) in which the shift is on duty and
-        not on a break. Start, length and breaks are on the interval grid."""
-        n = intervals_per_day(interval_s)
-        first = round(self.start_s / interval_s)
-        off = {
-            round((a + k * interval_s) / interval_s)
-            for a, length in self.breaks
-            for k in range(round(length / interval_s))
-        }
-        return [(first + k) % n for k in range(round(self.length_s / interval_s)) if k not in off]
-
-    @property
-    def break_s(self) -> float:
-        return sum(length for _, length in self.breaks)
-
-
-def duty_matrix(types: Sequence[ShiftType], interval_s: float) -> np.ndarray:
-    """[interval, shift type] 1 where a shift of that type is on duty (not on a break): the one
-    coverage rule of the cover, the absences and every count of agents on duty."""
-    a = np.zeros((intervals_per_day(interval_s), len(types)))
-    for j, st in enumerate(types):
-        a[st.on_duty(interval_s), j] = 1.0
-    return a
 
 
 @dataclass(frozen=True)
@@ -174,80 +140,6 @@ def roster_rules(scenario: Scenario) -> RosterRules:
     return rules
 
 
-def _break_placements(rules: RosterRules, length_s: float) -> list[tuple[tuple[float, float], ...]]:
-    """Every placement of the break rules on the interval grid within their windows and the shift,
-    without overlaps, each in time order (duplicates, from rules alike, once)."""
-    step = rules.interval
-    choices = []
-    for rule in rules.breaks:
-        k0, k1 = round(rule.earliest / step), round(rule.latest / step)
-        choices.append([(k * step, rule.length) for k in range(k0, k1 + 1) if k * step + rule.length <= length_s])
-    out: set[tuple[tuple[float, float], ...]] = set()
-    for combo in itertools.product(*choices):
-        spans = sorted(combo)
-        if all(a + la <= b for (a, la), (b, _) in itertools.pairwise(spans)):
-            out.add(tuple(spans))
-    return sorted(out)
-
-
-def shift_types(rules: RosterRules, pool: Pool) -> list[ShiftType]:
-    """Every shift type the pool may roster: start x length x break placement, within its hours."""
-    starts = [k * rules.start_every for k in range(round(DAY_S / rules.start_every))]
-    out: list[ShiftType] = []
-    for length in sorted(rules.shift_lengths or []):
-        placements = _break_placements(rules, length)
-        if not placements:
-            raise ScenarioError(
-                f"roster.breaks: the breaks cannot all be placed in a {format_duration(length)} shift without "
-                "overlapping (widen their windows, or drop one)"
-            )
-        for start in starts:
-            if pool.hours is not None and not pool.hours.contains(start, start + length):
-                continue
-            out.extend(ShiftType(start, length, b) for b in placements)
-    return out
-
-
-def solve_cover(need: Sequence[int], shift_types: Sequence[ShiftType], costs: Sequence[float]) -> list[int]:
-    """The cheapest agents per shift type whose on-duty count reaches ``need[i]`` in every interval
-    (``len(need)`` intervals a day): an exact integer program (HiGHS, zero gap).
-
-    Raises ScenarioError when an interval with a need is covered by no shift type."""
-    return _cover(need, shift_types, costs)[0]
-
-
-def _cover(
-    need: Sequence[int],
-    shift_types: Sequence[ShiftType],
-    costs: Sequence[float],
-    time_limit_s: float = MIP_TIME_LIMIT_S,
-) -> tuple[list[int], float]:
-    """solve_cover's answer and its relative gap to the best bound HiGHS proved: 0 when it is
-    optimal, more when the time limit stopped the search (the answer is then the best found)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    n, m = len(need), len(shift_types)
-    if not any(need):
-        return [0] * m, 0.0
-    interval_s = DAY_S / n
-    a = duty_matrix(shift_types, interval_s)
-    uncovered = [i for i in range(n) if need[i] > 0 and not a[i].any()]
-    if uncovered:
-        raise ScenarioError(f"no allowed shift is on duty at {format_duration(uncovered[0] * interval_s)}")
-    rows = [i for i in range(n) if need[i] > 0]
-    res = milp(
-        c=np.asarray(costs, dtype=float),
-        constraints=LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
-        integrality=np.ones(m),
-        bounds=Bounds(0, np.inf),
-        options={"mip_rel_gap": 0.0, "time_limit": time_limit_s},
-    )
-    if res.x is None:  # only a time limit reached before any solution: every row has a covering column
-        raise ScenarioError(f"the roster's integer program found no roster in {time_limit_s:g} s ({res.message})")
-    gap = 0.0 if res.status == 0 else float(getattr(res, "mip_gap", math.inf))
-    return [round(v) for v in res.x], gap
-
-
 def _need(
     required: list[list[int]], rules: RosterRules, scenario: Scenario, is_open: list[list[bool]]
 ) -> list[list[int]]:
@@ -256,7 +148,7 @@ def _need(
     return [
         [
             # min_agents is a floor on duty, like required: both are grossed up for the absent
-            math.ceil(max(req, rules.min_agents(pool.name) if is_open[i][p] else 0) / keep - _EPS)
+            math.ceil(max(req, rules.min_agents(pool.name) if is_open[i][p] else 0) / keep - EPS)
             for p, (req, pool) in enumerate(zip(row, pools, strict=True))
         ]
         for i, row in enumerate(required)
@@ -280,7 +172,7 @@ def _check_coverable(
                 floor = rules.min_agents(pool.name)
                 reason = why or (
                     f"its min_agents ({floor}) applies while it is open"
-                    if floor and row[p] <= math.ceil(floor / (1 - rules.shrinkage) - _EPS)
+                    if floor and row[p] <= math.ceil(floor / (1 - rules.shrinkage) - EPS)
                     else "calls need answering then"
                 )
                 hours = f" within its hours ({pool.hours.describe()})" if pool.hours is not None else ""
@@ -299,51 +191,11 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
             continue
         for t in (h.open, h.close):
             k = t / rules.interval
-            if abs(k - round(k)) > _EPS:
+            if abs(k - round(k)) > EPS:
                 raise ScenarioError(
                     f"pool {pool.name!r}: opening hours ({h.describe()}) are not on the roster's "
                     f"{format_duration(rules.interval)} interval grid (move them, or change roster.interval)"
                 )
-
-
-def _present(types: list[ShiftType], x: list[int], shrinkage: float, interval_s: float) -> list[int]:
-    """Agents present per shift type when ``round(total x shrinkage)`` of the pool's rostered agents
-    are away, placed so that every interval loses as close to its share as it can: the absences
-    minimize the largest excess, over the intervals, of agents away on duty there over
-    ``shrinkage`` x the rostered on duty there (a small integer program). Nobody chooses who is
-    away: this is the day on which absence falls as evenly as it can, neither the luckiest nor
-    the worst. With a need of ``required / (1 - shrinkage)``, every interval keeps its required
-    agents unless the excess reaches a whole agent."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    away = math.floor(sum(x) * shrinkage + 0.5 + _EPS)
-    if away == 0:
-        return list(x)
-    used = [j for j, k in enumerate(x) if k > 0]
-    on = duty_matrix([types[j] for j in used], interval_s)
-    cov = on @ np.asarray([x[j] for j in used], dtype=float)
-    rows = on[cov > 0]
-    # variables: agents away per used shift type, then the largest excess t (continuous, free)
-    m = len(used)
-    res = milp(
-        c=np.r_[np.zeros(m), 1.0],
-        constraints=[
-            LinearConstraint(np.c_[rows, -np.ones(len(rows))], ub=shrinkage * cov[cov > 0]),
-            LinearConstraint(np.r_[np.ones(m), 0.0][None, :], lb=away, ub=away),
-        ],
-        integrality=np.r_[np.ones(m), 0.0],
-        bounds=Bounds(np.r_[np.zeros(m), -np.inf], np.r_[[x[j] for j in used], np.inf]),
-        options={"time_limit": MIP_TIME_LIMIT_S},
-    )
-    out = list(x)
-    for col, j in enumerate(used):
-        out[j] -= round(res.x[col])
-    return out
-
-
-def _coverage(types: list[ShiftType], x: list[int], interval_s: float) -> list[int]:
-    """Agents on duty (not on a break) in each interval of the day, ``x[j]`` on shift type j."""
-    return [round(v) for v in duty_matrix(types, interval_s) @ np.asarray(x, dtype=float)]
 
 
 def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
@@ -367,11 +219,6 @@ def _with_roster(scenario: Scenario, types: list[list[ShiftType]], counts: list[
     return validate_data(data, "roster")
 
 
-def _costs(rules: RosterRules, pool: Pool, types: list[ShiftType]) -> list[float]:
-    rate = rules.rate_per_hour(pool.name)
-    return [st.length_s / HOUR_S * (rate if rate > 0 else 1.0) for st in types]
-
-
 def build_roster(
     scenario: Scenario,
     executor: Executor,
@@ -387,7 +234,7 @@ def build_roster(
     interval = rules.interval
     pools = scenario.staffing.pools
     types = [shift_types(rules, pool) for pool in pools]
-    costs = [_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
+    costs = [shift_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
     is_open = open_intervals(scenario, interval)
     # the floors alone must be coverable: say so before the search, not after it
     _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
@@ -419,7 +266,7 @@ def build_roster(
     counts: list[list[int]] = []
     for p, pool in enumerate(pools):
         t0 = time.perf_counter()
-        x, gap = _cover([row[p] for row in need], types[p], costs[p])
+        x, gap = cheapest_cover([row[p] for row in need], types[p], costs[p])
         counts.append(x)
         dt = time.perf_counter() - t0
         if gap > 0:
@@ -429,13 +276,13 @@ def build_roster(
                 "interval or start_every, fewer lengths or narrower break windows"
             )
         solve_s += dt
-        hours = _paid_hours(types[p], x)
+        hours = paid_hours_of(types[p], x)
         say(
             f"cover {pool.name}: {len(types[p])} shift types x {n} intervals, {hours:g} paid agent-hours "
             f"(need {sum(row[p] for row in need) * interval / HOUR_S:g} on duty), solved in {dt * 1000:.0f} ms"
         )
 
-    cover_hours = sum(_paid_hours(ts, cs) for ts, cs in zip(types, counts, strict=True))
+    cover_hours = sum(paid_hours_of(ts, cs) for ts, cs in zip(types, counts, strict=True))
     checker = _RosterCheck(scenario, types, interval, rules.shrinkage, executor, confidence, progress)
     run = checker.run(counts)
     added = rounds = 0
@@ -447,7 +294,7 @@ def build_roster(
             break
         added += more
         run = checker.run(counts)
-        paid_now = sum(_paid_hours(ts, cs) for ts, cs in zip(types, counts, strict=True))
+        paid_now = sum(paid_hours_of(ts, cs) for ts, cs in zip(types, counts, strict=True))
         say(
             f"roster repair {rounds}: {paid_now - cover_hours:+g} paid agent-hours and {added:+d} rostered "
             f"agent(s) so far, {len(run.check.failing())} (interval, class) pairs below target"
@@ -461,8 +308,8 @@ def build_roster(
         for st, k in sorted(zip(ts, cs, strict=True), key=lambda sk: (sk[0].start_s, sk[0].length_s, sk[0].breaks))
         if k > 0
     ]
-    cov = [_coverage(types[p], counts[p], interval) for p in range(len(pools))]
-    pres = [_coverage(types[p], run.present[p], interval) for p in range(len(pools))]
+    cov = [coverage(types[p], counts[p], interval) for p in range(len(pools))]
+    pres = [coverage(types[p], run.present[p], interval) for p in range(len(pools))]
     paid = sum(s.paid_hours for s in shifts)
     on_duty = sum(s.duty_hours for s in shifts)
     cost = sum(s.paid_hours * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
@@ -494,10 +341,6 @@ def build_roster(
     )
 
 
-def _paid_hours(types: list[ShiftType], x: list[int]) -> float:
-    return sum(k * st.length_s for st, k in zip(types, x, strict=True)) / HOUR_S
-
-
 @dataclass(frozen=True)
 class _Run:
     """One simulation of a roster's present agents and how it fared."""
@@ -521,7 +364,9 @@ class _RosterCheck:
     progress: Progress | None
 
     def run(self, counts: list[list[int]]) -> _Run:
-        present = [_present(t, c, self.shrinkage, self.interval_s) for t, c in zip(self.types, counts, strict=True)]
+        present = [
+            present_agents(t, c, self.shrinkage, self.interval_s) for t, c in zip(self.types, counts, strict=True)
+        ]
         variant = _with_roster(self.scenario, self.types, present)
         progress = self.progress
         if progress is not None:
@@ -553,17 +398,17 @@ def _repair(
         rows = [i for i, q in failing if q == p and coverable[i]]
         if not rows:
             continue
-        cov = _coverage(types[p], counts[p], interval)
-        before = _coverage(types[p], run.present[p], interval)
+        cov = coverage(types[p], counts[p], interval)
+        before = coverage(types[p], run.present[p], interval)
         x = counts[p]
         for k in range(1, math.ceil(1 / (1 - s)) + 3):
             want = [c + k if i in rows else c for i, c in enumerate(cov)]
-            x, gap = _cover(want, types[p], costs[p], REPAIR_TIME_LIMIT_S)
+            x, gap = cheapest_cover(want, types[p], costs[p], REPAIR_TIME_LIMIT_S)
             if gap > 0:  # stopped by the time limit: never worse than the old roster plus k cheap shifts
                 simple = _plus_shifts(counts[p], types[p], costs[p], rows, k, interval)
                 if _cost(costs[p], simple) <= _cost(costs[p], x):
                     x = simple
-            now = _coverage(types[p], _present(types[p], x, s, interval), interval)
+            now = coverage(types[p], present_agents(types[p], x, s, interval), interval)
             if all(now[i] > before[i] for i in rows):
                 break
         added += sum(x) - sum(counts[p])

@@ -42,7 +42,8 @@ from ..core.arrivals import rate_segments
 from ..core.durations import DAY_S, HOUR_S, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import Executor, SimulationResult, run_scenarios
-from ..core.scenario import Hours, Scenario, Target, validate_data
+from ..core.scenario import Hours, Scenario, Target
+from ..core.scenario_file import validate_data
 from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool

@@ -19,7 +19,8 @@ import yaml
 
 from ..core.cost import days_measured
 from ..core.runner import SimulationResult
-from ..core.scenario import Scenario, validate_data
+from ..core.scenario import Scenario
+from ..core.scenario_file import validate_data
 from ..core.settling import unsettled
 from ..errors import ScenarioError
 
