@@ -22,7 +22,7 @@ from queueing.core.metrics import interval_columns, replication_intervals, repli
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED, CLOSED, OUTCOMES, CallRecords, call_rows
 from queueing.core.scenario import Scenario
-from queueing.core.scenario_file import parse_scenario
+from queueing.core.scenario_file import parse_scenario, with_overrides
 from queueing.core.schedule import build_schedule
 
 H = 3600.0
@@ -397,8 +397,8 @@ def test_console_table_has_a_closed_column_only_when_a_pool_has_hours() -> None:
     from queueing import simulate
     from queueing.output.tables import format_summary
 
-    with_hours = parse_scenario(HOURS.replace("rate_per_hour: 1", "rate_per_hour: 30")).with_overrides(replications=2)
-    without = parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}")).with_overrides(replications=2)
+    with_hours = with_overrides(parse_scenario(HOURS.replace("rate_per_hour: 1", "rate_per_hour: 30")), replications=2)
+    without = with_overrides(parse_scenario(ONE_AGENT.format(breaks="{start: 1h, length: 30m}")), replications=2)
     for scenario, expected in ((with_hours, True), (without, False)):
         summary = simulate(scenario).summary
         header = next(line for line in format_summary(scenario, summary).splitlines() if line.startswith("class "))

@@ -18,6 +18,7 @@ from scipy.stats import chi2
 
 from queueing import load_scenario, simulate
 from queueing.cli import main
+from queueing.core.scenario_file import with_overrides
 from queueing.planning.calibrate import calibrate
 from queueing.planning.calllog import read_call_log
 
@@ -103,8 +104,8 @@ def test_arrival_rates_shares_handle_and_patience_come_back(loop):  # type: igno
 @pytest.mark.slow
 def test_the_calibrated_centre_waits_like_the_original(loop):  # type: ignore[no-untyped-def]
     base, _, calibrated = loop
-    original = simulate(base.with_overrides(replications=10, seed=5)).summary
-    again = simulate(calibrated.with_overrides(replications=10, seed=5)).summary
+    original = simulate(with_overrides(base, replications=10, seed=5)).summary
+    again = simulate(with_overrides(calibrated, replications=10, seed=5)).summary
     for name in ("911", "311"):
         a, b = original["classes"][name]["wait_s"]["mean"], again["classes"][name]["wait_s"]["mean"]
         # the two 95% intervals overlap: no difference the replications can tell

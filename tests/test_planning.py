@@ -16,6 +16,7 @@ from helpers import REPO, scenario_text
 from queueing import load_scenario, simulate
 from queueing.cli import main
 from queueing.core.runner import LocalExecutor, run_scenarios
+from queueing.core.scenario_file import with_overrides
 from queueing.core.statistics import paired_difference
 from queueing.planning.compare import comparison_rows
 from queueing.planning.staff import check_targets, find_staffing
@@ -245,7 +246,7 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     assert [r["interval"] for r in rows] == ["00:00-06:00", "06:00-12:00", "12:00-18:00", "18:00-24:00"]
     assert sum(int(r["agents"]) for r in rows) * 6 == doc["agent_hours"]
     # The staffing file is a scenario: simulate it with a seed the search never used.
-    staffed = load_scenario(out / "staffing.yaml").with_overrides(seed=99_999, replications=16)
+    staffed = with_overrides(load_scenario(out / "staffing.yaml"), seed=99_999, replications=16)
     assert [staffed.staffing.pools[0].agents_at(h * 3600.0) for h in (0, 6, 12, 18)] == [int(r["agents"]) for r in rows]
     check = check_targets(simulate(staffed, jobs=2, interval_s=6 * 3600.0), 6 * 3600.0, confidence=0.5)
     assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin

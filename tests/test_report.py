@@ -33,6 +33,7 @@ from matplotlib.image import imread
 from queueing import Scenario, load_scenario, parse_scenario, simulate
 from queueing.core.records import ANSWERED
 from queueing.core.runner import SimulationResult
+from queueing.core.scenario_file import with_overrides
 from queueing.core.statistics import paired_difference
 from queueing.output.plots import hourly, pool_agents_by_hour
 from queueing.output.report import render_report, verdicts, write_report
@@ -73,7 +74,7 @@ def paired_rows(results: list[SimulationResult], labels: list[str]) -> list[dict
 
 @pytest.fixture(scope="module")
 def runs() -> list[SimulationResult]:
-    base = load_scenario(REPO / "scenarios" / "baseline.yaml").with_overrides(replications=3)
+    base = with_overrides(load_scenario(REPO / "scenarios" / "baseline.yaml"), replications=3)
     return [simulate(s, keep_calls=True) for s in (base, plus_one_call_taker(base))]
 
 

@@ -16,7 +16,7 @@ import pytest
 from queueing import simulate
 from queueing.core.durations import DAY_S
 from queueing.core.runner import LocalExecutor
-from queueing.core.scenario_file import parse_scenario
+from queueing.core.scenario_file import parse_scenario, with_overrides
 from queueing.errors import ScenarioError
 from queueing.planning import roster as roster_module
 from queueing.planning.cover import ShiftType, cheapest_cover, coverage, present_agents, shift_types, solve_cover
@@ -249,7 +249,7 @@ def test_the_scenario_is_the_roster_and_the_simulated_one_the_agents_present(bui
 
 def test_the_roster_meets_the_targets_on_callers_the_search_never_saw(built: RosterResult) -> None:
     assert built.present_scenario is not None
-    fresh = built.present_scenario.with_overrides(seed=90_210, replications=12)
+    fresh = with_overrides(built.present_scenario, seed=90_210, replications=12)
     check = check_targets(simulate(fresh, interval_s=built.interval_s), built.interval_s, confidence=0.5)
     # the mean over fresh replications, in every hour: sampling noise of a few points is allowed
     assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin

@@ -3,8 +3,6 @@ and the CLI exits 2 without a traceback."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from click.testing import CliRunner
 
 from helpers import assert_one_line_error
 from queueing.cli import main
+from queueing.core.scenario_file import with_overrides
 
 GOOD = """\
 name: test
@@ -160,22 +159,5 @@ def test_an_override_that_breaks_the_scenario_is_one_line() -> None:
 
     scenario = parse_scenario(GOOD)
     with pytest.raises(ScenarioError) as caught:
-        scenario.with_overrides(warmup=2 * 86400.0)
+        with_overrides(scenario, warmup=2 * 86400.0)
     assert str(caught.value) == "override: warmup: must be shorter than horizon"
-
-
-@pytest.mark.parametrize("first", ["queueing.core.scenario", "queueing.core.scenario_file"])
-def test_the_loader_stays_importable_from_the_schema_module(first: str) -> None:
-    """``load_scenario`` and the rest of the loader moved to ``scenario_file``; code importing them
-    from ``scenario`` still works, whichever of the two modules is imported first."""
-    code = (
-        f"import {first}\n"
-        "from queueing.core import scenario_file\n"
-        "from queueing.core.scenario import (load_scenario, load_scenario_document, parse_scenario,\n"
-        "    scenario_from_document, validate_data)\n"
-        "assert load_scenario is scenario_file.load_scenario and validate_data is scenario_file.validate_data\n"
-        "assert parse_scenario is scenario_file.parse_scenario\n"
-        "assert load_scenario_document is scenario_file.load_scenario_document\n"
-        "assert scenario_from_document is scenario_file.scenario_from_document\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

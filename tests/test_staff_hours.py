@@ -9,7 +9,7 @@ import pytest
 from queueing import simulate
 from queueing.core.runner import LocalExecutor
 from queueing.core.scenario import Scenario
-from queueing.core.scenario_file import parse_scenario
+from queueing.core.scenario_file import parse_scenario, with_overrides
 from queueing.planning.staff import (
     check_targets,
     find_staffing,
@@ -103,7 +103,7 @@ def test_a_pool_gets_no_agent_while_it_is_closed_and_targets_are_met(desk_staffi
 
 def test_the_staffing_meets_the_targets_on_callers_the_search_never_saw(desk_staffing) -> None:  # type: ignore[no-untyped-def]
     _, result = desk_staffing
-    fresh = result.scenario.with_overrides(seed=424_242, replications=10)
+    fresh = with_overrides(result.scenario, seed=424_242, replications=10)
     check = check_targets(simulate(fresh, interval_s=2 * H), 2 * H, confidence=0.5)
     assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin
 

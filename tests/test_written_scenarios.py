@@ -14,6 +14,7 @@ from queueing import load_scenario, parse_scenario, simulate
 from queueing.cli import main
 from queueing.core.distributions import Distribution
 from queueing.core.runner import LocalExecutor
+from queueing.core.scenario_file import with_overrides
 from queueing.output.calibration import calibration_yaml
 from queueing.output.roster import write_roster
 from queueing.output.staffing import write_staffing
@@ -102,7 +103,7 @@ def test_calibrated_file_loads_back_with_the_base_staffing_whole(tmp_path: Path)
     with their breaks, opening hours) and its targets."""
     base = parse_scenario(CENTRE)
     log = tmp_path / "calls.csv"
-    simulated_call_log(simulate(base.with_overrides(replications=4), keep_calls=True)).to_csv(log, index=False)
+    simulated_call_log(simulate(with_overrides(base, replications=4), keep_calls=True)).to_csv(log, index=False)
     cal = calibrate(read_call_log(log), base)
     path = tmp_path / "calibrated.yaml"
     path.write_text(calibration_yaml(cal, base), encoding="utf-8")

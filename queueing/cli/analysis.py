@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..core.limits import Where, check_run
-from ..core.scenario import load_scenario
+from ..core.scenario_file import load_scenario
 from ..output.tables import (
     format_comparison,
     format_sweep,

@@ -55,7 +55,7 @@ def calibrate(
       ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out scenarios/calibrated.yaml
       ivr311 simulate scenarios/calibrated.yaml
     """
-    from ..core.scenario import parse_scenario
+    from ..core.scenario_file import parse_scenario
     from ..output.calibration import calibration_yaml, summary_lines, warning_lines
     from ..planning.calibrate import calibrate as run
     from ..planning.calllog import parse_time_s, read_call_log

@@ -11,7 +11,8 @@ import click
 
 from ..core.durations import HOUR_S, format_duration, intervals_in, parse_duration_s
 from ..core.limits import Where, cost, workers_for
-from ..core.scenario import Scenario, load_scenario_document
+from ..core.scenario import Scenario
+from ..core.scenario_file import load_scenario_document, with_overrides
 from ..yamlsafe import format_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,7 +51,7 @@ def load(file: Path, **overrides: Any) -> tuple[Scenario, Where]:
             return f"--{path[0]}"
         return f"{doc.source}:{doc.line_of(path)}: {format_path(path)}"
 
-    return scenario.with_overrides(**overrides), where
+    return with_overrides(scenario, **overrides), where
 
 
 def start_executor(

@@ -7,7 +7,7 @@ before any simulation exists. Reading a file, and naming its line in each proble
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -473,34 +473,6 @@ class Scenario(_Model):
         """Class names, highest priority (lowest number) first."""
         return sorted(self.classes, key=lambda c: self.classes[c].priority)
 
-    def with_overrides(self, **updates: Any) -> Scenario:
-        """A validated copy with top-level fields replaced (``seed``, ``replications``...); None keeps a field."""
-        from .scenario_file import validate_data  # the loader builds on this module
-
-        data = self.to_data()
-        data.update({k: v for k, v in updates.items() if v is not None})
-        return validate_data(data, "override")
-
     def to_data(self) -> dict[str, Any]:
         """The scenario as plain data (durations in seconds), ready to edit and re-validate."""
         return self.model_dump(by_alias=True, exclude_none=True)
-
-
-# The loader's entry points stay importable from here for code that imports them from this
-# module; they are looked up on first use, as the loader imports this module.
-_LOADER = ("load_scenario", "load_scenario_document", "parse_scenario", "scenario_from_document", "validate_data")
-
-if TYPE_CHECKING:
-    from .scenario_file import load_scenario as load_scenario
-    from .scenario_file import load_scenario_document as load_scenario_document
-    from .scenario_file import parse_scenario as parse_scenario
-    from .scenario_file import scenario_from_document as scenario_from_document
-    from .scenario_file import validate_data as validate_data
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LOADER:
-        from . import scenario_file
-
-        return getattr(scenario_file, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

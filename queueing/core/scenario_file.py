@@ -165,6 +165,14 @@ def validate_data(data: Any, source: str) -> Scenario:
         raise ScenarioError("\n".join(_messages(exc, data, None, source))) from None
 
 
+def with_overrides(scenario: Scenario, **updates: Any) -> Scenario:
+    """A validated copy of ``scenario`` with top-level fields replaced (``seed``,
+    ``replications``...); None keeps a field. Errors name the source ``override``."""
+    data = scenario.to_data()
+    data.update({k: v for k, v in updates.items() if v is not None})
+    return validate_data(data, "override")
+
+
 def scenario_from_document(doc: YamlDocument) -> Scenario:
     """Validate a document read by :mod:`queueing.yamlsafe`; errors name its file and lines."""
     if not isinstance(doc.data, dict):
