@@ -326,8 +326,8 @@ class BenchCall:
         self.hit("route", self.action("/voice/address-confirm"), Digits="1")
 
 
-def caller(base: str, stop_at: float, think_s: float, stats: Stats, seed: int) -> None:
-    """One simulated caller: whole calls, one after the other, on a random path, until `stop_at`
+def caller(base: str, stop: Callable[[], bool], think_s: float, stats: Stats, seed: int) -> None:
+    """One simulated caller: whole calls, one after the other, on a random path, until `stop()`
     (a call under way then is finished)."""
     rng = random.Random(seed)
     twilio = TwilioClient(HttpTransport(base, timeout_s=REQUEST_TIMEOUT_S), TOKEN, base)
@@ -335,7 +335,7 @@ def caller(base: str, stop_at: float, think_s: float, stats: Stats, seed: int) -
     def pause() -> float:
         return rng.uniform(0.5, 1.5) * think_s if think_s else 0.0
 
-    while time.monotonic() < stop_at:
+    while not stop():
         kind = rng.choice(PATHS)
         walk = Walk("CA" + uuid.uuid4().hex, kind, "911" if kind in EMERGENCY_KINDS else "311")
         stats.walks.append(walk)
@@ -416,18 +416,32 @@ class Faults(threading.Thread):
             raise self.error
 
 
-def drive(port: int, callers: int, duration_s: float, think_s: float = 0.0, faults: Sequence[Fault] = ()) -> Stats:
+def drive(
+    port: int,
+    callers: int,
+    duration_s: float,
+    think_s: float = 0.0,
+    faults: Sequence[Fault] = (),
+    *,
+    stats: Stats | None = None,
+    until: Callable[[], bool] | None = None,
+) -> Stats:
     """`callers` simulated callers walking whole calls for `duration_s`, a thread each (as
     `ivr.callers.drive_server` drives a server); `faults` run meanwhile (a walk under way when the
-    time is up is finished)."""
-    stats = Stats()
+    time is up is finished). `until`, if given, ends the load earlier once it holds (then
+    `duration_s` is a deadline); `stats` lets it and the faults watch the load as it runs."""
+    stats = stats or Stats()
     stop_at = stats.started + duration_s
+
+    def stop() -> bool:
+        return time.monotonic() >= stop_at or (until is not None and until())
+
     injector = Faults(faults, stats.started)
     injector.start()
     try:
         with ThreadPoolExecutor(max_workers=callers, thread_name_prefix="caller") as pool:
             base = f"http://127.0.0.1:{port}"
-            everyone = [pool.submit(caller, base, stop_at, think_s, stats, i) for i in range(callers)]
+            everyone = [pool.submit(caller, base, stop, think_s, stats, i) for i in range(callers)]
             for one in everyone:
                 one.result()  # a bug in a caller is raised here
         stats.elapsed_s = time.monotonic() - stats.started

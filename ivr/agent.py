@@ -4,8 +4,10 @@ The rule is the model's: the next 911 caller if any waits, otherwise the oldest 
 (Twilio queues are first in, first out). Non-preemptive: a call in progress is never interrupted,
 the agent comes back here (the Dial action) when it ends. Who waits comes from the app's own
 records, not from the Twilio REST API: a caller counts as waiting while Twilio keeps fetching
-their hold music (`heard_at`, the heartbeat), so a caller whose last callbacks were lost stops
-holding the line after `wait_stale_s` (the model's abandonment, learned late instead of exactly).
+their hold music (the heartbeat), so a caller whose last callbacks were lost stops holding the
+line after `wait_stale_s` (the model's abandonment, learned late instead of exactly). Staleness
+is judged on the database's clock (`ivr.store`, "Two clocks"), so an app server whose clock is
+off never sees a live 911 caller heard by another server as gone.
 
 When the log cannot say who waits (database down, or writes still in the journal), the line
 fails toward 911: it dials the 911 queue first, for `agent_poll_s`, then the 311 queue, and back.

@@ -8,13 +8,24 @@ never stored: only a keyed hash (`ivr.callerhash`), whose key is never in the da
 
 The voice app does not call the write methods directly but through `ivr.recorder`, which bounds
 the wait (`timeout_s`) and journals what the database cannot take.
+
+Two clocks. Every time in the log's history (started, enqueued, answered, ...) is the app's clock,
+the `now` each write is given: `ivr311 callers` replaces it to log calls at simulated times.
+Whether a caller still waits is judged on one clock all app servers share, the database's:
+`alive_db_s` is the database's time at the caller's last sign of life, read in SQL by the write
+itself, and `waiting_counts` compares it with the database's time again, so app servers whose
+clocks disagree agree on who waits. A write stamps it shifted by how far its `now` is from this
+machine's clock (`CallStore.machine_clock`): nothing for a live write, minus the wait for a
+write replayed from the journal (which never leaves the machine that wrote it), so a heartbeat
+replayed minutes late does not make a caller look alive now; and a simulation's offset, so
+waiting follows simulated time there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -23,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     DateTime,
     Float,
     Integer,
@@ -38,6 +50,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    literal_column,
     or_,
     select,
     update,
@@ -99,6 +112,9 @@ calls = Table(
     Column("waiting_queue", String(8), index=True),
     # the last time Twilio fetched the caller's hold music (the wait URL): a heartbeat
     Column("heard_at", UtcDateTime),
+    # the caller's last sign of life (enqueue or heartbeat) on the database's clock, in seconds
+    # since 1970 (see the module docstring): what the agent line's query judges waiting by
+    Column("alive_db_s", Float),
     Column("answered_at", UtcDateTime),
     Column("queue_result", String(32)),
     Column("queue_time_s", Integer),
@@ -165,6 +181,25 @@ class Enqueue:
     requeue: bool = False
 
 
+def database_clock_s(dialect: str) -> ColumnElement[float]:
+    """The database's own time when the statement runs, in seconds since 1970 (sub-second)."""
+    if dialect == "sqlite":  # 'now' is one instant for the whole statement, to the millisecond
+        sql = "((julianday('now') - 2440587.5) * 86400.0)"
+    elif dialect == "postgresql":  # now() would be the transaction's start: a replay's is long
+        sql = "CAST(EXTRACT(EPOCH FROM statement_timestamp()) AS DOUBLE PRECISION)"
+    elif dialect in ("mysql", "mariadb"):
+        sql = "UNIX_TIMESTAMP(NOW(6))"
+    else:
+        sql = "EXTRACT(EPOCH FROM CURRENT_TIMESTAMP)"
+    return literal_column(sql, Float())
+
+
+def _later(column: Any, value: Any) -> Any:
+    """`column` set to `value` unless it already holds a later one (a late retry or replay
+    never moves it back)."""
+    return case((or_(column.is_(None), column < value), value), else_=column)
+
+
 class _Statements:
     """Prepared write statements of one dialect."""
 
@@ -183,6 +218,9 @@ class _Statements:
         sid = calls.c.call_sid == bindparam("b_sid")
         step = bindparam("b_step", type_=Integer())
         now = bindparam("b_now", type_=UtcDateTime())
+        db_clock = database_clock_s(dialect)
+        # the database's time of the write, shifted as the module docstring says
+        alive = _later(calls.c.alive_db_s, db_clock + bindparam("b_shift", type_=Float()))
         step_values = {
             "language": bindparam("b_lang"),
             "menu_attempts": case((calls.c.menu_attempts < step, step), else_=calls.c.menu_attempts),
@@ -191,6 +229,7 @@ class _Statements:
             "queue": bindparam("b_queue"),
             "category": bindparam("b_category"),
             "enqueued_at": func.coalesce(calls.c.enqueued_at, now),
+            "alive_db_s": alive,
         }
         # a retried enqueue after the caller was answered or left must not make them wait again
         still_waiting = and_(calls.c.answered_at.is_(None), calls.c.queue_result.is_(None), calls.c.ended_at.is_(None))
@@ -211,7 +250,8 @@ class _Statements:
             .values(
                 queue=func.coalesce(calls.c.queue, bindparam("b_queue")),
                 enqueued_at=func.coalesce(calls.c.enqueued_at, bindparam("b_enqueued", type_=UtcDateTime())),
-                heard_at=case((or_(calls.c.heard_at.is_(None), calls.c.heard_at < now), now), else_=calls.c.heard_at),
+                heard_at=_later(calls.c.heard_at, now),
+                alive_db_s=alive,
                 waiting_queue=case((still_waiting, bindparam("b_queue")), else_=None),
             )
         )
@@ -248,14 +288,21 @@ class _Statements:
             and_(calls.c.status_seq.is_(None), stored_rank <= rank),
         )
         self.update_status = update(calls).where(sid, newer_by_seq).values(**status_values)
-        # waiting = in a queue, and heard from (enqueue or hold-music fetch) since the cutoff
+        # waiting = in a queue; alive = heard from (enqueue or hold-music fetch) since the
+        # database's time now shifted by b_since (minus the staleness, plus a simulation's offset)
         self.select_waiting = (
             select(calls.c.waiting_queue, func.count())
-            .where(
-                calls.c.waiting_queue.is_not(None),
-                func.coalesce(calls.c.heard_at, calls.c.enqueued_at) >= bindparam("b_cutoff", type_=UtcDateTime()),
-            )
+            .where(calls.c.waiting_queue.is_not(None))
             .group_by(calls.c.waiting_queue)
+        )
+        self.select_waiting_alive = self.select_waiting.where(
+            calls.c.alive_db_s >= db_clock + bindparam("b_since", type_=Float())
+        )
+        # callers waiting when the column was added count as heard from then
+        self.backfill_alive = (
+            update(calls)
+            .where(calls.c.waiting_queue.is_not(None), calls.c.alive_db_s.is_(None))
+            .values(alive_db_s=db_clock)
         )
         self.select_language = select(calls.c.language).where(sid)
         self.update_status_unsequenced = update(calls).where(sid, stored_rank < rank).values(**status_values)
@@ -314,14 +361,18 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 
 # Columns added after the first release: (name, type); create_tables adds what an older file lacks.
-ADDED_COLUMNS = (("heard_at", UtcDateTime()),)
+ADDED_COLUMNS = (("heard_at", UtcDateTime()), ("alive_db_s", Float()))
 
 
 class CallStore:
     """All reads and writes of the call log. Methods take UTC-aware datetimes.
 
     The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.recorder` can
-    journal a write it could not make and replay it later with `apply`."""
+    journal a write it could not make and replay it later with `apply`.
+
+    `machine_clock` is this machine's clock; a write's `now` minus it shifts the database's
+    clock for liveness (the module docstring). Tests replace it, with the app's clock, to play
+    a server whose clock is off."""
 
     WRITES = frozenset(
         {
@@ -338,6 +389,7 @@ class CallStore:
     def __init__(self, url: str, *, create: bool = True, timeout_s: float = PATIENT_TIMEOUT_S) -> None:
         self.url = url
         self.engine = make_engine(url, timeout_s)
+        self.machine_clock: Callable[[], datetime] = utcnow
         self._local = threading.local()
         if create:
             self.create_tables()
@@ -362,6 +414,8 @@ class CallStore:
                 ddl = f"ALTER TABLE calls ADD COLUMN {name} {type_.compile(dialect=self.engine.dialect)}"
                 with self.engine.begin() as conn:
                     conn.exec_driver_sql(ddl)
+                    if name == "alive_db_s":  # or a 911 caller on hold through the upgrade is not seen
+                        conn.execute(self._stmts.backfill_alive)
 
     def apply(self, op: str, args: Mapping[str, Any]) -> Any:
         """Run the write method `op` with `args` (a journal entry); unknown ops are refused."""
@@ -397,6 +451,11 @@ class CallStore:
     @cached_property
     def _stmts(self) -> _Statements:
         return _Statements(self.engine.dialect.name)
+
+    def _shift_s(self, now: datetime | None) -> float:
+        """How far the app's clock (`now`) is from this machine's: about 0 for a live write or
+        read, minus the wait for a replayed write, a simulation's offset; 0 without `now`."""
+        return 0.0 if now is None else (now - self.machine_clock()).total_seconds()
 
     def _insert_ignore(self, conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
         stmt = self._stmts.insert_ignore.get(table.name)
@@ -461,6 +520,7 @@ class CallStore:
         now: datetime | None = None,
     ) -> None:
         """One menu input, and the queue it led to if any, in one transaction."""
+        shift_s = self._shift_s(now)
         now = now or utcnow()
         ev = ev if isinstance(ev, MenuEvent) else MenuEvent(**ev)
         if enqueue is not None and not isinstance(enqueue, Enqueue):
@@ -471,7 +531,7 @@ class CallStore:
             stmt = st.update_step
         else:
             stmt = st.update_step_requeue if enqueue.requeue else st.update_step_enqueue
-            params.update(b_queue=enqueue.queue, b_category=enqueue.category, b_now=now)
+            params.update(b_queue=enqueue.queue, b_category=enqueue.category, b_now=now, b_shift=shift_s)
         with self._begin() as conn:
             self._update_or_create(conn, stmt, params, ev.call_sid, caller_hash, now, ev.language)
             self._insert_ignore(conn, menu_events, {**asdict(ev), "created_at": now})
@@ -491,9 +551,10 @@ class CallStore:
     ) -> None:
         """The caller is put in a Twilio queue. The first enqueue time is kept on retries;
         `requeue` (a caller queued again after a queue error) makes them wait again."""
+        shift_s = self._shift_s(now)
         now = now or utcnow()
         st = self._stmts
-        params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now}
+        params = {"b_sid": call_sid, "b_queue": queue, "b_category": category, "b_now": now, "b_shift": shift_s}
         with self._begin() as conn:
             self._update_or_create(
                 conn, st.update_requeue if requeue else st.update_enqueue, params, call_sid, None, now, language
@@ -504,9 +565,10 @@ class CallStore:
     ) -> None:
         """Twilio fetched the caller's hold music: they are alive and waiting in `queue`.
         A caller the log has not seen enqueued is created waiting, since `now - queue_time_s`."""
+        shift_s = self._shift_s(now)
         now = now or utcnow()
         enqueued = now - timedelta(seconds=queue_time_s or 0)
-        params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued}
+        params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued, "b_shift": shift_s}
         with self._begin() as conn:
             self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None, enqueued)
 
@@ -578,12 +640,15 @@ class CallStore:
 
     def waiting_counts(self, now: datetime | None = None, stale_s: float | None = None) -> dict[str, int]:
         """Callers waiting in each queue, from the app's own records: in a queue and heard from
-        (enqueued, or hold music fetched) within `stale_s` of `now` (None = however long ago)."""
-        cutoff = datetime(1970, 1, 1, tzinfo=UTC)
-        if stale_s is not None:
-            cutoff = (now or utcnow()) - timedelta(seconds=stale_s)
+        (enqueued, or hold music fetched) within `stale_s` (None = however long ago) by the
+        database's clock. `now`, the app's clock, shifts that only by its distance from this
+        machine's clock (a simulation), never by how far this machine's is from the others'."""
         with self.engine.connect() as conn:
-            rows = conn.execute(self._stmts.select_waiting, {"b_cutoff": cutoff}).all()
+            if stale_s is None:
+                rows = conn.execute(self._stmts.select_waiting).all()
+            else:
+                since = self._shift_s(now) - stale_s
+                rows = conn.execute(self._stmts.select_waiting_alive, {"b_since": since}).all()
         return {str(queue): int(count) for queue, count in rows}
 
     def call(self, call_sid: str) -> dict[str, Any] | None:
