@@ -448,9 +448,10 @@ class Faults(threading.Thread):
 API_LIST = "/open311/v2/requests.json"
 
 
-def poller(port: int, stop_at: float, stats: Stats) -> None:
-    """An Open311 client polling the public list until `stop_at`, as fast as it is answered."""
-    while time.monotonic() < stop_at:
+def poller(port: int, stop_at: float, stats: Stats, stop: threading.Event | None = None) -> None:
+    """An Open311 client polling the public list until `stop_at` (or `stop` is set), as fast as
+    it is answered."""
+    while time.monotonic() < stop_at and not (stop is not None and stop.is_set()):
         sent = time.monotonic()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
         status, size = 0, 0
