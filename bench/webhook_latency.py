@@ -696,19 +696,26 @@ def outage_run(
     return run, outage
 
 
+def phase(sent_s: float, latency_s: float, outage: Outage) -> str:
+    """`before` the outage (answered before it began), `after` it (sent once it was over), or
+    `during` it: waiting at some moment of it, so a webhook the outage held up counts here."""
+    if sent_s + latency_s < outage.held_s:
+        return "before"
+    return "after" if sent_s >= outage.released_s else "during"
+
+
 def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, object]:
-    """The emergency path before, during and after the outage, against the no-outage run."""
+    """The emergency path before, during and after the outage, against the no-outage run. A
+    webhook not answered counts with the time it waited."""
     ref = [s.latency_s for s in reference.stats.samples if s.step == "emergency" and s.answered]
     ref_p50, ref_p99 = quantiles_ms(ref)
     phases: dict[str, dict[str, float | int]] = {}
-    for phase, lo, hi in (
-        ("before", -1.0, outage.held_s),
-        ("during", outage.held_s, outage.released_s),
-        ("after", outage.released_s, float("inf")),
-    ):
-        picked = [s for s in run.stats.samples if s.step == "emergency" and lo <= s.sent_s < hi]
-        p50, p99 = quantiles_ms([s.latency_s for s in picked if s.answered])
-        phases[phase] = {
+    for name in ("before", "during", "after"):
+        picked = [
+            s for s in run.stats.samples if s.step == "emergency" and phase(s.sent_s, s.latency_s, outage) == name
+        ]
+        p50, p99 = quantiles_ms([s.latency_s for s in picked])
+        phases[name] = {
             "requests": len(picked),
             "p50_ms": p50,
             "p99_ms": p99,
@@ -724,9 +731,10 @@ def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, obje
     }
 
 
-def api_report(stats: Stats, lo_s: float = -1.0, hi_s: float = float("inf")) -> dict[str, object]:
-    """What the Open311 clients got: answers by status (0 = none), latency, size of a 200."""
-    picked = [a for a in stats.api if lo_s <= a.sent_s < hi_s]
+def api_report(stats: Stats, outage: Outage | None = None) -> dict[str, object]:
+    """What the Open311 clients got (during `outage` if given): answers by status (0 = none),
+    latency, size of a 200."""
+    picked = [a for a in stats.api if outage is None or phase(a.sent_s, a.latency_s, outage) == "during"]
     ok = [a.size for a in picked if a.status == 200]
     p50, p99 = quantiles_ms([a.latency_s for a in picked if a.status])
     statuses: dict[str, int] = {}
@@ -811,7 +819,7 @@ def fault_run(
         "outage": outage,
     }
     if api_clients:
-        row["api_during"] = api_report(run.stats, outage.held_s, outage.released_s)
+        row["api_during"] = api_report(run.stats, outage)
         row["api"] = api_report(run.stats)
     return row
 
