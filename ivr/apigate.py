@@ -76,13 +76,16 @@ class ApiGate:
         workers: int = WORKERS,
         timeout_s: float = TIMEOUT_S,
         name: str = "Open311 API",
+        engine: Engine | None = None,
     ) -> None:
+        """`engine`: use this one instead of making one (an in-memory SQLite database exists
+        only in its own engine's connection)."""
         self.name = name
         self.max_requests = max_requests
         self.workers = workers
         self.timeout_s = timeout_s
         # Nothing connects here: the app starts while the database is down.
-        self.engine: Engine = make_engine(database_url, timeout_s * ENGINE_SHARE)
+        self.engine: Engine = engine or make_engine(database_url, timeout_s * ENGINE_SHARE)
         self._lock = threading.Lock()
         self._reset()
 

@@ -83,11 +83,14 @@ def init_app(app: Flask) -> None:
     own engine and threads, bounded); `OPEN311_MAX_REQUESTS`, `OPEN311_DB_WORKERS` and
     `OPEN311_TIMEOUT_S` in the app's config change the gate's bounds."""
     settings: Settings = app.extensions["ivr311.settings"]
+    store_engine = app.extensions["ivr311.store"].engine
+    in_memory = store_engine.dialect.name == "sqlite" and store_engine.url.database in (None, "", ":memory:")
     gate = ApiGate(
         app.extensions["ivr311.store"].url,
         max_requests=int(app.config.get("OPEN311_MAX_REQUESTS", apigate.MAX_REQUESTS)),
         workers=int(app.config.get("OPEN311_DB_WORKERS", apigate.WORKERS)),
         timeout_s=float(app.config.get("OPEN311_TIMEOUT_S", apigate.TIMEOUT_S)),
+        engine=store_engine if in_memory else None,  # no other engine would see that database
     )
     app.extensions["ivr311.open311_keys"] = settings.open311_api_keys
     app.extensions["ivr311.open311_gate"] = gate

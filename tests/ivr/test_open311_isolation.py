@@ -140,6 +140,17 @@ def test_the_api_has_an_engine_of_its_own(api_app):
     assert gate.engine.url == store.engine.url
 
 
+def test_an_in_memory_database_is_shared_since_no_other_engine_sees_it(tmp_path):
+    app = make_app("sqlite://", tmp_path)
+    try:
+        app.extensions["ivr311.recorder"].start()
+        assert app.extensions["ivr311.open311_gate"].engine is app.extensions["ivr311.store"].engine
+        number = Open311(app.test_client()).create()
+        assert app.extensions["ivr311.store"].requests.get(number) is not None
+    finally:
+        app.extensions["ivr311.store"].close()
+
+
 # -- a real server, a real frozen PostgreSQL -------------------------------------------------------
 
 
