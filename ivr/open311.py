@@ -513,7 +513,9 @@ def create_request(fmt: str) -> Response:
 def _check_api_key(given: str | None) -> None:
     keys: tuple[str, ...] = current_app.extensions["ivr311.open311_keys"]
     if not given:
-        raise ApiError(403, "api_key is missing -- can't proceed with create_request")
+        raise ApiError(
+            403, "api_key is missing (a form field, or the X-Api-Key header) -- can't proceed with create_request"
+        )
     if not keys:
         raise ApiError(403, "this server takes no requests through the API (no api keys set)")
     sent = given.encode("utf-8", "replace")
