@@ -45,7 +45,11 @@ answered past Twilio's 15 s timeout (or not at all; target 0), and what the Open
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
 test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
-answered, the ground truth the call log is checked against.
+answered, the ground truth the call log is checked against; the Open311 isolation test
+(tests/ivr/test_open311_isolation.py) uses its server, seeding and pollers.
+
+One file past 600 lines on purpose: one benchmark (server, load, faults, report) that the
+suite also loads by path, where bench/ is not a package.
 """
 
 from __future__ import annotations

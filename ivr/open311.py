@@ -17,6 +17,10 @@ category, status, address and times, never the caller's words (its description);
 what they choose through `status_notes`. Simulated callers' requests are never shown. The
 OpenAPI description of these endpoints is served at /open311/v2/openapi.json (from
 `ivr/open311.yaml`).
+
+One module past 600 lines: the API's routes, its argument rules and its error shape are one
+concept (what /open311/v2 answers); the table and the bounds live in `ivr.servicerequests` and
+`ivr.apigate`.
 """
 
 from __future__ import annotations
