@@ -1,15 +1,18 @@
 """A throwaway PostgreSQL cluster on a free loopback port, from Debian's server binaries
-(/usr/lib/postgresql/*/bin), which can be stopped and started again: the suite's PostgreSQL
-fixtures (tests/ivr/conftest.py) and the database outage of bench/webhook_latency.py.
+(/usr/lib/postgresql/*/bin), which can be stopped and started again, or frozen (SIGSTOP) and
+thawed: the suite's PostgreSQL fixtures (tests/ivr/conftest.py) and the database outages of
+bench/webhook_latency.py.
 
 Not pytest-bound: a failure raises `PgClusterError` (the fixtures turn it into a test failure).
 As root, initdb and postgres run as the `postgres` user (they refuse to run as root)."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -93,6 +96,36 @@ class PgCluster:
             timeout=60,
         )
 
+    def pids(self) -> list[int]:
+        """The server's processes: the postmaster (first line of postmaster.pid) and its
+        children (Linux /proc)."""
+        root = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == root:
+                children.append(int(stat.parent.name))
+        return [root, *children]
+
+    def freeze(self) -> None:
+        """A hung server, not a stopped one: SIGSTOP to every server process. Connections stay
+        open and the kernel still accepts new ones, but nothing answers, so no server-side
+        timeout (statement_timeout, lock_timeout) ever fires. `thaw` undoes it; call it in a
+        `finally`. The postmaster stops first, so no child is forked after the listing."""
+        os.kill(self.pids()[0], signal.SIGSTOP)
+        for pid in self.pids()[1:]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT to every server process (harmless on a server that is not frozen)."""
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def create_database(self) -> str:
         """A fresh, empty database; returns its SQLAlchemy URL."""
         import psycopg
@@ -104,5 +137,7 @@ class PgCluster:
         return f"{self.url}/{name}"
 
     def remove(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a frozen server would never stop
+            self.thaw()
         self.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)

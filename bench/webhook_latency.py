@@ -26,19 +26,36 @@ binaries, /usr/lib/postgresql/*/bin, started as in the suite by bench/pgcluster.
 database for each app run), and the outage is the server stopped (`pg_ctl stop -m fast`) for S
 seconds and started again: the same figures.
 
+With `--api-clients K`, each app run beyond the first also has K Open311 clients polling the
+public list (`GET /open311/v2/requests.json` in a loop, a short pause after an answer that is not
+a 200) over a log seeded with `--api-requests` service requests (most from calls, with their
+transcript, some from the API with long descriptions), and a run "ivr app + K API" measures what
+they cost the webhooks (throughput against the first run). With `--freeze S` (PostgreSQL only),
+one more run: every server process SIGSTOPped for S seconds mid-load (a hung server: connections
+stay open, nothing answers, no server-side timeout fires), then SIGCONT; it reports the
+emergency path during the freeze against the first run (target p99 under 1 s), the webhooks
+answered past Twilio's 15 s timeout (or not at all; target 0), and what the Open311 clients got.
+`--threads T` serves with T threads per worker (gunicorn's gthread worker).
+
     .venv/bin/python bench/webhook_latency.py                 # 50 callers, 60 s per server
     .venv/bin/python bench/webhook_latency.py --duration 10   # a short run
     .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10
     .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10 --database postgres
+    .venv/bin/python bench/webhook_latency.py --database postgres --threads 4 --api-clients 8 --freeze 10
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
 test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
-answered, the ground truth the call log is checked against.
+answered, the ground truth the call log is checked against; the Open311 isolation test
+(tests/ivr/test_open311_isolation.py) uses its server, seeding and pollers.
+
+One file past 600 lines on purpose: one benchmark (server, load, faults, report) that the
+suite also loads by path, where bench/ is not a package.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib.util
 import json
 import os
@@ -127,7 +144,7 @@ class Server:
     """gunicorn serving `target` on loopback `port`, in a process group of its own; the log is
     appended to, so a restarted server keeps the earlier lines."""
 
-    def __init__(self, target: str, port: int, env: dict[str, str], workers: int, log: Path):
+    def __init__(self, target: str, port: int, env: dict[str, str], workers: int, log: Path, threads: int = 1):
         self.port = port
         self.log = log
         log_config = log.with_suffix(".logging.json")
@@ -138,6 +155,8 @@ class Server:
             "gunicorn",
             "--workers",
             str(workers),
+            "--threads",  # more than 1: gunicorn's gthread worker
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--backlog",
@@ -228,7 +247,8 @@ PATHS = [*EMERGENCY_KINDS, "services", "services_page2", "speech", "confirm", "o
 # The webhooks of one walk, in order: "route" is the menu answer that enqueues a 311 caller,
 # "emergency" the one that must enqueue an emergency caller in 911.
 STEPS = ("voice", "menu", "services", "route", "emergency", "wait", "agent", "bridge", "queue_result", "status")
-REQUEST_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 30.0  # past Twilio's 15 s, so that late answers are seen, not cut off
+TWILIO_TIMEOUT_S = 15.0
 DOWN_PAUSE_S = 0.05  # after a webhook got no answer (server down): a caller does not hammer it
 
 
@@ -259,11 +279,22 @@ class Walk:
 
 
 @dataclass
+class ApiSample:
+    """One GET of the Open311 public list."""
+
+    sent_s: float
+    latency_s: float
+    status: int  # 0: no answer (refused, reset, timed out)
+    size: int  # bytes of the body
+
+
+@dataclass
 class Stats:
     started: float = field(default_factory=time.monotonic)
     elapsed_s: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     walks: list[Walk] = field(default_factory=list)
+    api: list[ApiSample] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -416,20 +447,73 @@ class Faults(threading.Thread):
             raise self.error
 
 
+# -- Open311 clients --------------------------------------------------------------------------
+
+API_LIST = "/open311/v2/requests.json"
+
+
+def poller(port: int, stop_at: float, stats: Stats, stop: threading.Event | None = None) -> None:
+    """An Open311 client polling the public list until `stop_at` (or `stop` is set), as fast as
+    it is answered."""
+    while time.monotonic() < stop_at and not (stop is not None and stop.is_set()):
+        sent = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        status, size = 0, 0
+        try:
+            conn.request("GET", API_LIST, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            status, size = resp.status, len(resp.read())
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        stats.api.append(ApiSample(sent - stats.started, time.monotonic() - sent, status, size))
+        if status != 200:
+            time.sleep(DOWN_PAUSE_S)
+
+
+TRANSCRIPT = "there is a problem on my street, my name is Jane Roe, call me back on 555 765 4321 "
+
+
+def seed_requests(db_url: str, count: int) -> None:
+    """`count` service requests over the last days: nine in ten from calls (a transcript of the
+    menu's longest, 300 characters, and a street address), one in ten from the API (a 4,000
+    character description, the API's longest)."""
+    from datetime import UTC, datetime, timedelta
+
+    from ivr.servicerequests import RequestStore
+
+    store = RequestStore(db_url)
+    now = datetime.now(UTC)
+    try:
+        with store.batch():
+            for i in range(count):
+                at = now - timedelta(minutes=7 * i)
+                if i % 10:
+                    said = (TRANSCRIPT * 4)[:300]
+                    store.open_call_request(f"CAseed{i:026x}", "noise", "en", said, f"{i} Main Street", now=at)
+                else:
+                    store.requests.create("graffiti", description=(TRANSCRIPT * 50)[:4000], address="1 Elm St", now=at)
+    finally:
+        store.close()
+
+
 def drive(
     port: int,
     callers: int,
     duration_s: float,
     think_s: float = 0.0,
     faults: Sequence[Fault] = (),
+    api_clients: int = 0,
     *,
     stats: Stats | None = None,
     until: Callable[[], bool] | None = None,
 ) -> Stats:
     """`callers` simulated callers walking whole calls for `duration_s`, a thread each (as
-    `ivr.callers.drive_server` drives a server); `faults` run meanwhile (a walk under way when the
-    time is up is finished). `until`, if given, ends the load earlier once it holds (then
-    `duration_s` is a deadline); `stats` lets it and the faults watch the load as it runs."""
+    `ivr.callers.drive_server` drives a server), and `api_clients` Open311 clients polling the
+    public list; `faults` run meanwhile (a walk under way when the time is up is finished).
+    `until`, if given, ends the load earlier once it holds (then `duration_s` is a deadline);
+    `stats` lets it and the faults watch the load as it runs."""
     stats = stats or Stats()
     stop_at = stats.started + duration_s
 
@@ -439,9 +523,10 @@ def drive(
     injector = Faults(faults, stats.started)
     injector.start()
     try:
-        with ThreadPoolExecutor(max_workers=callers, thread_name_prefix="caller") as pool:
+        with ThreadPoolExecutor(max_workers=callers + api_clients, thread_name_prefix="caller") as pool:
             base = f"http://127.0.0.1:{port}"
             everyone = [pool.submit(caller, base, stop, think_s, stats, i) for i in range(callers)]
+            everyone += [pool.submit(poller, port, stop_at, stats) for _ in range(api_clients)]
             for one in everyone:
                 one.result()  # a bug in a caller is raised here
         stats.elapsed_s = time.monotonic() - stats.started
@@ -458,9 +543,16 @@ class Run:
     client_cpu_s: float
 
 
-def load(server: Server, callers: int, duration_s: float, think_s: float, faults: Sequence[Fault] = ()) -> Run:
+def load(
+    server: Server,
+    callers: int,
+    duration_s: float,
+    think_s: float,
+    faults: Sequence[Fault] = (),
+    api_clients: int = 0,
+) -> Run:
     cpu0, client0 = server.cpu_s(), time.process_time()
-    stats = drive(server.port, callers, duration_s, think_s, faults)
+    stats = drive(server.port, callers, duration_s, think_s, faults, api_clients)
     return Run(stats, stats.elapsed_s, server.cpu_s() - cpu0, time.process_time() - client0)
 
 
@@ -484,6 +576,7 @@ def summarize(name: str, run: Run) -> dict[str, float | int | str]:
         "p99_ms": p99,
         "max_ms": round((lat[-1] if lat else 0.0) * 1000, 2),
         "errors": stats.errors,
+        "late": sum(1 for s in stats.samples if not s.answered or s.latency_s >= TWILIO_TIMEOUT_S),
         "calls": len(stats.finished_calls),
         "server_cpu_ms_per_request": round(run.server_cpu_s * 1000 / max(len(lat), 1), 3),
         "client_cpu_ms_per_request": round(run.client_cpu_s * 1000 / max(len(lat), 1), 3),
@@ -553,6 +646,26 @@ class PgStop:
         self.released_at = time.monotonic()
 
 
+class PgFreeze:
+    """The PostgreSQL server hung: every server process SIGSTOPped (connections stay open, the
+    kernel still accepts new ones, nothing answers; no server-side timeout can fire), then
+    SIGCONT. The outage counts from the SIGSTOP to the SIGCONT."""
+
+    what = "PostgreSQL server frozen (SIGSTOP, connections open)"
+
+    def __init__(self, cluster: Any) -> None:  # bench/pgcluster.py's PgCluster
+        self.cluster = cluster
+        self.held_at = self.released_at = 0.0  # monotonic
+
+    def hold(self) -> None:
+        self.held_at = time.monotonic()
+        self.cluster.freeze()
+
+    def release(self) -> None:
+        self.cluster.thaw()
+        self.released_at = time.monotonic()
+
+
 def load_pgcluster() -> Any:
     """bench/pgcluster.py, imported by path: this file is also loaded by gunicorn (as
     bench.webhook_latency) and by the kill -9 test (by path), where bench/ is not on sys.path."""
@@ -572,12 +685,13 @@ class Outage:
 
 def outage_run(
     server: Server,
-    lock: SqliteLock | PgStop,
+    lock: SqliteLock | PgStop | PgFreeze,
     callers: int,
     duration_s: float,
     think_s: float,
     outage_s: float,
     drain_timeout_s: float,
+    api_clients: int = 0,
 ) -> tuple[Run, Outage]:
     """The load with the database unreachable (`lock` held) for `outage_s` in the middle, and the
     replay measured."""
@@ -588,31 +702,40 @@ def outage_run(
         lock.release()
         outage.replay_s = wait_journal_drained(server, drain_timeout_s)
 
-    run = load(server, callers, duration_s, think_s, [(start_s, lock.hold), (start_s + outage_s, release_and_replay)])
+    faults: list[Fault] = [(start_s, lock.hold), (start_s + outage_s, release_and_replay)]
+    run = load(server, callers, duration_s, think_s, faults, api_clients)
     started = run.stats.started
     outage.held_s, outage.released_s = lock.held_at - started, lock.released_at - started
     return run, outage
 
 
+def phase(sent_s: float, latency_s: float, outage: Outage) -> str:
+    """`before` the outage (answered before it began), `after` it (sent once it was over), or
+    `during` it: waiting at some moment of it, so a webhook the outage held up counts here."""
+    if sent_s + latency_s < outage.held_s:
+        return "before"
+    return "after" if sent_s >= outage.released_s else "during"
+
+
 def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, object]:
-    """The emergency path before, during and after the outage, against the no-outage run."""
+    """The emergency path before, during and after the outage, against the no-outage run. A
+    webhook not answered counts with the time it waited."""
     ref = [s.latency_s for s in reference.stats.samples if s.step == "emergency" and s.answered]
     ref_p50, ref_p99 = quantiles_ms(ref)
     phases: dict[str, dict[str, float | int]] = {}
-    for phase, lo, hi in (
-        ("before", -1.0, outage.held_s),
-        ("during", outage.held_s, outage.released_s),
-        ("after", outage.released_s, float("inf")),
-    ):
-        picked = [s for s in run.stats.samples if s.step == "emergency" and lo <= s.sent_s < hi]
-        p50, p99 = quantiles_ms([s.latency_s for s in picked if s.answered])
-        phases[phase] = {
+    for name in ("before", "during", "after"):
+        picked = [
+            s for s in run.stats.samples if s.step == "emergency" and phase(s.sent_s, s.latency_s, outage) == name
+        ]
+        p50, p99 = quantiles_ms([s.latency_s for s in picked])
+        phases[name] = {
             "requests": len(picked),
             "p50_ms": p50,
             "p99_ms": p99,
             "p50_vs_no_outage": round(p50 / ref_p50, 2) if ref_p50 else 0.0,
             "p99_vs_no_outage": round(p99 / ref_p99, 2) if ref_p99 else 0.0,
             "not_911": sum(1 for s in picked if not s.answered or s.enqueue != "911"),
+            "late": sum(1 for s in picked if not s.answered or s.latency_s >= TWILIO_TIMEOUT_S),
         }
     return {
         "no_outage": {"requests": len(ref), "p50_ms": ref_p50, "p99_ms": ref_p99},
@@ -621,19 +744,48 @@ def emergency_report(run: Run, outage: Outage, reference: Run) -> dict[str, obje
     }
 
 
+def api_report(stats: Stats, outage: Outage | None = None) -> dict[str, object]:
+    """What the Open311 clients got (during `outage` if given): answers by status (0 = none),
+    latency, size of a 200."""
+    picked = [a for a in stats.api if outage is None or phase(a.sent_s, a.latency_s, outage) == "during"]
+    ok = [a.size for a in picked if a.status == 200]
+    p50, p99 = quantiles_ms([a.latency_s for a in picked if a.status])
+    statuses: dict[str, int] = {}
+    for a in picked:
+        statuses[str(a.status)] = statuses.get(str(a.status), 0) + 1
+    return {
+        "requests": len(picked),
+        "statuses": dict(sorted(statuses.items())),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "bytes_per_200": round(statistics.mean(ok)) if ok else 0,
+    }
+
+
+def print_api(label: str, report: dict[str, object]) -> None:
+    print(
+        f"{label}: {report['requests']} GETs of the public list, answered {report['statuses']}, "
+        f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, {report['bytes_per_200']:,} bytes a 200"
+    )
+
+
 def print_outage(row: dict[str, object]) -> None:
     emergency = row["emergency"]
     assert isinstance(emergency, dict)
     ref = emergency["no_outage"]
-    print(f"\noutage: {row['outage_what']} {row['outage_s']} s, from {row['outage_from_s']} s into the load")
-    print(f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} {'p99 x':>7} {'not 911':>8}")
+    print(f"\n{row['outage_what']} {row['outage_s']} s, from {row['outage_from_s']} s into the load")
     print(
-        f"{'no-outage run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} {'1':>7} {'1':>7} {'-':>8}"
+        f"{'emergency path':<16} {'answers':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50 x':>7} {'p99 x':>7} "
+        f"{'not 911':>8} {'>15 s':>6}"
+    )
+    print(
+        f"{'no-fault run':<16} {ref['requests']:>8} {ref['p50_ms']:>8} {ref['p99_ms']:>8} {'1':>7} {'1':>7} "
+        f"{'-':>8} {'-':>6}"
     )
     for phase, p in emergency["phases"].items():
         print(
             f"{phase + ' outage':<16} {p['requests']:>8} {p['p50_ms']:>8} {p['p99_ms']:>8} "
-            f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8}"
+            f"{p['p50_vs_no_outage']:>7} {p['p99_vs_no_outage']:>7} {p['not_911']:>8} {p['late']:>6}"
         )
     replay = row["replay_s"]
     drained = "not in time" if replay is None else f"{replay:.2f} s after the outage"
@@ -641,8 +793,48 @@ def print_outage(row: dict[str, object]) -> None:
         drained += f", once the load had stopped ({row['load_s']} s)"
     print(
         f"journal: {row['events_replayed']} writes replayed, drained {drained}; "
-        f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}"
+        f"calls {row['calls']}, lost {row['calls_lost']}, errors {row['errors']}, "
+        f"webhooks answered past {TWILIO_TIMEOUT_S:g} s or not at all {row['late']}"
     )
+    if "api_during" in row:
+        print_api("Open311 clients during the outage", row["api_during"])  # type: ignore[arg-type]
+
+
+def fault_run(
+    server: Server,
+    lock: SqliteLock | PgStop | PgFreeze,
+    db_url: str,
+    log: Path,
+    args: argparse.Namespace,
+    seconds: float,
+) -> dict[str, object]:
+    """A run with `lock` held for `seconds` mid-load: the outage's figures as one row."""
+    think_s = args.think_ms / 1000
+    api_clients = args.api_clients if isinstance(lock, PgFreeze) else 0
+    try:
+        run, outage = outage_run(
+            server, lock, args.callers, args.duration, think_s, seconds, args.drain_timeout, api_clients
+        )
+    finally:
+        server.stop()
+    row: dict[str, object] = {
+        **summarize(f"ivr app, {'freeze' if isinstance(lock, PgFreeze) else 'outage'}", run),
+        "calls_lost": calls_lost(db_url, run.stats.finished_calls),
+        "outage_what": lock.what,
+        "outage_s": round(outage.released_s - outage.held_s, 2),
+        "outage_from_s": round(outage.held_s, 2),
+        "replay_s": None if outage.replay_s is None else round(outage.replay_s, 3),
+        # whether the journal caught up while the callers were still calling
+        "drained_under_load": outage.replay_s is not None and outage.released_s + outage.replay_s < run.elapsed_s,
+        "load_s": round(run.elapsed_s, 2),
+        "events_replayed": replayed_writes(log),
+        "run": run,
+        "outage": outage,
+    }
+    if api_clients:
+        row["api_during"] = api_report(run.stats, outage)
+        row["api"] = api_report(run.stats)
+    return row
 
 
 def main() -> int:
@@ -650,6 +842,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per server")
     parser.add_argument("--callers", type=int, default=50, help="concurrent simulated callers")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (more than 1: the gthread worker)"
+    )
     parser.add_argument(
         "--think-ms", type=float, default=0.0, help="mean pause of a caller between webhooks (0 = closed loop)"
     )
@@ -668,6 +863,27 @@ def main() -> int:
         help="also a run with the call log unreachable for S seconds mid-load",
     )
     parser.add_argument(
+        "--api-clients",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also a run with K Open311 clients polling the public list (and K in the --freeze run)",
+    )
+    parser.add_argument(
+        "--api-requests",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="service requests in the log of every app run when there are Open311 clients",
+    )
+    parser.add_argument(
+        "--freeze",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="also a run with the PostgreSQL server frozen (SIGSTOP, connections open) for S seconds mid-load",
+    )
+    parser.add_argument(
         "--drain-timeout",
         type=float,
         default=300.0,
@@ -677,16 +893,27 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    if args.freeze and args.database != "postgres":
+        parser.error("--freeze needs --database postgres (a frozen server; SQLite has none)")
     think_s = args.think_ms / 1000
+    seeded = args.api_requests if args.api_clients or args.freeze else 0
 
     tmp = Path(tempfile.mkdtemp(prefix="ivr311-bench-"))
     results = []
-    outage_row: dict[str, object] | None = None
+    fault_rows: list[dict[str, object]] = []
     cluster = load_pgcluster() if args.database == "postgres" else None
+
+    def app_server(name: str) -> tuple[Server, str, Path]:
+        """The app on a fresh database (seeded when Open311 clients poll it)."""
+        db_url = cluster.create_database() if cluster else f"sqlite:///{tmp / (name + '.sqlite3')}"
+        if seeded:
+            seed_requests(db_url, seeded)
+        port, log = free_port(), tmp / f"{name}.log"
+        env = app_env(port, db_url, tmp / f"{name}-journal")
+        return Server("app:app", port, env, args.workers, log, args.threads), db_url, log
+
     try:
-        db_url = cluster.create_database() if cluster else f"sqlite:///{tmp / 'calls.sqlite3'}"
-        port = free_port()
-        server = Server("app:app", port, app_env(port, db_url, tmp / "journal"), args.workers, tmp / "app.log")
+        server, db_url, _ = app_server("app")
         try:
             reference = load(server, args.callers, args.duration, think_s)
         finally:
@@ -696,61 +923,61 @@ def main() -> int:
         results.append(app_row)
 
         port = free_port()
-        fixed = Server("bench.webhook_latency:make_fixed_app()", port, {}, args.workers, tmp / "fixed.log")
+        fixed = Server(
+            "bench.webhook_latency:make_fixed_app()", port, {}, args.workers, tmp / "fixed.log", args.threads
+        )
         try:
             run = load(fixed, args.callers, args.duration, think_s)
         finally:
             fixed.stop()
         results.append(summarize("fixed TwiML", run))
 
+        if args.api_clients:
+            server, db_url, _ = app_server("api")
+            try:
+                run = load(server, args.callers, args.duration, think_s, api_clients=args.api_clients)
+            finally:
+                server.stop()
+            api_row = summarize(f"ivr app + {args.api_clients} API", run)
+            api_row["calls_lost"] = calls_lost(db_url, run.stats.finished_calls)
+            api_row["api"] = api_report(run.stats)
+            results.append(api_row)
+
+        if args.freeze:
+            server, db_url, log = app_server("freeze")
+            fault_rows.append(fault_run(server, PgFreeze(cluster), db_url, log, args, args.freeze))
+
         if args.outage:
             lock: SqliteLock | PgStop
             if cluster:
-                db_url, lock = cluster.create_database(), PgStop(cluster)
+                lock = PgStop(cluster)
+                server, db_url, log = app_server("outage")
             else:
-                db_path = tmp / "outage.sqlite3"
-                db_url, lock = f"sqlite:///{db_path}", SqliteLock(db_path)
-            port = free_port()
-            log = tmp / "outage.log"
-            server = Server("app:app", port, app_env(port, db_url, tmp / "outage-journal"), args.workers, log)
-            try:
-                run, outage = outage_run(
-                    server, lock, args.callers, args.duration, think_s, args.outage, args.drain_timeout
-                )
-            finally:
-                server.stop()
-            outage_row = {
-                **summarize("ivr app, outage", run),
-                "calls_lost": calls_lost(db_url, run.stats.finished_calls),
-                "outage_what": lock.what,
-                "outage_s": round(outage.released_s - outage.held_s, 2),
-                "outage_from_s": round(outage.held_s, 2),
-                "replay_s": None if outage.replay_s is None else round(outage.replay_s, 3),
-                # whether the journal caught up while the callers were still calling
-                "drained_under_load": outage.replay_s is not None
-                and outage.released_s + outage.replay_s < run.elapsed_s,
-                "load_s": round(run.elapsed_s, 2),
-                "events_replayed": replayed_writes(log),
-                "emergency": emergency_report(run, outage, reference),
-            }
+                server, db_url, log = app_server("outage")
+                lock = SqliteLock(Path(db_url.removeprefix("sqlite:///")))
+            fault_rows.append(fault_run(server, lock, db_url, log, args, args.outage))
     finally:
         if cluster:
             cluster.remove()
         shutil.rmtree(tmp, ignore_errors=True)
+    for row in fault_rows:
+        run, outage = row.pop("run"), row.pop("outage")
+        assert isinstance(run, Run) and isinstance(outage, Outage)
+        row["emergency"] = emergency_report(run, outage, reference)
 
-    app_row, fixed_row = results
+    app_row, fixed_row = results[:2]
     print(
         f"{args.callers} callers, {args.duration:g} s per server, {args.workers} gunicorn "
-        f"workers, think {args.think_ms:g} ms, loopback, "
+        f"workers x {args.threads} threads, think {args.think_ms:g} ms, loopback, "
         f"{'PostgreSQL ' + cluster.bindir.parent.name if cluster else 'SQLite (WAL)'} call log"
     )
     print(
-        f"{'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'server':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
         f"{'errors':>7} {'calls':>6} {'lost':>5} {'srv cpu ms/req':>15} {'cli cpu ms/req':>15}"
     )
     for row in results:
         print(
-            f"{row['server']:<12} {row['requests_per_s']:>8} {row['p50_ms']:>8} "
+            f"{row['server']:<16} {row['requests_per_s']:>8} {row['p50_ms']:>8} "
             f"{row['p99_ms']:>8} {row['max_ms']:>8} {row['errors']:>7} {row['calls']:>6} "
             f"{row.get('calls_lost', '-'):>5} {row['server_cpu_ms_per_request']:>15} "
             f"{row['client_cpu_ms_per_request']:>15}"
@@ -763,22 +990,45 @@ def main() -> int:
         "0 calls lost": app_row["calls_lost"] == 0,
         "0 errors": app_row["errors"] == 0,
     }
-    if outage_row is not None:
-        print_outage(outage_row)
-        emergency = outage_row["emergency"]
+    if args.api_clients:
+        api_row = results[2]
+        print_api(f"\n{args.api_clients} Open311 clients", api_row["api"])  # type: ignore[arg-type]
+        kept = float(api_row["requests_per_s"]) / max(float(app_row["requests_per_s"]), 1e-9)
+        api_row["webhook_throughput_vs_no_api"] = round(kept, 2)
+        print(f"webhook throughput with them: {kept:.2f} x the run without")
+        targets[f"{args.api_clients} API clients: webhooks keep >= half their throughput ({kept:.2f})"] = kept >= 0.5
+    for row in fault_rows:
+        print_outage(row)
+        emergency = row["emergency"]
         assert isinstance(emergency, dict)
-        targets["outage: every emergency answer an <Enqueue>911"] = emergency["not_911"] == 0
-        targets["outage: 0 calls lost after the replay"] = outage_row["calls_lost"] == 0
-        targets["outage: journal drained"] = outage_row["replay_s"] is not None
+        if row["outage_what"] == PgFreeze.what:
+            during = emergency["phases"]["during"]
+            ref_p99 = float(emergency["no_outage"]["p99_ms"])
+            row["emergency_p99_during_vs_no_fault"] = round(float(during["p99_ms"]) / ref_p99, 2) if ref_p99 else None
+            print(
+                f"freeze, {args.api_clients} Open311 clients: emergency p99 {during['p99_ms']} ms "
+                f"({row['emergency_p99_during_vs_no_fault']} x the no-fault run)"
+            )
+            targets["freeze: emergency p99 < 1 s"] = float(during["p99_ms"]) < 1000 and during["requests"] > 0
+            targets[f"freeze: 0 webhooks past {TWILIO_TIMEOUT_S:g} s"] = row["late"] == 0
+            name = "freeze"
+        else:
+            name = "outage"
+        targets[f"{name}: every emergency answer an <Enqueue>911"] = emergency["not_911"] == 0
+        targets[f"{name}: 0 calls lost after the replay"] = row["calls_lost"] == 0
+        targets[f"{name}: journal drained"] = row["replay_s"] is not None
     for name, ok in targets.items():
         print(f"  {'ok  ' if ok else 'MISS'} {name}")
     if args.json:
+        outage_row = next((r for r in fault_rows if r["outage_what"] != PgFreeze.what), None)
+        freeze_row = next((r for r in fault_rows if r["outage_what"] == PgFreeze.what), None)
         args.json.write_text(
             json.dumps(
                 {
                     "args": {k: str(v) for k, v in vars(args).items()},
                     "results": results,
                     "outage": outage_row,
+                    "freeze": freeze_row,
                     "targets": targets,
                 },
                 indent=2,

@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(agent.bp)
     app.register_blueprint(status.bp)
     open311.init_app(app)  # /open311/v2: the categories as services, calls' service requests
+    app.after_request(_nosniff)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -93,3 +94,10 @@ def _start(
     store = RequestStore(url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
     hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, instance_path, url)
     return settings, menu, store, hasher
+
+
+def _nosniff(response: Any) -> Any:
+    """Every answer is what its Content-Type says, never sniffed into something else (a JSON or
+    XML body holding what a caller or client typed must not run as a page)."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

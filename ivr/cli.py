@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,13 +34,27 @@ def database_errors() -> Iterator[None]:
         raise IvrError(f"database: {first}") from None
 
 
-def default_database_url() -> str:
-    """What the app uses: IVR311_DATABASE_URL, else the SQLite file in the instance folder."""
+def instance_folder() -> Path:
+    """The app's instance folder (where its SQLite call log is kept by default)."""
     from flask import Flask
 
+    return Path(Flask("ivr").instance_path)
+
+
+def default_database_url() -> str:
+    """What the app uses: IVR311_DATABASE_URL, else the SQLite file in the instance folder."""
     from ivr.config import ENV_VARS, database_url
 
-    return database_url(os.environ.get(ENV_VARS["database_url"]), Flask("ivr").instance_path)
+    return database_url(os.environ.get(ENV_VARS["database_url"]), instance_folder())
+
+
+SIMULATED_DATABASE = "simulated-callers.sqlite3"
+
+
+def simulated_database_url() -> str:
+    """Where simulated callers log unless told otherwise: a SQLite file of their own in the
+    instance folder, never the app's call log (IVR311_DATABASE_URL is not read)."""
+    return f"sqlite:///{instance_folder() / SIMULATED_DATABASE}"
 
 
 @click.group("calls")
@@ -90,15 +105,29 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
 
 
 @contextlib.contextmanager
-def _local_app(database_url: str | None, *, signed: bool = False) -> Iterator[Any]:
+def _local_app(database_url: str | None, *, signed: bool = False, simulated: bool = False) -> Iterator[Any]:
     """The voice app in this process (console phone, simulated callers), without the start-up
     warnings meant for a server on the network; its call log is closed on the way out.
-    ``signed``: check signatures (the console phone signs when TWILIO_AUTH_TOKEN is set)."""
+    ``signed``: check signatures (the console phone signs when TWILIO_AUTH_TOKEN is set).
+    ``simulated``: callers that are not people: their own database unless `database_url` says
+    otherwise, with a journal of its own, and the service requests they open marked simulated
+    (never on the public API)."""
     import logging
 
     from ivr import create_app
+    from ivr.config import default_journal_dir
 
     config: dict[str, object] = {} if signed else {"validate_signatures": False}
+    if simulated:
+        if not database_url:
+            database_url = simulated_database_url()
+            click.echo(
+                f"simulated callers log to {database_url}, a database of their own (not the app's "
+                "call log; --database-url to choose)",
+                err=True,
+            )
+        # never IVR311_JOURNAL_DIR: that journal is replayed into the app's own database
+        config["journal_dir"] = default_journal_dir(instance_folder(), database_url)
     if database_url:
         config["database_url"] = database_url
     config_log = logging.getLogger("ivr.config")
@@ -108,10 +137,12 @@ def _local_app(database_url: str | None, *, signed: bool = False) -> Iterator[An
         app = create_app(config)
     finally:
         config_log.setLevel(level)
+    app.extensions["ivr311.store"].requests.simulated = simulated
     try:
         yield app
     finally:
         app.extensions["ivr311.store"].close()
+        app.extensions["ivr311.open311_gate"].close()
 
 
 @click.command("dial")
@@ -190,7 +221,10 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     help="Simulated time of the first call's clock (ISO 8601, "
     "naive = UTC; default: so that the last call arrives about now).",
 )
-@click.option("--database-url", help="Log to this database instead of the app's.")
+@click.option(
+    "--database-url",
+    help="Log to this database (default: instance/simulated-callers.sqlite3, never the app's call log).",
+)
 @click.option(
     "--url",
     metavar="URL",
@@ -220,7 +254,9 @@ def callers(
     """Simulated callers: walk calls through the local voice app at simulated times and log them
     like real ones (try `calls export` and the planner's `calibrate` without a phone). Either
     Poisson callers (--count, --rate-per-hour) or the calls of a scenario as the model simulates
-    them (--scenario, --days). Same seed, same calls.
+    them (--scenario, --days). Same seed, same calls. They log to a database of their own
+    (instance/simulated-callers.sqlite3 unless --database-url), and the service requests they
+    open are marked simulated: the public Open311 API never shows them.
 
     \b
     Example, a week of the baseline through the real menu:
@@ -240,7 +276,7 @@ def callers(
 
         with (
             _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications),
-            _local_app(database_url) as app,
+            _local_app(database_url, simulated=True) as app,
         ):
             span_s = horizon_s * replications
             first = first or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
@@ -256,7 +292,7 @@ def callers(
     if first is None:
         now = datetime.now(UTC).replace(microsecond=0)
         first = now - timedelta(hours=count / rate_per_hour)
-    with _local_app(database_url) as app:
+    with _local_app(database_url, simulated=True) as app:
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
     click.echo(
         f"logged {count} simulated calls from {format_time(first)} to "

@@ -3,11 +3,24 @@ requests that calls (and API clients) create.
 
 Every resource answers in `.json` or `.xml` (any other suffix is a 404); errors have the spec's
 shape (a list of `code` + `description`): 404 for a resource that does not exist, 403 for a
-missing or wrong api_key, 400 for anything else, including a database that does not answer
-("any failure during create request processing, eg CRM is down"). An optional argument sent
-empty is treated as absent. Only POST requires an api_key (from `IVR311_OPEN311_API_KEYS`,
-comma-separated, compared in constant time). The OpenAPI description of these endpoints is
-served at /open311/v2/openapi.json (from `ivr/open311.yaml`).
+missing or wrong api_key, 400 for anything else, including a database that refuses ("any failure
+during create request processing, eg CRM is down"), and 503 with Retry-After when the API is
+busy or the database does not answer in time (`ivr.apigate`: the API shares the server with the
+voice webhooks, so it waits on nothing without a bound and never takes every thread). An
+optional argument sent empty is treated as absent. Only POST requires an api_key (from
+`IVR311_OPEN311_API_KEYS`, comma-separated, compared in constant time), in the form body or the
+`X-Api-Key` header; a URL carrying one is refused on every endpoint (URLs land in logs).
+
+The public list comes in pages (`page`, `page_size`; a `Link` header names the next one) and
+publishes what the city knows, not what callers said: a request made by a call shows its
+category, status, address and times, never the caller's words (its description); staff publish
+what they choose through `status_notes`. Simulated callers' requests are never shown. The
+OpenAPI description of these endpoints is served at /open311/v2/openapi.json (from
+`ivr/open311.yaml`).
+
+One module past 600 lines: the API's routes, its argument rules and its error shape are one
+concept (what /open311/v2 answers); the table and the bounds live in `ivr.servicerequests` and
+`ivr.apigate`.
 """
 
 from __future__ import annotations
@@ -22,13 +35,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import yaml
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ivr import apigate
+from ivr.apigate import ApiGate, Busy, NoAnswer
 from ivr.config import Settings
 from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
 from ivr.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
@@ -42,11 +58,14 @@ PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 OPENAPI_PATH = Path(__file__).with_name("open311.yaml")
 WINDOW = timedelta(days=90)
-MAX_IDS = MAX_RESULTS
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200  # a page is at most this many requests; a query, at most MAX_RESULTS
+MAX_IDS = MAX_PAGE_SIZE
 MAX_LINE = 1000  # a string attribute, an address_id, a list item
 MAX_URL = 1024
 
 bp = Blueprint("open311", __name__, url_prefix=PREFIX)
+T = TypeVar("T")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t]")
@@ -63,10 +82,44 @@ class ApiError(Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Register the API; its keys are the settings' `open311_api_keys` (IVR311_OPEN311_API_KEYS)."""
+    """Register the API; its keys are the settings' `open311_api_keys` (IVR311_OPEN311_API_KEYS).
+    It reads and writes the call log's database through a gate of its own (`ivr.apigate`: its
+    own engine and threads, bounded); `OPEN311_MAX_REQUESTS`, `OPEN311_DB_WORKERS` and
+    `OPEN311_TIMEOUT_S` in the app's config change the gate's bounds."""
     settings: Settings = app.extensions["ivr311.settings"]
+    store_engine = app.extensions["ivr311.store"].engine
+    in_memory = store_engine.dialect.name == "sqlite" and store_engine.url.database in (None, "", ":memory:")
+    gate = ApiGate(
+        app.extensions["ivr311.store"].url,
+        max_requests=int(app.config.get("OPEN311_MAX_REQUESTS", apigate.MAX_REQUESTS)),
+        workers=int(app.config.get("OPEN311_DB_WORKERS", apigate.WORKERS)),
+        timeout_s=float(app.config.get("OPEN311_TIMEOUT_S", apigate.TIMEOUT_S)),
+        engine=store_engine if in_memory else None,  # no other engine would see that database
+    )
     app.extensions["ivr311.open311_keys"] = settings.open311_api_keys
+    app.extensions["ivr311.open311_gate"] = gate
+    app.extensions["ivr311.open311_requests"] = ServiceRequests(gate.engine)
     app.register_blueprint(bp)
+
+
+@bp.before_request
+def _admit() -> None:
+    """A key in the URL is refused before anything else; then a request slot, or 503 at once."""
+    if any(v.strip() for v in request.args.getlist("api_key")):
+        raise ApiError(
+            403,
+            "api_key is refused in the URL (URLs are logged): "
+            "send it in the POST body (api_key) or in the X-Api-Key header",
+        )
+    if not _gate().admit():
+        raise Busy("too many API requests at once")
+    g.open311_admitted = True
+
+
+@bp.teardown_request
+def _leave(_exc: BaseException | None) -> None:
+    if g.pop("open311_admitted", False):
+        _gate().leave()
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -77,9 +130,15 @@ def _menu() -> Menu:
     return menu
 
 
-def _requests() -> ServiceRequests:
-    requests: ServiceRequests = current_app.extensions["ivr311.store"].requests
-    return requests
+def _gate() -> ApiGate:
+    gate: ApiGate = current_app.extensions["ivr311.open311_gate"]
+    return gate
+
+
+def _db(job: Callable[[ServiceRequests], T]) -> T:
+    """`job` on the API's own engine, on the gate's threads, within its bound."""
+    requests: ServiceRequests = current_app.extensions["ivr311.open311_requests"]
+    return _gate().run(lambda: job(requests))
 
 
 def _format(fmt: str) -> str:
@@ -150,6 +209,19 @@ def _errors(status: int, descriptions: Iterable[str]) -> Response:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
     return _errors(exc.status, exc.descriptions)
+
+
+@bp.errorhandler(Busy)
+@bp.errorhandler(NoAnswer)
+def _unavailable(exc: Busy | NoAnswer) -> Response:
+    """503 in the spec's shape, with Retry-After: the API is busy, or the database slow."""
+    if isinstance(exc, NoAnswer):  # the gate logs when the database stops and starts answering
+        said = "the service request store is not answering; try again shortly"
+    else:
+        said = "busy: too many requests at once; try again shortly"
+    resp = _errors(503, [said])
+    resp.headers["Retry-After"] = str(exc.retry_after_s)
+    return resp
 
 
 @bp.errorhandler(SQLAlchemyError)
@@ -274,6 +346,8 @@ def service_definition(name: str) -> Response:
 
 
 def _request_doc(row: Mapping[str, Any], menu: Menu) -> dict[str, Any]:
+    """A request as the public sees it: a call's description is what the caller said (it may
+    name them, or give a phone number), so it is never published; an API client's is."""
     cat = _category(row["service_code"])
     lang = menu.default_language
     return {
@@ -282,7 +356,7 @@ def _request_doc(row: Mapping[str, Any], menu: Menu) -> dict[str, Any]:
         "status_notes": row["status_notes"],
         "service_name": _service_name(cat, lang) if cat else row["service_code"],
         "service_code": row["service_code"],
-        "description": row["description"],
+        "description": row["description"] if row["source"] == "api" else None,
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": format_w3c(row["requested_at"]),
@@ -302,6 +376,20 @@ def _requests_response(fmt: str, rows: Iterable[Mapping[str, Any]]) -> Response:
     return render(fmt, "service_requests", Many("request", [_request_doc(r, menu) for r in rows]))
 
 
+def _int_arg(name: str, default: int, high: int) -> int:
+    raw = _arg(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
+        raise ApiError(400, f"{name}: a whole number from 1 to {high}")
+    return int(raw)
+
+
+def _page_link(page: int, rel: str) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return f'<{request.path}?{urlencode([*args, ("page", str(page))])}>; rel="{rel}"'
+
+
 def _date_arg(name: str) -> datetime | None:
     raw = _arg(name)
     if raw is None:
@@ -314,13 +402,14 @@ def _date_arg(name: str) -> datetime | None:
 
 @bp.get("/requests.<fmt>")
 def list_requests(fmt: str) -> Response:
-    """GET Service Requests: `service_request_id` (a list) overrides every other filter; else
-    `service_code`, `status` (lists) and a window of at most 90 days (default: the last 90),
-    at most 1,000 requests, newest first."""
+    """GET Service Requests: `service_request_id` (a list, at most a page) overrides every other
+    filter; else `service_code`, `status` (lists) and a window of at most 90 days (default: the
+    last 90), newest first, the query's first 1,000 in pages (`page` from 1, `page_size` up to
+    200, default 50); a `Link` header gives the next page (rel="next") and the one before."""
     fmt = _format(fmt)
     ids = _list_arg("service_request_id")
     if ids is not None:
-        return _requests_response(fmt, _requests().query(numbers=ids))
+        return _requests_response(fmt, _db(lambda r: r.query(numbers=ids, public=True)))
     codes = _list_arg("service_code")
     statuses = _list_arg("status")
     errors = [f"status: {s[:20]!r} is not one of {', '.join(STATUSES)}" for s in statuses or [] if s not in STATUSES]
@@ -337,16 +426,41 @@ def list_requests(fmt: str) -> Response:
         errors.append("end_date is before start_date")
     elif end - start > WINDOW:
         errors.append("start_date to end_date may not span more than 90 days")
+    try:
+        page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = _int_arg("page", 1, MAX_RESULTS)
+    except ApiError as exc:
+        errors += exc.descriptions
     if errors:
         raise ApiError(400, *errors)
-    rows = _requests().query(service_codes=codes, statuses=statuses, start=start, end=end)
-    return _requests_response(fmt, rows)
+    offset = (page - 1) * page_size
+    limit = min(page_size, MAX_RESULTS - offset)
+    rows: list[dict[str, Any]] = []
+    if limit > 0:
+        rows = _db(
+            lambda r: r.query(
+                service_codes=codes,
+                statuses=statuses,
+                start=start,
+                end=end,
+                limit=limit + 1,
+                offset=offset,
+                public=True,
+            )
+        )
+    links = [_page_link(page - 1, "prev")] if page > 1 else []
+    if len(rows) > limit and offset + limit < MAX_RESULTS:
+        links.append(_page_link(page + 1, "next"))
+    resp = _requests_response(fmt, rows[:limit])
+    if links:
+        resp.headers["Link"] = ", ".join(links)
+    return resp
 
 
 @bp.get("/requests/<name>")
 def get_request(name: str) -> Response:
     number, fmt = _split(name)
-    row = _requests().get(number[:32])
+    row = _db(lambda r: r.get(number[:32], public=True))
     if row is None:
         raise ApiError(404, f"service_request_id {number[:32]!r} not found")
     return _requests_response(fmt, [row])
@@ -368,7 +482,7 @@ def create_request(fmt: str) -> Response:
     definition asks; answers a one-item list with the new service_request_id."""
     fmt = _format(fmt)
     form = request.form
-    _check_api_key(_arg("api_key", form) or _arg("api_key"))
+    _check_api_key(_arg("api_key", form) or request.headers.get("X-Api-Key", "").strip() or None)
     code = clean(_arg("service_code", form))
     if not code:
         raise ApiError(400, "service_code is required (see services.json)")
@@ -384,13 +498,16 @@ def create_request(fmt: str) -> Response:
     attributes = _attributes(form, cat, errors)
     if errors:
         raise ApiError(400, *errors)
-    number = _requests().create(
-        cat.code,
-        description=description or None,
-        media_url=media_url or None,
-        attributes=attributes,
-        now=utcnow(),
-        **location,
+    now = utcnow()
+    number = _db(
+        lambda r: r.create(
+            cat.code,
+            description=description or None,
+            media_url=media_url or None,
+            attributes=attributes,
+            now=now,
+            **location,
+        )
     )
     log.info("Open311 request %s created (%s)", number, cat.code)
     item = {"service_request_id": number, "service_notice": None, "account_id": None}
@@ -400,7 +517,9 @@ def create_request(fmt: str) -> Response:
 def _check_api_key(given: str | None) -> None:
     keys: tuple[str, ...] = current_app.extensions["ivr311.open311_keys"]
     if not given:
-        raise ApiError(403, "api_key is missing -- can't proceed with create_request")
+        raise ApiError(
+            403, "api_key is missing (a form field, or the X-Api-Key header) -- can't proceed with create_request"
+        )
     if not keys:
         raise ApiError(403, "this server takes no requests through the API (no api keys set)")
     sent = given.encode("utf-8", "replace")

@@ -7,7 +7,9 @@ create. Joins the `ivr311` console script through the entry-point group `ivr311.
     ivr311 requests open ID [--notes TEXT]
 
 Closing or reopening moves `updated_datetime`, which Open311 clients see; `--notes` becomes
-`status_notes` (callers hear it at key 3 of the main menu).
+`status_notes`: callers hear it at key 3 of the main menu, and it is published on the public
+Open311 API, the one place staff choose what the public reads of a call's request (never what the
+caller said: the description shown here is staff-only for requests made by calls).
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ def requests() -> None:
 def list_requests(
     status: str | None, service_code: str | None, limit: int, as_json: bool, database_url: str | None
 ) -> None:
-    """Newest first: number, status, service, when requested, address, description."""
+    """Newest first: number, status, service, when requested, address, description (requests of
+    simulated callers are marked [simulated]; the public API never shows them)."""
     with _requests(database_url) as store:
         rows = store.query(
             statuses=[status] if status else None, service_codes=[service_code] if service_code else None, limit=limit
@@ -92,7 +95,7 @@ def list_requests(
     for row in rows:
         p = _printable(row)
         where = " / ".join(x for x in (row["address"], row["description"]) if x)
-        where = " ".join(where.split())
+        where = ("[simulated] " if row["simulated"] else "") + " ".join(where.split())
         click.echo(
             f"{p['service_request_id']:<10}  {p['status']:<6}  {p['service_code']:<24}  "
             f"{p['requested_at']:<20}  {where[:60]}"
@@ -134,5 +137,12 @@ def _status_command(name: str, status: str, summary: str, notes_help: str) -> cl
     return command
 
 
-close = _status_command("close", "closed", "Close a request.", "Why, or what was done (status_notes; callers hear it).")
-reopen = _status_command("open", "open", "Open a closed request again.", "Why it is open again (status_notes).")
+close = _status_command(
+    "close",
+    "closed",
+    "Close a request.",
+    "Why, or what was done (status_notes: callers hear it, Open311 shows it).",
+)
+reopen = _status_command(
+    "open", "open", "Open a closed request again.", "Why it is open again (status_notes, published on Open311)."
+)

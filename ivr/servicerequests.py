@@ -6,20 +6,33 @@ cannot take it, replayed idempotently) or from the Open311 API (`ivr.open311`, w
 directly: the API answers only once the row exists). Caller numbers are never stored here;
 the Open311 contact fields (email, names, phone, device) are not kept either.
 
+A call's writes to its request (the category, then the street address) are minutes apart and
+agree with each other; a write that disagrees with the request its CallSid already has, or comes
+more than `SAME_CALL` after it, is another call re-using the CallSid (a forged or replayed
+webhook, simulated callers run twice). It never rewrites the first call's request: it gets a
+request of its own, keyed `CallSid#n` and numbered with the next free candidate of its CallSid
+(as a taken number is), and a warning is logged, since its caller heard the first request's
+number.
+
+Requests made by simulated callers (`ivr311 callers`) are marked `simulated` and the public API
+never shows them.
+
 `RequestStore` is the call log with this table's one journaled write added, so the recorder
 and the journal handle it like the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Integer,
@@ -27,11 +40,12 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ivr import requestnumbers
 from ivr.errors import IvrError
@@ -46,6 +60,9 @@ MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 512
 MAX_RESULTS = 1000
 MAX_NUMBER_ATTEMPTS = 50
+MAX_CALL_SID = 64  # the call_sid column's length
+MAX_CALLS_PER_SID = 50  # calls that may re-use one CallSid, each with a request of its own
+SAME_CALL = timedelta(hours=1)  # a call's writes to its request are its time in the menu apart
 
 service_requests = Table(
     "service_requests",
@@ -67,7 +84,11 @@ service_requests = Table(
     Column("language", String(8)),
     Column("requested_at", UtcDateTime, nullable=False, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("simulated", Boolean),  # made by simulated callers: never public (NULL = no)
 )
+
+# Columns added after the first release: (name, type); ensure_table adds what an older table lacks.
+ADDED_COLUMNS = (("simulated", Boolean()),)
 
 PUBLIC_COLUMNS = (
     "service_request_id",
@@ -89,20 +110,45 @@ class RequestNotFound(IvrError):
     pass
 
 
+def call_key(call_sid: str, n: int) -> str:
+    """The call_sid column of the n-th call to use `call_sid`: the CallSid itself for the first,
+    `CallSid#n` for a later one (shortened with a digest to fit the column)."""
+    if n == 0:
+        return call_sid
+    suffix = f"#{n}"
+    if len(call_sid) + len(suffix) <= MAX_CALL_SID:
+        return call_sid + suffix
+    digest = hashlib.sha256(call_sid.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{call_sid[: MAX_CALL_SID - len(suffix) - 13]}~{digest}{suffix}"
+
+
+def _agrees(stored: str | None, given: str | None) -> bool:
+    return not stored or not given or stored == given
+
+
 class ServiceRequests:
     """Reads and writes of the `service_requests` table. Datetimes are UTC-aware."""
 
-    def __init__(self, engine: Engine, begin: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        begin: Callable[[], AbstractContextManager[Connection]] | None = None,
+        *,
+        simulated: bool = False,
+    ) -> None:
         self.engine = engine
         # the call log's transaction when it has one open (a journal replay's batch): two
         # connections writing one SQLite file at once would lock each other out
         self._begin = begin or engine.begin
+        self.simulated = simulated  # mark what this writes as made by simulated callers
         self._ready = False
 
     def ensure_table(self) -> None:
+        """The table, with the columns added since the first release."""
         if not self._ready:
             with self._begin() as conn:
                 service_requests.create(conn, checkfirst=True)
+                _add_missing_columns(conn)
             self._ready = True
 
     # -- writes --------------------------------------------------------------------------
@@ -137,20 +183,26 @@ class ServiceRequests:
         address: str | None = None,
         now: datetime | None = None,
     ) -> str:
-        """The open request of a call (created, or updated with the address or description
-        now known). Idempotent. Returns its number (normally `requestnumbers.for_call`)."""
+        """The open request of a call (created, or given the address or description now known).
+        Idempotent. Returns its number (normally `requestnumbers.for_call`); another call that
+        re-uses the CallSid gets a request of its own (see the module docstring)."""
         now = now or utcnow()
         self.ensure_table()
         with self._begin() as conn:
             for attempt, number in enumerate(requestnumbers.candidates_for_call(call_sid)):
-                known = self._update_call_request(conn, call_sid, service_code, description, address, now)
+                known, key = self._call_request(conn, call_sid, service_code, description, address, now)
                 if known is not None:
                     return known
+                if key is None:  # not an error to retry: a journaled write would never pass
+                    log.warning(
+                        "CallSid %s used by %d calls already: no request for this one", call_sid, MAX_CALLS_PER_SID
+                    )
+                    return requestnumbers.for_call(call_sid)
                 if attempt >= MAX_NUMBER_ATTEMPTS:
                     raise IvrError(f"no free request number for call {call_sid}")
                 values = {
                     "service_request_id": number,
-                    "call_sid": call_sid,
+                    "call_sid": key,
                     "source": "phone",
                     "service_code": service_code,
                     "status": OPEN,
@@ -159,9 +211,18 @@ class ServiceRequests:
                     "language": language,
                     "requested_at": now,
                     "updated_at": now,
+                    "simulated": self.simulated,
                 }
                 if self._insert_ignore(conn, values):
-                    if attempt:
+                    if key != call_sid:
+                        log.warning(
+                            "CallSid %s was used by an earlier call: this call's request is %s, its "
+                            "own (the caller heard the first call's number, %s)",
+                            call_sid,
+                            number,
+                            requestnumbers.for_call(call_sid),
+                        )
+                    elif attempt:
                         log.warning(
                             "request number %s was taken: call %s got %s instead (the caller heard the first one)",
                             requestnumbers.for_call(call_sid),
@@ -171,7 +232,7 @@ class ServiceRequests:
                     return number
         raise AssertionError("unreachable")
 
-    def _update_call_request(
+    def _call_request(
         self,
         conn: Connection,
         call_sid: str,
@@ -179,31 +240,38 @@ class ServiceRequests:
         description: str | None,
         address: str | None,
         now: datetime,
-    ) -> str | None:
-        row = conn.execute(
-            select(
-                service_requests.c.service_request_id,
-                service_requests.c.description,
-                service_requests.c.address,
-                service_requests.c.service_code,
-            ).where(service_requests.c.call_sid == call_sid)
-        ).first()
-        if row is None:
-            return None
-        changes: dict[str, Any] = {}
-        if service_code != row.service_code:
-            changes["service_code"] = service_code
-        if description and description != row.description:
-            changes["description"] = description
-        if address and address != row.address:
-            changes["address"] = address
-        if changes:
-            conn.execute(
-                update(service_requests)
-                .where(service_requests.c.call_sid == call_sid)
-                .values(**changes, updated_at=now)
+    ) -> tuple[str | None, str | None]:
+        """The number of this call's request, given what it did not have yet; or None and the
+        call_sid key a new request of this call takes (the CallSid, or `CallSid#n` when earlier
+        calls used it; None when `MAX_CALLS_PER_SID` calls did)."""
+        c = service_requests.c
+        keys = [call_key(call_sid, n) for n in range(MAX_CALLS_PER_SID)]
+        rows = conn.execute(
+            select(c.service_request_id, c.call_sid, c.service_code, c.description, c.address, c.requested_at).where(
+                c.call_sid.in_(keys)
             )
-        return str(row.service_request_id)
+        ).all()
+        for row in rows:
+            same_call = (
+                row.service_code == service_code
+                and abs(now - row.requested_at) <= SAME_CALL
+                and _agrees(row.description, description)
+                and _agrees(row.address, address)
+            )
+            if not same_call:
+                continue
+            changes = {
+                name: value
+                for name, value in (("description", description), ("address", address))
+                if value and not getattr(row, name)
+            }
+            if changes:
+                conn.execute(
+                    update(service_requests).where(c.call_sid == row.call_sid).values(**changes, updated_at=now)
+                )
+            return str(row.service_request_id), row.call_sid
+        used = {row.call_sid for row in rows}
+        return None, next((key for key in keys if key not in used), None)
 
     def create(
         self,
@@ -236,6 +304,7 @@ class ServiceRequests:
             "language": None,
             "requested_at": now,
             "updated_at": now,
+            "simulated": self.simulated,
         }
         with self._begin() as conn:
             for _ in range(MAX_NUMBER_ATTEMPTS):
@@ -266,10 +335,13 @@ class ServiceRequests:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, number: str) -> dict[str, Any] | None:
-        return self._one(service_requests.c.service_request_id == number)
+    def get(self, number: str, *, public: bool = False) -> dict[str, Any] | None:
+        """One request; `public`: None for one the public API never shows (simulated)."""
+        condition = service_requests.c.service_request_id == number
+        return self._one(condition & _PUBLIC if public else condition)
 
     def for_call(self, call_sid: str) -> dict[str, Any] | None:
+        """The request of the first call that used `call_sid`."""
         return self._one(service_requests.c.call_sid == call_sid)
 
     def _one(self, condition: Any) -> dict[str, Any] | None:
@@ -287,11 +359,16 @@ class ServiceRequests:
         start: datetime | None = None,
         end: datetime | None = None,
         limit: int = MAX_RESULTS,
+        offset: int = 0,
+        public: bool = False,
     ) -> list[dict[str, Any]]:
-        """Requests newest first. `numbers` (a list) overrides every other filter."""
+        """Requests newest first. `numbers` (a list) overrides every other filter; `public`
+        leaves out what the public API never shows (simulated requests)."""
         self.ensure_table()
         c = service_requests.c
-        stmt = select(service_requests).order_by(c.requested_at.desc(), c.id.desc()).limit(limit)
+        stmt = select(service_requests).order_by(c.requested_at.desc(), c.id.desc()).limit(limit).offset(offset)
+        if public:
+            stmt = stmt.where(_PUBLIC)
         if numbers is not None:
             stmt = stmt.where(c.service_request_id.in_(list(numbers)))
         else:
@@ -314,6 +391,26 @@ class ServiceRequests:
                 yield _public(row)
 
 
+_PUBLIC = service_requests.c.simulated.is_not(True)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """ALTER TABLE for each of `ADDED_COLUMNS` an older table lacks. Two processes may race to
+    add one: the loser's error is ignored once the column is there (in a savepoint, so the
+    transaction it runs in survives)."""
+    present = {col["name"] for col in inspect(conn).get_columns(service_requests.name)}
+    for name, type_ in ADDED_COLUMNS:
+        if name in present:
+            continue
+        ddl = f"ALTER TABLE {service_requests.name} ADD COLUMN {name} {type_.compile(dialect=conn.dialect)}"
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(ddl)
+        except (OperationalError, ProgrammingError):
+            if name not in {col["name"] for col in inspect(conn).get_columns(service_requests.name)}:
+                raise
+
+
 def _public(row: Any) -> dict[str, Any]:
     """A stored request as the API and the command line show it: never the CallSid."""
     out = {name: row[name] for name in PUBLIC_COLUMNS}
@@ -322,6 +419,7 @@ def _public(row: Any) -> dict[str, Any]:
     out["attributes"] = json.loads(raw) if raw else {}
     out["source"] = row["source"]
     out["language"] = row["language"]
+    out["simulated"] = bool(row["simulated"])
     return out
 
 

@@ -5,11 +5,16 @@ A document is a root element name and a value: a dict is an element with one chi
 is `[{...}]`, also with one item), a scalar is text. JSON keeps None as null and booleans and
 numbers as such; XML writes None as an empty element, booleans as true/false. XML is UTF-8 with
 a declaration and no namespace; JSON is UTF-8, not ASCII-escaped.
+
+XML 1.0 cannot carry every character a string may hold (most C0 controls, lone surrogates,
+U+FFFE and U+FFFF): they are left out of the XML, so one stored description cannot make the
+document unreadable for every client. JSON escapes them and keeps them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +25,8 @@ JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 FORMATS = ("json", "xml")
+# Everything outside XML 1.0's Char production (https://www.w3.org/TR/xml/#charsets).
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ def _fill(element: ET.Element, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     else:
-        element.text = str(value)
+        element.text = NOT_XML_CHAR.sub("", str(value))
 
 
 def to_xml(root: str, value: Any) -> str:

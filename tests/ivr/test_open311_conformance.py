@@ -456,12 +456,34 @@ def test_service_request_id_list_overrides_the_other_arguments(api, fmt, request
     assert got == [new, old]
 
 
-def test_at_most_1000_results(api, requests_table):
-    """ "Default query limit is a span of 90 days or first 1000 requests returned"."""
+def _next_page(resp: Any) -> str | None:
+    found = re.search(r'<([^>]+)>; rel="next"', resp.headers.get("Link", ""))
+    return found.group(1) if found else None
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_first_1000_results_come_in_pages(api, fmt, requests_table):
+    """ "Default query limit is a span of 90 days or first 1000 requests returned": the first
+    1,000, newest first, in pages (`page_size` 50 by default, at most 200), each naming the next
+    in a Link header (RFC 8288), so no answer is ever the whole log."""
     now = datetime.now(UTC)
-    for i in range(1005):
-        requests_table.create("noise", address="x", now=now - timedelta(seconds=i))
-    assert len(_ids(api.get("requests"))) == 1000
+    made = [requests_table.create("noise", address="x", now=now - timedelta(seconds=i)) for i in range(1005)]
+    first = api.get("requests", fmt, status="open")
+    assert _ids(first, fmt) == made[:50]
+    url: str | None = f"{BASE}/requests.{fmt}?status=open&page_size=200"
+    seen: list[str] = []
+    while url is not None:
+        resp = api.client.get(url)
+        seen += _ids(resp, fmt)
+        assert len(seen) <= 1000
+        url = _next_page(resp)
+    assert seen == made[:1000]
+    page3 = api.get("requests", fmt, page=3, page_size=10, status="open")
+    assert _ids(page3, fmt) == made[20:30]
+    assert "page=2" in page3.headers["Link"] and 'rel="prev"' in page3.headers["Link"]
+    assert "status=open" in str(_next_page(page3))
+    for bad in ({"page_size": "201"}, {"page_size": "0"}, {"page": "0"}, {"page": "x"}, {"page": "1001"}):
+        assert "page" in errors_of(api.get("requests", fmt, **bad), fmt, 400)[0]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

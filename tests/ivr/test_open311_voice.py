@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ivr_twilio_sim import CALLER, Call
@@ -63,20 +64,23 @@ def test_keys_to_a_category_open_a_request_and_read_its_number(new_call, store, 
     assert row["description"] is None and row["language"] == lang
 
 
-def test_the_api_shows_the_call_but_never_the_phone_number(new_call, client, store):
+def test_the_api_shows_the_call_but_never_the_phone_number_nor_the_callers_words(new_call, client, store):
+    """What a caller says may name them or give a number to call back: the public API shows a
+    call's category, status, address and times, never its transcript (staff still see it)."""
     call = begin(new_call)
-    call.speak("loud music next door all night", 0.9)
+    words = "loud music next door, my name is Jane Roe, call me back on 555 765 4321"
+    call.speak(words, 0.9)
     assert call.enqueue is not None
     number = requestnumbers.for_call(call.sid)
+    assert request_of(store, call)["description"] == words  # kept for staff
     for fmt in ("json", "xml"):
-        resp = Open311(client).get(f"requests/{number}", fmt)
-        (doc,) = body(resp, fmt)
-        assert doc["service_code"] == "noise"
-        assert doc["description"] == "loud music next door all night"
-        text = resp.data.decode()
-        assert CALLER not in text and CALLER[2:] not in text and call.sid not in text
-    listed = body(Open311(client).get("requests"), "json")
-    assert [r["service_request_id"] for r in listed] == [number]
+        for resp in (Open311(client).get(f"requests/{number}", fmt), Open311(client).get("requests", fmt)):
+            (doc,) = body(resp, fmt)
+            assert doc["service_request_id"] == number and doc["service_code"] == "noise"
+            assert doc["description"] is None
+            text = resp.data.decode()
+            assert CALLER not in text and CALLER[2:] not in text and call.sid not in text
+            assert "Jane Roe" not in text and "765 4321" not in text
 
 
 def test_confirmed_speech_keeps_the_transcript(new_call, store):
@@ -281,6 +285,46 @@ def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):
     assert got == requestnumbers.for_call(sid, 1) != first
     assert store.open_call_request(sid, "graffiti", "en", address="1 Main St") == got
     assert "was taken" in caplog.text
+
+
+def test_a_reused_callsid_never_rewrites_the_first_calls_request(store, caplog):
+    """Another call with the same CallSid (a forged or replayed webhook, simulated callers run
+    twice) gets a request of its own, under its CallSid's next number; the first call's request
+    stays as it was. Each call's own retries and its address still land on its own request."""
+    sid = "CA" + "f" * 32
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    first = store.open_call_request(sid, "pothole", "en", "a hole in the road", now=t0)
+    assert store.open_call_request(sid, "pothole", "en", "a hole in the road", "5 Oak Street", now=t0 + minute) == first
+    assert first == requestnumbers.for_call(sid)
+    later = t0 + timedelta(days=2)
+    with caplog.at_level(logging.WARNING, logger="ivr.servicerequests"):
+        second = store.open_call_request(sid, "pothole", "en", "another hole", now=later)
+    assert second == requestnumbers.for_call(sid, 1)
+    assert "used by an earlier call" in caplog.text
+    assert store.open_call_request(sid, "pothole", "en", "another hole", now=later + minute) == second  # a retry
+    assert store.open_call_request(sid, "pothole", "en", "another hole", "9 Pine Road", now=later + minute) == second
+    # the same CallSid moments later, saying something else: a third call, not the second's
+    third = store.open_call_request(sid, "noise", "en", "a barking dog", now=later + 2 * minute)
+    assert third == requestnumbers.for_call(sid, 2)
+    rows = {n: store.requests.get(n) for n in (first, second, third)}
+    assert (rows[first]["description"], rows[first]["address"]) == ("a hole in the road", "5 Oak Street")
+    assert rows[first]["requested_at"] == t0
+    assert (rows[second]["description"], rows[second]["address"]) == ("another hole", "9 Pine Road")
+    assert (rows[third]["service_code"], rows[third]["description"]) == ("noise", "a barking dog")
+    assert store.requests.for_call(sid)["service_request_id"] == first
+
+
+def test_two_calls_with_one_callsid_through_the_menu(new_call, store):
+    sid = "CA" + "d" * 32
+    for words in ("loud music next door", "rats in the alley"):
+        call = new_call(sid)
+        call.start()
+        call.speak(words, 0.9)
+        assert call.enqueue is not None and call.enqueue.text == "311"
+    first, second = (store.requests.get(requestnumbers.for_call(sid, n)) for n in (0, 1))
+    assert (first["service_code"], first["description"]) == ("noise", "loud music next door")
+    assert (second["service_code"], second["description"]) == ("rodents", "rats in the alley")
 
 
 def test_request_numbers_have_a_check_digit():
