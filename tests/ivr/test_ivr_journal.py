@@ -78,6 +78,20 @@ def test_torn_line_is_kept_aside_and_the_rest_replayed(tmp_path):
     assert recorder.store.waiting_counts() == {"911": 1}
 
 
+def test_an_entry_after_a_torn_tail_starts_a_line_of_its_own(tmp_path):
+    """A power cut left half an entry without its newline: the next entry must not join it
+    (both would be lost in one undecodable line); the torn part alone is kept aside."""
+    recorder = recorder_for(tmp_path)
+    journal = recorder.journal
+    journal.append(Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0}))
+    with (journal.folder / "journal.jsonl").open("ab") as f:
+        f.write(b'{"op":"start_call","args":{"call_sid":"CA')  # no newline: cut mid-write
+    journal.append(Op("start_call", {"call_sid": "CA2", "caller_hash": None, "language": "en", "now": T0}))
+    assert recorder.replay() == 2
+    assert (journal.folder / REJECTED).read_bytes() == b'{"op":"start_call","args":{"call_sid":"CA\n'
+    assert {r["call_sid"] for r in recorder.store.export_rows()} == {"CA1", "CA2"}
+
+
 def test_replay_failing_part_way_resumes_where_it_stopped(tmp_path, monkeypatch):
     """Chunks of 3: the database goes down in the second chunk; the first stays committed, the
     journal keeps exactly the 7 entries not committed, and the next replay applies those."""
