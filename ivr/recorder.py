@@ -45,7 +45,10 @@ T = TypeVar("T")
 DEFAULT_BUDGET_S = 0.5
 DEFAULT_RETRY_S = 1.0
 CHUNK_OPS = 500  # journal entries committed per transaction in a replay
-FINAL_PASS_MAX_OPS = 2000  # a live journal this small is replayed with appends held
+# The last pass of a replay holds appends (every webhook that journals waits for it), so it is
+# taken only when the previous pass's pace says it lasts at most this long, and this many ops.
+FINAL_PASS_HOLD_S = 0.1
+FINAL_PASS_MAX_OPS = 2000
 MAX_PASSES = 50  # passes in one replay before the thread sleeps and tries again
 JOURNAL_SETTLE_S = 5.0  # a journal write must succeed this long after the last failure to count
 LOST_REMINDER_S = 60.0  # while the journal fails, the count lost is logged again this often
@@ -131,19 +134,20 @@ class Recorder:
         when the database took it in time, else None. Never raises: a write neither the
         database nor the journal takes is counted in `lost`."""
         op = Op(name, args)
-        database_tried = False
-        if not self._pending() and not self._database_resting():
-            database_tried = True
+        journal_refused = False
+        if self._pending():
+            appended = self._to_journal(op, unless_empty=True)
+            if appended:
+                return None
+            # False: refused, so the database even before what the journal holds (out of order
+            # beats lost); None: a replay emptied the journal meanwhile, the database is next
+            journal_refused = appended is False
+        if not self._database_resting():
             taken, result = self._to_database(op)
             if taken:
                 return result
-        if self._to_journal(op):
+        if not journal_refused and self._to_journal(op):
             return None
-        if not database_tried and not self._database_resting():
-            # the journal holds earlier writes but refuses this one: out of order beats lost
-            taken, result = self._to_database(op)
-            if taken:
-                return result
         self._lose(op)
         return None
 
@@ -197,10 +201,11 @@ class Recorder:
         the store thread: each would wait out its budget, and they would pile up there."""
         return self._journal_error is not None and self._outage_since is not None and self._db_in_flight > 0
 
-    def _to_journal(self, op: Op) -> bool:
-        """Whether the journal took `op` (durably)."""
+    def _to_journal(self, op: Op, *, unless_empty: bool = False) -> bool | None:
+        """True if the journal took `op` (durably), False if it refused, None if `unless_empty`
+        and the journal is empty (see `Journal.append`)."""
         try:
-            self.journal.append(op)
+            appended = self.journal.append(op, unless_empty=unless_empty)
         except OSError as exc:
             self._journal_failed(exc)
             return False
@@ -210,7 +215,7 @@ class Recorder:
         finally:
             self._kick()
         self._journal_worked()
-        return True
+        return True if appended else None
 
     def _outage(self, exc: BaseException) -> None:
         reason = _one_line(exc)
@@ -338,23 +343,33 @@ class Recorder:
     def _replay_now(self) -> int:
         """Replay passes until the journal is empty: each pass claims the files there are and
         commits them in chunks (one transaction per `CHUNK_OPS`). Under live traffic new writes
-        keep arriving in a fresh file; once what arrived during a pass is small, the last pass
-        holds appends for its few milliseconds, so the journal does empty and writes go to the
-        database again. A chunk the database refuses for being down stays in its file (cut to
-        what is not committed): nothing is applied twice out of order, nothing is lost."""
+        keep arriving in a fresh file; once what arrived during a pass is small enough to
+        commit within `FINAL_PASS_HOLD_S` at the pace of the pass before, the last pass holds
+        appends for that long, so the journal does empty and writes go to the database again
+        (a writer that waited on the hold finds the journal empty and goes there too). If the
+        database cannot outrun the callers, passes go on without holding anyone, and the
+        journal empties when the traffic eases. A chunk the database refuses for being down
+        stays in its file (cut to what is not committed): nothing is applied twice out of
+        order, nothing is lost."""
         started = time.monotonic()
         before = self.replayed
+        pace: float | None = None  # ops/s of the last pass
         try:
             try:
                 self._ensure_schema()
             except TRANSIENT as exc:
                 raise _StoreDown(exc) from exc
-            for n in range(MAX_PASSES):
-                # appends are held only once a pass has shown the database takes writes:
-                # never while it may still be down (a held append would stall webhooks)
-                final = n > 0 and self.journal.live_count() <= FINAL_PASS_MAX_OPS
+            for _ in range(MAX_PASSES):
+                # appends are held only once a pass has shown the database takes writes, and
+                # how fast: never while it may still be down (a held append stalls webhooks)
+                final = pace is not None and self.journal.live_count() <= min(
+                    FINAL_PASS_MAX_OPS, pace * FINAL_PASS_HOLD_S
+                )
+                pass_started, pass_before = time.monotonic(), self.replayed
                 if not self._replay_pass(hold_appends=final):  # another process replays
                     break
+                if self.replayed > pass_before:
+                    pace = (self.replayed - pass_before) / max(time.monotonic() - pass_started, 1e-6)
                 if not self.journal.pending():
                     break
         except _StoreDown as down:

@@ -193,3 +193,40 @@ def test_journal_empties_while_writes_keep_coming(tmp_path):
     assert drained_under_load
     rows = {r["call_sid"] for r in recorder.store.export_rows()}
     assert rows == {"CA-first", *written}
+
+
+def test_a_writer_held_by_the_last_pass_goes_to_the_database_after_it(tmp_path):
+    """The last pass of a replay holds appends. A webhook that found the journal pending waits
+    on that hold; once the pass has emptied the journal, its write goes to the database (after
+    everything journaled, all committed by then) instead of starting the journal again, which
+    under steady traffic kept the journal from ever emptying."""
+    import threading
+    import time
+
+    recorder = recorder_for(tmp_path)
+    journal = recorder.journal
+    journal.append(Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0}))
+    with journal.claim(hold_appends=True) as claimed:
+        assert claimed
+        second = {"call_sid": "CA2", "caller_hash": None, "language": "en"}
+        writer = threading.Thread(target=recorder.write, args=("start_call",), kwargs=second)
+        writer.start()
+        time.sleep(0.5)  # it found the journal pending and waits on the held appends
+        assert writer.is_alive()
+        for path in claimed:  # the last pass commits what it claimed
+            ops, bad = journal.read(path)
+            with recorder.store.batch():
+                for op in ops:
+                    recorder.store.apply(op.name, op.args)
+            journal.done(path, bad)
+    writer.join(10)
+    assert not journal.pending()
+    assert {r["call_sid"] for r in recorder.store.export_rows()} == {"CA1", "CA2"}
+
+
+def test_append_unless_empty_leaves_an_empty_journal_empty(tmp_path):
+    journal = Journal(tmp_path / "journal")
+    op = Op("start_call", {"call_sid": "CA1", "caller_hash": None, "language": "en", "now": T0})
+    assert journal.append(op, unless_empty=True) is False and not journal.pending()
+    assert journal.append(op) is True
+    assert journal.append(op, unless_empty=True) is True and journal.count() == 2
