@@ -1,5 +1,7 @@
-"""The durable journal and its replay: order kept, many writers, torn lines kept aside, a replay
-that fails part-way resumes where it stopped, nothing applied twice, nothing lost."""
+"""The durable journal and its replay: order kept, many writers, torn lines kept aside (and never
+joined by the next entry), a replay that fails part-way resumes where it stopped, nothing
+applied twice, nothing lost; under live writes the journal empties, holding writers only for a
+short last pass and sending them to the database after it."""
 
 from __future__ import annotations
 
@@ -230,3 +232,55 @@ def test_append_unless_empty_leaves_an_empty_journal_empty(tmp_path):
     assert journal.append(op, unless_empty=True) is False and not journal.pending()
     assert journal.append(op) is True
     assert journal.append(op, unless_empty=True) is True and journal.count() == 2
+
+
+def test_the_last_pass_holds_appends_only_for_a_short_pass(tmp_path, monkeypatch):
+    """Every webhook that journals waits while the last pass holds appends, so that pass must
+    be short: no bigger than the previous pass's pace commits in FINAL_PASS_HOLD_S (0.1 s).
+    Each write here takes at least 2 ms, so the pace is at most 500 writes/s and a held pass
+    has at most about 50 writes, whatever the machine; live writes keep coming meanwhile."""
+    import threading
+    import time
+    from contextlib import contextmanager
+
+    recorder = recorder_for(tmp_path)
+    journal = recorder.journal
+    real_apply, real_claim = recorder.store.apply, journal.claim
+    held: list[int] = []
+
+    def slow_apply(op: str, args: dict) -> object:
+        time.sleep(0.002)
+        return real_apply(op, args)
+
+    @contextmanager
+    def claim(*, hold_appends: bool = False):  # type: ignore[no-untyped-def]
+        with real_claim(hold_appends=hold_appends) as claimed:
+            if hold_appends and claimed:
+                held.append(sum(len(journal.read(path)[0]) for path in claimed))
+            yield claimed
+
+    monkeypatch.setattr(recorder.store, "apply", slow_apply)
+    monkeypatch.setattr(journal, "claim", claim)
+    for i in range(500):
+        journal.append(Op("start_call", {"call_sid": f"CA-old-{i}", "caller_hash": None, "language": "en"}))
+    stop = threading.Event()
+
+    def traffic() -> None:
+        i = 0
+        while not stop.is_set():
+            recorder.write("start_call", call_sid=f"CA-live-{i}", caller_hash=None, language="en", now=T0)
+            i += 1
+            time.sleep(0.005)
+
+    writer = threading.Thread(target=traffic)
+    writer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while journal.pending() and time.monotonic() < deadline:
+            recorder.replay(wait_s=60)
+    finally:
+        stop.set()
+        writer.join()
+    recorder.replay(wait_s=60)
+    assert not journal.pending()
+    assert max(held, default=0) <= 60, held
