@@ -8,8 +8,17 @@ so the log sees each call's events in order. A replay thread retries every `retr
 the database answers, commits the journal oldest first; writes then go to the database again.
 Writes are idempotent, so a write that timed out here but landed later is harmless when replayed.
 
-One warning when an outage starts in this process, one when it ends (with the count replayed),
-never one traceback per call. `health()` feeds `/healthz`.
+The journal can fail too (a full disk, a folder that cannot be listed or written, an I/O
+error). Nothing here raises for it: a webhook routes its caller the same (a 311 caller is never
+sent to 911 because the log is in trouble), a write goes to the database when the journal
+cannot even be listed, and a write that neither the database nor the journal takes is counted
+as lost. The journal is checked at start and, while it fails, every `retry_s` by the replay
+thread; it counts as back once a write to it succeeds `JOURNAL_SETTLE_S` after its last failure.
+
+One warning when a database outage starts in this process, one when it ends (with the count
+replayed); one ERROR when the journal fails (with the folder and what to do), a reminder with the
+count lost every `LOST_REMINDER_S` while it lasts, and one line when it is back; never a line or
+a traceback per call. `health()` feeds `/healthz`.
 """
 
 from __future__ import annotations
@@ -36,8 +45,13 @@ T = TypeVar("T")
 DEFAULT_BUDGET_S = 0.5
 DEFAULT_RETRY_S = 1.0
 CHUNK_OPS = 500  # journal entries committed per transaction in a replay
-FINAL_PASS_MAX_OPS = 2000  # a live journal this small is replayed with appends held
+# The last pass of a replay holds appends (every webhook that journals waits for it), so it is
+# taken only when the previous pass's pace says it lasts at most this long, and this many ops.
+FINAL_PASS_HOLD_S = 0.1
+FINAL_PASS_MAX_OPS = 2000
 MAX_PASSES = 50  # passes in one replay before the thread sleeps and tries again
+JOURNAL_SETTLE_S = 5.0  # a journal write must succeed this long after the last failure to count
+LOST_REMINDER_S = 60.0  # while the journal fails, the count lost is logged again this often
 # The database is down, locked or slow: keep the entry and try again later.
 TRANSIENT = (OperationalError, InterfaceError, SATimeoutError, DisconnectionError, OSError)
 
@@ -64,7 +78,14 @@ class Recorder:
         self._schema_ready = False
         self._outage_since: float | None = None  # monotonic time this process saw the failure
         self._last_error = ""
+        self._db_in_flight = 0  # writes submitted to the store thread and not done yet
         self.replayed = 0  # ops this process replayed from the journal, in all
+        self._journal_error: str | None = None  # why the journal cannot be used, while it cannot
+        self._journal_failed_since = 0.0  # monotonic: first and last failure of this episode
+        self._journal_failed_last = 0.0
+        self._lost_reported_at = 0.0
+        self._lost_this_episode = 0
+        self.lost = 0  # call-log writes neither the database nor the journal took, in all
 
     # -- the store thread --------------------------------------------------------------
 
@@ -94,35 +115,46 @@ class Recorder:
     # -- writes and reads ----------------------------------------------------------------
 
     def start(self) -> None:
-        """At app start: create the tables if the database answers in time, and replay a
-        journal left by an earlier run. Never raises; a database down at start is an outage."""
+        """At app start: create the tables if the database answers in time, check that the
+        journal can be written, and replay a journal left by an earlier run. Never raises; a
+        database down at start is an outage, a journal that cannot be written is logged loudly."""
         try:
             self._bounded(self._ensure_schema)
         except (FutureTimeout, SQLAlchemyError, OSError) as exc:
             self._outage(exc)
-        if self.journal.pending():
+        try:
+            self.journal.check()
+        except OSError as exc:
+            self._journal_failed(exc)
+        if self._pending():
             self._kick()
 
     def write(self, name: str, **args: Any) -> Any:
         """Record one write (a `CallStore` write method and its arguments); returns its result
-        when the database took it in time, else None. Never raises."""
+        when the database took it in time, else None. Never raises: a write neither the
+        database nor the journal takes is counted in `lost`."""
         op = Op(name, args)
-        if self.journal.pending():
-            self._to_journal(op)
+        journal_refused = False
+        if self._pending():
+            appended = self._to_journal(op, unless_empty=True)
+            if appended:
+                return None
+            # False: refused, so the database even before what the journal holds (out of order
+            # beats lost); None: a replay emptied the journal meanwhile, the database is next
+            journal_refused = appended is False
+        if not self._database_resting():
+            taken, result = self._to_database(op)
+            if taken:
+                return result
+        if not journal_refused and self._to_journal(op):
             return None
-        try:
-            return self._bounded(lambda: self._apply(op))
-        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
-            self._outage(exc)
-        except Exception:  # a bug: keep the event, and show the traceback once per call
-            log.exception("call-log write %s failed; kept in the journal", name)
-        self._to_journal(op)
+        self._lose(op)
         return None
 
     def read(self, fn: Callable[[CallStore], T], default: T) -> T:
         """A read of the log within the budget, or `default` when the database cannot answer,
         or when journaled writes are not in it yet (the answer would be stale)."""
-        if self.journal.pending():
+        if self._pending():
             self._kick()
             return default
         try:
@@ -131,12 +163,59 @@ class Recorder:
             self._outage(exc)
             return default
 
-    def _to_journal(self, op: Op) -> None:
+    def _pending(self) -> bool:
+        """Whether writes wait in the journal. A journal that cannot be listed is reported and
+        taken as empty: the database, if it answers, is then the only place a write can go."""
         try:
-            self.journal.append(op)
-        except OSError as exc:  # the disk refused too: the one case where an event is lost
-            log.error("call-log event %s LOST: journal %s not writable: %s", op.name, self.journal.folder, exc)
-        self._kick()
+            return self.journal.pending()
+        except OSError as exc:
+            self._journal_failed(exc)
+            return False
+
+    def _to_database(self, op: Op) -> tuple[bool, Any]:
+        """(True, the write's result) if the database took `op` within the budget."""
+
+        def counted() -> Any:
+            try:
+                return self._apply(op)
+            finally:
+                with self._lock:
+                    self._db_in_flight -= 1
+
+        with self._lock:
+            self._db_in_flight += 1
+        try:
+            result = self._bounded(counted)
+        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+            return False, None
+        except Exception:  # a bug: keep the event, and show the traceback once per call
+            log.exception("call-log write %s failed", op.name)
+            return False, None
+        if self._outage_since is not None:
+            self._recovered(0)  # (with a journal to replay, its replay would say so too)
+        return True, result
+
+    def _database_resting(self) -> bool:
+        """With the journal failing during an outage, a write is not queued behind one still on
+        the store thread: each would wait out its budget, and they would pile up there."""
+        return self._journal_error is not None and self._outage_since is not None and self._db_in_flight > 0
+
+    def _to_journal(self, op: Op, *, unless_empty: bool = False) -> bool | None:
+        """True if the journal took `op` (durably), False if it refused, None if `unless_empty`
+        and the journal is empty (see `Journal.append`)."""
+        try:
+            appended = self.journal.append(op, unless_empty=unless_empty)
+        except OSError as exc:
+            self._journal_failed(exc)
+            return False
+        except Exception:  # a bug (an argument JSON cannot hold): its traceback, once per call
+            log.exception("call-log write %s cannot be journaled", op.name)
+            return False
+        finally:
+            self._kick()
+        self._journal_worked()
+        return True if appended else None
 
     def _outage(self, exc: BaseException) -> None:
         reason = _one_line(exc)
@@ -153,6 +232,73 @@ class Recorder:
                 self.journal.folder,
             )
 
+    # -- journal trouble -----------------------------------------------------------------
+
+    def _journal_failed(self, exc: BaseException) -> None:
+        """The journal refused (full disk, not a folder, unreadable...): logged once per episode."""
+        reason = _one_line(exc)
+        now = time.monotonic()
+        with self._lock:
+            first = self._journal_error is None
+            if first:
+                self._journal_failed_since = self._lost_reported_at = now
+                self._lost_this_episode = 0
+            self._journal_error = reason
+            self._journal_failed_last = now
+        if first:
+            log.error(
+                "call-log journal %s cannot be used (%s): callers are still routed, but a write "
+                "the database does not take in time is LOST until it can; make it a folder this "
+                "user can write (or set IVR311_JOURNAL_DIR to one) and free disk space there",
+                self.journal.folder,
+                reason,
+            )
+            self._kick()  # the replay thread checks it every retry_s until it is back
+
+    def _lose(self, op: Op) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.lost += 1
+            self._lost_this_episode += 1
+            remind = now - self._lost_reported_at >= LOST_REMINDER_S
+            if remind:
+                self._lost_reported_at = now
+            count, reason = self._lost_this_episode, self._journal_error
+        if remind:
+            log.error(
+                "call-log journal %s still cannot be used (%s): %d writes lost so far",
+                self.journal.folder,
+                reason,
+                count,
+            )
+
+    def _journal_worked(self) -> None:
+        """A write to the journal (or a check) succeeded: the journal is back once this is
+        `JOURNAL_SETTLE_S` after its last failure (a disk at the edge of full does not flap)."""
+        if self._journal_error is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._journal_error is None or now - self._journal_failed_last < JOURNAL_SETTLE_S:
+                return
+            self._journal_error = None
+            since, lost = self._journal_failed_since, self._lost_this_episode
+        log.log(
+            logging.ERROR if lost else logging.WARNING,
+            "call-log journal %s usable again after %.1f s; %d call-log writes were lost meanwhile",
+            self.journal.folder,
+            now - since,
+            lost,
+        )
+
+    def _check_journal(self) -> None:
+        try:
+            self.journal.check()
+        except OSError as exc:
+            self._journal_failed(exc)
+        else:
+            self._journal_worked()
+
     # -- replay --------------------------------------------------------------------------
 
     def _kick(self) -> None:
@@ -167,9 +313,12 @@ class Recorder:
     def _replay_loop(self) -> None:
         while True:
             time.sleep(self.retry_s)
-            if not self.journal.pending():
-                self._recovered(0)
-                if self._outage_since is None:
+            if self._journal_error is not None:
+                self._check_journal()
+            if not self._pending():
+                if self._journal_error is None:  # else an empty journal tells nothing
+                    self._recovered(0)
+                if self._outage_since is None and self._journal_error is None:
                     return
                 continue
             try:
@@ -194,29 +343,45 @@ class Recorder:
     def _replay_now(self) -> int:
         """Replay passes until the journal is empty: each pass claims the files there are and
         commits them in chunks (one transaction per `CHUNK_OPS`). Under live traffic new writes
-        keep arriving in a fresh file; once what arrived during a pass is small, the last pass
-        holds appends for its few milliseconds, so the journal does empty and writes go to the
-        database again. A chunk the database refuses for being down stays in its file (cut to
-        what is not committed): nothing is applied twice out of order, nothing is lost."""
+        keep arriving in a fresh file; once what arrived during a pass is small enough to
+        commit within `FINAL_PASS_HOLD_S` at the pace of the pass before, the last pass holds
+        appends for that long, so the journal does empty and writes go to the database again
+        (a writer that waited on the hold finds the journal empty and goes there too). If the
+        database cannot outrun the callers, passes go on without holding anyone, and the
+        journal empties when the traffic eases. A chunk the database refuses for being down
+        stays in its file (cut to what is not committed): nothing is applied twice out of
+        order, nothing is lost."""
         started = time.monotonic()
         before = self.replayed
+        pace: float | None = None  # ops/s of the last pass
         try:
-            self._ensure_schema()
-            for n in range(MAX_PASSES):
-                # appends are held only once a pass has shown the database takes writes:
-                # never while it may still be down (a held append would stall webhooks)
-                final = n > 0 and self.journal.live_count() <= FINAL_PASS_MAX_OPS
+            try:
+                self._ensure_schema()
+            except TRANSIENT as exc:
+                raise _StoreDown(exc) from exc
+            for _ in range(MAX_PASSES):
+                # appends are held only once a pass has shown the database takes writes, and
+                # how fast: never while it may still be down (a held append stalls webhooks)
+                final = pace is not None and self.journal.live_count() <= min(
+                    FINAL_PASS_MAX_OPS, pace * FINAL_PASS_HOLD_S
+                )
+                pass_started, pass_before = time.monotonic(), self.replayed
                 if not self._replay_pass(hold_appends=final):  # another process replays
                     break
+                if self.replayed > pass_before:
+                    pace = (self.replayed - pass_before) / max(time.monotonic() - pass_started, 1e-6)
                 if not self.journal.pending():
                     break
-        except TRANSIENT as exc:
-            self._outage(exc)
+        except _StoreDown as down:
+            self._outage(down.cause)
+            return self.replayed - before
+        except OSError as exc:  # the journal's own trouble: the database is not to blame
+            self._journal_failed(exc)
             return self.replayed - before
         count = self.replayed - before
         if count:
             log.info("replayed %d call-log writes from the journal in %.3f s", count, time.monotonic() - started)
-        if not self.journal.pending():
+        if not self._pending():
             self._recovered(count)
         return count
 
@@ -257,16 +422,16 @@ class Recorder:
                 for op in chunk:
                     self._replay_one(op)
             return []
-        except TRANSIENT:
-            raise
+        except TRANSIENT as exc:
+            raise _StoreDown(exc) from exc
         except SQLAlchemyError:
             pass
         refused: list[bytes] = []
         for op in chunk:
             try:
                 self._replay_one(op)
-            except TRANSIENT:
-                raise
+            except TRANSIENT as exc:
+                raise _StoreDown(exc) from exc
             except SQLAlchemyError as exc:
                 log.error("journal entry %s refused by the database: %s", op.name, _one_line(exc))
                 refused.append(encode_op(op).rstrip(b"\n"))
@@ -291,14 +456,22 @@ class Recorder:
     # -- health --------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        """`/healthz`: `ok`, or `degraded` while writes wait in the journal or the last database
-        call of this process failed. Routing works either way."""
-        pending = self.journal.count() if self.journal.pending() else 0
-        degraded = bool(pending) or self._outage_since is not None
+        """`/healthz`: `ok`, or `degraded` while writes wait in the journal, the last database
+        call of this process failed, or the journal cannot be used (`journal` says why; `lost`
+        counts the writes neither took, since start). Routing works either way. Never raises."""
+        try:
+            pending: int | None = self.journal.count() if self.journal.pending() else 0
+        except OSError as exc:
+            self._journal_failed(exc)
+            pending = None  # unknown: the journal cannot be read
+        journal_error = self._journal_error
+        degraded = bool(pending) or self._outage_since is not None or journal_error is not None
         report: dict[str, Any] = {
             "status": "degraded" if degraded else "ok",
             "store": "unreachable" if self._outage_since is not None else "ok",
+            "journal": "ok" if journal_error is None else f"unwritable: {journal_error}",
             "journal_pending": pending,
+            "lost": self.lost,
         }
         if self._outage_since is not None:
             report["outage_s"] = round(time.monotonic() - self._outage_since, 1)
@@ -309,6 +482,15 @@ class Recorder:
         if self._executor is not None and self._pid == os.getpid():
             self._executor.shutdown(wait=True, cancel_futures=False)
             self._executor = None
+
+
+class _StoreDown(Exception):
+    """The database failed for being down during a replay (not the journal: its OSErrors are
+    its own trouble)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _one_line(exc: BaseException) -> str:

@@ -305,3 +305,91 @@ def test_emergency_words_win_over_every_other_choice(new_call, screen_keys):
         call.press(key)
     doc = call.speak("operator please, there is a fire and a pothole", confidence=0.2)
     assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "911"
+
+
+# -- the journal fails too -------------------------------------------------------------------
+
+
+def test_journal_unusable_with_the_database_down_still_routes_311_to_311(tmp_path, caplog):
+    """The journal's folder is a file (ENOTDIR: a real failure even for root, whom chmod 000
+    does not stop) and the database is locked at the same time: nothing can keep the call log.
+    Callers are routed as ever (a journal failure must not trip the "a bug falls toward 911"
+    fallback: a flood of 311 callers in the 911 queue is an outage of 911), /healthz answers 200
+    degraded with the reason and the count lost, and the ERROR is logged once, not per call."""
+    journal_dir = tmp_path / "journal"
+    journal_dir.write_text("a file where the journal folder should be\n")
+    db_url = f"sqlite:///{tmp_path / 'calls.sqlite3'}"
+    with caplog.at_level("WARNING"):
+        app = create_app(  # not TESTING: an exception would reach the voice fallback, as live
+            {
+                "twilio_auth_token": TOKEN,
+                "public_base_url": PUBLIC_BASE,
+                "database_url": db_url,
+                "caller_hash_key": "journal-gone-key-0123456",
+                "journal_dir": journal_dir,
+                "store_budget_ms": 100,
+            }
+        )
+        started = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert len(started) == 1 and str(journal_dir) in started[0].getMessage()
+        assert "IVR311_JOURNAL_DIR" in started[0].getMessage()
+        twilio = TwilioSim(app.test_client())
+        try:
+            with sqlite_locked(db_url):
+                services = Call(twilio)
+                assert services.start().find("Gather") is not None
+                assert services.press("2").find("Enqueue") is None  # the services listing
+                assert services.press("2").find("Enqueue").text == "311"  # code violations
+                operator = Call(twilio)
+                operator.start()
+                assert operator.press("0").find("Enqueue").text == "311"
+                emergency = Call(twilio)
+                emergency.start()
+                assert emergency.press("1").find("Enqueue").text == "911"
+                response = app.test_client().get("/healthz")
+                assert response.status_code == 200
+                health = response.get_json()
+                assert health["status"] == "degraded"
+                assert health["journal"].startswith("unwritable: ") and "NotADirectoryError" in health["journal"]
+                lost = health["lost"]
+                assert lost >= 7  # every write of the seven webhooks
+            # the database is back; the journal is not: writes go to the database, none lost
+            later = Call(twilio)
+            later.start()
+            assert later.press("0").find("Enqueue").text == "311"
+            health = app.test_client().get("/healthz").get_json()
+            assert health["lost"] == lost and health["status"] == "degraded"
+            assert app.extensions["ivr311.store"].call(later.sid)["queue"] == "311"
+        finally:
+            app.extensions["ivr311.recorder"].close()
+            app.extensions["ivr311.store"].close()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == started  # not one per call
+    assert not [r for r in caplog.records if r.exc_info]  # no webhook failed
+
+
+def test_journal_lost_mid_outage_routes_as_ever_and_the_rest_replays(app, db_url):
+    """Writes wait in the journal (the database is locked) when its folder is replaced by a
+    file: the next 311 caller still reaches 311, not the 911 fallback, and the health says why.
+    Once the folder is back, what it held is replayed."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as live: an exception would reach the fallback
+    twilio = TwilioSim(app.test_client())
+    recorder = app.extensions["ivr311.recorder"]
+    folder = recorder.journal.folder
+    with sqlite_locked(db_url):
+        first = Call(twilio)
+        first.start()
+        assert first.press("0").find("Enqueue").text == "311"
+        assert recorder.journal.count() == 2
+        folder.rename(folder.with_name("journal-aside"))
+        folder.write_text("not a folder\n")
+        second = Call(twilio)
+        assert second.start().find("Gather") is not None
+        assert second.press("0").find("Enqueue").text == "311"
+        health = app.test_client().get("/healthz").get_json()
+        assert health["status"] == "degraded" and health["journal"].startswith("unwritable: ")
+        assert health["journal_pending"] is None and health["lost"] == 2
+    folder.unlink()
+    folder.with_name("journal-aside").rename(folder)
+    recorder.replay()
+    assert not recorder.journal.pending()
+    assert app.extensions["ivr311.store"].call(first.sid)["queue"] == "311"
