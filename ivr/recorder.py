@@ -75,6 +75,7 @@ class Recorder:
         self._pid = os.getpid()
         self._executor: ThreadPoolExecutor | None = None
         self._replayer: threading.Thread | None = None
+        self._closed = threading.Event()  # set by close(): the replay thread ends
         self._schema_ready = False
         self._outage_since: float | None = None  # monotonic time this process saw the failure
         self._last_error = ""
@@ -311,8 +312,7 @@ class Recorder:
             self._replayer.start()
 
     def _replay_loop(self) -> None:
-        while True:
-            time.sleep(self.retry_s)
+        while not self._closed.wait(self.retry_s):
             if self._journal_error is not None:
                 self._check_journal()
             if not self._pending():
@@ -479,6 +479,9 @@ class Recorder:
         return report
 
     def close(self) -> None:
+        """Stop the replay thread (what is journaled waits for the next start) and the store
+        thread, after the writes already handed to it."""
+        self._closed.set()
         if self._executor is not None and self._pid == os.getpid():
             self._executor.shutdown(wait=True, cancel_futures=False)
             self._executor = None

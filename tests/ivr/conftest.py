@@ -39,6 +39,7 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     yield app
+    app.extensions["ivr311.recorder"].close()  # no thread of this app logs into a later test
     app.extensions["ivr311.store"].close()
 
 
