@@ -105,8 +105,9 @@ def compare(
     with results_folder(out_dir) as tmp:
         with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
             comparison = run(
-                scenarios, labels, jobs=jobs, interval_s=interval_s, dask=dask, large=large, on_done=bar.update
-            )
+                scenarios, labels, jobs=jobs, interval_s=interval_s, confidence=confidence, dask=dask, large=large,
+                on_done=bar.update,
+            )  # fmt: skip
         results, rows = comparison.results, comparison.rows
         for label, result in zip(labels, results, strict=True):
             write_results(result, tmp / label)

@@ -93,7 +93,6 @@ def simulate(
     Example:
       ivr311 simulate scenarios/baseline.yaml --replications 40 --out results/baseline
     """
-    from ..core.runner import executor_for
     from ..core.runner import simulate as run
     from ..output.files import moved, results_folder, write_results
 
@@ -105,11 +104,10 @@ def simulate(
     out = out_dir or Path("results") / file.stem
     n = scenario.replications
     with results_folder(out) as tmp:
-        with (
-            executor_for([scenario], interval_s, jobs=jobs, dask=dask, keep_calls=calls, large=large) as executor,
-            progress(n, f"{scenario.name}: {n} replications", quiet) as bar,
-        ):
-            result = run(scenario, executor=executor, interval_s=interval_s, keep_calls=calls, on_done=bar.update)
+        with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
+            result = run(
+                scenario, jobs=jobs, dask=dask, interval_s=interval_s, keep_calls=calls, large=large, on_done=bar.update
+            )
         written = write_results(result, tmp, calls=calls)
         if report:
             from ..output.report import write_report
@@ -152,10 +150,10 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
         return
     summary = None
     if also_simulate:
-        from ..core.runner import DEFAULT_INTERVAL_S, executor_for, run_scenarios
+        from ..core.runner import DEFAULT_INTERVAL_S
+        from ..core.runner import simulate as run
 
         check_run([run_], interval_s=DEFAULT_INTERVAL_S, large=large)
-        with executor_for([scenario], DEFAULT_INTERVAL_S, jobs=jobs, large=large) as executor:
-            summary = run_scenarios([scenario], executor)[0].summary
+        summary = run(scenario, jobs=jobs, large=large).summary
 
     click.echo(format_analysis(analysis, summary))

@@ -27,6 +27,7 @@ from .metrics import Key, interval_columns, replication_intervals, replication_m
 from .model import simulate_replication
 from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
+from .scenario_file import with_overrides
 from .schedule import build_schedule
 
 DEFAULT_INTERVAL_S = 900.0
@@ -306,23 +307,28 @@ def run_scenarios(
 def simulate(
     scenario: Scenario,
     *,
-    jobs: int = 1,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = 1,
+    dask: str | None = None,
     executor: Executor | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
     keep_calls: bool = False,
+    large: bool = False,
     on_done: Callable[[], None] | None = None,
 ) -> SimulationResult:
-    """Run every replication of ``scenario`` with ``jobs`` local processes (or ``executor``).
+    """``ivr311 simulate``: every replication of ``scenario``, run on ``executor``, else Dask at
+    ``dask``, else ``jobs`` local processes (None: all cores; the default is 1, in this process).
+    ``replications`` and ``seed`` override the scenario's; ``large`` lifts the soft size limits.
 
     ``on_done()`` is called in this process as each replication finishes (progress bars).
     """
-    own = executor is None
-    ex = executor or LocalExecutor(jobs)
-    try:
+    if replications is not None or seed is not None:
+        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    with executor_for(
+        [scenario], interval_s, jobs=jobs, dask=dask, keep_calls=keep_calls, executor=executor, large=large
+    ) as ex:  # fmt: skip
         (result,) = run_scenarios([scenario], ex, interval_s=interval_s, keep_calls=keep_calls, on_done=on_done)
-    finally:
-        if own:
-            ex.close()
     return result
 
 

@@ -169,6 +169,7 @@ class Comparison:
     labels: list[str]
     results: list[SimulationResult]
     rows: list[dict[str, Any]]
+    confidence: float = DEFAULT_CONFIDENCE  # how sure an hour must be to count as meeting a target
 
     @property
     def table(self) -> Table:
@@ -180,9 +181,9 @@ class Comparison:
         """comparison.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
         return self.table.to_pandas()
 
-    def hours_met(self, confidence: float = DEFAULT_CONFIDENCE) -> dict[str, list[HoursMet]]:
-        """Per scenario, the hours of the day each target is met in (:func:`hours_met`)."""
-        return {label: hours_met(r, confidence) for label, r in zip(self.labels, self.results, strict=True)}
+    def hours_met(self) -> dict[str, list[HoursMet]]:
+        """Per scenario, the hours of the day each target is met in, at ``confidence`` (:func:`hours_met`)."""
+        return {label: hours_met(r, self.confidence) for label, r in zip(self.labels, self.results, strict=True)}
 
 
 def compare(
@@ -193,6 +194,7 @@ def compare(
     seed: int | None = None,
     jobs: int | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
+    confidence: float = DEFAULT_CONFIDENCE,
     dask: str | None = None,
     large: bool = False,
     executor: Executor | None = None,
@@ -200,7 +202,8 @@ def compare(
 ) -> Comparison:
     """``ivr311 compare``: every scenario against the first, paired: all run with the same seed and
     replications (default the first scenario's), calls kept (each result's ``calls``). ``labels``
-    name them in the rows (default their names, numbered when two share one). Run on
+    name them in the rows (default their names, numbered when two share one); ``confidence`` is
+    how sure an hour must be to meet a target in ``hours_met()``, as staff judges it. Run on
     ``executor``, else Dask at ``dask``, else ``jobs`` local processes (None: all cores);
     ``large`` lifts the soft size limits; ``on_done()`` hears each replication finish."""
     if len(scenarios) < 2:
@@ -219,4 +222,6 @@ def compare(
         paired, interval_s, jobs=jobs, dask=dask, keep_calls=True, executor=executor, large=large
     ) as ex:  # fmt: skip
         results = run_scenarios(paired, ex, interval_s=interval_s, keep_calls=True, on_done=on_done)
-    return Comparison(names, results, comparison_rows(results, names))
+    if not 0.5 <= confidence < 1:
+        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
+    return Comparison(names, results, comparison_rows(results, names), confidence)
