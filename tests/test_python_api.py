@@ -163,6 +163,8 @@ def test_compare_is_what_compare_writes_and_leaves_a_given_executor_open(tmp_pat
         compare([load_scenario(a)])
     with pytest.raises(ScenarioError, match="at least 2 replications"):
         compare([load_scenario(a)] * 2, replications=1)
+    with pytest.raises(ScenarioError, match="confidence"):
+        compare([load_scenario(a)] * 2, confidence=1.0, executor=Kept(1))  # told before any simulation
 
 
 def test_sweep_is_what_sweep_writes(tmp_path: Path, write_scenario) -> None:

@@ -208,6 +208,8 @@ def compare(
     ``large`` lifts the soft size limits; ``on_done()`` hears each replication finish."""
     if len(scenarios) < 2:
         raise ScenarioError("compare needs at least two scenarios: the first is the one the others are compared to")
+    if not 0.5 <= confidence < 1:
+        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     names = unique_labels([s.name for s in scenarios]) if labels is None else list(labels)
     if len(names) != len(scenarios) or len(set(names)) != len(names):
         raise ScenarioError(f"compare: labels must be one per scenario and unique, got {names}")
@@ -222,6 +224,4 @@ def compare(
         paired, interval_s, jobs=jobs, dask=dask, keep_calls=True, executor=executor, large=large
     ) as ex:  # fmt: skip
         results = run_scenarios(paired, ex, interval_s=interval_s, keep_calls=True, on_done=on_done)
-    if not 0.5 <= confidence < 1:
-        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     return Comparison(names, results, comparison_rows(results, names), confidence)
