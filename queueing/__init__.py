@@ -1,8 +1,12 @@
 """ivr311's model of a shared 911/311 call centre (SimPy): scenarios in, waits with CIs out.
 
->>> from queueing import load_scenario, simulate
->>> result = simulate(load_scenario("scenarios/baseline.yaml"), jobs=2)
->>> result.summary["classes"]["911"]["wait_s"]["mean"]
+Every planner's command has its function here, with the command's options as keywords and the
+same defaults, returning the results the command writes (docs/python-api.md)::
+
+    >>> from queueing import load_scenario, simulate, staff
+    >>> scenario = load_scenario("scenarios/baseline.yaml")
+    >>> simulate(scenario, jobs=2).summary["classes"]["911"]["wait_s"]["mean"]
+    >>> staff(scenario, replications=4).to_pandas()          # staffing.csv
 
 The names below are imported on first use (PEP 562), not when the package is: ``ivr/`` reads
 its menu with :mod:`queueing.yamlsafe` (PyYAML and the standard library only), and importing
@@ -17,8 +21,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .core.runner import SimulationResult, simulate
     from .core.scenario import Scenario
-    from .core.scenario_file import load_scenario, parse_scenario
+    from .core.scenario_file import load_scenario, parse_scenario, with_overrides
     from .errors import ScenarioError
+    from .output.calibration import calibration_yaml
+    from .planning.calibrate import Calibration, calibrate
+    from .planning.compare import Comparison, compare
+    from .planning.roster import RosterResult, roster
+    from .planning.staff import StaffingResult, staff
+    from .planning.sweep import SweepResult, sweep
+    from .theory.steady_state import Analysis, analyze
 
 _HOME = {
     "ScenarioError": "errors",
@@ -27,9 +38,27 @@ _HOME = {
     "Scenario": "core.scenario",
     "load_scenario": "core.scenario_file",
     "parse_scenario": "core.scenario_file",
+    "with_overrides": "core.scenario_file",
+    "Analysis": "theory.steady_state",
+    "analyze": "theory.steady_state",
+    "Comparison": "planning.compare",
+    "compare": "planning.compare",
+    "SweepResult": "planning.sweep",
+    "sweep": "planning.sweep",
+    "StaffingResult": "planning.staff",
+    "staff": "planning.staff",
+    "RosterResult": "planning.roster",
+    "roster": "planning.roster",
+    "Calibration": "planning.calibrate",
+    "calibrate": "planning.calibrate",
+    "calibration_yaml": "output.calibration",
 }
 
-__all__ = ["Scenario", "ScenarioError", "SimulationResult", "load_scenario", "parse_scenario", "simulate"]
+__all__ = [
+    "Analysis", "Calibration", "Comparison", "RosterResult", "Scenario", "ScenarioError", "SimulationResult",
+    "StaffingResult", "SweepResult", "analyze", "calibrate", "calibration_yaml", "compare", "load_scenario",
+    "parse_scenario", "roster", "simulate", "staff", "sweep", "with_overrides",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -38,3 +67,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value  # later look-ups skip this function
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})

@@ -3,13 +3,11 @@ over one or two fields)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..core.limits import Where, check_run
+from ..core.limits import check_run
 from ..core.scenario_file import load_scenario
 from ..output.tables import (
     format_comparison,
@@ -26,20 +24,8 @@ from .options import (
     progress,
     quiet_option,
     seed_option,
-    start_executor,
     warn_unsettled,
 )
-
-
-def _labels(files: Sequence[Path]) -> list[str]:
-    """Short unique names for scenario files: their stems, numbered when two share one."""
-    labels: list[str] = []
-    for f in files:
-        label, n = f.stem, 2
-        while label in labels:
-            label, n = f"{f.stem}-{n}", n + 1
-        labels.append(label)
-    return labels
 
 
 @click.command()
@@ -96,11 +82,12 @@ def compare(
     Example:
       ivr311 compare scenarios/dedicated-pools.yaml scenarios/shared-pool.yaml --out results/pooling
     """
-    from ..core.runner import run_scenarios, total_tasks
+    from ..core.runner import total_tasks
     from ..output.comparison import plan_sentence
     from ..output.files import results_folder, write_csv, write_results
     from ..output.report import write_report
-    from ..planning.compare import COMPARISON_COLUMNS, comparable, comparison_rows
+    from ..planning.compare import comparable, unique_labels
+    from ..planning.compare import compare as run
 
     if len(files) < 2:
         raise click.UsageError("give at least two scenario files: the first is the one the others are compared to")
@@ -114,20 +101,17 @@ def compare(
     scenarios = [s for s, _ in runs]
     comparable(scenarios, [str(f) for f in files])
     check_run(runs, interval_s=interval_s, keep_calls=True, large=large, local=not dask)
-    labels = _labels(files)
+    labels = unique_labels([f.stem for f in files])
     with results_folder(out_dir) as tmp:
-        executor = start_executor(jobs, dask, runs, interval_s, keep_calls=True)
-        try:
-            with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
-                results = run_scenarios(
-                    scenarios, executor, interval_s=interval_s, keep_calls=True, on_done=lambda: bar.update(1)
-                )
-        finally:
-            executor.close()
+        with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
+            comparison = run(
+                scenarios, labels, jobs=jobs, interval_s=interval_s, confidence=confidence, dask=dask, large=large,
+                on_done=bar.update,
+            )  # fmt: skip
+        results, rows = comparison.results, comparison.rows
         for label, result in zip(labels, results, strict=True):
             write_results(result, tmp / label)
-        rows = comparison_rows(results, labels)
-        write_csv(tmp / "comparison.csv", COMPARISON_COLUMNS, ([r[c] for c in COMPARISON_COLUMNS] for r in rows))
+        write_csv(tmp / "comparison.csv", comparison.table.columns, comparison.table.rows())
         sentences = [
             plan_sentence(results[0], res, labels[0], label, confidence)
             for res, label in zip(results[1:], labels[1:], strict=True)
@@ -189,10 +173,11 @@ def sweep(
       ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14 \\
                    --set classes.311.arrivals.rate_per_hour=80,96,112
     """
-    from ..core.runner import DEFAULT_INTERVAL_S, run_scenarios, total_tasks
+    from ..core.runner import DEFAULT_INTERVAL_S, total_tasks
     from ..output.files import results_folder, write_csv
     from ..output.sweep_plot import plot_sweep
-    from ..planning.sweep import grid, parse_setting, resolved_path, sweep_columns, sweep_rows
+    from ..planning.sweep import grid, parse_setting, point_where, resolved_path
+    from ..planning.sweep import sweep as run
 
     if len(sets) > 2:
         raise click.UsageError("--set at most twice (a one- or two-dimensional grid)")
@@ -204,36 +189,18 @@ def sweep(
             param_hint="--set",
         )
     points = grid(base, settings)
-    runs = [(p.scenario, _point_where(where, settings, p.values)) for p in points]
+    runs = [(p.scenario, point_where(where, settings, p.values)) for p in points]
     check_run(runs, interval_s=DEFAULT_INTERVAL_S, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-sweep"
     with results_folder(out) as tmp:
-        executor = start_executor(jobs, dask, runs, DEFAULT_INTERVAL_S)
-        try:
-            scenarios = [p.scenario for p in points]
-            with progress(total_tasks(scenarios), f"sweep: {len(points)} points", quiet) as bar:
-                results = run_scenarios(scenarios, executor, on_done=lambda: bar.update(1))
-        finally:
-            executor.close()
-        rows = sweep_rows(settings, points, results)
-        columns = sweep_columns(settings)
-        write_csv(tmp / "sweep.csv", columns, ([r[c] for c in columns] for r in rows))
-        (tmp / "sweep.png").write_bytes(plot_sweep(settings, rows, f"{base.name}: sweep"))
+        with progress(total_tasks(p.scenario for p in points), f"sweep: {len(points)} points", quiet) as bar:
+            swept = run(base, settings, jobs=jobs, dask=dask, large=large, on_done=bar.update)
+        results = swept.results
+        write_csv(tmp / "sweep.csv", swept.table.columns, swept.table.rows())
+        (tmp / "sweep.png").write_bytes(plot_sweep(settings, swept.rows, f"{base.name}: sweep"))
     if not quiet:
         click.echo(format_sweep(settings, points, results))
         click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
     for point, result in zip(points, results, strict=True):
         label = ", ".join(f"{s.name}={v}" for s, v in zip(settings, point.values, strict=True))
         warn_unsettled(point.scenario, result.summary, quiet, f"at {label}: ")
-
-
-def _point_where(where: Where, settings: Sequence[Any], values: Sequence[Any]) -> Where:
-    """Where a field of a sweep point came from: the --set that gives it, else the file."""
-
-    def point_where(path: tuple[str | int, ...]) -> str:
-        for setting, value in zip(settings, values, strict=True):
-            if tuple(map(str, path)) == setting.path[: len(path)]:
-                return f"--set {setting.name}={value}"
-        return where(path)
-
-    return point_where

@@ -58,17 +58,14 @@ def calibrate(
     from ..core.scenario_file import parse_scenario
     from ..output.calibration import calibration_yaml, summary_lines, warning_lines
     from ..planning.calibrate import calibrate as run
-    from ..planning.calllog import parse_time_s, read_call_log
+    from ..planning.calllog import read_call_log, time_window
 
     if base_file is None:
         raise ScenarioError(
             "calibrate needs --base SCENARIO for staffing and targets (the log does not say who answered)"
         )
     base, where = load(base_file)
-    since_s = parse_time_s(since, "--since") if since else None
-    until_s = parse_time_s(until, "--until") if until else None
-    if since_s is not None and until_s is not None and until_s <= since_s:
-        raise ScenarioError(f"--until {until!r} is not after --since {since!r}")
+    time_window(since, until)  # a mistake in either is told before the log is read
     if (log is None) == (database_url is None):
         raise ScenarioError("calibrate needs a LOG file or --database-url URL (one of them)")
     with contextlib.ExitStack() as stack:
@@ -78,7 +75,7 @@ def calibrate(
         source = database_url if database_url is not None else str(log)
         command = " ".join(["ivr311 calibrate", source, "--base", str(base_file)])
         result = run(read_call_log(log), base, base_source=str(base_file), interval_s=interval_s,
-                     since_s=since_s, until_s=until_s)  # fmt: skip
+                     since=since, until=until)  # fmt: skip
     text = calibration_yaml(result, base, base_source=str(base_file), command=command)
     scenario = parse_scenario(text, "calibrated scenario")
     check_run([(scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)

@@ -1,16 +1,16 @@
 """What the commands share: option types and options, loading a scenario with where each field
-came from, the executor for a run, progress and warnings on stderr."""
+came from, progress and warnings on stderr."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from ..core.durations import HOUR_S, format_duration, intervals_in, parse_duration_s
-from ..core.limits import Where, cost, workers_for
+from ..core.limits import Where
 from ..core.scenario import Scenario
 from ..core.scenario_file import load_scenario_document, with_overrides
 from ..yamlsafe import format_path
@@ -52,24 +52,6 @@ def load(file: Path, **overrides: Any) -> tuple[Scenario, Where]:
         return f"{doc.source}:{doc.line_of(path)}: {format_path(path)}"
 
     return with_overrides(scenario, **overrides), where
-
-
-def start_executor(
-    jobs: int | None,
-    dask: str | None,
-    runs: Sequence[tuple[Scenario, Where]],
-    interval_s: float,
-    keep_calls: bool = False,
-) -> Any:
-    """The executor for these runs: Dask when asked, else local processes, no more than there are
-    replications to run nor than this machine's memory holds (whatever --jobs says)."""
-    from ..core.runner import default_jobs, make_executor
-
-    if dask:
-        return make_executor(None, dask)
-    tasks = sum(s.replications for s, _ in runs)
-    worker = max(cost(s, interval_s, keep_calls).worker_bytes for s, _ in runs)
-    return make_executor(workers_for(jobs or default_jobs(), tasks, worker))
 
 
 def check_report_interval(interval_s: float) -> None:

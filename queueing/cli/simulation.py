@@ -25,7 +25,6 @@ from .options import (
     progress,
     quiet_option,
     seed_option,
-    start_executor,
     warn_unsettled,
 )
 
@@ -105,14 +104,10 @@ def simulate(
     out = out_dir or Path("results") / file.stem
     n = scenario.replications
     with results_folder(out) as tmp:
-        executor = start_executor(jobs, dask, [run_], interval_s, calls)
-        try:
-            with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
-                result = run(
-                    scenario, executor=executor, interval_s=interval_s, keep_calls=calls, on_done=lambda: bar.update(1)
-                )
-        finally:
-            executor.close()
+        with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
+            result = run(
+                scenario, jobs=jobs, dask=dask, interval_s=interval_s, keep_calls=calls, large=large, on_done=bar.update
+            )
         written = write_results(result, tmp, calls=calls)
         if report:
             from ..output.report import write_report
@@ -155,13 +150,10 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
         return
     summary = None
     if also_simulate:
-        from ..core.runner import DEFAULT_INTERVAL_S, run_scenarios
+        from ..core.runner import DEFAULT_INTERVAL_S
+        from ..core.runner import simulate as run
 
         check_run([run_], interval_s=DEFAULT_INTERVAL_S, large=large)
-        executor = start_executor(jobs, None, [run_], DEFAULT_INTERVAL_S)
-        try:
-            summary = run_scenarios([scenario], executor)[0].summary
-        finally:
-            executor.close()
+        summary = run(scenario, jobs=jobs, large=large).summary
 
     click.echo(format_analysis(analysis, summary))

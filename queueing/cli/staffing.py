@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from ..core.limits import Where, check_run
-from ..core.scenario import Scenario
+from ..core.limits import check_run
 from .options import (
     Duration,
     confidence_option,
@@ -22,10 +20,7 @@ from .options import (
     quiet_option,
     replications_option,
     seed_option,
-    start_executor,
 )
-
-R = TypeVar("R")
 
 
 @click.command()
@@ -74,20 +69,19 @@ def staff(
     """
     from ..output.files import results_folder
     from ..output.staffing import format_staffing_result, write_staffing
-    from ..planning.staff import find_staffing, intervals_per_day
+    from ..planning.staff import intervals_per_day
+    from ..planning.staff import staff as run
 
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-staff"
     with results_folder(out) as tmp:
-        result = _search(
-            "staff",
-            lambda executor, on_progress, bar: find_staffing(
-                base, executor, interval_s=interval_s, confidence=confidence, on_progress=on_progress, progress=bar
-            ),
-            [(base, where)], interval_s, jobs, dask, quiet,
-        )  # fmt: skip
+        with progress(0, "staff: replications", quiet) as bar:
+            result = run(
+                base, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask, large=large,
+                on_progress=_say(quiet), progress=bar,
+            )  # fmt: skip
         write_staffing(tmp, result, base, command=f"ivr311 staff {file}", confidence=confidence)
     if not quiet:
         click.echo(format_staffing_result(result, base))
@@ -97,23 +91,9 @@ def staff(
         )
 
 
-def _search(
-    label: str,
-    search: Callable[[Any, Callable[[str], None] | None, Any], R],
-    runs: list[tuple[Scenario, Where]],
-    interval_s: float,
-    jobs: int | None,
-    dask: str | None,
-    quiet: bool,
-) -> R:
-    """Run a simulation search (staff, roster) on its own executor: each round's message and one
-    progress over all replications on stderr (both silent with ``quiet``)."""
-    executor = start_executor(jobs, dask, runs, interval_s)
-    try:
-        with progress(0, f"{label}: replications", quiet) as bar:
-            return search(executor, None if quiet else (lambda m: click.echo(m, err=True)), bar)
-    finally:
-        executor.close()
+def _say(quiet: bool) -> Callable[[str], None] | None:
+    """Each round's message of a search (staff, roster) on stderr, unless ``quiet``."""
+    return None if quiet else (lambda message: click.echo(message, err=True))
 
 
 @click.command()
@@ -176,7 +156,8 @@ def roster(
     """
     from ..output.files import moved, results_folder
     from ..output.roster import format_roster, write_roster
-    from ..planning.roster import build_roster, roster_rules
+    from ..planning.roster import roster as run
+    from ..planning.roster import roster_rules
 
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
@@ -189,13 +170,10 @@ def roster(
     ]
     command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
     with results_folder(out) as tmp:
-        result = _search(
-            "roster",
-            lambda executor, on_progress, bar: build_roster(
-                base, executor, confidence=confidence, on_progress=on_progress, progress=bar
-            ),
-            [(base, where)], rules.interval, jobs, dask, quiet,
-        )  # fmt: skip
+        with progress(0, "roster: replications", quiet) as bar:
+            result = run(
+                base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
+            )
         written = write_roster(result, tmp, command=command)
     if not quiet:
         click.echo(format_roster(result))

@@ -67,6 +67,12 @@ def format_shift_time(seconds: float) -> str:
     return f"{h}h{rest // 60}m" if rest else f"{h}h"
 
 
+def format_clock(seconds: float) -> str:
+    """Seconds since midnight as HH:MM (24:00 for the end of the day; past it the hours go on)."""
+    m = int(round(seconds / 60))
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
 def intervals_in(period_s: float, interval_s: float) -> int | None:
     """How many intervals of ``interval_s`` make ``period_s`` (an hour, a day), or None when they
     do not divide it evenly. The one rule behind every ``--interval`` that folds into hours of the

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import ScenarioError
+from ..yamlsafe import format_path
 from .durations import DAY_S, HOUR_S
 from .scenario import Scenario
 
@@ -49,6 +50,12 @@ BYTES_PER_REPLICATION = 20_000  # the measures of one replication
 YamlPath = tuple[str | int, ...]
 Where = Callable[[YamlPath], str]
 """Where a field is, for messages: ``file.yaml:14: classes.311.arrivals`` (or ``--replications``)."""
+
+
+def named(scenario: Scenario) -> Where:
+    """Where a field is when the scenario came from Python, not a file: ``scenario 'baseline':
+    classes.311.arrivals``."""
+    return lambda path: f"scenario {scenario.name!r}: {format_path(path)}"
 
 
 def _cumulative_calls(hourly: Sequence[float], t_s: float) -> float:

@@ -14,6 +14,7 @@ import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -21,10 +22,12 @@ from urllib.parse import urlsplit
 
 from ..errors import ScenarioError
 from .draws import draw_callers
+from .limits import Where, check_run, cost, named, workers_for
 from .metrics import Key, interval_columns, replication_intervals, replication_measures, summarize
 from .model import simulate_replication
 from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
+from .scenario_file import with_overrides
 from .schedule import build_schedule
 
 DEFAULT_INTERVAL_S = 900.0
@@ -93,8 +96,10 @@ class Table:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame of the table (needs the ``analysis`` extra: pandas)."""
-        import pandas as pd
-
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas() needs pandas: pip install 'ivr311[analysis]'") from None
         return pd.DataFrame.from_records(list(self.rows()), columns=self.columns)
 
 
@@ -246,6 +251,42 @@ def make_executor(jobs: int | None = None, dask: str | None = None) -> Executor:
     return DaskExecutor(dask) if dask else LocalExecutor(jobs)
 
 
+@contextmanager
+def executor_for(
+    scenarios: Sequence[Scenario],
+    interval_s: float = DEFAULT_INTERVAL_S,
+    *,
+    jobs: int | None = None,
+    dask: str | None = None,
+    keep_calls: bool = False,
+    executor: Executor | None = None,
+    large: bool = False,
+    where: Sequence[Where] | None = None,
+) -> Iterator[Executor]:
+    """The executor to run these scenarios on, once they pass the size limits (:mod:`.limits`;
+    ``large`` lifts the soft ones; a message names a field by ``where``, one per scenario, default
+    the scenario's name), closed on exit: ``executor`` when given (left open: its owner closes
+    it), else Dask when ``dask`` names a scheduler, else local processes, no more than there are
+    replications to run nor than this machine's memory holds (whatever ``jobs`` says; None: all
+    cores)."""
+    local = not dask and (executor is None or isinstance(executor, LocalExecutor))
+    runs = list(zip(scenarios, where or [named(s) for s in scenarios], strict=True))
+    check_run(runs, interval_s=interval_s, keep_calls=keep_calls, large=large, local=local)
+    if executor is not None:
+        yield executor
+        return
+    if dask:
+        own = make_executor(None, dask)
+    else:
+        tasks = sum(s.replications for s in scenarios)
+        worker = max(cost(s, interval_s, keep_calls).worker_bytes for s in scenarios)
+        own = make_executor(workers_for(jobs or default_jobs(), tasks, worker))
+    try:
+        yield own
+    finally:
+        own.close()
+
+
 def run_scenarios(
     scenarios: Sequence[Scenario],
     executor: Executor,
@@ -266,23 +307,28 @@ def run_scenarios(
 def simulate(
     scenario: Scenario,
     *,
-    jobs: int = 1,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = 1,
+    dask: str | None = None,
     executor: Executor | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
     keep_calls: bool = False,
+    large: bool = False,
     on_done: Callable[[], None] | None = None,
 ) -> SimulationResult:
-    """Run every replication of ``scenario`` with ``jobs`` local processes (or ``executor``).
+    """``ivr311 simulate``: every replication of ``scenario``, run on ``executor``, else Dask at
+    ``dask``, else ``jobs`` local processes (None: all cores; the default is 1, in this process).
+    ``replications`` and ``seed`` override the scenario's; ``large`` lifts the soft size limits.
 
     ``on_done()`` is called in this process as each replication finishes (progress bars).
     """
-    own = executor is None
-    ex = executor or LocalExecutor(jobs)
-    try:
+    if replications is not None or seed is not None:
+        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    with executor_for(
+        [scenario], interval_s, jobs=jobs, dask=dask, keep_calls=keep_calls, executor=executor, large=large
+    ) as ex:  # fmt: skip
         (result,) = run_scenarios([scenario], ex, interval_s=interval_s, keep_calls=keep_calls, on_done=on_done)
-    finally:
-        if own:
-            ex.close()
     return result
 
 

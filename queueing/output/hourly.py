@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.durations import DAY_S, HOUR_S, intervals_in
+from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
-from .tables import format_clock
 
 HOURS = 24
 

@@ -21,12 +21,11 @@ from typing import Any
 
 import jinja2
 
-from ..core.durations import HOUR_S, format_duration
+from ..core.durations import HOUR_S, format_clock, format_duration
 from ..core.metric_names import display, format_value, number_or_none
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates
 from . import plots
-from .tables import format_clock
 
 #: (file stem, heading, caption) of each plot, in page order.
 PLOTS: list[tuple[str, str, str]] = [

@@ -27,28 +27,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..core.durations import DAY_S, HOUR_S, format_duration
-from ..planning.roster import RosterResult, RosterShift
+from ..core.durations import HOUR_S, format_duration
+from ..planning.roster import RosterResult, breaks_text
 from .files import write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
-from .tables import clock_span, format_clock, format_table
-
-ROSTER_CSV_COLUMNS = ["pool", "start", "end", "breaks", "agents", "cost_per_day"]
-
+from .tables import clock_span, format_table
 
 # --- figures of a shift and of a pool ------------------------------------------------------------
-
-
-def shift_cost(result: RosterResult, shift: RosterShift) -> float | None:
-    """Scheduled pay of one roster line a day (None without rates)."""
-    if not result.rules.costed:
-        return None
-    return shift.paid_hours * result.rules.rate_per_hour(shift.pool)
-
-
-def pool_shifts(result: RosterResult, pool: str) -> list[RosterShift]:
-    """The roster lines of one pool, by start time, then length."""
-    return sorted((s for s in result.shifts if s.pool == pool), key=lambda s: (s.start_s, s.length_s, s.breaks))
 
 
 def above_lower_bound(result: RosterResult) -> float | None:
@@ -104,38 +89,9 @@ def roster_yaml(result: RosterResult, command: str | None = None, *, present: bo
 # --- roster.csv and roster.json -------------------------------------------------------------------
 
 
-def _breaks_text(shift: RosterShift, wrap: bool, sep: str, dash: str = "-") -> str:
-    spans = []
-    for offset, length in shift.breaks:
-        a, b = shift.start_s + offset, shift.start_s + offset + length
-        if wrap:
-            a, b = a % DAY_S, (b - DAY_S if b > DAY_S else b)
-        spans.append(f"{format_clock(a)}{dash}{format_clock(b)}")
-    return sep.join(spans)
-
-
-def roster_rows(result: RosterResult) -> list[list[Any]]:
-    """The rows of roster.csv (see the module docstring), pool by pool in the scenario's order."""
-    rows = []
-    for pool in result.pool_names:
-        for s in pool_shifts(result, pool):
-            cost = shift_cost(result, s)
-            rows.append(
-                [
-                    pool,
-                    format_clock(s.start_s),
-                    format_clock(s.end_s),
-                    _breaks_text(s, wrap=False, sep=";"),
-                    s.agents,
-                    None if cost is None else round(cost, 2),
-                ]
-            )
-    return rows
-
-
 def _pool_figures(result: RosterResult, p: int, pool: str) -> dict[str, Any]:
-    lines = pool_shifts(result, pool)
-    costs = [shift_cost(result, s) for s in lines]
+    lines = result.pool_shifts(pool)
+    costs = [result.shift_cost(s) for s in lines]
     rates = result.rules.pools.get(pool)
     return {
         "shifts": len(lines),
@@ -203,13 +159,13 @@ def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"roster.{ext}" for ext in ("yaml", "csv", "json", "png")]
     paths[0].write_text(roster_yaml(result, command), encoding="utf-8")
-    write_csv(paths[1], ROSTER_CSV_COLUMNS, roster_rows(result))
+    write_csv(paths[1], result.table.columns, result.table.rows())
     paths[2].write_text(json.dumps(roster_document(result), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     paths[3].write_bytes(
         roster_chart(
             result.pool_names,
             result.interval_s,
-            {p: pool_shifts(result, p) for p in result.pool_names},
+            {p: result.pool_shifts(p) for p in result.pool_names},
             result.coverage,
             result.need,
             result.required,
@@ -237,16 +193,16 @@ def format_roster(result: RosterResult) -> str:
         f"{format_duration(rules.start_every)}, shrinkage {rules.shrinkage * 100:g}%"
     ]
     for p, pool in enumerate(result.pool_names):
-        lines = pool_shifts(result, pool)
+        lines = result.pool_shifts(pool)
         figures = _pool_figures(result, p, pool)
         rate = f" at {rules.currency}{rules.rate_per_hour(pool):,.2f} an hour" if costed else ""
         rows = []
         for s in lines:
-            cost = shift_cost(result, s)
+            cost = result.shift_cost(s)
             rows.append(
                 [
                     clock_span(s.start_s, s.end_s),
-                    _breaks_text(s, wrap=True, sep=", ", dash="–") or "-",
+                    breaks_text(s, wrap=True, sep=", ", dash="–") or "-",
                     str(s.agents),
                     f"{s.paid_hours:.1f}",
                 ]

@@ -18,16 +18,10 @@ from pathlib import Path
 
 from ..core.durations import HOUR_S, format_duration
 from ..core.scenario import Scenario
-from ..planning.staff import StaffingResult
+from ..planning.staff import StaffingResult, interval_label
 from .files import write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
-from .tables import format_clock, format_table
-
-STAFFING_CSV_COLUMNS = ["interval", "start_s", "end_s", "pool", "agents", "erlang_agents"]
-
-
-def _interval(i: int, interval_s: float) -> str:
-    return f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"
+from .tables import format_table
 
 
 def write_staffing(
@@ -44,12 +38,7 @@ def write_staffing(
     staffed = result.scenario.model_copy(update={"name": f"{base.name} (staffed by ivr311 staff)"})
     paths[0].write_text(scenario_yaml(staffed, [header, *DURATIONS_NOTE]), encoding="utf-8")
     pools, interval_s = result.pool_names, result.interval_s
-    rows = [
-        (_interval(i, interval_s), i * interval_s, (i + 1) * interval_s, pool, agents[p], result.erlang_agents[i][p])
-        for i, agents in enumerate(result.agents)
-        for p, pool in enumerate(pools)
-    ]
-    write_csv(paths[1], STAFFING_CSV_COLUMNS, rows)
+    write_csv(paths[1], result.table.columns, result.table.rows())
     doc = {
         "agent_hours": result.agent_hours(),
         "erlang_agent_hours": result.agent_hours(result.erlang_agents),
@@ -81,7 +70,7 @@ def format_staffing(
     """The table of ``staff``: agents per interval and pool, the per-interval Erlang answer in brackets."""
     head = ["interval"] + [f"{p} (Erlang)" for p in pools]
     table = [
-        [_interval(i, interval_s)] + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
+        [interval_label(i, interval_s)] + [f"{agents[i][p]} ({erlang_agents[i][p]})" for p in range(len(pools))]
         for i in range(len(agents))
     ]
     return format_table(head, table)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..core.durations import DAY_S, format_duration
+from ..core.durations import DAY_S, format_clock, format_duration
 from ..core.scenario import Scenario
 
 if TYPE_CHECKING:  # not at run time: the formulas bring scipy, a quarter second at start-up
     from ..theory.steady_state import Analysis
-
-
-def format_clock(seconds: float) -> str:
-    """Seconds since midnight as HH:MM (24:00 for the end of the day)."""
-    m = int(round(seconds / 60))
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def clock_span(start_s: float, end_s: float) -> str:

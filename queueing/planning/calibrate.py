@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
+from os import PathLike
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ import numpy as np
 from ..core.durations import DAY_S, HOUR_S
 from ..core.scenario import Scenario
 from ..errors import ScenarioError
-from .calllog import CallLog, format_time
+from .calllog import CallLog, format_time, frame_call_log, read_call_log, time_window
 from .demand import Mix, Profile, arrival_profile, category_mix
 from .fits import DurationFit, PatienceFit, fit_durations, fit_patience
 
@@ -139,18 +141,27 @@ def estimate_class(
 
 
 def calibrate(
-    log: CallLog,
+    log: CallLog | str | PathLike[str] | Any,
     base: Scenario,
     *,
-    base_source: str = "--base",
     interval_s: float = HOUR_S,
-    since_s: float | None = None,
-    until_s: float | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    base_source: str = "--base",
 ) -> Calibration:
-    """Estimate every class of ``base`` from ``log`` (``base_source`` names the base in the
-    warnings); the calibrated scenario is :func:`queueing.output.calibration.calibration_yaml`."""
+    """``ivr311 calibrate``: estimate every class of ``base`` from the call log ``log`` (a CSV or
+    JSON export's path, a pandas DataFrame with its columns, or a :class:`.calllog.CallLog`),
+    arrivals pooled over ``interval_s`` (whole hours dividing a day), only the calls started in
+    [``since``, ``until``) (ISO 8601 texts or datetimes; naive is UTC). ``base_source`` names the
+    base in the warnings. The calibrated scenario is
+    :func:`queueing.output.calibration.calibration_yaml` (``parse_scenario`` of it)."""
     if interval_s < HOUR_S or interval_s % HOUR_S or DAY_S % interval_s:
         raise ScenarioError("--interval: must be whole hours dividing a day (1h, 2h, 3h, 4h, 6h, 8h, 12h, 24h)")
+    since_s, until_s = time_window(since, until)
+    if isinstance(log, str | PathLike):
+        log = read_call_log(log)
+    elif not isinstance(log, CallLog):
+        log = frame_call_log(log)
     log, start, end = _window(log, since_s, until_s)
     warnings: list[str] = []
     in_queue = log.queue != ""

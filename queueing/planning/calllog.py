@@ -8,9 +8,10 @@ seconds since 1970, UTC.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +59,28 @@ def _malformed(source: str, line: int, column: str, reason: str) -> ScenarioErro
     return ScenarioError(f"{source}:{line}: {column}: {reason}")
 
 
-def parse_time_s(text: str, option: str) -> float:
-    """``2024-05-01`` or ``2024-05-01T08:00:00Z`` (naive = UTC) as seconds since 1970."""
+def parse_time_s(text: str | datetime, option: str) -> float:
+    """``2024-05-01`` or ``2024-05-01T08:00:00Z`` (naive = UTC), or a datetime, as seconds since 1970."""
     import pandas as pd
 
     try:
-        when = pd.Timestamp(text.strip())
-    except ValueError:
+        when = pd.Timestamp(text.strip() if isinstance(text, str) else text)
+    except (ValueError, TypeError):
         raise ScenarioError(f"{option} {text!r}: expected an ISO 8601 time like 2024-05-01T08:00:00Z") from None
     if pd.isna(when):
         raise ScenarioError(f"{option} {text!r}: expected an ISO 8601 time like 2024-05-01T08:00:00Z")
     when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     return float(when.value) / 1e9
+
+
+def time_window(since: str | datetime | None, until: str | datetime | None) -> tuple[float | None, float | None]:
+    """``--since`` and ``--until`` as seconds since 1970 (None: open); ScenarioError unless until
+    is after since."""
+    since_s = parse_time_s(since, "--since") if since is not None and since != "" else None
+    until_s = parse_time_s(until, "--until") if until is not None and until != "" else None
+    if since_s is not None and until_s is not None and until_s <= since_s:
+        raise ScenarioError(f"--until {until!r} is not after --since {since!r}")
+    return since_s, until_s
 
 
 def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndarray]:
@@ -138,10 +149,7 @@ def _frames(path: Path, source: str) -> Any:
                 raise _malformed(source, i + 2, "json", "each call must be an object")
         columns = set().union(*(r.keys() for r in data)) if data else set(LOG_COLUMNS)
         _check_header(sorted(columns), source)
-        frame = pd.DataFrame.from_records(data, columns=list(NEEDED))
-        for col in NEEDED:
-            values = frame[col]
-            frame[col] = values.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+        frame = _text_columns(pd.DataFrame.from_records(data, columns=list(NEEDED)))
         # calls export writes one call a line after the opening bracket: call i is on line i + 2
         for start in range(0, len(frame), CHUNK_ROWS):
             yield frame.iloc[start : start + CHUNK_ROWS], start + 2
@@ -167,14 +175,43 @@ def _frames(path: Path, source: str) -> Any:
         raise _malformed(source, 0, "row", f"not UTF-8 text ({exc.reason})") from None
 
 
-def read_call_log(path: str | Path) -> CallLog:
+def _cell_text(value: Any) -> str:
+    """A cell as the export writes it: empty when missing (None), ISO 8601 for a time."""
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _text_columns(frame: Any) -> Any:
+    """The NEEDED columns of ``frame`` as text, as read from a CSV export (NaN, NaT, None: empty)."""
+    out = frame[list(NEEDED)].copy()
+    for col in NEEDED:
+        values = out[col].astype(object)
+        out[col] = values.where(values.notna(), None).map(_cell_text)
+    return out
+
+
+def read_call_log(path: str | PathLike[str]) -> CallLog:
     """Read a call-log export (CSV or JSON). A malformed cell raises ScenarioError
     ``file:line: column: reason`` (the first one found)."""
     path = Path(path)
     source = str(path)
     if not path.is_file():
         raise ScenarioError(f"{source}: no such file")
-    parts = [_chunk_arrays(frame, source, line) for frame, line in _frames(path, source)]
+    return _call_log([_chunk_arrays(frame, source, line) for frame, line in _frames(path, source)], source)
+
+
+def frame_call_log(frame: Any, source: str = "DataFrame") -> CallLog:
+    """A call log from a pandas DataFrame with the export's columns (text as read from the CSV,
+    or parsed: times as datetimes, numbers, NaN or None for empty). A malformed cell raises
+    ScenarioError ``DataFrame:ROW: column: reason``, ROW counted from 0."""
+    _check_header([str(c) for c in frame.columns], source)
+    text = _text_columns(frame)
+    parts = [_chunk_arrays(text.iloc[k : k + CHUNK_ROWS], source, k) for k in range(0, len(text), CHUNK_ROWS)]
+    return _call_log(parts, source)
+
+
+def _call_log(parts: list[dict[str, np.ndarray]], source: str) -> CallLog:
     if not parts:
         raise ScenarioError(f"{source}: the call log has no calls")
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -15,7 +15,7 @@ agent-hours and money one plan buys against another.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,16 @@ import numpy as np
 from ..core.cost import is_costed
 from ..core.durations import HOUR_S, format_duration, intervals_in
 from ..core.metrics import Key
-from ..core.runner import SimulationResult
+from ..core.runner import (
+    DEFAULT_INTERVAL_S,
+    Executor,
+    SimulationResult,
+    Table,
+    executor_for,
+    run_scenarios,
+)
 from ..core.scenario import Scenario
+from ..core.scenario_file import with_overrides
 from ..core.statistics import estimate, paired_difference
 from ..errors import ScenarioError
 from .staff import check_targets
@@ -140,3 +148,80 @@ def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) 
 def _mean(values: Sequence[float]) -> float:
     value = estimate(values)["value"]
     return math.nan if value is None else float(value)
+
+
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """``names`` made unique for the comparison's rows: a name met again is numbered (``a``, ``a-2``)."""
+    labels: list[str] = []
+    for name in names:
+        label, n = name, 2
+        while label in labels:
+            label, n = f"{name}-{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+@dataclass
+class Comparison:
+    """Scenarios run with common random numbers and compared to the first: each one's results
+    (``results[i]``, labelled ``labels[i]``) and the paired differences (``rows``, comparison.csv)."""
+
+    labels: list[str]
+    results: list[SimulationResult]
+    rows: list[dict[str, Any]]
+    confidence: float = DEFAULT_CONFIDENCE  # how sure an hour must be to count as meeting a target
+
+    @property
+    def table(self) -> Table:
+        """comparison.csv: per metric, class or pool, and scenario against the first, the
+        paired difference and its 95% interval."""
+        return Table(list(COMPARISON_COLUMNS), lambda: (tuple(r[c] for c in COMPARISON_COLUMNS) for r in self.rows))
+
+    def to_pandas(self) -> Any:
+        """comparison.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
+        return self.table.to_pandas()
+
+    def hours_met(self) -> dict[str, list[HoursMet]]:
+        """Per scenario, the hours of the day each target is met in, at ``confidence`` (:func:`hours_met`)."""
+        return {label: hours_met(r, self.confidence) for label, r in zip(self.labels, self.results, strict=True)}
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    labels: Sequence[str] | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    confidence: float = DEFAULT_CONFIDENCE,
+    dask: str | None = None,
+    large: bool = False,
+    executor: Executor | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> Comparison:
+    """``ivr311 compare``: every scenario against the first, paired: all run with the same seed and
+    replications (default the first scenario's), calls kept (each result's ``calls``). ``labels``
+    name them in the rows (default their names, numbered when two share one); ``confidence`` is
+    how sure an hour must be to meet a target in ``hours_met()``, as staff judges it. Run on
+    ``executor``, else Dask at ``dask``, else ``jobs`` local processes (None: all cores);
+    ``large`` lifts the soft size limits; ``on_done()`` hears each replication finish."""
+    if len(scenarios) < 2:
+        raise ScenarioError("compare needs at least two scenarios: the first is the one the others are compared to")
+    if not 0.5 <= confidence < 1:
+        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
+    names = unique_labels([s.name for s in scenarios]) if labels is None else list(labels)
+    if len(names) != len(scenarios) or len(set(names)) != len(names):
+        raise ScenarioError(f"compare: labels must be one per scenario and unique, got {names}")
+    seed = scenarios[0].seed if seed is None else seed
+    reps = replications or scenarios[0].replications
+    if reps < 2:
+        raise ScenarioError("a paired comparison needs at least 2 replications")
+    paired = [s if (s.seed, s.replications) == (seed, reps) else with_overrides(s, seed=seed, replications=reps)
+              for s in scenarios]  # fmt: skip
+    comparable(paired, [repr(n) for n in names])
+    with executor_for(
+        paired, interval_s, jobs=jobs, dask=dask, keep_calls=True, executor=executor, large=large
+    ) as ex:  # fmt: skip
+        results = run_scenarios(paired, ex, interval_s=interval_s, keep_calls=True, on_done=on_done)
+    return Comparison(names, results, comparison_rows(results, names), confidence)

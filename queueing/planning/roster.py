@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..core.durations import DAY_S, HOUR_S, format_duration
-from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
+from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import RosterRules, Scenario
-from ..core.scenario_file import validate_data
+from ..core.scenario_file import validate_data, with_overrides
 from ..errors import ScenarioError
 from .cover import (
     EPS,
@@ -66,6 +67,7 @@ from .staff import (
 )
 
 MAX_REPAIR_ROUNDS = 12
+ROSTER_CSV_COLUMNS = ["pool", "start", "end", "breaks", "agents", "cost_per_day"]
 REPAIR_TIME_LIMIT_S = 10.0  # per re-solve in the repair; past it, the old roster plus shifts may do better
 
 
@@ -125,6 +127,52 @@ class RosterResult:
     # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
     cover_hours: float = 0.0
     shift_types: int = 0  # variables of the integer programs, all pools together
+
+    def pool_shifts(self, pool: str) -> list[RosterShift]:
+        """The roster lines of one pool, by start time, then length."""
+        return sorted((s for s in self.shifts if s.pool == pool), key=lambda s: (s.start_s, s.length_s, s.breaks))
+
+    def shift_cost(self, shift: RosterShift) -> float | None:
+        """Scheduled pay of one roster line a day (None without rates)."""
+        if not self.rules.costed:
+            return None
+        return shift.paid_hours * self.rules.rate_per_hour(shift.pool)
+
+    @property
+    def table(self) -> Table:
+        """roster.csv: one row per shift, pool by pool in the scenario's order (``pool, start, end,
+        breaks, agents, cost_per_day``; clock times, past 24:00 for the next morning)."""
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            for pool in self.pool_names:
+                for s in self.pool_shifts(pool):
+                    cost = self.shift_cost(s)
+                    yield (
+                        pool,
+                        format_clock(s.start_s),
+                        format_clock(s.end_s),
+                        breaks_text(s, wrap=False, sep=";"),
+                        s.agents,
+                        None if cost is None else round(cost, 2),
+                    )
+
+        return Table(ROSTER_CSV_COLUMNS, rows)
+
+    def to_pandas(self) -> Any:
+        """roster.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
+        return self.table.to_pandas()
+
+
+def breaks_text(shift: RosterShift, wrap: bool, sep: str, dash: str = "-") -> str:
+    """A shift's breaks as clock spans joined by ``sep``; ``wrap`` shows times past midnight as
+    the next day's (``01:00``, not ``25:00``)."""
+    spans = []
+    for offset, length in shift.breaks:
+        a, b = shift.start_s + offset, shift.start_s + offset + length
+        if wrap:
+            a, b = a % DAY_S, (b - DAY_S if b > DAY_S else b)
+        spans.append(f"{format_clock(a)}{dash}{format_clock(b)}")
+    return sep.join(spans)
 
 
 def roster_rules(scenario: Scenario) -> RosterRules:
@@ -339,6 +387,30 @@ def build_roster(
         shift_types=sum(map(len, types)),
         cover_hours=cover_hours,
     )
+
+
+def roster(
+    scenario: Scenario,
+    *,
+    confidence: float = 0.9,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    dask: str | None = None,
+    large: bool = False,
+    executor: Executor | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> RosterResult:
+    """``ivr311 roster``: the cheapest roster of the scenario's ``roster:`` rules meeting every
+    target (:func:`build_roster`), run on ``executor``, else Dask at ``dask``, else ``jobs`` local
+    processes (None: all cores). ``replications`` and ``seed`` override the scenario's; ``large``
+    lifts the soft size limits (:mod:`queueing.core.limits`)."""
+    if replications is not None or seed is not None:
+        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    interval_s = roster_rules(scenario).interval
+    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
+        return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
 
 @dataclass(frozen=True)

@@ -32,24 +32,25 @@ arriving in that interval of the day, reaches the target share.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..core.arrivals import rate_segments
-from ..core.durations import DAY_S, HOUR_S, intervals_in
+from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
 from ..core.metrics import interval_columns
-from ..core.runner import Executor, SimulationResult, run_scenarios
+from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import Hours, Scenario, Target
-from ..core.scenario_file import validate_data
+from ..core.scenario_file import validate_data, with_overrides
 from ..core.statistics import lower_bounds, share
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
 
 MAX_AGENTS = 2000
 Staffing = list[list[int]]  # [interval][pool] -> agents
+STAFFING_CSV_COLUMNS = ["interval", "start_s", "end_s", "pool", "agents", "erlang_agents"]
 
 
 @dataclass
@@ -74,6 +75,27 @@ class StaffingResult:
         """Agent-hours per day of a staffing (default: the one found)."""
         table = self.agents if staffing is None else staffing
         return sum(sum(row) for row in table) * self.interval_s / HOUR_S
+
+    @property
+    def table(self) -> Table:
+        """staffing.csv: per interval and pool, the agents found and the per-interval Erlang answer."""
+        pools, n = self.pool_names, self.interval_s
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            for i, agents in enumerate(self.agents):
+                for p, pool in enumerate(pools):
+                    yield (interval_label(i, n), i * n, (i + 1) * n, pool, agents[p], self.erlang_agents[i][p])
+
+        return Table(STAFFING_CSV_COLUMNS, rows)
+
+    def to_pandas(self) -> Any:
+        """staffing.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
+        return self.table.to_pandas()
+
+
+def interval_label(i: int, interval_s: float) -> str:
+    """Interval ``i`` of the day as staffing.csv names it: ``06:00-12:00``."""
+    return f"{format_clock(i * interval_s)}-{format_clock((i + 1) * interval_s)}"
 
 
 def intervals_per_day(interval_s: float) -> int:
@@ -426,3 +448,30 @@ def find_staffing(
         evaluation=result,
         log=log,
     )
+
+
+def staff(
+    scenario: Scenario,
+    *,
+    interval_s: float = HOUR_S,
+    confidence: float = 0.9,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    dask: str | None = None,
+    large: bool = False,
+    executor: Executor | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> StaffingResult:
+    """``ivr311 staff``: the fewest agents per interval and pool meeting every target in every
+    interval (:func:`find_staffing`), run on ``executor``, else Dask at ``dask``, else ``jobs``
+    local processes (None: all cores). ``replications`` and ``seed`` override the scenario's;
+    ``large`` lifts the soft size limits (:mod:`queueing.core.limits`)."""
+    if replications is not None or seed is not None:
+        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    intervals_per_day(interval_s)
+    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
+        return find_staffing(
+            scenario, ex, interval_s=interval_s, confidence=confidence, on_progress=on_progress, progress=progress
+        )

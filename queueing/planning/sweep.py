@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ..core.cost import days_measured
-from ..core.runner import SimulationResult
+from ..core.limits import Where, named
+from ..core.runner import DEFAULT_INTERVAL_S, Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import Scenario
-from ..core.scenario_file import validate_data
+from ..core.scenario_file import validate_data, with_overrides
 from ..core.settling import unsettled
 from ..errors import ScenarioError
 
@@ -50,9 +54,7 @@ def parse_setting(spec: str) -> Setting:
     if "=" not in spec:
         raise ScenarioError(f"--set {spec}: expected PATH=VALUES, e.g. staffing.pools.call-takers.agents=6..14")
     path_text, values_text = spec.split("=", 1)
-    path = tuple(p for p in path_text.strip().split("."))
-    if not path_text.strip() or any(not p for p in path):
-        raise ScenarioError(f"--set {spec}: empty path")
+    path = _path(path_text, spec)
     values_text = values_text.strip()
     parts = values_text.split("..")
     if len(parts) in (2, 3) and all(p.strip().lstrip("-").isdigit() for p in parts):
@@ -65,11 +67,44 @@ def parse_setting(spec: str) -> Setting:
         raise ScenarioError(f"--set {spec}: a range takes whole numbers, e.g. 6..14 or 6..14..2")
     else:
         values = tuple(_scalar(v.strip()) for v in values_text.split(",") if v.strip())
+    return _setting(spec, path, values)
+
+
+def _path(text: str, spec: str) -> tuple[str, ...]:
+    path = tuple(text.strip().split("."))
+    if not text.strip() or any(not p for p in path):
+        raise ScenarioError(f"--set {spec}: empty path")
+    return path
+
+
+def _setting(spec: str, path: tuple[str, ...], values: tuple[Any, ...]) -> Setting:
     if not values:
         raise ScenarioError(f"--set {spec}: no values")
     if len(values) > 200:
         raise ScenarioError(f"--set {spec}: {len(values)} values; at most 200 per parameter")
     return Setting(spec, path, values)
+
+
+def settings_of(given: Mapping[str, Any] | Sequence[str | Setting]) -> list[Setting]:
+    """The settings of a sweep from Python: ``{PATH: values}`` (a list, a range, or VALUES as
+    ``--set`` takes them: ``"6..14"``, ``"4m,5m"``), or ``--set`` texts (``["PATH=VALUES"]``) or
+    parsed settings; one or two of them."""
+    if isinstance(given, str):
+        given = [given]
+    settings = []
+    if isinstance(given, Mapping):
+        for path_text, values in given.items():
+            if isinstance(values, str):
+                settings.append(parse_setting(f"{path_text}={values}"))
+                continue
+            plain = tuple(v.item() if isinstance(v, np.generic) else v for v in values)  # numpy scalars
+            spec = f"{path_text}={','.join(map(str, plain))}"
+            settings.append(_setting(spec, _path(path_text, spec), plain))
+    else:
+        settings = [spec if isinstance(spec, Setting) else parse_setting(spec) for spec in given]
+    if not 1 <= len(settings) <= 2:
+        raise ScenarioError(f"sweep: {len(settings)} settings; one or two (a one- or two-dimensional grid)")
+    return settings
 
 
 def _child(node: Any, key: str, where: str, spec: str) -> tuple[Any, Any]:
@@ -145,6 +180,18 @@ def grid(base: Scenario, settings: list[Setting]) -> list[Point]:
     return points
 
 
+def point_where(where: Where, settings: Sequence[Setting], values: Sequence[Any]) -> Where:
+    """Where a field of a sweep point came from: the setting that gives it, else ``where`` (the base)."""
+
+    def at(path: tuple[str | int, ...]) -> str:
+        for setting, value in zip(settings, values, strict=True):
+            if tuple(map(str, path)) == setting.path[: len(path)]:
+                return f"--set {setting.name}={value}"
+        return where(path)
+
+    return at
+
+
 SWEEP_METRICS = ("wait_s.mean", "wait_s.p90", "abandoned.share")
 SWEEP_RESULT_COLUMNS = ("class", "pool", "metric", "value", "ci_low", "ci_high", "target", "settled")
 
@@ -205,3 +252,66 @@ def _get(node: dict[str, Any], dotted: str) -> dict[str, Any]:
 def _est(est: dict[str, Any]) -> dict[str, Any]:
     lo, hi = est["ci95"]
     return {"value": est["value"], "ci_low": lo, "ci_high": hi}
+
+
+@dataclass
+class SweepResult:
+    """A sweep: its settings, every point of the grid (values and scenario) and its simulation,
+    and sweep.csv's rows (``table``)."""
+
+    settings: list[Setting]
+    points: list[Point]
+    results: list[SimulationResult]
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """sweep.csv's rows as dicts (:func:`sweep_rows`)."""
+        return sweep_rows(self.settings, self.points, self.results)
+
+    @property
+    def table(self) -> Table:
+        """sweep.csv: one column per setting, then class, pool, metric, value, ci_low, ci_high,
+        target, settled (one row per point, class or pool, and metric)."""
+        columns = sweep_columns(self.settings)
+        return Table(columns, lambda: (tuple(r[c] for c in columns) for r in self.rows))
+
+    def to_pandas(self) -> Any:
+        """sweep.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
+        return self.table.to_pandas()
+
+
+def sweep(
+    scenario: Scenario,
+    settings: Mapping[str, Any] | Sequence[str | Setting],
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    dask: str | None = None,
+    large: bool = False,
+    executor: Executor | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> SweepResult:
+    """``ivr311 sweep``: the scenario simulated at every point of a grid over one or two fields
+    (``settings``, see :func:`settings_of`), with the same seed everywhere. ``replications`` and
+    ``seed`` override the scenario's. Run on ``executor``, else Dask at ``dask``, else ``jobs``
+    local processes (None: all cores); ``large`` lifts the soft size limits; ``on_done()`` hears
+    each replication finish."""
+    grid_settings = settings_of(settings)
+    if replications is not None or seed is not None:
+        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    if len(grid_settings) == 2:
+        a, b = (resolved_path(scenario.to_data(), s) for s in grid_settings)
+        if a == b:
+            raise ScenarioError(
+                f"sweep: {grid_settings[0].spec!r} and {grid_settings[1].spec!r} set the same field; "
+                "give all its values in one setting"
+            )
+    points = grid(scenario, grid_settings)
+    scenarios = [p.scenario for p in points]
+    where = [point_where(named(scenario), grid_settings, p.values) for p in points]
+    with executor_for(
+        scenarios, DEFAULT_INTERVAL_S, jobs=jobs, dask=dask, executor=executor, large=large, where=where
+    ) as ex:  # fmt: skip
+        results = run_scenarios(scenarios, ex, on_done=on_done)
+    return SweepResult(grid_settings, points, results)
