@@ -1,6 +1,6 @@
 """Baseline simulators of the benchmark case, to compare ``ivr311 simulate`` against.
 
-The case (DESIGN.md): one shared pool of 10 call-takers, exponential 4-minute handle time for
+The case: one shared pool of 10 call-takers, exponential 4-minute handle time for
 every call, Poisson arrivals of 36 calls/h (911, answered first) and 96 calls/h (311),
 non-preemptive priority, nobody abandons.
 

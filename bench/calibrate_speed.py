@@ -7,7 +7,7 @@ each as a whole process, measured for wall time and peak RSS:
 - baseline: reading the CSV with pandas (``pd.read_csv(path)``), nothing else;
 - ``ivr311 calibrate LOG --base BASE --out FILE -q``.
 
-Targets (issue 10): under 30 s and 500 MB on the 2-core machine.
+Targets: under 30 s and 500 MB on the 2-core machine.
 
     python bench/calibrate_speed.py [--calls 1000000] [--days 30] [--repeat 3] [--keep DIR]
 """

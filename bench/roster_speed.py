@@ -6,9 +6,9 @@ planning interval (the head-count search the roster starts from): the roster's e
 the ratio of the two. Prints the median wall time of each, the ratio, the roster's paid
 agent-hours against the head-count lower bound, the integer programs' lines from stderr, and
 the roster's table.
-Targets (issue 11): under 2 minutes with 2 jobs; paid hours within 10% of the lower bound.
+Targets: under 2 minutes with 2 jobs; paid hours within 10% of the lower bound.
 
-When the scenario has no ``roster:`` section, a copy with the issue's rules (30-minute grid,
+When the scenario has no ``roster:`` section, a copy with the benchmark's rules (30-minute grid,
 8h30m and 10h30m shifts, a 30-minute break 3h to 5h in, shrinkage 0.12, rates 42 and 33) is
 written to a temporary folder and used for both commands.
 
@@ -30,7 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_RULES = """
-roster:                          # the rules of issue 11 (added by bench/roster_speed.py)
+roster:                          # the benchmark's rules (added by bench/roster_speed.py)
   interval: 30m
   start_every: 30m
   shift_lengths: [8h30m, 10h30m]
@@ -44,13 +44,13 @@ roster:                          # the rules of issue 11 (added by bench/roster_
 
 
 def with_rules(scenario: Path, folder: Path) -> tuple[Path, str]:
-    """The scenario to run: ``scenario`` itself when it has roster rules, else a copy with the issue's."""
+    """The scenario to run: ``scenario`` itself when it has roster rules, else a copy with the benchmark's."""
     text = scenario.read_text(encoding="utf-8")
     if (yaml.safe_load(text) or {}).get("roster"):
         return scenario, "the file's roster rules"
     copy = folder / scenario.name
     copy.write_text(text.rstrip("\n") + "\n" + ISSUE_RULES, encoding="utf-8")
-    return copy, "the issue's roster rules (the file has none)"
+    return copy, "the benchmark's roster rules (the file has none)"
 
 
 def interval_of(scenario: Path) -> str:

@@ -1,6 +1,6 @@
 """Simulator throughput and memory: ``ivr311 simulate`` against two baselines, whole-process.
 
-The case (DESIGN.md, issue 2): one shared pool "call-takers" of 10 agents serving 911 and 311,
+The case: one shared pool "call-takers" of 10 agents serving 911 and 311,
 exponential 4-minute handle time for both, Poisson arrivals of 36 + 96 calls/h, nobody
 abandons, about 1,000,000 calls (316 simulated days), 1-day warm-up, fixed seed.
 
@@ -15,7 +15,7 @@ spawn to exit, peak RSS of that child from ``os.wait4``):
 
 Prints calls, wall s, calls/s, peak RSS MB, the ratio of ivr311's calls/s to each system's,
 and each system's mean waits against Cobham's analytic values (911 ~ 19.3 s, 311 ~ 160.8 s)
-as a sanity check (one long run, no confidence interval). Targets from issue 2: ivr311 at
+as a sanity check (one long run, no confidence interval). Targets: ivr311 at
 least 3x the textbook SimPy model and 4x Ciw in calls/s, peak RSS under 250 MB.
 
 Usage::
@@ -57,7 +57,7 @@ TARGET_RATIO = {"simpy": 3.0, "ciw": 4.0}
 TARGET_RSS_MB = 250.0
 
 SCENARIO = """\
-# Written by bench/sim_speed.py: the benchmark case of DESIGN.md (one shared pool).
+# Written by bench/sim_speed.py: the benchmark case (one shared pool).
 name: sim_speed benchmark
 seed: {seed}
 horizon: {days}d

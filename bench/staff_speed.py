@@ -3,7 +3,7 @@
 Runs ``ivr311 staff scenarios/baseline.yaml --interval 1h`` as a whole process with ``--jobs 1``
 and ``--jobs 2`` (same seed, so the same search and the same answer), and prints the wall
 time of each, the calls simulated, the speed-up of two processes over one, and the answer.
-Targets (issue 3): under 60 s with 2 jobs on 2 cores; a speed-up of at least 1.7x.
+Targets: under 60 s with 2 jobs on 2 cores; a speed-up of at least 1.7x.
 
     python bench/staff_speed.py [--repeat 3] [--scenario scenarios/baseline.yaml]
 """

@@ -1,8 +1,9 @@
 """Webhook latency of the voice app under load (a benchmark, not a timed test).
 
-Starts the app under gunicorn (2 sync workers) on loopback with a fresh SQLite call log, and
-simulated callers, a thread each, that walk the menu as Twilio would drive it on the softphone's
-walker (`ivr.softphone.CallWalker` over HTTP: signed form posts, following each Gather action):
+Starts the app under gunicorn (2 sync workers, not `make serve`'s settings) on loopback with a
+fresh SQLite call log, and simulated callers, a thread each, that walk the menu as Twilio would
+drive it on the softphone's walker (`ivr.softphone.CallWalker` over HTTP: signed form posts,
+following each Gather action):
 greeting, a menu path (emergency by key 1 or by saying "emergency", services by key, speech,
 low-confidence speech with confirmation, operator), the hold music URL, the agent line, the
 bridge, the queue result and the final status callback. Then
@@ -10,7 +11,7 @@ the same callers, same requests, against a Flask endpoint that returns a fixed T
 gunicorn setup), as a ceiling.
 
 Reports requests/s, p50/p99 latency, errors, and calls lost from the log (every finished walk
-must be in the export with its final status). Targets from the issue: p99 < 50 ms,
+must be in the export with its final status). Targets: p99 < 50 ms,
 >= 500 requests/s, >= half the fixed endpoint's throughput, 0 calls lost.
 
 With `--outage S`, a third run of the app: another connection holds `BEGIN EXCLUSIVE` on the

@@ -48,7 +48,7 @@ def main() -> None:
                ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
     Call log:  ivr311 dial; ivr311 calls export --format csv
                ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out calibrated.yaml
-    Every command has --help; file formats are described in README.md.
+    Every command has --help; file formats are in docs/file-formats.md.
     """
 
 

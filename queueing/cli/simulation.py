@@ -86,7 +86,7 @@ def simulate(
 
     Prints a table per class (offered, answered, abandoned, waits, service-level targets) and
     per pool (utilization), with pay rates (the scenario's roster) the cost a day and per
-    answered call, and writes the results files (see README, "Results files").
+    answered call, and writes the results files (see docs/file-formats.md).
     Same file and seed give byte-identical files, whatever --jobs.
 
     \b

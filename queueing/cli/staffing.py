@@ -121,7 +121,7 @@ def roster(
 ) -> None:  # fmt: skip
     """The cheapest roster of workable shifts, with breaks, that meets every target in every interval.
 
-    FILE needs a `roster:` section (README, "Planner's third step"), for example:
+    FILE needs a `roster:` section (docs/planning.md, "Shifts people can work"), for example:
 
     \b
       roster:

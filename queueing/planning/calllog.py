@@ -23,7 +23,7 @@ LOG_COLUMNS = (
     "call_sid", "caller_hash", "started_at", "language", "category", "queue", "menu_attempts",
     "enqueued_at", "queue_result", "queue_time_s", "answered_at", "ended_at", "status", "duration_s",
 )  # fmt: skip
-"""The export schema (README, "The call log"); calibrate reads the columns in NEEDED."""
+"""The export schema (docs/file-formats.md, "Call-log export"); calibrate reads the columns in NEEDED."""
 TIME_COLUMNS = ("started_at", "enqueued_at", "answered_at", "ended_at")
 NEEDED = ("started_at", "category", "queue", "enqueued_at", "queue_result", "queue_time_s", "answered_at", "ended_at")
 
