@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from helpers import REPO
 from ivr.journal import REJECTED, Journal
 from ivr.store import CallStore
+from tests.support import REPO
 
 
 def _bench() -> ModuleType:
