@@ -44,11 +44,11 @@ serve: install
 
 # Benchmarks measure and print ratios against baselines run in the same process; they are not tests.
 bench: install
-	$(BIN)/python bench/sim_speed.py
-	$(BIN)/python bench/staff_speed.py
-	$(BIN)/python bench/roster_speed.py
-	$(BIN)/python bench/calibrate_speed.py
-	$(BIN)/python bench/webhook_latency.py --duration 60
+	$(BIN)/python -m bench.sim_speed
+	$(BIN)/python -m bench.staff_speed
+	$(BIN)/python -m bench.roster_speed
+	$(BIN)/python -m bench.calibrate_speed
+	$(BIN)/python -m bench.webhook_latency --duration 60
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

@@ -26,10 +26,10 @@ binaries, /usr/lib/postgresql/*/bin, started as in the suite by bench/pgcluster.
 database for each app run), and the outage is the server stopped (`pg_ctl stop -m fast`) for S
 seconds and started again: the same figures.
 
-    .venv/bin/python bench/webhook_latency.py                 # 50 callers, 60 s per server
-    .venv/bin/python bench/webhook_latency.py --duration 10   # a short run
-    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10
-    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10 --database postgres
+    .venv/bin/python -m bench.webhook_latency                 # 50 callers, 60 s per server
+    .venv/bin/python -m bench.webhook_latency --duration 10   # a short run
+    .venv/bin/python -m bench.webhook_latency --duration 60 --outage 10
+    .venv/bin/python -m bench.webhook_latency --duration 60 --outage 10 --database postgres
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
 test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
@@ -39,7 +39,6 @@ answered, the ground truth the call log is checked against.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -540,13 +539,11 @@ class PgStop:
 
 
 def load_pgcluster() -> Any:
-    """bench/pgcluster.py, imported by path: this file is also loaded by gunicorn (as
-    bench.webhook_latency) and by the kill -9 test (by path), where bench/ is not on sys.path."""
-    spec = importlib.util.spec_from_file_location("pgcluster", Path(__file__).with_name("pgcluster.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PgCluster()
+    """A throwaway cluster of bench.pgcluster (imported here, when asked for: gunicorn loads this
+    module as bench.webhook_latency for its fixed app and needs none)."""
+    from bench.pgcluster import PgCluster
+
+    return PgCluster()
 
 
 @dataclass
