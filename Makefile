@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
+# `make test-quick` is the fast loop: the suite without the tests marked slow (each over ~5 s).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS := report,analysis,dask,postgres,test
 
-.PHONY: install run test serve bench lint system-deps clean
+.PHONY: install run test test-quick serve bench lint system-deps clean
 
 install: $(STAMP)
 
@@ -31,6 +32,11 @@ system-deps:
 
 test: install system-deps
 	$(BIN)/python -m pytest -q
+
+# The fast loop while editing: every test but those marked slow (CI and `make test` run those too).
+# Some quick tests still need the Debian packages (a PostgreSQL server for the store's tests).
+test-quick: install system-deps
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
 	$(BIN)/ruff check queueing ivr tests bench

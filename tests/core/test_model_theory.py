@@ -54,7 +54,6 @@ def assert_covers(estimate: dict[str, Any], exact: float, what: str) -> None:
     )
 
 
-@pytest.mark.slow
 def test_one_class_mmc_matches_erlang_c() -> None:
     scenario = _scenario(
         {"311": _cls(1, 60)},
@@ -70,7 +69,6 @@ def test_one_class_mmc_matches_erlang_c() -> None:
     assert_covers(s["wait_s"]["p90"], analytic.erlang_c_wait_quantile_s(5, 60 / H, 240, 0.9), "M/M/5 p90")
 
 
-@pytest.mark.slow
 def test_two_classes_in_a_shared_pool_match_cobham() -> None:
     """DESIGN.md's case: 10 agents, 4-min handle, 36 + 96 calls/hour; 911 ≈ 19.3 s, 311 ≈ 160.8 s."""
     scenario = _scenario(
@@ -90,7 +88,6 @@ def test_two_classes_in_a_shared_pool_match_cobham() -> None:
     assert_covers(summary["911"]["service_level"][0]["share"], sl911, "911 SL within 15 s")
 
 
-@pytest.mark.slow
 def test_dedicated_pools_are_two_erlang_c_queues() -> None:
     scenario = _scenario(
         {"911": _cls(1, 36), "311": _cls(2, 96, handle="3m")},
@@ -116,7 +113,6 @@ def test_dedicated_pools_are_two_erlang_c_queues() -> None:
         assert pool["overtime_h"]["value"] == 0 and pool["utilization"]["ci95"][1] <= 1
 
 
-@pytest.mark.slow
 def test_abandonment_matches_erlang_a() -> None:
     scenario = _scenario(
         {"311": _cls(1, 100, patience="3m")},

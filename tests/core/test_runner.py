@@ -70,7 +70,6 @@ def test_unreachable_dask_is_one_line(write_scenario) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.slow
 def test_dask_cluster_gives_the_same_files(write_scenario, tmp_path) -> None:
     from distributed import LocalCluster
 

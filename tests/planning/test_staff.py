@@ -175,7 +175,6 @@ targets:
 """
 
 
-@pytest.mark.slow
 def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tmp_path) -> None:
     path = write_scenario(STAFF_SCENARIO)
     out = tmp_path / "staff"

@@ -398,7 +398,7 @@ def _run_ciw(
     return [r for r in sim.get_all_records() if warmup <= r.arrival_date < horizon]
 
 
-def test_erlang_a_against_ciw() -> None:  # about 3 s
+def test_erlang_a_against_ciw() -> None:
     agents, lam, mu, theta, within = 3, 2.4, 0.75, 0.5, 0.5
     r = erlang_a(agents, lam, 1 / mu, 1 / theta)
     p_ab, w_ans, w_all, sl = [], [], [], []
@@ -416,7 +416,8 @@ def test_erlang_a_against_ciw() -> None:  # about 3 s
     _assert_in_ci(f"SL({within})", sl, r.service_level(within))
 
 
-def test_two_class_priority_against_ciw() -> None:  # about 5 s
+@pytest.mark.slow
+def test_two_class_priority_against_ciw() -> None:
     agents, rates, mu, within = 2, {"high": 0.3, "low": 0.9}, 0.75, 1.0  # load 0.8
     expected_w = priority_mmc_mean_waits_s(agents, list(rates.values()), 1 / mu)
     expected_sl = priority_mmc_service_levels(agents, list(rates.values()), 1 / mu, within)
