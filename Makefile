@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
+# `make test-quick` is the fast loop: the suite without the tests marked slow (each over ~5 s).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS := report,analysis,dask,postgres,test
 
-.PHONY: install run test serve bench lint system-deps clean
+.PHONY: install run test test-quick serve bench lint system-deps clean
 
 install: $(STAMP)
 
@@ -32,6 +33,11 @@ system-deps:
 test: install system-deps
 	$(BIN)/python -m pytest -q
 
+# The fast loop while editing: every test but those marked slow (CI and `make test` run those too).
+# Some quick tests still need the Debian packages (a PostgreSQL server for the store's tests).
+test-quick: install system-deps
+	$(BIN)/python -m pytest -q -m "not slow"
+
 lint: install
 	$(BIN)/ruff check queueing ivr tests bench
 	$(BIN)/ruff format --check queueing ivr tests bench
@@ -44,11 +50,11 @@ serve: install
 
 # Benchmarks measure and print ratios against baselines run in the same process; they are not tests.
 bench: install
-	$(BIN)/python bench/sim_speed.py
-	$(BIN)/python bench/staff_speed.py
-	$(BIN)/python bench/roster_speed.py
-	$(BIN)/python bench/calibrate_speed.py
-	$(BIN)/python bench/webhook_latency.py --duration 60
+	$(BIN)/python -m bench.sim_speed
+	$(BIN)/python -m bench.staff_speed
+	$(BIN)/python -m bench.roster_speed
+	$(BIN)/python -m bench.calibrate_speed
+	$(BIN)/python -m bench.webhook_latency --duration 60
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

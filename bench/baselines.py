@@ -12,8 +12,8 @@ Two baselines, each run as its own process by ``bench/sim_speed.py``:
 
 Usage::
 
-    python bench/baselines.py simpy --calls 1000000
-    python bench/baselines.py ciw --days 60 --seed 7
+    python -m bench.baselines simpy --calls 1000000
+    python -m bench.baselines ciw --days 60 --seed 7
 
 Prints one JSON object on stdout: the model, the simulated horizon, the number of calls that
 arrived and that completed service, the mean wait per class (arrivals after the warm-up) and

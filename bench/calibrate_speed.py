@@ -9,7 +9,7 @@ each as a whole process, measured for wall time and peak RSS:
 
 Targets: under 30 s and 500 MB on the 2-core machine.
 
-    python bench/calibrate_speed.py [--calls 1000000] [--days 30] [--repeat 3] [--keep DIR]
+    python -m bench.calibrate_speed [--calls 1000000] [--days 30] [--repeat 3] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the model's calls as a call log: tests/model_call_log.py
 
 MEASURE = """
 import resource, subprocess, sys
@@ -43,10 +41,10 @@ def measured(cmd: list[str]) -> tuple[float, float]:
 
 def write_log(folder: Path, calls: int, days: int) -> tuple[Path, Path, int]:
     import yaml
-    from model_call_log import simulated_call_log
 
     from queueing import load_scenario, simulate
     from queueing.core.scenario_file import validate_data
+    from tests.support.call_log import simulated_call_log  # the model's calls as a call log
 
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     per_day = sum(sum(c.arrivals.hourly_rates()) for c in base.classes.values())

@@ -1,12 +1,13 @@
 """How `validate` and `simulate` fare on mutated scenario files (a measurement, not a test).
 
-    .venv/bin/python bench/hostile_input.py --n 500
+    .venv/bin/python -m bench.hostile_input --n 500
 
-Generates N mutants of the shipped scenarios (tests/mutants.py, seeds 0..N-1), and for each runs
+Generates N mutants of the shipped scenarios (tests/support/mutants.py, seeds 0..N-1), and for each runs
 `ivr311 validate` in this process (time limit and memory cap per file), then, when it says ok,
 `ivr311 simulate --replications 2 --jobs 1`. Counts outcomes: ok, refused (exit 2 with one
-`file:line...` line per problem), traceback, over the time limit. Point PYTHONPATH at another
-checkout to measure that version with the same mutants.
+`file:line...` line per problem), traceback, over the time limit. To measure another checkout
+with the same mutants, run this from that checkout's root with PYTHONPATH pointing here (its
+queueing is found first; bench and tests.support come from here when it has no such packages).
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ import collections
 import random
 import resource
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from click.testing import CliRunner
 
-from click.testing import CliRunner  # noqa: E402
-
-from mutants import mutate  # noqa: E402
+from tests.support.mutants import mutate
 
 
 class TimeLimit(Exception):

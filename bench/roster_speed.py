@@ -8,11 +8,11 @@ agent-hours against the head-count lower bound, the integer programs' lines from
 the roster's table.
 Targets: under 2 minutes with 2 jobs; paid hours within 10% of the lower bound.
 
-When the scenario has no ``roster:`` section, a copy with the benchmark's rules (30-minute grid,
-8h30m and 10h30m shifts, a 30-minute break 3h to 5h in, shrinkage 0.12, rates 42 and 33) is
-written to a temporary folder and used for both commands.
+When the scenario has no ``roster:`` section, a copy with the rules of
+tests/scenarios/two-pools.yaml (30-minute grid, 8h30m and 10h30m shifts, a 30-minute break 3h to
+5h in, shrinkage 0.12, rates 42 and 33) is written to a temporary folder and used for both commands.
 
-    python bench/roster_speed.py [--repeat 3] [--scenario scenarios/baseline.yaml] [--jobs 2]
+    python -m bench.roster_speed [--repeat 3] [--scenario scenarios/baseline.yaml] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -28,29 +28,21 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.scenarios import roster_section, shared
+
 ROOT = Path(__file__).resolve().parent.parent
-ISSUE_RULES = """
-roster:                          # the benchmark's rules (added by bench/roster_speed.py)
-  interval: 30m
-  start_every: 30m
-  shift_lengths: [8h30m, 10h30m]
-  breaks: [{length: 30m, earliest: 3h, latest: 5h}]
-  shrinkage: 0.12
-  overtime_multiplier: 1.5
-  pools:
-    call-takers: {cost_per_hour: 42.0, min_agents: 4}
-    311-desk: {cost_per_hour: 33.0}
-"""
 
 
 def with_rules(scenario: Path, folder: Path) -> tuple[Path, str]:
-    """The scenario to run: ``scenario`` itself when it has roster rules, else a copy with the benchmark's."""
+    """The scenario to run: ``scenario`` itself when it has roster rules, else a copy with the
+    rules of tests/scenarios/two-pools.yaml (the two pools the baseline has too)."""
     text = scenario.read_text(encoding="utf-8")
     if (yaml.safe_load(text) or {}).get("roster"):
         return scenario, "the file's roster rules"
     copy = folder / scenario.name
-    copy.write_text(text.rstrip("\n") + "\n" + ISSUE_RULES, encoding="utf-8")
-    return copy, "the benchmark's roster rules (the file has none)"
+    rules = roster_section(shared("two-pools"))
+    copy.write_text(f"{text.rstrip()}\n# added by bench.roster_speed\n{rules}", encoding="utf-8")
+    return copy, "the roster rules of tests/scenarios/two-pools.yaml (the file has none)"
 
 
 def interval_of(scenario: Path) -> str:

@@ -8,9 +8,9 @@ Three systems, each run as a separate process and measured the same way (wall ti
 spawn to exit, peak RSS of that child from ``os.wait4``):
 
 1. ``ivr311 simulate SCENARIO --out DIR --replications 1`` (writes summary and intervals);
-2. ``python bench/baselines.py simpy``: the textbook SimPy model (one process per call,
+2. ``python -m bench.baselines simpy``: the textbook SimPy model (one process per call,
    ``PriorityResource``);
-3. ``python bench/baselines.py ciw``: Ciw 3 with priority classes, on fewer calls because it
+3. ``python -m bench.baselines ciw``: Ciw 3 with priority classes, on fewer calls because it
    is slow (compare calls/s, not wall time).
 
 Prints calls, wall s, calls/s, peak RSS MB, the ratio of ivr311's calls/s to each system's,
@@ -20,9 +20,9 @@ least 3x the textbook SimPy model and 4x Ciw in calls/s, peak RSS under 250 MB.
 
 Usage::
 
-    python bench/sim_speed.py                      # 1M calls (Ciw 200k), 1 repeat
-    python bench/sim_speed.py --repeat 3           # median wall time of 3 runs each
-    python bench/sim_speed.py --calls 200000 --only simpy ciw
+    python -m bench.sim_speed                      # 1M calls (Ciw 200k), 1 repeat
+    python -m bench.sim_speed --repeat 3           # median wall time of 3 runs each
+    python -m bench.sim_speed --calls 200000 --only simpy ciw
 """
 
 from __future__ import annotations
@@ -42,45 +42,39 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.baselines import (  # noqa: E402
+from bench.baselines import (
     AGENTS,
     MEAN_HANDLE_S,
     RATES_PER_HOUR,
     TOTAL_RATE_PER_S,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
+
 SYSTEMS = ("ivr311", "simpy", "ciw")
 TARGET_RATIO = {"simpy": 3.0, "ciw": 4.0}
 TARGET_RSS_MB = 250.0
 
-SCENARIO = """\
-# Written by bench/sim_speed.py: the benchmark case (one shared pool).
-name: sim_speed benchmark
-seed: {seed}
-horizon: {days}d
-warmup: 1d
-replications: 1
-classes:
-  "911":
-    priority: 1
-    arrivals: {{rate_per_hour: {rate_911:g}}}
-    handle_time: {{dist: exponential, mean: {handle_min:g}m}}
-  "311":
-    priority: 2
-    arrivals: {{rate_per_hour: {rate_311:g}}}
-    handle_time: {{dist: exponential, mean: {handle_min:g}m}}
-staffing:
-  pools:
-    - name: call-takers
-      serves: ["911", "311"]
-      agents: {agents}
-targets:
-  "911": [{{within: 15s, share: 0.90}}, {{within: 20s, share: 0.95}}]
-  "311": [{{within: 30s, share: 0.80}}]
-"""
+CASE = ROOT / "scenarios" / "textbook.yaml"  # the benchmark case, stationary
+
+
+def write_case(path: Path, seed: int, days: int) -> None:
+    """The benchmark case (scenarios/textbook.yaml) over ``days`` days, 1-day warm-up, one
+    replication, as ``path``. The baselines simulate the same case from bench.baselines' numbers:
+    a file that no longer matches them is refused rather than compared."""
+    import yaml  # PyYAML only: numpy must not be loaded in this process (see measure())
+
+    data = yaml.safe_load(CASE.read_text(encoding="utf-8"))
+    case = (
+        [pool["agents"] for pool in data["staffing"]["pools"]],
+        {name: cc["arrivals"]["rate_per_hour"] for name, cc in data["classes"].items()},
+        {cc["handle_time"]["dist"] + " " + cc["handle_time"]["mean"] for cc in data["classes"].values()},
+    )
+    expected = ([AGENTS], RATES_PER_HOUR, {f"exponential {MEAN_HANDLE_S / 60:g}m"})
+    if case != expected:
+        raise SystemExit(f"{CASE} is no longer the case bench.baselines simulates: {case} != {expected}")
+    data.update(name="sim_speed benchmark", seed=seed, horizon=f"{days}d", warmup="1d", replications=1)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
 @dataclass
@@ -172,7 +166,7 @@ def run_ivr311(exe: str | None, scenario: Path, workdir: Path, index: int) -> Ru
 
 
 def run_baseline(model: str, calls: int, seed: int) -> Run | str:
-    cmd = [sys.executable, str(ROOT / "bench" / "baselines.py"), model, "--calls", str(calls), "--seed", str(seed)]
+    cmd = [sys.executable, "-m", "bench.baselines", model, "--calls", str(calls), "--seed", str(seed)]
     code, wall_s, rss_mb, stdout, stderr = measure(cmd, ROOT)
     if code != 0:
         last = stderr.strip().splitlines()[-1:] or ["?"]
@@ -238,17 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sim_speed-") as tmp:
         workdir = Path(tmp)
         scenario = workdir / "sim_speed.yaml"
-        scenario.write_text(
-            SCENARIO.format(
-                seed=args.seed,
-                days=days,
-                rate_911=RATES_PER_HOUR["911"],
-                rate_311=RATES_PER_HOUR["311"],
-                handle_min=MEAN_HANDLE_S / 60,
-                agents=AGENTS,
-            ),
-            encoding="utf-8",
-        )
+        write_case(scenario, args.seed, days)
         print(
             f"case: {AGENTS} agents, {MEAN_HANDLE_S / 60:g}-min exponential handle, "
             f"{RATES_PER_HOUR['911']:g} + {RATES_PER_HOUR['311']:g} calls/h; ivr311 and SimPy "

@@ -5,7 +5,7 @@ and ``--jobs 2`` (same seed, so the same search and the same answer), and prints
 time of each, the calls simulated, the speed-up of two processes over one, and the answer.
 Targets: under 60 s with 2 jobs on 2 cores; a speed-up of at least 1.7x.
 
-    python bench/staff_speed.py [--repeat 3] [--scenario scenarios/baseline.yaml]
+    python -m bench.staff_speed [--repeat 3] [--scenario scenarios/baseline.yaml]
 """
 
 from __future__ import annotations

@@ -38,11 +38,11 @@ emergency path during the freeze against the first run (target p99 under 1 s), t
 answered past Twilio's 15 s timeout (or not at all; target 0), and what the Open311 clients got.
 `--threads T` serves with T threads per worker (gunicorn's gthread worker).
 
-    .venv/bin/python bench/webhook_latency.py                 # 50 callers, 60 s per server
-    .venv/bin/python bench/webhook_latency.py --duration 10   # a short run
-    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10
-    .venv/bin/python bench/webhook_latency.py --duration 60 --outage 10 --database postgres
-    .venv/bin/python bench/webhook_latency.py --database postgres --threads 4 --api-clients 8 --freeze 10
+    .venv/bin/python -m bench.webhook_latency                 # 50 callers, 60 s per server
+    .venv/bin/python -m bench.webhook_latency --duration 10   # a short run
+    .venv/bin/python -m bench.webhook_latency --duration 60 --outage 10
+    .venv/bin/python -m bench.webhook_latency --duration 60 --outage 10 --database postgres
+    .venv/bin/python -m bench.webhook_latency --database postgres --threads 4 --api-clients 8 --freeze 10
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
 test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -668,13 +667,11 @@ class PgFreeze:
 
 
 def load_pgcluster() -> Any:
-    """bench/pgcluster.py, imported by path: this file is also loaded by gunicorn (as
-    bench.webhook_latency) and by the kill -9 test (by path), where bench/ is not on sys.path."""
-    spec = importlib.util.spec_from_file_location("pgcluster", Path(__file__).with_name("pgcluster.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PgCluster()
+    """A throwaway cluster of bench.pgcluster (imported here, when asked for: gunicorn loads this
+    module as bench.webhook_latency for its fixed app and needs none)."""
+    from bench.pgcluster import PgCluster
+
+    return PgCluster()
 
 
 @dataclass

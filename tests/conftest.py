@@ -1,4 +1,5 @@
-"""Shared fixtures for the queueing tests: scenario files written to a temporary folder."""
+"""Fixtures for the planner's tests: scenario files written to a temporary folder. Helpers the
+tests share live in the package tests.support, not here."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import scenario_text
+from tests.support.scenarios import scenario_text
 
 
 @pytest.fixture
 def write_scenario(tmp_path: Path) -> Callable[..., Path]:
-    """Write scenario text (or the default scenario with overrides) to a file; return its path."""
+    """Write scenario text (or the benchmark-shaped scenario with overrides) to a file; return its path."""
 
     def write(text: str | None = None, name: str = "scenario.yaml", **kwargs: object) -> Path:
         path = tmp_path / name

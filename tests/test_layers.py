@@ -9,16 +9,23 @@ top, inside functions, and under ``TYPE_CHECKING``.
     output                core, theory, planning (what a command writes or prints of its results)
     cli                   anything (nothing outside it imports it): the command line wires the layers
     __init__              anything (the public API, lazy)
+
+And the two halves meet in files, not imports: queueing/ and ivr/, each imported alone in a fresh
+interpreter, load nothing of the other beyond the shared modules (errors, yamlsafe).
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1] / "queueing"
+from tests.support import REPO
+
+ROOT = REPO / "queueing"
 BASE = {"queueing.errors", "queueing.yamlsafe"}
 MAY_USE = {  # layer -> the layers its modules may import (besides BASE)
     "core": {"core"},
@@ -119,3 +126,51 @@ def test_the_rule_is_checked() -> None:
     assert "queueing.core.runner" in imports_of(ROOT / "cli" / "simulation.py")
     assert "queueing.theory.analytic" in imports_of(ROOT / "theory" / "steady_state.py")
     assert "queueing.errors" in imports_of(ROOT / "core" / "runner.py")
+
+
+# --- the two halves: each package alone, in a fresh interpreter ---------------------------------
+
+
+def _modules_after(code: str) -> set[str]:
+    """Every module name in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = code + "; import sys; print(' '.join(sorted(sys.modules)))"
+    return set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout.split()
+    )
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+SHARED = {"queueing", "queueing.errors", "queueing.yamlsafe"}  # all of queueing/ that ivr/ may load
+
+
+def test_packages_do_not_import_each_other() -> None:
+    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy (DESIGN.md). What ivr/
+    may take from queueing/ is the shared YAML reader, queueing.yamlsafe, and the one user-error
+    exception, queueing.errors (IvrError is a UserError); the voice app with its menu loads both."""
+    loaded = {pkg: _modules_after(f"import {pkg}") for pkg in ("queueing", "ivr")}
+    assert "flask" not in _top(loaded["queueing"]) and "ivr" not in _top(loaded["queueing"])
+    assert "simpy" not in _top(loaded["ivr"]) and "numpy" not in _top(loaded["ivr"])
+    assert {m for m in loaded["ivr"] if m.split(".")[0] == "queueing"} <= SHARED
+    app = _modules_after("from ivr.menu import load_menu; from ivr import create_app; import ivr.cli")
+    assert not _top(app) & {"simpy", "numpy"}
+    assert {m for m in app if m.split(".")[0] == "queueing"} == SHARED
+
+
+def test_the_shared_modules_import_no_model() -> None:
+    """Importing queueing.yamlsafe runs queueing/__init__ (lazy) and the reader: PyYAML and the
+    standard library, no SimPy, numpy, pydantic or any other module of the package; importing
+    queueing.errors likewise runs only click besides."""
+    loaded = _modules_after("import queueing.yamlsafe")
+    assert not _top(loaded) & {"simpy", "numpy", "pydantic", "click", "flask", "ivr"}
+    assert {m for m in loaded if m.split(".")[0] == "queueing"} == {"queueing", "queueing.yamlsafe"}
+    # ... nor does the user-error exception ivr/ derives IvrError from (click besides).
+    loaded = _modules_after("import queueing.errors")
+    assert not _top(loaded) & {"simpy", "numpy", "pydantic", "flask", "ivr", "yaml"}
+    assert {m for m in loaded if m.split(".")[0] == "queueing"} == {"queueing", "queueing.errors"}
+    # ... while the public API is still there on first use.
+    assert "simpy" in _top(_modules_after("from queueing import simulate"))

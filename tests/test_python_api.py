@@ -13,10 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from model_call_log import simulated_call_log
 
 import queueing
-from helpers import scenario_text
 from queueing import (
     calibrate,
     calibration_yaml,
@@ -32,6 +30,8 @@ from queueing.cli import main
 from queueing.core.runner import LocalExecutor, Table
 from queueing.errors import ScenarioError
 from queueing.output.files import write_csv
+from tests.support.call_log import simulated_call_log
+from tests.support.scenarios import scenario_text
 
 H = 3600.0
 

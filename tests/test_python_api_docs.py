@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from model_call_log import simulated_call_log
 
-from helpers import REPO
 from queueing import load_scenario, simulate
+from tests.support import REPO
+from tests.support.call_log import simulated_call_log
 
 PAGE = REPO / "docs" / "python-api.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```$", PAGE.read_text(encoding="utf-8"), flags=re.S | re.M)

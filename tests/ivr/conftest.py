@@ -3,10 +3,8 @@ Twilio does, and a throwaway PostgreSQL cluster (`postgres_url`)."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
+from bench import pgcluster
 from ivr import create_app
 from ivr.store import CallStore
 
@@ -69,21 +68,11 @@ def new_call(twilio: TwilioSim) -> Any:
 # -- PostgreSQL ----------------------------------------------------------------------------
 
 
-def _pgcluster() -> ModuleType:
-    """bench/pgcluster.py (the bench's outage stops and starts the same kind of cluster; bench/
-    is scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("pgcluster", REPO / "bench" / "pgcluster.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_pg = pgcluster  # the bench's outage stops and starts the same kind of cluster
 
 
-_pg = _pgcluster()
-
-
-class PgCluster(_pg.PgCluster):  # type: ignore[misc,name-defined]
-    """bench/pgcluster.py's throwaway cluster, whose failures (no binaries, initdb or pg_ctl
+class PgCluster(_pg.PgCluster):
+    """bench.pgcluster's throwaway cluster, whose failures (no binaries, initdb or pg_ctl
     failing) fail the test with the server's log instead of raising."""
 
     def __init__(self) -> None:

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "bench/webhook_latency.py", "--callers", "5", "--json", str(out), *args],
+        [sys.executable, "-m", "bench.webhook_latency", "--callers", "5", "--json", str(out), *args],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """kill -9 of the whole server mid-load loses nothing a webhook answered.
 
 gunicorn (2 workers) serves the app on loopback; 50 simulated callers walk whole calls, signed
-(bench/webhook_latency.py's callers: greeting, emergency by key 1 and by speech, services,
+(bench.webhook_latency's callers: greeting, emergency by key 1 and by speech, services,
 operator, hold music, agent line, bridge, queue result `bridged`, status `completed`). Twice
 during the load the master and its workers are killed at once (SIGKILL to the process group) and
 gunicorn is started again on the same port; a webhook sent while it is down is simply not
@@ -16,32 +16,16 @@ could land on a server still starting and leave no call answered whole).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from helpers import REPO
+from bench import webhook_latency as bench  # its callers and server handling
 from ivr.journal import REJECTED, Journal
 from ivr.store import CallStore
-
-
-def _bench() -> ModuleType:
-    """bench/webhook_latency.py (a script, not a package): its callers and server handling."""
-    spec = importlib.util.spec_from_file_location("webhook_latency", REPO / "bench" / "webhook_latency.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
 
 CALLERS = 50
 KILLS = 2

@@ -91,7 +91,7 @@ def test_sqlite_locked_by_another_process(app, db_url):
 @pytest.fixture
 def private_pg(tmp_path: Path) -> Iterator[Any]:
     """A PostgreSQL cluster of this test's own, so it can be stopped."""
-    from conftest import PgCluster
+    from bench.pgcluster import PgCluster
 
     cluster = PgCluster()
     try:

@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_ivr_crash import bench  # bench/webhook_latency.py: free port, app environment
 
-from helpers import REPO
+from bench import webhook_latency as bench  # free port, app environment
 from ivr import create_app
 from ivr.errors import IvrError
 from ivr.gunicorn_worker import READ_S
 from ivr.softphone import CallWalker, HttpTransport, TwilioClient
+from tests.support import REPO
 
 SLOW_CLIENTS = 24
 EMERGENCY_ANSWERS = 10

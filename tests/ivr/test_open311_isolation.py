@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from open311_client import BASE, Open311, body, make_app
-from test_ivr_crash import bench  # bench/webhook_latency.py: its server, seeding and pollers
 
+from bench import webhook_latency as bench  # its server, seeding and pollers
 from ivr.softphone import CallWalker, HttpTransport, TwilioClient
 
 

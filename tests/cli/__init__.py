@@ -1,0 +1,1 @@
+"""Tests of queueing/cli: the commands as a user drives them."""

@@ -1,0 +1,1 @@
+"""Tests of queueing/core: one file per module (test_model.py for model.py...)."""

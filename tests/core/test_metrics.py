@@ -1,0 +1,40 @@
+"""Measures of a replication: time on duty, utilization and agents on duty around breaks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from queueing.core.duty import agent_seconds
+from queueing.core.metrics import interval_columns, replication_intervals, replication_measures
+from queueing.core.model import simulate_replication
+from queueing.core.scenario_file import parse_scenario
+from queueing.core.schedule import build_schedule
+from tests.support.callers import callers_at
+from tests.support.scenarios import one_agent
+
+H = 3600.0
+M = 60.0
+
+
+def test_a_call_running_into_a_break_is_not_time_on_duty() -> None:
+    scenario = parse_scenario(one_agent())
+    schedule = build_schedule(scenario)
+    # One call 0:55-1:05: 5 minutes on duty, 5 minutes into the break (which then runs 1:05-1:35).
+    records = simulate_replication(scenario, schedule, callers_at([55 * M], 10 * M))
+    measures = replication_measures(scenario, schedule, records)
+    assert measures[("pools", "desk", "utilization")] == pytest.approx(5 * M / (7.5 * H))
+    assert measures[("pools", "desk", "overtime_h")] == 0.0
+
+
+def test_agents_on_duty_leave_out_breaks() -> None:
+    scenario = parse_scenario(one_agent())
+    schedule = build_schedule(scenario)
+    pool = scenario.staffing.pools[0]
+    edges = np.arange(0, 8 * H + 1, 30 * M)
+    assert (agent_seconds(pool, scenario.horizon, edges) / (30 * M)).tolist() == [1, 1, 0] + [1] * 13
+    assert [pool.agents_at(t) for t in (59 * M, 60 * M, 89 * M, 90 * M)] == [1, 0, 0, 1]
+    records = simulate_replication(scenario, schedule, callers_at([55 * M], 10 * M))
+    rows = replication_intervals(scenario, schedule, records, 0, 30 * M)
+    agents = [row[interval_columns(scenario).index("agents_on_duty")] for row in rows]
+    assert agents == [1, 1, 0] + [1] * 13

@@ -1,0 +1,1 @@
+"""End-to-end tests that cross both halves through files (the loop)."""

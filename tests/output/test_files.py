@@ -1,0 +1,200 @@
+"""The results folder: the results contract, closed calls, and a folder replaced whole or left as it was."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from queueing.cli import main
+from tests.support import REPO
+from tests.support.cli import invoke
+from tests.support.scenarios import shared
+
+HOURS = shared("office-hours")
+H = 3600.0
+
+
+def test_simulate_writes_the_results_contract(write_scenario, tmp_path) -> None:
+    path = write_scenario(patience="5m", horizon="1d", warmup="1h", replications=3)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "--calls", "--interval", "1h"])
+    assert result.exit_code == 0, result.output
+    # The table: one row per class, targets with verdicts, pools with utilization.
+    assert "911" in result.stdout and "311" in result.stdout
+    assert "90% within 15s" in result.stdout and "call-takers" in result.stdout
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["meta"] == {
+        "scenario": "test centre", "seed": 7, "replications": 3, "horizon_s": 86400.0,
+        "warmup_s": 3600.0, "version": summary["meta"]["version"],
+    }  # fmt: skip
+    c911 = summary["classes"]["911"]
+    for key in ("offered", "answered", "unserved"):
+        assert set(c911[key]) == {"value", "ci95"}
+    for stat in ("mean", "p50", "p90", "p95", "max"):
+        lo, hi = c911["wait_s"][stat]["ci95"]
+        assert lo <= c911["wait_s"][stat]["value"] <= hi
+    assert 0 <= c911["abandoned"]["share"]["value"] <= 1
+    (sl,) = c911["service_level"]
+    assert sl["within_s"] == 15 and sl["target"] == 0.9 and isinstance(sl["met"], bool)
+    assert 0 < summary["pools"]["call-takers"]["utilization"]["value"] < 1
+
+    with (out / "calls.csv").open() as fh:
+        calls = list(csv.DictReader(fh))
+    assert list(calls[0]) == [
+        "replication",
+        "call_id",
+        "class",
+        "category",
+        "arrival_s",
+        "queued_s",
+        "answered_s",
+        "ended_s",
+        "wait_s",
+        "pool",
+        "agent",
+        "outcome",
+    ]
+    assert {r["outcome"] for r in calls} <= {"answered", "abandoned", "unserved"}
+    answered = [r for r in calls if r["outcome"] == "answered"]
+    assert all(r["pool"] == "call-takers" and float(r["answered_s"]) >= float(r["queued_s"]) for r in answered)
+    # The summary's offered counts are the calls arriving after the warm-up.
+    offered = sum(1 for r in calls if r["class"] == "911" and float(r["arrival_s"]) >= 3600)
+    assert offered / 3 == c911["offered"]["value"]
+
+    with (out / "intervals.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3 * 24 * 2  # replications x hours x classes
+    assert {"service_level_15s", "service_level_30s", "queue_len_mean", "agents_on_duty"} <= set(rows[0])
+    assert all(float(r["agents_on_duty"]) == 10 for r in rows)
+    assert sum(int(r["arrivals"]) for r in rows if r["class"] == "911") == sum(1 for r in calls if r["class"] == "911")
+
+
+def test_simulate_writes_closed_calls(tmp_path: Path) -> None:
+    path = tmp_path / "hours.yaml"
+    path.write_text(HOURS.replace("rate_per_hour: 1", "rate_per_hour: 30").replace("horizon: 1d", "horizon: 2d"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["simulate", str(path), "--out", str(out), "--calls", "-q", "--replications", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    node = summary["classes"]["a"]
+    assert node["closed"]["value"] > 0 and node["offered"]["value"] > 0
+    with (out / "calls.csv").open() as f:
+        calls = list(csv.DictReader(f))
+    closed = [r for r in calls if r["outcome"] == "closed"]
+    assert closed and all(r["queued_s"] == r["wait_s"] == r["agent"] == "" for r in closed)
+    assert all(not 8 * H <= float(r["arrival_s"]) % 86400 < 16 * H for r in closed)
+    assert sum(r["outcome"] != "closed" for r in calls) == pytest.approx(2 * node["offered"]["value"], abs=2 * 60)
+    with (out / "intervals.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert sum(int(r["closed"]) for r in rows) == len(closed)
+
+
+def test_out_under_a_file_fails_up_front(tmp_path: Path, write_scenario) -> None:
+    (tmp_path / "afile").write_text("x")
+    start = time.perf_counter()
+    result = invoke("simulate", str(write_scenario(horizon="30d")), "--out", str(tmp_path / "afile" / "sub"))
+    assert time.perf_counter() - start < 2.0  # before the simulation, not after
+    assert result.exit_code == 2
+    assert result.stderr == f"--out {tmp_path / 'afile' / 'sub'}: {tmp_path / 'afile'} is a file, not a folder\n"
+
+
+def test_out_folder_of_other_files_is_not_replaced(tmp_path: Path, write_scenario) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = invoke("simulate", str(write_scenario()), "--out", str(tmp_path / "mine"))
+    assert result.exit_code == 2 and "holds files ivr311 did not write (notes.txt)" in result.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_out_is_created_and_replaced_whole(tmp_path: Path, write_scenario) -> None:
+    out = tmp_path / "new" / "deeper"
+    path = write_scenario(horizon="4h", warmup="0s")
+    assert invoke("simulate", str(path), "--out", str(out), "--calls", "-q").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "hourly.csv", "intervals.csv", "summary.json"]
+    assert invoke("simulate", str(path), "--out", str(out), "-q").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "hourly.csv",
+        "intervals.csv",
+        "summary.json",
+    ]  # no stale calls.csv
+    assert [p.name for p in out.parent.iterdir()] == ["deeper"]  # no partial or old folder left
+
+
+def _interrupt_while_writing(path: Path, out: Path, seed: int) -> subprocess.CompletedProcess:
+    """Run simulate --calls in a subprocess and send SIGINT once it is writing its files."""
+    cmd = [
+        sys.executable,
+        "-c",
+        "from queueing.cli import main; main()",
+        "simulate",
+        str(path),
+        "--calls",
+        "--out",
+        str(out),
+        "--seed",
+        str(seed),
+        "-j",
+        "1",
+        "-q",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        partial = [p for p in out.parent.glob(f".{out.name}.partial-*") if (p / "intervals.csv").exists()]
+        if partial:
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.002)
+    stdout, stderr = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_writing_leaves_old_results_or_none(tmp_path: Path, write_scenario) -> None:
+    path = write_scenario(horizon="20d", warmup="0s", replications=2, rates=(360, 960), agents=60)
+    out = tmp_path / "results"
+    run = _interrupt_while_writing(path, out, seed=1)
+    assert run.returncode != 0, run.stderr
+    assert f"interrupted: {out} left as it was (nothing was written there)" in run.stderr
+    assert not out.exists()
+    # A complete run, then another seed interrupted: the folder is entirely the first run's.
+    assert invoke("simulate", str(path), "--calls", "--out", str(out), "--seed", "1", "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    run = _interrupt_while_writing(path, out, seed=2)
+    assert f"interrupted: {out} left as it was (its previous results are kept)" in run.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _with_file_size_limit(limit_bytes: int) -> None:
+    """In the child: files may not grow past ``limit_bytes`` (a full disk, as far as writes see)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_old_results(tmp_path: Path, write_scenario) -> None:
+    path = write_scenario(horizon="4h", warmup="0s", replications=2)
+    out = tmp_path / "out"
+    assert invoke("simulate", str(path), "--out", str(out), "-q").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    cmd = [sys.executable, "-m", "queueing.cli", "simulate", str(path), "--out", str(out), "--calls", "-q"]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=REPO, preexec_fn=lambda: _with_file_size_limit(64 * 1024), timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"--out {out}: cannot write the results (File too large); its previous results are kept\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial folder left

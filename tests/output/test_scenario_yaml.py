@@ -1,0 +1,131 @@
+"""Every scenario a command writes (staffing.yaml, roster.yaml, roster-present.yaml, calibrate's
+file) comes from the one scenario writer (``queueing.output.scenario_yaml``): it loads back as the
+scenario meant, ``ivr311 validate`` takes it, and its durations read as planners write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
+from queueing import load_scenario, parse_scenario, simulate
+from queueing.cli import main
+from queueing.core.distributions import Distribution
+from queueing.core.durations import DAY_S, HOUR_S, parse_duration_s
+from queueing.core.runner import LocalExecutor
+from queueing.core.scenario_file import with_overrides
+from queueing.output.calibration import calibration_yaml
+from queueing.output.roster import write_roster
+from queueing.output.scenario_yaml import planner_duration
+from queueing.output.staffing import write_staffing
+from queueing.planning.calibrate import calibrate
+from queueing.planning.calllog import read_call_log
+from queueing.planning.roster import build_roster
+from tests.support.call_log import simulated_call_log
+from tests.support.scenarios import shared
+
+
+def centre() -> str:
+    """The shared two-pool centre (tests/scenarios/two-pools.yaml) as a planner might have edited
+    it: a warm-up, 3 replications, the call-takers on three shifts with a break each, one shift
+    length for the roster (a quicker cover)."""
+    data = yaml.safe_load(shared("two-pools"))
+    data |= {"warmup": "30m", "replications": 3}
+    data["staffing"]["pools"][0] = {
+        "name": "call-takers", "serves": ["911", "311"],
+        "shifts": [
+            {"start": "0h", "end": "8h30m", "agents": 2, "breaks": [{"start": "4h", "length": "30m"}]},
+            {"start": "8h", "end": "16h30m", "agents": 3, "breaks": [{"start": "3h", "length": "30m"}]},
+            {"start": "16h", "end": "24h30m", "agents": 2, "breaks": [{"start": "4h", "length": "30m"}]},
+        ],
+    }  # fmt: skip
+    data["roster"]["shift_lengths"] = ["8h30m"]
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+CENTRE = centre()
+H = HOUR_S
+
+
+def _validates(path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_staffing_and_roster_files_load_back_as_found(tmp_path: Path) -> None:
+    base = parse_scenario(CENTRE)
+    roster = build_roster(base, LocalExecutor(1))
+    write_staffing(tmp_path, roster.staffing, base, command="ivr311 staff tiny.yaml", confidence=0.9)
+    write_roster(roster, tmp_path, command="ivr311 roster tiny.yaml")
+    staffed = roster.staffing.scenario.model_copy(update={"name": f"{base.name} (staffed by ivr311 staff)"})
+    assert roster.present_scenario is not None
+    for name, meant in (
+        ("staffing.yaml", staffed),
+        ("roster.yaml", roster.scenario),
+        ("roster-present.yaml", roster.present_scenario),
+    ):
+        assert load_scenario(tmp_path / name) == meant, name
+        _validates(tmp_path / name)
+    lines = (tmp_path / "staffing.yaml").read_text().splitlines()
+    for line in (
+        "horizon: 1d",
+        "warmup: 30m",
+        "    handle_time: {dist: exponential, mean: 4m}",
+        "    hours: {open: 7h, close: 19h}",
+        "  - {within: 1m, share: 0.8}",
+        "  start_every: 30m",
+        "  shift_lengths: [8h30m]",
+        "  weekly_hours: 40h",
+    ):
+        assert line in lines, line
+    assert not [line for line in lines if "1800.0" in line or "144000.0" in line]  # seconds, as before
+
+
+def test_calibrated_file_loads_back_with_the_base_staffing_whole(tmp_path: Path) -> None:
+    """The calibrated file holds the estimates and, from the base, its staffing as it is (shifts
+    with their breaks, opening hours) and its targets."""
+    base = parse_scenario(CENTRE)
+    log = tmp_path / "calls.csv"
+    simulated_call_log(simulate(with_overrides(base, replications=4), keep_calls=True)).to_csv(log, index=False)
+    cal = calibrate(read_call_log(log), base)
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(calibration_yaml(cal, base), encoding="utf-8")
+    _validates(path)
+    got = load_scenario(path)
+    assert got.staffing == base.staffing and got.targets == base.targets
+    assert (got.seed, got.horizon, got.warmup, got.replications) == (base.seed, base.horizon, base.warmup, 3)
+    for name, est in cal.classes.items():
+        assert est.profile is not None and est.handle is not None
+        assert got.classes[name].arrivals.hourly_rates() == [round(float(r), 3) for r in est.profile.rate]
+        assert got.classes[name].handle_time == TypeAdapter(Distribution).validate_python(est.handle.dist)
+    text = path.read_text()
+    assert (
+        "horizon: 1d\n" in text
+        and "    - {start: 0h, end: 8h30m, agents: 2, breaks: [{start: 4h, length: 30m}]}" in text
+    )
+
+
+# --- durations as planners write them ---------------------------------------------------------
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=0, max_value=400 * 24 * 3600).map(float),
+        st.floats(min_value=0, max_value=1e7, allow_nan=False),
+    ),
+    st.booleans(),
+)
+def test_planner_durations_parse_back_to_the_same_seconds(seconds: float, hours: bool) -> None:
+    assert parse_duration_s(planner_duration(seconds, hours)) == seconds
+
+
+def test_planner_durations_examples() -> None:
+    assert [planner_duration(s) for s in (15.0, 240.0, 5400.0, 27000.0, 2 * DAY_S, 0.0)] == [
+        "15s", "4m", "1h30m", "7h30m", "2d", "0s",
+    ]  # fmt: skip
+    assert [planner_duration(s, hours=True) for s in (0.0, 27000.0, 27 * H, 40 * H)] == ["0h", "7h30m", "27h", "40h"]
+    assert planner_duration(90.25) == 90.25 and planner_duration(123456.5, hours=True) == 123456.5

@@ -1,0 +1,83 @@
+"""Console tables: columns shown only when they mean something, cost, shares in percent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from queueing import simulate
+from queueing.cli import main
+from queueing.core.metric_names import format_money
+from queueing.core.scenario_file import parse_scenario, with_overrides
+from tests.support.scenarios import one_agent, scenario_text, shared
+
+HOURS = shared("office-hours")
+
+
+def test_console_table_has_a_closed_column_only_when_a_pool_has_hours() -> None:
+    from queueing.output.tables import format_summary
+
+    with_hours = with_overrides(parse_scenario(HOURS.replace("rate_per_hour: 1", "rate_per_hour: 30")), replications=2)
+    without = with_overrides(parse_scenario(one_agent()), replications=2)
+    for scenario, expected in ((with_hours, True), (without, False)):
+        summary = simulate(scenario).summary
+        header = next(line for line in format_summary(scenario, summary).splitlines() if line.startswith("class "))
+        assert ("closed" in header.split()) is expected
+
+
+def test_simulate_prints_the_summary_cost(tmp_path: Path) -> None:
+    doc = yaml.safe_load(scenario_text(horizon="1d", replications=2))
+    doc["roster"] = {"currency": "CHF", "pools": {"call-takers": {"cost_per_hour": 1234.5}}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    cost = json.loads((out / "summary.json").read_text())["cost"]
+    day = format_money(cost["per_day"]["value"], "CHF")
+    assert day.startswith("CHF ") and "," in day  # 10 agents x 22 h x 1,234.5 a day: thousands separated
+    lines = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
+    assert day in lines["cost a day"]
+    assert format_money(cost["per_answered_call"]["value"], "CHF") in lines["cost per answered call"]
+    assert f"{cost['paid_hours_per_day']:,.0f} paid agent-hours a day" in lines["cost a day"]
+
+
+def test_compare_table_shows_shares_in_percent() -> None:
+    """comparison.csv keeps fractions and machine names; the console, like the report, shows
+    display names, percent and points."""
+    from queueing.output.tables import format_comparison
+
+    row = {
+        "metric": "abandoned.share",
+        "class": "911",
+        "pool": "",
+        "scenario_a": "a",
+        "scenario_b": "b",
+        "a_value": 0.0564,
+        "b_value": 0.0221,
+        "diff": -0.0349,
+        "diff_ci_low": -0.0612,
+        "diff_ci_high": -0.0084,
+        "significant": True,
+    }
+    line = format_comparison([row]).splitlines()[1]
+    assert line.split() == [
+        "911",
+        "hung",
+        "up",
+        "waiting",
+        "a",
+        "5.6%",
+        "b",
+        "2.2%",
+        "-3.5",
+        "pp",
+        "*",
+        "[-6.1",
+        "pp,",
+        "-0.8",
+        "pp]",
+    ]

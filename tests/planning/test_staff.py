@@ -1,0 +1,200 @@
+"""staff: the fewest agents meeting every target, checked on callers the search never saw; with
+opening hours, no agent while a pool is closed, shifts within the hours, closed calls not staffed for."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from queueing import load_scenario, simulate
+from queueing.core.runner import LocalExecutor
+from queueing.core.scenario import Scenario
+from queueing.core.scenario_file import parse_scenario, with_overrides
+from queueing.planning.staff import (
+    check_targets,
+    find_staffing,
+    first_open_pools,
+    open_intervals,
+    pool_loads,
+    with_staffing,
+)
+from tests.support.cli import invoke
+from tests.support.scenarios import before_roster, shared
+
+H = 3600.0
+
+# The shared centre (call-takers round the clock, the 311 desk open 7h to 19h); staff needs no roster rules.
+DESK = before_roster(shared("two-pools"))
+
+
+# 311 has no pool but the desk: outside its hours its calls are closed, not staffed for.
+DESK_ONLY = """
+name: a 311 desk alone
+seed: 8
+horizon: 1d
+replications: 6
+classes:
+  "311":
+    priority: 1
+    arrivals: {rate_per_hour: 30}
+    handle_time: {dist: exponential, mean: 3m}
+staffing:
+  pools:
+    - {name: 311-desk, serves: ["311"], agents: 1, hours: {open: 8h, close: 16h}}
+targets:
+  "311": [{within: 60s, share: 0.80}]
+"""
+
+
+def _desk_hours(scenario: Scenario, interval_s: float) -> list[int]:
+    """Intervals (indexes) in which the desk (pool 1, or 0 when alone) is open."""
+    p = len(scenario.staffing.pools) - 1
+    return [i for i, row in enumerate(open_intervals(scenario, interval_s)) if row[p]]
+
+
+def _assert_shifts_within_hours(scenario: Scenario) -> None:
+    for pool in scenario.staffing.pools:
+        if pool.hours is not None:
+            for shift in pool.shift_list():
+                assert pool.hours.contains(shift.start, shift.end), (pool.name, shift)
+
+
+@pytest.fixture(scope="module")
+def desk_staffing():  # type: ignore[no-untyped-def]
+    scenario = with_overrides(parse_scenario(DESK), replications=6)
+    return scenario, find_staffing(scenario, LocalExecutor(1), interval_s=2 * H)
+
+
+def test_a_pool_gets_no_agent_while_it_is_closed_and_targets_are_met(desk_staffing) -> None:  # type: ignore[no-untyped-def]
+    scenario, result = desk_staffing
+    assert result.targets_met
+    open_at = _desk_hours(scenario, 2 * H)
+    assert open_at == [3, 4, 5, 6, 7, 8, 9]  # 07:00 to 19:00, in 2-hour intervals
+    for i, row in enumerate(result.agents):
+        assert (row[1] > 0) == (i in open_at), (i, row)  # staffed exactly while open (it has 311 calls then)
+        assert row[0] > 0  # the shared pool answers 911 all day
+    for i, row in enumerate(result.erlang_agents):
+        assert row[1] == 0 or i in open_at
+    # The answer is a scenario: it validates (shifts within the hours) and simulates.
+    _assert_shifts_within_hours(result.scenario)
+    desk = result.scenario.staffing.pools[1]
+    assert [desk.agents_at(h * H) for h in (6, 7, 18, 19)] == [0, result.agents[3][1], result.agents[9][1], 0]
+
+
+def test_the_staffing_meets_the_targets_on_callers_the_search_never_saw(desk_staffing) -> None:  # type: ignore[no-untyped-def]
+    _, result = desk_staffing
+    fresh = with_overrides(result.scenario, seed=424_242, replications=10)
+    check = check_targets(simulate(fresh, interval_s=2 * H), 2 * H, confidence=0.5)
+    assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin
+
+
+def test_a_class_no_open_pool_serves_is_closed_not_staffed_for() -> None:
+    scenario = parse_scenario(DESK_ONLY)
+    loads = pool_loads(scenario, 2 * H)
+    assert [row[0].load_erlangs > 0 for row in loads] == [i in (4, 5, 6, 7) for i in range(12)]
+    assert first_open_pools(scenario, open_intervals(scenario, 2 * H))[0] == {}  # nobody to add at 00:00
+    result = find_staffing(scenario, LocalExecutor(1), interval_s=2 * H)
+    assert result.targets_met
+    assert [row[0] > 0 for row in result.agents] == [i in (4, 5, 6, 7) for i in range(12)]
+    # closed calls are neither offered nor counted against the target
+    classes = result.evaluation.summary["classes"]["311"]
+    assert classes["closed"]["value"] > 0 and classes["offered"]["value"] > 0
+    check = check_targets(result.evaluation, 2 * H, 0.9)
+    assert np.isnan(check.margin[0]).all() and not np.isnan(check.margin[4]).any()
+
+
+def test_repair_goes_to_the_first_pool_serving_the_class_that_is_open() -> None:
+    scenario = parse_scenario(DESK)
+    firsts = first_open_pools(scenario, open_intervals(scenario, 2 * H))
+    assert firsts[0] == {"911": 0, "311": 0}  # desk closed: 311 agents go to the shared pool
+    assert firsts[5] == {"911": 0, "311": 1}  # desk open: specialists first
+
+
+def test_hours_off_the_interval_grid_cut_the_shifts_to_the_hours() -> None:
+    scenario = parse_scenario(DESK.replace("open: 7h, close: 19h", "open: 8h30m, close: 15h15m"))
+    assert _desk_hours(scenario, 2 * H) == [4, 5, 6, 7]  # open in part of 08:00-10:00 and 14:00-16:00
+    agents = [[2, 0] for _ in range(12)]
+    for i in (4, 5, 6, 7):
+        agents[i][1] = 3
+    staffed = with_staffing(scenario, agents, 2 * H)
+    (shift,) = staffed.staffing.pools[1].shift_list()
+    assert (shift.start, shift.end, shift.agents) == (8.5 * H, 15.25 * H, 3)
+    # the loads follow: the desk shares 311 only in the intervals it is open in
+    loads = pool_loads(scenario, 2 * H)
+    assert loads[3][1].load_erlangs == 0 and loads[4][1].load_erlangs > 0
+    assert loads[4][0].rates_per_s[1] == pytest.approx(loads[4][1].rates_per_s[0])  # split evenly
+
+
+def test_hours_through_midnight_give_one_night_shift() -> None:
+    scenario = parse_scenario(DESK.replace("open: 7h, close: 19h", "open: 20h, close: 30h"))
+    assert _desk_hours(scenario, 2 * H) == [0, 1, 2, 10, 11]
+    agents = [[2, 1 if i in (0, 1, 2, 10, 11) else 0] for i in range(12)]
+    staffed = with_staffing(scenario, agents, 2 * H)
+    (shift,) = staffed.staffing.pools[1].shift_list()
+    assert (shift.start, shift.end, shift.agents) == (20 * H, 30 * H, 1)
+    _assert_shifts_within_hours(staffed)
+
+
+def test_a_pool_with_hours_and_no_agents_keeps_a_valid_empty_shift() -> None:
+    scenario = parse_scenario(DESK)
+    staffed = with_staffing(scenario, [[2, 0] for _ in range(12)], 2 * H)
+    (shift,) = staffed.staffing.pools[1].shift_list()
+    assert (shift.start, shift.end, shift.agents) == (7 * H, 19 * H, 0)
+
+
+# --- the command ---------------------------------------------------------------------------
+
+STAFF_SCENARIO = """
+name: small centre to staff
+seed: 17
+horizon: 1d
+replications: 8
+classes:
+  "911":
+    priority: 1
+    arrivals: {profile_per_hour: [10, 10, 10, 10, 10, 10, 20, 20, 20, 20, 20, 20,
+                                  40, 40, 40, 40, 40, 40, 20, 20, 20, 20, 20, 20]}
+    handle_time: {dist: lognormal, mean: 4m, sd: 2m}
+    patience: {dist: exponential, mean: 4m}
+  "311":
+    priority: 2
+    arrivals: {profile_per_hour: [5, 5, 5, 5, 5, 5, 60, 60, 60, 60, 60, 60,
+                                  60, 60, 60, 60, 60, 60, 20, 20, 20, 20, 20, 20]}
+    handle_time: {dist: exponential, mean: 3m}
+    patience: {dist: exponential, mean: 6m}
+staffing:
+  pools:
+    - {name: call-takers, serves: ["911", "311"], agents: 4}
+targets:
+  "911": [{within: 15s, share: 0.90}]
+  "311": [{within: 60s, share: 0.80}]
+"""
+
+
+def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tmp_path) -> None:
+    path = write_scenario(STAFF_SCENARIO)
+    out = tmp_path / "staff"
+    result = invoke("staff", str(path), "--interval", "6h", "--out", str(out), "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "staffing.json").read_text())
+    assert doc["targets_met"] is True
+    assert doc["agent_hours"] > 0 and doc["erlang_agent_hours"] > 0
+    with (out / "staffing.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["interval"] for r in rows] == ["00:00-06:00", "06:00-12:00", "12:00-18:00", "18:00-24:00"]
+    assert sum(int(r["agents"]) for r in rows) * 6 == doc["agent_hours"]
+    # The staffing file is a scenario: simulate it with a seed the search never used.
+    staffed = with_overrides(load_scenario(out / "staffing.yaml"), seed=99_999, replications=16)
+    assert [staffed.staffing.pools[0].agents_at(h * 3600.0) for h in (0, 6, 12, 18)] == [int(r["agents"]) for r in rows]
+    check = check_targets(simulate(staffed, jobs=2, interval_s=6 * 3600.0), 6 * 3600.0, confidence=0.5)
+    assert np.all(np.nan_to_num(check.margin, nan=1.0) >= -0.03), check.margin
+    # And one agent fewer anywhere would have missed a target at the search's confidence.
+    base = load_scenario(path)
+    again = find_staffing(base, LocalExecutor(2), interval_s=6 * 3600.0)
+    assert again.agents == [[int(r["agents"])] for r in rows]
+    assert yaml.safe_load((out / "staffing.yaml").read_text())["staffing"]["pools"][0]["shifts"]
+    assert (out / "staffing.png").read_bytes()[:4] == b"\x89PNG"
