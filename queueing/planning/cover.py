@@ -34,7 +34,11 @@ from ..core.scenario import Pool, RosterRules
 from ..errors import ScenarioError
 from .staff import intervals_per_day
 
-MIP_TIME_LIMIT_S = 60.0
+# The searches stop after a number of branch-and-bound nodes, not after a time, so one scenario
+# gives one roster on any machine, loaded or not (same file, same bytes). The time limit is only a
+# safety net far above what the node limit takes; an answer it stops depends on the machine.
+MIP_NODE_LIMIT = 5_000
+MIP_TIME_LIMIT_S = 600.0
 EPS = 1e-9  # slack for rounding: shares of agents, multiples of the grid
 
 
@@ -118,10 +122,11 @@ def cheapest_cover(
     need: Sequence[int],
     shift_types: Sequence[ShiftType],
     costs: Sequence[float],
-    time_limit_s: float = MIP_TIME_LIMIT_S,
+    node_limit: int = MIP_NODE_LIMIT,
 ) -> tuple[list[int], float]:
     """solve_cover's answer and its relative gap to the best bound HiGHS proved: 0 when it is
-    optimal, more when the time limit stopped the search (the answer is then the best found)."""
+    optimal, more when the node limit (or the safety time limit) stopped the search (the answer
+    is then the best found)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n, m = len(need), len(shift_types)
@@ -138,10 +143,12 @@ def cheapest_cover(
         constraints=LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
         integrality=np.ones(m),
         bounds=Bounds(0, np.inf),
-        options={"mip_rel_gap": 0.0, "time_limit": time_limit_s},
+        options={"mip_rel_gap": 0.0, "node_limit": node_limit, "time_limit": MIP_TIME_LIMIT_S},
     )
-    if res.x is None:  # only a time limit reached before any solution: every row has a covering column
-        raise ScenarioError(f"the roster's integer program found no roster in {time_limit_s:g} s ({res.message})")
+    if res.x is None:  # only a limit reached before any solution: every row has a covering column
+        raise ScenarioError(
+            f"the roster's integer program found no roster in {node_limit} nodes of search ({res.message})"
+        )
     gap = 0.0 if res.status == 0 else float(getattr(res, "mip_gap", math.inf))
     return [round(v) for v in res.x], gap
 
@@ -173,7 +180,7 @@ def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, inter
         ],
         integrality=np.r_[np.ones(m), 0.0],
         bounds=Bounds(np.r_[np.zeros(m), -np.inf], np.r_[[x[j] for j in used], np.inf]),
-        options={"time_limit": MIP_TIME_LIMIT_S},
+        options={"node_limit": MIP_NODE_LIMIT, "time_limit": MIP_TIME_LIMIT_S},
     )
     out = list(x)
     for col, j in enumerate(used):

@@ -425,8 +425,8 @@ def test_min_agents_are_on_duty_after_shrinkage(built: RosterResult) -> None:
                 assert built.present[i][p] >= floor, (pool, i, built.present[i][p])
 
 
-def test_a_repair_stopped_by_the_time_limit_is_never_worse_than_adding_shifts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """When a re-solve stops at its time limit with a poor roster (as HiGHS did at 649 h where the
+def test_a_repair_stopped_by_its_limit_is_never_worse_than_adding_shifts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When a re-solve stops at its limit with a poor roster (as HiGHS did at 649 h where the
     optimum was near 315 on a 15-minute grid), the repair keeps the old roster plus the cheapest
     shifts on duty in the failing intervals instead."""
     from queueing.planning.roster import _repair
@@ -435,8 +435,8 @@ def test_a_repair_stopped_by_the_time_limit_is_never_worse_than_adding_shifts(mo
     rules, types, costs, counts, present, run = case.rules, case.types, case.costs, case.counts, case.present, case.run
     old = list(counts[0])
 
-    def stopped(want, shift_types, c, limit=60.0):  # type: ignore[no-untyped-def]
-        x, _ = cheapest_cover(want, shift_types, c, limit)
+    def stopped(want, shift_types, c, node_limit=1000):  # type: ignore[no-untyped-def]
+        x, _ = cheapest_cover(want, shift_types, c, node_limit)
         return [k + 3 for k in x], 0.5  # a feasible but poor roster, not proven optimal
 
     monkeypatch.setattr(roster_module, "cheapest_cover", stopped)
