@@ -209,7 +209,7 @@ def test_cobham_textbook_single_server_example() -> None:
 
 
 def test_cobham_design_case() -> None:
-    # DESIGN.md reference: 10 agents, 4-min handle, 36 + 96 calls/h -> 19.3 s and 160.8 s.
+    # The reference case: 10 agents, 4-min handle, 36 + 96 calls/h -> 19.3 s and 160.8 s.
     w911, w311 = priority_mmc_mean_waits_s(10, [36 / 3600, 96 / 3600], 240.0)
     assert round(w911, 1) == 19.3
     assert round(w311, 1) == 160.8
@@ -398,6 +398,7 @@ def _run_ciw(
     return [r for r in sim.get_all_records() if warmup <= r.arrival_date < horizon]
 
 
+@pytest.mark.slow  # Ciw simulates the M/M/c+M queue long enough for tight bounds: ~10 s
 def test_erlang_a_against_ciw() -> None:
     agents, lam, mu, theta, within = 3, 2.4, 0.75, 0.5, 0.5
     r = erlang_a(agents, lam, 1 / mu, 1 / theta)
