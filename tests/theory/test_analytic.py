@@ -398,7 +398,6 @@ def _run_ciw(
     return [r for r in sim.get_all_records() if warmup <= r.arrival_date < horizon]
 
 
-@pytest.mark.slow  # Ciw simulates the M/M/c+M queue long enough for tight bounds: ~10 s
 def test_erlang_a_against_ciw() -> None:
     agents, lam, mu, theta, within = 3, 2.4, 0.75, 0.5, 0.5
     r = erlang_a(agents, lam, 1 / mu, 1 / theta)
