@@ -10,7 +10,7 @@ same defaults, returning the results the command writes (docs/python-api.md)::
 
 The names below are imported on first use (PEP 562), not when the package is: ``ivr/`` reads
 its menu with :mod:`queueing.yamlsafe` (PyYAML and the standard library only), and importing
-that module must not import SimPy, numpy or pydantic (DESIGN.md; a test checks ``sys.modules``).
+that module must not import SimPy, numpy or pydantic (a test checks ``sys.modules``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The folders of queueing/ are layers (DESIGN.md): a module imports from its own folder and the
+"""The folders of queueing/ are layers (docs/architecture.md): a module imports from its own folder and the
 ones below it. Read from the source with ast (nothing is imported), every import counted: at the
 top, inside functions, and under ``TYPE_CHECKING``.
 
@@ -149,7 +149,7 @@ SHARED = {"queueing", "queueing.errors", "queueing.yamlsafe"}  # all of queueing
 
 
 def test_packages_do_not_import_each_other() -> None:
-    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy (DESIGN.md). What ivr/
+    """queueing/ knows SimPy, never Flask; ivr/ knows Flask, never SimPy. What ivr/
     may take from queueing/ is the shared YAML reader, queueing.yamlsafe, and the one user-error
     exception, queueing.errors (IvrError is a UserError); the voice app with its menu loads both."""
     loaded = {pkg: _modules_after(f"import {pkg}") for pkg in ("queueing", "ivr")}

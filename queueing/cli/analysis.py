@@ -14,15 +14,16 @@ from ..output.tables import (
     format_sweep,
 )
 from .options import (
-    Duration,
     check_report_interval,
     confidence_option,
-    dask_option,
+    file_argument,
+    interval_option,
     jobs_option,
-    large_option,
     load,
+    out_option,
     progress,
-    quiet_option,
+    replications_option,
+    run_options,
     seed_option,
     warn_unsettled,
 )
@@ -30,14 +31,7 @@ from .options import (
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("results/compare"),
-    show_default=True,
-    help="Folder for comparison.csv, report.html and each scenario's results.",
-)
+@out_option("Folder for comparison.csv, report.html and each scenario's results.", default=Path("results/compare"))
 @click.option(
     "--replications",
     "-r",
@@ -46,21 +40,12 @@ from .options import (
 )
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
 @jobs_option
-@click.option(
-    "--interval",
-    "interval_s",
-    type=Duration(min_s=1.0),
-    default="15m",
-    show_default=True,
-    help="Length of the intervals in each intervals.csv; must divide an hour.",
-)
+@interval_option(1.0, "15m", "Length of the intervals in each intervals.csv; must divide an hour.")
 @confidence_option(
     "In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
     "this confidence (over replications) of its service level reaches it, as staff judges;"
 )
-@dask_option
-@large_option
-@quiet_option
+@run_options
 def compare(
     files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
     interval_s: float, confidence: float, dask: str | None, large: bool, quiet: bool,
@@ -137,7 +122,7 @@ def compare(
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@file_argument
 @click.option(
     "--set",
     "sets",
@@ -146,18 +131,11 @@ def compare(
     metavar="PATH=VALUES",
     help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].",
-)
-@click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
+@out_option("Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].")
+@replications_option(1)
 @seed_option
 @jobs_option
-@dask_option
-@large_option
-@quiet_option
+@run_options
 def sweep(
     file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,
     jobs: int | None, dask: str | None, large: bool, quiet: bool,

@@ -104,6 +104,38 @@ def confidence_option(help_text: str) -> Callable[[F], F]:
     )  # fmt: skip
 
 
-replications_option = click.option(
-    "--replications", "-r", type=click.IntRange(min=2), help="Override the file's replications."
-)
+def replications_option(least: int) -> Callable[[F], F]:
+    """``--replications``, at least ``least`` (2 where the search judges by a confidence bound)."""
+    return click.option(
+        "--replications", "-r", type=click.IntRange(min=least), help="Override the file's replications."
+    )
+
+
+def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click decorators as one, applied as if written in this order (the order of --help)."""
+
+    def apply(f: F) -> F:
+        for decorate in reversed(decorators):
+            f = decorate(f)
+        return f
+
+    return apply
+
+
+file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+run_options = stacked(dask_option, large_option, quiet_option)
+"""Where a command runs, how large it may be, and how much it says: the last options of every
+command that simulates."""
+
+
+def out_option(help_text: str, default: Path | None = None) -> Callable[[F], F]:
+    """``--out DIR`` (a folder, ``out_dir``); a ``default`` is shown in --help."""
+    shown: dict[str, Any] = {} if default is None else {"default": default, "show_default": True}
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help=help_text, **shown)
+
+
+def interval_option(min_s: float, default: str, help_text: str) -> Callable[[F], F]:
+    """``--interval`` (a duration of at least ``min_s``, ``interval_s`` in seconds)."""
+    return click.option(
+        "--interval", "interval_s", type=Duration(min_s=min_s), default=default, show_default=True, help=help_text
+    )

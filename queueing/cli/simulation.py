@@ -15,15 +15,17 @@ from ..output.tables import (
     format_summary,
 )
 from .options import (
-    Duration,
     check_report_interval,
-    dask_option,
+    file_argument,
     interval_help,
+    interval_option,
     jobs_option,
     large_option,
     load,
+    out_option,
     progress,
-    quiet_option,
+    replications_option,
+    run_options,
     seed_option,
     warn_unsettled,
 )
@@ -59,25 +61,18 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
-    "Replaced only when the run is complete (Ctrl-C keeps the previous results).",
+@file_argument
+@out_option(
+    "Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
+    "Replaced only when the run is complete (Ctrl-C keeps the previous results)."
 )
-@click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
+@replications_option(1)
 @seed_option
 @jobs_option
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
-@click.option(
-    "--interval", "interval_s", type=Duration(min_s=1.0), default="15m", show_default=True, help=interval_help
-)
+@interval_option(1.0, "15m", interval_help)
 @click.option("--report", is_flag=True, help="Also write report.html and its plots (wait curves need --calls).")
-@dask_option
-@large_option
-@quiet_option
+@run_options
 def simulate(
     file: Path, out_dir: Path | None, replications: int | None, seed: int | None,
     jobs: int | None, calls: bool, interval_s: float, report: bool, dask: str | None, large: bool, quiet: bool,
@@ -120,7 +115,7 @@ def simulate(
 
 
 @click.command(name="analytic")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@file_argument
 @click.option(
     "--simulate",
     "also_simulate",

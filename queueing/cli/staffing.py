@@ -10,45 +10,31 @@ import click
 
 from ..core.limits import check_run
 from .options import (
-    Duration,
     confidence_option,
-    dask_option,
+    file_argument,
+    interval_option,
     jobs_option,
-    large_option,
     load,
+    out_option,
     progress,
-    quiet_option,
     replications_option,
+    run_options,
     seed_option,
 )
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].",
-)
-@click.option(
-    "--interval",
-    "interval_s",
-    type=Duration(min_s=60.0),
-    default="1h",
-    show_default=True,
-    help="Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.",
-)
+@file_argument
+@out_option("Folder for staffing.yaml, .csv and .json [default: results/<file name>-staff].")
+@interval_option(60.0, "1h", "Staffing interval; must divide a day (30m, 1h, 2h...); at least 1m.")
 @confidence_option(
     "A target counts as met in an interval when the one-sided lower bound at this confidence "
     "(over replications) reaches it;"
 )
-@replications_option
+@replications_option(2)
 @seed_option
 @jobs_option
-@dask_option
-@large_option
-@quiet_option
+@run_options
 def staff(
     file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
     seed: int | None, jobs: int | None, dask: str | None, large: bool, quiet: bool,
@@ -97,24 +83,19 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
-    "replaced only when the roster is complete.",
+@file_argument
+@out_option(
+    "Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
+    "replaced only when the roster is complete."
 )
 @confidence_option(
     "As for staff: a target is met in an interval when its one-sided lower bound at this confidence "
     "over replications reaches it;"
 )
-@replications_option
+@replications_option(2)
 @seed_option
 @jobs_option
-@dask_option
-@large_option
-@quiet_option
+@run_options
 def roster(
     file: Path, out_dir: Path | None, confidence: float, replications: int | None, seed: int | None,
     jobs: int | None, dask: str | None, large: bool, quiet: bool,

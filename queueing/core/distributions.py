@@ -55,56 +55,51 @@ def _check_spread(mean: float, sd: float) -> None:
         raise ValueError(f"sd must be between a millionth and a million times the mean (sd/mean is {sd / mean:.3g})")
 
 
-class Exponential(_Dist):
-    """Exponential with the given mean (memoryless: the M in M/M/c)."""
+class _WithMean(_Dist):
+    """A distribution given by its mean (and maybe more): that mean is ``mean_s``."""
 
-    dist: Literal["exponential"]
+    dist: str  # each subclass narrows it to its own name, which stays the first key
     mean: PositiveDuration
 
     @property
     def mean_s(self) -> float:
         return self.mean
+
+
+class _WithMeanSd(_WithMean):
+    """A distribution given by its own mean and standard deviation, within :data:`MAX_SPREAD`."""
+
+    sd: PositiveDuration
+
+    @model_validator(mode="after")
+    def _spread(self) -> _WithMeanSd:
+        _check_spread(self.mean, self.sd)
+        return self
+
+
+class Exponential(_WithMean):
+    """Exponential with the given mean (memoryless: the M in M/M/c)."""
+
+    dist: Literal["exponential"]
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean, n)
 
 
-class Lognormal(_Dist):
+class Lognormal(_WithMeanSd):
     """Lognormal given by its own mean and standard deviation (not those of the underlying normal)."""
 
     dist: Literal["lognormal"]
-    mean: PositiveDuration
-    sd: PositiveDuration
-
-    @model_validator(mode="after")
-    def _spread(self) -> Lognormal:
-        _check_spread(self.mean, self.sd)
-        return self
-
-    @property
-    def mean_s(self) -> float:
-        return self.mean
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         return rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2), n)
 
 
-class Gamma(_Dist):
+class Gamma(_WithMeanSd):
     """Gamma given by mean and standard deviation (shape = mean²/sd², scale = sd²/mean)."""
 
     dist: Literal["gamma"]
-    mean: PositiveDuration
-    sd: PositiveDuration
-
-    @model_validator(mode="after")
-    def _spread(self) -> Gamma:
-        _check_spread(self.mean, self.sd)
-        return self
-
-    @property
-    def mean_s(self) -> float:
-        return self.mean
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.gamma((self.mean / self.sd) ** 2, self.sd**2 / self.mean, n)

@@ -323,8 +323,7 @@ def simulate(
 
     ``on_done()`` is called in this process as each replication finishes (progress bars).
     """
-    if replications is not None or seed is not None:
-        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    scenario = with_overrides(scenario, replications=replications, seed=seed)
     with executor_for(
         [scenario], interval_s, jobs=jobs, dask=dask, keep_calls=keep_calls, executor=executor, large=large
     ) as ex:  # fmt: skip

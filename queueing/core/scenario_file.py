@@ -112,6 +112,14 @@ def _bound(value: float) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
+_BOUNDS = {  # pydantic's error type: the sign said and the key of its bound in the error's context
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
+
+
 def _reason(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -121,14 +129,9 @@ def _reason(err: Any) -> str:
         return f"at most {ctx.get('max_length')} entries, got {ctx.get('actual_length')}"
     if kind == "union_tag_invalid":
         return f"dist must be one of: {', '.join(DIST_NAMES)} (got {ctx.get('tag')!r})"
-    if kind == "greater_than":
-        return f"must be > {_bound(ctx['gt'])}"
-    if kind == "greater_than_equal":
-        return f"must be >= {_bound(ctx['ge'])}"
-    if kind == "less_than":
-        return f"must be < {_bound(ctx['lt'])}"
-    if kind == "less_than_equal":
-        return f"must be <= {_bound(ctx['le'])}"
+    if kind in _BOUNDS:
+        sign, key = _BOUNDS[kind]
+        return f"must be {sign} {_bound(ctx[key])}"
     if kind == "value_error":
         error = ctx.get("error")
         return str(getattr(error, "message", error))
@@ -167,7 +170,10 @@ def validate_data(data: Any, source: str) -> Scenario:
 
 def with_overrides(scenario: Scenario, **updates: Any) -> Scenario:
     """A validated copy of ``scenario`` with top-level fields replaced (``seed``,
-    ``replications``...); None keeps a field. Errors name the source ``override``."""
+    ``replications``...); None keeps a field, and ``scenario`` itself comes back when every one is
+    None (nothing to validate again). Errors name the source ``override``."""
+    if all(v is None for v in updates.values()):
+        return scenario
     data = scenario.to_data()
     data.update({k: v for k, v in updates.items() if v is not None})
     return validate_data(data, "override")

@@ -408,8 +408,7 @@ def roster(
     target (:func:`build_roster`), run on ``executor``, else Dask at ``dask``, else ``jobs`` local
     processes (None: all cores). ``replications`` and ``seed`` override the scenario's; ``large``
     lifts the soft size limits (:mod:`queueing.core.limits`)."""
-    if replications is not None or seed is not None:
-        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    scenario = with_overrides(scenario, replications=replications, seed=seed)
     interval_s = roster_rules(scenario).interval
     with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
         return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)

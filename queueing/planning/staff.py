@@ -468,8 +468,7 @@ def staff(
     interval (:func:`find_staffing`), run on ``executor``, else Dask at ``dask``, else ``jobs``
     local processes (None: all cores). ``replications`` and ``seed`` override the scenario's;
     ``large`` lifts the soft size limits (:mod:`queueing.core.limits`)."""
-    if replications is not None or seed is not None:
-        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    scenario = with_overrides(scenario, replications=replications, seed=seed)
     intervals_per_day(interval_s)
     with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
         return find_staffing(

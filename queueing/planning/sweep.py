@@ -298,8 +298,7 @@ def sweep(
     local processes (None: all cores); ``large`` lifts the soft size limits; ``on_done()`` hears
     each replication finish."""
     grid_settings = settings_of(settings)
-    if replications is not None or seed is not None:
-        scenario = with_overrides(scenario, replications=replications, seed=seed)
+    scenario = with_overrides(scenario, replications=replications, seed=seed)
     if len(grid_settings) == 2:
         a, b = (resolved_path(scenario.to_data(), s) for s in grid_settings)
         if a == b:

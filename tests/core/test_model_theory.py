@@ -70,7 +70,7 @@ def test_one_class_mmc_matches_erlang_c() -> None:
 
 
 def test_two_classes_in_a_shared_pool_match_cobham() -> None:
-    """DESIGN.md's case: 10 agents, 4-min handle, 36 + 96 calls/hour; 911 ≈ 19.3 s, 311 ≈ 160.8 s."""
+    """The reference case: 10 agents, 4-min handle, 36 + 96 calls/hour; 911 ≈ 19.3 s, 311 ≈ 160.8 s."""
     scenario = _scenario(
         {"911": _cls(1, 36), "311": _cls(2, 96)},
         [{"name": "call-takers", "serves": ["911", "311"], "agents": 10}],

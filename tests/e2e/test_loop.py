@@ -1,4 +1,4 @@
-"""The loop, end to end (issue 10): a scenario's calls, as the model simulates them, walk the real
+"""The loop, end to end: a scenario's calls, as the model simulates them, walk the real
 voice menu (`ivr311 callers --scenario`, the app in process at simulated times), the call log is
 exported (`ivr311 calls export`) and calibrated (`ivr311 calibrate`); the calibrated scenario's
 numbers must cover the original's within their 95% intervals, and its simulated waits agree.

@@ -41,7 +41,7 @@ def test_fits_choose_by_aic_and_fall_back_to_empirical() -> None:
 
 def test_patience_with_few_hangups_and_short_waits_stays_believable():
     """A 911 line answered in seconds: about 60 hang-ups in 2,500 calls, every wait short. A
-    lognormal once won AIC by 0.1 and extrapolated a mean of 100,000 s; now a two-parameter
+    lognormal can win AIC by 0.1 there and extrapolate a mean of 100,000 s, so a two-parameter
     family must win clearly and pin its mean down, and every interval is positive. The 95%
     intervals of 8 independent logs cover the truth (180 s) at about their nominal rate."""
     covered = 0

@@ -261,8 +261,8 @@ def test_shrinkage_is_spread_over_the_day() -> None:
 
 
 def test_absences_never_take_two_from_an_interval_that_can_spare_one() -> None:
-    """The review's case: five rostered at 09:00 on overlapping shifts, 4 required, 12% away. Taking
-    one agent in every 1/s by shift start took two there; the even placement keeps 4."""
+    """Five rostered at 09:00 on overlapping shifts, 4 required, 12% away. Taking one agent in
+    every 1/s by shift start would take two there; the even placement keeps 4."""
     step = 1800.0
     types = [ShiftType(s * H, 8.5 * H, ((3 * H, 0.5 * H),)) for s in (1, 2, 3, 5, 5.5, 7, 7.5, 9, 11, 13)]
     x = [1, 1, 1, 2, 1, 2, 1, 2, 2, 2]
@@ -394,7 +394,7 @@ def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time()
 
 def test_hours_of_a_whole_day_take_shifts_across_their_close() -> None:
     """A pool open 0h to 24h (or 6h to 30h) is open round the clock: its shifts may cross midnight
-    (or 06:00), as a pool without hours would have them (the review found 32 shift types, not 48)."""
+    (or 06:00), as a pool without hours would have them (as many shift types)."""
     base = parse_scenario(SMALL)
     rules = base.roster
     assert rules is not None

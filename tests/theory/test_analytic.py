@@ -209,7 +209,7 @@ def test_cobham_textbook_single_server_example() -> None:
 
 
 def test_cobham_design_case() -> None:
-    # DESIGN.md reference: 10 agents, 4-min handle, 36 + 96 calls/h -> 19.3 s and 160.8 s.
+    # The reference case: 10 agents, 4-min handle, 36 + 96 calls/h -> 19.3 s and 160.8 s.
     w911, w311 = priority_mmc_mean_waits_s(10, [36 / 3600, 96 / 3600], 240.0)
     assert round(w911, 1) == 19.3
     assert round(w311, 1) == 160.8
