@@ -1,8 +1,8 @@
 """The caller's side: greeting, main menu, services listing, confirmation, queues.
 
 Every answer is decided from the request and the menu alone; the call log is written afterwards
-through `ivr.recorder`, which never raises and never keeps a caller waiting more than its budget.
-Form fields are read with `ivr.fields` (strict and total: a malformed field is absent). Every
+through `ivr.calllog.recorder`, which never raises and never keeps a caller waiting more than its budget.
+Form fields are read with `ivr.callflow.fields` (strict and total: a malformed field is absent). Every
 failure degrades toward the 911 queue: a 911 caller is never hung up by the app, and a bug in a
 menu step queues the caller for 911 rather than dropping them.
 
@@ -24,14 +24,15 @@ from flask import Blueprint, Response, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields, requestnumbers
-from ivr.callerhash import CallerHasher
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import gather, say, twiml_response
+from ivr.calllog import requestnumbers
+from ivr.calllog.callerhash import CallerHasher
+from ivr.calllog.recorder import Recorder
+from ivr.calllog.servicerequests import RequestStore
+from ivr.calllog.store import CallStore, Enqueue, MenuEvent
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu, Prompts
-from ivr.recorder import Recorder
-from ivr.servicerequests import RequestStore
-from ivr.signature import check_signature
-from ivr.store import CallStore, Enqueue, MenuEvent
-from ivr.twiml import gather, say, twiml_response
 
 log = logging.getLogger(__name__)
 

@@ -79,8 +79,8 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
     status, duration_s. Times are UTC ISO 8601 with Z."""
     from sqlalchemy import inspect
 
-    from ivr.export import parse_since, write_calls
-    from ivr.store import CallStore
+    from ivr.calllog.export import parse_since, write_calls
+    from ivr.calllog.store import CallStore
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -173,7 +173,7 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
 
     The local app runs in this process (no server, no Twilio); the call is logged like a real
     one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
-    from ivr.softphone import Softphone, TwilioClient, read_stdin
+    from ivr.tools.softphone import Softphone, TwilioClient, read_stdin
 
     if url and database_url:
         raise IvrError("--database-url is the server's business with --url")
@@ -263,7 +263,7 @@ def callers(
       ivr311 callers --scenario scenarios/baseline.yaml --days 7 --database-url sqlite:///week.db"""
     from datetime import UTC, datetime, timedelta
 
-    from ivr.export import format_time, parse_since
+    from ivr.calllog.export import format_time, parse_since
 
     if scenario and model_calls:
         raise IvrError("give --scenario or --model-calls, not both")
@@ -272,7 +272,7 @@ def callers(
         return
     first = parse_since(start) if start else None
     if scenario or model_calls:
-        from ivr.callers import replay_model_calls
+        from ivr.tools.callers import replay_model_calls
 
         with (
             _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications),
@@ -287,7 +287,7 @@ def callers(
             err=True,
         )
         return
-    from ivr.callers import simulate_callers
+    from ivr.tools.callers import simulate_callers
 
     if first is None:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -314,8 +314,8 @@ def _drive(
     """`callers --url`: the same callers against a running server, measured."""
     from datetime import UTC, datetime
 
-    from ivr.callers import drive_server, model_call_plans, poisson_plans
     from ivr.menu import load_menu
+    from ivr.tools.callers import drive_server, model_call_plans, poisson_plans
 
     if not url.startswith(("http://", "https://")):
         raise IvrError(f"--url {url!r}: expected http://HOST:PORT or https://HOST")

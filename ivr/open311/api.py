@@ -5,7 +5,7 @@ Every resource answers in `.json` or `.xml` (any other suffix is a 404); errors 
 shape (a list of `code` + `description`): 404 for a resource that does not exist, 403 for a
 missing or wrong api_key, 400 for anything else, including a database that refuses ("any failure
 during create request processing, eg CRM is down"), and 503 with Retry-After when the API is
-busy or the database does not answer in time (`ivr.apigate`: the API shares the server with the
+busy or the database does not answer in time (`ivr.open311.apigate`: the API shares the server with the
 voice webhooks, so it waits on nothing without a bound and never takes every thread). An
 optional argument sent empty is treated as absent. Only POST requires an api_key (from
 `IVR311_OPEN311_API_KEYS`, comma-separated, compared in constant time), in the form body or the
@@ -16,11 +16,11 @@ publishes what the city knows, not what callers said: a request made by a call s
 category, status, address and times, never the caller's words (its description); staff publish
 what they choose through `status_notes`. Simulated callers' requests are never shown. The
 OpenAPI description of these endpoints is served at /open311/v2/openapi.json (from
-`ivr/open311.yaml`).
+`ivr/open311/open311.yaml`).
 
 One module past 600 lines: the API's routes, its argument rules and its error shape are one
-concept (what /open311/v2 answers); the table and the bounds live in `ivr.servicerequests` and
-`ivr.apigate`.
+concept (what /open311/v2 answers); the table and the bounds live in `ivr.calllog.servicerequests` and
+`ivr.open311.apigate`.
 """
 
 from __future__ import annotations
@@ -43,14 +43,14 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ivr import apigate
-from ivr.apigate import ApiGate, Busy, NoAnswer
+from ivr.calllog.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
+from ivr.calllog.store import utcnow
 from ivr.config import Settings
 from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
-from ivr.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
-from ivr.spark import FORMATS, Many, render
-from ivr.store import utcnow
-from ivr.w3cdatetime import format_w3c, parse_w3c
+from ivr.open311 import apigate
+from ivr.open311.apigate import ApiGate, Busy, NoAnswer
+from ivr.open311.spark import FORMATS, Many, render
+from ivr.open311.w3cdatetime import format_w3c, parse_w3c
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class ApiError(Exception):
 
 def init_app(app: Flask) -> None:
     """Register the API; its keys are the settings' `open311_api_keys` (IVR311_OPEN311_API_KEYS).
-    It reads and writes the call log's database through a gate of its own (`ivr.apigate`: its
+    It reads and writes the call log's database through a gate of its own (`ivr.open311.apigate`: its
     own engine and threads, bounded); `OPEN311_MAX_REQUESTS`, `OPEN311_DB_WORKERS` and
     `OPEN311_TIMEOUT_S` in the app's config change the gate's bounds."""
     settings: Settings = app.extensions["ivr311.settings"]

@@ -1,6 +1,6 @@
 """Call status callbacks (POST /status): final status and duration, idempotent, and an older
 event (lower SequenceNumber) never overwrites a newer state. Fields are parsed strictly
-(`ivr.fields`): an out-of-range SequenceNumber, CallDuration or Timestamp is treated as absent."""
+(`ivr.callflow.fields`): an out-of-range SequenceNumber, CallDuration or Timestamp is treated as absent."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask import Blueprint, Response, abort, current_app
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields
-from ivr.callerhash import CallerHasher
-from ivr.recorder import Recorder
-from ivr.signature import check_signature
-from ivr.twiml import twiml_response
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import twiml_response
+from ivr.calllog.callerhash import CallerHasher
+from ivr.calllog.recorder import Recorder
 
 log = logging.getLogger(__name__)
 

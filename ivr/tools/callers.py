@@ -22,7 +22,7 @@ from flask import Flask
 
 from ivr.errors import IvrError
 from ivr.menu import QUEUE_911, Category, Menu
-from ivr.softphone import HttpTransport, Softphone, TwilioClient
+from ivr.tools.softphone import HttpTransport, Softphone, TwilioClient
 
 
 @dataclass(frozen=True)

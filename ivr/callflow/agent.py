@@ -6,7 +6,7 @@ the agent comes back here (the Dial action) when it ends. Who waits comes from t
 records, not from the Twilio REST API: a caller counts as waiting while Twilio keeps fetching
 their hold music (the heartbeat), so a caller whose last callbacks were lost stops holding the
 line after `wait_stale_s` (the model's abandonment, learned late instead of exactly). Staleness
-is judged on the database's clock (`ivr.store`, "Two clocks"), so an app server whose clock is
+is judged on the database's clock (`ivr.calllog.store`, "Two clocks"), so an app server whose clock is
 off never sees a live 911 caller heard by another server as gone.
 
 When the log cannot say who waits (database down, or writes still in the journal), the line
@@ -23,11 +23,11 @@ from flask import Blueprint, Response, current_app, url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import say, twiml_response
+from ivr.calllog.recorder import Recorder
 from ivr.menu import QUEUE_311, QUEUE_911, Menu
-from ivr.recorder import Recorder
-from ivr.signature import check_signature
-from ivr.twiml import say, twiml_response
 
 log = logging.getLogger(__name__)
 
