@@ -28,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `app.config`). Raises `IvrError` when the app must not start (no token, bad menu)."""
     from flask import Flask, Response, jsonify
 
+    from ivr import context
     from ivr.callflow import agent, status, voice
     from ivr.calllog.journal import Journal
     from ivr.calllog.recorder import Recorder
@@ -48,13 +49,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.config.update(flask_config)
-    app.extensions["ivr311.settings"] = settings
-    app.extensions["ivr311.menu"] = menu
-    app.extensions["ivr311.store"] = store
-    app.extensions["ivr311.recorder"] = recorder
-    app.extensions["ivr311.hasher"] = hasher
-    app.extensions["ivr311.wait_stale_s"] = wait_stale_s(settings, menu.hold_pause_s)
-    app.extensions["ivr311.clock"] = utcnow  # replaced by simulated callers
+    context.install(
+        app,
+        settings=settings,
+        menu=menu,
+        store=store,
+        recorder=recorder,
+        hasher=hasher,
+        wait_stale_s=wait_stale_s(settings, menu.hold_pause_s),
+        clock=utcnow,  # replaced by simulated callers
+    )
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)

@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
+from ivr import context
 from ivr.callflow import fields
 from ivr.callflow.signature import check_signature
 from ivr.callflow.twiml import say, twiml_response
-from ivr.calllog.recorder import Recorder
-from ivr.menu import QUEUE_311, QUEUE_911, Menu
+from ivr.menu import QUEUE_311, QUEUE_911
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def _dial(resp: VoiceResponse, queue: str, timeout_s: int, **action_args: Any) -
 
 @bp.post("")
 def line() -> Response:
-    menu: Menu = current_app.extensions["ivr311.menu"]
-    recorder: Recorder = current_app.extensions["ivr311.recorder"]
-    stale_s: float = current_app.extensions["ivr311.wait_stale_s"]
-    now = current_app.extensions["ivr311.clock"]()
+    menu = context.menu()
+    recorder = context.recorder()
+    stale_s = context.wait_stale_s()
+    now = context.now()
     lang = menu.agent_language
     resp = VoiceResponse()
     waiting = recorder.read(lambda store: store.waiting_counts(now, stale_s), None)

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
+from ivr import context
 from ivr.callflow import fields
 from ivr.callflow.signature import check_signature
 from ivr.callflow.twiml import twiml_response
-from ivr.calllog.callerhash import CallerHasher
-from ivr.calllog.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,8 @@ bp.before_request(check_signature)
 
 @bp.post("")
 def callback() -> Response:
-    recorder: Recorder = current_app.extensions["ivr311.recorder"]
-    hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
+    recorder = context.recorder()
+    hasher = context.hasher()
     call_sid = fields.call_sid()
     raw_status = fields.text("CallStatus", 32).lower()
     if not raw_status:
@@ -40,7 +39,7 @@ def callback() -> Response:
         duration_s=fields.int_field("CallDuration"),
         timestamp=fields.timestamp(),
         caller_hash=hasher.hash(fields.text("From", 64)),
-        now=current_app.extensions["ivr311.clock"](),
+        now=context.now(),
     )
     log.info(
         "call %s status %s (seq %s)%s",

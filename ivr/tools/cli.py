@@ -2,7 +2,7 @@
 group `ivr311.commands` (pyproject), so the planner's CLI never imports this package.
 
     ivr311 calls export [--database-url URL] [--since T] [--format csv|json] [--out FILE]
-    ivr311 dial [--lang en|es] [--confidence C] [--database-url URL]
+    ivr311 dial [--from NUMBER] [--confidence C] [--agent] [--database-url URL] [--url URL]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ivr import context
 from ivr.errors import IvrError
 
 
@@ -116,6 +117,7 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
 
     from ivr import create_app
     from ivr.config import default_journal_dir
+    from ivr.open311 import api as open311
 
     config: dict[str, object] = {} if signed else {"validate_signatures": False}
     if simulated:
@@ -137,12 +139,12 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
         app = create_app(config)
     finally:
         config_log.setLevel(level)
-    app.extensions["ivr311.store"].requests.simulated = simulated
+    context.store(app).requests.simulated = simulated
     try:
         yield app
     finally:
-        app.extensions["ivr311.store"].close()
-        app.extensions["ivr311.open311_gate"].close()
+        context.store(app).close()
+        open311.gate(app).close()
 
 
 @click.command("dial")
@@ -283,7 +285,7 @@ def callers(
             done = replay_model_calls(app, rows, start=first, horizon_s=horizon_s, seed=seed)
         click.echo(
             f"logged {done} calls of the model ({replications} x {horizon_s / 3600:g} h from "
-            f"{format_time(first)}) in {app.extensions['ivr311.store'].url}",
+            f"{format_time(first)}) in {context.store(app).url}",
             err=True,
         )
         return
@@ -296,7 +298,7 @@ def callers(
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
     click.echo(
         f"logged {count} simulated calls from {format_time(first)} to "
-        f"{format_time(last)} (last arrival) in {app.extensions['ivr311.store'].url}",
+        f"{format_time(last)} (last arrival) in {context.store(app).url}",
         err=True,
     )
 
