@@ -1,7 +1,7 @@
 """Journal replay speed: how fast a journal of N call-log writes drains into SQLite and into
 PostgreSQL once the database is back (a benchmark, not a timed test).
 
-The journal is made once, from real calls: simulated callers (`ivr.callers`) walk the real menu
+The journal is made once, from real calls: simulated callers (`ivr.tools.callers`) walk the real menu
 of an app whose database cannot be opened, so every write they make is journaled, until there
 are N. Then, for each database, a fresh empty one (a SQLite file; a database on a throwaway
 PostgreSQL server, bench/pgcluster.py, which runs with fsync off), a copy of the journal, and
@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ivr.journal import Journal
+from ivr.calllog.journal import Journal
 
 CALLS_PER_ROUND = 200
 DOWN = "sqlite:////proc/no/such/calls.sqlite3"  # cannot be opened: every write is journaled
@@ -45,7 +45,7 @@ def make_journal(folder: Path, ops: int) -> int:
     """A journal of `ops` writes (the last call's may be cut short) from simulated callers;
     returns the number of calls walked."""
     from ivr import create_app
-    from ivr.callers import simulate_callers
+    from ivr.tools.callers import simulate_callers
 
     app = create_app(
         {
@@ -73,8 +73,8 @@ def make_journal(folder: Path, ops: int) -> int:
 
 def replay_into(url: str, journal_copy: Path, profile: Path | None) -> dict[str, Any]:
     """Replay the journal at `journal_copy` into the empty database `url`; timings and checks."""
-    from ivr.recorder import Recorder
-    from ivr.servicerequests import RequestStore
+    from ivr.calllog.recorder import Recorder
+    from ivr.calllog.servicerequests import RequestStore
 
     journal = Journal(journal_copy)
     ops = journal.count()

@@ -2,7 +2,7 @@
 
 Starts the app under gunicorn (2 sync workers, not `make serve`'s settings) on loopback with a
 fresh SQLite call log, and simulated callers, a thread each, that walk the menu as Twilio would
-drive it on the softphone's walker (`ivr.softphone.CallWalker` over HTTP: signed form posts,
+drive it on the softphone's walker (`ivr.tools.softphone.CallWalker` over HTTP: signed form posts,
 following each Gather action):
 greeting, a menu path (emergency by key 1 or by saying "emergency", services by key, speech,
 low-confidence speech with confirmation, operator), the hold music URL, the agent line, the
@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.errors import IvrError
-from ivr.softphone import CallWalker, HttpTransport, TwilioClient
+from ivr.tools.softphone import CallWalker, HttpTransport, TwilioClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token-" + uuid.uuid4().hex[:8]
@@ -93,7 +93,7 @@ LOG_CONFIG = {
     "loggers": {
         "gunicorn.error": {"level": "WARNING", "handlers": [], "propagate": True},
         "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
-        "ivr.recorder": {"level": "INFO", "handlers": [], "propagate": True},
+        "ivr.calllog.recorder": {"level": "INFO", "handlers": [], "propagate": True},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "pid", "stream": "ext://sys.stderr"}},
     "formatters": {"pid": {"format": "%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s"}},
@@ -306,7 +306,7 @@ class Stats:
 
 
 class BenchCall:
-    """One call of the load on the softphone's walker (`ivr.softphone.CallWalker`, the project's
+    """One call of the load on the softphone's walker (`ivr.tools.softphone.CallWalker`, the project's
     one TwiML walker: signed form posts, the answer parsed as a TwiML <Response>), each webhook
     timed and named by its step. A webhook not answered (refused, reset, timed out, not a 200
     <Response>) leaves no document: the walk goes on with the URL the app would have given there,
@@ -481,7 +481,7 @@ def seed_requests(db_url: str, count: int) -> None:
     character description, the API's longest)."""
     from datetime import UTC, datetime, timedelta
 
-    from ivr.servicerequests import RequestStore
+    from ivr.calllog.servicerequests import RequestStore
 
     store = RequestStore(db_url)
     now = datetime.now(UTC)
@@ -510,7 +510,7 @@ def drive(
     until: Callable[[], bool] | None = None,
 ) -> Stats:
     """`callers` simulated callers walking whole calls for `duration_s`, a thread each (as
-    `ivr.callers.drive_server` drives a server), and `api_clients` Open311 clients polling the
+    `ivr.tools.callers.drive_server` drives a server), and `api_clients` Open311 clients polling the
     public list; `faults` run meanwhile (a walk under way when the time is up is finished).
     `until`, if given, ends the load earlier once it holds (then `duration_s` is a deadline);
     `stats` lets it and the faults watch the load as it runs."""
@@ -585,7 +585,7 @@ def summarize(name: str, run: Run) -> dict[str, float | int | str]:
 
 def calls_lost(db_url: str, finished: list[str]) -> int:
     """Finished walks missing from the log, or logged without their final status."""
-    from ivr.store import CallStore
+    from ivr.calllog.store import CallStore
 
     store = CallStore(db_url, create=False)
     try:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.errors import IvrError
 
-if TYPE_CHECKING:  # Flask is imported by create_app, so `ivr.cli` stays light for `ivr311`
+if TYPE_CHECKING:  # Flask is imported by create_app, so `ivr.tools.cli` stays light for `ivr311`
     from flask import Flask
 
-    from ivr.callerhash import CallerHasher
+    from ivr.calllog.callerhash import CallerHasher
+    from ivr.calllog.servicerequests import RequestStore
     from ivr.config import Settings
     from ivr.menu import Menu
-    from ivr.servicerequests import RequestStore
 
 __all__ = ["IvrError", "check_start", "create_app"]
 
@@ -28,11 +28,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `app.config`). Raises `IvrError` when the app must not start (no token, bad menu)."""
     from flask import Flask, Response, jsonify
 
-    from ivr import agent, open311, status, voice
+    from ivr import context
+    from ivr.callflow import agent, status, voice
+    from ivr.calllog.journal import Journal
+    from ivr.calllog.recorder import Recorder
+    from ivr.calllog.store import utcnow
     from ivr.config import default_journal_dir, wait_stale_s
-    from ivr.journal import Journal
-    from ivr.recorder import Recorder
-    from ivr.store import utcnow
+    from ivr.open311 import api as open311
 
     overrides = dict(test_config or {})
     flask_config = {k: v for k, v in overrides.items() if k.isupper()}
@@ -47,13 +49,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.config.update(flask_config)
-    app.extensions["ivr311.settings"] = settings
-    app.extensions["ivr311.menu"] = menu
-    app.extensions["ivr311.store"] = store
-    app.extensions["ivr311.recorder"] = recorder
-    app.extensions["ivr311.hasher"] = hasher
-    app.extensions["ivr311.wait_stale_s"] = wait_stale_s(settings, menu.hold_pause_s)
-    app.extensions["ivr311.clock"] = utcnow  # replaced by simulated callers
+    context.install(
+        app,
+        settings=settings,
+        menu=menu,
+        store=store,
+        recorder=recorder,
+        hasher=hasher,
+        wait_stale_s=wait_stale_s(settings, menu.hold_pause_s),
+        clock=utcnow,  # replaced by simulated callers
+    )
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
@@ -83,10 +88,10 @@ def _start(
 ) -> tuple[Settings, Menu, RequestStore, CallerHasher]:
     """What the app is made of, each part checked; nothing here connects to the database: the
     app starts, and routes callers, while it is down."""
-    from ivr.callerhash import load_hasher
+    from ivr.calllog.callerhash import load_hasher
+    from ivr.calllog.servicerequests import RequestStore
     from ivr.config import database_url, settings_from_env
     from ivr.menu import load_menu
-    from ivr.servicerequests import RequestStore
 
     settings = settings_from_env(overrides=settings_overrides)
     menu = load_menu(settings.menu_path)

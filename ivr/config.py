@@ -31,7 +31,7 @@ class Settings(BaseModel):
     database_url: str | None = None  # None = sqlite file under the instance folder
     menu_path: Path | None = None  # None = ivr/menu.yaml
     validate_signatures: bool = True
-    caller_hash_key: str | None = None  # None = the key file (see ivr.callerhash)
+    caller_hash_key: str | None = None  # None = the key file (see ivr.calllog.callerhash)
     caller_hash_key_file: Path | None = None  # None = instance/caller-hash.key (not with PostgreSQL)
     journal_dir: Path | None = None  # None = instance/journal-<hash of the database URL>
     store_budget_ms: int = Field(default=500, ge=10, le=5000)  # longest a webhook waits on the log

@@ -154,7 +154,7 @@ def test_help_still_exits_0() -> None:
 
 def test_a_bug_is_not_a_user_error(monkeypatch: pytest.MonkeyPatch, write_scenario, tmp_path: Path) -> None:
     """Anything but a UserError escapes click's handling (a traceback for the user), in both halves."""
-    import ivr.export
+    import ivr.calllog.export
     import queueing.cli.simulation
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -164,6 +164,6 @@ def test_a_bug_is_not_a_user_error(monkeypatch: pytest.MonkeyPatch, write_scenar
     result = ivr311("validate", str(write_scenario()))
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
 
-    monkeypatch.setattr(ivr.export, "parse_since", broken)
+    monkeypatch.setattr(ivr.calllog.export, "parse_since", broken)
     result = ivr311("calls", "export", "--since", "1h", "--database-url", "sqlite://")
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)

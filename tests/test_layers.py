@@ -156,7 +156,7 @@ def test_packages_do_not_import_each_other() -> None:
     assert "flask" not in _top(loaded["queueing"]) and "ivr" not in _top(loaded["queueing"])
     assert "simpy" not in _top(loaded["ivr"]) and "numpy" not in _top(loaded["ivr"])
     assert {m for m in loaded["ivr"] if m.split(".")[0] == "queueing"} <= SHARED
-    app = _modules_after("from ivr.menu import load_menu; from ivr import create_app; import ivr.cli")
+    app = _modules_after("from ivr.menu import load_menu; from ivr import create_app; import ivr.tools.cli")
     assert not _top(app) & {"simpy", "numpy"}
     assert {m for m in app if m.split(".")[0] == "queueing"} == SHARED
 

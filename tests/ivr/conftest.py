@@ -14,7 +14,7 @@ from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from bench import pgcluster
 from ivr import create_app
-from ivr.store import CallStore
+from ivr.calllog.store import CallStore
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,11 +1,11 @@
-"""Twilio as the voice app's tests see it: the project's one TwiML walker (`ivr.softphone`) with
+"""Twilio as the voice app's tests see it: the project's one TwiML walker (`ivr.tools.softphone`) with
 the tests' token and public URL (a uniquely named module, imported by conftest and the tests)."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from ivr.softphone import CallWalker, TwilioClient
+from ivr.tools.softphone import CallWalker, TwilioClient
 
 TOKEN = "test-auth-token-5f0c2a9e"
 PUBLIC_BASE = "https://ivr311.example.test"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ivr.agent import next_queue
+from ivr.callflow.agent import next_queue
 
 AGENT = {"CallSid": "CA" + "a" * 32, "From": "+15550001111", "To": "+15550000999"}
 
@@ -132,7 +132,7 @@ def test_queue_result_and_time_are_recorded(twilio, new_call, store):
 def test_full_311_queue_retries_then_says_goodbye(twilio, new_call, store):
     """A 311 caller bounced by a full queue is queued again (with an apology) up to
     MAX_311_REQUEUES times, then told to call back and hung up."""
-    from ivr.voice import MAX_311_REQUEUES
+    from ivr.callflow.voice import MAX_311_REQUEUES
 
     call = enqueue(new_call, "311")
     url = call.enqueue.get("action")
@@ -169,8 +169,8 @@ def test_bridge_speaks_the_callers_language(twilio, new_call):
 
 
 def test_twiml_guard_refuses_dial_to_a_number():
+    from ivr.callflow.twiml import check_dial_rule
     from ivr.errors import TwimlError
-    from ivr.twiml import check_dial_rule
 
     check_dial_rule("<Response><Dial><Queue>911</Queue></Dial></Response>")
     for bad in [

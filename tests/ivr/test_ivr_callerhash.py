@@ -13,10 +13,10 @@ from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 from sqlalchemy import MetaData, select
 
 from ivr import create_app
-from ivr.callerhash import KEY_FILE_NAME, CallerHasher, load_hasher
+from ivr.calllog.callerhash import KEY_FILE_NAME, CallerHasher, load_hasher
+from ivr.calllog.store import CallStore
 from ivr.config import settings_from_env
 from ivr.errors import ConfigError
-from ivr.store import CallStore
 
 AREA = "+1555867"  # the callers below are all in +1 555 867-xxxx
 SQLITE_IN_MEMORY = "sqlite://"
@@ -159,15 +159,15 @@ def test_a_key_file_others_may_read_is_warned_about_once(tmp_path, caplog):
     key_file = tmp_path / "k"
     key_file.write_text("shared-with-everyone-0123456789\n")
     key_file.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="ivr.callerhash"):
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.callerhash"):
         load_hasher(None, key_file, tmp_path, SQLITE_IN_MEMORY)
         load_hasher(None, key_file, tmp_path, SQLITE_IN_MEMORY)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "ivr.callerhash"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ivr.calllog.callerhash"]
     assert len(warnings) == 1
     assert "mode 0644" in warnings[0] and f"chmod 600 {key_file}" in warnings[0]
 
 
 def test_a_private_key_file_is_not_warned_about(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="ivr.callerhash"):
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.callerhash"):
         load_hasher(None, tmp_path / "made", tmp_path, SQLITE_IN_MEMORY)
-    assert not [r for r in caplog.records if r.name == "ivr.callerhash"]
+    assert not [r for r in caplog.records if r.name == "ivr.calllog.callerhash"]

@@ -70,7 +70,7 @@ def test_bad_environment(env, message):
 
 def test_default_database_is_sqlite_under_instance(monkeypatch):
     monkeypatch.delenv("IVR311_DATABASE_URL", raising=False)
-    from ivr.cli import default_database_url
+    from ivr.tools.cli import default_database_url
 
     url = default_database_url()
     assert url.startswith("sqlite:///") and url.endswith("instance/ivr311.sqlite3")

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from bench import webhook_latency as bench  # its callers and server handling
-from ivr.journal import REJECTED, Journal
-from ivr.store import CallStore
+from ivr.calllog.journal import REJECTED, Journal
+from ivr.calllog.store import CallStore
 
 CALLERS = 50
 KILLS = 2

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
-from ivr import create_app, requestnumbers
+from ivr import create_app
+from ivr.calllog import requestnumbers
 from ivr.menu import MAX_HINT_CHARS, MAX_HINTS, load_menu
-from ivr.softphone import input_params
+from ivr.tools.softphone import input_params
 
 MENU = load_menu()
 LANGS = ("en", "es")

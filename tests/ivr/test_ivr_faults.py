@@ -19,7 +19,7 @@ import pytest
 from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from ivr import create_app
-from ivr.store import CallStore
+from ivr.calllog.store import CallStore
 
 EMERGENCY_DEADLINE_S = 1.0
 
@@ -145,10 +145,10 @@ def test_app_starts_and_routes_with_the_database_down(tmp_path):
 
 def test_one_warning_per_outage_not_one_per_call(app, db_url, caplog):
     twilio = TwilioSim(app.test_client())
-    with caplog.at_level("WARNING", logger="ivr.recorder"), sqlite_locked(db_url):
+    with caplog.at_level("WARNING", logger="ivr.calllog.recorder"), sqlite_locked(db_url):
         for _ in range(3):
             emergency_calls(twilio)
-    warnings = [r for r in caplog.records if r.name == "ivr.recorder"]
+    warnings = [r for r in caplog.records if r.name == "ivr.calllog.recorder"]
     assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info]
 
@@ -185,7 +185,7 @@ def test_911_caller_who_left_is_not_queued_again(twilio, new_call, result):
 
 
 def test_a_bug_in_a_menu_step_queues_for_911(app, twilio, new_call, monkeypatch, caplog):
-    from ivr import voice
+    from ivr.callflow import voice
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
@@ -201,7 +201,7 @@ def test_a_bug_in_a_menu_step_queues_for_911(app, twilio, new_call, monkeypatch,
 
 
 def test_a_bug_on_the_hold_music_keeps_holding(app, twilio, new_call, monkeypatch):
-    from ivr import voice
+    from ivr.callflow import voice
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
     call = new_call()

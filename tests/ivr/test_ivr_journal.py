@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ivr.journal import REJECTED, Journal, Op, decode_op, encode_op
-from ivr.recorder import Recorder
-from ivr.store import CallStore
+from ivr.calllog.journal import REJECTED, Journal, Op, decode_op, encode_op
+from ivr.calllog.recorder import Recorder
+from ivr.calllog.store import CallStore
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -99,7 +99,7 @@ def test_replay_failing_part_way_resumes_where_it_stopped(tmp_path, monkeypatch)
     journal keeps exactly the 7 entries not committed, and the next replay applies those."""
     from sqlalchemy.exc import OperationalError
 
-    from ivr import recorder as recorder_module
+    from ivr.calllog import recorder as recorder_module
 
     monkeypatch.setattr(recorder_module, "CHUNK_OPS", 3)
     recorder = recorder_for(tmp_path)

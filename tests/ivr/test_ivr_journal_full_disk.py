@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from ivr import recorder as recorder_module
-from ivr.journal import LIVE, REJECTED, Journal, Op, encode_op
-from ivr.recorder import Recorder
-from ivr.store import CallStore
+from ivr.calllog import recorder as recorder_module
+from ivr.calllog.journal import LIVE, REJECTED, Journal, Op, encode_op
+from ivr.calllog.recorder import Recorder
+from ivr.calllog.store import CallStore
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 DOWN = "sqlite:////proc/no/such/calls.sqlite3"  # cannot be opened: every write fails at once
@@ -107,7 +107,7 @@ def test_recorder_counts_what_the_full_disk_lost_and_the_rest_replays(small_disk
     folder = small_disk / "journal"
     recorder = Recorder(CallStore(DOWN, create=False), Journal(folder), retry_s=60)
     sids = [call_op(i).args["call_sid"] for i in range(400)]
-    with caplog.at_level(logging.WARNING, logger="ivr.recorder"):
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.recorder"):
         recorder.start()
         recorder.write("start_call", call_sid=sids[0], caller_hash=None, language="en", now=T0)
         filler = fill(small_disk)

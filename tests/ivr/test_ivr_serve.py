@@ -28,7 +28,7 @@ from bench import webhook_latency as bench  # free port, app environment
 from ivr import create_app
 from ivr.errors import IvrError
 from ivr.gunicorn_worker import READ_S
-from ivr.softphone import CallWalker, HttpTransport, TwilioClient
+from ivr.tools.softphone import CallWalker, HttpTransport, TwilioClient
 from tests.support import REPO
 
 SLOW_CLIENTS = 24

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from ivr.cli import calls, dial
+from ivr.tools.cli import calls, dial
 
 
 def run_dial(db_url: str, keys: list[str], *args: str, token: str | None = "tok"):
@@ -64,7 +64,7 @@ def test_agent_line_from_the_console(db_url):
 
 
 def test_simulated_callers_fill_the_log(db_url):
-    from ivr.cli import callers
+    from ivr.tools.cli import callers
 
     args = [
         "--count",
@@ -93,8 +93,8 @@ def test_simulated_callers_fill_the_log(db_url):
     for r in rows:  # queue time is simulated time between entering and leaving the queue
         assert r["queue_time_s"] is not None and r["queue_time_s"] >= 0
     # services with a location got the street address, said by the simulated caller
+    from ivr.calllog.servicerequests import RequestStore
     from ivr.menu import load_menu
-    from ivr.servicerequests import RequestStore
 
     needs_address = {c.code for c in load_menu().listed if c.address}
     store = RequestStore(db_url, create=False)
@@ -107,7 +107,7 @@ def test_simulated_callers_fill_the_log(db_url):
 
 
 def test_simulated_callers_are_reproducible(tmp_path):
-    from ivr.cli import callers
+    from ivr.tools.cli import callers
 
     outputs = []
     for name in ("a", "b"):
@@ -155,7 +155,7 @@ def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
     import subprocess
     import sys
 
-    from ivr.cli import callers
+    from ivr.tools.cli import callers
 
     scenario = tmp_path / "small.yaml"
     scenario.write_text(MODEL_SCENARIO)
@@ -204,7 +204,7 @@ def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatc
     from ivr_twilio_sim import TOKEN
     from werkzeug.serving import make_server
 
-    from ivr.cli import callers
+    from ivr.tools.cli import callers
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -234,7 +234,7 @@ def test_a_webhook_not_answered_with_twiml_is_an_ivr_error_naming_it():
     import pytest
 
     from ivr.errors import IvrError
-    from ivr.softphone import HttpTransport, TwilioClient
+    from ivr.tools.softphone import HttpTransport, TwilioClient
 
     answers = [
         b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<Response><Say>Th",

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from ivr.callerhash import CallerHasher
-from ivr.store import CallStore, MenuEvent
+from ivr.calllog.callerhash import CallerHasher
+from ivr.calllog.store import CallStore, MenuEvent
 
 T0 = datetime(2024, 5, 14, 10, 0, 0, tzinfo=UTC)
 HASHER = CallerHasher(b"key-for-store-tests-0123")

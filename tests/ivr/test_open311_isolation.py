@@ -22,7 +22,7 @@ import pytest
 from open311_client import BASE, Open311, body, make_app
 
 from bench import webhook_latency as bench  # its server, seeding and pollers
-from ivr.softphone import CallWalker, HttpTransport, TwilioClient
+from ivr.tools.softphone import CallWalker, HttpTransport, TwilioClient
 
 
 @pytest.fixture

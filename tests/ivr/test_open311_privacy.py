@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from open311_client import API_KEY, BASE, FORMATS, Open311, body, make_app
 
-from ivr.servicerequests import ServiceRequests
+from ivr.calllog.servicerequests import ServiceRequests
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Schemathesis against the OpenAPI description of /open311/v2 (ivr/open311.yaml, served at
+"""Schemathesis against the OpenAPI description of /open311/v2 (ivr/open311/open311.yaml, served at
 /open311/v2/openapi.json), in-process through the app's WSGI interface.
 
 Every operation gets data that fits the description (positive) and data that breaks it
@@ -121,4 +121,4 @@ def test_description_file_is_the_served_one(api_app: Any) -> None:
     served = api_app.test_client().get("/open311/v2/openapi.json").get_json()
     codes = served["components"]["schemas"]["NewRequest"]["properties"]["service_code"].pop("enum")
     assert "pothole" in codes and "other" in codes
-    assert served == yaml.safe_load(Path("ivr/open311.yaml").read_text(encoding="utf-8"))
+    assert served == yaml.safe_load(Path("ivr/open311/open311.yaml").read_text(encoding="utf-8"))

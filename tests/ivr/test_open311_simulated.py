@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from open311_client import Open311, body, make_app
 
-import ivr.cli
-from ivr.cli import callers
-from ivr.servicerequests import ServiceRequests
-from ivr.store import make_engine
+import ivr.tools.cli
+from ivr.calllog.servicerequests import ServiceRequests
+from ivr.calllog.store import make_engine
+from ivr.tools.cli import callers
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IVR311_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("IVR311_JOURNAL_DIR", str(tmp_path / "live-journal"))
     monkeypatch.setenv("IVR311_CALLER_HASH_KEY", "simulated-callers-test-key-0123")
-    monkeypatch.setattr(ivr.cli, "instance_folder", lambda: tmp_path / "instance")
+    monkeypatch.setattr(ivr.tools.cli, "instance_folder", lambda: tmp_path / "instance")
     return path
 
 

@@ -16,7 +16,7 @@ from ivr_twilio_sim import CALLER, Call
 from open311_client import Open311, body
 from test_ivr_faults import sqlite_locked
 
-from ivr import requestnumbers
+from ivr.calllog import requestnumbers
 from ivr.menu import load_menu
 
 MENU = load_menu()
@@ -266,8 +266,8 @@ def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):
     sid = "CA" + "e" * 32
     first = requestnumbers.for_call(sid)
     with store.engine.begin() as conn:  # another request already holds the call's number
-        from ivr.servicerequests import service_requests
-        from ivr.store import utcnow
+        from ivr.calllog.servicerequests import service_requests
+        from ivr.calllog.store import utcnow
 
         conn.execute(
             service_requests.insert(),
@@ -280,7 +280,7 @@ def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):
                 "updated_at": utcnow(),
             },
         )
-    with caplog.at_level(logging.WARNING, logger="ivr.servicerequests"):
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.servicerequests"):
         got = store.open_call_request(sid, "graffiti", "en")
     assert got == requestnumbers.for_call(sid, 1) != first
     assert store.open_call_request(sid, "graffiti", "en", address="1 Main St") == got
@@ -298,7 +298,7 @@ def test_a_reused_callsid_never_rewrites_the_first_calls_request(store, caplog):
     assert store.open_call_request(sid, "pothole", "en", "a hole in the road", "5 Oak Street", now=t0 + minute) == first
     assert first == requestnumbers.for_call(sid)
     later = t0 + timedelta(days=2)
-    with caplog.at_level(logging.WARNING, logger="ivr.servicerequests"):
+    with caplog.at_level(logging.WARNING, logger="ivr.calllog.servicerequests"):
         second = store.open_call_request(sid, "pothole", "en", "another hole", now=later)
     assert second == requestnumbers.for_call(sid, 1)
     assert "used by an earlier call" in caplog.text

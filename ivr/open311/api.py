@@ -5,7 +5,7 @@ Every resource answers in `.json` or `.xml` (any other suffix is a 404); errors 
 shape (a list of `code` + `description`): 404 for a resource that does not exist, 403 for a
 missing or wrong api_key, 400 for anything else, including a database that refuses ("any failure
 during create request processing, eg CRM is down"), and 503 with Retry-After when the API is
-busy or the database does not answer in time (`ivr.apigate`: the API shares the server with the
+busy or the database does not answer in time (`ivr.open311.apigate`: the API shares the server with the
 voice webhooks, so it waits on nothing without a bound and never takes every thread). An
 optional argument sent empty is treated as absent. Only POST requires an api_key (from
 `IVR311_OPEN311_API_KEYS`, comma-separated, compared in constant time), in the form body or the
@@ -16,11 +16,11 @@ publishes what the city knows, not what callers said: a request made by a call s
 category, status, address and times, never the caller's words (its description); staff publish
 what they choose through `status_notes`. Simulated callers' requests are never shown. The
 OpenAPI description of these endpoints is served at /open311/v2/openapi.json (from
-`ivr/open311.yaml`).
+`ivr/open311/open311.yaml`).
 
 One module past 600 lines: the API's routes, its argument rules and its error shape are one
-concept (what /open311/v2 answers); the table and the bounds live in `ivr.servicerequests` and
-`ivr.apigate`.
+concept (what /open311/v2 answers); the table and the bounds live in `ivr.calllog.servicerequests` and
+`ivr.open311.apigate`.
 """
 
 from __future__ import annotations
@@ -43,20 +43,24 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ivr import apigate
-from ivr.apigate import ApiGate, Busy, NoAnswer
-from ivr.config import Settings
+from ivr import context
+from ivr.calllog.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
+from ivr.calllog.store import utcnow
 from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
-from ivr.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
-from ivr.spark import FORMATS, Many, render
-from ivr.store import utcnow
-from ivr.w3cdatetime import format_w3c, parse_w3c
+from ivr.open311 import apigate
+from ivr.open311.apigate import ApiGate, Busy, NoAnswer
+from ivr.open311.spark import FORMATS, Many, render
+from ivr.open311.w3cdatetime import format_w3c, parse_w3c
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 OPENAPI_PATH = Path(__file__).with_name("open311.yaml")
+# The API's own state in `app.extensions` (the app's shared state is `ivr.context`).
+KEYS = "ivr311.open311_keys"
+GATE = "ivr311.open311_gate"
+REQUESTS = "ivr311.open311_requests"
 WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200  # a page is at most this many requests; a query, at most MAX_RESULTS
@@ -83,22 +87,22 @@ class ApiError(Exception):
 
 def init_app(app: Flask) -> None:
     """Register the API; its keys are the settings' `open311_api_keys` (IVR311_OPEN311_API_KEYS).
-    It reads and writes the call log's database through a gate of its own (`ivr.apigate`: its
+    It reads and writes the call log's database through a gate of its own (`ivr.open311.apigate`: its
     own engine and threads, bounded); `OPEN311_MAX_REQUESTS`, `OPEN311_DB_WORKERS` and
     `OPEN311_TIMEOUT_S` in the app's config change the gate's bounds."""
-    settings: Settings = app.extensions["ivr311.settings"]
-    store_engine = app.extensions["ivr311.store"].engine
+    settings = context.settings(app)
+    store_engine = context.store(app).engine
     in_memory = store_engine.dialect.name == "sqlite" and store_engine.url.database in (None, "", ":memory:")
     gate = ApiGate(
-        app.extensions["ivr311.store"].url,
+        context.store(app).url,
         max_requests=int(app.config.get("OPEN311_MAX_REQUESTS", apigate.MAX_REQUESTS)),
         workers=int(app.config.get("OPEN311_DB_WORKERS", apigate.WORKERS)),
         timeout_s=float(app.config.get("OPEN311_TIMEOUT_S", apigate.TIMEOUT_S)),
         engine=store_engine if in_memory else None,  # no other engine would see that database
     )
-    app.extensions["ivr311.open311_keys"] = settings.open311_api_keys
-    app.extensions["ivr311.open311_gate"] = gate
-    app.extensions["ivr311.open311_requests"] = ServiceRequests(gate.engine)
+    app.extensions[KEYS] = settings.open311_api_keys
+    app.extensions[GATE] = gate
+    app.extensions[REQUESTS] = ServiceRequests(gate.engine)
     app.register_blueprint(bp)
 
 
@@ -111,7 +115,7 @@ def _admit() -> None:
             "api_key is refused in the URL (URLs are logged): "
             "send it in the POST body (api_key) or in the X-Api-Key header",
         )
-    if not _gate().admit():
+    if not gate().admit():
         raise Busy("too many API requests at once")
     g.open311_admitted = True
 
@@ -119,26 +123,22 @@ def _admit() -> None:
 @bp.teardown_request
 def _leave(_exc: BaseException | None) -> None:
     if g.pop("open311_admitted", False):
-        _gate().leave()
+        gate().leave()
 
 
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _menu() -> Menu:
-    menu: Menu = current_app.extensions["ivr311.menu"]
-    return menu
-
-
-def _gate() -> ApiGate:
-    gate: ApiGate = current_app.extensions["ivr311.open311_gate"]
-    return gate
+def gate(app: Flask | None = None) -> ApiGate:
+    """The API's gate (its engine, threads and bounds), of the current app or of ``app``."""
+    found: ApiGate = (app if app is not None else current_app).extensions[GATE]
+    return found
 
 
 def _db(job: Callable[[ServiceRequests], T]) -> T:
     """`job` on the API's own engine, on the gate's threads, within its bound."""
-    requests: ServiceRequests = current_app.extensions["ivr311.open311_requests"]
-    return _gate().run(lambda: job(requests))
+    requests: ServiceRequests = current_app.extensions[REQUESTS]
+    return gate().run(lambda: job(requests))
 
 
 def _format(fmt: str) -> str:
@@ -191,7 +191,7 @@ def _service_name(cat: Category, lang: str) -> str:
 
 
 def _category(code: str) -> Category | None:
-    return next((c for c in _menu().categories if c.code == code), None)
+    return next((c for c in context.menu().categories if c.code == code), None)
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -259,8 +259,8 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
 @bp.get("/discovery.<fmt>")
 def discovery(fmt: str) -> Response:
     fmt = _format(fmt)
-    menu = _menu()
-    settings = current_app.extensions["ivr311.settings"]
+    menu = context.menu()
+    settings = context.settings()
     base = (settings.public_base_url or request.host_url.rstrip("/")) + PREFIX
     changeset = _changeset(settings.menu_path)
     doc = {
@@ -297,7 +297,7 @@ def _changeset(menu_path: Path | None) -> str:
 @bp.get("/services.<fmt>")
 def services(fmt: str) -> Response:
     fmt = _format(fmt)
-    menu = _menu()
+    menu = context.menu()
     lang = menu.default_language
     items = [
         {
@@ -372,7 +372,7 @@ def _request_doc(row: Mapping[str, Any], menu: Menu) -> dict[str, Any]:
 
 
 def _requests_response(fmt: str, rows: Iterable[Mapping[str, Any]]) -> Response:
-    menu = _menu()
+    menu = context.menu()
     return render(fmt, "service_requests", Many("request", [_request_doc(r, menu) for r in rows]))
 
 
@@ -515,7 +515,7 @@ def create_request(fmt: str) -> Response:
 
 
 def _check_api_key(given: str | None) -> None:
-    keys: tuple[str, ...] = current_app.extensions["ivr311.open311_keys"]
+    keys: tuple[str, ...] = current_app.extensions[KEYS]
     if not given:
         raise ApiError(
             403, "api_key is missing (a form field, or the X-Api-Key header) -- can't proceed with create_request"
@@ -633,6 +633,6 @@ def openapi_document() -> dict[str, Any]:
 def openapi() -> Response:
     """The description, with this menu's service codes as the POST's service_code values."""
     doc = copy.deepcopy(openapi_document())
-    codes = [c.code for c in sorted(_menu().categories, key=lambda c: c.key)]
+    codes = [c.code for c in sorted(context.menu().categories, key=lambda c: c.key)]
     doc["components"]["schemas"]["NewRequest"]["properties"]["service_code"]["enum"] = codes
     return Response(json.dumps(doc, ensure_ascii=False), content_type="application/json; charset=utf-8")

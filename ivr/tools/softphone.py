@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from ivr.config import Settings
+from ivr import context
 from ivr.errors import IvrError
 
 KEYS = re.compile(r"^[0-9*#]+$")
@@ -95,7 +95,7 @@ class TwilioClient:
     @classmethod
     def for_app(cls, app: Flask) -> TwilioClient:
         """Signed as the app checks: its own token and public URL."""
-        settings: Settings = app.extensions["ivr311.settings"]
+        settings = context.settings(app)
         token = settings.twilio_auth_token if settings.validate_signatures else None
         return cls(app.test_client(), token, settings.public_base_url or "http://localhost")
 

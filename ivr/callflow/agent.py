@@ -6,7 +6,7 @@ the agent comes back here (the Dial action) when it ends. Who waits comes from t
 records, not from the Twilio REST API: a caller counts as waiting while Twilio keeps fetching
 their hold music (the heartbeat), so a caller whose last callbacks were lost stops holding the
 line after `wait_stale_s` (the model's abandonment, learned late instead of exactly). Staleness
-is judged on the database's clock (`ivr.store`, "Two clocks"), so an app server whose clock is
+is judged on the database's clock (`ivr.calllog.store`, "Two clocks"), so an app server whose clock is
 off never sees a live 911 caller heard by another server as gone.
 
 When the log cannot say who waits (database down, or writes still in the journal), the line
@@ -19,15 +19,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields
-from ivr.menu import QUEUE_311, QUEUE_911, Menu
-from ivr.recorder import Recorder
-from ivr.signature import check_signature
-from ivr.twiml import say, twiml_response
+from ivr import context
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import say, twiml_response
+from ivr.menu import QUEUE_311, QUEUE_911
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def _dial(resp: VoiceResponse, queue: str, timeout_s: int, **action_args: Any) -
 
 @bp.post("")
 def line() -> Response:
-    menu: Menu = current_app.extensions["ivr311.menu"]
-    recorder: Recorder = current_app.extensions["ivr311.recorder"]
-    stale_s: float = current_app.extensions["ivr311.wait_stale_s"]
-    now = current_app.extensions["ivr311.clock"]()
+    menu = context.menu()
+    recorder = context.recorder()
+    stale_s = context.wait_stale_s()
+    now = context.now()
     lang = menu.agent_language
     resp = VoiceResponse()
     waiting = recorder.read(lambda store: store.waiting_counts(now, stale_s), None)

@@ -4,9 +4,9 @@ Every write is idempotent (Twilio retries webhooks, the journal may replay a wri
 upsert: any webhook may be the first the log sees of a call, and creates its row with what it
 knows. Every write transaction starts with a write statement, so two gunicorn workers on one
 SQLite file in WAL mode wait on each other (busy_timeout) instead of failing. Caller numbers are
-never stored: only a keyed hash (`ivr.callerhash`), whose key is never in the database.
+never stored: only a keyed hash (`ivr.calllog.callerhash`), whose key is never in the database.
 
-The voice app does not call the write methods directly but through `ivr.recorder`, which bounds
+The voice app does not call the write methods directly but through `ivr.calllog.recorder`, which bounds
 the wait (`timeout_s`) and journals what the database cannot take.
 
 Two clocks. Every time in the log's history (started, enqueued, answered, ...) is the app's clock,
@@ -311,7 +311,7 @@ class _Statements:
 # Timeouts when nobody gives one (the command line: an export may run for a while).
 PATIENT_TIMEOUT_S = 30.0
 # PostgreSQL's client library enforces at least 2 s to connect; the recorder's own deadline
-# (`ivr.recorder`) bounds what a webhook waits.
+# (`ivr.calllog.recorder`) bounds what a webhook waits.
 PG_MIN_CONNECT_TIMEOUT_S = 2
 
 
@@ -367,7 +367,7 @@ ADDED_COLUMNS = (("heard_at", UtcDateTime()), ("alive_db_s", Float()))
 class CallStore:
     """All reads and writes of the call log. Methods take UTC-aware datetimes.
 
-    The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.recorder` can
+    The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.calllog.recorder` can
     journal a write it could not make and replay it later with `apply`.
 
     `machine_clock` is this machine's clock; a write's `now` minus it shifts the database's

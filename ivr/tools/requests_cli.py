@@ -22,8 +22,8 @@ from typing import Any
 
 import click
 
-from ivr.cli import database_errors, default_database_url
 from ivr.errors import IvrError
+from ivr.tools.cli import database_errors, default_database_url
 
 DATABASE_HELP = "SQLAlchemy URL (default: $IVR311_DATABASE_URL, else the app's SQLite file under instance/)."
 MAX_NOTES = 4000
@@ -31,8 +31,8 @@ MAX_NOTES = 4000
 
 @contextmanager
 def _requests(database_url: str | None) -> Iterator[Any]:
-    from ivr.servicerequests import ServiceRequests
-    from ivr.store import make_engine
+    from ivr.calllog.servicerequests import ServiceRequests
+    from ivr.calllog.store import make_engine
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -48,7 +48,7 @@ def _requests(database_url: str | None) -> Iterator[Any]:
 
 
 def _printable(row: dict[str, Any]) -> dict[str, Any]:
-    from ivr.w3cdatetime import format_w3c
+    from ivr.open311.w3cdatetime import format_w3c
 
     out = dict(row)
     for name in ("requested_at", "updated_at"):
@@ -59,7 +59,7 @@ def _printable(row: dict[str, Any]) -> dict[str, Any]:
 def _notes(text: str | None) -> str | None:
     if text is None:
         return None
-    from ivr.open311 import clean
+    from ivr.open311.api import clean
 
     try:
         return clean(text, MAX_NOTES, lines=True)

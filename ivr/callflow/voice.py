@@ -1,8 +1,8 @@
 """The caller's side: greeting, main menu, services listing, confirmation, queues.
 
 Every answer is decided from the request and the menu alone; the call log is written afterwards
-through `ivr.recorder`, which never raises and never keeps a caller waiting more than its budget.
-Form fields are read with `ivr.fields` (strict and total: a malformed field is absent). Every
+through `ivr.calllog.recorder`, which never raises and never keeps a caller waiting more than its budget.
+Form fields are read with `ivr.callflow.fields` (strict and total: a malformed field is absent). Every
 failure degrades toward the 911 queue: a 911 caller is never hung up by the app, and a bug in a
 menu step queues the caller for 911 rather than dropping them.
 
@@ -17,21 +17,20 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, cast
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields, requestnumbers
-from ivr.callerhash import CallerHasher
-from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Menu, Prompts
-from ivr.recorder import Recorder
-from ivr.servicerequests import RequestStore
-from ivr.signature import check_signature
-from ivr.store import CallStore, Enqueue, MenuEvent
-from ivr.twiml import gather, say, twiml_response
+from ivr import context
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import gather, say, twiml_response
+from ivr.calllog import requestnumbers
+from ivr.calllog.servicerequests import RequestStore
+from ivr.calllog.store import CallStore, Enqueue, MenuEvent
+from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Prompts
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +46,8 @@ MAX_311_REQUEUES = 3  # a 311 caller bounced by a full queue is queued again thi
 HOLD_BEFORE_REQUEUE_S = 2
 
 
-def _menu() -> Menu:
-    menu: Menu = current_app.extensions["ivr311.menu"]
-    return menu
-
-
-def _recorder() -> Recorder:
-    recorder: Recorder = current_app.extensions["ivr311.recorder"]
-    return recorder
-
-
-def _now() -> datetime:
-    """The app's clock (UTC); `ivr311 callers` replaces it to log calls at simulated times."""
-    clock: Callable[[], datetime] = current_app.extensions["ivr311.clock"]
-    return clock()
-
-
 def _lang() -> str:
-    menu = _menu()
+    menu = context.menu()
     return fields.choice("lang", tuple(menu.languages), menu.default_language)
 
 
@@ -85,7 +68,7 @@ def _said() -> str:
 def _category_arg() -> Category | None:
     """The listed category our own URL names (None for a tampered or stale URL)."""
     code = fields.clean_text(request.args.get("cat"), 64)
-    return next((c for c in _menu().listed if c.code == code), None)
+    return next((c for c in context.menu().listed if c.code == code), None)
 
 
 @dataclass(frozen=True)
@@ -107,7 +90,7 @@ class CallerInput:
 
 
 def render_main(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
-    menu = _menu()
+    menu = context.menu()
     prompts = menu.languages[lang].prompts
     gather(
         resp,
@@ -120,7 +103,7 @@ def render_main(resp: VoiceResponse, lang: str, step: int, attempts: int) -> Non
 
 
 def render_services(resp: VoiceResponse, lang: str, step: int, attempts: int, page: int) -> None:
-    menu = _menu()
+    menu = context.menu()
     prompts = menu.languages[lang].prompts
     lines = [prompts.services_intro] if page == 1 else []
     for position, cat in enumerate(menu.page(page), start=1):
@@ -154,7 +137,7 @@ def _ask_about(
     """A question about the chosen category; its URL carries the category and the transcript."""
     gather(
         resp,
-        _menu(),
+        context.menu(),
         lang,
         hints=hints,
         prompt=[prompt],
@@ -163,7 +146,7 @@ def _ask_about(
 
 
 def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
-    menu = _menu()
+    menu = context.menu()
     _ask_about(
         resp,
         lang,
@@ -179,7 +162,7 @@ def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat
 
 def render_address(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
     """Ask for the street address of a service that needs a location (speech)."""
-    menu = _menu()
+    menu = context.menu()
     _ask_about(
         resp,
         lang,
@@ -202,7 +185,7 @@ def render_confirm_address(
     address: str,
     said: str = "",
 ) -> None:
-    menu = _menu()
+    menu = context.menu()
     _ask_about(
         resp,
         lang,
@@ -219,7 +202,7 @@ def render_confirm_address(
 
 def render_ask_request_number(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
     """Key 3 at the main menu: the request number by keys (ten digits, then #)."""
-    menu = _menu()
+    menu = context.menu()
     gather(
         resp,
         menu,
@@ -252,7 +235,7 @@ def render_enqueue(
     requeues: int = 0,
     then: str | None = None,
 ) -> None:
-    menu = _menu()
+    menu = context.menu()
     resp.queued = Enqueue(queue, category, requeue)
     log.info("call %s enqueued in %s (category %s, %s)", call_sid, queue, category, lang)
     say(resp, menu, lang, announcement)
@@ -268,7 +251,7 @@ def render_enqueue(
 
 
 def _to_911(resp: Reply, call_sid: str, lang: str) -> None:
-    prompts = _menu().languages[lang].prompts
+    prompts = context.menu().languages[lang].prompts
     render_enqueue(resp, call_sid, lang, QUEUE_911, None, prompts.to_911)
 
 
@@ -304,7 +287,7 @@ def _to_category(
     if cat.address and not address and step:
         render_address(resp, lang, step + 1, 0, cat, said)
         return
-    prompts = _menu().languages[lang].prompts
+    prompts = context.menu().languages[lang].prompts
     number = requestnumbers.spoken(requestnumbers.for_call(call_sid))
     render_enqueue(
         resp,
@@ -340,10 +323,12 @@ def _record(
         category=category,
         confidence=inp.confidence,
     )
-    recorder = _recorder()
-    recorder.write("record_step", ev=asdict(event), enqueue=asdict(resp.queued) if resp.queued else None, now=_now())
+    recorder = context.recorder()
+    recorder.write(
+        "record_step", ev=asdict(event), enqueue=asdict(resp.queued) if resp.queued else None, now=context.now()
+    )
     if resp.request is not None:
-        recorder.write("open_call_request", **resp.request, now=_now())
+        recorder.write("open_call_request", **resp.request, now=context.now())
 
 
 def _speech_choice(
@@ -358,7 +343,7 @@ def _speech_choice(
 ) -> str:
     """A category named by speech: straight on if confident, else confirm first. What the
     caller said becomes the request's description."""
-    menu = _menu()
+    menu = context.menu()
     said = said[:MAX_SAID]
     if confidence is not None and confidence >= menu.confidence_threshold:
         _to_category(resp, call_sid, lang, cat, said, step=step)
@@ -373,15 +358,15 @@ def _speech_choice(
 @bp.post("")
 def incoming() -> Response:
     """A new call: greeting and main menu. A retried webhook gets the same TwiML."""
-    menu = _menu()
+    menu = context.menu()
     call_sid = fields.call_sid()
     lang = menu.default_language
     resp = VoiceResponse()
     say(resp, menu, lang, menu.languages[lang].prompts.greeting)
     render_main(resp, lang, 1, 0)
-    hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
+    hasher = context.hasher()
     caller_hash = hasher.hash(fields.text("From", 64))
-    _recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang, now=_now())
+    context.recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang, now=context.now())
     log.info("call %s started (caller %s)", call_sid, caller_hash)
     return twiml_response(resp)
 
@@ -410,7 +395,7 @@ ScreenChoice = Callable[[MenuStep], str | None]
 
 def _to_operator_after_attempts(st: MenuStep) -> str | None:
     """The give-up of most screens: the operator (the outcome stays the failed input's)."""
-    _to_operator(st.resp, st.call_sid, st.lang, _menu().languages[st.lang].prompts.too_many_attempts)
+    _to_operator(st.resp, st.call_sid, st.lang, context.menu().languages[st.lang].prompts.too_many_attempts)
     return None
 
 
@@ -438,7 +423,7 @@ def _answer_menu_step(screen: Screen) -> Response:
     wins (whatever else was said or pressed with it), then the screen's own choices, then the
     ones the listings share, then a re-prompt, and after `max_reprompts` of them the screen's
     give-up."""
-    menu = _menu()
+    menu = context.menu()
     st = MenuStep.from_request()
     st.category = screen.category.code if screen.category else None
     if _keys_911(st.inp) or (st.inp.speech and menu.says_emergency(st.lang, st.inp.speech)):
@@ -461,7 +446,7 @@ def _keys_911(inp: CallerInput) -> bool:
 
 def _shared_choice(st: MenuStep, render_again: Render) -> str | None:
     """0 or "operator", * to repeat, a category named by voice."""
-    menu = _menu()
+    menu = context.menu()
     words, lang = st.inp.speech, st.lang
     if st.inp.digits == "0" or (words and menu.says(lang, words, "operator")):
         _to_operator(st.resp, st.call_sid, lang, menu.languages[lang].prompts.to_operator)
@@ -477,7 +462,7 @@ def _shared_choice(st: MenuStep, render_again: Render) -> str | None:
 
 def _not_taken(st: MenuStep, screen: Screen) -> str:
     """Silence, or input the screen does not take: one more failed attempt."""
-    prompts = _menu().languages[st.lang].prompts
+    prompts = context.menu().languages[st.lang].prompts
     sorry = prompts.invalid if st.inp.empty else screen.sorry(prompts)
     gave_up = _another_attempt(st, screen.ask_again, screen.give_up, sorry)
     return gave_up or ("silence" if st.inp.empty else "invalid")
@@ -486,7 +471,7 @@ def _not_taken(st: MenuStep, screen: Screen) -> str:
 def _another_attempt(st: MenuStep, ask_again: Render, give_up: ScreenChoice, sorry: str | None = None) -> str | None:
     """One more failed attempt: `sorry` and the question again, or after `max_reprompts`
     re-prompts, the screen's give-up (and its outcome, if it names one)."""
-    menu = _menu()
+    menu = context.menu()
     attempts = st.attempts + 1
     if attempts > menu.max_reprompts:
         return give_up(st)
@@ -499,7 +484,7 @@ def _another_attempt(st: MenuStep, ask_again: Render, give_up: ScreenChoice, sor
 def _answers(st: MenuStep, key: str, meaning: str) -> bool:
     """The key pressed, or one of the `meaning` words ("yes", "no") said without keys."""
     words = st.inp.speech
-    return st.inp.digits == key or bool(words and not st.inp.digits and _menu().says(st.lang, words, meaning))
+    return st.inp.digits == key or bool(words and not st.inp.digits and context.menu().says(st.lang, words, meaning))
 
 
 def _start_over(name: str) -> Screen:
@@ -516,7 +501,7 @@ def _start_over(name: str) -> Screen:
 def menu() -> Response:
     """Main menu: 1 emergency, 2 services, 3 a request's status, 9 the other language
     (0, *, words: shared)."""
-    menu = _menu()
+    menu = context.menu()
 
     def main_keys(st: MenuStep) -> str | None:
         if st.inp.digits == "1":
@@ -539,7 +524,7 @@ def menu() -> Response:
 @bp.post("/services")
 def services() -> Response:
     """Services listing: a key picks the service at that position, 9 the next page."""
-    menu = _menu()
+    menu = context.menu()
     page = fields.int_arg("page", 1, 1, menu.page_count)
     on_page = menu.page(page)
 
@@ -589,7 +574,7 @@ def _queue_without_address(cat: Category, said: str) -> ScreenChoice:
     is queued anyway (a representative takes it); the request stays open without one."""
 
     def give_up(st: MenuStep) -> str:
-        say(st.resp, _menu(), st.lang, _menu().languages[st.lang].prompts.no_address)
+        say(st.resp, context.menu(), st.lang, context.menu().languages[st.lang].prompts.no_address)
         _to_category(st.resp, st.call_sid, st.lang, cat, said)
         return "no_address"
 
@@ -668,9 +653,9 @@ def request_status() -> Response:
         number = _typed_number(st.inp)
         if not requestnumbers.is_valid(number):
             return None
-        menu = _menu()
+        menu = context.menu()
         prompts = menu.languages[st.lang].prompts
-        found = _recorder().read(lambda store: _lookup(store, number), _UNAVAILABLE)
+        found = context.recorder().read(lambda store: _lookup(store, number), _UNAVAILABLE)
         spoken = requestnumbers.spoken(number)
         if found is _UNAVAILABLE:
             outcome = "unavailable"
@@ -692,7 +677,7 @@ def _lookup(store: CallStore, number: str) -> dict[str, Any] | None:
 
 
 def _say_status(resp: Reply, lang: str, spoken: str, found: dict[str, Any]) -> None:
-    menu = _menu()
+    menu = context.menu()
     prompts = menu.languages[lang].prompts
     cat = next((c for c in menu.categories if c.code == found["service_code"]), None)
     label = cat.label[lang] if cat else str(found["service_code"]).replace("_", " ")
@@ -706,7 +691,7 @@ def _say_status(resp: Reply, lang: str, spoken: str, found: dict[str, Any]) -> N
 def wait() -> Response:
     """Enqueue waitUrl: announce, then hold; Twilio requests it again after each loop, which
     the log keeps as the caller's heartbeat (a caller not heard from stops counting as waiting)."""
-    menu = _menu()
+    menu = context.menu()
     call_sid = fields.call_sid()
     lang = _lang()
     queue = _queue_arg()
@@ -719,8 +704,12 @@ def wait() -> Response:
         if position is not None:
             say(resp, menu, lang, prompts.wait_311.format(position=position))
     resp.pause(length=menu.hold_pause_s)
-    _recorder().write(
-        "record_heartbeat", call_sid=call_sid, queue=queue, queue_time_s=fields.int_field("QueueTime"), now=_now()
+    context.recorder().write(
+        "record_heartbeat",
+        call_sid=call_sid,
+        queue=queue,
+        queue_time_s=fields.int_field("QueueTime"),
+        now=context.now(),
     )
     return twiml_response(resp)
 
@@ -728,10 +717,10 @@ def wait() -> Response:
 @bp.post("/bridge")
 def bridge() -> Response:
     """<Queue url>: runs on the caller's side just before an agent is connected."""
-    menu = _menu()
+    menu = context.menu()
     call_sid = fields.call_sid()
-    known = _recorder().write(
-        "mark_answered", call_sid=call_sid, queue_time_s=fields.int_field("QueueTime"), now=_now()
+    known = context.recorder().write(
+        "mark_answered", call_sid=call_sid, queue_time_s=fields.int_field("QueueTime"), now=context.now()
     )
     lang = known if known in menu.languages else menu.default_language
     log.info("call %s answered by an agent", call_sid)
@@ -745,7 +734,7 @@ def queue_result() -> Response:
     """<Enqueue action>: the caller left the queue. A 911 caller is queued again whatever went
     wrong (only leave, hangup, a bridged call or a redirect end it); a 311 caller bounced by a
     full queue is queued again up to MAX_311_REQUEUES times, then told to call back."""
-    menu = _menu()
+    menu = context.menu()
     call_sid = fields.call_sid()
     lang = _lang()
     queue = _queue_arg()
@@ -754,14 +743,20 @@ def queue_result() -> Response:
     queue_time_s = fields.int_field("QueueTime")
     prompts = menu.languages[lang].prompts
     resp = Reply()
-    recorder = _recorder()
+    recorder = context.recorder()
     if result not in DONE_RESULTS and (queue == QUEUE_911 or requeues < MAX_311_REQUEUES):
         resp.pause(length=HOLD_BEFORE_REQUEUE_S)
         announcement = prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry
         render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True, requeues=requeues + 1)
         log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result, requeues + 1)
         recorder.write(
-            "mark_enqueued", call_sid=call_sid, queue=queue, category=None, language=lang, now=_now(), requeue=True
+            "mark_enqueued",
+            call_sid=call_sid,
+            queue=queue,
+            category=None,
+            language=lang,
+            now=context.now(),
+            requeue=True,
         )
         return twiml_response(resp)
     if result == "leave":
@@ -769,7 +764,9 @@ def queue_result() -> Response:
     elif result not in DONE_RESULTS:
         say(resp, menu, lang, prompts.queue_full)
     resp.hangup()
-    recorder.write("record_queue_result", call_sid=call_sid, result=result, queue_time_s=queue_time_s, now=_now())
+    recorder.write(
+        "record_queue_result", call_sid=call_sid, result=result, queue_time_s=queue_time_s, now=context.now()
+    )
     log.info("call %s left queue %s: %s after %ss", call_sid, queue, result, queue_time_s)
     return twiml_response(resp)
 
@@ -791,7 +788,7 @@ def fallback(error: InternalServerError) -> Response:
 
 
 def _fallback_twiml() -> Response:
-    menu = _menu()
+    menu = context.menu()
     lang = _lang()
     prompts = menu.languages[lang].prompts
     resp = Reply()

@@ -3,7 +3,7 @@
 A webhook decides its TwiML from the request and the menu alone, then hands its write here.
 `Recorder.write` runs it on this process's store thread and waits at most `budget_s` (0.5 s by
 default). If the database is locked, stopped, unreachable or slow, the write goes to the durable
-local journal (`ivr.journal`) instead, and so does every later write while anything is journaled,
+local journal (`ivr.calllog.journal`) instead, and so does every later write while anything is journaled,
 so the log sees each call's events in order. A replay thread retries every `retry_s` and, once
 the database answers, commits the journal oldest first; writes then go to the database again.
 Writes are idempotent, so a write that timed out here but landed later is harmless when replayed.
@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
-from ivr.journal import Journal, Op, encode_op
-from ivr.store import CallStore
+from ivr.calllog.journal import Journal, Op, encode_op
+from ivr.calllog.store import CallStore
 
 log = logging.getLogger(__name__)
 

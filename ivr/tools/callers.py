@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
+from ivr import context
 from ivr.errors import IvrError
 from ivr.menu import QUEUE_911, Category, Menu
-from ivr.softphone import HttpTransport, Softphone, TwilioClient
+from ivr.tools.softphone import HttpTransport, Softphone, TwilioClient
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ def walk_call(app: Flask | None, plan: CallPlan, now: list[datetime], twilio: Tw
 
 def _walk_all(app: Flask, plans: Iterable[CallPlan], progress: Callable[[int], None] | None) -> int:
     now = [datetime.now(UTC)]
-    saved_clock = app.extensions["ivr311.clock"]
-    app.extensions["ivr311.clock"] = lambda: now[0]
+    saved_clock = context.clock(app)
+    context.set_clock(app, lambda: now[0])
     count = 0
     try:
         for plan in plans:
@@ -145,7 +146,7 @@ def _walk_all(app: Flask, plans: Iterable[CallPlan], progress: Callable[[int], N
             if progress:
                 progress(count)
     finally:
-        app.extensions["ivr311.clock"] = saved_clock
+        context.set_clock(app, saved_clock)
     return count
 
 
@@ -188,7 +189,7 @@ def simulate_callers(
 ) -> datetime:
     """Walk `count` Poisson calls through `app`, logging them at simulated times from `start`.
     Returns the simulated time of the last arrival."""
-    menu: Menu = app.extensions["ivr311.menu"]
+    menu = context.menu(app)
     last = [start]
 
     def noted(plans: Iterator[CallPlan]) -> Iterator[CallPlan]:
@@ -271,7 +272,7 @@ def replay_model_calls(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Walk the model's calls through `app` at their simulated times; returns how many."""
-    menu: Menu = app.extensions["ivr311.menu"]
+    menu = context.menu(app)
     return _walk_all(app, model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed), progress)
 
 

@@ -2,7 +2,7 @@
 group `ivr311.commands` (pyproject), so the planner's CLI never imports this package.
 
     ivr311 calls export [--database-url URL] [--since T] [--format csv|json] [--out FILE]
-    ivr311 dial [--lang en|es] [--confidence C] [--database-url URL]
+    ivr311 dial [--from NUMBER] [--confidence C] [--agent] [--database-url URL] [--url URL]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from ivr import context
 from ivr.errors import IvrError
 
 
@@ -79,8 +80,8 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
     status, duration_s. Times are UTC ISO 8601 with Z."""
     from sqlalchemy import inspect
 
-    from ivr.export import parse_since, write_calls
-    from ivr.store import CallStore
+    from ivr.calllog.export import parse_since, write_calls
+    from ivr.calllog.store import CallStore
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -116,6 +117,7 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
 
     from ivr import create_app
     from ivr.config import default_journal_dir
+    from ivr.open311 import api as open311
 
     config: dict[str, object] = {} if signed else {"validate_signatures": False}
     if simulated:
@@ -137,12 +139,12 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
         app = create_app(config)
     finally:
         config_log.setLevel(level)
-    app.extensions["ivr311.store"].requests.simulated = simulated
+    context.store(app).requests.simulated = simulated
     try:
         yield app
     finally:
-        app.extensions["ivr311.store"].close()
-        app.extensions["ivr311.open311_gate"].close()
+        context.store(app).close()
+        open311.gate(app).close()
 
 
 @click.command("dial")
@@ -173,7 +175,7 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
 
     The local app runs in this process (no server, no Twilio); the call is logged like a real
     one. Requests are signed when TWILIO_AUTH_TOKEN is set."""
-    from ivr.softphone import Softphone, TwilioClient, read_stdin
+    from ivr.tools.softphone import Softphone, TwilioClient, read_stdin
 
     if url and database_url:
         raise IvrError("--database-url is the server's business with --url")
@@ -263,7 +265,7 @@ def callers(
       ivr311 callers --scenario scenarios/baseline.yaml --days 7 --database-url sqlite:///week.db"""
     from datetime import UTC, datetime, timedelta
 
-    from ivr.export import format_time, parse_since
+    from ivr.calllog.export import format_time, parse_since
 
     if scenario and model_calls:
         raise IvrError("give --scenario or --model-calls, not both")
@@ -272,7 +274,7 @@ def callers(
         return
     first = parse_since(start) if start else None
     if scenario or model_calls:
-        from ivr.callers import replay_model_calls
+        from ivr.tools.callers import replay_model_calls
 
         with (
             _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, replications),
@@ -283,11 +285,11 @@ def callers(
             done = replay_model_calls(app, rows, start=first, horizon_s=horizon_s, seed=seed)
         click.echo(
             f"logged {done} calls of the model ({replications} x {horizon_s / 3600:g} h from "
-            f"{format_time(first)}) in {app.extensions['ivr311.store'].url}",
+            f"{format_time(first)}) in {context.store(app).url}",
             err=True,
         )
         return
-    from ivr.callers import simulate_callers
+    from ivr.tools.callers import simulate_callers
 
     if first is None:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -296,7 +298,7 @@ def callers(
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
     click.echo(
         f"logged {count} simulated calls from {format_time(first)} to "
-        f"{format_time(last)} (last arrival) in {app.extensions['ivr311.store'].url}",
+        f"{format_time(last)} (last arrival) in {context.store(app).url}",
         err=True,
     )
 
@@ -314,8 +316,8 @@ def _drive(
     """`callers --url`: the same callers against a running server, measured."""
     from datetime import UTC, datetime
 
-    from ivr.callers import drive_server, model_call_plans, poisson_plans
     from ivr.menu import load_menu
+    from ivr.tools.callers import drive_server, model_call_plans, poisson_plans
 
     if not url.startswith(("http://", "https://")):
         raise IvrError(f"--url {url!r}: expected http://HOST:PORT or https://HOST")

@@ -11,10 +11,10 @@ import logging
 from functools import lru_cache
 from urllib.parse import quote
 
-from flask import Request, Response, current_app, request
+from flask import Request, Response, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from ivr.config import Settings
+from ivr import context
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def check_signature() -> Response | None:
     comparison, the algorithm named by the settings header); only the URL is ours to rebuild."""
     if request.routing_exception is not None:
         return None  # let Flask answer 404/405 for unknown routes and wrong methods
-    settings: Settings = current_app.extensions["ivr311.settings"]
+    settings = context.settings()
     if not settings.validate_signatures:
         return None
     signature = request.headers.get(SIGNATURE_HEADER, "")

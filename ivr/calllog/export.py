@@ -1,7 +1,7 @@
 """`calls export`: the call log as CSV or JSON in the documented schema (see EXPORT_COLUMNS).
 
 Times are UTC ISO 8601 with a `Z` (millisecond precision); the caller appears only as
-`caller_hash`, a keyed HMAC (the store never holds the raw number; see ivr.callerhash).
+`caller_hash`, a keyed HMAC (the store never holds the raw number; see ivr.calllog.callerhash).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from ivr.calllog.store import EXPORT_COLUMNS
 from ivr.errors import IvrError
-from ivr.store import EXPORT_COLUMNS
 
 FORMATS = ("csv", "json")
 _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")

@@ -1,8 +1,8 @@
 """Service requests (Open311 GeoReport v2): one table beside the call log, on its engine.
 
 A request comes from a call that reached a category (one per call, keyed by CallSid, created
-through `ivr.recorder` like every call-log write: bounded wait, journaled when the database
-cannot take it, replayed idempotently) or from the Open311 API (`ivr.open311`, written
+through `ivr.calllog.recorder` like every call-log write: bounded wait, journaled when the database
+cannot take it, replayed idempotently) or from the Open311 API (`ivr.open311.api`, written
 directly: the API answers only once the row exists). Caller numbers are never stored here;
 the Open311 contact fields (email, names, phone, device) are not kept either.
 
@@ -47,9 +47,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from ivr import requestnumbers
+from ivr.calllog import requestnumbers
+from ivr.calllog.store import CallStore, UtcDateTime, metadata, utcnow
 from ivr.errors import IvrError
-from ivr.store import CallStore, UtcDateTime, metadata, utcnow
 
 log = logging.getLogger(__name__)
 

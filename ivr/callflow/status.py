@@ -1,20 +1,19 @@
 """Call status callbacks (POST /status): final status and duration, idempotent, and an older
 event (lower SequenceNumber) never overwrites a newer state. Fields are parsed strictly
-(`ivr.fields`): an out-of-range SequenceNumber, CallDuration or Timestamp is treated as absent."""
+(`ivr.callflow.fields`): an out-of-range SequenceNumber, CallDuration or Timestamp is treated as absent."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
-from ivr import fields
-from ivr.callerhash import CallerHasher
-from ivr.recorder import Recorder
-from ivr.signature import check_signature
-from ivr.twiml import twiml_response
+from ivr import context
+from ivr.callflow import fields
+from ivr.callflow.signature import check_signature
+from ivr.callflow.twiml import twiml_response
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,8 @@ bp.before_request(check_signature)
 
 @bp.post("")
 def callback() -> Response:
-    recorder: Recorder = current_app.extensions["ivr311.recorder"]
-    hasher: CallerHasher = current_app.extensions["ivr311.hasher"]
+    recorder = context.recorder()
+    hasher = context.hasher()
     call_sid = fields.call_sid()
     raw_status = fields.text("CallStatus", 32).lower()
     if not raw_status:
@@ -40,7 +39,7 @@ def callback() -> Response:
         duration_s=fields.int_field("CallDuration"),
         timestamp=fields.timestamp(),
         caller_hash=hasher.hash(fields.text("From", 64)),
-        now=current_app.extensions["ivr311.clock"](),
+        now=context.now(),
     )
     log.info(
         "call %s status %s (seq %s)%s",
