@@ -7,8 +7,9 @@ failure degrades toward the 911 queue: a 911 caller is never hung up by the app,
 menu step queues the caller for 911 rather than dropping them.
 
 State travels in the query string of each Gather's action (language `lang`, step `n`, failed
-attempts `a`, services `page`), so a handler's TwiML depends only on its URL and form: a retried
-webhook gets the same answer, and the store ignores the repeated event (unique CallSid + step).
+attempts `a`, services `page`; read by `ivr.callflow.callstate`), so a handler's TwiML depends only
+on its URL and form: a retried webhook gets the same answer, and the store ignores the repeated
+event (unique CallSid + step). What each screen says is rendered by `ivr.callflow.screens`.
 """
 
 from __future__ import annotations
@@ -19,17 +20,30 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
 from ivr import context
 from ivr.callflow import fields
+from ivr.callflow.callstate import MAX_SAID, CallerInput, MenuStep, category_arg, lang_arg, queue_arg, said_arg
+from ivr.callflow.screens import (
+    Render,
+    Reply,
+    render_address,
+    render_ask_request_number,
+    render_confirm,
+    render_confirm_address,
+    render_enqueue,
+    render_main,
+    render_services,
+    say_status,
+)
 from ivr.callflow.signature import check_signature
-from ivr.callflow.twiml import gather, say, twiml_response
+from ivr.callflow.twiml import say, twiml_response
 from ivr.calllog import requestnumbers
 from ivr.calllog.servicerequests import RequestStore
-from ivr.calllog.store import CallStore, Enqueue, MenuEvent
+from ivr.calllog.store import CallStore, MenuEvent
 from ivr.menu import OPERATOR_CATEGORY, QUEUE_311, QUEUE_911, Category, Prompts
 
 log = logging.getLogger(__name__)
@@ -37,217 +51,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(check_signature)
 
-MAX_SAID = 300  # characters of a transcript carried in our URLs (the request's description)
-MAX_STEP = 1000  # a call that walks the menu this long is still answered, the counter just stops
-QUEUES = (QUEUE_911, QUEUE_311)
 # Queue results after which the caller is no longer ours to route (gone, or talked to an agent).
 DONE_RESULTS = frozenset({"bridged", "hangup", "leave", "redirected", "redirected-from-bridged"})
 MAX_311_REQUEUES = 3  # a 311 caller bounced by a full queue is queued again this often, then told
 HOLD_BEFORE_REQUEUE_S = 2
-
-
-def _lang() -> str:
-    menu = context.menu()
-    return fields.choice("lang", tuple(menu.languages), menu.default_language)
-
-
-def _queue_arg() -> str:
-    """The queue our own URL names; anything else is taken as 911 (fail toward the 911 queue)."""
-    return fields.choice("queue", QUEUES, QUEUE_911)
-
-
-def _steps() -> tuple[int, int]:
-    return fields.int_arg("n", 1, 1, MAX_STEP), fields.int_arg("a", 0, 0, 100)
-
-
-def _said() -> str:
-    """What the caller said when naming the service (our own URL carries it along)."""
-    return fields.clean_text(request.args.get("said"), MAX_SAID)
-
-
-def _category_arg() -> Category | None:
-    """The listed category our own URL names (None for a tampered or stale URL)."""
-    code = fields.clean_text(request.args.get("cat"), 64)
-    return next((c for c in context.menu().listed if c.code == code), None)
-
-
-@dataclass(frozen=True)
-class CallerInput:
-    digits: str
-    speech: str
-    confidence: float | None  # None when Twilio sent none (it may be missing)
-
-    @classmethod
-    def from_form(cls) -> CallerInput:
-        return cls(digits=fields.digits(), speech=fields.text("SpeechResult", 512), confidence=fields.confidence())
-
-    @property
-    def empty(self) -> bool:
-        return not self.digits and not self.speech
-
-
-# -- rendering ---------------------------------------------------------------------------
-
-
-def render_main(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
-    menu = context.menu()
-    prompts = menu.languages[lang].prompts
-    gather(
-        resp,
-        menu,
-        lang,
-        action=url_for("voice.menu", lang=lang, n=step, a=attempts),
-        hints=menu.hints(lang),
-        prompt=[prompts.main_menu],
-    )
-
-
-def render_services(resp: VoiceResponse, lang: str, step: int, attempts: int, page: int) -> None:
-    menu = context.menu()
-    prompts = menu.languages[lang].prompts
-    lines = [prompts.services_intro] if page == 1 else []
-    for position, cat in enumerate(menu.page(page), start=1):
-        lines.append(prompts.service_item.format(label=cat.label[lang], key=position))
-    if menu.page_count > 1:
-        more = prompts.more_services if page < menu.page_count else prompts.first_page
-        lines.append(more.format(key=9))
-    lines.append(prompts.services_footer)
-    gather(
-        resp,
-        menu,
-        lang,
-        action=url_for("voice.services", lang=lang, n=step, a=attempts, page=page),
-        hints=menu.hints(lang),
-        prompt=[" ".join(lines)],
-    )
-
-
-def _ask_about(
-    resp: VoiceResponse,
-    lang: str,
-    endpoint: str,
-    step: int,
-    attempts: int,
-    cat: Category,
-    said: str,
-    prompt: str,
-    hints: str,
-    **args: Any,
-) -> None:
-    """A question about the chosen category; its URL carries the category and the transcript."""
-    gather(
-        resp,
-        context.menu(),
-        lang,
-        hints=hints,
-        prompt=[prompt],
-        action=url_for(endpoint, lang=lang, n=step, a=attempts, cat=cat.code, said=said or None, **args),
-    )
-
-
-def render_confirm(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
-    menu = context.menu()
-    _ask_about(
-        resp,
-        lang,
-        "voice.confirm",
-        step,
-        attempts,
-        cat,
-        said,
-        menu.languages[lang].prompts.confirm.format(label=cat.label[lang]),
-        menu.yes_no_hints(lang),
-    )
-
-
-def render_address(resp: VoiceResponse, lang: str, step: int, attempts: int, cat: Category, said: str = "") -> None:
-    """Ask for the street address of a service that needs a location (speech)."""
-    menu = context.menu()
-    _ask_about(
-        resp,
-        lang,
-        "voice.address",
-        step,
-        attempts,
-        cat,
-        said,
-        menu.languages[lang].prompts.ask_address,
-        menu.hints(lang, services=False),
-    )
-
-
-def render_confirm_address(
-    resp: VoiceResponse,
-    lang: str,
-    step: int,
-    attempts: int,
-    cat: Category,
-    address: str,
-    said: str = "",
-) -> None:
-    menu = context.menu()
-    _ask_about(
-        resp,
-        lang,
-        "voice.address_confirm",
-        step,
-        attempts,
-        cat,
-        said,
-        menu.languages[lang].prompts.confirm_address.format(address=address),
-        menu.yes_no_hints(lang),
-        addr=address,
-    )
-
-
-def render_ask_request_number(resp: VoiceResponse, lang: str, step: int, attempts: int) -> None:
-    """Key 3 at the main menu: the request number by keys (ten digits, then #)."""
-    menu = context.menu()
-    gather(
-        resp,
-        menu,
-        lang,
-        action=url_for("voice.request_status", lang=lang, n=step, a=attempts),
-        hints=menu.hints(lang, services=False),
-        prompt=[menu.languages[lang].prompts.ask_request_number],
-        num_digits=requestnumbers.DIGITS,
-    )
-
-
-class Reply(VoiceResponse):
-    """The TwiML of one webhook plus the queue it puts the caller in (recorded with the step)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queued: Enqueue | None = None
-        self.request: dict[str, Any] | None = None  # the service request this step opens
-
-
-def render_enqueue(
-    resp: Reply,
-    call_sid: str,
-    lang: str,
-    queue: str,
-    category: str | None,
-    announcement: str,
-    *,
-    requeue: bool = False,
-    requeues: int = 0,
-    then: str | None = None,
-) -> None:
-    menu = context.menu()
-    resp.queued = Enqueue(queue, category, requeue)
-    log.info("call %s enqueued in %s (category %s, %s)", call_sid, queue, category, lang)
-    say(resp, menu, lang, announcement)
-    if then:
-        say(resp, menu, lang, then)
-    resp.enqueue(
-        queue,
-        action=url_for("voice.queue_result", lang=lang, queue=queue, r=requeues or None),
-        method="POST",
-        wait_url=url_for("voice.wait", lang=lang, queue=queue),
-        wait_url_method="POST",
-    )
 
 
 def _to_911(resp: Reply, call_sid: str, lang: str) -> None:
@@ -298,9 +105,6 @@ def _to_category(
         prompts.to_311.format(label=cat.label[lang]),
         then=prompts.request_number.format(number=number),
     )
-
-
-Render = Callable[[VoiceResponse, str, int, int], None]
 
 
 def _record(
@@ -369,24 +173,6 @@ def incoming() -> Response:
     context.recorder().write("start_call", call_sid=call_sid, caller_hash=caller_hash, language=lang, now=context.now())
     log.info("call %s started (caller %s)", call_sid, caller_hash)
     return twiml_response(resp)
-
-
-@dataclass
-class MenuStep:
-    """One caller input at a menu screen: what came in, and the reply being built."""
-
-    call_sid: str
-    lang: str
-    step: int
-    attempts: int
-    inp: CallerInput
-    resp: Reply
-    category: str | None = None
-
-    @classmethod
-    def from_request(cls) -> MenuStep:
-        step, attempts = _steps()
-        return cls(fields.call_sid(), _lang(), step, attempts, CallerInput.from_form(), Reply())
 
 
 # A screen's own choices, or its give-up: the outcome it handled, or None.
@@ -550,7 +336,7 @@ def services() -> Response:
 def confirm() -> Response:
     """A service named by speech with low confidence: yes goes on to it, no back to the main
     menu."""
-    cat, said = _category_arg(), _said()
+    cat, said = category_arg(), said_arg()
     if cat is None:
         return _answer_menu_step(_start_over("confirm"))
 
@@ -585,7 +371,7 @@ def _queue_without_address(cat: Category, said: str) -> ScreenChoice:
 def address() -> Response:
     """The street address, by speech, for a service that needs a location: confirmed next.
     Keys or silence re-prompt; after the re-prompts the caller is queued without it."""
-    cat, said = _category_arg(), _said()
+    cat, said = category_arg(), said_arg()
     if cat is None:
         return _answer_menu_step(_start_over("address"))
 
@@ -605,7 +391,7 @@ def address() -> Response:
 def address_confirm() -> Response:
     """Yes: the request gets the address, the caller hears its number and is queued. No: the
     address is asked again (re-prompts, then queued without it)."""
-    cat, said = _category_arg(), _said()
+    cat, said = category_arg(), said_arg()
     heard = fields.clean_text(request.args.get("addr"), MAX_SAID)
     if cat is None or not heard:
         return _answer_menu_step(_start_over("address_confirm"))
@@ -665,7 +451,7 @@ def request_status() -> Response:
             say(st.resp, menu, st.lang, prompts.request_not_found.format(number=spoken))
         else:
             outcome = "found"
-            _say_status(st.resp, st.lang, spoken, found)
+            say_status(st.resp, st.lang, spoken, found)
         render_main(st.resp, st.lang, st.step + 1, st.attempts)
         return outcome
 
@@ -676,25 +462,14 @@ def _lookup(store: CallStore, number: str) -> dict[str, Any] | None:
     return cast(RequestStore, store).requests.get(number)
 
 
-def _say_status(resp: Reply, lang: str, spoken: str, found: dict[str, Any]) -> None:
-    menu = context.menu()
-    prompts = menu.languages[lang].prompts
-    cat = next((c for c in menu.categories if c.code == found["service_code"]), None)
-    label = cat.label[lang] if cat else str(found["service_code"]).replace("_", " ")
-    status = prompts.status_closed if found["status"] == "closed" else prompts.status_open
-    say(resp, menu, lang, prompts.request_status.format(number=spoken, label=label, status=status))
-    if found["status_notes"]:
-        say(resp, menu, lang, prompts.request_notes.format(notes=found["status_notes"]))
-
-
 @bp.post("/wait")
 def wait() -> Response:
     """Enqueue waitUrl: announce, then hold; Twilio requests it again after each loop, which
     the log keeps as the caller's heartbeat (a caller not heard from stops counting as waiting)."""
     menu = context.menu()
     call_sid = fields.call_sid()
-    lang = _lang()
-    queue = _queue_arg()
+    lang = lang_arg()
+    queue = queue_arg()
     prompts = menu.languages[lang].prompts
     resp = VoiceResponse()
     if queue == QUEUE_911:
@@ -736,8 +511,8 @@ def queue_result() -> Response:
     full queue is queued again up to MAX_311_REQUEUES times, then told to call back."""
     menu = context.menu()
     call_sid = fields.call_sid()
-    lang = _lang()
-    queue = _queue_arg()
+    lang = lang_arg()
+    queue = queue_arg()
     requeues = fields.int_arg("r", 0, 0, 1000)
     result = fields.known("QueueResult", fields.text("QueueResult", 32), fields.QUEUE_RESULTS)
     queue_time_s = fields.int_field("QueueTime")
@@ -789,7 +564,7 @@ def fallback(error: InternalServerError) -> Response:
 
 def _fallback_twiml() -> Response:
     menu = context.menu()
-    lang = _lang()
+    lang = lang_arg()
     prompts = menu.languages[lang].prompts
     resp = Reply()
     if request.endpoint == "voice.bridge":
@@ -797,7 +572,7 @@ def _fallback_twiml() -> Response:
     elif request.endpoint == "voice.wait":
         resp.pause(length=menu.hold_pause_s)
     elif request.endpoint == "voice.queue_result":
-        queue = _queue_arg()
+        queue = queue_arg()
         render_enqueue(
             resp,
             "?",

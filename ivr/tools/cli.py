@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ivr import context
 from ivr.errors import IvrError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @contextlib.contextmanager
@@ -147,6 +149,17 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
         open311.gate(app).close()
 
 
+def _app_or_server(*, database_help: str, url_help: str) -> Callable[[F], F]:
+    """What `dial` and `callers` call: the app in this process, logging to --database-url, or
+    the running server at --url (the two options, in this order, with each command's help)."""
+
+    def options(command: F) -> F:
+        command = click.option("--url", metavar="URL", help=url_help)(command)
+        return click.option("--database-url", help=database_help)(command)
+
+    return options
+
+
 @click.command("dial")
 @click.option(
     "--from",
@@ -163,11 +176,9 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
     help="Confidence sent with words you type (below 0.6 the menu asks to confirm).",
 )
 @click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")
-@click.option("--database-url", help="Log to this database instead of the app's.")
-@click.option(
-    "--url",
-    metavar="URL",
-    help="Call the running server at URL (its public base URL) instead of the app in this process; "
+@_app_or_server(
+    database_help="Log to this database instead of the app's.",
+    url_help="Call the running server at URL (its public base URL) instead of the app in this process; "
     "requests are signed with $TWILIO_AUTH_TOKEN.",
 )
 def dial(caller: str, confidence: float, agent: bool, database_url: str | None, url: str | None) -> None:
@@ -223,14 +234,9 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     help="Simulated time of the first call's clock (ISO 8601, "
     "naive = UTC; default: so that the last call arrives about now).",
 )
-@click.option(
-    "--database-url",
-    help="Log to this database (default: instance/simulated-callers.sqlite3, never the app's call log).",
-)
-@click.option(
-    "--url",
-    metavar="URL",
-    help="Drive the running server at URL (its public base URL) instead of the app in this process: "
+@_app_or_server(
+    database_help="Log to this database (default: instance/simulated-callers.sqlite3, never the app's call log).",
+    url_help="Drive the running server at URL (its public base URL) instead of the app in this process: "
     "requests signed with $TWILIO_AUTH_TOKEN, calls walked whole without waiting out their times; "
     "prints requests/s, latency percentiles and calls lost.",
 )
