@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from ivr.calllog.store import EXPORT_COLUMNS
+from ivr.calllog.schema import EXPORT_COLUMNS
 from ivr.errors import IvrError
 
 FORMATS = ("csv", "json")

@@ -48,7 +48,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from ivr.calllog import requestnumbers
-from ivr.calllog.store import CallStore, UtcDateTime, metadata, utcnow
+from ivr.calllog.schema import UtcDateTime, metadata
+from ivr.calllog.store import CallStore, utcnow
 from ivr.errors import IvrError
 
 log = logging.getLogger(__name__)

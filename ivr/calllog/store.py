@@ -29,37 +29,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    TypeDecorator,
-    UniqueConstraint,
-    and_,
-    bindparam,
-    case,
-    create_engine,
-    event,
-    func,
-    inspect,
-    literal_column,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Float, Integer, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from ivr.errors import IvrError
+from ivr.calllog import schema
+from ivr.calllog.engine import PATIENT_TIMEOUT_S, make_engine
+from ivr.calllog.schema import EXPORT_COLUMNS, UtcDateTime, calls, database_clock_s, menu_events
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _STATUS_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}
@@ -72,92 +50,6 @@ def status_rank(status: str) -> int:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone: stored as UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the call store; use UTC-aware datetimes")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-metadata = MetaData()
-
-calls = Table(
-    "calls",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("call_sid", String(64), nullable=False, unique=True),
-    Column("caller_hash", String(64)),
-    Column("started_at", UtcDateTime, nullable=False),
-    Column("language", String(8)),
-    Column("category", String(64)),
-    Column("queue", String(8)),
-    Column("menu_attempts", Integer, nullable=False, default=0),
-    Column("enqueued_at", UtcDateTime),
-    # the queue while the caller waits in it, else NULL: the agent line's query reads only these
-    Column("waiting_queue", String(8), index=True),
-    # the last time Twilio fetched the caller's hold music (the wait URL): a heartbeat
-    Column("heard_at", UtcDateTime),
-    # the caller's last sign of life (enqueue or heartbeat) on the database's clock, in seconds
-    # since 1970 (see the module docstring): what the agent line's query judges waiting by
-    Column("alive_db_s", Float),
-    Column("answered_at", UtcDateTime),
-    Column("queue_result", String(32)),
-    Column("queue_time_s", Integer),
-    Column("left_queue_at", UtcDateTime),
-    Column("status", String(32)),
-    Column("status_seq", Integer),
-    Column("status_rank", Integer),
-    Column("ended_at", UtcDateTime),
-    Column("duration_s", Integer),
-)
-
-menu_events = Table(
-    "menu_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("call_sid", String(64), nullable=False, index=True),
-    Column("step", Integer, nullable=False),
-    Column("screen", String(16), nullable=False),
-    Column("language", String(8), nullable=False),
-    Column("digits", String(16)),
-    Column("category", String(64)),
-    Column("confidence", Float),
-    Column("outcome", String(32), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    UniqueConstraint("call_sid", "step", name="uq_menu_events_call_step"),
-)
-
-EXPORT_COLUMNS = (
-    "call_sid",
-    "caller_hash",
-    "started_at",
-    "language",
-    "category",
-    "queue",
-    "menu_attempts",
-    "enqueued_at",
-    "queue_result",
-    "queue_time_s",
-    "answered_at",
-    "ended_at",
-    "status",
-    "duration_s",
-)
 
 
 @dataclass(frozen=True)
@@ -179,19 +71,6 @@ class Enqueue:
     queue: str
     category: str | None
     requeue: bool = False
-
-
-def database_clock_s(dialect: str) -> ColumnElement[float]:
-    """The database's own time when the statement runs, in seconds since 1970 (sub-second)."""
-    if dialect == "sqlite":  # 'now' is one instant for the whole statement, to the millisecond
-        sql = "((julianday('now') - 2440587.5) * 86400.0)"
-    elif dialect == "postgresql":  # now() would be the transaction's start: a replay's is long
-        sql = "CAST(EXTRACT(EPOCH FROM statement_timestamp()) AS DOUBLE PRECISION)"
-    elif dialect in ("mysql", "mariadb"):
-        sql = "UNIX_TIMESTAMP(NOW(6))"
-    else:
-        sql = "EXTRACT(EPOCH FROM CURRENT_TIMESTAMP)"
-    return literal_column(sql, Float())
 
 
 def _later(column: Any, value: Any) -> Any:
@@ -298,70 +177,8 @@ class _Statements:
         self.select_waiting_alive = self.select_waiting.where(
             calls.c.alive_db_s >= db_clock + bindparam("b_since", type_=Float())
         )
-        # callers waiting when the column was added count as heard from then
-        self.backfill_alive = (
-            update(calls)
-            .where(calls.c.waiting_queue.is_not(None), calls.c.alive_db_s.is_(None))
-            .values(alive_db_s=db_clock)
-        )
         self.select_language = select(calls.c.language).where(sid)
         self.update_status_unsequenced = update(calls).where(sid, stored_rank < rank).values(**status_values)
-
-
-# Timeouts when nobody gives one (the command line: an export may run for a while).
-PATIENT_TIMEOUT_S = 30.0
-# PostgreSQL's client library enforces at least 2 s to connect; the recorder's own deadline
-# (`ivr.calllog.recorder`) bounds what a webhook waits.
-PG_MIN_CONNECT_TIMEOUT_S = 2
-
-
-def make_engine(url: str, timeout_s: float = PATIENT_TIMEOUT_S) -> Engine:
-    """An engine that gives up after about `timeout_s` on a locked SQLite file (busy timeout), a
-    PostgreSQL statement or lock wait, or a connection from the pool."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise IvrError(f"invalid database URL {url!r}") from None
-    kwargs: dict[str, Any] = {}
-    timeout_ms = max(1, int(timeout_s * 1000))
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            with contextlib.suppress(OSError):  # if it cannot be made, connecting says why
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": timeout_s, "check_same_thread": False}
-    else:
-        kwargs["pool_pre_ping"] = True
-        kwargs["pool_timeout"] = timeout_s
-        if parsed.get_backend_name() == "postgresql":
-            kwargs["connect_args"] = {
-                "connect_timeout": max(PG_MIN_CONNECT_TIMEOUT_S, int(timeout_s + 0.999)),
-                "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}",
-            }
-    try:
-        engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
-        raise IvrError(f"cannot use database {parsed.render_as_string()}: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(timeout_ms))
-    return engine
-
-
-def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    return on_connect
-
-
-# Columns added after the first release: (name, type); create_tables adds what an older file lacks.
-ADDED_COLUMNS = (("heard_at", UtcDateTime()), ("alive_db_s", Float()))
 
 
 class CallStore:
@@ -398,24 +215,7 @@ class CallStore:
         self.engine.dispose()
 
     def create_tables(self) -> None:
-        for attempt in range(3):  # two workers may race to create the tables
-            try:
-                metadata.create_all(self.engine)
-                self._add_missing_columns()
-                return
-            except (OperationalError, ProgrammingError, IntegrityError):
-                if attempt == 2:
-                    raise
-
-    def _add_missing_columns(self) -> None:
-        present = {c["name"] for c in inspect(self.engine).get_columns("calls")}
-        for name, type_ in ADDED_COLUMNS:
-            if name not in present:
-                ddl = f"ALTER TABLE calls ADD COLUMN {name} {type_.compile(dialect=self.engine.dialect)}"
-                with self.engine.begin() as conn:
-                    conn.exec_driver_sql(ddl)
-                    if name == "alive_db_s":  # or a 911 caller on hold through the upgrade is not seen
-                        conn.execute(self._stmts.backfill_alive)
+        schema.create_tables(self.engine)
 
     def apply(self, op: str, args: Mapping[str, Any]) -> Any:
         """Run the write method `op` with `args` (a journal entry); unknown ops are refused."""

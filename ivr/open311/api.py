@@ -18,9 +18,8 @@ what they choose through `status_notes`. Simulated callers' requests are never s
 OpenAPI description of these endpoints is served at /open311/v2/openapi.json (from
 `ivr/open311/open311.yaml`).
 
-One module past 600 lines: the API's routes, its argument rules and its error shape are one
-concept (what /open311/v2 answers); the table and the bounds live in `ivr.calllog.servicerequests` and
-`ivr.open311.apigate`.
+What a POSTed request's fields must be is `ivr.open311.fields`; the table and the bounds live
+in `ivr.calllog.servicerequests` and `ivr.open311.apigate`.
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ import copy
 import hmac
 import json
 import logging
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
@@ -44,11 +41,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ivr import context
-from ivr.calllog.servicerequests import MAX_ADDRESS, MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
+from ivr.calllog.servicerequests import MAX_DESCRIPTION, MAX_RESULTS, STATUSES, ServiceRequests
 from ivr.calllog.store import utcnow
-from ivr.menu import LIST_DATATYPES, Attribute, Category, Menu
-from ivr.open311 import apigate
+from ivr.menu import Category, Menu
+from ivr.open311 import apigate, fields
 from ivr.open311.apigate import ApiGate, Busy, NoAnswer
+from ivr.open311.fields import MAX_LINE, clean
 from ivr.open311.spark import FORMATS, Many, render
 from ivr.open311.w3cdatetime import format_w3c, parse_w3c
 
@@ -65,15 +63,10 @@ WINDOW = timedelta(days=90)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200  # a page is at most this many requests; a query, at most MAX_RESULTS
 MAX_IDS = MAX_PAGE_SIZE
-MAX_LINE = 1000  # a string attribute, an address_id, a list item
 MAX_URL = 1024
 
 bp = Blueprint("open311", __name__, url_prefix=PREFIX)
 T = TypeVar("T")
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_LINE_BREAKS = re.compile(r"[\r\n\t]")
-_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
 
 
 class ApiError(Exception):
@@ -155,23 +148,9 @@ def _split(name: str) -> tuple[str, str]:
     return stem, _format(fmt)
 
 
-def clean(raw: str | None, max_len: int | None = None, *, lines: bool = False) -> str:
-    """Text without control characters (line breaks kept when `lines`), stripped; too long is
-    an error, not a silent cut."""
-    text = _CONTROL.sub("", raw or "")
-    if not lines:
-        text = _LINE_BREAKS.sub(" ", text)
-    text = text.strip()
-    if max_len is not None and len(text) > max_len:
-        raise ValueError(f"at most {max_len:,} characters")
-    return text
-
-
 def _arg(name: str, source: Mapping[str, str] | None = None) -> str | None:
-    """An optional argument: empty (or only spaces) is the same as absent."""
-    values = (request.args if source is None else source).getlist(name)  # type: ignore[attr-defined]
-    joined = ",".join(v for v in values if v.strip())
-    return joined.strip() or None
+    """An optional argument of the query (or of `source`, a form)."""
+    return fields.optional(request.args if source is None else source, name)
 
 
 def _list_arg(name: str, max_items: int = MAX_IDS) -> list[str] | None:
@@ -490,12 +469,12 @@ def create_request(fmt: str) -> Response:
     if cat is None:
         raise ApiError(404, f"service_code {code[:64]!r} not found")
     errors: list[str] = []
-    location = _location(form, errors)
-    description = _text(form, "description", MAX_DESCRIPTION, errors, lines=True)
-    media_url = _text(form, "media_url", MAX_URL, errors)
+    location = fields.location(form, errors)
+    description = fields.text(form, "description", MAX_DESCRIPTION, errors, lines=True)
+    media_url = fields.text(form, "media_url", MAX_URL, errors)
     if media_url and not media_url.lower().startswith(("http://", "https://")):
         errors.append("media_url must be an http or https URL")
-    attributes = _attributes(form, cat, errors)
+    attributes = fields.attributes(form, cat, errors)
     if errors:
         raise ApiError(400, *errors)
     now = utcnow()
@@ -528,96 +507,6 @@ def _check_api_key(given: str | None) -> None:
         match |= hmac.compare_digest(sent, key.encode("utf-8"))
     if not match:
         raise ApiError(403, "invalid api_key -- can't proceed with create_request")
-
-
-def _text(form: Mapping[str, str], name: str, max_len: int, errors: list[str], *, lines: bool = False) -> str:
-    try:
-        return clean(_arg(name, form), max_len, lines=lines)
-    except ValueError as exc:
-        errors.append(f"{name}: {exc}")
-        return ""
-
-
-def _number(raw: str | None, name: str, low: float, high: float, errors: list[str]) -> float | None:
-    try:
-        value = float(clean(raw, 40))
-    except ValueError:
-        errors.append(f"{name}: not a number")
-        return None
-    if not math.isfinite(value) or not low <= value <= high:
-        errors.append(f"{name}: must be between {low:g} and {high:g}")
-        return None
-    return value
-
-
-def _location(form: Mapping[str, str], errors: list[str]) -> dict[str, Any]:
-    """lat + long, or address_string, or address_id (any of them; at least one)."""
-    lat_raw, long_raw = _arg("lat", form), _arg("long", form)
-    out: dict[str, Any] = {"lat": None, "long": None}
-    if (lat_raw is None) != (long_raw is None):
-        errors.append("lat and long must be sent together")
-    elif lat_raw is not None:
-        out["lat"] = _number(lat_raw, "lat", -90, 90, errors)
-        out["long"] = _number(long_raw, "long", -180, 180, errors)
-    out["address"] = _text(form, "address_string", MAX_ADDRESS, errors) or None
-    out["address_id"] = _text(form, "address_id", 128, errors) or None
-    if lat_raw is None and long_raw is None and not out["address"] and not out["address_id"]:
-        errors.append("a location is required: lat and long, or address_string, or address_id")
-    return out
-
-
-def _attributes(form: Mapping[str, str], cat: Category, errors: list[str]) -> dict[str, Any]:
-    """`attribute[code]=value`, and `attribute[code][]=v1&attribute[code][]=v2` for a
-    multivaluelist, checked against the service definition."""
-    sent: dict[str, list[str]] = {}
-    for key in form:
-        match = _ATTRIBUTE.match(key)
-        if match:
-            given = [v for v in form.getlist(key) if v.strip()]  # type: ignore[attr-defined]
-            if given:
-                sent.setdefault(match.group(1), []).extend(given)
-    defined = {a.code: a for a in cat.attributes}
-    for code in sent:
-        if code not in defined:
-            errors.append(f"attribute[{clean(code)[:64]}]: service {cat.code} has no such attribute")
-    out: dict[str, Any] = {}
-    for attr in cat.attributes:
-        values = sent.get(attr.code)
-        if not values:
-            if attr.required:
-                errors.append(f"attribute[{attr.code}] is required: {attr.description}")
-            continue
-        value = _attribute_value(attr, values, errors)
-        if value is not None:
-            out[attr.code] = value
-    return out
-
-
-def _attribute_value(attr: Attribute, values: list[str], errors: list[str]) -> Any:
-    name = f"attribute[{attr.code}]"
-    if attr.datatype != "multivaluelist" and len(values) > 1:
-        errors.append(f"{name}: one value only ({attr.datatype})")
-        return None
-    if attr.datatype in LIST_DATATYPES:
-        keys = {v.key for v in attr.values}
-        chosen = list(dict.fromkeys(clean(v)[:MAX_LINE] for v in values))
-        bad = [v for v in chosen if v not in keys]
-        if bad:
-            errors.append(f"{name}: {bad[0][:40]!r} is not one of {', '.join(sorted(keys))}")
-            return None
-        return chosen if attr.datatype == "multivaluelist" else chosen[0]
-    raw = values[0]
-    checks: dict[str, Callable[[str], Any]] = {
-        "string": lambda v: clean(v, MAX_LINE),
-        "text": lambda v: clean(v, MAX_DESCRIPTION, lines=True),
-        "number": lambda v: _number(v, name, -1e15, 1e15, errors),
-        "datetime": lambda v: format_w3c(parse_w3c(v)),
-    }
-    try:
-        return checks[attr.datatype](raw)
-    except ValueError as exc:
-        errors.append(f"{name}: {exc}")
-        return None
 
 
 # -- the OpenAPI description ---------------------------------------------------------------

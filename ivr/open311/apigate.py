@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ivr.calllog.store import make_engine
+from ivr.calllog.engine import make_engine
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ MAX_NOTES = 4000
 @contextmanager
 def _requests(database_url: str | None) -> Iterator[Any]:
     from ivr.calllog.servicerequests import ServiceRequests
-    from ivr.calllog.store import make_engine
+    from ivr.calllog.engine import make_engine
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -59,7 +59,7 @@ def _printable(row: dict[str, Any]) -> dict[str, Any]:
 def _notes(text: str | None) -> str | None:
     if text is None:
         return None
-    from ivr.open311.api import clean
+    from ivr.open311.fields import clean
 
     try:
         return clean(text, MAX_NOTES, lines=True)

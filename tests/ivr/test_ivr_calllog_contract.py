@@ -1,5 +1,5 @@
 """The call log between the two halves: the voice app writes it (`calls export`, ivr/calllog/export.py, the
-columns ivr.calllog.store.EXPORT_COLUMNS), calibrate reads it (queueing/planning/calllog.py, LOG_COLUMNS).
+columns ivr.calllog.schema.EXPORT_COLUMNS), calibrate reads it (queueing/planning/calllog.py, LOG_COLUMNS).
 The packages share the file format, not code, so each half names the columns on its own; a test
 may import both and hold them to one schema: the same columns in the same order, and what the
 export writes is what the reader reads, in both formats."""
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ivr.calllog.export import FORMATS, write_calls
-from ivr.calllog.store import EXPORT_COLUMNS
+from ivr.calllog.schema import EXPORT_COLUMNS
 from queueing.planning.calllog import LOG_COLUMNS, NEEDED, TIME_COLUMNS, read_call_log
 
 T0 = datetime(2026, 11, 2, 8, 0, 0, 250_000, tzinfo=UTC)

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from open311_client import Open311, body, make_app
 
 import ivr.tools.cli
+from ivr.calllog.engine import make_engine
 from ivr.calllog.servicerequests import ServiceRequests
-from ivr.calllog.store import make_engine
 from ivr.tools.cli import callers
 
 
