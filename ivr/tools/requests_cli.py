@@ -31,8 +31,8 @@ MAX_NOTES = 4000
 
 @contextmanager
 def _requests(database_url: str | None) -> Iterator[Any]:
-    from ivr.calllog.servicerequests import ServiceRequests
     from ivr.calllog.engine import make_engine
+    from ivr.calllog.servicerequests import ServiceRequests
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
