@@ -68,9 +68,9 @@ def test_default_key_file_sits_beside_not_inside_the_database(tmp_path):
 
 
 def test_a_database_copy_gives_back_no_number(tmp_path, db_url):
-    """The attack of issue 7, tried: with the database alone, hash every number of the area
-    under every key the database could hold (each of its strings) and plain SHA-256. With the
-    salt in the database this recovered all numbers; with the key outside, none."""
+    """The dictionary attack, tried: with the database alone, hash every number of the area
+    under every key the database could hold (each of its strings) and plain SHA-256. A key kept
+    in the database would give every number back; with the key outside it, none comes back."""
     app = app_with_key_file(tmp_path, db_url)
     twilio = TwilioSim(app.test_client())
     numbers = [f"{AREA}{n:04d}" for n in (17, 309, 4242, 9999)]

@@ -25,7 +25,7 @@ from ivr import create_app
 
 EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
 
-# Values that broke the app before (issue 7), and their relatives.
+# Values at the edges of what the fields' columns and parsers take, and their relatives.
 NASTY = [
     "99999999999999999999",
     "2147483648",
