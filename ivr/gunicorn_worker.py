@@ -38,10 +38,12 @@ from ivr.errors import IvrError
 READ_S = 10.0
 CHECK_EVERY_S = 0.5  # how often deadlines are checked: a slow request is cut by READ_S + this
 
-# Set by the first worker that cannot load the app; made in the master, so shared by every
-# worker it forks. gunicorn halts on that worker's exit status, and raises again, with a
-# traceback, if a second worker exits with it while the master halts: the others exit quietly.
+# 1 once a worker could not load the app, 2 once a second one reported it (its first refuser was
+# stopped by a reload before the master saw its exit); made in the master, so shared by every
+# worker it forks. gunicorn halts on a worker's "app failed to load" exit, and raises again, with
+# a traceback, if another worker exits so while the master halts: only one reports at a time.
 _app_refused = multiprocessing.Value("b", 0)
+SECOND_REFUSAL_WAIT_S = 3.0  # a halting master stops the other workers well within this
 
 
 class ThreadWorker(gthread.ThreadWorker):
@@ -68,7 +70,23 @@ class ThreadWorker(gthread.ThreadWorker):
                 _app_refused.value = 1
             if first:
                 print(exc.format_message(), file=sys.stderr, flush=True)
-            sys.exit(Arbiter.APP_LOAD_ERROR if first else 0)
+                sys.exit(Arbiter.APP_LOAD_ERROR)
+            # Another worker refused the app first: the master halts on its exit and stops this
+            # one (alive turns False) — quietly. If the master never saw that exit (a reload
+            # stopped that worker first), this one reports the failure itself, or the master
+            # would start workers that exit quietly forever.
+            deadline = time.monotonic() + SECOND_REFUSAL_WAIT_S
+            while self.alive and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with _app_refused.get_lock():
+                report = self.alive and _app_refused.value == 1
+                if report:
+                    _app_refused.value = 2  # one waiter reports: two would give the traceback
+            if report:
+                sys.exit(Arbiter.APP_LOAD_ERROR)
+            while self.alive:  # the master halts on that report and stops this worker
+                time.sleep(0.05)
+            sys.exit(0)
 
     def handle(self, conn: Any) -> Any:
         with self._deadlines_lock:
