@@ -116,3 +116,11 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`any_db_url` for an app a module shares: one database per backend and module."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('module-db') / 'store.sqlite3'}"
+    return str(request.getfixturevalue("postgres_cluster").create_database())

@@ -181,14 +181,9 @@ def check_one(app: Any, twilio: TwilioSim, caplog: pytest.LogCaptureFixture, req
     assert health["journal_pending"] == 0, (health, path, params)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    folder = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'calls.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_cluster").create_database()
-    app = make_app(url, folder)
+@pytest.fixture(scope="module")
+def fuzz_app(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    app = make_app(module_db_url, tmp_path_factory.mktemp("fuzz"))
     yield app
     app.extensions["ivr311.store"].close()
 

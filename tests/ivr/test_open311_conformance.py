@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from open311_client import API_KEY, BASE, FORMATS, OTHER_KEY, Open311, body, make_app
+from sqlalchemy import inspect
 
+from ivr.calllog.schema import metadata
 from ivr.calllog.servicerequests import ServiceRequests
 from ivr.menu import load_menu
 
@@ -21,13 +23,37 @@ MENU = load_menu()
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
 
 
-@pytest.fixture
-def api_app(any_db_url: str, tmp_path: Path) -> Any:
-    """The app on a real SQLite file and on a real PostgreSQL server: every sentence holds on both."""
-    app = make_app(any_db_url, tmp_path)
+def _started_app(db_url: str, folder: Path) -> Any:
+    app = make_app(db_url, folder)
     app.extensions["ivr311.recorder"].start()
-    yield app
+    return app
+
+
+def _closed(app: Any) -> None:
+    app.extensions["ivr311.recorder"].close()
     app.extensions["ivr311.store"].close()
+
+
+@pytest.fixture(scope="module")
+def shared_app(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One app and database per backend for the module: building them is most of a test's time."""
+    app = _started_app(module_db_url, tmp_path_factory.mktemp("open311"))
+    yield app
+    _closed(app)
+
+
+@pytest.fixture
+def api_app(shared_app: Any) -> Any:
+    """The app on a real SQLite file and on a real PostgreSQL server: every sentence holds on both.
+    Each test starts from an empty database, as with an app of its own: the rows it wrote are
+    deleted afterwards."""
+    yield shared_app
+    engine = shared_app.extensions["ivr311.store"].engine
+    existing = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name in existing:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -519,12 +545,14 @@ def test_error_bodies(api, fmt):
     errors_of(api.client.post(f"{BASE}/requests.{fmt}", data=big), fmt, 400)  # body too large
 
 
-def test_database_down_is_a_400_in_the_spec_shape(api, any_db_url):
+def test_database_down_is_a_400_in_the_spec_shape(any_db_url, tmp_path):
     """ "400 - General Service Error (Any failure during create request processing, eg CRM is
     down)"; the voice line is unaffected (see the voice tests). The database is held by another
     connection: SQLite locked whole, PostgreSQL's requests table locked."""
     from sqlalchemy import create_engine, text
 
+    app = _started_app(any_db_url, tmp_path)  # its own: the gate remembers the database as down
+    api = Open311(app.test_client())
     engine = create_engine(any_db_url)
     try:
         with engine.connect() as conn:
@@ -537,3 +565,4 @@ def test_database_down_is_a_400_in_the_spec_shape(api, any_db_url):
             conn.rollback()
     finally:
         engine.dispose()
+        _closed(app)
