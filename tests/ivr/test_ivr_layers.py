@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO
+from tests.support.imports import import_loops
 
 ROOT = REPO / "ivr"
 BASE = {"ivr.errors", "ivr.config", "ivr.menu"}
@@ -101,21 +102,7 @@ def test_no_modules_import_each_other() -> None:
     """No loop of imports, even inside one folder or through a function-level import."""
     names = {module_name(p): p for p in MODULES}
     graph = {m: sorted(n for n in imports_of(p) if n in names and n != m) for m, p in names.items()}
-    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
-    loops: list[list[str]] = []
-
-    def walk(module: str, path: list[str]) -> None:
-        state[module] = 1
-        for used in graph[module]:
-            if state.get(used) == 1:
-                loops.append(path[path.index(used) :] + [used])
-            elif used not in state:
-                walk(used, [*path, used])
-        state[module] = 2
-
-    for module in sorted(graph):
-        if module not in state:
-            walk(module, [module])
+    loops = import_loops(graph)
     assert not loops, "import loops: " + "; ".join(" -> ".join(loop) for loop in loops)
 
 
