@@ -150,6 +150,14 @@ class _GuardedLoader(yaml.SafeLoader):
             if index is not None and parent is not None:
                 self._path.pop()
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        # PyYAML raises a bare ValueError on a date-shaped scalar that is no date (2026-13-01);
+        # kept as text, the schema names the field and says what it must be.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
     def _measure(self, node: Any) -> None:
         here = tuple(self._path)
         if isinstance(node, yaml.ScalarNode):
@@ -185,6 +193,9 @@ class _GuardedLoader(yaml.SafeLoader):
                 seen[key.value] = line
         self._size[id(node)] = 1 + sum(self._size.get(id(c), 1) for c in children)
         self._depth[id(node)] = 1 + max((self._depth.get(id(c), 0) for c in children), default=0)
+
+
+_GuardedLoader.add_constructor("tag:yaml.org,2002:timestamp", _GuardedLoader.construct_yaml_timestamp)
 
 
 def _yes_no_free(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:

@@ -1,9 +1,10 @@
 """Who is on duty when: one shift's duty windows and spans of work over the horizon, the time on
 duty they add up to, and which calls find no pool open.
 
-A shift repeats every day; an agent of that shift is on duty from ``start`` to ``end`` each
-day (an ``end`` past 24h runs into the next morning, and such a night shift is already on
-duty at time 0, having started the evening before). Times are seconds since the start of
+A shift repeats every day, or on the weekdays it lists (``days``: the days it starts on); an
+agent of that shift is on duty from ``start`` to ``end`` on each of them (an ``end`` past 24h
+runs into the next morning, and such a night shift is already on duty at time 0, having
+started the evening before, when that evening's weekday is one of its days). Times are seconds since the start of
 the simulation, which begins at 00:00 on day 0. A run expands every shift once, into its
 :class:`~queueing.core.schedule.Schedule`, where the agents are numbered.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .calendar import Weekday, weekday_of_day
 from .durations import DAY_S
 from .scenario import Pool, Scenario, Shift
 
@@ -21,8 +23,14 @@ Window = tuple[float, float]  # [on, off) seconds
 Segment = tuple[float, float, float]  # a span of work [on, off) and the break after it (rest, seconds)
 
 
-def duty_windows(shift: Shift, horizon_s: float) -> list[Window]:
-    """[on, off) windows of one agent of ``shift`` that overlap [0, horizon_s), clipped at 0.
+def _works(shift: Shift, day: int, first_weekday: Weekday) -> bool:
+    """Whether ``shift`` starts on simulation day ``day`` (day 0 a ``first_weekday``)."""
+    return shift.days is None or weekday_of_day(first_weekday, day) in shift.days
+
+
+def duty_windows(shift: Shift, horizon_s: float, first_weekday: Weekday = "mon") -> list[Window]:
+    """[on, off) windows of one agent of ``shift`` that overlap [0, horizon_s), clipped at 0
+    (day 0 is a ``first_weekday``, which matters only to a shift with ``days``).
 
     Back-to-back windows are merged (a 24-hour shift is one window): such an agent works on
     through midnight rather than finishing a call in overtime and starting again.
@@ -34,7 +42,7 @@ def duty_windows(shift: Shift, horizon_s: float) -> list[Window]:
         off = day * DAY_S + shift.end
         if on >= horizon_s:
             return windows
-        if off > 0:
+        if off > 0 and _works(shift, day, first_weekday):
             if windows and windows[-1][1] >= on:
                 windows[-1] = (windows[-1][0], off)
             else:
@@ -42,17 +50,17 @@ def duty_windows(shift: Shift, horizon_s: float) -> list[Window]:
         day += 1
 
 
-def work_segments(shift: Shift, horizon_s: float) -> list[Segment]:
+def work_segments(shift: Shift, horizon_s: float, first_weekday: Weekday = "mon") -> list[Segment]:
     """The duty windows of one agent of ``shift`` cut by its breaks: (on, off, rest) spans of
     work that overlap [0, horizon_s), clipped at 0, where ``rest`` is the length of the break
-    that follows (0 at the end of a shift).
+    that follows (0 at the end of a shift); day 0 is a ``first_weekday``.
 
     By the schedule, the break after a span runs from ``off`` to ``off + rest``; in the model
     it starts when the agent's call in progress at ``off`` (or the break before) ends, and
     lasts ``rest``. Without breaks these are the duty windows, each with rest 0.
     """
     if not shift.breaks:
-        return [(on, off, 0.0) for on, off in duty_windows(shift, horizon_s)]
+        return [(on, off, 0.0) for on, off in duty_windows(shift, horizon_s, first_weekday)]
     spans = shift.break_spans()
     segments: list[Segment] = []
     day = -1
@@ -60,6 +68,9 @@ def work_segments(shift: Shift, horizon_s: float) -> list[Segment]:
         first = day * DAY_S + shift.start
         if first >= horizon_s:
             return segments
+        if not _works(shift, day, first_weekday):
+            day += 1
+            continue
         on = first
         cuts = [(first + a, b - a) for a, b in spans] + [(day * DAY_S + shift.end, 0.0)]
         for off, rest in cuts:
@@ -127,8 +138,8 @@ def _sum_min(x: np.ndarray, at: np.ndarray, is_sorted: bool = False) -> np.ndarr
     return prefix[k] + at * (len(xs) - k)
 
 
-def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray) -> np.ndarray:
+def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray, first_weekday: Weekday = "mon") -> np.ndarray:
     """Agent-seconds on duty of one pool in each interval between consecutive ``edges`` (shift time
     less scheduled breaks); a run reads its schedule's (``Schedule.on_duty_s``) instead."""
-    on, off = work_spans([(s.agents, work_segments(s, horizon_s)) for s in pool.shift_list()], horizon_s)
+    on, off = work_spans([(s.agents, work_segments(s, horizon_s, first_weekday)) for s in pool.shift_list()], horizon_s)
     return np.diff(clipped_cumulative(on, off, edges))

@@ -7,6 +7,7 @@ before any simulation exists. Reading a file, and naming its line in each proble
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from .calendar import Weekday, weekday_of, weekday_of_day
 from .distributions import Distribution, NonNegativeDuration, PositiveDuration
 from .durations import DAY_S, HOUR_S, format_duration, format_shift_time, intervals_in
 
@@ -151,17 +153,21 @@ class Break(_Model):
 
 
 class Shift(_Model):
-    """Agents on duty from ``start`` to ``end`` every day (times of day; ``end`` may pass midnight),
-    off duty during their ``breaks``."""
+    """Agents on duty from ``start`` to ``end`` (times of day; ``end`` may pass midnight) on each
+    of ``days`` (the weekdays the shift starts on; every day without them), off duty during their
+    ``breaks``."""
 
     start: NonNegativeDuration
     end: PositiveDuration
     agents: Annotated[int, Field(ge=0)]
     breaks: Annotated[list[Break], Field(max_length=24)] | None = None
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
 
     @model_validator(mode="after")
     def _within_a_day(self) -> Shift:
         _daily_span(self.start, self.end, ("start", "end"), ("must be after start", "a shift lasts at most 24h"))
+        if self.days is not None and len(set(self.days)) != len(self.days):
+            raise FieldError(("days",), "lists a day twice")
         length = self.end - self.start
         previous: tuple[int, Break] | None = None
         for j, b in sorted(enumerate(self.breaks or []), key=lambda jb: jb[1].start):
@@ -246,14 +252,17 @@ class Pool(_Model):
         tod = t_s % DAY_S
         return self.hours.open <= tod < self.hours.close or self.hours.open <= tod + DAY_S < self.hours.close
 
-    def agents_at(self, t_s: float) -> int:
-        """Agents on duty at simulated time ``t_s`` (seconds since the start, day 0 at 00:00), by
-        the schedule: agents on a scheduled break are not on duty."""
+    def agents_at(self, t_s: float, first_weekday: Weekday = "mon") -> int:
+        """Agents on duty at simulated time ``t_s`` (seconds since the start, day 0 at 00:00, a
+        ``first_weekday``), by the schedule: agents on a scheduled break are not on duty."""
         tod = t_s % DAY_S
+        today = int(t_s // DAY_S)
         total = 0
         for s in self.shift_list():
-            for at in (tod, tod + DAY_S):
+            for at, started in ((tod, today), (tod + DAY_S, today - 1)):
                 if s.start <= at < s.end:
+                    if s.days is not None and weekday_of_day(first_weekday, started) not in s.days:
+                        continue
                     if not any(a <= at - s.start < b for a, b in s.break_spans()):
                         total += s.agents
                     break
@@ -389,6 +398,8 @@ class Scenario(_Model):
 
     name: Name
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
+    start_day: Weekday | None = None  # the weekday of day 0 (Monday when neither this nor start_date)
+    start_date: dt.date | None = None  # the calendar date of day 0
     horizon: PositiveDuration
     warmup: NonNegativeDuration = 0.0
     replications: Annotated[int, Field(ge=1)] = 10
@@ -407,6 +418,12 @@ class Scenario(_Model):
     def _references(self) -> Scenario:
         if self.warmup >= self.horizon:
             raise FieldError(("warmup",), "must be shorter than horizon")
+        if self.start_day is not None and self.start_date is not None and weekday_of(self.start_date) != self.start_day:
+            raise FieldError(
+                ("start_day",),
+                f"{self.start_date.isoformat()} (start_date) is a "
+                f"{weekday_of(self.start_date)}, not a {self.start_day}",
+            )
         known = ", ".join(repr(c) for c in self.classes)
         by_priority: dict[int, str] = {}
         for name, cc in self.classes.items():
@@ -469,6 +486,15 @@ class Scenario(_Model):
                 )
 
     # --- convenience views -------------------------------------------------------------
+    @property
+    def first_weekday(self) -> Weekday:
+        """The weekday of day 0: ``start_day``, else that of ``start_date``, else Monday."""
+        if self.start_day is not None:
+            return self.start_day
+        if self.start_date is not None:
+            return weekday_of(self.start_date)
+        return "mon"
+
     def class_names(self) -> list[str]:
         """Class names, highest priority (lowest number) first."""
         return sorted(self.classes, key=lambda c: self.classes[c].priority)

@@ -114,8 +114,8 @@ def build_schedule(scenario: Scenario) -> Schedule:
                     pool=p,
                     first_agent=len(agent_pool),
                     agents=shift.agents,
-                    duty_windows_s=tuple(duty_windows(shift, horizon)),
-                    work_segments_s=tuple(work_segments(shift, horizon)),
+                    duty_windows_s=tuple(duty_windows(shift, horizon, scenario.first_weekday)),
+                    work_segments_s=tuple(work_segments(shift, horizon, scenario.first_weekday)),
                 )
             )
             agent_pool.extend([p] * shift.agents)

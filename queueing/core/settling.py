@@ -29,7 +29,8 @@ def unsettled(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
     calls = expected_calls(scenario)
     work_s = math.fsum(calls[c] * scenario.classes[c].mean_handle_s() for c in scenario.classes)
     edges = np.array([0.0, scenario.horizon])
-    duty_s = math.fsum(float(agent_seconds(p, scenario.horizon, edges)[0]) for p in scenario.staffing.pools)
+    day0 = scenario.first_weekday
+    duty_s = math.fsum(float(agent_seconds(p, scenario.horizon, edges, day0)[0]) for p in scenario.staffing.pools)
     if work_s > duty_s:
         ratio = f"{work_s / duty_s:.1f} times" if duty_s > 0 else "and there are no agents on duty"
         notes.append(

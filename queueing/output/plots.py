@@ -260,7 +260,8 @@ def pool_agents_by_hour(scenario: Scenario) -> dict[str, np.ndarray]:
     duration = np.bincount(hour, weights=widths[keep], minlength=HOURS)
     out = {}
     for pool in scenario.staffing.pools:
-        seconds = np.bincount(hour, weights=agent_seconds(pool, scenario.horizon, edges)[keep], minlength=HOURS)
+        on_duty = agent_seconds(pool, scenario.horizon, edges, scenario.first_weekday)
+        seconds = np.bincount(hour, weights=on_duty[keep], minlength=HOURS)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[pool.name] = np.where(duration > 0, seconds / duration, np.nan)
     return out

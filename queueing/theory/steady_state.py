@@ -111,6 +111,8 @@ def analyze(scenario: Scenario) -> Analysis:
             )
         elif counts == {0}:
             problems.append(f"pool {pool.name}: no agents (the formulas need at least one; every call would wait)")
+        if any(s.days is not None for s in pool.shift_list()):
+            problems.append(f"pool {pool.name}: shifts work on some weekdays only (staffing changes over the week)")
         if any(s.breaks for s in pool.shift_list()):
             problems.append(f"pool {pool.name}: agents take breaks (staffing changes during the day)")
     for name in scenario.class_names():
