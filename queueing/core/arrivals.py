@@ -1,9 +1,10 @@
 """Arrival times: exact non-homogeneous Poisson processes with piecewise-constant rates.
 
-A class's rate at time t is its hour-of-day rate (repeating daily) times the multiplier of
-every surge covering t. Arrivals are drawn by inversion of the cumulative rate Λ(t): given
-N ~ Poisson(Λ(H)), the points of a unit-rate process on [0, Λ(H)) are uniform order
-statistics; mapping them through Λ⁻¹ gives the exact process (no thinning, no rejections).
+A class's rate at time t is its rate in that hour of that day (the daily profile, or the day's:
+weekday factors and profiles, special days) times the multiplier of every surge covering t.
+Arrivals are drawn by inversion of the cumulative rate Λ(t): given N ~ Poisson(Λ(H)), the points
+of a unit-rate process on [0, Λ(H)) are uniform order statistics; mapping them through Λ⁻¹
+gives the exact process (no thinning, no rejections).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .scenario import Scenario
 def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Breakpoints (seconds, starting at 0, ending at the horizon) and rates (calls/s) between them."""
     horizon = scenario.horizon
-    hourly = np.asarray(scenario.classes[class_name].arrivals.hourly_rates()) / HOUR_S
+    arrivals = scenario.classes[class_name].arrivals
     surges = [s for s in scenario.surges if s.class_ == class_name]
     cuts = {0.0, horizon}
     cuts.update(np.arange(HOUR_S, horizon, HOUR_S).tolist())
@@ -25,7 +26,13 @@ def rate_segments(scenario: Scenario, class_name: str) -> tuple[np.ndarray, np.n
         cuts.update(t for t in (s.start, s.end) if t < horizon)
     edges = np.array(sorted(cuts))
     starts = edges[:-1]
-    rates = hourly[((starts % DAY_S) // HOUR_S).astype(int)]
+    hour = ((starts % DAY_S) // HOUR_S).astype(int)
+    if arrivals.varies_by_day:
+        days = int(np.ceil(horizon / DAY_S))
+        by_day = np.asarray([scenario.hourly_rates_on(class_name, d) for d in range(days)]) / HOUR_S
+        rates = by_day[(starts // DAY_S).astype(int), hour]
+    else:
+        rates = (np.asarray(arrivals.hourly_rates()) / HOUR_S)[hour]
     for s in surges:
         rates = np.where((starts >= s.start) & (starts < s.end), rates * s.multiplier, rates)
     return edges, rates

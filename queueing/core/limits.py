@@ -72,6 +72,12 @@ def expected_calls(scenario: Scenario) -> dict[str, float]:
     horizon = scenario.horizon
     out: dict[str, float] = {}
     for name, cc in scenario.classes.items():
+        if cc.arrivals.varies_by_day:
+            from .arrivals import rate_segments  # numpy: only for files whose days differ
+
+            edges, rates = rate_segments(scenario, name)
+            out[name] = math.fsum((edges[1:] - edges[:-1]) * rates)
+            continue
         hourly = cc.arrivals.hourly_rates()
         surges = [s for s in scenario.surges if s.class_ == name]
         cuts = sorted({0.0, horizon} | {t for s in surges for t in (s.start, s.end) if t < horizon})

@@ -41,11 +41,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
+HourlyProfile = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)]
+
+
 class Arrivals(_Model):
-    """Poisson arrivals: a constant rate, or one rate per hour of the day (repeating daily)."""
+    """Poisson arrivals: a constant rate, or one rate per hour of the day (repeating daily); on
+    top of that daily profile, optionally, a factor per weekday (``weekdays``), a whole profile for
+    some weekdays (``profile_per_weekday``), and special dates (``special_days``: a factor on that
+    day's rates, or its own 24 rates)."""
 
     rate_per_hour: Annotated[float, Field(ge=0)] | None = None
     profile_per_hour: list[Annotated[float, Field(ge=0)]] | None = None
+    weekdays: dict[Weekday, Annotated[float, Field(ge=0)]] | None = None
+    profile_per_weekday: dict[Weekday, HourlyProfile] | None = None
+    special_days: (
+        Annotated[dict[dt.date, Annotated[float, Field(ge=0)] | HourlyProfile], Field(max_length=1000)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Arrivals:
@@ -56,13 +67,40 @@ class Arrivals(_Model):
                 ("profile_per_hour",),
                 f"needs 24 hourly rates (00:00 to 23:00), got {len(self.profile_per_hour)}",
             )
+        for day in self.profile_per_weekday or {}:
+            if day in (self.weekdays or {}):
+                raise FieldError(
+                    ("weekdays", day),
+                    "this day has its own profile in profile_per_weekday (give the day one or the other)",
+                )
         return self
 
-    def hourly_rates(self) -> list[float]:
-        """The 24 rates per hour, hour of day 0 to 23."""
-        if self.profile_per_hour is not None:
-            return list(self.profile_per_hour)
-        return [float(self.rate_per_hour or 0.0)] * 24
+    def hourly_rates(self, weekday: Weekday | None = None, date: dt.date | None = None) -> list[float]:
+        """The 24 rates per hour, hour of day 0 to 23: of the daily profile, or of a day that is a
+        ``weekday`` (its own profile, else the daily one times its factor) on ``date`` (a special
+        day's profile, or its factor on the weekday's rates)."""
+        if weekday is not None and self.profile_per_weekday and weekday in self.profile_per_weekday:
+            rates = list(self.profile_per_weekday[weekday])
+        elif self.profile_per_hour is not None:
+            rates = list(self.profile_per_hour)
+        else:
+            rates = [float(self.rate_per_hour or 0.0)] * 24
+        if weekday is not None and self.weekdays and weekday in self.weekdays:
+            rates = [r * self.weekdays[weekday] for r in rates]
+        special = (self.special_days or {}).get(date) if date is not None else None
+        if isinstance(special, list):
+            return list(special)
+        if special is not None:
+            rates = [r * special for r in rates]
+        return rates
+
+    @property
+    def varies_by_day(self) -> bool:
+        """Whether some day's rates differ from the daily profile (weekday factors or profiles,
+        special days)."""
+        return bool(
+            any(f != 1.0 for f in (self.weekdays or {}).values()) or self.profile_per_weekday or self.special_days
+        )
 
 
 class Category(_Model):
@@ -450,6 +488,12 @@ class Scenario(_Model):
                 raise FieldError(("surges", i, "class"), f"unknown class {surge.class_!r} (classes: {known})")
             if surge.start >= self.horizon:
                 raise FieldError(("surges", i, "start"), "starts after the horizon")
+        for cname, cc in self.classes.items():
+            if cc.arrivals.special_days and self.start_date is None:
+                raise FieldError(
+                    ("classes", cname, "arrivals", "special_days"),
+                    "dates need the date of day 0: give start_date (for example start_date: 2026-12-07)",
+                )
         for cname in self.targets:
             if cname not in self.classes:
                 raise FieldError(("targets", cname), f"unknown class {cname!r} (classes: {known})")
@@ -494,6 +538,12 @@ class Scenario(_Model):
         if self.start_date is not None:
             return weekday_of(self.start_date)
         return "mon"
+
+    def hourly_rates_on(self, class_name: str, day: int) -> list[float]:
+        """The 24 arrival rates per hour of class ``class_name`` on simulation day ``day`` (its
+        weekday's, and its date's when ``start_date`` is given), before surges."""
+        date = self.start_date + dt.timedelta(days=day) if self.start_date is not None else None
+        return self.classes[class_name].arrivals.hourly_rates(weekday_of_day(self.first_weekday, day), date)
 
     def class_names(self) -> list[str]:
         """Class names, highest priority (lowest number) first."""

@@ -98,6 +98,8 @@ def analyze(scenario: Scenario) -> Analysis:
         hourly = scenario.classes[name].arrivals.hourly_rates()
         if max(hourly) != min(hourly):
             problems.append(f"class {name}: arrivals vary by hour (the formulas need a constant rate)")
+        if scenario.classes[name].arrivals.varies_by_day:
+            problems.append(f"class {name}: arrivals vary by day (the formulas need a constant rate)")
         rates[name] = hourly[0] / HOUR_S
         if _exponential_mean_s(scenario, name) is None:
             problems.append(f"class {name}: handle time is not exponential with a single mean")
