@@ -9,9 +9,13 @@ tasks, so a sweep or a staffing search keeps every core busy.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import os
+import signal
 import socket
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -143,6 +147,8 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def abort(self) -> None: ...
+
 
 def default_jobs() -> int:
     """All cores this process may use."""
@@ -152,9 +158,32 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _worker_init() -> None:
+    """Set up a worker process: the parent decides what an interrupt means.
+
+    Ctrl-C reaches every process of the terminal's group; a worker ignores it, so the parent
+    alone stops the run, says so once and cleans up (no traceback per worker). On Linux a
+    worker is also killed when its parent dies, however it dies (SIGKILL included), so no
+    worker outlives the command that started it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's handlers; SIGTERM (the parent's abort) must kill it.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() == 1:  # the parent died before the line above: nobody waits for us
+            os._exit(1)
+
+
 class LocalExecutor:
     """``jobs`` local processes (one: run in this process). The pool lives until ``close()``,
-    so a staffing search pays the start-up of its workers once."""
+    so a staffing search pays the start-up of its workers once. ``abort()`` stops it at once:
+    queued work is cancelled and the workers are terminated (an interrupted command)."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs or default_jobs()
@@ -169,7 +198,7 @@ class LocalExecutor:
                     on_done()
             return out
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
         # A few chunks per process: fewer, larger messages than one per replication, still
         # enough chunks to balance the load. Each replication is computed alone as ever.
         size = max(1, math.ceil(len(tasks) / (4 * self.jobs)))
@@ -187,6 +216,23 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+    def abort(self) -> None:
+        """Stop now: cancel what has not started and terminate the workers (their replications
+        are lost; an interrupted command writes nothing)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # ProcessPoolExecutor has no public way to stop running work before Python 3.14
+        # (terminate_workers); its process table is the documented-by-source way to do it.
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
 
 
 DASK_SCHEMES = ("tcp", "tls")
@@ -245,6 +291,10 @@ class DaskExecutor:
     def close(self) -> None:
         self._client.close()
 
+    def abort(self) -> None:
+        """Stop now: the cluster's work for this client is cancelled when the client closes."""
+        self._client.close()
+
 
 def make_executor(jobs: int | None = None, dask: str | None = None) -> Executor:
     """A Dask executor when ``dask`` names a scheduler address, else a local one."""
@@ -283,8 +333,10 @@ def executor_for(
         own = make_executor(workers_for(jobs or default_jobs(), tasks, worker))
     try:
         yield own
-    finally:
-        own.close()
+    except BaseException:
+        own.abort()
+        raise
+    own.close()
 
 
 def run_scenarios(

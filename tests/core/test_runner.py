@@ -45,7 +45,7 @@ def test_jobs_are_capped_at_the_replications(write_scenario, tmp_path: Path, mon
     monkeypatch.setattr(
         runner,
         "ProcessPoolExecutor",
-        lambda max_workers: (
+        lambda max_workers, initializer: (
             started.append(max_workers) or (__import__("concurrent.futures").futures.ThreadPoolExecutor(max_workers))
         ),
     )
