@@ -76,6 +76,19 @@ def _stringify_keys(data: Any) -> Any:
     return data
 
 
+def _padded_keys(data: Any, here: Path_ = ()) -> Iterator[Path_]:
+    """Paths of every key with spaces around it: the schema strips names, so ``"911 "`` beside
+    ``"911"`` would silently become one key (the last one given)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and key != key.strip():
+                yield (*here, key)
+            yield from _padded_keys(value, (*here, key))
+    elif isinstance(data, list):
+        for k, value in enumerate(data):
+            yield from _padded_keys(value, (*here, k))
+
+
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     """Turn a pydantic ``loc`` into a path through the data, dropping union tags and model names."""
     path: list[str | int] = []
@@ -184,6 +197,13 @@ def scenario_from_document(doc: YamlDocument) -> Scenario:
     if not isinstance(doc.data, dict):
         raise ScenarioError(f"{doc.source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
     data = _stringify_keys(doc.data)
+    padded = [
+        f"{doc.source}:{doc.line_of(path)}: {format_path(path[:-1], most=len(path)) or '(top level)'}: "
+        f"the key {str(path[-1])!r} begins or ends with spaces (write {str(path[-1]).strip()!r})"
+        for path in _padded_keys(data)
+    ]
+    if padded:
+        raise ScenarioError("\n".join(padded))
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

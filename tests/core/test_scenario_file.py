@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from queueing.cli import main
-from queueing.core.scenario_file import with_overrides
+from queueing.core.scenario_file import parse_scenario, with_overrides
+from queueing.errors import ScenarioError
 from tests.support.cli import assert_one_line_error
 
 GOOD = """\
@@ -152,3 +153,20 @@ def test_an_override_that_breaks_the_scenario_is_one_line() -> None:
     with pytest.raises(ScenarioError) as caught:
         with_overrides(scenario, warmup=2 * 86400.0)
     assert str(caught.value) == "override: warmup: must be shorter than horizon"
+
+
+def test_keys_that_differ_by_spaces_are_refused_not_merged() -> None:
+    """``"911 "`` beside ``"911"`` would be stripped into one key, the last one silently winning."""
+    text = """\
+name: x
+horizon: 1d
+classes:
+  "911": {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: exponential, mean: 1m}}
+staffing: {pools: [{name: p, serves: ["911"], agents: 1}]}
+targets:
+  "911": [{within: 15s, share: 0.9}]
+  "911 ": [{within: 60s, share: 0.1}]
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "f.yaml")
+    assert str(err.value) == "f.yaml:8: targets: the key '911 ' begins or ends with spaces (write '911')"
