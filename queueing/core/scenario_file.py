@@ -76,17 +76,33 @@ def _stringify_keys(data: Any) -> Any:
     return data
 
 
-def _padded_keys(data: Any, here: Path_ = ()) -> Iterator[Path_]:
-    """Paths of every key with spaces around it: the schema strips names, so ``"911 "`` beside
-    ``"911"`` would silently become one key (the last one given)."""
+def _key_problems(data: Any, doc: YamlDocument, here: Path_ = ()) -> Iterator[str]:
+    """Keys the schema would read as one name: ``"911 "`` beside ``"911"`` (names are stripped),
+    ``Pothole`` beside ``pothole``. Either would silently merge two entries, or keep two where
+    the planner meant one; each is refused with the lines of both."""
     if isinstance(data, dict):
+        seen: dict[str, str] = {}
+        where = format_path(here, most=len(here)) or "(top level)"
+        for key in data:
+            if not isinstance(key, str):
+                continue
+            line = doc.line_of((*here, key))
+            if key != key.strip():
+                fix = key.strip()
+                yield f"{doc.source}:{line}: {where}: the key {key!r} begins or ends with spaces (write {fix!r})"
+            same = key.strip().casefold()
+            if same in seen and seen[same].strip() != key.strip():
+                first = seen[same]
+                yield (
+                    f"{doc.source}:{line}: {where}: the key {key!r} is {first!r} (line {doc.line_of((*here, first))}) "
+                    "written another way; give each name once"
+                )
+            seen.setdefault(same, key)
         for key, value in data.items():
-            if isinstance(key, str) and key != key.strip():
-                yield (*here, key)
-            yield from _padded_keys(value, (*here, key))
+            yield from _key_problems(value, doc, (*here, key))
     elif isinstance(data, list):
         for k, value in enumerate(data):
-            yield from _padded_keys(value, (*here, k))
+            yield from _key_problems(value, doc, (*here, k))
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
@@ -197,13 +213,9 @@ def scenario_from_document(doc: YamlDocument) -> Scenario:
     if not isinstance(doc.data, dict):
         raise ScenarioError(f"{doc.source}:1: a scenario must be a mapping of keys (name:, horizon:, classes: ...)")
     data = _stringify_keys(doc.data)
-    padded = [
-        f"{doc.source}:{doc.line_of(path)}: {format_path(path[:-1], most=len(path)) or '(top level)'}: "
-        f"the key {str(path[-1])!r} begins or ends with spaces (write {str(path[-1]).strip()!r})"
-        for path in _padded_keys(data)
-    ]
-    if padded:
-        raise ScenarioError("\n".join(padded))
+    problems = list(_key_problems(data, doc))
+    if problems:
+        raise ScenarioError("\n".join(problems))
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

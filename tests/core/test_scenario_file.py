@@ -170,3 +170,25 @@ targets:
     with pytest.raises(ScenarioError) as err:
         parse_scenario(text, "f.yaml")
     assert str(err.value) == "f.yaml:8: targets: the key '911 ' begins or ends with spaces (write '911')"
+
+
+def test_keys_that_differ_by_case_are_refused_with_both_lines() -> None:
+    text = """\
+name: x
+horizon: 1d
+classes:
+  "311":
+    priority: 1
+    arrivals: {rate_per_hour: 1}
+    handle_time: {dist: exponential, mean: 1m}
+    categories:
+      pothole: {share: 0.5}
+      Pothole: {share: 0.5}
+staffing: {pools: [{name: p, serves: ["311"], agents: 1}]}
+"""
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(text, "f.yaml")
+    assert str(err.value) == (
+        "f.yaml:10: classes.311.categories: the key 'Pothole' is 'pothole' (line 9) written another way; "
+        "give each name once"
+    )
