@@ -11,11 +11,11 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from ivr_twilio_sim import CALLER, TOKEN, Call, TwilioSim
 
 from ivr import create_app
 from ivr.calllog.schema import EXPORT_COLUMNS
 from ivr.tools.cli import calls
+from tests.ivr.twilio_sim import CALLER, TOKEN, Call, TwilioSim
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 REQUIRED = [

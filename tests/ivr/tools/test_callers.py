@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from open311_client import Open311, body, make_app
 
 import ivr.tools.cli
 from ivr.calllog.engine import make_engine
 from ivr.calllog.servicerequests import ServiceRequests
 from ivr.tools.cli import callers
+from tests.ivr.open311_client import Open311, body, make_app
 
 
 @pytest.fixture

@@ -201,10 +201,10 @@ def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatc
     server around the test app), walked concurrently; it reports throughput and calls lost."""
     import threading
 
-    from ivr_twilio_sim import TOKEN
     from werkzeug.serving import make_server
 
     from ivr.tools.cli import callers
+    from tests.ivr.twilio_sim import TOKEN
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

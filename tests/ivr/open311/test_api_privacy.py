@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from open311_client import API_KEY, BASE, FORMATS, Open311, body, make_app
 
 from ivr.calllog.servicerequests import ServiceRequests
+from tests.ivr.open311_client import API_KEY, BASE, FORMATS, Open311, body, make_app
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 from collections import deque
 
 import pytest
-from ivr_twilio_sim import Call
 
 from ivr.menu import load_menu
+from tests.ivr.twilio_sim import Call
 
 MENU = load_menu()
 SAY_LANG = {"en": "en-US", "es": "es-MX"}
