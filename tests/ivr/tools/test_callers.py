@@ -1,23 +1,33 @@
-"""Simulated callers never touch the live call log: `ivr311 callers` (Poisson callers, or the
-model's calls with --scenario / --model-calls) logs to a database of its own unless told
-otherwise, says where on stderr, keeps a journal of its own, and the service requests it opens
-are marked simulated, which the public Open311 list never shows."""
+"""`ivr311 callers`: simulated callers walk the real menu and fill a call log (Poisson callers,
+or the model's calls with --scenario / --model-calls), reproducibly, in process or against a
+running server.
+
+They never touch the live call log: they log to a database of their own unless told otherwise,
+say where on stderr, keep a journal of their own, and the service requests they open are marked
+simulated, which the public Open311 list never shows."""
 
 from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 import ivr.tools.cli
 from ivr.calllog.engine import make_engine
-from ivr.calllog.servicerequests import ServiceRequests
+from ivr.calllog.servicerequests import RequestStore, ServiceRequests
+from ivr.menu import load_menu
 from ivr.tools.cli import callers
+from tests.ivr.call_log import logged
 from tests.ivr.open311_client import Open311, body, make_app
+from tests.ivr.twilio_sim import TOKEN
 
 
 @pytest.fixture
@@ -86,3 +96,147 @@ def test_an_explicit_database_is_used_and_still_marked(live, tmp_path):
     finally:
         engine.dispose()
     assert not live.exists()
+
+
+def test_simulated_callers_fill_the_log(db_url):
+
+    args = [
+        "--count",
+        "60",
+        "--rate-per-hour",
+        "120",
+        "--seed",
+        "7",
+        "--start",
+        "2024-05-14T08:00:00Z",
+        "--database-url",
+        db_url,
+    ]
+    result = CliRunner().invoke(callers, args)
+    assert result.exit_code == 0, result.output
+    rows = logged(db_url)
+    assert len(rows) == 60
+    assert {r["queue"] for r in rows} == {"911", "311"}
+    assert {r["language"] for r in rows} == {"en", "es"}
+    assert {r["queue_result"] for r in rows} <= {"bridged", "hangup"}
+    assert all(r["status"] == "completed" and r["duration_s"] is not None for r in rows)
+    assert rows[0]["started_at"].startswith("2024-05-14T08:")
+    assert rows[-1]["started_at"] > rows[0]["started_at"]
+    categories = {r["category"] for r in rows if r["queue"] == "311"}
+    assert len(categories) > 5
+    for r in rows:  # queue time is simulated time between entering and leaving the queue
+        assert r["queue_time_s"] is not None and r["queue_time_s"] >= 0
+    # services with a location got the street address, said by the simulated caller
+
+    needs_address = {c.code for c in load_menu().listed if c.address}
+    store = RequestStore(db_url, create=False)
+    try:
+        requests = list(store.requests.iter_all())
+    finally:
+        store.close()
+    located = [q for q in requests if q["service_code"] in needs_address]
+    assert located and all(q["address"] == "100 Main Street" for q in located)
+
+
+def test_simulated_callers_are_reproducible(tmp_path):
+
+    outputs = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.sqlite3"
+        CliRunner().invoke(
+            callers, ["--count", "15", "--seed", "3", "--start", "2024-01-01T00:00:00Z", "--database-url", url]
+        )
+        outputs.append([{k: v for k, v in r.items() if k != "caller_hash"} for r in logged(url)])
+    assert outputs[0] == outputs[1]
+
+
+MODEL_SCENARIO = """
+name: two hours of a small centre
+seed: 5
+horizon: 2h
+warmup: 0s
+replications: 1
+classes:
+  "911":
+    priority: 1
+    arrivals: {rate_per_hour: 20}
+    handle_time: {dist: exponential, mean: 3m}
+  "311":
+    priority: 2
+    arrivals: {rate_per_hour: 40}
+    ivr_time: {dist: uniform, low: 20s, high: 40s}
+    handle_time: {dist: exponential, mean: 4m}
+    patience: {dist: exponential, mean: 2m}
+    categories:
+      pothole: {share: 0.5}
+      noise: {share: 0.3}
+      not_in_the_menu: {share: 0.2}
+staffing:
+  pools:
+    - {name: call-takers, serves: ["911", "311"], agents: 3}
+targets:
+  "911": [{within: 15s, share: 0.9}]
+"""
+
+
+def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
+    """`callers --scenario`: the model's calls walked through the real menu. The log holds the
+    model's calls, class by class, with its answered/hung-up outcome and its waits."""
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(MODEL_SCENARIO)
+    model = tmp_path / "model"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from queueing.cli import main; main()",
+            "simulate",
+            str(scenario),
+            "--calls",
+            "--seed",
+            "9",
+            "--out",
+            str(model),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    with (model / "calls.csv").open() as f:
+        simulated = list(csv.DictReader(f))
+    db_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    args = ["--scenario", str(scenario), "--seed", "9", "--start", "2026-11-01T08:00:00Z", "--database-url", db_url]
+    result = CliRunner().invoke(callers, args)
+    assert result.exit_code == 0, result.output
+    rows = logged(db_url)
+    assert len(rows) == len(simulated) > 100
+    by_class = {q: sum(1 for r in simulated if r["class"] == q) for q in ("911", "311")}
+    assert {q: sum(1 for r in rows if r["queue"] == q) for q in ("911", "311")} == by_class
+    hung_up = sum(1 for r in simulated if r["outcome"] != "answered")
+    assert sum(1 for r in rows if r["queue_result"] == "hangup") == hung_up > 0
+    assert sorted(int(float(r["wait_s"])) for r in simulated) == sorted(r["queue_time_s"] for r in rows)
+    categories = {r["category"] for r in rows if r["queue"] == "311"}
+    assert categories == {"pothole", "noise", "other"}  # a category the menu lacks: the operator
+    assert rows[0]["started_at"].startswith("2026-11-01T08:")
+
+
+def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatch):
+    """`callers --url`: signed webhooks over HTTP to a running server (here a threaded werkzeug
+    server around the test app), walked concurrently; it reports throughput and calls lost."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # the app checks signatures against its public URL: sign what the server will see as that
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    app.extensions["ivr311.settings"] = app.extensions["ivr311.settings"].model_copy(
+        update={"public_base_url": f"http://127.0.0.1:{server.server_port}"}
+    )
+    try:
+        args = ["--url", f"http://127.0.0.1:{server.server_port}", "--count", "25", "--concurrency", "5"]
+        result = CliRunner().invoke(callers, args)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert "25 calls" in result.output and "calls lost 0" in result.output
+    assert len(logged(db_url)) == 25
