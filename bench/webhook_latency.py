@@ -45,9 +45,9 @@ answered past Twilio's 15 s timeout (or not at all; target 0), and what the Open
     .venv/bin/python -m bench.webhook_latency --database postgres --threads 4 --api-clients 8 --freeze 10
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
-test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
+test (tests/ivr/calllog/test_journal_crash.py), which imports this file: each walk keeps which webhooks were
 answered, the ground truth the call log is checked against; the Open311 isolation test
-(tests/ivr/test_open311_isolation.py) uses its server, seeding and pollers.
+(tests/ivr/open311/test_apigate.py) uses its server, seeding and pollers.
 
 One file past 600 lines on purpose: one benchmark (server, load, faults, report) that the
 suite also loads by path, where bench/ is not a package.
