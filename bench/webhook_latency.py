@@ -45,9 +45,9 @@ answered past Twilio's 15 s timeout (or not at all; target 0), and what the Open
     .venv/bin/python -m bench.webhook_latency --database postgres --threads 4 --api-clients 8 --freeze 10
 
 The callers (`drive`) and the server handling (`Server`) are also the load of the suite's kill -9
-test (tests/ivr/test_ivr_crash.py), which imports this file: each walk keeps which webhooks were
+test (tests/ivr/calllog/test_journal_crash.py), which imports this file: each walk keeps which webhooks were
 answered, the ground truth the call log is checked against; the Open311 isolation test
-(tests/ivr/test_open311_isolation.py) uses its server, seeding and pollers.
+(tests/ivr/open311/test_apigate.py) uses its server, seeding and pollers.
 
 One file past 600 lines on purpose: one benchmark (server, load, faults, report) that the
 suite also loads by path, where bench/ is not a package.
@@ -625,7 +625,33 @@ class SqliteLock:
         self.released_at = time.monotonic()
 
 
-class PgStop:
+class _PgOutage:
+    """The throwaway PostgreSQL server (bench/pgcluster.py's PgCluster) made unavailable by
+    ``_begin`` and available again by ``_end``; the outage counts from ``hold`` being asked until
+    ``_end`` returned."""
+
+    what = ""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.held_at = self.released_at = 0.0  # monotonic
+
+    def hold(self) -> None:
+        self.held_at = time.monotonic()
+        self._begin()
+
+    def release(self) -> None:
+        self._end()
+        self.released_at = time.monotonic()
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        raise NotImplementedError
+
+
+class PgStop(_PgOutage):
     """The PostgreSQL server stopped (`pg_ctl stop -m fast`: connections cut, nothing listening)
     and started again: the app's open connections are dead and new ones are refused. The outage
     counts from the stop being asked until the server accepts connections again (`pg_ctl start -w`
@@ -633,37 +659,25 @@ class PgStop:
 
     what = "PostgreSQL server stopped (pg_ctl stop -m fast)"
 
-    def __init__(self, cluster: Any) -> None:  # bench/pgcluster.py's PgCluster
-        self.cluster = cluster
-        self.held_at = self.released_at = 0.0  # monotonic
-
-    def hold(self) -> None:
-        self.held_at = time.monotonic()
+    def _begin(self) -> None:
         self.cluster.stop("fast")
 
-    def release(self) -> None:
+    def _end(self) -> None:
         self.cluster.start()
-        self.released_at = time.monotonic()
 
 
-class PgFreeze:
+class PgFreeze(_PgOutage):
     """The PostgreSQL server hung: every server process SIGSTOPped (connections stay open, the
     kernel still accepts new ones, nothing answers; no server-side timeout can fire), then
     SIGCONT. The outage counts from the SIGSTOP to the SIGCONT."""
 
     what = "PostgreSQL server frozen (SIGSTOP, connections open)"
 
-    def __init__(self, cluster: Any) -> None:  # bench/pgcluster.py's PgCluster
-        self.cluster = cluster
-        self.held_at = self.released_at = 0.0  # monotonic
-
-    def hold(self) -> None:
-        self.held_at = time.monotonic()
+    def _begin(self) -> None:
         self.cluster.freeze()
 
-    def release(self) -> None:
+    def _end(self) -> None:
         self.cluster.thaw()
-        self.released_at = time.monotonic()
 
 
 def load_pgcluster() -> Any:

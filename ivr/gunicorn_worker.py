@@ -15,7 +15,7 @@ A worker whose app refuses to start (an `IvrError`: settings, menu) prints its o
 exits with gunicorn's "app failed to load" status, without a traceback.
 
 Of gthread's own code it overrides only `handle(conn)` (one call per request, in a pool thread)
-and reads only `conn.sock`; tests/ivr/test_ivr_serve.py checks it against the installed gunicorn.
+and reads only `conn.sock`; tests/ivr/test_gunicorn.py checks it against the installed gunicorn.
 """
 
 from __future__ import annotations

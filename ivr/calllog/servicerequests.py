@@ -434,13 +434,7 @@ class RequestStore(CallStore):
         super().__init__(url, **kwargs)
         self.requests = ServiceRequests(self.engine, begin=self._begin)
 
-    def open_call_request(
-        self,
-        call_sid: str,
-        service_code: str,
-        language: str | None,
-        description: str | None = None,
-        address: str | None = None,
-        now: datetime | None = None,
-    ) -> str:
-        return self.requests.open_for_call(call_sid, service_code, language, description, address, now)
+    def open_call_request(self, *args: Any, **kwargs: Any) -> str:
+        """`ServiceRequests.open_for_call`, its arguments as they are (one signature to keep), as a
+        write of the call log."""
+        return self.requests.open_for_call(*args, **kwargs)

@@ -12,12 +12,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ivr import context
 from ivr.errors import IvrError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ivr.menu import Menu
+    from ivr.tools.callers import CallPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,6 +155,10 @@ def _local_app(database_url: str | None, *, signed: bool = False, simulated: boo
         open311.gate(app).close()
 
 
+# Every option of `dial` and `callers` that has a default shows it in --help.
+SHOW_DEFAULTS = {"show_default": True}
+
+
 def _app_or_server(*, database_help: str, url_help: str) -> Callable[[F], F]:
     """What `dial` and `callers` call: the app in this process, logging to --database-url, or
     the running server at --url (the two options, in this order, with each command's help)."""
@@ -160,19 +170,12 @@ def _app_or_server(*, database_help: str, url_help: str) -> Callable[[F], F]:
     return options
 
 
-@click.command("dial")
-@click.option(
-    "--from",
-    "caller",
-    default="+15555550100",
-    show_default=True,
-    help="The caller's number (only its keyed hash is logged).",
-)
+@click.command("dial", context_settings=SHOW_DEFAULTS)
+@click.option("--from", "caller", default="+15555550100", help="The caller's number (only its keyed hash is logged).")
 @click.option(
     "--confidence",
     type=click.FloatRange(0, 1),
     default=0.9,
-    show_default=True,
     help="Confidence sent with words you type (below 0.6 the menu asks to confirm).",
 )
 @click.option("--agent", is_flag=True, help="Be a call-taker: dial the agent line instead.")
@@ -201,11 +204,9 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
             phone.call()
 
 
-@click.command("callers")
-@click.option("--count", type=click.IntRange(1, 1_000_000), default=200, show_default=True, help="How many calls.")
-@click.option(
-    "--rate-per-hour", type=click.FloatRange(0.001), default=60.0, show_default=True, help="Poisson arrival rate."
-)
+@click.command("callers", context_settings=SHOW_DEFAULTS)
+@click.option("--count", type=click.IntRange(1, 1_000_000), default=200, help="How many calls.")
+@click.option("--rate-per-hour", type=click.FloatRange(0.001), default=60.0, help="Poisson arrival rate.")
 @click.option(
     "--scenario",
     "scenario",
@@ -224,10 +225,9 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     "--days",
     type=click.IntRange(1, 366),
     default=1,
-    show_default=True,
     help="With --scenario: replications laid end to end (N days of a one-day scenario).",
 )
-@click.option("--seed", type=int, default=311, show_default=True)
+@click.option("--seed", type=int, default=311)
 @click.option(
     "--start",
     metavar="T",
@@ -240,13 +240,7 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
     "requests signed with $TWILIO_AUTH_TOKEN, calls walked whole without waiting out their times; "
     "prints requests/s, latency percentiles and calls lost.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 1000),
-    default=20,
-    show_default=True,
-    help="With --url: calls in progress at once.",
-)
+@click.option("--concurrency", type=click.IntRange(1, 1000), default=20, help="With --url: calls in progress at once.")
 def callers(
     count: int,
     rate_per_hour: float,
@@ -276,7 +270,16 @@ def callers(
     if scenario and model_calls:
         raise IvrError("give --scenario or --model-calls, not both")
     if url:
-        _drive(url, concurrency, count, rate_per_hour, scenario, model_calls, days, seed)
+
+        def plans(menu: Menu, start: datetime) -> list[CallPlan]:
+            from ivr.tools.callers import model_call_plans, poisson_plans
+
+            if scenario or model_calls:
+                with _model_calls(scenario, model_calls, days, seed) as (rows, horizon_s, _):
+                    return list(model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed))
+            return list(poisson_plans(menu, count=count, rate_per_hour=rate_per_hour, seed=seed, start=start))
+
+        _drive(url, concurrency, plans)
         return
     first = parse_since(start) if start else None
     if scenario or model_calls:
@@ -309,33 +312,19 @@ def callers(
     )
 
 
-def _drive(
-    url: str,
-    concurrency: int,
-    count: int,
-    rate_per_hour: float,
-    scenario: str | None,
-    model_calls: str | None,
-    days: int,
-    seed: int,
-) -> None:
-    """`callers --url`: the same callers against a running server, measured."""
+def _drive(url: str, concurrency: int, plans_for: Callable[[Menu, datetime], list[CallPlan]]) -> None:
+    """`callers --url`: the same callers (``plans_for`` the menu, starting now) against a running
+    server, measured."""
     from datetime import UTC, datetime
 
     from ivr.menu import load_menu
-    from ivr.tools.callers import drive_server, model_call_plans, poisson_plans
+    from ivr.tools.callers import drive_server
 
     if not url.startswith(("http://", "https://")):
         raise IvrError(f"--url {url!r}: expected http://HOST:PORT or https://HOST")
     menu = load_menu(os.environ.get("IVR311_MENU") or None)
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
-    start = datetime.now(UTC)
-    with contextlib.ExitStack() as stack:
-        if scenario or model_calls:
-            rows, horizon_s, _ = stack.enter_context(_model_calls(scenario, model_calls, days, seed))
-            plans = list(model_call_plans(rows, menu, start=start, horizon_s=horizon_s, seed=seed))
-        else:
-            plans = list(poisson_plans(menu, count=count, rate_per_hour=rate_per_hour, seed=seed, start=start))
+    plans = plans_for(menu, datetime.now(UTC))
     with click.progressbar(length=len(plans), label="calls", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
         run = drive_server(url, token, plans, concurrency, progress=lambda n: bar.update(n - bar.pos))
     click.echo(

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from bench import pgcluster
 from ivr import create_app
 from ivr.calllog.store import CallStore
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.ivr.twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """An Open311 client for the tests: the app with API keys, and both formats read into one shape
-(a uniquely named module, imported by the Open311 tests)."""
+(``tests.ivr.open311_client``, imported by the tests that open or read service requests)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN
 
 from ivr import create_app
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN
 
 API_KEY = "open311-test-key-3b9f1c"
 OTHER_KEY = "second-key-for-another-app"

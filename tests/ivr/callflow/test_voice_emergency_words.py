@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from ivr import create_app
 from ivr.calllog import requestnumbers
 from ivr.menu import MAX_HINT_CHARS, MAX_HINTS, load_menu
 from ivr.tools.softphone import input_params
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 MENU = load_menu()
 LANGS = ("en", "es")

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 from collections import deque
 
 import pytest
-from ivr_twilio_sim import Call
 
 from ivr.menu import load_menu
+from tests.ivr.twilio_sim import Call
 
 MENU = load_menu()
 SAY_LANG = {"en": "en-US", "es": "es-MX"}
@@ -54,7 +54,7 @@ def assert_language(doc: ET.Element, lang: str) -> None:
 
 def queued(call: Call, queue: str) -> ET.Element:
     """The caller is queued; a service that needs a location asks the street address first
-    (answered and confirmed here; tests/ivr/test_open311_voice.py covers that step)."""
+    (answered and confirmed here; tests/ivr/callflow/test_voice_requests.py covers that step)."""
     if call.enqueue is None and "/voice/address?" in call.doc.find("Gather").get("action", ""):
         call.speak("100 Main Street", 0.9)
         call.press("1")

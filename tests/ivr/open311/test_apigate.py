@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from open311_client import BASE, Open311, body, make_app
 
 from bench import webhook_latency as bench  # its server, seeding and pollers
 from ivr.tools.softphone import CallWalker, HttpTransport, TwilioClient
+from tests.ivr.open311_client import BASE, Open311, body, make_app
 
 
 @pytest.fixture

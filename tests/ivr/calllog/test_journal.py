@@ -5,7 +5,6 @@ short last pass and sending them to the database after it."""
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from ivr.calllog.journal import REJECTED, Journal, Op, decode_op, encode_op
 from ivr.calllog.recorder import Recorder
 from ivr.calllog.store import CallStore
+from tests.ivr.workers import run_as_workers
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -33,13 +33,7 @@ def _append_many(folder: str, worker: int) -> None:
 
 def test_many_processes_append_whole_lines(tmp_path):
     """What gunicorn workers do during an outage: every line whole, none lost."""
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_append_many, args=(str(tmp_path), w)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    run_as_workers(_append_many, [(str(tmp_path), w) for w in range(4)])
     journal = Journal(tmp_path)
     with journal.claim() as claimed:
         assert claimed is not None

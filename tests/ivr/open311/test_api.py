@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from open311_client import API_KEY, BASE, FORMATS, OTHER_KEY, Open311, body, make_app
 from sqlalchemy import inspect
 
 from ivr.calllog.schema import metadata
 from ivr.calllog.servicerequests import ServiceRequests
 from ivr.menu import load_menu
+from tests.ivr.open311_client import API_KEY, BASE, FORMATS, OTHER_KEY, Open311, body, make_app
 
 MENU = load_menu()
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")

@@ -1,5 +1,5 @@
 """Twilio as the voice app's tests see it: the project's one TwiML walker (`ivr.tools.softphone`) with
-the tests' token and public URL (a uniquely named module, imported by conftest and the tests)."""
+the tests' token and public URL (``tests.ivr.twilio_sim``, imported by conftest and the tests)."""
 
 from __future__ import annotations
 

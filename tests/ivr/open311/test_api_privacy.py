@@ -1,7 +1,7 @@
 """Privacy by default on the public Open311 API, and the headers every answer of the app carries.
 
 - A call's request publishes its category, status, address and times, never what the caller
-  said (`test_open311_voice.py` walks a call); staff publish what they choose in status_notes.
+  said (`tests/ivr/callflow/test_voice_requests.py` walks a call); staff publish what they choose in status_notes.
 - The api_key travels in the POST body or the X-Api-Key header; a URL carrying one is refused
   (URLs land in access logs), on every endpoint.
 - XML carries only what XML 1.0 can: one odd character in a stored text does not break the
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from open311_client import API_KEY, BASE, FORMATS, Open311, body, make_app
 
 from ivr.calllog.servicerequests import ServiceRequests
+from tests.ivr.open311_client import API_KEY, BASE, FORMATS, Open311, body, make_app
 
 
 @pytest.fixture

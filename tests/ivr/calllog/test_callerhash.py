@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 from sqlalchemy import MetaData, select
 
 from ivr import create_app
@@ -17,6 +16,7 @@ from ivr.calllog.callerhash import KEY_FILE_NAME, CallerHasher, load_hasher
 from ivr.calllog.store import CallStore
 from ivr.config import settings_from_env
 from ivr.errors import ConfigError
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 AREA = "+1555867"  # the callers below are all in +1 555 867-xxxx
 SQLITE_IN_MEMORY = "sqlite://"

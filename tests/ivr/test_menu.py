@@ -1,17 +1,12 @@
-"""The factory's configuration and the menu file's validation."""
+"""The menu file: its validation, the shipped menu, and the speech matching (the emergency rule)."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from ivr import IvrError, create_app
-from ivr.config import settings_from_env
-from ivr.errors import ConfigError, MenuError
+from ivr.errors import MenuError
 from ivr.menu import DEFAULT_MENU_PATH, load_menu, parse_menu
 
 CODES = {
@@ -31,64 +26,6 @@ CODES = {
     "stolen_vehicle",
     "other",
 }
-
-
-def test_refuses_to_start_without_a_token(monkeypatch, db_url):
-    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
-    monkeypatch.delenv("IVR311_VALIDATE_SIGNATURES", raising=False)
-    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
-        create_app({"database_url": db_url})
-    assert issubclass(ConfigError, IvrError) and issubclass(MenuError, IvrError)
-
-
-def test_environment_variables(monkeypatch, tmp_path):
-    menu = tmp_path / "menu.yaml"
-    menu.write_text(DEFAULT_MENU_PATH.read_text().replace("max_reprompts: 3", "max_reprompts: 2"))
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
-    monkeypatch.setenv("IVR311_PUBLIC_BASE_URL", "https://x.example/")
-    monkeypatch.setenv("IVR311_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
-    monkeypatch.setenv("IVR311_MENU", str(menu))
-    app = create_app()
-    settings = app.extensions["ivr311.settings"]
-    assert settings.public_base_url == "https://x.example"
-    assert app.extensions["ivr311.menu"].max_reprompts == 2
-    assert (tmp_path / "env.sqlite3").exists()
-    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024
-
-
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({"IVR311_VALIDATE_SIGNATURES": "maybe"}, "0 or 1"),
-        ({"TWILIO_AUTH_TOKEN": "t", "IVR311_PUBLIC_BASE_URL": "ftp://x"}, "https"),
-    ],
-)
-def test_bad_environment(env, message):
-    with pytest.raises(ConfigError, match=message):
-        settings_from_env(env)
-
-
-def test_default_database_is_sqlite_under_instance(monkeypatch):
-    monkeypatch.delenv("IVR311_DATABASE_URL", raising=False)
-    from ivr.tools.cli import default_database_url
-
-    url = default_database_url()
-    assert url.startswith("sqlite:///") and url.endswith("instance/ivr311.sqlite3")
-
-
-def test_app_py_exposes_app():
-    code = (
-        "import os; os.environ['TWILIO_AUTH_TOKEN']='t';"
-        "os.environ['IVR311_DATABASE_URL']='sqlite://';"
-        "import app, sys; print(type(app.app).__name__);"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numpy', 'queueing')))"
-    )
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    # the voice app shares only the safe YAML reader and the user-error exception with the
-    # planner: never the model
-    assert done.stdout.split("\n")[:2] == ["Flask", "['queueing', 'queueing.errors', 'queueing.yamlsafe']"]
 
 
 def test_shipped_menu_has_the_15_categories_in_two_languages():
@@ -219,11 +156,3 @@ def test_speech_matching():
     assert menu.match_category("en", "my cat is fine") is None
     assert menu.says_emergency("en", "Emergency!")
     assert not menu.says_emergency("en", "this is not an emergency")
-
-
-def test_open311_keys_come_from_one_comma_separated_variable():
-    from ivr.config import settings_from_env
-
-    env = {"IVR311_OPEN311_API_KEYS": " key-one , key-two,, ", "IVR311_VALIDATE_SIGNATURES": "0"}
-    assert settings_from_env(env).open311_api_keys == ("key-one", "key-two")
-    assert settings_from_env({"IVR311_VALIDATE_SIGNATURES": "0"}).open311_api_keys == ()

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN, TwilioSim
 
 from ivr import create_app
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, TwilioSim
 
 EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
 

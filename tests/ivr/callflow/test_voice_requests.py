@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ivr_twilio_sim import CALLER, Call
-from open311_client import Open311, body
-from test_ivr_faults import sqlite_locked
 
 from ivr.calllog import requestnumbers
 from ivr.menu import load_menu
+from tests.ivr.open311_client import Open311, body
+from tests.ivr.outages import sqlite_locked
+from tests.ivr.twilio_sim import CALLER, Call
 
 MENU = load_menu()
 DEADLINE_S = 1.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy import text
 
 from ivr.calllog.callerhash import CallerHasher
 from ivr.calllog.store import CallStore, MenuEvent
+from tests.ivr.workers import run_as_workers
 
 T0 = datetime(2024, 5, 14, 10, 0, 0, tzinfo=UTC)
 HASHER = CallerHasher(b"key-for-store-tests-0123")
@@ -118,13 +118,7 @@ def test_two_processes_share_one_sqlite_file(tmp_path):
     """What two gunicorn workers do: no 'database is locked', no lost rows."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     CallStore(url).close()
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(url, k * 1000)) for k in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+    run_as_workers(_worker, [(url, k * 1000) for k in range(2)])
     store = CallStore(url)
     assert len(list(store.export_rows())) == 120
     assert store.waiting_counts() == {"911": 120}

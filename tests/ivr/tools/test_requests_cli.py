@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from open311_client import Open311, body, make_app
 
 from queueing.cli import main as ivr311
+from tests.ivr.open311_client import Open311, body, make_app
 
 
 @pytest.fixture

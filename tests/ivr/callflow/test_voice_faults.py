@@ -7,7 +7,6 @@ never hung up by the app, and a caller whose callbacks were lost stops holding t
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,25 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 from ivr import create_app
 from ivr.calllog.store import CallStore
+from tests.ivr.outages import sqlite_locked
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 EMERGENCY_DEADLINE_S = 1.0
-
-
-@contextmanager
-def sqlite_locked(db_url: str) -> Iterator[None]:
-    """A second connection holds the write lock (BEGIN EXCLUSIVE), as another process would."""
-    path = db_url.removeprefix("sqlite:///")
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    conn.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        conn.execute("COMMIT")
-        conn.close()
 
 
 def timed(fn: Any, *args: Any) -> tuple[Any, float]:

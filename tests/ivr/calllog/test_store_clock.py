@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from ivr_twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 from sqlalchemy import inspect, text
 
 from ivr import create_app
 from ivr.calllog.journal import Journal, Op
 from ivr.calllog.recorder import Recorder
 from ivr.calllog.store import CallStore, utcnow
+from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 SKEW_S = 200.0  # each app server's clock is this far from the true time, one behind, one ahead
 STALE_S = 2.0  # wait_stale_s of both servers (75 s by default), so the test need not wait long

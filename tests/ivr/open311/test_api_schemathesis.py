@@ -20,7 +20,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from open311_client import API_KEY, make_app
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.ivr.open311_client import API_KEY, make_app
 
 EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
 EXAMPLES_RUN: dict[str, int] = {}

@@ -1,70 +1,104 @@
-"""`ivr311 dial`: the console phone walks the local app's TwiML from stdin."""
+"""`ivr311 callers`: simulated callers walk the real menu and fill a call log (Poisson callers,
+or the model's calls with --scenario / --model-calls), reproducibly, in process or against a
+running server.
+
+They never touch the live call log: they log to a database of their own unless told otherwise,
+say where on stderr, keep a journal of their own, and the service requests they open are marked
+simulated, which the public Open311 list never shows."""
 
 from __future__ import annotations
 
+import csv
 import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
-from ivr.tools.cli import calls, dial
-
-
-def run_dial(db_url: str, keys: list[str], *args: str, token: str | None = "tok"):
-    env = {"TWILIO_AUTH_TOKEN": token, "IVR311_PUBLIC_BASE_URL": None}
-    return CliRunner().invoke(dial, ["--database-url", db_url, *args], input="\n".join(keys) + "\n", env=env)
-
-
-def logged(db_url: str) -> list[dict]:
-    result = CliRunner().invoke(calls, ["export", "--database-url", db_url, "--format", "json"])
-    return json.loads(result.stdout)
+import ivr.tools.cli
+from ivr.calllog.engine import make_engine
+from ivr.calllog.servicerequests import RequestStore, ServiceRequests
+from ivr.menu import load_menu
+from ivr.tools.cli import callers
+from tests.ivr.call_log import logged
+from tests.ivr.open311_client import Open311, body, make_app
+from tests.ivr.twilio_sim import TOKEN
 
 
-def test_dial_services_by_keys_then_answered(db_url):
-    result = run_dial(db_url, ["2", "9", "3", "100 Main Street", "1", "", ""])
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's own call log and journal, as its environment names them; the instance folder
+    in tmp_path (not the repository's)."""
+    path = tmp_path / "live.sqlite3"
+    monkeypatch.setenv("IVR311_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("IVR311_JOURNAL_DIR", str(tmp_path / "live-journal"))
+    monkeypatch.setenv("IVR311_CALLER_HASH_KEY", "simulated-callers-test-key-0123")
+    monkeypatch.setattr(ivr.tools.cli, "instance_folder", lambda: tmp_path / "instance")
+    return path
+
+
+def model_results(folder: Path) -> Path:
+    """A results folder as `simulate --calls` writes it: a few 311 calls in listed categories."""
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps({"meta": {"horizon_s": 3600, "replications": 1}}))
+    columns = "replication call_id class category arrival_s queued_s answered_s ended_s wait_s pool agent outcome"
+    with (folder / "calls.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns.split())
+        for i, category in enumerate(["noise", "rodents", "noise", "other"]):
+            at = 60.0 * i
+            writer.writerow([0, i, "311", category, at, at + 20, at + 50, at + 200, 30, "desk", 1, "answered"])
+    return folder
+
+
+@pytest.mark.parametrize("mode", ["poisson", "model"])
+def test_simulated_callers_log_apart_and_their_requests_are_not_public(live, tmp_path, mode):
+    args = ["--count", "25", "--rate-per-hour", "300", "--seed", "4"]
+    if mode == "model":
+        args = ["--model-calls", str(model_results(tmp_path / "model")), "--seed", "4"]
+    result = CliRunner().invoke(callers, args)
     assert result.exit_code == 0, result.output
-    assert "potholes" in result.output and "waiting in queue 311" in result.output
-    (row,) = logged(db_url)
-    assert row["category"] == "pothole" and row["queue_result"] == "bridged"
-    assert row["status"] == "completed"
+    own = tmp_path / "instance" / "simulated-callers.sqlite3"
+    assert f"simulated callers log to sqlite:///{own}" in result.stderr
+    assert not live.exists(), "the live call log was written"
+    assert not (tmp_path / "live-journal").exists(), "the live journal was written"
+    engine = make_engine(f"sqlite:///{own}")
+    try:
+        made = ServiceRequests(engine).query(limit=10_000)
+    finally:
+        engine.dispose()
+    assert made and all(r["simulated"] for r in made)
+    app: Any = make_app(f"sqlite:///{own}", tmp_path)
+    try:
+        api = Open311(app.test_client())
+        assert body(api.get("requests", start_date="2000-01-01T00:00:00Z"), "json") == []
+        assert api.get(f"requests/{made[0]['service_request_id']}").status_code == 404
+    finally:
+        app.extensions["ivr311.store"].close()
+        app.extensions["ivr311.open311_gate"].close()
 
 
-def test_dial_spanish_speech_and_emergency(db_url):
-    result = run_dial(db_url, ["9", "emergencia", "h"], token=None)
+def test_an_explicit_database_is_used_and_still_marked(live, tmp_path):
+    chosen = f"sqlite:///{tmp_path / 'chosen.sqlite3'}"
+    result = CliRunner().invoke(callers, ["--count", "10", "--rate-per-hour", "300", "--database-url", chosen])
     assert result.exit_code == 0, result.output
-    assert "Le comunicamos con los servicios de emergencia" in result.output
-    (row,) = logged(db_url)
-    assert (row["queue"], row["language"], row["queue_result"]) == ("911", "es", "hangup")
-
-
-def test_dial_low_confidence_confirms(db_url):
-    result = run_dial(db_url, ["graffiti", "yes", "5 Elm Street", "yes", "h"], "--confidence", "0.3")
-    assert "I heard graffiti removal" in result.output
-    assert logged(db_url)[0]["category"] == "graffiti"
-
-
-def test_dial_silence_ends_with_operator_not_hangup(db_url):
-    result = run_dial(db_url, ["", "", "", "", "h"])
-    assert result.output.count("[silence]") == 4
-    assert "Let me connect you to an operator" in result.output
-    assert logged(db_url)[0]["category"] == "other"
-
-
-def test_dial_hang_up_mid_menu(db_url):
-    result = run_dial(db_url, ["2"])  # then stdin closes
-    assert result.exit_code == 0
-    assert "hung up" in result.output
-    assert logged(db_url)[0]["status"] == "completed"
-
-
-def test_agent_line_from_the_console(db_url):
-    run_dial(db_url, ["0"])  # a 311 caller, still waiting when stdin closes on hold? no: ended
-    result = run_dial(db_url, [], "--agent")
-    assert result.exit_code == 0
-    assert "No callers are waiting" in result.output
+    assert "a database of their own" not in result.stderr and chosen in result.stderr
+    engine = make_engine(chosen)
+    try:
+        made = ServiceRequests(engine).query(limit=10_000)
+        assert made and all(r["simulated"] for r in made)
+        assert ServiceRequests(engine).query(public=True) == []
+    finally:
+        engine.dispose()
+    assert not live.exists()
 
 
 def test_simulated_callers_fill_the_log(db_url):
-    from ivr.tools.cli import callers
 
     args = [
         "--count",
@@ -93,8 +127,6 @@ def test_simulated_callers_fill_the_log(db_url):
     for r in rows:  # queue time is simulated time between entering and leaving the queue
         assert r["queue_time_s"] is not None and r["queue_time_s"] >= 0
     # services with a location got the street address, said by the simulated caller
-    from ivr.calllog.servicerequests import RequestStore
-    from ivr.menu import load_menu
 
     needs_address = {c.code for c in load_menu().listed if c.address}
     store = RequestStore(db_url, create=False)
@@ -107,7 +139,6 @@ def test_simulated_callers_fill_the_log(db_url):
 
 
 def test_simulated_callers_are_reproducible(tmp_path):
-    from ivr.tools.cli import callers
 
     outputs = []
     for name in ("a", "b"):
@@ -151,12 +182,6 @@ targets:
 def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
     """`callers --scenario`: the model's calls walked through the real menu. The log holds the
     model's calls, class by class, with its answered/hung-up outcome and its waits."""
-    import csv
-    import subprocess
-    import sys
-
-    from ivr.tools.cli import callers
-
     scenario = tmp_path / "small.yaml"
     scenario.write_text(MODEL_SCENARIO)
     model = tmp_path / "model"
@@ -199,13 +224,6 @@ def test_callers_from_a_scenario_log_what_the_model_simulated(tmp_path):
 def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatch):
     """`callers --url`: signed webhooks over HTTP to a running server (here a threaded werkzeug
     server around the test app), walked concurrently; it reports throughput and calls lost."""
-    import threading
-
-    from ivr_twilio_sim import TOKEN
-    from werkzeug.serving import make_server
-
-    from ivr.tools.cli import callers
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -222,48 +240,3 @@ def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatc
     assert result.exit_code == 0, result.output
     assert "25 calls" in result.output and "calls lost 0" in result.output
     assert len(logged(db_url)) == 25
-
-
-def test_a_webhook_not_answered_with_twiml_is_an_ivr_error_naming_it():
-    """Over HTTP, whatever goes wrong (refused, a body cut off by a server dying mid-answer, a
-    body that is not XML, a URL that is not http) is an IvrError naming the request: what the
-    callers and the webhook benchmark count as not answered, never a crash of the walker."""
-    import socket
-    import threading
-
-    import pytest
-
-    from ivr.errors import IvrError
-    from ivr.tools.softphone import HttpTransport, TwilioClient
-
-    answers = [
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100\r\n\r\n<Response><Say>Th",
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 15\r\n\r\n<Response><Say>",
-    ]
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def serve() -> None:
-        for answer in answers:
-            conn, _ = listener.accept()
-            with conn:
-                request = b""
-                while not request.endswith(b"CallSid=CA1"):  # the whole request, or closing resets
-                    request += conn.recv(65536)
-                conn.sendall(answer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    twilio = TwilioClient(HttpTransport(base, timeout_s=5), "tok", base)
-    with pytest.raises(IvrError, match=rf"^POST {base}/voice: IncompleteRead$"):
-        twilio.twiml("/voice", {"CallSid": "CA1"})
-    with pytest.raises(IvrError, match=r"^POST /voice: not XML \("):
-        twilio.twiml("/voice", {"CallSid": "CA1"})
-    thread.join(5)
-    listener.close()  # nothing listens on the port any more
-    with pytest.raises(IvrError, match=rf"^POST {base}/voice: ConnectionRefusedError$"):
-        twilio.twiml("/voice", {"CallSid": "CA1"})
-    assert len(twilio.client.latencies_s) == 3  # every post is timed, answered or not
-    with pytest.raises(IvrError, match="expected http://HOST:PORT or https://HOST"):
-        HttpTransport("localhost:5000")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from ivr_twilio_sim import CALLER, PUBLIC_BASE, TOKEN, TwilioSim
 from twilio.request_validator import RequestValidator
+
+from tests.ivr.twilio_sim import CALLER, PUBLIC_BASE, TOKEN, TwilioSim
 
 WEBHOOKS = [
     "/voice",

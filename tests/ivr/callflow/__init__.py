@@ -1,0 +1,1 @@
+"""Tests of ivr/callflow: the webhooks and their TwiML (test_voice.py for voice.py...)."""
