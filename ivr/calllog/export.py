@@ -33,7 +33,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     match = _RELATIVE.match(raw)
     if match:
         now = now or datetime.now(UTC)
-        return now - timedelta(seconds=int(match.group(1)) * _UNIT_S[match.group(2)])
+        try:
+            return now - timedelta(seconds=int(match.group(1)) * _UNIT_S[match.group(2)])
+        except OverflowError:
+            raise IvrError(f"--since {text!r}: reaches back before the year 1") from None
     try:
         when = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:

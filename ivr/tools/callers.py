@@ -282,11 +282,13 @@ class RemoteRun:
 
     calls: int
     lost: list[str]  # calls some webhook of which was not answered with TwiML (must be none)
-    latencies_s: list[float]
+    latencies_s: list[float]  # of each webhook the server answered
     elapsed_s: float
+    failed_posts: int = 0  # webhooks that got no answer at all (refused, reset, timed out)
 
     @property
     def requests_per_s(self) -> float:
+        """Webhooks answered per second (those that failed are not throughput)."""
         return len(self.latencies_s) / self.elapsed_s if self.elapsed_s else 0.0
 
     def quantile_ms(self, q: float) -> float:
@@ -333,4 +335,5 @@ def drive_server(
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, plans))
     elapsed = time.perf_counter() - started
-    return RemoteRun(done[0], lost, [s for t in transports for s in t.latencies_s], elapsed)
+    latencies = [s for t in transports for s in t.latencies_s]
+    return RemoteRun(done[0], lost, latencies, elapsed, sum(t.failures for t in transports))

@@ -91,6 +91,8 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
     from ivr.calllog.export import parse_since, write_calls
     from ivr.calllog.store import CallStore
 
+    if out_path:
+        _check_out_file(out_path)
     url = database_url or default_database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         path = url.removeprefix("sqlite:///")
@@ -104,13 +106,53 @@ def export(database_url: str | None, since: str | None, fmt: str, out_path: str 
                 raise IvrError("the database has no call log (table 'calls' is missing)")
             rows = store.export_rows(since_at)
             if out_path:
-                with open(out_path, "w", encoding="utf-8", newline="") as out:
-                    count = write_calls(rows, out, fmt)
+                try:
+                    with open(out_path, "w", encoding="utf-8", newline="") as out:
+                        count = write_calls(rows, out, fmt)
+                except OSError as exc:
+                    raise IvrError(f"--out {out_path}: {exc.strerror or exc}") from None
                 click.echo(f"wrote {count} calls to {out_path}", err=True)
             else:
                 write_calls(rows, sys.stdout, fmt)
         finally:
             store.close()
+
+
+def _check_out_file(path: str) -> None:
+    """Refuse an --out file that cannot be written, before any work: its folder must exist and be
+    a writable folder, and the path must not be a folder."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise IvrError(f"--out {path}: is a folder; give a file name")
+    if not parent.is_dir():
+        why = "is not a folder" if parent.exists() else "does not exist"
+        raise IvrError(f"--out {path}: {parent} {why}")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise IvrError(f"--out {path}: not writable")
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """click's FloatRange lets nan through (every comparison with nan is false)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", param=param)
+    return value
+
+
+# A simulated clock stays where dates and the call log's timestamps work.
+CLOCK_YEARS = (1970, 2200)
+
+
+def _simulated_start(text: str) -> datetime:
+    """--start as a UTC time, within CLOCK_YEARS."""
+    from ivr.calllog.export import parse_since
+
+    when = parse_since(text)
+    if not CLOCK_YEARS[0] <= when.year < CLOCK_YEARS[1]:
+        raise IvrError(f"--start {text!r}: must be between {CLOCK_YEARS[0]} and {CLOCK_YEARS[1]}")
+    return when
 
 
 @contextlib.contextmanager
@@ -206,7 +248,9 @@ def dial(caller: str, confidence: float, agent: bool, database_url: str | None, 
 
 @click.command("callers", context_settings=SHOW_DEFAULTS)
 @click.option("--count", type=click.IntRange(1, 1_000_000), default=200, help="How many calls.")
-@click.option("--rate-per-hour", type=click.FloatRange(0.001), default=60.0, help="Poisson arrival rate.")
+@click.option(
+    "--rate-per-hour", type=click.FloatRange(0.001, 1e6), default=60.0, callback=_finite, help="Poisson arrival rate."
+)
 @click.option(
     "--scenario",
     "scenario",
@@ -265,10 +309,11 @@ def callers(
       ivr311 callers --scenario scenarios/baseline.yaml --days 7 --database-url sqlite:///week.db"""
     from datetime import UTC, datetime, timedelta
 
-    from ivr.calllog.export import format_time, parse_since
+    from ivr.calllog.export import format_time
 
     if scenario and model_calls:
         raise IvrError("give --scenario or --model-calls, not both")
+    first = _simulated_start(start) if start else None
     if url:
 
         def plans(menu: Menu, start: datetime) -> list[CallPlan]:
@@ -281,7 +326,6 @@ def callers(
 
         _drive(url, concurrency, plans)
         return
-    first = parse_since(start) if start else None
     if scenario or model_calls:
         from ivr.tools.callers import replay_model_calls
 
@@ -300,9 +344,15 @@ def callers(
         return
     from ivr.tools.callers import simulate_callers
 
-    if first is None:
-        now = datetime.now(UTC).replace(microsecond=0)
-        first = now - timedelta(hours=count / rate_per_hour)
+    span = timedelta(hours=count / rate_per_hour)  # about when the last call arrives
+    earliest, latest = (datetime(year, 1, 1, tzinfo=UTC) for year in CLOCK_YEARS)
+    if first is None and span < latest - earliest:
+        first = datetime.now(UTC).replace(microsecond=0) - span
+    if first is None or not earliest <= first <= latest - span:
+        raise IvrError(
+            f"--count {count} at --rate-per-hour {rate_per_hour:g} spans {span.days:,} days: the calls must "
+            f"arrive between {CLOCK_YEARS[0]} and {CLOCK_YEARS[1]} (fewer calls, a higher rate, or --start)"
+        )
     with _local_app(database_url, simulated=True) as app:
         last = simulate_callers(app, count=count, rate_per_hour=rate_per_hour, seed=seed, start=first)
     click.echo(
@@ -324,18 +374,45 @@ def _drive(url: str, concurrency: int, plans_for: Callable[[Menu, datetime], lis
         raise IvrError(f"--url {url!r}: expected http://HOST:PORT or https://HOST")
     menu = load_menu(os.environ.get("IVR311_MENU") or None)
     token = os.environ.get("TWILIO_AUTH_TOKEN") or None
+    _check_server(url)
     plans = plans_for(menu, datetime.now(UTC))
     with click.progressbar(length=len(plans), label="calls", file=sys.stderr, hidden=not sys.stderr.isatty()) as bar:
         run = drive_server(url, token, plans, concurrency, progress=lambda n: bar.update(n - bar.pos))
-    click.echo(
-        f"{run.calls} calls, {len(run.latencies_s)} webhooks in {run.elapsed_s:.1f} s: "
-        f"{run.requests_per_s:.0f} requests/s, latency p50 {run.quantile_ms(0.5):.1f} ms, "
-        f"p99 {run.quantile_ms(0.99):.1f} ms; calls lost {len(run.lost)}"
-    )
+    failed = f", {run.failed_posts} got no answer" if run.failed_posts else ""
+    if run.latencies_s:
+        click.echo(
+            f"{run.calls} calls, {len(run.latencies_s)} webhooks answered{failed} in {run.elapsed_s:.1f} s: "
+            f"{run.requests_per_s:.0f} answered/s, latency p50 {run.quantile_ms(0.5):.1f} ms, "
+            f"p99 {run.quantile_ms(0.99):.1f} ms; calls lost {len(run.lost)}"
+        )
+    else:
+        click.echo(f"{run.calls} calls, no webhook answered{failed}; calls lost {len(run.lost)}")
     for line in run.lost[:5]:
         click.echo(f"  lost: {line}", err=True)
     if run.lost:
         sys.exit(1)
+
+
+def _check_server(url: str, timeout_s: float = 5.0) -> None:
+    """Refuse --url at once when nothing answers there, rather than after walking every call
+    into a refused connection. Any HTTP answer to ``GET /healthz`` will do (even an error page:
+    a server is there; signatures and the menu are checked by the calls themselves)."""
+    from http.client import HTTPConnection, HTTPException, HTTPSConnection
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    conn = connection(parts.netloc, timeout=timeout_s)
+    try:
+        conn.request("GET", parts.path.rstrip("/") + "/healthz")
+        conn.getresponse().read()
+    except (OSError, HTTPException) as exc:
+        reason = (
+            "no answer" if isinstance(exc, TimeoutError) else (getattr(exc, "strerror", None) or type(exc).__name__)
+        )
+        raise IvrError(f"--url {url}: no server answers there ({reason} within {timeout_s:g} s)") from None
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager

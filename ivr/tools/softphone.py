@@ -57,7 +57,8 @@ class HttpTransport:
         self.netloc = parts.netloc
         self.prefix = parts.path.rstrip("/")
         self.timeout_s = timeout_s
-        self.latencies_s: list[float] = []  # of each post, answered or not
+        self.latencies_s: list[float] = []  # of each post answered by the server
+        self.failures = 0  # posts refused, reset, timed out or cut off
 
     def post(self, path: str, data: Mapping[str, str], headers: Mapping[str, str]) -> HttpResponse:
         body = urlencode(data)
@@ -69,10 +70,11 @@ class HttpTransport:
             resp = conn.getresponse()
             payload = resp.read()
         except (OSError, HTTPException) as exc:  # refused, reset, timed out, cut off
+            self.failures += 1
             raise IvrError(f"POST {self.base_url + path}: {type(exc).__name__}") from None
         finally:
             conn.close()
-            self.latencies_s.append(time.perf_counter() - started)
+        self.latencies_s.append(time.perf_counter() - started)
         mimetype = (resp.getheader("Content-Type") or "").split(";")[0].strip()
         return HttpResponse(resp.status, mimetype, payload)
 

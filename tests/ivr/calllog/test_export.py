@@ -94,7 +94,12 @@ def test_export_empty_log_and_since(twilio, db_url, tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--since", "yesterday"], "--since"), (["--database-url", "nonsense://x"], "database")],
+    [
+        (["--since", "yesterday"], "--since"),
+        (["--database-url", "nonsense://x"], "database"),
+        (["--since", "999999999d"], "--since '999999999d': reaches back before the year 1"),
+        (["--out", "/proc/no-such-folder/x.csv"], "--out /proc/no-such-folder/x.csv:"),
+    ],
 )
 def test_export_errors_are_one_line_exit_2(db_url, args, message, twilio):
     full_call(twilio, ["1"])
@@ -148,3 +153,13 @@ def test_whole_call_on_postgresql(postgres_url, tmp_path):
     assert rows[first.sid]["status"] == "completed" and rows[second.sid]["queue"] == "911"
     assert ISO_Z.match(rows[first.sid]["ended_at"])
     app.extensions["ivr311.store"].close()
+
+
+def test_export_out_under_a_file_is_refused_before_reading(db_url, tmp_path, twilio):
+    """``--out FILE/x.csv``: the folder is a file; one line, before the log is read."""
+    full_call(twilio, ["1"])
+    blocker = tmp_path / "calls.db"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(calls, ["export", "--database-url", db_url, "--out", str(blocker / "x.csv")])
+    assert result.exit_code == 2
+    assert result.stderr == f"--out {blocker / 'x.csv'}: {blocker} is not a folder\n"

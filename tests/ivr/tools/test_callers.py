@@ -238,5 +238,39 @@ def test_callers_drive_a_running_server_and_lose_no_call(app, db_url, monkeypatc
     finally:
         server.shutdown()
     assert result.exit_code == 0, result.output
-    assert "25 calls" in result.output and "calls lost 0" in result.output
+    assert "25 calls" in result.output and "calls lost 0" in result.output and "answered/s" in result.output
+    assert "got no answer" not in result.output
     assert len(logged(db_url)) == 25
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rate-per-hour", "nan"], "nan is not a finite number"),
+        (["--start", "9999-12-31T23:59:59Z"], "--start '9999-12-31T23:59:59Z': must be between 1970 and 2200"),
+        (["--rate-per-hour", "0.001", "--count", "1000000"], "spans 41,666,666 days"),
+        (["--start", "2199-12-31", "--rate-per-hour", "1"], "the calls must arrive between 1970 and 2200"),
+    ],
+)
+def test_callers_check_their_options_before_any_call(tmp_path, args, message):
+    db = tmp_path / "calls.sqlite3"
+    result = CliRunner().invoke(callers, [*args, "--database-url", f"sqlite:///{db}"])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert not db.exists()  # refused before the app (and its call log) was made
+
+
+def test_callers_url_with_nobody_there_is_refused_at_once(monkeypatch):
+    """A dead --url used to walk every call into a refused connection, then report the failures
+    as throughput ("3647 requests/s" with every call lost)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    result = CliRunner().invoke(callers, ["--url", f"http://127.0.0.1:{port}", "--count", "5"])
+    assert result.exit_code == 2
+    assert result.stderr == f"--url http://127.0.0.1:{port}: no server answers there (Connection refused within 5 s)\n"
+    assert "requests/s" not in result.output and "answered/s" not in result.output
