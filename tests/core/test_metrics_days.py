@@ -11,15 +11,19 @@ import yaml
 
 from queueing import simulate
 from queueing.core.durations import DAY_S
-from queueing.core.metrics import answered_within, daily_columns, day_spans
-from queueing.core.records import ABANDONED, ANSWERED, CLOSED
+from queueing.core.metrics import answered_within, daily_columns, day_spans, replication_daily, replication_measures
+from queueing.core.model import simulate_replication
+from queueing.core.records import ABANDONED, ANSWERED, CLOSED, OUTCOMES
 from queueing.core.runner import SimulationResult
 from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import parse_scenario, with_overrides
+from queueing.core.schedule import build_schedule
 from queueing.core.statistics import estimate
+from tests.support.callers import callers_at
 from tests.support.scenarios import scenario_text
 
 H = 3600.0
+M = 60.0
 
 
 def week_scenario(**fields: object) -> Scenario:
@@ -155,3 +159,48 @@ def test_a_run_of_one_day_has_no_days() -> None:
     assert not any(key[0] in ("days", "weekdays") for key in result.replications[0].measures)
     assert list(result.summary) == ["classes", "pools", "meta"]
     assert list(result.daily.rows()) == []
+
+
+MIDNIGHT = """\
+name: one agent around the clock
+start_day: sat
+horizon: 2d
+classes:
+  a: {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: deterministic, value: 10m}}
+staffing:
+  pools: [{name: desk, serves: [a], agents: 1}]
+targets: {a: [{within: 5m, share: 0.5}]}
+"""
+
+
+def test_the_queue_carries_over_midnight_and_each_call_counts_in_the_day_it_arrived_on() -> None:
+    scenario = parse_scenario(MIDNIGHT)
+    schedule = build_schedule(scenario)
+    # One agent, 10-minute calls: A 23:40, B 23:45, C 23:50, D 23:55 on Saturday (day 0); E 23:58
+    # hangs up after 5 minutes; F 00:05 on Sunday.
+    arrivals = [23 * H + 40 * M, 23 * H + 45 * M, 23 * H + 50 * M, 23 * H + 55 * M, 23 * H + 58 * M, 24 * H + 5 * M]
+    callers = callers_at(arrivals, 10 * M)
+    callers.patience_s[4] = 5 * M
+    records = simulate_replication(scenario, schedule, callers)
+    # By hand: A at once (to 23:50); B at 23:50 (to 00:00); C at 00:00 (to 00:10); D at 00:10
+    # (to 00:20); E gave up at 00:03, found gone at 00:20; F at 00:20 (to 00:30). The agent works
+    # on through midnight: the queue of Saturday night is served on Sunday, in the order it came.
+    assert [OUTCOMES[o] for o in records.outcome] == ["answered"] * 4 + ["abandoned", "answered"]
+    assert records.answered_s[[0, 1, 2, 3, 5]].tolist() == [
+        23 * H + 40 * M, 23 * H + 50 * M, 24 * H, 24 * H + 10 * M, 24 * H + 20 * M,
+    ]  # fmt: skip
+    assert records.wait_s.tolist() == [0.0, 5 * M, 10 * M, 15 * M, 5 * M, 15 * M]
+    m = replication_measures(scenario, schedule, records)
+    sat, sun = ("days", "0", "classes", "a"), ("days", "1", "classes", "a")
+    # Saturday's calls are A-E, whenever they were answered; Sunday's only F.
+    assert (m[(*sat, "offered")], m[(*sat, "answered")], m[(*sat, "abandoned", "count")]) == (5, 4, 1)
+    assert m[(*sat, "wait_s", "mean")] == 7.5 * M  # A-D: 0, 5, 10, 15 minutes
+    assert m[(*sat, "service_level", "300")] == 2 / 5  # A and B within 5 minutes (B exactly), of 5 offered
+    assert (m[(*sun, "offered")], m[(*sun, "wait_s", "mean")], m[(*sun, "service_level", "300")]) == (1, 15 * M, 0.0)
+    assert (
+        m[("weekdays", "sat", "classes", "a", "offered")] == 5
+        and m[("weekdays", "sun", "classes", "a", "offered")] == 1
+    )
+    assert m[("pools", "desk", "overtime_h")] == 0.0  # no shift ended at midnight
+    rows = replication_daily(scenario, 0, m)
+    assert [row[:8] for row in rows] == [(0, 0, "sat", "a", 5, 5, 4, 1), (0, 1, "sun", "a", 1, 1, 1, 0)]
