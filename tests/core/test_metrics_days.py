@@ -19,6 +19,7 @@ from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import parse_scenario, with_overrides
 from queueing.core.schedule import build_schedule
 from queueing.core.statistics import estimate
+from queueing.theory import analytic
 from tests.support.callers import callers_at
 from tests.support.scenarios import scenario_text
 
@@ -204,3 +205,35 @@ def test_the_queue_carries_over_midnight_and_each_call_counts_in_the_day_it_arri
     assert m[("pools", "desk", "overtime_h")] == 0.0  # no shift ended at midnight
     rows = replication_daily(scenario, 0, m)
     assert [row[:8] for row in rows] == [(0, 0, "sat", "a", 5, 5, 4, 1), (0, 1, "sun", "a", 1, 1, 1, 0)]
+
+
+FACTORS = {"mon": 1.2, "fri": 1.1, "sat": 0.75, "sun": 0.5}  # the other days 1.0
+SLACK = 0.03  # relative widening of an interval, as in test_model_theory: a day starts with the day before's queue
+
+
+def test_each_weekday_waits_as_erlang_c_at_its_own_rate() -> None:
+    """Stationary days (a constant rate, one pool, exponential handle times), busier on Mondays and
+    Fridays, quieter at the weekend: each weekday's wait and service level are Erlang C's at that
+    weekday's rate, within their intervals. Two weeks: a weekday pools two days of ~1,500 calls."""
+    doc = {
+        "name": "weekday factors", "seed": 1, "start_day": "mon", "horizon": "14d", "replications": 16,
+        "classes": {"a": {"priority": 1, "arrivals": {"rate_per_hour": 60, "weekdays": FACTORS},
+                          "handle_time": {"dist": "exponential", "mean": "4m"}}},
+        "staffing": {"pools": [{"name": "p", "serves": ["a"], "agents": 6}]},
+        "targets": {"a": [{"within": "20s", "share": 0.8}]},
+    }  # fmt: skip
+    summary = simulate(parse_scenario(yaml.safe_dump(doc)), jobs=2).summary
+    assert [w["weekday"] for w in summary["weekdays"]] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    for weekday in summary["weekdays"]:
+        rate = 60 * FACTORS.get(weekday["weekday"], 1.0) / H
+        node = weekday["classes"]["a"]
+        exact = (
+            (node["offered"], rate * DAY_S, "calls a day"),
+            (node["wait_s"]["mean"], analytic.erlang_c_mean_wait_s(6, rate, 240), "mean wait"),
+            (node["service_level"][0]["share"], analytic.erlang_c_service_level(6, rate, 240, 20), "within 20 s"),
+        )
+        for est, value, what in exact:
+            lo, hi = est["ci95"]
+            assert lo * (1 - SLACK) <= value <= hi * (1 + SLACK), (
+                f"{weekday['weekday']} {what}: Erlang C {value:.4g} outside {est['value']:.4g} [{lo:.4g}, {hi:.4g}]"
+            )
