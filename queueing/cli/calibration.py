@@ -30,8 +30,8 @@ from .options import (
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The scenario file to write (YAML).")  # fmt: skip
 @click.option("--base", "base_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Scenario giving staffing, targets, priorities, horizon, seed and replications, and any number "
-                   "the log has too few calls for.")  # fmt: skip
+              help="Scenario giving staffing, targets, roster rules, priorities, start day, horizon, seed and "
+                   "replications, and any number the log has too few calls for.")  # fmt: skip
 @click.option("--interval", "interval_s", type=Duration(min_s=HOUR_S), default="1h", show_default=True,
               help="Arrival profile pooled over blocks of this length (whole hours dividing a day).")  # fmt: skip
 @click.option("--since", help="Only calls started at or after this UTC time (2024-05-01 or 2024-05-01T08:00:00Z).")
@@ -46,8 +46,10 @@ def calibrate(
     Per class: arrivals by hour of day, category mix, menu time, handle time (per category
     with enough calls) and patience (right-censored: answered callers only show that their
     patience exceeded their wait), each with a 95% interval and its provenance in the file's
-    comments. Staffing and targets come from --base. A number the log has too few calls for is
-    named on stderr and taken from --base. Exit status 2 on a malformed log (file:line: column).
+    comments; with three weeks or more and a significant weekday effect, a factor per weekday
+    (arrivals.weekdays). Staffing, targets and roster rules come from --base. A number the log
+    has too few calls for is named on stderr and taken from --base. Exit status 2 on a malformed
+    log (file:line: column).
 
     \b
     Example:

@@ -17,18 +17,23 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
   window; reported apart, in hours.
 - cost (scenarios with pay rates only): paid agent-hours by the schedule plus overtime at the
   multiplier, per day and per answered call; see :mod:`queueing.core.cost`.
+
+A run longer than a day is also measured per simulation day and per weekday (the end of this
+module): a caller counts in the day she arrived on, whenever she was answered.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .calendar import WEEKDAYS, Weekday, weekday_of_day
 from .cost import cost_summary, replication_cost
-from .durations import HOUR_S
+from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
@@ -54,7 +59,7 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
     wait = records.wait_s[mask]
     outcome = records.outcome[mask]
     closed = int((outcome == CLOSED).sum())
-    offered = int(mask.sum()) - closed
+    offered = len(outcome) - closed  # mask: booleans, or the callers' indexes
     answered = outcome == ANSWERED
     waits = wait[answered]
     abandoned = int((outcome == ABANDONED).sum())
@@ -114,6 +119,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
+    out.update(replication_days(scenario, records))  # nothing for a run of one day
     return out
 
 
@@ -129,7 +135,7 @@ def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
 
 def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str) -> dict[str, Any]:
     """The summary.json document: every measure as {"value", "ci95"} across replications."""
-    keys = list(per_replication[0])
+    keys = [key for key in per_replication[0] if key[0] not in DAY_SECTIONS]
     flat = {key: estimate([m.get(key, math.nan) for m in per_replication]) for key in keys}
     tree = _nest(flat)
     for name in scenario.class_names():
@@ -154,6 +160,7 @@ def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], v
             ]
     if "cost" in tree:
         tree["cost"] = cost_summary(scenario, tree["cost"])
+    tree.update(day_summary(scenario, per_replication))
     tree["meta"] = {
         "scenario": scenario.name,
         "seed": scenario.seed,
@@ -247,3 +254,182 @@ def replication_intervals(
 def _nullable(x: np.ndarray) -> list[float | None]:
     """Floats as a list, NaN as None (an empty CSV cell)."""
     return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
+
+
+# --- per day and per weekday ------------------------------------------------------------------
+# Day k of a run is [k * 24h, (k + 1) * 24h), weekday ``weekday_of_day(first_weekday, k)``. Its
+# measures are those of the callers who ARRIVED in it after the warm-up (a call waiting past
+# midnight counts in the day it came in), kept per replication under ("days", "<k>", ...) and
+# ("weekdays", "<mon..sun>", ...) beside the whole run's, and summarized apart from them: the
+# ``days`` and ``weekdays`` lists of summary.json, and daily.csv. A run of one day (horizon 24h
+# or less) has neither: the whole run is that day.
+
+DAY_SECTIONS = ("days", "weekdays")
+DAY_WAIT_STATS = ("mean", "p90")  # of the wait, per day (the whole run's has every WAIT_STATS)
+
+
+def day_spans(scenario: Scenario) -> list[tuple[int, float, float]]:
+    """Each simulation day's part of the statistics window as ``(day, start_s, end_s)``: a
+    day cut by the warm-up or the horizon is the part of it inside ``[warmup, horizon)``, a day
+    the warm-up covers is left out. Empty when the horizon is a day or less."""
+    if scenario.horizon <= DAY_S:
+        return []
+    last = math.ceil(scenario.horizon / DAY_S)
+    return [
+        (k, max(k * DAY_S, scenario.warmup), min((k + 1) * DAY_S, scenario.horizon))
+        for k in range(int(scenario.warmup // DAY_S), last)
+        if min((k + 1) * DAY_S, scenario.horizon) > max(k * DAY_S, scenario.warmup)
+    ]
+
+
+def weekday_days(scenario: Scenario) -> dict[Weekday, list[int]]:
+    """The days of :func:`day_spans` by weekday, Monday first, weekdays without a day left out."""
+    by: dict[Weekday, list[int]] = {}
+    for day, _, _ in day_spans(scenario):
+        by.setdefault(weekday_of_day(scenario.first_weekday, day), []).append(day)
+    return {wd: by[wd] for wd in WEEKDAYS if wd in by}
+
+
+def _date_of(scenario: Scenario, day: int) -> str:
+    """The calendar date of simulation day ``day`` (the scenario has a start_date), ISO 8601."""
+    assert scenario.start_date is not None
+    return (scenario.start_date + dt.timedelta(days=day)).isoformat()
+
+
+def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, float]:
+    """One replication's measures per day and per weekday (a weekday pools its days' callers),
+    per class: those of the whole run's ``classes.<class>`` (service levels at every threshold of
+    any class, for daily.csv). Nothing for a run of one day."""
+    spans = day_spans(scenario)
+    if not spans:
+        return {}
+    c = records.callers
+    window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
+    day_of_call = (c.arrival_s // DAY_S).astype(np.int64)
+    days = [day for day, _, _ in spans]
+    by_weekday = weekday_days(scenario)
+    withins = thresholds(scenario)
+    out: dict[Key, float] = {}
+    for k, name in enumerate(scenario.class_names()):
+        mine = np.flatnonzero(window & (c.cls == k))
+        mine = mine[np.argsort(day_of_call[mine], kind="stable")]
+        cuts = np.searchsorted(day_of_call[mine], [*days, days[-1] + 1])
+        of_day = {day: mine[cuts[i] : cuts[i + 1]] for i, day in enumerate(days)}
+        groups: list[tuple[Key, np.ndarray]] = [(("days", str(day)), of_day[day]) for day in days]
+        groups += [(("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()]
+        for prefix, calls in groups:
+            for key, v in _group_measures(records, calls, withins).items():
+                out[(*prefix, "classes", name, *key)] = v
+            answered = records.outcome[calls] == ANSWERED
+            for t in withins:  # the counts behind the shares, for daily.csv
+                n = int(np.count_nonzero(answered_within(records.wait_s[calls], answered, t)))
+                out[(*prefix, "classes", name, "answered_within", f"{t:g}")] = n
+    return out
+
+
+def _share_estimate(values: Sequence[float]) -> dict[str, Any]:
+    """:func:`estimate` of a share, its interval kept within 0-1 (a share's t interval can pass
+    them when nearly every call, or none, counts)."""
+    est = estimate(values)
+    lo, hi = est["ci95"]
+    if lo is not None:
+        est["ci95"] = [max(lo, 0.0), min(hi, 1.0)]
+    return est
+
+
+def _day_classes(
+    scenario: Scenario, per_replication: Sequence[dict[Key, float]], prefix: Key, days: int = 1
+) -> dict[str, dict[str, Any]]:
+    """summary.json's ``classes`` of one day or weekday: offered, answered, abandoned, waits and
+    each target's service level, as estimates across replications; counts per day (a weekday's
+    pooled counts over its ``days``), shares and waits of every call pooled."""
+
+    def values(*key: str) -> list[float]:
+        return [m.get((*prefix, "classes", *key), math.nan) for m in per_replication]
+
+    def per_day(*key: str) -> list[float]:
+        return [v / days for v in values(*key)]
+
+    out: dict[str, dict[str, Any]] = {}
+    for name in scenario.class_names():
+        levels = []
+        for t in scenario.targets.get(name, []):
+            level = _share_estimate(values(name, "service_level", f"{t.within:g}"))
+            met = level["value"] is not None and level["value"] >= t.share
+            levels.append({"within_s": t.within, "share": level, "target": t.share, "met": met})
+        out[name] = {
+            "offered": estimate(per_day(name, "offered")),
+            "answered": estimate(per_day(name, "answered")),
+            "abandoned": {
+                "count": estimate(per_day(name, "abandoned", "count")),
+                "share": _share_estimate(values(name, "abandoned", "share")),
+            },
+            "wait_s": {stat: estimate(values(name, "wait_s", stat)) for stat in DAY_WAIT_STATS},
+            "service_level": levels,
+        }
+    return out
+
+
+def day_summary(scenario: Scenario, per_replication: Sequence[dict[Key, float]]) -> dict[str, Any]:
+    """summary.json's ``days`` (one entry per day of the statistics window: ``day``, ``weekday``,
+    ``date`` with a start_date, ``start_s`` and ``end_s`` of its part of the window, ``classes``)
+    and ``weekdays`` (per weekday, Monday first: ``weekday``, the ``days`` it pools, ``classes``
+    with counts per day); nothing for a run of one day."""
+    spans = day_spans(scenario)
+    if not spans:
+        return {}
+    days = []
+    for day, start_s, end_s in spans:
+        entry: dict[str, Any] = {"day": day, "weekday": weekday_of_day(scenario.first_weekday, day)}
+        if scenario.start_date is not None:
+            entry["date"] = _date_of(scenario, day)
+        entry |= {"start_s": start_s, "end_s": end_s}
+        entry["classes"] = _day_classes(scenario, per_replication, ("days", str(day)))
+        days.append(entry)
+    weekdays = [
+        {"weekday": wd, "days": ds, "classes": _day_classes(scenario, per_replication, ("weekdays", wd), len(ds))}
+        for wd, ds in weekday_days(scenario).items()
+    ]
+    return {"days": days, "weekdays": weekdays}
+
+
+DAILY_COLUMNS_FIXED = ("replication", "day", "weekday", "class", "arrivals", "offered", "answered", "abandoned",
+                       "wait_s_mean")  # fmt: skip
+
+
+def daily_columns(scenario: Scenario) -> list[str]:
+    """Column names of daily.csv for this scenario (``date`` with a start_date; a service-level
+    column, and its count, per threshold, as intervals.csv)."""
+    cuts = thresholds(scenario)
+    fixed = list(DAILY_COLUMNS_FIXED)
+    if scenario.start_date is not None:
+        fixed.insert(fixed.index("weekday") + 1, "date")
+    return [
+        *fixed,
+        *(f"answered_within_{t:g}s" for t in cuts),
+        *(f"service_level_{t:g}s" for t in cuts),
+    ]
+
+
+def replication_daily(scenario: Scenario, replication: int, measures: dict[Key, float]) -> list[tuple[Any, ...]]:
+    """Rows of daily.csv for one replication (its :func:`replication_measures`): per day of the
+    statistics window and class, the callers who arrived that day. Empty for a run of one day."""
+    cuts = thresholds(scenario)
+    rows: list[tuple[Any, ...]] = []
+    for day, _, _ in day_spans(scenario):
+        head: list[Any] = [replication, day, weekday_of_day(scenario.first_weekday, day)]
+        if scenario.start_date is not None:
+            head.append(_date_of(scenario, day))
+        for name in scenario.class_names():
+
+            def get(*key: str, day: int = day, name: str = name) -> float:
+                return measures[("days", str(day), "classes", name, *key)]
+
+            offered = int(get("offered"))
+            wait_mean, *levels = _nullable(
+                np.array([get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
+            )
+            within = [int(get("answered_within", f"{t:g}")) for t in cuts]
+            counts = [offered + int(get("closed")), offered, int(get("answered")), int(get("abandoned", "count"))]
+            rows.append((*head, name, *counts, wait_mean, *within, *levels))
+    return rows

@@ -27,7 +27,15 @@ from urllib.parse import urlsplit
 from ..errors import ScenarioError
 from .draws import draw_callers
 from .limits import Where, check_run, cost, named, workers_for
-from .metrics import Key, interval_columns, replication_intervals, replication_measures, summarize
+from .metrics import (
+    Key,
+    daily_columns,
+    interval_columns,
+    replication_daily,
+    replication_intervals,
+    replication_measures,
+    summarize,
+)
 from .model import simulate_replication
 from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
@@ -109,8 +117,8 @@ class Table:
 
 @dataclass
 class SimulationResult:
-    """Everything a run produced: ``summary`` (dict, the summary.json document), ``intervals``
-    and ``calls`` (tables, ``.to_pandas()``), and the per-replication results."""
+    """Everything a run produced: ``summary`` (dict, the summary.json document), ``intervals``,
+    ``daily`` and ``calls`` (tables, ``.to_pandas()``), and the per-replication results."""
 
     scenario: Scenario
     replications: list[ReplicationResult]
@@ -125,6 +133,15 @@ class SimulationResult:
     def intervals(self) -> Table:
         """intervals.csv: per replication, interval and class."""
         return Table(interval_columns(self.scenario), lambda: (row for r in self.replications for row in r.intervals))
+
+    @property
+    def daily(self) -> Table:
+        """daily.csv: per replication, day and class (no rows for a run of one day)."""
+        scenario, reps = self.scenario, self.replications
+        return Table(
+            daily_columns(scenario),
+            lambda: (row for r in reps for row in replication_daily(scenario, r.replication, r.measures)),
+        )
 
     @property
     def calls(self) -> Table:

@@ -1,10 +1,12 @@
 """What ``ivr311 calibrate`` writes and prints of a calibration.
 
-- The calibrated scenario (YAML): demand from the log (arrivals by hour of day, category mix,
-  menu, handle and patience times), every number with a comment saying how many calls it rests
-  on, its 95% interval and how it was chosen; staffing, targets, priorities, horizon, seed and
-  replications, and every number the log had too few calls for, from the base scenario. Written
-  as planners write scenarios (:mod:`.scenario_yaml`); fitted durations are seconds.
+- The calibrated scenario (YAML): demand from the log (arrivals by hour of day and, when the
+  log shows a significant weekday effect, a factor per weekday; category mix, menu, handle and
+  patience times), every number with a comment saying how many calls it rests on, its 95%
+  interval and how it was chosen; staffing, targets, roster rules, priorities, start day,
+  horizon, seed and replications, and every number the log had too few calls for, from the base
+  scenario. Written as planners write scenarios (:mod:`.scenario_yaml`); fitted durations are
+  seconds.
 - The console: per class its numbers and their intervals, one line each; on stderr, one line per
   number taken from the base.
 """
@@ -16,11 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.calendar import WEEKDAYS
 from ..core.durations import DAY_S, format_duration
 from ..core.scenario import Scenario
 from ..planning.calibrate import MIN_FIT, NO_MENU_S, Calibration, ClassEstimate
 from ..planning.calllog import format_time
-from ..planning.demand import MIN_CATEGORY, MIN_WEEKS, WEEKDAYS, WeekdayEffect
+from ..planning.demand import MIN_CATEGORY, MIN_WEEKS, Profile, WeekdayEffect
 from ..planning.fits import EMPIRICAL_POINTS, DurationFit, rounded_s
 from .scenario_yaml import DURATIONS_NOTE, entry, planner_duration, scalar
 
@@ -30,18 +33,27 @@ def calibration_yaml(
 ) -> str:
     """The calibrated scenario as YAML, every number with a comment saying where it comes from."""
     days = (cal.end_s - cal.start_s) / DAY_S
+    by_weekday = any(_weekly(est.profile) is not None for est in cal.classes.values())
     header = [
         f"Calibrated by `{command}` from {cal.source}:",
         f"{cal.calls:,} calls started {format_time(cal.start_s)} .. {format_time(cal.end_s)} ({days:.1f} days; "
         "hours of day",
         f"in UTC, the log's clock); {cal.menu_only:,} of them hung up in the menu (in no queue; left out).",
-        f"Staffing, targets, priorities, horizon, seed and replications from {base_source}.",
+        f"Staffing, targets, roster rules, priorities, start day, horizon, seed and replications from {base_source}.",
         *DURATIONS_NOTE,
         "[a, b] is a 95% interval. Rates are calls per hour.",
     ]
+    if by_weekday:
+        header += [
+            f"Arrivals differ by weekday (arrivals.weekdays): day 0 of a run is a {base.first_weekday.capitalize()}, "
+            "and horizon: 7d simulates a week."
+        ]
     lines = [f"# {line}" for line in header]
     lines += entry("name", f"{base.name} (calibrated from {Path(cal.source).name})")
     lines += entry("seed", base.seed)
+    for key in ("start_day", "start_date"):
+        if getattr(base, key) is not None:
+            lines += entry(key, getattr(base, key))
     lines += entry("horizon", planner_duration(base.horizon))
     lines += entry("warmup", planner_duration(base.warmup))
     lines += entry("replications", base.replications)
@@ -50,9 +62,10 @@ def calibration_yaml(
         lines += _class_lines(cal.classes[name], base, base_source, cal.interval_s)
     lines.append(f"# from {base_source}")
     lines += entry("staffing", base.staffing)
-    if base.targets:
-        lines.append(f"# from {base_source}")
-        lines += entry("targets", base.targets)
+    for key in ("targets", "roster"):
+        if getattr(base, key):
+            lines.append(f"# from {base_source}")
+            lines += entry(key, getattr(base, key))
     return "\n".join(lines) + "\n"
 
 
@@ -77,22 +90,48 @@ def _wrap(prefix: str, items: Sequence[str], per_line: int) -> list[str]:
     return [prefix + "   ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
 
 
+def _weekly(profile: Profile | None) -> WeekdayEffect | None:
+    """The weekday factors a profile's class is written with: its significant weekday effect
+    against the mean day of a week; None without one."""
+    if profile is None or profile.weekday is None or not profile.weekday.significant:
+        return None
+    return profile.weekday.of_a_week()
+
+
 def weekday_lines(effect: WeekdayEffect | None) -> list[str]:
     """What the file (and the console) say of the weekday effect."""
     if effect is None:
         return [f"weekday effect: not tested (fewer than {MIN_WEEKS} whole days of each weekday)"]
     if not effect.significant:
         return [f"weekday effect: none significant over {int(effect.days.sum())} whole days (p = {effect.p_value:.2g})"]
-    cells = [
-        f"{d} {f:.2f} {_ci(lo, hi, '{:.2f}')}"
-        for d, f, lo, hi in zip(WEEKDAYS, effect.factor, effect.low, effect.high, strict=True)
-    ]
     return [
-        f"weekday effect: significant (p = {effect.p_value:.2g}; volume relative to the mean day [95% interval]):",
-        *_wrap("  ", cells, 4),
-        "  a scenario holds one daily profile, so this one is the average day: scale its rates by a",
-        "  weekday's factor to simulate that weekday",
+        f"weekday effect: significant (p = {effect.p_value:.2g}, {int(effect.days.sum())} whole days): each "
+        "weekday's volume against the",
+        "mean day of a week, in weekdays below with its 95% interval; profile_per_hour is that mean day",
     ]
+
+
+def _arrival_lines(p: Profile) -> list[str]:
+    """``arrivals:`` of a class the log measured: its profile and, with a significant weekday
+    effect, the factors (each with its interval and days as a comment)."""
+    weekly = _weekly(p)
+    if weekly is None:
+        return entry("arrivals", {"profile_per_hour": [round(float(r), 3) for r in p.rate]}, 4)
+    scale = p.weekday.mean_factor if p.weekday is not None else 1.0
+    out = []
+    if abs(scale - 1) >= 5e-4:
+        out.append(
+            f"    # the profile is the rates above x{scale:.3f}: the log holds more days of some weekdays, "
+            "so its mean day is not a week's"
+        )
+    out += [
+        "    arrivals:",
+        *entry("profile_per_hour", [round(float(r) * scale, 3) for r in p.rate], 6),
+        "      weekdays:",
+    ]
+    for wd, f, lo, hi, n in zip(WEEKDAYS, weekly.factor, weekly.low, weekly.high, weekly.days, strict=True):
+        out.append(f"        {wd}: {f:.3f}   # {_ci(lo, hi, '{:.3f}')}, {int(n)} days")
+    return out
 
 
 def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_s: float) -> list[str]:
@@ -112,7 +151,7 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
                 f"profile expects {expected:,.0f} ({n / expected:.2f}x)"
             )
         out += [f"    # {line}" for line in weekday_lines(p.weekday)]
-        out += entry("arrivals", {"profile_per_hour": [round(float(r), 3) for r in p.rate]}, 4)
+        out += _arrival_lines(p)
     else:
         out.append(f"    # arrivals from {base_source} (too few calls in the log: {est.calls})")
         out += entry("arrivals", cc.arrivals, 4)
@@ -199,7 +238,7 @@ def summary_lines(cal: Calibration) -> str:
             if p.surges:
                 parts.append(f"{len(p.surges)} candidate surge day(s)")
             if p.weekday is not None and p.weekday.significant:
-                parts.append(f"weekday effect significant (p = {p.weekday.p_value:.2g}; factors in the file)")
+                parts.append(f"weekday effect significant (p = {p.weekday.p_value:.2g}; factors in arrivals.weekdays)")
         if est.handle is not None:
             h = est.handle
             parts.append(f"handle {h.family} mean {h.mean:.0f}s [{h.mean_low:.0f}, {h.mean_high:.0f}]")

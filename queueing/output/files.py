@@ -1,5 +1,5 @@
 """The analyst's contract on disk: summary.json, intervals.csv, hourly.csv (when the interval
-divides an hour) and (optionally) calls.csv.
+divides an hour), daily.csv (when the run is longer than a day) and (optionally) calls.csv.
 
 Files are byte-identical for the same scenario and seed, whatever the number of processes:
 rows come in replication order and floats are written with ``repr`` (shortest round-trip).
@@ -32,13 +32,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.metrics import day_spans
 from ..core.runner import SimulationResult
 from ..errors import ScenarioError
 from .hourly import folds_into_hours, hourly_columns, hourly_rows
 
 # What the commands write into --out; an existing folder holding anything else is not replaced.
 RESULT_FILES = frozenset({
-    "summary.json", "intervals.csv", "hourly.csv", "calls.csv", "report.html", "comparison.csv", "sweep.csv",
+    "summary.json", "intervals.csv", "hourly.csv", "daily.csv", "calls.csv", "report.html", "comparison.csv",
+    "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
     "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml",
 })  # fmt: skip
@@ -61,6 +63,9 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     if folds_into_hours(result.interval_s):
         written.append(out_dir / "hourly.csv")
         write_csv(written[-1], hourly_columns(result), hourly_rows(result))
+    if day_spans(result.scenario):
+        written.append(out_dir / "daily.csv")
+        write_csv(written[-1], result.daily.columns, result.daily.rows())
     if calls:
         path = out_dir / "calls.csv"
         write_csv(path, result.calls.columns, result.calls.rows())

@@ -239,43 +239,91 @@ def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str])
     ]
 
 
+def _targets_of(results: Sequence[SimulationResult], name: str) -> list[tuple[float, float]]:
+    """Every (threshold, share) target of class ``name`` in any scenario, in file order."""
+    targets: list[tuple[float, float]] = []
+    for res in results:
+        for t in res.scenario.targets.get(name, []):
+            if (t.within, t.share) not in targets:
+                targets.append((t.within, t.share))
+    return targets
+
+
+def _class_head(first: str, targets: Sequence[tuple[float, float]]) -> list[str]:
+    head = [first, "offered", "answered", "abandoned", "mean wait", "90th pct wait"]
+    return head + [f"within {w:g} s (target {plots.fmt_percent(s)})" for w, s in targets]
+
+
+def _class_cells(node: dict[str, Any], targets: Sequence[tuple[float, float]]) -> list[dict[str, Any]]:
+    """A class's figures (summary.json's node of the whole run, a day or a weekday) as cells:
+    value, interval, and met or not for each target."""
+    cells = []
+    for metric, est in (
+        ("offered", node.get("offered")),
+        ("answered", node.get("answered")),
+        ("abandoned.share", node.get("abandoned", {}).get("share")),
+        ("wait_s.mean", node.get("wait_s", {}).get("mean")),
+        ("wait_s.p90", node.get("wait_s", {}).get("p90")),
+    ):
+        value, ci = _estimate(metric, est)
+        cells.append({"value": value, "ci": ci, "css": None})
+    levels = {(lv["within_s"], lv["target"]): lv for lv in node.get("service_level", [])}
+    for key in targets:
+        lv = levels.get(key)
+        if lv is None:
+            cells.append({"value": "–", "ci": "", "css": None})
+            continue
+        value, ci = _estimate(f"service_level.{lv['within_s']:g}s", lv["share"])
+        cells.append({"value": value, "ci": ci, "css": "met" if lv.get("met") else "unmet"})
+    return cells
+
+
 def _headline_classes(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
     """Per class, each scenario's headline figures with 95% intervals across replications."""
     classes = []
     for name in plots.all_classes(results):
-        head = ["scenario", "offered", "answered", "abandoned", "mean wait", "90th pct wait"]
-        targets: list[tuple[float, float]] = []
-        for res in results:
-            for t in res.scenario.targets.get(name, []):
-                if (t.within, t.share) not in targets:
-                    targets.append((t.within, t.share))
-        head += [f"within {w:g} s (target {plots.fmt_percent(s)})" for w, s in targets]
+        targets = _targets_of(results, name)
         rows = []
         for res, label in zip(results, labels, strict=True):
             node = res.summary.get("classes", {}).get(name)
-            if node is None:
-                continue
-            cells = []
-            for metric, est in (
-                ("offered", node.get("offered")),
-                ("answered", node.get("answered")),
-                ("abandoned.share", node.get("abandoned", {}).get("share")),
-                ("wait_s.mean", node.get("wait_s", {}).get("mean")),
-                ("wait_s.p90", node.get("wait_s", {}).get("p90")),
-            ):
-                value, ci = _estimate(metric, est)
-                cells.append({"value": value, "ci": ci, "css": None})
-            levels = {(lv["within_s"], lv["target"]): lv for lv in node.get("service_level", [])}
-            for key in targets:
-                lv = levels.get(key)
-                if lv is None:
-                    cells.append({"value": "–", "ci": "", "css": None})
-                    continue
-                value, ci = _estimate(f"service_level.{lv['within_s']:g}s", lv["share"])
-                cells.append({"value": value, "ci": ci, "css": "met" if lv.get("met") else "unmet"})
-            rows.append({"label": label, "cells": cells})
-        classes.append({"name": name, "head": head, "rows": rows})
+            if node is not None:
+                rows.append({"label": label, "cells": _class_cells(node, targets)})
+        classes.append({"name": name, "head": _class_head("scenario", targets), "rows": rows})
     return classes
+
+
+def _day_label(entry: dict[str, Any]) -> str:
+    """``day 2 (Wed)``, ``2026-12-09 (Wed)``; a weekday: ``Wed (4 days)``."""
+    weekday = str(entry["weekday"]).capitalize()
+    if "day" not in entry:
+        return f"{weekday} ({len(entry['days'])} days)"
+    return f"{entry.get('date') or 'day ' + str(entry['day'])} ({weekday})"
+
+
+def _day_tables(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Per class, its figures per day of each run longer than a day (summary.json's ``days``) and,
+    when a weekday pools two days or more, per weekday; nothing when no run is longer than a day."""
+    if not any(res.summary.get("days") for res in results):
+        return []
+    several = len(results) > 1
+    tables = []
+    for name in plots.all_classes(results):
+        targets = _targets_of(results, name)
+        for section, title in (("days", "by day"), ("weekdays", "by weekday, its days pooled (counts per day)")):
+            rows = []
+            for res, label in zip(results, labels, strict=True):
+                entries = res.summary.get(section) or []
+                if section == "weekdays" and all(len(e["days"]) < 2 for e in entries):
+                    continue
+                for entry in entries:
+                    node = entry["classes"].get(name)
+                    if node is not None:
+                        day = _day_label(entry) + (f" · {label}" if several else "")
+                        rows.append({"label": day, "cells": _class_cells(node, targets)})
+            if rows:
+                first = "weekday" if section == "weekdays" else "day"
+                tables.append({"name": f"{name} {title}", "head": _class_head(first, targets), "rows": rows})
+    return tables
 
 
 def _pool_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, str]]:
@@ -431,6 +479,7 @@ def _render(
         meta_rows=_meta_rows(results, labels),
         targets=_verdict_items(results, labels, folded),
         classes=_headline_classes(results, labels),
+        day_tables=_day_tables(results, labels),
         pool_rows=_pool_rows(results, labels),
         cost_rows=(cost_rows := _cost_rows(results, labels)),
         plan_sentences=list(plan_sentences) if cost_rows else [],

@@ -1,8 +1,11 @@
 """Scenario files the commands write (staffing.yaml, roster.yaml, calibrate's scenario), in the
 style planners write them: durations with units (``30m``, ``8h30m``; shift times, opening hours
 and the working week in hours, ``27h``, ``40h``), a mapping or list of plain values on one line
-(``{dist: lognormal, mean: 4m, sd: 2m}``, ``[8h30m, 10h30m]``). A duration a unit would round
-stays a plain number of seconds, so a file read back is the same scenario.
+(``{dist: lognormal, mean: 4m, sd: 2m}``, ``[8h30m, 10h30m]``, ``weekdays: {mon: 1.06}``, a
+shift's ``days: [mon, tue]``), but a mapping holding a day's 24 rates one key a line
+(``profile_per_hour:``, each date of ``special_days``, each weekday of ``profile_per_weekday``).
+Dates as dates (``start_date: 2026-12-07``). A duration a unit would round stays a plain number
+of seconds, so a file read back is the same scenario.
 """
 
 from __future__ import annotations
@@ -75,9 +78,12 @@ def _scalar(item: Any) -> bool:
     return not isinstance(item, dict | list)
 
 
+LONG_LIST = 12  # items: a list longer than this (24 hourly rates) gets a line of its own
+
+
 def _plain(item: Any) -> bool:
-    """Whether a value fits on a line: a scalar, or a list of scalars."""
-    return _scalar(item) or (isinstance(item, list) and all(map(_scalar, item)))
+    """Whether a value fits on a mapping's one line: a scalar, or a short list of scalars."""
+    return _scalar(item) or (isinstance(item, list) and len(item) <= LONG_LIST and all(map(_scalar, item)))
 
 
 def planner_data(value: Any) -> Any:
@@ -101,6 +107,8 @@ def planner_data(value: Any) -> Any:
             else:
                 item = planner_data(item)
             out[info.alias or name] = item
+        if isinstance(value, Shift) and "days" in out:  # as a line reads: Mon-Fri 07:00-15:30, break 11:00
+            out = {k: out[k] for k in ("start", "end", "agents", "days", *out) if k in out}
         return _FlowMap(out) if all(map(_plain, out.values())) or isinstance(value, Shift) else out
     if isinstance(value, dict):
         items = {k: planner_data(v) for k, v in value.items()}

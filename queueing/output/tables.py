@@ -98,7 +98,49 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
     out += ["", format_table(pool_head, prows)]
     if cost:
         out += ["", format_cost(cost)]
+    if summary.get("days"):
+        out += ["", format_days(scenario, summary)]
     return "\n".join(out)
+
+
+MAX_DAY_ROWS = 14  # a longer run is shown by weekday: its days are in summary.json and daily.csv
+
+
+def format_days(scenario: Scenario, summary: dict[str, Any]) -> str:
+    """The per-day table under ``simulate``'s (a run longer than a day): per day, or per weekday
+    past MAX_DAY_ROWS days, each class's calls offered, mean wait and share answered within each
+    target, means over replications."""
+    days = summary["days"]
+    by_weekday = len(days) > MAX_DAY_ROWS
+    if by_weekday:
+        entries = summary["weekdays"]
+        labels = [f"{e['weekday'].capitalize()} ({len(e['days'])} days)" for e in entries]
+    else:
+        entries = days
+        labels = [f"{e.get('date') or 'day ' + str(e['day'])} ({e['weekday'].capitalize()})" for e in entries]
+    head = ["weekday" if by_weekday else "day"]
+    for name in scenario.class_names():
+        head += [f"{name} offered", f"{name} wait s"]
+        head += [f"{name} {format_duration(t.within)} %" for t in scenario.targets.get(name, [])]
+    rows = []
+    for label, entry in zip(labels, entries, strict=True):
+        row = [label]
+        for name in scenario.class_names():
+            node = entry["classes"][name]
+            row += [_mean(node["offered"], 1, 0), _mean(node["wait_s"]["mean"], 1, 1)]
+            row += [_mean(sl["share"], 100, 1) + ("" if sl["met"] else " *") for sl in node["service_level"]]
+        rows.append(row)
+    what = "Per weekday (its days pooled, calls offered per day)" if by_weekday else "Per day"
+    legend = [
+        f"{what}; a call counts in the day it arrived. Means over replications: intervals in summary.json,",
+        "each replication in daily.csv. <class> <T> %: answered within T of the calls offered; * below the target.",
+    ]
+    return "\n".join([*legend, format_table(head, rows)])
+
+
+def _mean(est: dict[str, Any], scale: float, digits: int) -> str:
+    """An estimate's value alone (``-`` when unknown): the per-day table leaves the intervals to the files."""
+    return "-" if est["value"] is None else f"{est['value'] * scale:.{digits}f}"
 
 
 def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:

@@ -1,8 +1,8 @@
 """How many calls a class gets and of which kinds, from the call log.
 
-- Arrivals per hour of day with exact Poisson 95% intervals; days far outside the profile are
-  listed as candidate surges and left out of it; with enough whole weeks, a chi-square test of
-  a weekday effect.
+- Arrivals per hour of day with exact Poisson 95% intervals; days far outside the profile (for
+  their weekday, with enough whole weeks) are listed as candidate surges and left out of it; with
+  enough whole weeks, a chi-square test of a weekday effect.
 - The category mix with Wilson 95% intervals; categories with too few calls merged into ``other``.
 """
 
@@ -38,7 +38,6 @@ class Profile:
     weekday: WeekdayEffect | None = None  # None: fewer than MIN_WEEKS whole weeks to test it
 
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MIN_WEEKS = 3  # whole weeks of days in the log before a weekday effect is tested
 WEEKDAY_P = 0.01  # below this, the weekday effect is called significant
 
@@ -57,6 +56,19 @@ class WeekdayEffect:
     @property
     def significant(self) -> bool:
         return self.p_value < WEEKDAY_P
+
+    @property
+    def mean_factor(self) -> float:
+        """The mean of the seven factors: 1 when the log holds as many days of every weekday;
+        otherwise the mean day of a week against the mean day of the log."""
+        return float(self.factor.mean())
+
+    def of_a_week(self) -> WeekdayEffect:
+        """The factors against the mean day of a week (so they average 1), intervals with them.
+        A profile of the log's mean day times :attr:`mean_factor` is the mean day of a week, and
+        that times these factors gives each weekday the rates the log measured."""
+        m = self.mean_factor
+        return WeekdayEffect(self.factor / m, self.low / m, self.high / m, self.days, self.p_value)
 
 
 def _exposure_hours(start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +102,11 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
     idx = ((started_s - day0) // HOUR_S).astype(np.int64)
     counts = np.bincount(idx, minlength=n_days * 24)[: n_days * 24].reshape(n_days, 24).astype(float)
     per = int(round(interval_s / HOUR_S))
+    whole = cover.sum(axis=1) >= 24 - 1e-9
+    weekday = _weekdays_of(n_days, float(day0))
+    # A quiet Sunday is no surge: a day is judged against its weekday's usual volume (medians,
+    # which one surge among three or more days of a weekday does not move).
+    usual = _usual_weekday_factors(counts.sum(axis=1), whole, weekday)[weekday]
     keep = np.ones(n_days, dtype=bool)
     surges: list[tuple[str, int, float]] = []
     for _ in range(2):  # estimate, leave out the days far from it, estimate again
@@ -97,7 +114,8 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
         block_hours = cover[keep].sum(axis=0).reshape(-1, per).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.repeat(np.where(block_hours > 0, block_counts / block_hours, 0.0), per)
-        expected = cover @ rate
+        level = usual / np.average(usual[keep], weights=cover[keep].sum(axis=1))  # the kept days' mean is 1
+        expected = (cover @ rate) * level
         observed = counts.sum(axis=1)
         testable = cover.sum(axis=1) >= 12  # at least half a day in the window
         p = np.minimum(poisson.sf(observed - 1, expected), poisson.cdf(observed, expected))
@@ -113,7 +131,7 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
     low, high = poisson_interval(block_counts, block_hours)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(block_hours > 0, block_counts / block_hours, 0.0)
-    whole = keep & (cover.sum(axis=1) >= 24 - 1e-9)  # whole days, surges left out
+    whole &= keep  # whole days, surges left out
     return Profile(
         rate=np.repeat(rate, per),
         low=np.repeat(low, per),
@@ -125,15 +143,27 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
     )
 
 
+def _weekdays_of(n_days: int, day0: float) -> np.ndarray:
+    """The weekday (0 = Monday) of each of ``n_days`` days from ``day0`` (seconds since 1970)."""
+    return (np.arange(n_days) + int(day0 // DAY_S) + 3) % 7  # 1970-01-01 was a Thursday
+
+
+def _usual_weekday_factors(day_counts: np.ndarray, whole: np.ndarray, weekday: np.ndarray) -> np.ndarray:
+    """Each weekday's median volume of whole days against their mean (7 factors, Monday first):
+    all 1 with fewer than MIN_WEEKS whole days of some weekday, or no calls."""
+    medians = np.array([np.median(day_counts[whole & (weekday == w)]) if (whole & (weekday == w)).sum() >= MIN_WEEKS
+                        else np.nan for w in range(7)])  # fmt: skip
+    if np.isnan(medians).any() or medians.mean() <= 0:
+        return np.ones(7)
+    return medians / medians.mean()
+
+
 def _weekday_of_whole_days(counts: np.ndarray, whole: np.ndarray, day0: float) -> WeekdayEffect | None:
     """The weekday effect over the whole days kept (other days count as missing)."""
     if not whole.any():
         return None
-    first = int(np.flatnonzero(whole)[0])
-    per_day = counts.sum(axis=1)[first:]
-    kept = whole[first:]
-    weekday_of = (np.arange(len(per_day)) + first + int(day0 // DAY_S) + 3) % 7  # 1970-01-01: Thursday
-    return weekday_effect(per_day[kept], weekday_of[kept])
+    weekday = _weekdays_of(len(whole), day0)
+    return weekday_effect(counts.sum(axis=1)[whole], weekday[whole])
 
 
 def weekday_effect(day_counts: np.ndarray, weekdays: np.ndarray) -> WeekdayEffect | None:

@@ -3,6 +3,7 @@ the console script, mutated files."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -84,3 +85,24 @@ def test_mutated_scenarios_validate_or_fail_cleanly_and_valid_ones_simulate(rng:
     assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
     assert run.exit_code == 0, run.output
     assert (out / "summary.json").exists()
+
+
+def test_the_shipped_week_simulates_day_by_day(tmp_path: Path) -> None:
+    path = REPO / "scenarios" / "week.yaml"
+    scenario = load_scenario(path)
+    assert (scenario.horizon, scenario.first_weekday) == (7 * 86400, "mon")
+    for name in scenario.class_names():
+        factors = scenario.classes[name].arrivals.weekdays
+        assert factors is not None and len(factors) == 7 and abs(sum(factors.values()) / 7 - 1) < 1e-9
+    out = tmp_path / "week"
+    result = CliRunner().invoke(main, ["simulate", str(path), "-r", "2", "-j", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("day "))
+    assert [line.split()[:3] for line in lines[head + 1 : head + 8]] == [
+        ["day", str(k), f"({day})"] for k, day in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+    ]
+    assert len((out / "daily.csv").read_text().splitlines()) == 1 + 2 * 7 * 2
+    days = json.loads((out / "summary.json").read_text())["days"]
+    offered = [d["classes"]["311"]["offered"]["value"] for d in days]
+    assert offered[0] > 1.3 * offered[6]  # Monday's 311 line against Sunday's

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from queueing import load_scenario
 from queueing.cli import main
 from tests.support import REPO
 from tests.support.cli import invoke
@@ -198,3 +199,47 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_results(tmp_path: Path, write
     assert proc.stderr == f"--out {out}: cannot write the results (File too large); its previous results are kept\n"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial folder left
+
+
+def test_a_run_longer_than_a_day_writes_daily_csv(write_scenario, tmp_path: Path) -> None:
+    path = write_scenario(horizon="3d", warmup="1h", replications=2, patience="5m")
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run replaces a folder holding daily.csv
+        result = invoke("simulate", str(path), "--out", str(out), "--calls", "-q")
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "calls.csv", "daily.csv", "hourly.csv", "intervals.csv", "summary.json",
+    ]  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary) == ["classes", "pools", "days", "weekdays", "meta"]
+    assert [(d["day"], d["weekday"]) for d in summary["days"]] == [(0, "mon"), (1, "tue"), (2, "wed")]
+    with (out / "daily.csv").open() as fh:
+        daily = list(csv.DictReader(fh))
+    assert list(daily[0]) == [
+        "replication", "day", "weekday", "class", "arrivals", "offered", "answered", "abandoned", "wait_s_mean",
+        "answered_within_15s", "answered_within_30s", "service_level_15s", "service_level_30s",
+    ]  # fmt: skip
+    assert len(daily) == 2 * 3 * 2  # replications x days x classes
+    with (out / "calls.csv").open() as fh:
+        calls = [r for r in csv.DictReader(fh) if float(r["arrival_s"]) >= H]  # after the warm-up
+    for row in daily:
+        mine = [
+            c for c in calls
+            if c["replication"] == row["replication"] and c["class"] == row["class"]
+            and int(float(c["arrival_s"]) // 86400) == int(row["day"])
+        ]  # fmt: skip
+        assert int(row["arrivals"]) == len(mine)
+        assert int(row["abandoned"]) == sum(c["outcome"] == "abandoned" for c in mine)
+
+
+def test_shipped_scenarios_of_one_day_write_no_days(tmp_path: Path) -> None:
+    """A run of one day writes what it always did: no days in summary.json, no daily.csv."""
+    for path in sorted((REPO / "scenarios").glob("*.yaml")):
+        scenario = load_scenario(path)
+        if scenario.horizon > 86400:
+            continue
+        out = tmp_path / path.stem
+        assert invoke("simulate", str(path), "--out", str(out), "-q", "-r", "2").exit_code == 0
+        assert sorted(p.name for p in out.iterdir()) == ["hourly.csv", "intervals.csv", "summary.json"]
+        summary = json.loads((out / "summary.json").read_text())
+        assert "days" not in summary and "weekdays" not in summary

@@ -266,7 +266,7 @@ def test_single_scenario_report_without_calls_escapes_everything(tmp_path: Path)
     assert "script" not in page.tags and "b" not in page.tags
     assert escape(label) in text and escape(scenario.name) in text
     assert len(page.images) == 3 and "Not drawn: the calls were not kept" in text
-    assert "<h2>Differences</h2>" not in text
+    assert "<h2>Differences</h2>" not in text and "Day by day" not in text  # no days in a run of 12 hours
     assert render_report([result], [label]) == text  # same results, same bytes: no time stamp
     (sentence_911, sentence_311) = verdicts([result], [label])
     assert re.fullmatch(re.escape(label) + r" meets 911 90% within 15 s in \d+ of 12 hours\.", sentence_911)
@@ -485,3 +485,15 @@ def test_simulate_report_for_one_scenario(write_scenario, tmp_path) -> None:
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "meets 911 90% within 15 s in" in html
     assert (out / "wait_cdf.png").exists() and (out / "service_level_by_hour.png").exists()
+
+
+def test_a_run_longer_than_a_day_has_a_day_by_day_section() -> None:
+    week = simulate(small_scenario(horizon="9d", warmup="0s", agents=5), interval_s=3600)
+    text = render_report([week, week], ["a", "b"])
+    section = text[text.index("<h2>Day by day</h2>") :]
+    page = Page(section[: section.index("<h2>", 5)])
+    # per class, a table by day (9 days, 2 runs) and one by weekday (7 weekdays, 2 runs)
+    assert [len(rows) - 1 for rows in page.tables] == [18, 14, 18, 14]
+    node = week.summary["days"][8]["classes"]["911"]
+    assert f'day 8 (Tue) · b</td><td class="num">{format_value("offered", node["offered"]["value"])}' in section
+    assert "Mon (2 days) · a" in section

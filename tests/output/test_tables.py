@@ -81,3 +81,23 @@ def test_compare_table_shows_shares_in_percent() -> None:
         "-0.8",
         "pp]",
     ]
+
+
+def test_simulate_prints_a_row_per_day_or_per_weekday_past_two_weeks() -> None:
+    from queueing.output.tables import MAX_DAY_ROWS, format_summary
+
+    def table(horizon: str) -> list[str]:
+        text = scenario_text(rates=(3, 6), horizon=horizon, warmup="0s", replications=2)
+        scenario = parse_scenario(text.replace("seed: 7", "seed: 7\nstart_date: 2026-12-09"))  # a Wednesday
+        lines = format_summary(scenario, simulate(scenario).summary).splitlines()
+        head = next((i for i, line in enumerate(lines) if line.startswith(("day ", "weekday "))), None)
+        return [] if head is None else lines[head:]
+
+    assert table("1d") == []
+    week = table("3d")
+    assert week[0].split()[:5] == ["day", "911", "offered", "911", "wait"]
+    assert [line.split()[:2] for line in week[1:]] == [["2026-12-09", "(Wed)"], ["2026-12-10", "(Thu)"],
+                                                       ["2026-12-11", "(Fri)"]]  # fmt: skip
+    long = table(f"{MAX_DAY_ROWS + 1}d")
+    assert [line.split()[:3] for line in long[1:3]] == [["Mon", "(2", "days)"], ["Tue", "(2", "days)"]]
+    assert len(long) == 1 + 7

@@ -233,3 +233,65 @@ def test_errors_are_one_line_and_exit_2(logs, base, tmp_path) -> None:
     assert not out.exists()
     with pytest.raises(ScenarioError, match="--interval"):
         calibrate(read_call_log(path), parse_scenario(known_scenario(1)), interval_s=1800)
+
+
+WEEKLY_TRUTH = {"mon": 1.3, "tue": 1.0, "wed": 1.0, "thu": 1.0, "fri": 1.1, "sat": 0.7, "sun": 0.6}
+WEEKLY = """
+name: weekly centre
+seed: 3
+start_day: mon
+horizon: 21d
+replications: 1
+classes:
+  "911": {priority: 1, arrivals: {rate_per_hour: 6}, handle_time: {dist: exponential, mean: 4m}}
+  "311":
+    priority: 2
+    arrivals: {rate_per_hour: 30, weekdays: {mon: 1.3, fri: 1.1, sat: 0.7, sun: 0.6}}
+    handle_time: {dist: exponential, mean: 4m}
+staffing:
+  pools: [{name: call-takers, serves: ["911", "311"], agents: 6}]
+targets:
+  "911": [{within: 15s, share: 0.9}]
+  "311": [{within: 30s, share: 0.8}]
+roster:
+  interval: 1h
+  start_every: 1h
+  shift_lengths: [8h]
+  shrinkage: 0.1
+  pools:
+    call-takers: {cost_per_hour: 40.0, min_agents: 2}
+"""
+
+
+def test_weekday_factors_are_written_and_the_base_targets_and_roster_kept(tmp_path) -> None:
+    """Three weeks of a centre whose 311 line is busy on Mondays and quiet at the weekend: the
+    calibrated scenario has 311's factors (against the mean day of a week, averaging 1, each
+    with its interval) and none for the flat 911 line, and keeps the base's start day, targets
+    and roster rules, so `ivr311 roster` takes it."""
+    from queueing.planning.roster import roster_rules
+
+    base = parse_scenario(WEEKLY)
+    frame = simulated_call_log(simulate(base, keep_calls=True), start="2024-05-06")  # a Monday, as day 0
+    cal = calibrate(frame, base)
+    assert cal.classes["311"].profile is not None and cal.classes["311"].profile.surges == []
+    text = calibration_yaml(cal, base)
+    scenario = parse_scenario(text)
+    assert scenario.start_day == "mon" and scenario.targets == base.targets and scenario.roster == base.roster
+    roster_rules(scenario)  # a scenario without roster rules is refused here (exit 2 from the command)
+    assert scenario.classes["911"].arrivals.weekdays is None
+    factors = scenario.classes["311"].arrivals.weekdays
+    assert factors is not None and list(factors) == list(WEEKLY_TRUTH)
+    assert abs(sum(factors.values()) / 7 - 1) < 0.002  # the profile is the mean day of a week
+    mean_day = sum(WEEKLY_TRUTH.values()) / 7
+    covered = 0
+    for line in text.splitlines():
+        day, _, rest = line.strip().partition(": ")
+        if day in WEEKLY_TRUTH and "#" in rest:
+            factor, note = rest.split("#")
+            low, high = (float(x) for x in note.strip().removeprefix("[").split("]")[0].split(", "))
+            truth = WEEKLY_TRUTH[day] / mean_day
+            assert low < float(factor) < high and abs(float(factor) / truth - 1) < 0.06, line
+            covered += low <= truth <= high
+    assert covered >= 6  # seven 95% intervals
+    for day, truth in WEEKLY_TRUTH.items():  # each weekday's calls a day, as the log had them
+        assert sum(scenario.classes["311"].arrivals.hourly_rates(day)) == pytest.approx(24 * 30 * truth, rel=0.06)
