@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share
+
+if TYPE_CHECKING:  # targets.py reads this module's columns
+    from .targets import Judged
 
 Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
@@ -127,23 +130,30 @@ def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
     return root
 
 
-def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str) -> dict[str, Any]:
-    """The summary.json document: every measure as {"value", "ci95"} across replications."""
+def summarize(
+    scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str, judged: Sequence[Judged]
+) -> dict[str, Any]:
+    """The summary.json document: every measure as {"value", "ci95"} across replications.
+    ``judged``: every target judged over its windows (:func:`queueing.core.targets.judge`, in
+    its order): a target is ``met`` when every window judged meets it."""
     keys = list(per_replication[0])
     flat = {key: estimate([m.get(key, math.nan) for m in per_replication]) for key in keys}
     tree = _nest(flat)
+    verdicts = iter(judged)
     for name in scenario.class_names():
         node = tree["classes"][name]
         levels = node.pop("service_level", {})
         node["service_level"] = []
         for target in scenario.targets.get(name, []):
-            share = levels[f"{target.within:g}"]
+            windows = next(verdicts)
             node["service_level"].append(
                 {
                     "within_s": target.within,
-                    "share": share,
+                    "share": levels[f"{target.within:g}"],
                     "target": target.share,
-                    "met": share["value"] is not None and share["value"] >= target.share,
+                    "met": windows.all_met,
+                    "over": target.window,
+                    "windows": {"judged": windows.n_judged, "met": windows.n_met},
                 }
             )
         for cat_node in node.get("categories", {}).values():

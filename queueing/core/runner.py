@@ -29,6 +29,7 @@ from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
+from .targets import judge
 
 DEFAULT_INTERVAL_S = 900.0
 
@@ -115,7 +116,8 @@ class SimulationResult:
     @cached_property
     def summary(self) -> dict[str, Any]:
         """The summary.json document (computed on first use: a staffing search never needs most)."""
-        return summarize(self.scenario, [r.measures for r in self.replications], version())
+        judged = judge(self.scenario, [r.intervals for r in self.replications], self.interval_s)
+        return summarize(self.scenario, [r.measures for r in self.replications], version(), judged)
 
     @property
     def intervals(self) -> Table:
