@@ -156,15 +156,13 @@ def test_compare_is_what_compare_writes_and_leaves_a_given_executor_open(tmp_pat
     assert not executor.closed  # its owner closes it
     _same_file(result.table, tmp_path / "cli" / "comparison.csv", tmp_path)
     assert [r.scenario.replications for r in result.results] == [2, 2]
-    assert set(result.hours_met()) == {"a", "b"}
+    assert set(result.windows_met()) == {"a", "b"}
     # labels default to the scenarios' names, numbered when two share one
     assert compare([load_scenario(a)] * 2, executor=executor).labels == ["test centre", "test centre-2"]
     with pytest.raises(ScenarioError, match="at least two scenarios"):
         compare([load_scenario(a)])
     with pytest.raises(ScenarioError, match="at least 2 replications"):
         compare([load_scenario(a)] * 2, replications=1)
-    with pytest.raises(ScenarioError, match="confidence"):
-        compare([load_scenario(a)] * 2, confidence=1.0, executor=Kept(1))  # told before any simulation
 
 
 def test_sweep_is_what_sweep_writes(tmp_path: Path, write_scenario) -> None:
