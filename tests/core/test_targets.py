@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from queueing.core.draws import Callers
 from queueing.core.metrics import replication_intervals
-from queueing.core.records import ABANDONED, ANSWERED, CallRecords
 from queueing.core.runner import simulate
 from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 from queueing.core.targets import Judged, judge
 from queueing.errors import ScenarioError
+from tests.support.callers import records_of
 
 H = 3600.0
 M = 60.0
@@ -36,25 +35,6 @@ targets: {a: [{within: 10s, share: 0.5, over: OVER}]}
 """
 
 
-def _records(scenario: Scenario, calls: list[tuple[float, float | None]]) -> CallRecords:
-    """One replication's calls made by hand: (arrival, wait) answered after ``wait`` seconds, or
-    (arrival, None) hung up after a minute."""
-    at = np.array([a for a, _ in calls], dtype=float)
-    n = len(calls)
-    waits = [w for _, w in calls]
-    callers = Callers(
-        cls=np.zeros(n, dtype=np.int16),
-        category=np.full(n, -1, dtype=np.int16),
-        arrival_s=at,
-        queued_s=at.copy(),
-        handle_s=np.full(n, 60.0),
-        patience_s=np.array([math.inf if w is not None else 60.0 for w in waits]),
-    )
-    answered = np.array([a + w if w is not None else math.nan for a, w in zip(at, waits, strict=True)])
-    outcome = np.array([ANSWERED if w is not None else ABANDONED for w in waits], dtype=np.int8)
-    return CallRecords(callers, answered, np.zeros(n, dtype=int), np.zeros(n, dtype=int), outcome, scenario.horizon)
-
-
 # Two replications; the 00:30 call is in the warm-up. Within 10 s: "in", else "out" (a hang-up is out).
 REP0 = [(30 * M, 0.0), (70 * M, 5.0), (80 * M, 20.0), (120 * M, 1.0), (D + 75 * M, 0.0), (D + 17 * H, None)]
 REP1 = [(65 * M, 30.0), (105 * M, 2.0), (D + 17 * H + 10 * M, 3.0), (D + 17 * H + 20 * M, 4.0)]
@@ -64,7 +44,7 @@ def _judged(over: str, interval_s: float = 30 * M) -> tuple[Scenario, Judged]:
     scenario = parse_scenario(TWO_DAYS.replace("OVER", over))
     schedule = build_schedule(scenario)
     rows = [
-        replication_intervals(scenario, schedule, _records(scenario, calls), r, interval_s)
+        replication_intervals(scenario, schedule, records_of(calls, scenario.horizon), r, interval_s)
         for r, calls in enumerate([REP0, REP1])
     ]
     (judged,) = judge(scenario, rows, interval_s)
@@ -121,7 +101,7 @@ def test_a_window_with_no_call_offered_is_not_judged_and_none_judged_is_not_met(
     _, j = _judged("interval")
     assert j.judged.sum() == 4 and np.isnan(j.share[~j.judged]).all()
     scenario = parse_scenario(TWO_DAYS.replace("OVER", "day"))
-    rows = [replication_intervals(scenario, build_schedule(scenario), _records(scenario, []), 0, H)]
+    rows = [replication_intervals(scenario, build_schedule(scenario), records_of([], scenario.horizon), 0, H)]
     (empty,) = judge(scenario, rows, H)
     assert empty.n_judged == 0 and not empty.all_met
 
