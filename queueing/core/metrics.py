@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,9 +34,6 @@ from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share
-
-if TYPE_CHECKING:  # targets.py reads this module's columns
-    from .targets import Judged
 
 Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
@@ -130,8 +127,19 @@ def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
     return root
 
 
+class WindowsJudged(Protocol):
+    """One target judged over its windows (:class:`queueing.core.targets.Judged`)."""
+
+    @property
+    def n_judged(self) -> int: ...
+    @property
+    def n_met(self) -> int: ...
+    @property
+    def all_met(self) -> bool: ...
+
+
 def summarize(
-    scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str, judged: Sequence[Judged]
+    scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str, judged: Sequence[WindowsJudged]
 ) -> dict[str, Any]:
     """The summary.json document: every measure as {"value", "ci95"} across replications.
     ``judged``: every target judged over its windows (:func:`queueing.core.targets.judge`, in
