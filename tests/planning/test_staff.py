@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +19,7 @@ from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import parse_scenario, with_overrides
 from queueing.core.schedule import build_schedule
 from queueing.errors import ScenarioError
+from queueing.output.staffing import format_staffing_result
 from queueing.planning.staff import (
     Check,
     _within_slack,
@@ -190,6 +192,10 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "staffing.json").read_text())
     assert doc["targets_met"] is True
+    assert doc["targets"] == [
+        {"class": c, "within_s": w, "share": s, "over": "interval", "windows": {"judged": 4, "met": 4}}
+        for c, w, s in (("911", 15.0, 0.9), ("311", 60.0, 0.8))
+    ]
     assert doc["agent_hours"] > 0 and doc["erlang_agent_hours"] > 0
     with (out / "staffing.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -282,3 +288,17 @@ def test_targets_over_an_hour_need_an_interval_dividing_an_hour() -> None:
     scenario = parse_scenario(DAY_TARGETS.replace("over: day", "over: busy_hour"))
     with pytest.raises(ScenarioError, match=r"targets over an hour need --interval to divide an hour .* got 6h"):
         find_staffing(scenario, LocalExecutor(1), interval_s=6 * H)
+
+
+def test_a_target_still_missed_is_said_in_one_line_per_target() -> None:
+    scenario = parse_scenario(DAY_TARGETS)
+    result = find_staffing(scenario, LocalExecutor(1), interval_s=6 * H, max_rounds=0)  # no repair
+    assert not result.targets_met and result.check is not None
+    lines = result.check.missed_lines()
+    assert lines and all(re.fullmatch(
+        r"(911 90% within 15s|311 80% within 1m) over each day: met at the 90% lower bound in 0 of 1 day; "
+        r"missed day 1 \(Mon\) \(\d+\.\d%\)", line
+    ) for line in lines), lines  # fmt: skip
+    assert result.log[-len(lines) :] == [f"  {line}" for line in lines]
+    printed = format_staffing_result(result, scenario).splitlines()
+    assert printed[-len(lines) - 1 :] == ["WARNING: some targets are still not met:", *(f"  {line}" for line in lines)]
