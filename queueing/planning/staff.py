@@ -1,7 +1,9 @@
 """How many agents each interval needs: Erlang first, then the simulated day.
 
 ``find_staffing`` answers "the fewest agents per interval and pool such that every service-level
-target is met in every interval", in two steps:
+target is met in every window it is measured over" (its ``over``: every interval of the grid by
+default, every hour, each day's busy hour, each day, each week; :mod:`queueing.core.targets`), in
+two steps:
 
 1. **Erlang**, interval by interval (reported beside the answer): the offered load of each
    class in the interval (expected arrivals x mean handle time; a class served by several pools
@@ -18,15 +20,30 @@ target is met in every interval", in two steps:
    every target (trim), until nothing more can go. Later trim rounds retry only the removals
    that passed and were not made (with fewer agents elsewhere, one that failed still fails).
 
+Targets over a window wider than an interval (an hour of a finer grid, a busy hour, a day, a week)
+let one interval fall short when others make up for it, so the search changes in three ways:
+
+- every interval keeps the head-count it starts from, the offered load rounded up: a day's
+  target must not buy a night with one agent less than keeps up with the calls;
+- the repair adds an agent, for a failing window, to its intervals with the most calls short of
+  the target (target share x offered - answered within, per replication), as many as make up
+  the window's shortfall at the lower bound (:meth:`Check.failing`); for one-interval windows
+  that is the failing interval, as before;
+- the trim keeps, of the removals that pass alone, the smallest losses first (the drop of each
+  window's lower bound) as long as they fit together within each window's slack, since removals
+  that pass alone may fail together when they eat the same day's margin; the batch is then
+  simulated together and halved until it passes, as before.
+
 Opening hours: a pool has 0 agents in every interval it is closed (open at no time in it).
 A class served by several pools is split evenly between those open in the interval; where no
 pool serving it is open, its calls are closed (not offered, so not judged against the targets).
 Repair adds a failing class's agent to the first pool serving it that is open then. The shifts
 of the answer lie within each pool's hours (cut to them in an interval the pool is open in part of).
 
-A target "is met" in an interval when the one-sided lower confidence bound (``confidence``,
+A target "is met" in a window when the one-sided lower confidence bound (``confidence``,
 Student t over replications) of the share answered within the threshold, among callers
-arriving in that interval of the day, reaches the target share.
+arriving in that window (an interval of the day, pooled over the run's days, by default), reaches
+the target share.
 """
 
 from __future__ import annotations
