@@ -89,7 +89,7 @@ def frontier_plot(result: FrontierResult) -> bytes:
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     currency = result.scenario.roster.currency if result.scenario.roster else ""
     xs = [p.share for p in result.points]
@@ -104,7 +104,9 @@ def frontier_plot(result: FrontierResult) -> bytes:
         ax.annotate(f"{p.agent_hours:g} h", (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(f"target share ({which_targets(result)})")
-    ax.set_ylabel(f"cost a day ({currency})" if result.costed else "agent-hours a day")
+    ax.set_ylabel("cost a day" if result.costed else "agent-hours a day")
+    if result.costed:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: format_money(y, currency)))
     ax.set_ylim(0, max(ys) * 1.12 if max(ys) > 0 else 1)  # from 0: the cost of service, not its wiggles
     ax.grid(alpha=0.3)
     ax.set_title(f"{result.scenario.name}: what each point of service costs")

@@ -356,7 +356,10 @@ class Check:
         a window of one interval of the day, that interval; a wider one (an hour of several
         intervals, a busy hour, a day, a week), its intervals with the most calls short of the
         target (target share x offered - answered within, per replication), as many as make up
-        the window's shortfall at the lower bound."""
+        the window's shortfall at the lower bound. A check made of margins alone (no ``judged``)
+        names the intervals whose margin is negative."""
+        if not self.judged:
+            return sorted({(int(i), self.owners[j]) for i, j in np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)})
         out: set[tuple[int, str]] = set()
         for owner, j, margin in zip(self.owners, self.judged, self.window_margins(), strict=True):
             reps = max(len(j.offered), 1)
