@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .output.calibration import calibration_yaml
     from .planning.calibrate import Calibration, calibrate
     from .planning.compare import Comparison, compare
+    from .planning.frontier import FrontierResult, frontier
     from .planning.roster import RosterResult, roster
     from .planning.staff import StaffingResult, staff
     from .planning.sweep import SweepResult, sweep
@@ -47,6 +48,8 @@ _HOME = {
     "sweep": "planning.sweep",
     "StaffingResult": "planning.staff",
     "staff": "planning.staff",
+    "FrontierResult": "planning.frontier",
+    "frontier": "planning.frontier",
     "RosterResult": "planning.roster",
     "roster": "planning.roster",
     "Calibration": "planning.calibrate",
@@ -55,9 +58,9 @@ _HOME = {
 }
 
 __all__ = [
-    "Analysis", "Calibration", "Comparison", "RosterResult", "Scenario", "ScenarioError", "SimulationResult",
-    "StaffingResult", "SweepResult", "analyze", "calibrate", "calibration_yaml", "compare", "load_scenario",
-    "parse_scenario", "roster", "simulate", "staff", "sweep", "with_overrides",
+    "Analysis", "Calibration", "Comparison", "FrontierResult", "RosterResult", "Scenario", "ScenarioError",
+    "SimulationResult", "StaffingResult", "SweepResult", "analyze", "calibrate", "calibration_yaml", "compare",
+    "frontier", "load_scenario", "parse_scenario", "roster", "simulate", "staff", "sweep", "with_overrides",
 ]  # fmt: skip
 
 

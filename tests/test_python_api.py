@@ -19,6 +19,7 @@ from queueing import (
     calibrate,
     calibration_yaml,
     compare,
+    frontier,
     load_scenario,
     parse_scenario,
     roster,
@@ -38,6 +39,8 @@ H = 3600.0
 # Options that only concern the command line: where files go, what is printed, how inputs are named.
 CLI_ONLY = {"file", "files", "out_dir", "out_file", "quiet", "report", "sets", "log", "base_file", "database_url"}
 KEYWORD = {"calls": "keep_calls"}  # a command's option -> the function's keyword, where they differ
+# Options that make a command run another function: (command, option) -> (function, keyword)
+OTHER_FUNCTION = {("staff", "frontier"): ("frontier", "shares"), ("staff", "frontier_class"): ("frontier", "classes")}
 FUNCTION_DEFAULTS = {("simulate", "jobs"): 1}  # simulate runs in this process unless asked (documented)
 
 TINY_ROSTER = """
@@ -88,9 +91,16 @@ def test_each_function_takes_its_commands_options_with_the_same_defaults(name: s
     for option, default in defaults.items():
         if option in CLI_ONLY:
             continue
+        if (name, option) in OTHER_FUNCTION:  # the function is that option's: staff --frontier runs frontier()
+            function, keyword = OTHER_FUNCTION[name, option]
+            assert keyword in inspect.signature(getattr(queueing, function)).parameters, (function, keyword)
+            continue
         keyword = KEYWORD.get(option, option)
         assert keyword in keywords, f"{name}: --{option} has no keyword {keyword}="
         assert keywords[keyword].default == FUNCTION_DEFAULTS.get((name, keyword), default), (name, keyword)
+    if name == "staff":  # frontier() takes staff's other options, with the same defaults
+        for keyword, parameter in keywords.items():
+            assert inspect.signature(queueing.frontier).parameters[keyword].default == parameter.default, keyword
 
 
 def test_public_names_exist_and_are_imported_on_first_use() -> None:
@@ -130,6 +140,28 @@ def test_staff_is_what_staff_writes(tmp_path: Path, write_scenario) -> None:
     assert result.scenario.staffing == load_scenario(tmp_path / "cli" / "staffing.yaml").staffing
 
 
+def test_frontier_is_what_staff_frontier_writes(tmp_path: Path, write_scenario) -> None:
+    path = write_scenario(horizon="1d", warmup="0s", replications=3, rates=(10, 20), agents=3, patience="3m")
+    out = str(tmp_path / "cli")
+    _cli(
+        "staff",
+        str(path),
+        "--interval",
+        "6h",
+        "-r",
+        "2",
+        "--jobs",
+        "1",
+        "--frontier",
+        "0.7:0.8:0.1",
+        "--out",
+        out,
+        "-q",
+    )
+    result = frontier(load_scenario(path), [0.7, 0.8], interval_s=6 * H, replications=2, jobs=1)
+    _same_file(result.table, tmp_path / "cli" / "frontier.csv", tmp_path)
+
+
 def test_roster_is_what_roster_writes(tmp_path: Path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_ROSTER)
@@ -156,15 +188,13 @@ def test_compare_is_what_compare_writes_and_leaves_a_given_executor_open(tmp_pat
     assert not executor.closed  # its owner closes it
     _same_file(result.table, tmp_path / "cli" / "comparison.csv", tmp_path)
     assert [r.scenario.replications for r in result.results] == [2, 2]
-    assert set(result.hours_met()) == {"a", "b"}
+    assert set(result.windows_met()) == {"a", "b"}
     # labels default to the scenarios' names, numbered when two share one
     assert compare([load_scenario(a)] * 2, executor=executor).labels == ["test centre", "test centre-2"]
     with pytest.raises(ScenarioError, match="at least two scenarios"):
         compare([load_scenario(a)])
     with pytest.raises(ScenarioError, match="at least 2 replications"):
         compare([load_scenario(a)] * 2, replications=1)
-    with pytest.raises(ScenarioError, match="confidence"):
-        compare([load_scenario(a)] * 2, confidence=1.0, executor=Kept(1))  # told before any simulation
 
 
 def test_sweep_is_what_sweep_writes(tmp_path: Path, write_scenario) -> None:

@@ -15,7 +15,6 @@ from ..output.tables import (
 )
 from .options import (
     check_report_interval,
-    confidence_option,
     file_argument,
     interval_option,
     jobs_option,
@@ -41,14 +40,10 @@ from .options import (
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed for every scenario [default: the first file's].")
 @jobs_option
 @interval_option(1.0, "15m", "Length of the intervals in each intervals.csv; must divide an hour.")
-@confidence_option(
-    "In the sentence of what each plan buys: an hour meets a target when the one-sided lower bound at "
-    "this confidence (over replications) of its service level reaches it, as staff judges;"
-)
 @run_options
 def compare(
     files: tuple[Path, ...], out_dir: Path, replications: int | None, seed: int | None, jobs: int | None,
-    interval_s: float, confidence: float, dask: str | None, large: bool, quiet: bool,
+    interval_s: float, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Compare scenarios FILES (two or more) against the first, with common random numbers.
 
@@ -56,7 +51,8 @@ def compare(
     and the differences B - A are paired: their 95% intervals are narrow for the computing
     time. With pay rates (the scenario's roster), cost a day and per answered call are among the
     metrics. Then one sentence per scenario says what it buys and costs against the first:
-    agent-hours a day, money, and in how many hours of the day each target is met.
+    agent-hours a day, money, and in how many of its windows (intervals, hours, days...) each
+    target is met, as summary.json's `met` and the report's verdicts count them.
     Writes DIR/comparison.csv (metric, class, pool, scenario_a, scenario_b, a_value,
     b_value, diff, diff_ci_low, diff_ci_high, significant), DIR/report.html (one self-contained
     page: wait-time CDFs, service level by hour against each target, queue and agents over the
@@ -90,16 +86,14 @@ def compare(
     with results_folder(out_dir) as tmp:
         with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
             comparison = run(
-                scenarios, labels, jobs=jobs, interval_s=interval_s, confidence=confidence, dask=dask, large=large,
-                on_done=bar.update,
+                scenarios, labels, jobs=jobs, interval_s=interval_s, dask=dask, large=large, on_done=bar.update,
             )  # fmt: skip
         results, rows = comparison.results, comparison.rows
         for label, result in zip(labels, results, strict=True):
             write_results(result, tmp / label)
         write_csv(tmp / "comparison.csv", comparison.table.columns, comparison.table.rows())
         sentences = [
-            plan_sentence(results[0], res, labels[0], label, confidence)
-            for res, label in zip(results[1:], labels[1:], strict=True)
+            plan_sentence(results[0], res, labels[0], label) for res, label in zip(results[1:], labels[1:], strict=True)
         ]
         write_report(
             tmp / "report.html", results, labels, rows, title="Comparison: " + " vs ".join(labels), png_dir=tmp,
@@ -110,8 +104,8 @@ def compare(
         click.echo("")
         click.echo("\n".join(sentences))
         click.echo(
-            f"(an hour meets a target, as staff judges it, when the one-sided {confidence:.0%} lower confidence "
-            "bound over replications of the service level of the calls arriving in it reaches the target)"
+            "(a window meets a target when the mean over replications of the service level of the calls "
+            "arriving in it reaches the target)"
         )
         click.echo(
             f"wrote {out_dir / 'comparison.csv'}, {out_dir / 'report.html'}, and each scenario's results "

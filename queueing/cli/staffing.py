@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from .options import (
     seed_option,
 )
 
+if TYPE_CHECKING:
+    from ..core.scenario import Scenario
+
 
 @click.command()
 @file_argument
@@ -34,12 +38,29 @@ from .options import (
 @replications_option(2)
 @seed_option
 @jobs_option
+@click.option(
+    "--frontier",
+    metavar="LOW:HIGH:STEP",
+    help="Instead of one staffing, the cheapest for each target share from LOW to HIGH by STEP (e.g. "
+    "0.70:0.95:0.05): every target's share is set to it (or only those of --frontier-class); writes "
+    "DIR/frontier.csv, frontier.png and each share's plan.",
+)
+@click.option(
+    "--frontier-class",
+    "frontier_class",
+    multiple=True,
+    metavar="CLASS",
+    help="With --frontier: set the shares of this class's targets only (the others keep theirs); repeatable.",
+)
 @run_options
 def staff(
     file: Path, out_dir: Path | None, interval_s: float, confidence: float, replications: int | None,
-    seed: int | None, jobs: int | None, dask: str | None, large: bool, quiet: bool,
+    seed: int | None, jobs: int | None, frontier: str | None, frontier_class: tuple[str, ...], dask: str | None,
+    large: bool, quiet: bool,
 ) -> None:  # fmt: skip
-    """The fewest agents per interval and pool so that every target is met in every interval.
+    """The fewest agents per interval and pool so that every target is met in every window it is
+    measured over (its `over`: every interval by default, every hour, each day's busy hour, each
+    day or each week).
 
     Starts from Erlang C / Erlang A / priority M/M/c per interval, then simulates the real day
     (priorities, abandonment, queues carried from one interval to the next), adding agents where
@@ -48,10 +69,14 @@ def staff(
     agents, erlang_agents), DIR/staffing.json (agent_hours, erlang_agent_hours, targets_met) and
     DIR/staffing.png (agents by interval and pool against the Erlang answer).
 
+    With --frontier, the cheapest staffing for each target share of a range instead, as a table,
+    DIR/frontier.csv, DIR/frontier.png and DIR/frontier-<share>.yaml: what each point of service costs.
+
     \b
     Example:
       ivr311 staff scenarios/baseline.yaml --interval 1h --out results/staff
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
+      ivr311 staff scenarios/baseline.yaml --frontier 0.70:0.95:0.05 --frontier-class 311
     """
     from ..output.files import results_folder
     from ..output.staffing import format_staffing_result, write_staffing
@@ -62,6 +87,9 @@ def staff(
     intervals_per_day(interval_s)
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-staff"
+    if frontier is not None or frontier_class:
+        _frontier(file, base, out, frontier, frontier_class, interval_s, confidence, jobs, dask, large, quiet)
+        return
     with results_folder(out) as tmp:
         with progress(0, "staff: replications", quiet) as bar:
             result = run(
@@ -75,6 +103,33 @@ def staff(
             f"wrote {out / 'staffing.yaml'}, {out / 'staffing.csv'}, {out / 'staffing.json'}, staffing.png "
             f"({result.simulations} simulations, {result.calls_simulated:,} calls)"
         )
+
+
+def _frontier(
+    file: Path, base: Scenario, out: Path, shares_text: str | None, classes: tuple[str, ...], interval_s: float,
+    confidence: float, jobs: int | None, dask: str | None, large: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """``staff --frontier``: the searches, then the table and files (:mod:`queueing.output.frontier`)."""
+    from ..output.files import moved, results_folder
+    from ..output.frontier import format_frontier, write_frontier
+    from ..planning.frontier import frontier, share_range
+
+    if shares_text is None:
+        raise click.UsageError("--frontier-class needs --frontier LOW:HIGH:STEP")
+    shares = share_range(shares_text)
+    command = " ".join(
+        ["ivr311 staff", str(file), "--frontier", shares_text, *(f"--frontier-class {c}" for c in classes)]
+    )
+    with results_folder(out) as tmp:
+        with progress(0, "staff --frontier: replications", quiet) as bar:
+            result = frontier(
+                base, shares, classes=classes, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask,
+                large=large, on_progress=_say(quiet), progress=bar,
+            )  # fmt: skip
+        written = write_frontier(tmp, result, command=command)
+    if not quiet:
+        click.echo(format_frontier(result))
+        click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
 
 
 def _say(quiet: bool) -> Callable[[str], None] | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -133,23 +133,41 @@ def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
     return root
 
 
-def summarize(scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str) -> dict[str, Any]:
-    """The summary.json document: every measure as {"value", "ci95"} across replications."""
+class WindowsJudged(Protocol):
+    """One target judged over its windows (:class:`queueing.core.targets.Judged`)."""
+
+    @property
+    def n_judged(self) -> int: ...
+    @property
+    def n_met(self) -> int: ...
+    @property
+    def all_met(self) -> bool: ...
+
+
+def summarize(
+    scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str, judged: Sequence[WindowsJudged]
+) -> dict[str, Any]:
+    """The summary.json document: every measure as {"value", "ci95"} across replications.
+    ``judged``: every target judged over its windows (:func:`queueing.core.targets.judge`, in
+    its order): a target is ``met`` when every window judged meets it."""
     keys = [key for key in per_replication[0] if key[0] not in DAY_SECTIONS]
     flat = {key: estimate([m.get(key, math.nan) for m in per_replication]) for key in keys}
     tree = _nest(flat)
+    verdicts = iter(judged)
     for name in scenario.class_names():
         node = tree["classes"][name]
         levels = node.pop("service_level", {})
         node["service_level"] = []
         for target in scenario.targets.get(name, []):
-            share = levels[f"{target.within:g}"]
+            windows = next(verdicts)
             node["service_level"].append(
                 {
                     "within_s": target.within,
-                    "share": share,
+                    "share": levels[f"{target.within:g}"],
                     "target": target.share,
-                    "met": share["value"] is not None and share["value"] >= target.share,
+                    "met": windows.all_met,
+                    "over": target.window,
+                    "windows": {"judged": windows.n_judged, "met": windows.n_met},
                 }
             )
         for cat_node in node.get("categories", {}).values():

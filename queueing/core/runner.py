@@ -41,6 +41,7 @@ from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
+from .targets import Judged, judge
 
 DEFAULT_INTERVAL_S = 900.0
 
@@ -127,7 +128,13 @@ class SimulationResult:
     @cached_property
     def summary(self) -> dict[str, Any]:
         """The summary.json document (computed on first use: a staffing search never needs most)."""
-        return summarize(self.scenario, [r.measures for r in self.replications], version())
+        return summarize(self.scenario, [r.measures for r in self.replications], version(), self.judged)
+
+    @cached_property
+    def judged(self) -> list[Judged]:
+        """Every target judged over its windows (:mod:`queueing.core.targets`): what summary.json's
+        ``met``, the report's verdicts and compare's sentence count."""
+        return judge(self.scenario, [r.intervals for r in self.replications], self.interval_s)
 
     @property
     def intervals(self) -> Table:

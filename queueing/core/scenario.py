@@ -8,7 +8,7 @@ before any simulation exists. Reading a file, and naming its line in each proble
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -424,11 +424,31 @@ class RosterRules(_Model):
         return rates.min_agents if rates is not None else 0
 
 
+Over = Literal["interval", "hour", "busy_hour", "day", "week"]
+OVER: tuple[Over, ...] = get_args(Over)
+
+
 class Target(_Model):
-    """Service-level target: ``share`` of offered calls answered within ``within``."""
+    """Service-level target: ``share`` of offered calls answered within ``within``, in every
+    window ``over`` marks out: each ``interval`` of the planning grid (absent: the default), each
+    clock ``hour``, each day's ``busy_hour``, each ``day`` or each ``week``
+    (:mod:`queueing.core.targets` defines the windows and judges them)."""
 
     within: NonNegativeDuration
     share: Annotated[float, Field(gt=0, le=1)]
+    over: Over | None = None  # None: "interval" (not written back, so older files read and write the same)
+
+    @field_validator("over", mode="before")
+    @classmethod
+    def _one_of(cls, value: Any) -> Any:
+        if value is not None and value not in OVER:
+            raise ValueError(f"must be one of {', '.join(OVER)}, got {value!r}")
+        return value
+
+    @property
+    def window(self) -> Over:
+        """The window the share is measured over (``over``, ``interval`` when absent)."""
+        return self.over or "interval"
 
 
 class Scenario(_Model):

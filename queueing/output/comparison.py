@@ -1,5 +1,6 @@
 """What ``compare`` says of each plan against the first, in one sentence: the agent-hours a day it
-adds, the money, and in how many hours of the day each target is met (printed, and in the report)."""
+adds, the money, and in how many of its windows (hours, days...) each target is met (printed, and in
+the report)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 from ..core.cost import agent_hours_per_day, is_costed
 from ..core.metric_names import format_money
 from ..core.runner import SimulationResult
-from ..planning.compare import DEFAULT_CONFIDENCE, HoursMet, hours_met
+from ..core.targets import window_noun
+from ..planning.compare import WindowsMet, windows_met
 
 
-def _target(h: HoursMet) -> str:
+def _target(h: WindowsMet) -> str:
     return f"{h.class_name} {h.share * 100:g}%/{h.within_s:g} s"
 
 
@@ -20,12 +22,12 @@ def plan_sentence(
     b: SimulationResult,
     label_a: str,
     label_b: str,
-    confidence: float = DEFAULT_CONFIDENCE,
 ) -> str:
     """What plan B buys and costs against plan A, in one sentence, e.g. ``B vs A: +37 agent-hours a
     day, +$1,554 a day (+$0.61 per answered call), 911 90%/15 s met in 24 of 24 hours instead of
     5``. Agent-hours a day on duty come from the schedules; the cost from the summaries (only when
-    both plans have pay rates); hours met from :func:`hours_met`, for the targets both plans set."""
+    both plans have pay rates); windows met from :func:`windows_met` (as summary.json's ``met`` and the
+    report's verdicts count them), for the targets both plans set."""
     hours = agent_hours_per_day(b.scenario) - agent_hours_per_day(a.scenario)
     parts = [
         f"{_signed(hours)} agent-hours a day" if abs(hours) >= 0.05 else "the same agent-hours a day",
@@ -40,13 +42,14 @@ def plan_sentence(
         parts.append(f"{format_money(day, currency, diff=True)} a day ({per_call} per answered call)")
     elif any(rated):
         parts.append(f"cost not compared (only {label_a if rated[0] else label_b} has pay rates)")
-    mine = {(h.class_name, h.within_s, h.share): h for h in hours_met(a, confidence)}
-    for h in hours_met(b, confidence):
-        before = mine.get((h.class_name, h.within_s, h.share))
+    mine = {(h.class_name, h.within_s, h.share, h.over): h for h in windows_met(a)}
+    for h in windows_met(b):
+        before = mine.get((h.class_name, h.within_s, h.share, h.over))
         if before is None:
             continue
-        was = f"{before.met}" if before.hours == h.hours else f"{before.met} of {before.hours}"
-        parts.append(f"{_target(h)} met in {h.met} of {h.hours} hours instead of {was}")
+        was = f"{before.met}" if before.judged == h.judged else f"{before.met} of {before.judged}"
+        noun = window_noun(h.over, h.judged)
+        parts.append(f"{_target(h)} met in {h.met} of {h.judged} {noun} instead of {was}")
     return f"{label_b} vs {label_a}: " + ", ".join(parts)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,11 @@ from typing import Any
 
 import jinja2
 
-from ..core.durations import HOUR_S, format_clock, format_duration
+from ..core.durations import format_duration
 from ..core.metric_names import display, format_value, number_or_none
 from ..core.runner import SimulationResult
-from ..core.statistics import column_estimates
+from ..core.scenario import Over, Target
+from ..core.targets import NOUNS, window_noun
 from . import plots
 
 #: (file stem, heading, caption) of each plot, in page order.
@@ -65,93 +65,78 @@ PLOTS: list[tuple[str, str, str]] = [
 
 @dataclass(frozen=True)
 class Verdict:
-    """How often one scenario meets one target, hour of day by hour of day.
+    """How often one scenario meets one target, window by window (:mod:`queueing.core.targets`).
 
-    ``hours`` are the hours of the day (0-23) in which calls of the class arrived, ``missed``
-    those whose mean service level over replications is below the target share; ``measured``
-    is False when the scenario has no service-level figure for that threshold.
+    ``judged`` windows had calls of the class offered, ``met`` of them reach the target share;
+    ``missed`` names the others with their shares (empty when none); ``measured`` is False when
+    the scenario does not set that target.
     """
 
     label: str
-    hours: list[int]
-    missed: list[int]
+    judged: int
+    met: int
+    missed: str = ""
     measured: bool = True
-
-    @property
-    def met(self) -> int:
-        return len(self.hours) - len(self.missed)
 
 
 @dataclass(frozen=True)
 class TargetVerdicts:
-    """One target (class, threshold in seconds, share) and every scenario's verdict on it."""
+    """One target (class, threshold in seconds, share, window) and every scenario's verdict on it."""
 
     class_name: str
     within_s: float
     share: float
     verdicts: list[Verdict]
+    over: Over = "interval"
 
     def sentence(self) -> str:
-        """E.g. ``B meets 911 90% within 15 s in 24 of 24 hours; A in 19.``"""
+        """E.g. ``B meets 911 90% within 15 s in 24 of 24 hours; A in 19.`` (``of 1 day``...)."""
         target = f"{self.class_name} {plots.fmt_percent(self.share)} within {self.within_s:g} s"
         parts: list[str] = []
         first_total: int | None = None
         for v in self.verdicts:
             if not v.measured:
-                parts.append(f"{v.label}: not measured (no {self.within_s:g} s threshold)")
+                parts.append(f"{v.label}: not measured (no such target)")
                 continue
             if first_total is None:
-                first_total = len(v.hours)
-                parts.append(f"{v.label} meets {target} in {v.met} of {len(v.hours)} hours")
-            elif len(v.hours) == first_total:
+                first_total = v.judged
+                parts.append(f"{v.label} meets {target} in {v.met} of {v.judged} {window_noun(self.over, v.judged)}")
+            elif v.judged == first_total:
                 parts.append(f"{v.label} in {v.met}")
             else:
-                parts.append(f"{v.label} in {v.met} of {len(v.hours)}")
+                parts.append(f"{v.label} in {v.met} of {v.judged}")
         if first_total is None:
             return f"{target}: no scenario measures it."
         return "; ".join(parts) + "."
 
 
-def target_verdicts(
-    results: Sequence[SimulationResult],
-    labels: Sequence[str],
-    folded: Sequence[dict[str, plots.HourlyClass]] | None = None,
-) -> list[TargetVerdicts]:
-    """Every target of any scenario (classes by priority, targets in file order) with each verdict.
-
-    An hour of the day meets a target when the mean over replications of the service level of
-    the calls arriving in that hour (see :func:`queueing.output.plots.hourly`) is at least the share;
-    only hours with arrivals count. ``folded``: each result's :func:`queueing.output.plots.hourly`, if at hand.
-    """
+def target_verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[TargetVerdicts]:
+    """Every target of any scenario (classes by priority, targets in file order) with each verdict:
+    its windows judged and met, as summary.json's ``met`` counts them (each result's ``judged``)."""
     if len(results) != len(labels):
         raise ValueError(f"{len(results)} results but {len(labels)} labels")
-    folded = folded if folded is not None else [plots.hourly(res) for res in results]
+    judged = [{(j.class_name, j.target): j for j in res.judged} for res in results]
     out: list[TargetVerdicts] = []
-    seen: set[tuple[str, float, float]] = set()
+    seen: set[tuple[str, Target]] = set()
     for name in plots.all_classes(results):
         for res in results:
             for t in res.scenario.targets.get(name, []):
-                if (name, t.within, t.share) in seen:
+                if (name, t) in seen:
                     continue
-                seen.add((name, t.within, t.share))
-                found: list[Verdict] = []
-                for hc, label in zip(folded, labels, strict=True):
-                    cls = hc.get(name)
-                    if cls is None or t.within not in cls.service_level:
-                        found.append(Verdict(label, [], [], measured=False))
-                        continue
-                    mean = column_estimates(cls.service_level[t.within])[0]
-                    hours = [h for h in range(plots.HOURS) if cls.with_arrivals[h] and not math.isnan(mean[h])]
-                    missed = [h for h in hours if mean[h] < t.share - 1e-12]
-                    found.append(Verdict(label, hours, missed))
-                out.append(TargetVerdicts(name, t.within, t.share, found))
+                seen.add((name, t))
+                found = [
+                    Verdict(label, j.n_judged, j.n_met, j.missed_text())
+                    if (j := mine.get((name, t))) is not None
+                    else Verdict(label, 0, 0, measured=False)
+                    for mine, label in zip(judged, labels, strict=True)
+                ]
+                out.append(TargetVerdicts(name, t.within, t.share, found, t.window))
     return out
 
 
 def verdicts(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[str]:
     """One plain-language sentence per class target, e.g. ``B meets 911 90% within 15 s in 24 of
-    24 hours; A in 19.`` (hours of the day with arrivals whose mean service level over
-    replications reaches the target; see :func:`target_verdicts`)."""
+    24 hours; A in 19.`` (the target's windows met; see :func:`target_verdicts`)."""
     return [tv.sentence() for tv in target_verdicts(results, labels)]
 
 
@@ -169,19 +154,6 @@ def _estimate(metric: str, est: dict[str, Any] | None, currency: str | None = No
         else ""
     )
     return format_value(metric, est.get("value"), currency=currency), ci
-
-
-def _clock_ranges(hours: Sequence[int]) -> str:
-    """Hours of the day as clock ranges: ``[8, 9, 10, 19]`` -> ``08:00–11:00, 19:00–20:00``."""
-    if not hours:
-        return "none"
-    runs: list[tuple[int, int]] = []
-    for h in hours:
-        if runs and h == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], h)
-        else:
-            runs.append((h, h))
-    return ", ".join(f"{format_clock(a * HOUR_S)}–{format_clock((b + 1) * HOUR_S)}" for a, b in runs)
 
 
 # --- page data --------------------------------------------------------------------------------
@@ -209,17 +181,15 @@ def _meta_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> li
     return rows
 
 
-def _verdict_items(
-    results: Sequence[SimulationResult], labels: Sequence[str], folded: Sequence[dict[str, plots.HourlyClass]]
-) -> list[dict[str, Any]]:
-    """Per target: its sentence and, per scenario that measures it, the hours it missed."""
+def _verdict_items(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Per target: its sentence and, per scenario that sets it, the windows it missed."""
     items = []
-    for tv in target_verdicts(results, labels, folded):
+    for tv in target_verdicts(results, labels):
         details = [
             {
                 "label": v.label,
                 "css": "unmet" if v.missed else "met",
-                "mark": f"missed: {_clock_ranges(v.missed)}" if v.missed else "all hours met",
+                "mark": f"missed: {v.missed}" if v.missed else f"every {NOUNS[tv.over][0]} met",
             }
             for v in tv.verdicts
             if v.measured
@@ -477,7 +447,7 @@ def _render(
         version=version,
         notes=_unsettled_notes(results, labels),
         meta_rows=_meta_rows(results, labels),
-        targets=_verdict_items(results, labels, folded),
+        targets=_verdict_items(results, labels),
         classes=_headline_classes(results, labels),
         day_tables=_day_tables(results, labels),
         pool_rows=_pool_rows(results, labels),

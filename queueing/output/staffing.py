@@ -5,7 +5,8 @@
 - ``staffing.csv``: per interval and pool, ``interval, start_s, end_s, pool, agents,
   erlang_agents``.
 - ``staffing.json``: ``agent_hours``, ``erlang_agent_hours``, ``targets_met``, per pool the same
-  hours, and how the search was run (interval, confidence, replications, seed, simulations, calls).
+  hours, how the search was run (interval, confidence, replications, seed, simulations, calls),
+  and per target its window (``over``) and the windows met at the search's lower bound.
 - ``staffing.png``: agents by interval and pool against the per-interval Erlang answer.
 - the console: that table, then why the simulation's answer differs from Erlang's.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from ..core.durations import HOUR_S, format_duration
 from ..core.scenario import Scenario
@@ -56,12 +59,32 @@ def write_staffing(
         "seed": base.seed,
         "simulations": result.simulations,
         "calls_simulated": result.calls_simulated,
+        "targets": _targets(result),
     }
     paths[2].write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     from .plots import staffing_by_interval  # matplotlib: only when a picture is drawn
 
     paths[3].write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
     return paths
+
+
+def _targets(result: StaffingResult) -> list[dict[str, object]]:
+    """Per target, its window and how many windows the staffing meets at the search's lower bound."""
+    check = result.check
+    if check is None:
+        return []
+    out: list[dict[str, object]] = []
+    for j, margin in zip(check.judged, check.window_margins(), strict=True):
+        out.append(
+            {
+                "class": j.class_name,
+                "within_s": j.target.within,
+                "share": j.target.share,
+                "over": j.target.window,
+                "windows": {"judged": j.n_judged, "met": int(np.count_nonzero(j.judged & (margin >= 0)))},
+            }
+        )
+    return out
 
 
 def format_staffing(
@@ -105,8 +128,10 @@ def explain(result: StaffingResult, base: Scenario) -> list[str]:  # noqa: C901 
             "rates change from hour to hour: a queue built up in a busy interval carries "
             "into the next, and a ramp-up needs agents before the peak"
         )
+    overs = {t.window for ts in base.targets.values() for t in ts}
+    where = "each interval's target" if overs == {"interval"} else "each target in each of its windows"
     reasons.append(
-        "the simulation asks that each interval's target be met with the chosen confidence over "
+        f"the simulation asks that {where} be met with the chosen confidence over "
         "replications (a lower bound), the formulas only that the long-run average meets it"
     )
     lines += [f"  - {r}" for r in reasons]
@@ -119,5 +144,6 @@ def format_staffing_result(result: StaffingResult, base: Scenario) -> str:
     lines = [format_staffing(result.pool_names, result.agents, result.erlang_agents, result.interval_s), ""]
     lines += explain(result, base)
     if not result.targets_met:
-        lines.append("WARNING: some targets are still not met; see the log above.")
+        lines.append("WARNING: some targets are still not met:")
+        lines += [f"  {line}" for line in (result.check.missed_lines() if result.check else [])]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.durations import DAY_S, format_clock, format_duration
 from ..core.scenario import Scenario
+from ..core.targets import window_noun
 
 if TYPE_CHECKING:  # not at run time: the formulas bring scipy, a quarter second at start-up
     from ..theory.steady_state import Analysis
@@ -37,6 +38,12 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     for r in rows:
         lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))))
     return "\n".join(lines)
+
+
+def windows_met(level: dict[str, Any]) -> str:
+    """A summary.json service level's windows met: ``17 of 24 hours``."""
+    judged = level["windows"]["judged"]
+    return f"{level['windows']['met']} of {judged} {window_noun(level['over'], judged)}"
 
 
 def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
@@ -77,11 +84,12 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
                     name,
                     f"{sl['target'] * 100:g}% within {format_duration(sl['within_s'])}",
                     format_estimate(sl["share"], 100) + " %",
+                    windows_met(sl),
                     "met" if sl["met"] else "NOT MET",
                 ]
             )
     if trows:
-        out += ["", format_table(["class", "target", "answered within", "verdict"], trows)]
+        out += ["", format_table(["class", "target", "answered within", "windows met", "verdict"], trows)]
     cost = summary.get("cost")  # only with pay rates
     currency = cost["currency"] if cost else ""
     prows = [

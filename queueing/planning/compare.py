@@ -7,9 +7,9 @@ independent runs, for the same computing time. Metric names are summary.json key
 ``service_level.15s`` for the first target within 15 s, ``utilization``), and with pay rates
 ``cost.per_day``, ``cost.per_answered_call`` (the centre) and ``cost_per_day`` (a pool).
 
-:func:`hours_met` counts the hours of the day each target is met in, judged as ``staff`` judges an
-interval: what ``compare``'s sentence per plan (:mod:`queueing.output.comparison`) says with the
-agent-hours and money one plan buys against another.
+:func:`windows_met` counts the windows each target is met in (its hours, days...: summary.json's
+``met``, :mod:`queueing.core.targets`): what ``compare``'s sentence per plan
+(:mod:`queueing.output.comparison`) says with the agent-hours and money one plan buys against another.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..core.cost import is_costed
-from ..core.durations import HOUR_S, format_duration, intervals_in
+from ..core.durations import format_duration
 from ..core.metrics import Key
 from ..core.runner import (
     DEFAULT_INTERVAL_S,
@@ -32,11 +30,10 @@ from ..core.runner import (
     executor_for,
     run_scenarios,
 )
-from ..core.scenario import Scenario
+from ..core.scenario import Over, Scenario
 from ..core.scenario_file import with_overrides
 from ..core.statistics import estimate, paired_difference
 from ..errors import ScenarioError
-from .staff import check_targets
 
 CLASS_METRICS: list[Key] = [
     ("offered",), ("answered",), ("abandoned", "share"), ("wait_s", "mean"), ("wait_s", "p90"), ("wait_s", "p95"),
@@ -45,8 +42,6 @@ POOL_METRICS: list[Key] = [("utilization",), ("agent_hours",), ("overtime_h",)]
 # With pay rates (any scenario compared): the centre's cost, then each pool's.
 COST_METRICS: list[Key] = [("cost", "per_day"), ("cost", "per_answered_call")]
 POOL_COST_METRICS: list[Key] = [("cost_per_day",)]
-# How sure an hour must be to count as meeting a target in the plan sentence: staff's default.
-DEFAULT_CONFIDENCE = 0.9
 
 COMPARISON_COLUMNS = (
     "metric", "class", "pool", "scenario_a", "scenario_b", "a_value", "b_value", "diff", "diff_ci_low",
@@ -117,32 +112,24 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
 
 
 @dataclass(frozen=True)
-class HoursMet:
-    """How many hours of the day one plan meets one target in, as ``staff`` judges an hour."""
+class WindowsMet:
+    """How many windows of one target (its intervals, hours, days...) one plan meets."""
 
     class_name: str
     within_s: float
     share: float
-    met: int  # hours whose lower confidence bound of the service level reaches the share
-    hours: int  # hours of the day with calls offered after the warm-up
+    over: Over
+    met: int  # windows whose service level (mean over replications) reaches the share
+    judged: int  # windows with calls offered after the warm-up
 
 
-def hours_met(result: SimulationResult, confidence: float = DEFAULT_CONFIDENCE) -> list[HoursMet]:
-    """Per target of the scenario (classes by priority, targets in file order): the hours of the day
-    in which it is met, judged by :func:`queueing.planning.staff.check_targets` over one-hour
-    intervals (the one-sided lower bound at ``confidence`` of the service level of the calls
-    arriving in that hour, over replications, reaches the target). The result's intervals must
-    divide an hour."""
-    if intervals_in(HOUR_S, result.interval_s) is None:
-        raise ValueError(f"hours met need intervals that divide an hour, not {result.interval_s:g} s")
-    check = check_targets(result, HOUR_S, confidence)
-    out = []
-    for j, (cname, target) in enumerate(zip(check.owners, check.targets, strict=True)):
-        margin = check.margin[:, j]
-        measured = ~np.isnan(margin)
-        met = int(np.count_nonzero(measured & (np.nan_to_num(margin, nan=-1.0) >= 0)))
-        out.append(HoursMet(cname, target.within, target.share, met, int(np.count_nonzero(measured))))
-    return out
+def windows_met(result: SimulationResult) -> list[WindowsMet]:
+    """Per target of the scenario (classes by priority, targets in file order): the windows it is
+    met in, as summary.json's ``met`` counts them (the result's ``judged``)."""
+    return [
+        WindowsMet(j.class_name, j.target.within, j.target.share, j.target.window, j.n_met, j.n_judged)
+        for j in result.judged
+    ]
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -169,7 +156,6 @@ class Comparison:
     labels: list[str]
     results: list[SimulationResult]
     rows: list[dict[str, Any]]
-    confidence: float = DEFAULT_CONFIDENCE  # how sure an hour must be to count as meeting a target
 
     @property
     def table(self) -> Table:
@@ -181,9 +167,9 @@ class Comparison:
         """comparison.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
         return self.table.to_pandas()
 
-    def hours_met(self) -> dict[str, list[HoursMet]]:
-        """Per scenario, the hours of the day each target is met in, at ``confidence`` (:func:`hours_met`)."""
-        return {label: hours_met(r, self.confidence) for label, r in zip(self.labels, self.results, strict=True)}
+    def windows_met(self) -> dict[str, list[WindowsMet]]:
+        """Per scenario, the windows each target is met in (:func:`windows_met`)."""
+        return {label: windows_met(r) for label, r in zip(self.labels, self.results, strict=True)}
 
 
 def compare(
@@ -194,7 +180,6 @@ def compare(
     seed: int | None = None,
     jobs: int | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
-    confidence: float = DEFAULT_CONFIDENCE,
     dask: str | None = None,
     large: bool = False,
     executor: Executor | None = None,
@@ -202,14 +187,11 @@ def compare(
 ) -> Comparison:
     """``ivr311 compare``: every scenario against the first, paired: all run with the same seed and
     replications (default the first scenario's), calls kept (each result's ``calls``). ``labels``
-    name them in the rows (default their names, numbered when two share one); ``confidence`` is
-    how sure an hour must be to meet a target in ``hours_met()``, as staff judges it. Run on
+    name them in the rows (default their names, numbered when two share one). Run on
     ``executor``, else Dask at ``dask``, else ``jobs`` local processes (None: all cores);
     ``large`` lifts the soft size limits; ``on_done()`` hears each replication finish."""
     if len(scenarios) < 2:
         raise ScenarioError("compare needs at least two scenarios: the first is the one the others are compared to")
-    if not 0.5 <= confidence < 1:
-        raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     names = unique_labels([s.name for s in scenarios]) if labels is None else list(labels)
     if len(names) != len(scenarios) or len(set(names)) != len(names):
         raise ScenarioError(f"compare: labels must be one per scenario and unique, got {names}")
@@ -224,4 +206,4 @@ def compare(
         paired, interval_s, jobs=jobs, dask=dask, keep_calls=True, executor=executor, large=large
     ) as ex:  # fmt: skip
         results = run_scenarios(paired, ex, interval_s=interval_s, keep_calls=True, on_done=on_done)
-    return Comparison(names, results, comparison_rows(results, names), confidence)
+    return Comparison(names, results, comparison_rows(results, names))

@@ -1,7 +1,9 @@
 """How many agents each interval needs: Erlang first, then the simulated day.
 
 ``find_staffing`` answers "the fewest agents per interval and pool such that every service-level
-target is met in every interval", in two steps:
+target is met in every window it is measured over" (its ``over``: every interval of the grid by
+default, every hour, each day's busy hour, each day, each week; :mod:`queueing.core.targets`), in
+two steps:
 
 1. **Erlang**, interval by interval (reported beside the answer): the offered load of each
    class in the interval (expected arrivals x mean handle time; a class served by several pools
@@ -18,15 +20,30 @@ target is met in every interval", in two steps:
    every target (trim), until nothing more can go. Later trim rounds retry only the removals
    that passed and were not made (with fewer agents elsewhere, one that failed still fails).
 
+Targets over a window wider than an interval (an hour of a finer grid, a busy hour, a day, a week)
+let one interval fall short when others make up for it, so the search changes in three ways:
+
+- every interval keeps the head-count it starts from, the offered load rounded up: a day's
+  target must not buy a night with one agent less than keeps up with the calls;
+- the repair adds an agent, for a failing window, to its intervals with the most calls short of
+  the target (target share x offered - answered within, per replication), as many as make up
+  the window's shortfall at the lower bound (:meth:`Check.failing`); for one-interval windows
+  that is the failing interval, as before;
+- the trim keeps, of the removals that pass alone, the smallest losses first (the drop of each
+  window's lower bound) as long as they fit together within each window's slack, since removals
+  that pass alone may fail together when they eat the same day's margin; the batch is then
+  simulated together and halved until it passes, as before.
+
 Opening hours: a pool has 0 agents in every interval it is closed (open at no time in it).
 A class served by several pools is split evenly between those open in the interval; where no
 pool serving it is open, its calls are closed (not offered, so not judged against the targets).
 Repair adds a failing class's agent to the first pool serving it that is open then. The shifts
 of the answer lie within each pool's hours (cut to them in an interval the pool is open in part of).
 
-A target "is met" in an interval when the one-sided lower confidence bound (``confidence``,
+A target "is met" in a window when the one-sided lower confidence bound (``confidence``,
 Student t over replications) of the share answered within the threshold, among callers
-arriving in that interval of the day, reaches the target share.
+arriving in that window (an interval of the day, pooled over the run's days, by default), reaches
+the target share.
 """
 
 from __future__ import annotations
@@ -39,12 +56,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core.arrivals import rate_segments
-from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
-from ..core.metrics import interval_columns
+from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration, intervals_in
 from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import Hours, Scenario, Target
 from ..core.scenario_file import validate_data, with_overrides
-from ..core.statistics import lower_bounds, share
+from ..core.targets import Judged, judge
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
 
@@ -66,6 +82,7 @@ class StaffingResult:
     calls_simulated: int
     evaluation: SimulationResult
     log: list[str] = field(default_factory=list)
+    check: Check | None = None  # how the staffing found fares, window by window, at the search's confidence
 
     @property
     def pool_names(self) -> list[str]:
@@ -229,6 +246,35 @@ def _local_slack(check: Check, i: int, n: int) -> float:
     return float(np.min(np.nan_to_num(rows, nan=1.0)))
 
 
+def _apart(passed: list[tuple[tuple[int, int], Check]], n: int) -> list[tuple[int, int]]:
+    """Of the removals that passed alone (most slack first), those no two of which are in the same
+    or neighbouring intervals (targets of every interval: a removal shows in its interval and the next)."""
+    chosen: list[tuple[int, int]] = []
+    for (i, p), _ in passed:
+        if all(min(abs(i - j), n - abs(i - j)) > 1 for j, _ in chosen):
+            chosen.append((i, p))
+    return chosen
+
+
+def _within_slack(base: Check, passed: list[tuple[tuple[int, int], Check]]) -> list[tuple[int, int]]:
+    """Removals that passed alone, the smallest loss first (the drop of every window's lower
+    bound, summed), as many as fit together in each window's slack (its margin at ``base``):
+    removals that pass alone may fail together when they eat the same day's slack."""
+    slack = [np.nan_to_num(m, nan=0.0) for m in base.window_margins()]
+    costed = []
+    for ip, ch in passed:
+        loss = [np.maximum(np.nan_to_num(b - c, nan=0.0), 0.0) for b, c in zip(slack, ch.window_margins(), strict=True)]
+        costed.append((sum(float(x.sum()) for x in loss), ip, loss))
+    costed.sort(key=lambda c: c[0])
+    used = [np.zeros_like(x) for x in slack]
+    chosen: list[tuple[int, int]] = []
+    for _, ip, loss in costed:
+        if all(np.all(u + x <= s + 1e-12) for u, x, s in zip(used, loss, slack, strict=True)):
+            used = [u + x for u, x in zip(used, loss, strict=True)]
+            chosen.append(ip)
+    return chosen
+
+
 def _within_hours(hours: Hours | None, a: float, b: float) -> list[tuple[float, float]]:
     """The daily span [a, b) (b may pass 24h) cut to the opening hours: the whole span without
     hours, else its parts within them, each as (start, end) with start a time of day. Head-counts
@@ -285,46 +331,83 @@ def with_staffing(scenario: Scenario, agents: Staffing, interval_s: float) -> Sc
 
 @dataclass(frozen=True)
 class Check:
-    """How each (interval, class, target) fares in one evaluation: the lower bound minus the target."""
+    """How each target fares in one evaluation, judged over its windows
+    (:mod:`queueing.core.targets`) at the lower confidence bound, and where agents would help."""
 
-    margin: np.ndarray  # [interval, target index over all classes]; nan where no callers
+    # [interval of the day, target column]: the lower bound minus the target of the window that
+    # interval counts in (the worst of them, when several days hold it); nan where none is judged
+    margin: np.ndarray
     owners: list[str]  # the class of each target column
     targets: list[Target] = field(default_factory=list)  # the target of each column
+    judged: list[Judged] = field(default_factory=list)  # each column's windows
+    confidence: float = 0.9
+    interval_s: float = HOUR_S
 
     @property
     def met(self) -> bool:
         return bool(np.all(np.nan_to_num(self.margin, nan=1.0) >= 0))
 
+    def window_margins(self) -> list[np.ndarray]:
+        """Per target column, each window's lower bound minus the target (nan: not judged)."""
+        return [j.margin(self.confidence) for j in self.judged]
+
     def failing(self) -> list[tuple[int, str]]:
-        bad = np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)
-        return sorted({(int(i), self.owners[j]) for i, j in bad})
+        """(interval of the day, class) pairs where an agent would help a failing window most:
+        a window of one interval of the day, that interval; a wider one (an hour of several
+        intervals, a busy hour, a day, a week), its intervals with the most calls short of the
+        target (target share x offered - answered within, per replication), as many as make up
+        the window's shortfall at the lower bound. A check made of margins alone (no ``judged``)
+        names the intervals whose margin is negative."""
+        if not self.judged:
+            return sorted({(int(i), self.owners[j]) for i, j in np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)})
+        out: set[tuple[int, str]] = set()
+        for owner, j, margin in zip(self.owners, self.judged, self.window_margins(), strict=True):
+            reps = max(len(j.offered), 1)
+            for w in np.flatnonzero(np.nan_to_num(margin, nan=1.0) < 0).tolist():
+                ks = np.flatnonzero(j.windows.of == w)
+                short = (j.target.share * j.counts.offered[:, ks] - j.counts.within[:, ks]).sum(axis=0) / reps
+                need = -margin[w] * j.offered[:, w].sum() / reps
+                got = 0.0
+                for pos in np.argsort(-short, kind="stable").tolist():
+                    if got > 0 and (short[pos] <= 0 or got >= need):
+                        break
+                    got += max(float(short[pos]), 1e-9)
+                    out.add((self._slot(j.counts.starts_s[ks[pos]]), owner))
+        return sorted(out)
+
+    def _slot(self, start_s: float) -> int:
+        return int((start_s % DAY_S) // self.interval_s)
+
+    def missed_lines(self) -> list[str]:
+        """One line per target some window of which fails at the lower bound (targets.py's ``line``)."""
+        return [
+            j.line(self.confidence)
+            for j, m in zip(self.judged, self.window_margins(), strict=True)
+            if np.any(np.nan_to_num(m, nan=1.0) < 0)
+        ]
 
 
 def check_targets(result: SimulationResult, interval_s: float, confidence: float) -> Check:
-    """Lower confidence bound of each interval's service level against each target."""
+    """Each target judged over its windows (:func:`queueing.core.targets.judge`, ``interval``
+    windows on the grid of ``interval_s``) at the one-sided lower bound at ``confidence`` over
+    replications; the result's intervals must divide ``interval_s``."""
     scenario = result.scenario
     n = intervals_per_day(interval_s)
-    cols = interval_columns(scenario)
-    at = {name: k for k, name in enumerate(cols)}
-    owners = [c for c in scenario.class_names() for _ in scenario.targets.get(c, [])]
-    columns = [(c, t) for c in scenario.class_names() for t in scenario.targets.get(c, [])]
-    reps = len(result.replications)
-    within = np.zeros((reps, n, len(columns)))
-    arrivals = np.zeros((reps, n, len(columns)))
-    for r, rep in enumerate(result.replications):
-        for row in rep.intervals:
-            if row[at["interval_start_s"]] < scenario.warmup:
-                continue
-            i = int((row[at["interval_start_s"]] % DAY_S) // interval_s)
-            for j, (cname, target) in enumerate(columns):
-                if row[at["class"]] == cname:
-                    arrivals[r, i, j] += row[at["offered"]]  # service levels are shares of these
-                    within[r, i, j] += row[at[f"answered_within_{target.within:g}s"]]
-    level = share(within, arrivals)  # nan where no callers in that replication
-    count, lower = lower_bounds(level, confidence)
-    shares = np.array([t.share for _, t in columns])
-    margin = np.where(count > 0, lower - shares[None, :], np.nan)
-    return Check(margin=margin, owners=owners, targets=[t for _, t in columns])
+    judged = judge(scenario, [rep.intervals for rep in result.replications], result.interval_s, grid_s=interval_s)
+    margin = np.full((n, len(judged)), np.inf)
+    for col, j in enumerate(judged):
+        mine = j.windows.of >= 0
+        slots = ((j.counts.starts_s[mine] % DAY_S) // interval_s).astype(int)
+        np.fmin.at(margin[:, col], slots, j.margin(confidence)[j.windows.of[mine]])  # fmin: nan is no window
+    margin[np.isinf(margin)] = np.nan
+    return Check(
+        margin=margin,
+        owners=[j.class_name for j in judged],
+        targets=[j.target for j in judged],
+        judged=judged,
+        confidence=confidence,
+        interval_s=interval_s,
+    )
 
 
 class Progress(Protocol):
@@ -343,18 +426,28 @@ def find_staffing(
     max_rounds: int = 40,
     on_progress: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    start: Staffing | None = None,
 ) -> StaffingResult:
     """Erlang start, then repair and trim by simulation (see the module docstring).
 
     ``on_progress(message)`` hears each round's outcome; ``progress`` hears each batch's
     replications as they are queued (``add(n)``) and each as it finishes (``update(1)``): one
-    progress over the whole search, whose total grows batch by batch.
+    progress over the whole search, whose total grows batch by batch. ``start``: where the
+    search starts instead of the offered load (a staffing found for lower targets, say).
     """
     if not scenario.targets:
         raise ScenarioError("the scenario has no targets: nothing to staff for")
     if not 0.5 <= confidence < 1:
         raise ScenarioError(f"--confidence must be in [0.5, 1), got {confidence:g}")
     n = intervals_per_day(interval_s)
+    overs = {t.window for ts in scenario.targets.values() for t in ts}
+    if overs & {"hour", "busy_hour"} and intervals_in(HOUR_S, interval_s) is None:
+        raise ScenarioError(
+            f"targets over an hour need --interval to divide an hour (15m, 30m, 1h), got {format_duration(interval_s)}"
+        )
+    # A target over more than an interval lets one interval fall short: the search then keeps every
+    # interval at the head-count that keeps up with its load, where it starts (see the docstring).
+    windowed = overs != {"interval"}
     pools = scenario.staffing.pools
     first_pool = first_open_pools(scenario, open_intervals(scenario, interval_s))
     log: list[str] = []
@@ -386,7 +479,10 @@ def find_staffing(
     say(f"Erlang, interval by interval: {sum(map(sum, erlang)) * interval_s / HOUR_S:.0f} agent-hours per day")
     # Repair from below: start at the smallest stable head-count (offered load, rounded up) and
     # add an agent wherever a target fails. Each added agent is needed when it is added.
-    agents = load_staffing(scenario, interval_s)
+    floor = load_staffing(scenario, interval_s)
+    agents = [row[:] for row in floor] if start is None else [row[:] for row in start]
+    if windowed:
+        agents = [[max(a, f) for a, f in zip(row, low, strict=True)] for row, low in zip(agents, floor, strict=True)]
     ((check, result),) = evaluate([agents])
     rounds = 0
     while not check.met and rounds < max_rounds:
@@ -399,13 +495,19 @@ def find_staffing(
             f"{len(check.failing())} (interval, class) pairs below target"
         )
     if not check.met:
-        say("targets still not met after the repair rounds; the answer is the best found")
+        say("targets still not met after the repair rounds; the answer is the best found:")
+        for line in check.missed_lines():
+            say(f"  {line}")
+
     # Trim: an agent added early may have become unnecessary once later ones came. Try one agent
     # fewer in every (interval, pool) as one batch of simulations; keep the removals that still
     # meet every target, no two in the same or neighbouring intervals, confirmed together. The
     # next round tries again only the removals that passed and were not made: one agent fewer
     # elsewhere does not make a removal that failed pass (same callers, fewer agents).
-    candidates = [(i, p) for i in range(n) for p in range(len(pools)) if agents[i][p] > 0]
+    def removable(i: int, p: int) -> bool:
+        return agents[i][p] > (floor[i][p] if windowed else 0)
+
+    candidates = [(i, p) for i in range(n) for p in range(len(pools)) if removable(i, p)]
     while check.met and candidates and rounds < max_rounds:
         rounds += 1
         tables = []
@@ -414,12 +516,12 @@ def find_staffing(
             t[i][p] -= 1
             tables.append(t)
         checks = evaluate(tables)
-        fine = [(i, p, _local_slack(ch, i, n)) for (i, p), (ch, _) in zip(candidates, checks, strict=True) if ch.met]
-        fine.sort(key=lambda f: -f[2])
-        chosen: list[tuple[int, int]] = []
-        for i, p, _ in fine:
-            if all(min(abs(i - j), n - abs(i - j)) > 1 for j, _ in chosen):
-                chosen.append((i, p))
+        passed = [(ip, ch) for ip, (ch, _) in zip(candidates, checks, strict=True) if ch.met]
+        if windowed:
+            chosen = _within_slack(check, passed)
+        else:
+            passed.sort(key=lambda ipc: -_local_slack(ipc[1], ipc[0][0], n))  # most slack first, stable
+            chosen = _apart(passed, n)
         while chosen:
             t = [row[:] for row in agents]
             for i, p in chosen:
@@ -431,7 +533,7 @@ def find_staffing(
             chosen = chosen[: len(chosen) // 2]
         if not chosen:
             break
-        candidates = [(i, p) for i, p, _ in fine if (i, p) not in chosen]
+        candidates = [(i, p) for (i, p), _ in passed if (i, p) not in chosen and removable(i, p)]
         say(
             f"trim {rounds}: {len(chosen)} agent-interval(s) removed, "
             f"{sum(map(sum, agents)) * interval_s / HOUR_S:.0f} agent-hours"
@@ -447,6 +549,7 @@ def find_staffing(
         calls_simulated=counters["calls"],
         evaluation=result,
         log=log,
+        check=check,
     )
 
 

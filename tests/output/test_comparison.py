@@ -1,10 +1,9 @@
-"""compare's sentence: what a second plan buys (hours of the day each target is met) and costs."""
+"""compare's sentence: what a second plan buys (the windows each target is met in) and costs."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 from pathlib import Path
 
@@ -12,17 +11,18 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from scipy import stats
 
 from queueing.cli import main
 from queueing.core.metric_names import format_money
 from tests.support.scenarios import rated_plan, scenario_text
 
 
-def _hours_met(intervals_csv: Path, cname: str, within_s: float, share: float, warmup_s: float) -> tuple[int, int]:
-    """Hours of the day meeting a target, computed here from intervals.csv: per replication and hour
-    the share answered within the threshold of the offered calls, then the one-sided 90% Student-t
-    lower bound over replications against the share (staff's rule)."""
+def _windows_met(
+    intervals_csv: Path, cname: str, within_s: float, share: float, warmup_s: float, window_s: float
+) -> tuple[int, int]:
+    """Windows of the day (of ``window_s``) meeting a target, computed here from intervals.csv: per
+    replication and window the share answered within the threshold of the offered calls, then its
+    mean over replications against the share (summary.json's and the report's rule)."""
     within: dict[tuple[int, int], float] = {}
     offered: dict[tuple[int, int], float] = {}
     with intervals_csv.open() as fh:
@@ -30,20 +30,16 @@ def _hours_met(intervals_csv: Path, cname: str, within_s: float, share: float, w
             start = float(row["interval_start_s"])
             if row["class"] != cname or start < warmup_s:
                 continue
-            key = (int(row["replication"]), int(start % 86400 // 3600))
+            key = (int(row["replication"]), int(start % 86400 // window_s))
             within[key] = within.get(key, 0) + int(row[f"answered_within_{within_s:g}s"])
             offered[key] = offered.get(key, 0) + int(row["offered"])
-    met = hours = 0
-    for hour in range(24):
-        levels = [within[k] / offered[k] for k in offered if k[1] == hour and offered[k] > 0]
-        if not levels:
-            continue
-        hours += 1
-        n = len(levels)
-        sd = float(np.std(levels, ddof=1)) if n > 1 else 0.0
-        lower = float(np.mean(levels)) - (stats.t.ppf(0.9, n - 1) * sd / math.sqrt(n) if n > 1 else 0.0)
-        met += lower >= share
-    return met, hours
+    met = judged = 0
+    for window in range(int(86400 // window_s)):
+        levels = [within[k] / offered[k] for k in offered if k[1] == window and offered[k] > 0]
+        if levels:
+            judged += 1
+            met += float(np.mean(levels)) >= share - 1e-12
+    return met, judged
 
 
 def test_compare_says_what_the_second_plan_buys_and_costs(tmp_path: Path) -> None:
@@ -74,15 +70,20 @@ def test_compare_says_what_the_second_plan_buys_and_costs(tmp_path: Path) -> Non
     assert number(money.group(2)) == pytest.approx(call_diff, abs=0.005)
     # three more day agents for 12 paid hours (their break is paid) at 40 an hour, plus a change in overtime
     assert day_diff == pytest.approx(2 * 3 * 12 * 40 / days, abs=30)
+    # the targets are over every interval (the default): the run's 15-minute intervals of the day
     targets = re.findall(
-        r"(911|311) (\d+)%/(\d+) s met in (\d+) of (\d+) hours instead of (\d+)(?: of (\d+))?", sentence
+        r"(911|311) (\d+)%/(\d+) s met in (\d+) of (\d+) intervals instead of (\d+)(?: of (\d+))?", sentence
     )
     assert [(t[0], t[1], t[2]) for t in targets] == [("911", "90", "15"), ("311", "80", "30")]
-    for cname, pct, within, met_b, hours_b, met_a, hours_a in targets:
-        expected_b = _hours_met(out / "more" / "intervals.csv", cname, float(within), int(pct) / 100, 3600)
-        expected_a = _hours_met(out / "lean" / "intervals.csv", cname, float(within), int(pct) / 100, 3600)
-        assert (int(met_b), int(hours_b)) == expected_b
-        assert int(met_a) == expected_a[0] and int(hours_a or hours_b) == expected_a[1]
+    for cname, pct, within, met_b, judged_b, met_a, judged_a in targets:
+        count = (cname, float(within), int(pct) / 100, 3600, 900)
+        expected_b = _windows_met(out / "more" / "intervals.csv", *count)
+        expected_a = _windows_met(out / "lean" / "intervals.csv", *count)
+        assert (int(met_b), int(judged_b)) == expected_b
+        assert int(met_a) == expected_a[0] and int(judged_a or judged_b) == expected_a[1]
+        # the summary's verdict counts the same windows
+        level = next(sl for sl in sb["classes"][cname]["service_level"] if sl["within_s"] == float(within))
+        assert level["windows"] == {"judged": expected_b[1], "met": expected_b[0]}
     assert int(targets[0][3]) > int(targets[0][5])  # the extra agents buy 911 hours
     with (out / "comparison.csv").open() as fh:
         rows = {(r["metric"], r["pool"]): r for r in csv.DictReader(fh)}
@@ -94,6 +95,11 @@ def test_compare_says_what_the_second_plan_buys_and_costs(tmp_path: Path) -> Non
     assert format_money(sb["cost"]["per_day"]["value"], "$") in line
     html = (out / "report.html").read_text()
     assert "<h3>Cost</h3>" in html and sentence in html
+    # one count of windows met per target on the page: the verdicts say what the sentence says
+    for cname, pct, within, met_b, judged_b, met_a, judged_a in targets:
+        assert not judged_a  # the same callers: the same windows with calls
+        verdict = f"lean meets {cname} {pct}% within {within} s in {met_a} of {judged_b} intervals; more in {met_b}."
+        assert verdict in html
     assert format_money(sb["cost"]["per_answered_call"]["value"], "$") in html
 
 

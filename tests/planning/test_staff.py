@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import yaml
 
 from queueing import load_scenario, simulate
-from queueing.core.runner import LocalExecutor
+from queueing.core.metrics import replication_intervals
+from queueing.core.runner import LocalExecutor, ReplicationResult, SimulationResult
 from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import parse_scenario, with_overrides
+from queueing.core.schedule import build_schedule
+from queueing.errors import ScenarioError
+from queueing.output.staffing import format_staffing_result
 from queueing.planning.staff import (
+    Check,
+    _within_slack,
     check_targets,
     find_staffing,
     first_open_pools,
+    load_staffing,
     open_intervals,
     pool_loads,
     with_staffing,
 )
+from tests.support.callers import records_of
 from tests.support.cli import invoke
 from tests.support.scenarios import before_roster, shared
 
@@ -182,6 +192,10 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "staffing.json").read_text())
     assert doc["targets_met"] is True
+    assert doc["targets"] == [
+        {"class": c, "within_s": w, "share": s, "over": "interval", "windows": {"judged": 4, "met": 4}}
+        for c, w, s in (("911", 15.0, 0.9), ("311", 60.0, 0.8))
+    ]
     assert doc["agent_hours"] > 0 and doc["erlang_agent_hours"] > 0
     with (out / "staffing.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -198,3 +212,93 @@ def test_staffing_found_meets_targets_on_callers_it_never_saw(write_scenario, tm
     assert again.agents == [[int(r["agents"])] for r in rows]
     assert yaml.safe_load((out / "staffing.yaml").read_text())["staffing"]["pools"][0]["shifts"]
     assert (out / "staffing.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- targets over a window wider than an interval ------------------------------------------------
+
+ONE_DAY = """
+name: one desk, one day
+horizon: 1d
+classes:
+  a: {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: deterministic, value: 1m}}
+staffing:
+  pools: [{name: desk, serves: [a], agents: 1}]
+targets: {a: [{within: 10s, share: 0.9, over: day}]}
+"""
+
+
+def _check_by_hand(calls: list[tuple[float, float | None]], interval_s: float = 6 * H) -> Check:
+    """staff's check of two replications that both saw ``calls`` (so the lower bound is the mean)."""
+    scenario = parse_scenario(ONE_DAY)
+    records = records_of(calls, scenario.horizon)
+    rows = replication_intervals(scenario, build_schedule(scenario), records, 0, interval_s)
+    reps = [ReplicationResult(r, {}, rows, None) for r in range(2)]
+    return check_targets(SimulationResult(scenario, reps, interval_s), interval_s, 0.9)
+
+
+def test_a_failing_day_asks_for_agents_where_most_calls_fall_short_and_says_so_in_one_line() -> None:
+    # 06:00-12:00 answers 5 of 10 in time, 12:00-18:00 6 of 10, 00:00-06:00 all 10: 21 of 30 (70%)
+    calls = [(h * H + m * 60.0, 0.0 if ok else 30.0) for h, m, ok in [
+        *((0, m, True) for m in range(10)), *((6, m, m < 5) for m in range(10)), *((12, m, m < 6) for m in range(10)),
+    ]]  # fmt: skip
+    check = _check_by_hand(sorted(calls))
+    assert not check.met and check.margin[:, 0] == pytest.approx([0.7 - 0.9] * 4)  # every interval is in the day
+    # 6 calls short of 90% of 30 at the bound: 06:00 is 4 short (9 - 5), 12:00 3 (9 - 6): both are needed
+    assert check.failing() == [(1, "a"), (2, "a")]
+    assert check.missed_lines() == [
+        "a 90% within 10s over each day: met at the 90% lower bound in 0 of 1 day; missed day 1 (Mon) (70.0%)"
+    ]
+    # 4 short of 90% of 30 (23 of 30 in time): the 06:00 interval alone makes it up
+    fewer = [(t, 0.0 if t >= 12 * H and t < 12 * H + 8 * 60 else w) for t, w in sorted(calls)]
+    assert _check_by_hand(fewer).failing() == [(1, "a")]
+
+
+def test_removals_are_kept_together_only_within_each_windows_slack() -> None:
+    base = SimpleNamespace(window_margins=lambda: [np.array([0.02, np.nan])])
+    passed = [
+        ((i, 0), SimpleNamespace(window_margins=lambda loss=loss: [np.array([0.02 - loss, np.nan])]))
+        for i, loss in enumerate([0.012, 0.004, 0.009, 0.0])
+    ]
+    # smallest loss first (0, 0.004, 0.009 = 0.013 of 0.02 slack); 0.012 more would not fit
+    assert _within_slack(base, passed) == [(3, 0), (1, 0), (2, 0)]  # type: ignore[arg-type]
+
+
+DAY_TARGETS = STAFF_SCENARIO.replace("share: 0.90}", "share: 0.90, over: day}").replace(
+    "share: 0.80}", "share: 0.80, over: day}"
+)
+
+
+def test_day_targets_staffing_meets_each_day_on_callers_it_never_saw_with_fewer_hours() -> None:
+    scenario = parse_scenario(DAY_TARGETS)
+    result = find_staffing(scenario, LocalExecutor(2), interval_s=6 * H)
+    assert result.targets_met and result.check is not None
+    assert [j.target.window for j in result.check.judged] == ["day", "day"]
+    # never below the head-count that keeps up with the load, where the search starts
+    floor = load_staffing(scenario, 6 * H)
+    assert all(a >= f for row, low in zip(result.agents, floor, strict=True) for a, f in zip(row, low, strict=True))
+    every_interval = find_staffing(parse_scenario(STAFF_SCENARIO), LocalExecutor(2), interval_s=6 * H)
+    assert result.agent_hours() <= every_interval.agent_hours()
+    fresh = simulate(with_overrides(result.scenario, seed=99_999, replications=16), jobs=2, interval_s=6 * H)
+    for name in ("911", "311"):
+        (level,) = fresh.summary["classes"][name]["service_level"]
+        assert level["over"] == "day" and level["windows"] == {"judged": 1, "met": 1} and level["met"], level
+
+
+def test_targets_over_an_hour_need_an_interval_dividing_an_hour() -> None:
+    scenario = parse_scenario(DAY_TARGETS.replace("over: day", "over: busy_hour"))
+    with pytest.raises(ScenarioError, match=r"targets over an hour need --interval to divide an hour .* got 6h"):
+        find_staffing(scenario, LocalExecutor(1), interval_s=6 * H)
+
+
+def test_a_target_still_missed_is_said_in_one_line_per_target() -> None:
+    scenario = parse_scenario(DAY_TARGETS)
+    result = find_staffing(scenario, LocalExecutor(1), interval_s=6 * H, max_rounds=0)  # no repair
+    assert not result.targets_met and result.check is not None
+    lines = result.check.missed_lines()
+    assert lines and all(re.fullmatch(
+        r"(911 90% within 15s|311 80% within 1m) over each day: met at the 90% lower bound in 0 of 1 day; "
+        r"missed day 1 \(Mon\) \(\d+\.\d%\)", line
+    ) for line in lines), lines  # fmt: skip
+    assert result.log[-len(lines) :] == [f"  {line}" for line in lines]
+    printed = format_staffing_result(result, scenario).splitlines()
+    assert printed[-len(lines) - 1 :] == ["WARNING: some targets are still not met:", *(f"  {line}" for line in lines)]
