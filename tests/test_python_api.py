@@ -31,6 +31,7 @@ from queueing.cli import main
 from queueing.core.runner import LocalExecutor, Table
 from queueing.errors import ScenarioError
 from queueing.output.files import write_csv
+from queueing.planning.running import RUN_DEFAULTS, RunOn
 from tests.support.call_log import simulated_call_log
 from tests.support.scenarios import scenario_text
 
@@ -83,24 +84,36 @@ def _same_file(table: Table, written: Path, tmp_path: Path) -> None:
     assert list(frame.columns) == list(pd.read_csv(written).columns) and len(frame) == len(pd.read_csv(written))
 
 
+def keywords_of(function: Any) -> dict[str, inspect.Parameter]:
+    """A function's keywords, with those of ``**run: Unpack[RunOn]`` spelled out at their defaults."""
+    keywords = dict(inspect.signature(function).parameters)
+    for name, parameter in list(keywords.items()):
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            assert "RunOn" in str(parameter.annotation), (function, name)
+            del keywords[name]
+            for key in RunOn.__annotations__:
+                keywords[key] = inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=RUN_DEFAULTS[key])  # type: ignore[literal-required]
+    return keywords
+
+
 @pytest.mark.parametrize("name", ["simulate", "compare", "sweep", "staff", "roster", "calibrate"])
 def test_each_function_takes_its_commands_options_with_the_same_defaults(name: str) -> None:
     command = main.commands[name]
     defaults = command.make_context(name, [], resilient_parsing=True).params  # converted: --interval 15m is 900.0
-    keywords = inspect.signature(getattr(queueing, name)).parameters
+    keywords = keywords_of(getattr(queueing, name))
     for option, default in defaults.items():
         if option in CLI_ONLY:
             continue
         if (name, option) in OTHER_FUNCTION:  # the function is that option's: staff --frontier runs frontier()
             function, keyword = OTHER_FUNCTION[name, option]
-            assert keyword in inspect.signature(getattr(queueing, function)).parameters, (function, keyword)
+            assert keyword in keywords_of(getattr(queueing, function)), (function, keyword)
             continue
         keyword = KEYWORD.get(option, option)
         assert keyword in keywords, f"{name}: --{option} has no keyword {keyword}="
         assert keywords[keyword].default == FUNCTION_DEFAULTS.get((name, keyword), default), (name, keyword)
     if name == "staff":  # frontier() takes staff's other options, with the same defaults
         for keyword, parameter in keywords.items():
-            assert inspect.signature(queueing.frontier).parameters[keyword].default == parameter.default, keyword
+            assert keywords_of(queueing.frontier)[keyword].default == parameter.default, keyword
 
 
 def test_public_names_exist_and_are_imported_on_first_use() -> None:

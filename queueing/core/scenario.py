@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -26,6 +27,9 @@ from .durations import DAY_S, HOUR_S, format_duration, format_shift_time, interv
 MAX_SEED = 2**63 - 1
 
 Name = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+# A list a planner may leave empty as ``key:`` (YAML null) or ``key: []``.
+NoneIsEmpty = BeforeValidator(lambda value: [] if value is None else value)
 
 
 class FieldError(ValueError):
@@ -367,17 +371,12 @@ class RosterRules(_Model):
     interval: PositiveDuration = 1800.0
     start_every: PositiveDuration = 1800.0
     shift_lengths: Annotated[list[PositiveDuration], Field(min_length=1, max_length=12)] | None = None
-    breaks: Annotated[list[BreakRule], Field(max_length=4)] = []
+    breaks: Annotated[list[BreakRule], Field(max_length=4), NoneIsEmpty] = []
     shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.0
     overtime_multiplier: Annotated[float, Field(ge=1)] = 1.5
     weekly_hours: PositiveDuration = 40 * HOUR_S  # paid time of one full-time equivalent
     currency: Annotated[str, StringConstraints(max_length=4)] = "$"
     pools: dict[Name, PoolRates] = {}
-
-    @field_validator("breaks", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
 
     @model_validator(mode="after")
     def _on_the_grid(self) -> RosterRules:
@@ -462,15 +461,10 @@ class Scenario(_Model):
     warmup: NonNegativeDuration = 0.0
     replications: Annotated[int, Field(ge=1)] = 10
     classes: Annotated[dict[Name, CallClass], Field(min_length=1, max_length=100)]
-    surges: Annotated[list[Surge], Field(max_length=100)] = []
+    surges: Annotated[list[Surge], Field(max_length=100), NoneIsEmpty] = []
     staffing: Staffing
     targets: dict[Name, list[Target]] = {}
     roster: RosterRules | None = None
-
-    @field_validator("surges", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from ..core.cost import is_costed
 from ..core.durations import HOUR_S
-from ..core.runner import Executor, Table, executor_for
+from ..core.runner import Table
 from ..core.scenario import Scenario
-from ..core.scenario_file import with_overrides
 from ..errors import ScenarioError
+from .running import RunOn, executor_of, overridden
 from .staff import Progress, StaffingResult, find_staffing, intervals_per_day
 
 MAX_POINTS = 50  # a frontier is a few searches, each tens of simulations
@@ -128,9 +128,8 @@ class FrontierResult:
         return self.table.to_pandas()
 
 
-def find_frontier(
+def frontier(
     scenario: Scenario,
-    executor: Executor,
     shares: Sequence[float],
     *,
     classes: Sequence[str] = (),
@@ -138,8 +137,14 @@ def find_frontier(
     confidence: float = 0.9,
     on_progress: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    **run: Unpack[RunOn],
 ) -> FrontierResult:
-    """One staffing search per share, lowest first (see the module docstring)."""
+    """``ivr311 staff FILE --frontier LOW:HIGH:STEP``: the cheapest staffing for each target share
+    of ``shares`` (every target's, or those of ``classes``): one staffing search per share, lowest
+    first (see the module docstring), run as ``run`` says (:class:`RunOn`: replications, seed,
+    jobs, dask, executor, large)."""
+    scenario = overridden(scenario, run)
+    intervals_per_day(interval_s)
     if not shares:
         raise ScenarioError("--frontier: no share to staff for")
     if not all(0 < s <= 1 for s in shares):
@@ -148,54 +153,26 @@ def find_frontier(
     if unknown:
         named = ", ".join(repr(c) for c in scenario.targets) or "none"
         raise ScenarioError(f"--frontier-class: {unknown[0]!r} has no targets (classes with targets: {named})")
-    levels = sorted(set(shares))
-    searches: list[StaffingResult] = []
-    start = None
-    for share in levels:
+    with executor_of([scenario], interval_s, **run) as ex:
+        levels = sorted(set(shares))
+        searches: list[StaffingResult] = []
+        start = None
+        for share in levels:
 
-        def tell(message: str, share: float = share) -> None:
-            if on_progress:
-                on_progress(f"{share:.4g}: {message}")
+            def tell(message: str, share: float = share) -> None:
+                if on_progress:
+                    on_progress(f"{share:.4g}: {message}")
 
-        found = find_staffing(
-            with_share(scenario, share, classes), executor, interval_s=interval_s, confidence=confidence,
-            on_progress=tell, progress=progress, start=start,
-        )  # fmt: skip
-        searches.append(found)
-        start = found.agents
-    points: list[FrontierPoint] = []
-    best: tuple[float, StaffingResult] | None = None
-    for share, found in reversed(list(zip(levels, searches, strict=True))):
-        if best is None or not best[1].targets_met or (found.targets_met and _price(found) <= _price(best[1])):
-            best = (share, found)
-        points.append(FrontierPoint(share, best[1], best[0]))
-    return FrontierResult(scenario, list(classes), points[::-1], searches, interval_s, confidence)
-
-
-def frontier(
-    scenario: Scenario,
-    shares: Sequence[float],
-    *,
-    classes: Sequence[str] = (),
-    interval_s: float = HOUR_S,
-    confidence: float = 0.9,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    large: bool = False,
-    executor: Executor | None = None,
-    on_progress: Callable[[str], None] | None = None,
-    progress: Progress | None = None,
-) -> FrontierResult:
-    """``ivr311 staff FILE --frontier LOW:HIGH:STEP``: the cheapest staffing for each target share
-    of ``shares`` (every target's, or those of ``classes``), :func:`find_frontier`; run on
-    ``executor``, else Dask at ``dask``, else ``jobs`` local processes (None: all cores).
-    ``replications`` and ``seed`` override the scenario's; ``large`` lifts the soft size limits."""
-    scenario = with_overrides(scenario, replications=replications, seed=seed)
-    intervals_per_day(interval_s)
-    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
-        return find_frontier(
-            scenario, ex, shares, classes=classes, interval_s=interval_s, confidence=confidence,
-            on_progress=on_progress, progress=progress,
-        )  # fmt: skip
+            found = find_staffing(
+                with_share(scenario, share, classes), ex, interval_s=interval_s, confidence=confidence,
+                on_progress=tell, progress=progress, start=start,
+            )  # fmt: skip
+            searches.append(found)
+            start = found.agents
+        points: list[FrontierPoint] = []
+        best: tuple[float, StaffingResult] | None = None
+        for share, found in reversed(list(zip(levels, searches, strict=True))):
+            if best is None or not best[1].targets_met or (found.targets_met and _price(found) <= _price(best[1])):
+                best = (share, found)
+            points.append(FrontierPoint(share, best[1], best[0]))
+        return FrontierResult(scenario, list(classes), points[::-1], searches, interval_s, confidence)

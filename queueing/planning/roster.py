@@ -35,14 +35,14 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
-from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
+from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import RosterRules, Scenario
-from ..core.scenario_file import validate_data, with_overrides
+from ..core.scenario_file import validate_data
 from ..errors import ScenarioError
 from .cover import (
     EPS,
@@ -56,6 +56,7 @@ from .cover import (
     shift_costs,
     shift_types,
 )
+from .running import RunOn, executor_of, overridden
 from .staff import (
     Check,
     Progress,
@@ -395,22 +396,16 @@ def roster(
     scenario: Scenario,
     *,
     confidence: float = 0.9,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    large: bool = False,
-    executor: Executor | None = None,
     on_progress: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    **run: Unpack[RunOn],
 ) -> RosterResult:
     """``ivr311 roster``: the cheapest roster of the scenario's ``roster:`` rules meeting every
-    target (:func:`build_roster`), run on ``executor``, else Dask at ``dask``, else ``jobs`` local
-    processes (None: all cores). ``replications`` and ``seed`` override the scenario's; ``large``
-    lifts the soft size limits (:mod:`queueing.core.limits`)."""
-    scenario = with_overrides(scenario, replications=replications, seed=seed)
+    target (:func:`build_roster`), run as ``run`` says (:class:`RunOn`: replications, seed, jobs,
+    dask, executor, large)."""
+    scenario = overridden(scenario, run)
     interval_s = roster_rules(scenario).interval
-    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
+    with executor_of([scenario], interval_s, **run) as ex:
         return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
 

@@ -51,18 +51,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 import numpy as np
 
 from ..core.arrivals import rate_segments
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration, intervals_in
-from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
+from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import Hours, Scenario, Target
-from ..core.scenario_file import validate_data, with_overrides
+from ..core.scenario_file import validate_data
 from ..core.targets import Judged, judge
 from ..errors import ScenarioError
 from ..theory.steady_state import stationary_pool
+from .running import RunOn, executor_of, overridden
 
 MAX_AGENTS = 2000
 Staffing = list[list[int]]  # [interval][pool] -> agents
@@ -558,22 +559,16 @@ def staff(
     *,
     interval_s: float = HOUR_S,
     confidence: float = 0.9,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    large: bool = False,
-    executor: Executor | None = None,
     on_progress: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    **run: Unpack[RunOn],
 ) -> StaffingResult:
     """``ivr311 staff``: the fewest agents per interval and pool meeting every target in every
-    interval (:func:`find_staffing`), run on ``executor``, else Dask at ``dask``, else ``jobs``
-    local processes (None: all cores). ``replications`` and ``seed`` override the scenario's;
-    ``large`` lifts the soft size limits (:mod:`queueing.core.limits`)."""
-    scenario = with_overrides(scenario, replications=replications, seed=seed)
+    interval (:func:`find_staffing`), run as ``run`` says (:class:`RunOn`: replications, seed,
+    jobs, dask, executor, large)."""
+    scenario = overridden(scenario, run)
     intervals_per_day(interval_s)
-    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
+    with executor_of([scenario], interval_s, **run) as ex:
         return find_staffing(
             scenario, ex, interval_s=interval_s, confidence=confidence, on_progress=on_progress, progress=progress
         )

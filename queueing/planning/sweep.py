@@ -15,18 +15,19 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import yaml
 
 from ..core.cost import days_measured
 from ..core.limits import Where, named
-from ..core.runner import DEFAULT_INTERVAL_S, Executor, SimulationResult, Table, executor_for, run_scenarios
+from ..core.runner import DEFAULT_INTERVAL_S, SimulationResult, Table, run_scenarios
 from ..core.scenario import Scenario
-from ..core.scenario_file import validate_data, with_overrides
+from ..core.scenario_file import validate_data
 from ..core.settling import unsettled
 from ..errors import ScenarioError
+from .running import RunOn, executor_of, overridden
 
 
 @dataclass(frozen=True)
@@ -284,21 +285,15 @@ def sweep(
     scenario: Scenario,
     settings: Mapping[str, Any] | Sequence[str | Setting],
     *,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    large: bool = False,
-    executor: Executor | None = None,
     on_done: Callable[[], None] | None = None,
+    **run: Unpack[RunOn],
 ) -> SweepResult:
     """``ivr311 sweep``: the scenario simulated at every point of a grid over one or two fields
-    (``settings``, see :func:`settings_of`), with the same seed everywhere. ``replications`` and
-    ``seed`` override the scenario's. Run on ``executor``, else Dask at ``dask``, else ``jobs``
-    local processes (None: all cores); ``large`` lifts the soft size limits; ``on_done()`` hears
-    each replication finish."""
+    (``settings``, see :func:`settings_of`), with the same seed everywhere, run as ``run`` says
+    (:class:`RunOn`: replications, seed, jobs, dask, executor, large); ``on_done()`` hears each
+    replication finish."""
     grid_settings = settings_of(settings)
-    scenario = with_overrides(scenario, replications=replications, seed=seed)
+    scenario = overridden(scenario, run)
     if len(grid_settings) == 2:
         a, b = (resolved_path(scenario.to_data(), s) for s in grid_settings)
         if a == b:
@@ -309,8 +304,6 @@ def sweep(
     points = grid(scenario, grid_settings)
     scenarios = [p.scenario for p in points]
     where = [point_where(named(scenario), grid_settings, p.values) for p in points]
-    with executor_for(
-        scenarios, DEFAULT_INTERVAL_S, jobs=jobs, dask=dask, executor=executor, large=large, where=where
-    ) as ex:  # fmt: skip
+    with executor_of(scenarios, DEFAULT_INTERVAL_S, where, **run) as ex:
         results = run_scenarios(scenarios, ex, on_done=on_done)
     return SweepResult(grid_settings, points, results)

@@ -12,7 +12,7 @@ from queueing.core.runner import LocalExecutor
 from queueing.core.scenario_file import parse_scenario
 from queueing.errors import ScenarioError
 from queueing.planning import frontier as frontier_module
-from queueing.planning.frontier import find_frontier, share_range, with_share
+from queueing.planning.frontier import frontier, share_range, with_share
 
 H = 3600.0
 
@@ -43,7 +43,7 @@ targets:
 
 def test_the_frontier_is_monotone_and_each_plan_meets_its_share() -> None:
     scenario = parse_scenario(SMALL)
-    result = find_frontier(scenario, LocalExecutor(2), [0.95, 0.6, 0.75, 0.85], interval_s=6 * H)
+    result = frontier(scenario, [0.95, 0.6, 0.75, 0.85], interval_s=6 * H, executor=LocalExecutor(2))
     assert [p.share for p in result.points] == [0.6, 0.75, 0.85, 0.95]  # sorted, each once
     hours = [p.agent_hours for p in result.points]
     assert hours == sorted(hours) and hours[0] < hours[-1]  # more service never costs less, and costs some
@@ -84,7 +84,7 @@ def test_a_cheaper_plan_found_for_more_service_is_the_plan_for_less(monkeypatch:
         return found[share]
 
     monkeypatch.setattr(frontier_module, "find_staffing", search)
-    result = find_frontier(parse_scenario(SMALL), LocalExecutor(1), [0.7, 0.8, 0.9, 0.95], classes=["311"])
+    result = frontier(parse_scenario(SMALL), [0.7, 0.8, 0.9, 0.95], classes=["311"], executor=LocalExecutor(1))
     # only the 311 target's share is set; each search starts where the one below ended
     starts = [None, "the 0.7 staffing", "the 0.8 staffing", "the 0.9 staffing"]
     assert seen == [(share, 0.9, start) for share, start in zip(found, starts, strict=True)]
@@ -106,4 +106,4 @@ def test_the_range_and_the_classes() -> None:
     only = with_share(scenario, 0.7, ["911"])
     assert (only.targets["911"][0].share, only.targets["311"][0].share) == (0.7, 0.8)
     with pytest.raises(ScenarioError, match="--frontier-class: 'ems' has no targets"):
-        find_frontier(scenario, LocalExecutor(1), [0.8], classes=["ems"])
+        frontier(scenario, [0.8], classes=["ems"], executor=LocalExecutor(1))
