@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.durations import DAY_S, HOUR_S
+from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.scenario import Scenario
 from ..errors import ScenarioError
 from .calllog import CallLog, format_time, frame_call_log, read_call_log, time_window
-from .demand import Mix, Profile, arrival_profile, category_mix
+from .demand import Mix, Profile, arrival_profile, category_mix, hours_covered
 from .fits import DurationFit, PatienceFit, fit_durations, fit_patience
 
 MIN_ARRIVALS = 20  # calls of a class in the window, for its arrival profile
@@ -92,10 +92,18 @@ def estimate_class(
 ) -> ClassEstimate:
     """Every number of one class that the log has enough calls for; ``warn(line)`` for the others."""
     est = ClassEstimate(name=name, calls=len(log))
-    if len(log) >= MIN_ARRIVALS:
-        est.profile = arrival_profile(log.started, start_s, end_s, interval_s)
-    else:
+    hours = hours_covered(start_s, end_s, interval_s)
+    if len(log) < MIN_ARRIVALS:
         warn(f"{name} arrivals: too few calls ({len(log)}, need {MIN_ARRIVALS})")
+    elif hours < 24:  # a rate of 0 for the hours the window leaves out would be made up
+        warn(
+            f"{name} arrivals: too few hours of the day in the window ({format_time(start_s)} .. "
+            f"{format_time(end_s)} covers {hours} of 24, pooled by {format_duration(interval_s)})"
+        )
+    elif float(np.ptp(log.started)) == 0:
+        warn(f"{name} arrivals: too few distinct start times (all {len(log):,} calls at {format_time(log.started[0])})")
+    else:
+        est.profile = arrival_profile(log.started, start_s, end_s, interval_s)
     categorized = log.category != ""
     category = np.where(categorized, log.category, "other")
     if has_categories:
@@ -163,7 +171,12 @@ def calibrate(
     elif not isinstance(log, CallLog):
         log = frame_call_log(log)
     log, start, end = _window(log, since_s, until_s)
-    warnings: list[str] = []
+    if len(log) > 1 and float(np.ptp(log.started)) == 0:
+        raise ScenarioError(
+            f"{log.source}: all {len(log):,} calls started at the same instant ({format_time(log.started[0])}): "
+            "arrivals are measured from calls spread over hours or days"
+        )
+    warnings = [f"{log.source}: {note.sentence()}" for note in log.notes]
     in_queue = log.queue != ""
     names, counts = np.unique(log.queue[in_queue].astype(str), return_counts=True)
     for q, c in zip(names, counts, strict=True):

@@ -81,6 +81,14 @@ def _exposure_hours(start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarra
     return np.asarray(day0), covered.reshape(n_days, 24)
 
 
+def hours_covered(start_s: float, end_s: float, interval_s: float = HOUR_S) -> int:
+    """Hours of the day (of 24) whose ``interval_s`` block the window [start, end) has time in:
+    24 when every block's rate rests on calls the log could hold."""
+    _, cover = _exposure_hours(start_s, end_s)
+    per = int(round(interval_s / HOUR_S))
+    return int((cover.sum(axis=0).reshape(-1, per).sum(axis=1) > 0).sum()) * per
+
+
 def poisson_interval(count: np.ndarray, exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) 95% interval of a Poisson rate: ``count`` events over ``exposure``."""
     from scipy.stats import chi2
