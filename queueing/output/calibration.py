@@ -228,7 +228,7 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
 
 def summary_lines(cal: Calibration) -> str:
     """What calibrate prints: per class, the numbers and their intervals, one line each."""
-    lines = [f"{cal.calls:,} calls from {cal.source}"]
+    lines = [f"{cal.calls:,} call{'s' if cal.calls != 1 else ''} from {cal.source}"]
     for name, est in cal.classes.items():
         parts = [f"{name}:"]
         if est.profile is not None:
@@ -251,6 +251,8 @@ def summary_lines(cal: Calibration) -> str:
         if est.mix is not None:
             parts.append(f"{len(est.mix.shares)} categories" + (f" ({len(est.mix.merged)} merged into other)"
                                                                if est.mix.merged else ""))  # fmt: skip
+        if len(parts) == 1:  # every number of the class from the base (stderr says why, number by number)
+            parts.append("nothing measured (too few calls)")
         lines.append("  " + "; ".join(parts[:1] + [", ".join(parts[1:])]).replace(":;", ":"))
     return "\n".join(lines)
 

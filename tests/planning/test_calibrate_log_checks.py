@@ -226,3 +226,14 @@ def test_a_log_of_rows_that_are_all_dropped_is_refused_with_the_counts(tmp_path)
     path = write(tmp_path, frame)
     with pytest.raises(ScenarioError, match=r"no call left to calibrate: dropped 30 rows: a time outside the years"):
         calibrate(read_call_log(path), parse_scenario(known_scenario(1)))
+
+
+def test_a_class_with_too_few_calls_says_so_in_its_summary_line(tmp_path, base) -> None:
+    """A class with nothing measured printed an empty `911: ` line."""
+    result = run(write(tmp_path, synthetic_log(1)), base, tmp_path / "cal.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:3] == [
+        f"1 call from {tmp_path / 'calls.csv'}",
+        "  911: nothing measured (too few calls)",
+        "  311: nothing measured (too few calls)",
+    ]
