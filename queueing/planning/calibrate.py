@@ -87,6 +87,27 @@ def _window(log: CallLog, since_s: float | None, until_s: float | None) -> tuple
     return sub, start, end
 
 
+MAX_GAP_S = 7 * DAY_S  # a week without one call: the log joins spans apart (or a clock was wrong)
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call" + ("s" if n != 1 else "")
+
+
+def _refuse_gaps(log: CallLog) -> None:
+    """ScenarioError when a week or more passes without a call: the days between would count as
+    days without calls (a stray call dated 1970 would spread a log's calls over 54 years)."""
+    started = np.sort(log.started)
+    gaps = np.flatnonzero(np.diff(started) >= MAX_GAP_S)
+    if len(gaps):
+        i = int(gaps[np.argmax(np.diff(started)[gaps])])  # the longest
+        raise ScenarioError(
+            f"{log.source}: no call from {format_time(started[i])} to {format_time(started[i + 1])} "
+            f"({(started[i + 1] - started[i]) / DAY_S:,.0f} days; {_calls(i + 1)} before, "
+            f"{_calls(len(started) - i - 1)} after): choose the span to calibrate with --since and --until"
+        )
+
+
 def estimate_class(
     name: str, log: CallLog, start_s: float, end_s: float, interval_s: float, has_categories: bool, warn: Any
 ) -> ClassEstimate:
@@ -176,6 +197,7 @@ def calibrate(
             f"{log.source}: all {len(log):,} calls started at the same instant ({format_time(log.started[0])}): "
             "arrivals are measured from calls spread over hours or days"
         )
+    _refuse_gaps(log)
     warnings = [f"{log.source}: {note.sentence()}" for note in log.notes]
     in_queue = log.queue != ""
     names, counts = np.unique(log.queue[in_queue].astype(str), return_counts=True)

@@ -6,7 +6,8 @@ A malformed cell (a time that is no ISO 8601 time, a queue time that is no numbe
 with one line, ``file:line: column: reason``. A well-formed row that cannot be a call is dropped
 and counted: a time outside the years 1970-2199, a ``call_sid`` seen on an earlier row, or times
 out of order (enqueued before it started, answered before it was enqueued or never enqueued,
-ended before it was answered or started) by more than the clock skew allowed. A call that ended
+ended before it was answered or started) by more than the clock skew allowed, or a call that
+lasted or waited a day or more. A call that ended
 at or before its answer within that skew is kept without a handle time. :attr:`CallLog.notes`
 holds one :class:`RowNote` per kind with its lines, which calibrate says on stderr. Times are
 seconds since 1970, UTC.
@@ -39,6 +40,7 @@ TOLERANCE_S = 5.0  # clock skew allowed between a call's timestamps (webhook vs 
 YEARS = (1970, 2200)  # a call's times fall in [1970, 2200), as the voice app's clocks (callers --start)
 LATEST_S = 7_258_118_400.0  # 2200-01-01T00:00:00Z, seconds since 1970
 MAX_JSON_BYTES = 200_000_000  # a JSON log is read whole (about 8 times its size in memory); CSV in chunks
+MAX_CALL_S = 86_400.0  # Twilio ends every call within 24 h (its longest time limit): longer is no call
 SHOWN_LINES = 5  # lines named per kind of dropped row; the count says the rest
 
 
@@ -175,6 +177,8 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
             "answered before it was enqueued": answered < enqueued - TOLERANCE_S,
             "ended before it started": ended < started - TOLERANCE_S,
             "ended before it was answered": ended < answered - TOLERANCE_S,
+            "lasted a day or more (started_at to ended_at)": ended - started >= MAX_CALL_S,
+            "waited a day or more (queue_time_s)": qt >= MAX_CALL_S,
         }
         for kind, rows in kinds.items():
             out[f"drop:{kind}"] = rows & ~taken

@@ -176,11 +176,11 @@ def _weekday_of_whole_days(counts: np.ndarray, whole: np.ndarray, day0: float) -
 
 def weekday_effect(day_counts: np.ndarray, weekdays: np.ndarray) -> WeekdayEffect | None:
     """The weekday effect of whole days' call counts (`weekdays[d]`: 0 = Monday); None with
-    fewer than MIN_WEEKS days of some weekday."""
+    fewer than MIN_WEEKS days of some weekday, or no calls."""
     from scipy.stats import chi2
 
     days = np.bincount(weekdays, minlength=7).astype(float)
-    if days.min() < MIN_WEEKS:
+    if days.min() < MIN_WEEKS or day_counts.sum() <= 0:  # no calls on whole days: nothing to compare
         return None
     totals = np.bincount(weekdays, weights=day_counts, minlength=7)
     mean_day = day_counts.sum() / len(day_counts)

@@ -237,3 +237,34 @@ def test_a_class_with_too_few_calls_says_so_in_its_summary_line(tmp_path, base) 
         "  911: nothing measured (too few calls)",
         "  311: nothing measured (too few calls)",
     ]
+
+
+def test_calls_lasting_or_waiting_a_day_or_more_are_dropped(tmp_path, base) -> None:
+    """An end dated 2199 made a handle time of 175 years that the written scenario's own validation
+    refused (or, for one call, a fit dragged by it); a queue time of 1e300 s an OverflowError."""
+    frame = synthetic_log()
+    frame.loc[3, "ended_at"] = "2199-12-31T00:00:00.000Z"
+    frame.loc[8, "queue_time_s"] = "1e300"
+    out = tmp_path / "cal.yaml"
+    result = run(write(tmp_path, frame), base, out)
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 row: lasted a day or more (started_at to ended_at) (line 5)" in result.stderr
+    assert "dropped 1 row: waited a day or more (queue_time_s) (line 10)" in result.stderr
+    assert load_scenario(out).classes["911"].mean_handle_s() < 600
+
+
+def test_a_week_without_calls_is_refused_with_both_sides_counted(tmp_path, base) -> None:
+    """One call dated 1970 in a 2024 log spread the arrivals over 54 years (rates near 0)."""
+    frame = synthetic_log()
+    frame.loc[0, ["started_at", "enqueued_at", "answered_at", "ended_at"]] = [
+        "1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z", "1970-01-01T00:00:10.000Z", "1970-01-01T00:05:00.000Z",
+    ]  # fmt: skip
+    frame.loc[0, "queue_result"] = "bridged"
+    log = write(tmp_path, frame)
+    result = run(log, base, tmp_path / "cal.yaml")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"{log}: no call from 1970-01-01T00:00Z to 2024-05-01T00:10Z (19,844 days; 1 call before, 1,199 calls after): "
+        "choose the span to calibrate with --since and --until\n"
+    )
+    assert run(log, base, tmp_path / "cal.yaml", "--since", "2024-05-01").exit_code == 0
