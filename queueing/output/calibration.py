@@ -146,9 +146,10 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
         cells = [f"{h:02d}h {p.rate[h]:.2f} {_ci(p.low[h], p.high[h], '{:.2f}')}" for h in range(0, 24)]
         out += _wrap("    #   ", cells, 4)
         for date, n, expected in p.surges:
+            ratio = f"{n / expected:.2f}x" if expected > 0 else "none expected in its hours"
             out.append(
                 f"    # candidate surge (left out of the profile): {date}, {n:,} calls, "
-                f"profile expects {expected:,.0f} ({n / expected:.2f}x)"
+                f"profile expects {expected:,.0f} ({ratio})"
             )
         out += [f"    # {line}" for line in weekday_lines(p.weekday)]
         out += _arrival_lines(p)

@@ -128,8 +128,8 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
         testable = cover.sum(axis=1) >= 12  # at least half a day in the window
         p = np.minimum(poisson.sf(observed - 1, expected), poisson.cdf(observed, expected))
         far = testable & (p < SURGE_P / n_days) & (np.abs(observed / np.maximum(expected, 1e-9) - 1) >= SURGE_RATIO)
-        if not far.any() or far.all():
-            break
+        if not far.any() or far.all() or not counts[~far].any():
+            break  # nothing far, or nothing left beside it: a profile of no calls is no profile
         keep = ~far
         surges = [
             (format_date(float(day0) + d * DAY_S), int(observed[d]), float(expected[d])) for d in np.flatnonzero(far)
