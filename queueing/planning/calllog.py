@@ -169,6 +169,7 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
         raise _malformed(source, first_line + row, column, reason)
     started, enqueued, answered, ended = (out[c] for c in TIME_COLUMNS)
     taken = np.zeros(len(frame), dtype=bool)
+    latest = np.fmax(np.fmax(enqueued, answered), ended)  # NaN only where all three are empty
     with np.errstate(invalid="ignore"):
         kinds = {
             f"a time outside the years {YEARS[0]}-{YEARS[1] - 1}": outside,
@@ -177,7 +178,7 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
             "answered before it was enqueued": answered < enqueued - TOLERANCE_S,
             "ended before it started": ended < started - TOLERANCE_S,
             "ended before it was answered": ended < answered - TOLERANCE_S,
-            "lasted a day or more (started_at to ended_at)": ended - started >= MAX_CALL_S,
+            "lasted a day or more (started_at to its last time)": latest - started >= MAX_CALL_S,
             "waited a day or more (queue_time_s)": qt >= MAX_CALL_S,
         }
         for kind, rows in kinds.items():

@@ -241,14 +241,16 @@ def test_a_class_with_too_few_calls_says_so_in_its_summary_line(tmp_path, base) 
 
 def test_calls_lasting_or_waiting_a_day_or_more_are_dropped(tmp_path, base) -> None:
     """An end dated 2199 made a handle time of 175 years that the written scenario's own validation
-    refused (or, for one call, a fit dragged by it); a queue time of 1e300 s an OverflowError."""
+    refused (or, for one call, a fit dragged by it), an enqueue dated 2152 a menu time of 128 years;
+    a queue time of 1e300 s an OverflowError."""
     frame = synthetic_log()
     frame.loc[3, "ended_at"] = "2199-12-31T00:00:00.000Z"
+    frame.loc[6, ["enqueued_at", "answered_at", "ended_at"]] = ["2152-08-01T00:00:00.000Z", "", ""]  # menu: 128 y
     frame.loc[8, "queue_time_s"] = "1e300"
     out = tmp_path / "cal.yaml"
     result = run(write(tmp_path, frame), base, out)
     assert result.exit_code == 0, result.output
-    assert "dropped 1 row: lasted a day or more (started_at to ended_at) (line 5)" in result.stderr
+    assert "dropped 2 rows: lasted a day or more (started_at to its last time) (lines 5, 8)" in result.stderr
     assert "dropped 1 row: waited a day or more (queue_time_s) (line 10)" in result.stderr
     assert load_scenario(out).classes["911"].mean_handle_s() < 600
 
