@@ -166,6 +166,9 @@ def test_since_after_the_start_measures_only_the_hours_it_covers(tmp_path, base,
             result.stderr
         )
         assert "covers 4 of 24, pooled by 1h); taken from" in result.stderr
+        pooled = run(tmp_path / "calls.csv", base, out, "--since", since, "--interval", "24h")
+        assert pooled.exit_code == 0 and "arrivals" not in pooled.stderr
+        assert "calls/day over 4.0 hours" in pooled.stdout  # was "over 0.2 days"
         assert rates == parse_scenario(known_scenario(1)).classes["311"].arrivals.hourly_rates()
     else:
         assert "arrivals" not in result.stderr and min(rates) > 0
