@@ -66,10 +66,13 @@ def calibrate(
         raise ScenarioError(
             "calibrate needs --base SCENARIO for staffing and targets (the log does not say who answered)"
         )
+    from ..output.outfile import check_out_file, write_out_file
+
     base, where = load(base_file)
     time_window(since, until)  # a mistake in either is told before the log is read
     if (log is None) == (database_url is None):
         raise ScenarioError("calibrate needs a LOG file or --database-url URL (one of them)")
+    check_out_file(out_file, {"LOG": log, "--base": base_file})
     with contextlib.ExitStack() as stack:
         if database_url is not None:
             log = exported_call_log(database_url, Path(stack.enter_context(tempfile.TemporaryDirectory())))
@@ -83,8 +86,7 @@ def calibrate(
     check_run([(scenario, lambda path: f"{out_file}: {format_path(path)}")], interval_s=900.0)
     for line in warning_lines(result, str(base_file)):
         click.echo(line, err=True)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(text, encoding="utf-8")
+    write_out_file(out_file, text)
     if not quiet:
         click.echo(summary_lines(result))
         click.echo(f"wrote {out_file}")

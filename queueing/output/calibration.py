@@ -36,7 +36,7 @@ def calibration_yaml(
     by_weekday = any(_weekly(est.profile) is not None for est in cal.classes.values())
     header = [
         f"Calibrated by `{command}` from {cal.source}:",
-        f"{cal.calls:,} calls started {format_time(cal.start_s)} .. {format_time(cal.end_s)} ({days:.1f} days; "
+        f"{cal.calls:,} calls started {format_time(cal.start_s)} .. {format_time(cal.end_s)} ({span(days)}; "
         "hours of day",
         f"in UTC, the log's clock); {cal.menu_only:,} of them hung up in the menu (in no queue; left out).",
         f"Staffing, targets, roster rules, priorities, start day, horizon, seed and replications from {base_source}.",
@@ -67,6 +67,11 @@ def calibration_yaml(
             lines.append(f"# from {base_source}")
             lines += entry(key, getattr(base, key))
     return "\n".join(lines) + "\n"
+
+
+def span(days: float) -> str:
+    """A window's length: ``7.0 days``, or in hours under a day (``0.0 days`` said nothing)."""
+    return f"{days:.1f} days" if days >= 1 else f"{days * 24:.1f} hours"
 
 
 def _ci(low: float, high: float, fmt: str = "{:.1f}") -> str:
@@ -140,15 +145,16 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
     p = est.profile
     if p is not None:
         out.append(
-            f"    # arrivals: {p.calls:,} calls over {p.days:.1f} days, per hour of day pooled by "
+            f"    # arrivals: {p.calls:,} calls over {span(p.days)}, per hour of day pooled by "
             f"{format_duration(interval_s)}; rate [95% interval]:"
         )
         cells = [f"{h:02d}h {p.rate[h]:.2f} {_ci(p.low[h], p.high[h], '{:.2f}')}" for h in range(0, 24)]
         out += _wrap("    #   ", cells, 4)
         for date, n, expected in p.surges:
+            ratio = f"{n / expected:.2f}x" if expected > 0 else "none expected in its hours"
             out.append(
                 f"    # candidate surge (left out of the profile): {date}, {n:,} calls, "
-                f"profile expects {expected:,.0f} ({n / expected:.2f}x)"
+                f"profile expects {expected:,.0f} ({ratio})"
             )
         out += [f"    # {line}" for line in weekday_lines(p.weekday)]
         out += _arrival_lines(p)
@@ -228,13 +234,13 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
 
 def summary_lines(cal: Calibration) -> str:
     """What calibrate prints: per class, the numbers and their intervals, one line each."""
-    lines = [f"{cal.calls:,} calls from {cal.source}"]
+    lines = [f"{cal.calls:,} call{'s' if cal.calls != 1 else ''} from {cal.source}"]
     for name, est in cal.classes.items():
         parts = [f"{name}:"]
         if est.profile is not None:
             p = est.profile
             daily = float(p.rate.sum())
-            parts.append(f"{daily:,.0f} calls/day over {p.days:.1f} days")
+            parts.append(f"{daily:,.0f} calls/day over {span(p.days)}")
             if p.surges:
                 parts.append(f"{len(p.surges)} candidate surge day(s)")
             if p.weekday is not None and p.weekday.significant:
@@ -251,6 +257,8 @@ def summary_lines(cal: Calibration) -> str:
         if est.mix is not None:
             parts.append(f"{len(est.mix.shares)} categories" + (f" ({len(est.mix.merged)} merged into other)"
                                                                if est.mix.merged else ""))  # fmt: skip
+        if len(parts) == 1:  # every number of the class from the base (stderr says why, number by number)
+            parts.append("nothing measured (too few calls)")
         lines.append("  " + "; ".join(parts[:1] + [", ".join(parts[1:])]).replace(":;", ":"))
     return "\n".join(lines)
 

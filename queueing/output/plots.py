@@ -172,9 +172,10 @@ def wait_cdf(results: Sequence[SimulationResult], labels: Sequence[str]) -> byte
         lowest = []
         for i, label, answered, offered in curves:
             curve = np.searchsorted(answered, grid, side="right") / offered if offered else np.full_like(grid, np.nan)
-            lowest.append(curve[:1])
+            if offered:  # a class no one called has no curve (all NaN), nor a lowest point
+                lowest.append(float(curve[0]))
             ax.step(grid, curve, where="post", label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
-        low = min([share for _, share in targets] + [float(np.nanmin(c)) for c in lowest if len(c)] + [1.0])
+        low = min([share for _, share in targets] + lowest + [1.0])
         for j, (within, share) in enumerate(targets):
             ax.axvline(within, color="0.35", linewidth=0.8, linestyle=":")
             ax.plot(

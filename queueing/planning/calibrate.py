@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.durations import DAY_S, HOUR_S
+from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.scenario import Scenario
 from ..errors import ScenarioError
 from .calllog import CallLog, format_time, frame_call_log, read_call_log, time_window
-from .demand import Mix, Profile, arrival_profile, category_mix
+from .demand import Mix, Profile, arrival_profile, category_mix, hours_covered
 from .fits import DurationFit, PatienceFit, fit_durations, fit_patience
 
 MIN_ARRIVALS = 20  # calls of a class in the window, for its arrival profile
@@ -87,15 +87,44 @@ def _window(log: CallLog, since_s: float | None, until_s: float | None) -> tuple
     return sub, start, end
 
 
+MAX_GAP_S = 7 * DAY_S  # a week without one call: the log joins spans apart (or a clock was wrong)
+
+
+def _calls(n: int) -> str:
+    return f"{n:,} call" + ("s" if n != 1 else "")
+
+
+def _refuse_gaps(log: CallLog) -> None:
+    """ScenarioError when a week or more passes without a call: the days between would count as
+    days without calls (a stray call dated 1970 would spread a log's calls over 54 years)."""
+    started = np.sort(log.started)
+    gaps = np.flatnonzero(np.diff(started) >= MAX_GAP_S)
+    if len(gaps):
+        i = int(gaps[np.argmax(np.diff(started)[gaps])])  # the longest
+        raise ScenarioError(
+            f"{log.source}: no call from {format_time(started[i])} to {format_time(started[i + 1])} "
+            f"({(started[i + 1] - started[i]) / DAY_S:,.0f} days; {_calls(i + 1)} before, "
+            f"{_calls(len(started) - i - 1)} after): choose the span to calibrate with --since and --until"
+        )
+
+
 def estimate_class(
     name: str, log: CallLog, start_s: float, end_s: float, interval_s: float, has_categories: bool, warn: Any
 ) -> ClassEstimate:
     """Every number of one class that the log has enough calls for; ``warn(line)`` for the others."""
     est = ClassEstimate(name=name, calls=len(log))
-    if len(log) >= MIN_ARRIVALS:
-        est.profile = arrival_profile(log.started, start_s, end_s, interval_s)
-    else:
+    hours = hours_covered(start_s, end_s, interval_s)
+    if len(log) < MIN_ARRIVALS:
         warn(f"{name} arrivals: too few calls ({len(log)}, need {MIN_ARRIVALS})")
+    elif hours < 24:  # a rate of 0 for the hours the window leaves out would be made up
+        warn(
+            f"{name} arrivals: too few hours of the day in the window ({format_time(start_s)} .. "
+            f"{format_time(end_s)} covers {hours} of 24, pooled by {format_duration(interval_s)})"
+        )
+    elif float(np.ptp(log.started)) == 0:
+        warn(f"{name} arrivals: too few distinct start times (all {len(log):,} calls at {format_time(log.started[0])})")
+    else:
+        est.profile = arrival_profile(log.started, start_s, end_s, interval_s)
     categorized = log.category != ""
     category = np.where(categorized, log.category, "other")
     if has_categories:
@@ -163,7 +192,13 @@ def calibrate(
     elif not isinstance(log, CallLog):
         log = frame_call_log(log)
     log, start, end = _window(log, since_s, until_s)
-    warnings: list[str] = []
+    if len(log) > 1 and float(np.ptp(log.started)) == 0:
+        raise ScenarioError(
+            f"{log.source}: all {len(log):,} calls started at the same instant ({format_time(log.started[0])}): "
+            "arrivals are measured from calls spread over hours or days"
+        )
+    _refuse_gaps(log)
+    warnings = [f"{log.source}: {note.sentence()}" for note in log.notes]
     in_queue = log.queue != ""
     names, counts = np.unique(log.queue[in_queue].astype(str), return_counts=True)
     for q, c in zip(names, counts, strict=True):

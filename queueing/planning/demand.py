@@ -81,6 +81,14 @@ def _exposure_hours(start_s: float, end_s: float) -> tuple[np.ndarray, np.ndarra
     return np.asarray(day0), covered.reshape(n_days, 24)
 
 
+def hours_covered(start_s: float, end_s: float, interval_s: float = HOUR_S) -> int:
+    """Hours of the day (of 24) whose ``interval_s`` block the window [start, end) has time in:
+    24 when every block's rate rests on calls the log could hold."""
+    _, cover = _exposure_hours(start_s, end_s)
+    per = int(round(interval_s / HOUR_S))
+    return int((cover.sum(axis=0).reshape(-1, per).sum(axis=1) > 0).sum()) * per
+
+
 def poisson_interval(count: np.ndarray, exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) 95% interval of a Poisson rate: ``count`` events over ``exposure``."""
     from scipy.stats import chi2
@@ -120,8 +128,8 @@ def arrival_profile(started_s: np.ndarray, start_s: float, end_s: float, interva
         testable = cover.sum(axis=1) >= 12  # at least half a day in the window
         p = np.minimum(poisson.sf(observed - 1, expected), poisson.cdf(observed, expected))
         far = testable & (p < SURGE_P / n_days) & (np.abs(observed / np.maximum(expected, 1e-9) - 1) >= SURGE_RATIO)
-        if not far.any() or far.all():
-            break
+        if not far.any() or far.all() or not counts[~far].any():
+            break  # nothing far, or nothing left beside it: a profile of no calls is no profile
         keep = ~far
         surges = [
             (format_date(float(day0) + d * DAY_S), int(observed[d]), float(expected[d])) for d in np.flatnonzero(far)
@@ -168,11 +176,11 @@ def _weekday_of_whole_days(counts: np.ndarray, whole: np.ndarray, day0: float) -
 
 def weekday_effect(day_counts: np.ndarray, weekdays: np.ndarray) -> WeekdayEffect | None:
     """The weekday effect of whole days' call counts (`weekdays[d]`: 0 = Monday); None with
-    fewer than MIN_WEEKS days of some weekday."""
+    fewer than MIN_WEEKS days of some weekday, or no calls."""
     from scipy.stats import chi2
 
     days = np.bincount(weekdays, minlength=7).astype(float)
-    if days.min() < MIN_WEEKS:
+    if days.min() < MIN_WEEKS or day_counts.sum() <= 0:  # no calls on whole days: nothing to compare
         return None
     totals = np.bincount(weekdays, weights=day_counts, minlength=7)
     mean_day = day_counts.sum() / len(day_counts)

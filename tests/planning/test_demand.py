@@ -55,3 +55,13 @@ def test_a_quiet_weekend_is_no_surge_and_a_surge_on_a_busy_weekday_is_one():
     assert np.all(np.abs(effect.of_a_week().factor / truth - 1) < 0.06)
     assert abs(profile.rate.sum() * effect.mean_factor / np.mean(week) - 1) < 0.03  # a week's mean day
     assert np.allclose(profile.rate, profile.rate.mean(), rtol=0.25)  # flat over the hours of the day
+
+
+def test_whole_days_without_calls_have_no_weekday_effect() -> None:
+    """Three weeks of whole days without a call (a class seen only on part days) divided 0 by 0:
+    numpy's 'invalid value encountered in divide' on the user's screen."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert weekday_effect(np.zeros(21), np.arange(21) % 7) is None
