@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
+from ..core.limits import named
 from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import RosterRules, Scenario
 from ..core.scenario_file import validate_data, with_overrides
@@ -56,6 +57,7 @@ from .cover import (
     shift_costs,
     shift_types,
 )
+from .roster_size import check_roster_size
 from .staff import (
     Check,
     Progress,
@@ -410,6 +412,7 @@ def roster(
     lifts the soft size limits (:mod:`queueing.core.limits`)."""
     scenario = with_overrides(scenario, replications=replications, seed=seed)
     interval_s = roster_rules(scenario).interval
+    check_roster_size(scenario, named(scenario), large=large)
     with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
         return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
