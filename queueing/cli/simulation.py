@@ -42,12 +42,14 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
     against the limits (see --large). Exit status 0 when every file is valid, 2 otherwise.
     """
     from ..core.runner import DEFAULT_INTERVAL_S
+    from ..planning.roster_size import check_roster_size
 
     failed = False
     for path in files:
         try:
             scenario, where = load(path)
             check_run([(scenario, where)], interval_s=DEFAULT_INTERVAL_S, large=large)
+            check_roster_size(scenario, where, large=large)  # roster rules: `roster` runs too
         except ScenarioError as exc:
             exc.show()  # every bad file is told, and the status is a user error's at the end
             failed = True

@@ -3,7 +3,7 @@ work)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,7 @@ def staff(
                 base, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask, large=large,
                 on_progress=_say(quiet), progress=bar,
             )  # fmt: skip
+        check_written([(result.scenario, "staffing.yaml")], large=large)
         write_staffing(tmp, result, base, command=f"ivr311 staff {file}", confidence=confidence)
     if not quiet:
         click.echo(format_staffing_result(result, base))
@@ -130,6 +131,33 @@ def _frontier(
     if not quiet:
         click.echo(format_frontier(result))
         click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
+
+
+def check_written(scenarios: Sequence[tuple[Scenario | None, str]], *, large: bool) -> None:
+    """Refuse, before writing, an answer its own ``validate`` (with the same ``--large``) would
+    refuse: the scenario files a search writes are checked as validate checks them (size of the
+    run, size of the roster), so what a command writes always validates."""
+    from ..core.runner import DEFAULT_INTERVAL_S
+    from ..errors import ScenarioError
+    from ..planning.roster_size import check_roster_size
+    from ..yamlsafe import format_path
+
+    def in_file(name: str) -> Callable[[tuple[str | int, ...]], str]:
+        return lambda path: f"{name}: {format_path(path)}"
+
+    problems = []
+    for scenario, name in scenarios:
+        if scenario is None:
+            continue
+        where = in_file(name)
+        try:
+            check_run([(scenario, where)], interval_s=DEFAULT_INTERVAL_S, large=large)
+            check_roster_size(scenario, where, large=large)
+        except ScenarioError as exc:
+            problems += str(exc).splitlines()
+    if problems:
+        more = "" if large else " (with --large the limits are lifted: validate and simulate it with --large too)"
+        raise ScenarioError(f"the answer found would not pass validate, nothing written{more}: {problems[0]}")
 
 
 def _say(quiet: bool) -> Callable[[str], None] | None:
@@ -194,10 +222,12 @@ def roster(
     from ..output.roster import format_roster, write_roster
     from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
+    from ..planning.roster_size import check_roster_size
 
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
     check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
+    check_roster_size(base, where, large=large)
     out = out_dir or Path("results") / f"{file.stem}-roster"
     given = [
         ("--replications", replications),
@@ -210,6 +240,7 @@ def roster(
             result = run(
                 base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
             )
+        check_written([(result.scenario, "roster.yaml"), (result.present_scenario, "roster-present.yaml")], large=large)
         written = write_roster(result, tmp, command=command)
     if not quiet:
         click.echo(format_roster(result))

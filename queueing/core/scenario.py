@@ -347,16 +347,35 @@ class BreakRule(_Model):
         return self
 
 
+# Bounds of the roster's rules: what a roster can be built from, and every product of them (pay
+# x hours x overtime over any horizon a run can have) a finite number. A pay rate of a million an
+# agent-hour is past any currency's; overtime paid ten times over is past any contract's; a floor of
+# 100,000 agents on duty is past any centre's (and 2,000 bytes an agent in a run: 200 MB).
+MAX_COST_PER_HOUR = 1e6
+MAX_OVERTIME_MULTIPLIER = 10.0
+MAX_MIN_AGENTS = 100_000
+# A tenth of the rostered agents coming is already a roster ten times the need; past it the
+# rostered count grows without bound (0.999999: 53 million agents for a city's calls).
+MAX_SHRINKAGE = 0.9
+MIN_ROSTER_INTERVAL_S = 60.0  # as staff --interval: finer grids measure nothing a minute does not
+MIN_WEEKLY_HOURS_S = HOUR_S
+MAX_WEEKLY_HOURS_S = 7 * DAY_S
+
+
 class PoolRates(_Model):
     """What the roster knows of one pool: its pay and its floor."""
 
-    cost_per_hour: Annotated[float, Field(ge=0)] | None = None  # per paid agent-hour, breaks included
-    min_agents: Annotated[int, Field(ge=0)] = 0  # on duty in every interval the pool is open
+    # per paid agent-hour, breaks included
+    cost_per_hour: Annotated[float, Field(ge=0, le=MAX_COST_PER_HOUR)] | None = None
+    # on duty in every interval the pool is open
+    min_agents: Annotated[int, Field(ge=0, le=MAX_MIN_AGENTS)] = 0
 
 
 def _multiple_of(value_s: float, step_s: float) -> bool:
+    """Whether ``value_s`` is a whole number of ``step_s``: 0 is, a positive duration shorter than
+    one step is not (a millionth of a second is no multiple of 30m, though it rounds to 0 of them)."""
     n = value_s / step_s
-    return abs(n - round(n)) <= 1e-9
+    return abs(n - round(n)) <= 1e-9 and (value_s == 0 or round(n) >= 1)
 
 
 class RosterRules(_Model):
@@ -372,8 +391,8 @@ class RosterRules(_Model):
     start_every: PositiveDuration = 1800.0
     shift_lengths: Annotated[list[PositiveDuration], Field(min_length=1, max_length=12)] | None = None
     breaks: Annotated[list[BreakRule], Field(max_length=4), NoneIsEmpty] = []
-    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    overtime_multiplier: Annotated[float, Field(ge=1)] = 1.5
+    shrinkage: Annotated[float, Field(ge=0, le=MAX_SHRINKAGE)] = 0.0
+    overtime_multiplier: Annotated[float, Field(ge=1, le=MAX_OVERTIME_MULTIPLIER)] = 1.5
     weekly_hours: PositiveDuration = 40 * HOUR_S  # paid time of one full-time equivalent
     currency: Annotated[str, StringConstraints(max_length=4)] = "$"
     pools: dict[Name, PoolRates] = {}
@@ -383,9 +402,23 @@ class RosterRules(_Model):
         step = self.interval
         if intervals_in(DAY_S, step) is None:
             raise FieldError(("interval",), "must divide a day evenly (15m, 30m, 1h, 2h...)")
+        if step < MIN_ROSTER_INTERVAL_S:
+            raise FieldError(("interval",), f"must be at least {format_duration(MIN_ROSTER_INTERVAL_S)}")
         if not _multiple_of(self.start_every, step) or intervals_in(DAY_S, self.start_every) is None:
+            if "start_every" not in self.model_fields_set:  # name the key the file has
+                raise FieldError(
+                    ("interval",),
+                    f"must divide start_every ({format_duration(self.start_every)} when not given): give "
+                    f"start_every, a multiple of {format_duration(step)} that divides a day",
+                )
             raise FieldError(
                 ("start_every",), f"must be a multiple of interval ({format_duration(step)}) that divides a day"
+            )
+        if not MIN_WEEKLY_HOURS_S <= self.weekly_hours <= MAX_WEEKLY_HOURS_S:
+            raise FieldError(
+                ("weekly_hours",),
+                f"must be between {format_duration(MIN_WEEKLY_HOURS_S)} and {format_duration(MAX_WEEKLY_HOURS_S)} "
+                "(the paid time of a full-time week)",
             )
         for j, length in enumerate(self.shift_lengths or []):
             if not _multiple_of(length, step):

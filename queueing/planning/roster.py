@@ -40,6 +40,7 @@ from typing import Any, Unpack
 import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
+from ..core.limits import named
 from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import RosterRules, Scenario
 from ..core.scenario_file import validate_data
@@ -56,6 +57,7 @@ from .cover import (
     shift_costs,
     shift_types,
 )
+from .roster_size import check_roster_size
 from .running import RunOn, executor_of, overridden
 from .staff import (
     Check,
@@ -405,6 +407,7 @@ def roster(
     dask, executor, large)."""
     scenario = overridden(scenario, run)
     interval_s = roster_rules(scenario).interval
+    check_roster_size(scenario, named(scenario), large=run.get("large", False))
     with executor_of([scenario], interval_s, **run) as ex:
         return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 

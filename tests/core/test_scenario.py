@@ -56,7 +56,29 @@ def test_rules_are_optional_and_rates_too() -> None:
             "roster: {breaks: [{length: 30m, earliest: 4h, latest: 3h}]}",
             "roster.breaks.0.latest: must not be before earliest",
         ),
-        ("roster: {shrinkage: 1}", "roster.shrinkage: must be < 1"),
+        ("roster: {shrinkage: 1}", "roster.shrinkage: must be <= 0.9"),
+        # 53 million agents for the baseline's calls, and a roster.yaml its own validate refuses
+        ("roster: {shrinkage: 0.999999}", "roster.shrinkage: must be <= 0.9"),
+        # a positive duration below one step is not a multiple of it (it rounds to 0 steps):
+        # 8.6e10 shift starts, or 8.6e303 with pool hours (validate itself ran out of memory)
+        ("roster: {start_every: 0.000001}", "roster.start_every: must be a multiple of interval (30m)"),
+        ("roster: {start_every: 1e-300}", "roster.start_every: must be a multiple of interval (30m)"),
+        ("roster: {shift_lengths: [0.0000001]}", "roster.shift_lengths.0: must be a multiple of interval (30m)"),
+        (
+            "roster: {breaks: [{length: 0.0000001, earliest: 1h, latest: 2h}]}",
+            "roster.breaks.0.length: must be a multiple of interval (30m)",
+        ),
+        ("roster: {interval: 1s, start_every: 1s}", "roster.interval: must be at least 1m"),
+        # start_every is not in the file: the message names the key that is
+        (
+            "roster: {interval: 1h}",
+            "roster.interval: must divide start_every (30m when not given): give start_every, a multiple of 1h",
+        ),
+        # every product of pay, hours and overtime stays finite (1e308 wrote inf into summary.json)
+        ("roster: {overtime_multiplier: 1e308}", "roster.overtime_multiplier: must be <= 10"),
+        ("roster: {pools: {call-takers: {cost_per_hour: 1e308}}}", "cost_per_hour: must be <= 1e+06"),
+        ("roster: {pools: {call-takers: {min_agents: 1000000}}}", "min_agents: must be <= 100000"),
+        ("roster: {weekly_hours: 1e-300}", "roster.weekly_hours: must be between 1h and 7d"),
         ("roster: {overtime_multiplier: 0.5}", "roster.overtime_multiplier: must be >= 1"),
         ("roster: {pools: {desk: {cost_per_hour: 3}}}", "roster.pools.desk: unknown pool 'desk'"),
         (
