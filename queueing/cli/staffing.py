@@ -140,7 +140,7 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
 @click.command()
 @file_argument
 @out_option(
-    "Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
+    "Folder for roster.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
     "replaced only when the roster is complete."
 )
 @confidence_option(
@@ -180,15 +180,15 @@ def roster(
 
     Prints the roster as a table to post on the wall (per pool: start-end, breaks, agents,
     paid hours, cost a day; totals, the lower bound no roster can go below, FTE, targets met)
-    and writes DIR/roster.yaml (the whole scenario with the roster as shifts: simulate it),
-    DIR/roster-present.yaml (the same with the agents who come after shrinkage: what was checked),
+    and writes DIR/roster.yaml (the whole scenario with the roster as shifts, the agents away
+    after shrinkage as each shift's absent: what was checked, and what it costs; simulate it),
     DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
     per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
 
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
-      ivr311 simulate results/roster/roster-present.yaml --seed 4242   # as checked, new callers
+      ivr311 simulate results/roster/roster.yaml --seed 4242   # as checked, new callers
     """
     from ..output.files import moved, results_folder
     from ..output.roster import format_roster, write_roster
