@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
+import re
 import warnings
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
 from queueing.output.roster import format_roster, write_roster
 from queueing.output.roster_plot import day_pieces, roster_chart
+from queueing.output.tables import apportion
 from queueing.planning.roster import RosterResult, RosterShift
 from queueing.planning.staff import StaffingResult
 from tests.support.scenarios import shared
@@ -271,3 +274,46 @@ def test_wall_table(roster: RosterResult) -> None:
     assert "repair changed" not in format_roster(dataclasses.replace(roster, agents_added=0, cover_hours=80.5))
     assert "Targets: met in every interval" in table
     assert "Targets: NOT MET" in format_roster(dataclasses.replace(roster, targets_met=False))
+
+
+def _dollars(text: str) -> int:
+    return int(text.lstrip("$").replace(",", ""))
+
+
+def test_wall_table_money_adds_up_as_printed() -> None:
+    # rates whose shift pay has cents (41.99 x 25.5 h = 1,070.745): each amount is rounded once, from
+    # unrounded sums, and every printed column adds up to its printed total
+    text = (
+        tiny_centre()
+        .replace("cost_per_hour: 42.0", "cost_per_hour: 41.99")
+        .replace("cost_per_hour: 33.0", "cost_per_hour: 33.33")
+    )
+    table = format_roster(hand_roster(text))
+    blocks = table.split("\n\n")[1:3]
+    pool_totals = []
+    for block in blocks:
+        rows = [line.split() for line in block.splitlines()[2:]]
+        *lines, total = rows
+        assert sum(_dollars(r[-1]) for r in lines) == _dollars(total[-1])
+        pool_totals.append(_dollars(total[-1]))
+    cost = re.search(
+        r"Cost: (\S+) a day: the shifts (\S+) .* \+ overtime (\S+); of it, the agents who come (\S+)\.", table
+    )
+    assert cost is not None
+    assert sum(pool_totals) == _dollars(cost.group(2))
+    assert _dollars(cost.group(2)) + _dollars(cost.group(3)) == _dollars(cost.group(1))
+
+
+@pytest.mark.parametrize(
+    ("values", "printed"),
+    [
+        ([280.5] * 5 + [693.0], [281, 281, 281, 280, 280, 693]),  # 2,095.5 is 2,096: so are the rows
+        ([10521.0, 2095.5], [10521, 2096]),
+        ([0.4, 0.4, 0.4], [1, 0, 0]),  # 1.2 is 1
+        ([], []),
+    ],
+)
+def test_apportion_rounds_once_and_adds_up(values: list[float], printed: list[int]) -> None:
+    assert apportion(values) == printed
+    assert sum(apportion(values)) == math.floor(sum(values) + 0.5)
+    assert all(abs(p - v) < 1 for p, v in zip(apportion(values), values, strict=True))
