@@ -67,12 +67,14 @@ def absent_per_day(scenario: Scenario) -> tuple[float, float]:
     return hours, money
 
 
-def agent_hours_per_day(scenario: Scenario) -> float:
-    """Agent-hours on duty a day of the whole schedule (scheduled breaks left out, as the pools'
-    ``agent_hours``), over the statistics window."""
+def agent_hours_per_day(scenario: Scenario, pool: int | None = None) -> float:
+    """Agent-hours on duty a day of the whole schedule, or of pool index ``pool`` (scheduled breaks
+    left out, as the pools' ``agent_hours``), over the statistics window: what the shifts give,
+    a shift ending at 18:30 counted to 18:30."""
     schedule = build_schedule(scenario)
     edges = np.array([scenario.warmup, scenario.horizon])
-    seconds = sum(float(schedule.on_duty_s(p, edges)[0]) for p in range(len(scenario.staffing.pools)))
+    pools = range(len(scenario.staffing.pools)) if pool is None else [pool]
+    seconds = sum(float(schedule.on_duty_s(p, edges)[0]) for p in pools)
     return seconds / HOUR_S / days_measured(scenario)
 
 

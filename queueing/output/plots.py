@@ -339,18 +339,27 @@ def abandonment_by_hour(
 
 
 def staffing_by_interval(
-    pool_names: Sequence[str], interval_s: float, agents: Sequence[Sequence[int]], erlang: Sequence[Sequence[int]]
+    staffed: Scenario, interval_s: float, agents: Sequence[Sequence[int]], erlang: Sequence[Sequence[int]]
 ) -> bytes:
-    """Agents on duty per interval of the day and pool: the simulated answer against the
-    per-interval Erlang answer (``agents[i][p]``, ``erlang[i][p]``)."""
-    fig, axes = _figure(len(pool_names), 1, 2.6)
-    hours = np.arange(len(agents) + 1) * interval_s / HOUR_S
-    for p, (ax, name) in enumerate(zip(axes, pool_names, strict=True)):
-        sim = [row[p] for row in agents]
-        erl = [row[p] for row in erlang]
+    """Agents on duty over the day per pool: the simulated answer as its shifts schedule them
+    (``staffed``, the scenario with the staffing found: a pool closing at 18:30 drawn to 18:30)
+    against the per-interval Erlang answer (``erlang[i][p]``) while the pool is open."""
+    pools = staffed.staffing.pools
+    fig, axes = _figure(len(pools), 1, 2.6)
+    for p, (ax, pool) in enumerate(zip(axes, pools, strict=True)):
+        cuts = {i * interval_s for i in range(len(agents) + 1)}
+        for shift in pool.shift_list():
+            cuts |= {shift.start % DAY_S, shift.end % DAY_S}
+        if pool.hours is not None:
+            cuts |= {pool.hours.open % DAY_S, pool.hours.close % DAY_S}
+        edges = np.array(sorted(cuts | {0.0, DAY_S}))
+        mids = (edges[:-1] + edges[1:]) / 2
+        sim = [pool.agents_at(t) for t in mids]
+        erl = [erlang[min(int(t // interval_s), len(erlang) - 1)][p] if pool.is_open(t) else 0 for t in mids]
+        hours = edges / HOUR_S
         ax.stairs(sim, hours, label="simulation (targets met in every interval)", linewidth=2.0, **_style(0))  # type: ignore[arg-type]
         ax.stairs(erl, hours, label="per-interval Erlang", linewidth=1.5, **_style(1))  # type: ignore[arg-type]
-        ax.set_title(f"pool {name}: agents on duty")
+        ax.set_title(f"pool {pool.name}: agents on duty")
         ax.set_ylabel("agents")
         ax.set_ylim(0, max(max(sim, default=0), max(erl, default=0)) + 1)
         _hour_axis(ax)
