@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.durations import HOUR_S, format_duration
+from ..core.durations import format_duration
 from ..core.scenario import Scenario
 from ..planning.staff import StaffingResult, interval_label
 from .files import write_csv
