@@ -30,7 +30,7 @@ from ..core.duty import agent_seconds
 from ..core.records import ANSWERED, CLOSED
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario
-from ..core.statistics import column_estimates
+from ..core.statistics import column_estimates, share_estimate
 from .hourly import HOURS, HourlyClass, check_interval, hourly
 
 __all__ = ["HourlyClass", "check_interval", "hourly"]  # the folding lives in .hourly (no matplotlib)
@@ -81,14 +81,15 @@ def _steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, upper: float = math.inf) -> None:
-    """Mean over replications as a step line; its 95% interval as a band clipped to [0, upper]."""
-    mean, lo, hi = column_estimates(values)
+def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, shares: bool = False) -> None:
+    """Mean over replications as a step line; its 95% interval as a band (of a share with
+    ``shares``: the interval hourly.csv writes, within 0-1)."""
+    mean, lo, hi = column_estimates(values, share_estimate if shares else None)
     x, y = _steps(mean)
     ax.plot(x, y, label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
     if band and np.any(~np.isnan(lo)):
-        _, ylo = _steps(np.clip(lo, 0.0, upper))
-        _, yhi = _steps(np.clip(hi, 0.0, upper))
+        _, ylo = _steps(np.maximum(lo, 0.0))
+        _, yhi = _steps(hi)
         ax.fill_between(x, ylo, yhi, color=f"C{i % 10}", alpha=0.12, linewidth=0)
 
 
@@ -235,7 +236,7 @@ def service_level_by_hour(
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc and within in hc[name].service_level:
                 values = hc[name].service_level[within]
-                _draw_hourly(ax, values, label, i, upper=1.0)
+                _draw_hourly(ax, values, label, i, shares=True)
                 if np.any(~np.isnan(values)):
                     low = min(low, float(np.nanmin(column_estimates(values)[0])))
         ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label="target share")
@@ -328,7 +329,7 @@ def abandonment_by_hour(
     for ax, name in zip(axes, classes, strict=True):
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc:
-                _draw_hourly(ax, hc[name].abandon_share, label, i, upper=1.0)
+                _draw_hourly(ax, hc[name].abandon_share, label, i, shares=True)
         ax.set_title(f"class {name}")
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
