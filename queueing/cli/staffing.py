@@ -78,7 +78,7 @@ def staff(
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
       ivr311 staff scenarios/baseline.yaml --frontier 0.70:0.95:0.05 --frontier-class 311
     """
-    from ..output.files import results_folder
+    from ..output.files import default_folder, results_folder
     from ..output.staffing import format_staffing_result, write_staffing
     from ..planning.staff import intervals_per_day
     from ..planning.staff import staff as run
@@ -86,11 +86,11 @@ def staff(
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
-    out = out_dir or Path("results") / f"{file.stem}-staff"
+    out = out_dir or default_folder("staff", file, "-staff")
     if frontier is not None or frontier_class:
         _frontier(file, base, out, frontier, frontier_class, interval_s, confidence, jobs, dask, large, quiet)
         return
-    with results_folder(out) as tmp:
+    with results_folder(out, "staff", [file]) as tmp:
         with progress(0, "staff: replications", quiet) as bar:
             result = run(
                 base, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask, large=large,
@@ -120,7 +120,7 @@ def _frontier(
     command = " ".join(
         ["ivr311 staff", str(file), "--frontier", shares_text, *(f"--frontier-class {c}" for c in classes)]
     )
-    with results_folder(out) as tmp:
+    with results_folder(out, "staff", [file]) as tmp:
         with progress(0, "staff --frontier: replications", quiet) as bar:
             result = frontier(
                 base, shares, classes=classes, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask,
@@ -190,7 +190,7 @@ def roster(
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
       ivr311 simulate results/roster/roster.yaml --seed 4242   # as checked, new callers
     """
-    from ..output.files import moved, results_folder
+    from ..output.files import default_folder, moved, results_folder
     from ..output.roster import format_roster, write_roster
     from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
@@ -198,14 +198,14 @@ def roster(
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
     check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
-    out = out_dir or Path("results") / f"{file.stem}-roster"
+    out = out_dir or default_folder("roster", file, "-roster")
     given = [
         ("--replications", replications),
         ("--seed", seed),
         ("--confidence", None if confidence == 0.9 else confidence),
     ]
     command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
-    with results_folder(out) as tmp:
+    with results_folder(out, "roster", [file]) as tmp:
         with progress(0, "roster: replications", quiet) as bar:
             result = run(
                 base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
