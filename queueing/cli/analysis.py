@@ -112,7 +112,7 @@ def compare(
             f"under {out_dir}/"
         )
     for label, result in zip(labels, results, strict=True):
-        warn_unsettled(result.scenario, result.summary, quiet, f"{label}: ")
+        warn_unsettled(result, quiet, f"{label}: ")
 
 
 @click.command()
@@ -175,4 +175,4 @@ def sweep(
         click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
     for point, result in zip(points, results, strict=True):
         label = ", ".join(f"{s.name}={v}" for s, v in zip(settings, point.values, strict=True))
-        warn_unsettled(point.scenario, result.summary, quiet, f"at {label}: ")
+        warn_unsettled(result, quiet, f"at {label}: ")

@@ -111,7 +111,7 @@ def simulate(
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
         click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
-    warn_unsettled(scenario, result.summary, quiet)
+    warn_unsettled(result, quiet)
 
 
 @click.command(name="analytic")
