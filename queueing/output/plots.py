@@ -295,9 +295,14 @@ def queue_and_agents(
         top.set_ylim(bottom=0)
         _hour_axis(top)
     bottom_axes = list(bottom_fig.subplots(1, len(results), squeeze=False, sharey=True).flat)
-    for ax, res, label in zip(bottom_axes, results, labels, strict=True):
+    on_duty = [pool_agents_by_hour(res.scenario) for res in results]
+    # one axis for every panel, fitting the largest total drawn (set once: a shared axis set from the
+    # first panel's data alone would cut the others off)
+    highest = max((float(np.nanmax(sum(by_pool.values()))) for by_pool in on_duty if by_pool), default=0.0)
+    top = max(1.0, highest * 1.08) if math.isfinite(highest) else 1.0
+    for ax, res, label, by_pool in zip(bottom_axes, results, labels, on_duty, strict=True):
         base = np.zeros(HOURS)
-        for p, (pool, agents) in enumerate(pool_agents_by_hour(res.scenario).items()):
+        for p, (pool, agents) in enumerate(by_pool.items()):
             x, y0 = _steps(base)
             _, y1 = _steps(base + agents)
             ax.fill_between(x, y0, y1, color=POOL_COLOURS[p % len(POOL_COLOURS)], linewidth=0, label=pool)
@@ -306,7 +311,7 @@ def queue_and_agents(
         ax.plot(x, y, color="black", linewidth=1.2, label="total")
         ax.set_title(f"{label}: agents on duty by pool" if len(results) > 1 else "agents on duty by pool")
         ax.set_ylabel("agents on duty")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, top)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize="small", loc="upper left")
         _hour_axis(ax)
