@@ -300,7 +300,7 @@ def queue_and_agents(
     # first panel's data alone would cut the others off)
     highest = max((float(np.nanmax(sum(by_pool.values()))) for by_pool in on_duty if by_pool), default=0.0)
     top = max(1.0, highest * 1.08) if math.isfinite(highest) else 1.0
-    for ax, res, label, by_pool in zip(bottom_axes, results, labels, on_duty, strict=True):
+    for ax, label, by_pool in zip(bottom_axes, labels, on_duty, strict=True):
         base = np.zeros(HOURS)
         for p, (pool, agents) in enumerate(by_pool.items()):
             x, y0 = _steps(base)
