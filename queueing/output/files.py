@@ -89,6 +89,11 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     return written
 
 
+def _frontier_plan(name: str) -> bool:
+    """``frontier-80.yaml``: one of ``staff --frontier``'s plans."""
+    return name.startswith("frontier-") and name.endswith(".yaml")
+
+
 def _ours(folder: Path, subfolders: bool) -> list[str]:
     """Entries of ``folder`` no ivr311 command writes (empty: safe to replace)."""
     foreign = []
@@ -98,7 +103,7 @@ def _ours(folder: Path, subfolders: bool) -> list[str]:
         elif entry.is_dir():
             if not subfolders or _ours(entry, subfolders=False):
                 foreign.append(entry.name + "/")
-        elif entry.name not in RESULT_FILES and not entry.name.endswith(".png"):
+        elif entry.name not in RESULT_FILES and not entry.name.endswith(".png") and not _frontier_plan(entry.name):
             foreign.append(entry.name)
     return sorted(foreign)
 
