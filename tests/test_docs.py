@@ -12,6 +12,10 @@ How a page shows output so that it is checked:
 - ``<!-- file: NAME -->`` before a fenced block writes the block to NAME for the commands after it
   on that page that name it (a bad scenario, say, and then its error message).
 - In a shown output, a line ``...`` alone stands for any number of lines (an abridged table).
+- ``<!-- quotes: CMD => "FRAGMENT" "FRAGMENT" -->`` before a paragraph (or list item) that states
+  figures a command prints: each fragment is in CMD's output, and every number in a fragment is
+  in the paragraph, so neither the prose nor the output can drift alone. README.md shows every
+  output it states this way or in a block (``test_every_figure_the_readme_states_is_checked``).
 
 Commands run through ``/bin/sh`` in a fresh folder holding a copy of ``scenarios/`` and
 ``app.py`` and a link ``.venv`` to this virtual environment, whose ``bin`` comes first on PATH,
@@ -54,6 +58,8 @@ SLOW = {"staff", "roster", "compare", "sweep", "callers", "analytic"}
 TIMEOUT_S = 900
 
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)")
+QUOTES = re.compile(r"^<!--\s*quotes:\s*(.+?)\s*=>\s*(.+?)\s*-->$")
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 DIRECTIVE = re.compile(r"^<!--\s*(output of|file):\s*(.+?)\s*-->$")
 
 
@@ -258,6 +264,99 @@ def test_shown_output_is_what_the_command_prints(block: Block, tmp_path: Path) -
             diff = "\n".join(difflib.unified_diff(lines_of(shown), actual, "shown in the docs", "printed", lineterm=""))
             pytest.fail(f"{block.name}: `{cmd}` prints something else than the docs show:\n{diff}")
     assert len(runs) == len(block.steps)
+
+
+# --- figures stated in prose ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    page: Path
+    line: int  # 1-based line of the comment
+    cmd: str
+    fragments: tuple[str, ...]
+    paragraph: str  # the lines after the comment up to a blank line
+
+    @property
+    def name(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def quotes(page: Path) -> list[Quote]:
+    """Every ``quotes:`` comment of a page, outside fenced blocks, with the paragraph (or list item)
+    after it."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    fenced = {i for b in fenced_blocks(page) for i in range(b.line - 1, b.line + len(b.text) + 1)}
+    out = []
+    for i, line in enumerate(lines):
+        m = QUOTES.match(line.strip())
+        if m and i not in fenced:
+            j = i + 2
+            while j < len(lines) and lines[j].strip() and not lines[j].startswith("- "):  # a list item ends it
+                j += 1
+            out.append(
+                Quote(page, i + 1, m.group(1), tuple(re.findall(r'"([^"]+)"', m.group(2))), "\n".join(lines[i + 1 : j]))
+            )
+    return out
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(n.replace(",", "")) for n in NUMBER.findall(text)}
+
+
+QUOTED = [q for page in PAGES for q in quotes(page)]
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [pytest.param(q, id=q.name, marks=[pytest.mark.slow] if subcommand(q.cmd) in SLOW else []) for q in QUOTED],
+)
+def test_quoted_figures_are_what_the_command_prints(quote: Quote, tmp_path: Path) -> None:
+    assert quote.fragments, f"{quote.name}: no fragment quoted"
+    (run,) = run_steps((quote.cmd,), (), tmp_path)
+    assert run.status == 0, f"{quote.name}: `{quote.cmd}` exited {run.status}:\n{run.stderr}"
+    printed = " ".join(line.strip() for line in run.stdout.splitlines())
+    for fragment in quote.fragments:
+        assert fragment in printed, f"{quote.name}: `{quote.cmd}` no longer prints {fragment!r}:\n{run.stdout}"
+        missing = _numbers(fragment) - _numbers(quote.paragraph)
+        assert not missing, f"{quote.name}: the text does not say {sorted(missing)} of {fragment!r}"
+
+
+def test_a_quote_must_state_what_it_quotes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    page = tmp_path / "a.md"
+    page.write_text(
+        '<!-- quotes: ivr311 x => "314.0 paid" "$12,637 a day" -->\nA roster of 314 paid hours, $12,637 a day.\n'
+    )
+    (q,) = quotes(page)
+    assert q.fragments == ("314.0 paid", "$12,637 a day") and q.cmd == "ivr311 x"
+    assert _numbers(q.fragments[0]) <= _numbers(q.paragraph) and _numbers("$12,638") - _numbers(q.paragraph)
+
+
+def test_every_figure_the_readme_states_is_checked() -> None:
+    """README.md: every paragraph stating what a command prints is a shown output or quoted.
+    Figures of command output in prose (a number followed by what planners read off a run) need a
+    ``quotes:`` comment just before their paragraph."""
+    readme = ROOT / "README.md"
+    quoted = {q.line for q in quotes(readme)}
+    text = unfenced(readme).splitlines()
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    figure = re.compile(r"\d[\d,.]* (agent-hours|agents|paid agent-hours|intervals|of \d+)|\$[\d,]+ a day")
+    unchecked = []
+    for i, line in enumerate(lines):
+        if line not in text or not figure.search(line) or QUOTES.match(line.strip()):
+            continue
+        start = i
+        while (
+            start > 0
+            and lines[start - 1].strip()
+            and not QUOTES.match(lines[start - 1].strip())
+            and not lines[start].startswith("- ")  # a list item is a paragraph of its own
+        ):
+            start -= 1
+        if not (start > 0 and start in quoted):  # the comment is on line `start` (1-based: the one before)
+            unchecked.append(f"README.md:{i + 1}: {line.strip()}")
+    assert not unchecked, "figures stated without a check:\n" + "\n".join(unchecked)
 
 
 def test_matching_allows_an_abridged_table_and_nothing_else():

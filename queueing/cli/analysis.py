@@ -83,7 +83,7 @@ def compare(
     comparable(scenarios, [str(f) for f in files])
     check_run(runs, interval_s=interval_s, keep_calls=True, large=large, local=not dask)
     labels = unique_labels([f.stem for f in files])
-    with results_folder(out_dir) as tmp:
+    with results_folder(out_dir, "compare", files) as tmp:
         with progress(total_tasks(scenarios), f"comparing {len(scenarios)} scenarios", quiet) as bar:
             comparison = run(
                 scenarios, labels, jobs=jobs, interval_s=interval_s, dask=dask, large=large, on_done=bar.update,
@@ -112,7 +112,7 @@ def compare(
             f"under {out_dir}/"
         )
     for label, result in zip(labels, results, strict=True):
-        warn_unsettled(result.scenario, result.summary, quiet, f"{label}: ")
+        warn_unsettled(result, quiet, f"{label}: ")
 
 
 @click.command()
@@ -146,7 +146,7 @@ def sweep(
                    --set classes.311.arrivals.rate_per_hour=80,96,112
     """
     from ..core.runner import DEFAULT_INTERVAL_S, total_tasks
-    from ..output.files import results_folder, write_csv
+    from ..output.files import default_folder, results_folder, write_csv
     from ..output.sweep_plot import plot_sweep
     from ..planning.sweep import grid, parse_setting, point_where, resolved_path
     from ..planning.sweep import sweep as run
@@ -163,8 +163,8 @@ def sweep(
     points = grid(base, settings)
     runs = [(p.scenario, point_where(where, settings, p.values)) for p in points]
     check_run(runs, interval_s=DEFAULT_INTERVAL_S, large=large, local=not dask)
-    out = out_dir or Path("results") / f"{file.stem}-sweep"
-    with results_folder(out) as tmp:
+    out = out_dir or default_folder("sweep", file, "-sweep")
+    with results_folder(out, "sweep", [file]) as tmp:
         with progress(total_tasks(p.scenario for p in points), f"sweep: {len(points)} points", quiet) as bar:
             swept = run(base, settings, jobs=jobs, dask=dask, large=large, on_done=bar.update)
         results = swept.results
@@ -175,4 +175,4 @@ def sweep(
         click.echo(f"wrote {out / 'sweep.csv'}, {out / 'sweep.png'}")
     for point, result in zip(points, results, strict=True):
         label = ", ".join(f"{s.name}={v}" for s, v in zip(settings, point.values, strict=True))
-        warn_unsettled(point.scenario, result.summary, quiet, f"at {label}: ")
+        warn_unsettled(result, quiet, f"at {label}: ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,6 +14,9 @@ from ..core.limits import Where
 from ..core.scenario import Scenario
 from ..core.scenario_file import load_scenario_document, with_overrides
 from ..yamlsafe import format_path
+
+if TYPE_CHECKING:
+    from ..core.runner import SimulationResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,12 +62,13 @@ def check_report_interval(interval_s: float) -> None:
         raise click.BadParameter("must divide an hour (5m, 15m, 30m, 1h) for the hourly plots", param_hint="--interval")
 
 
-def warn_unsettled(scenario: Scenario, summary: dict[str, Any], quiet: bool, label: str = "") -> None:
-    """Warnings on stderr when the queue did not settle (see queueing.core.settling)."""
-    from ..core.settling import unsettled
+def warn_unsettled(result: SimulationResult, quiet: bool, label: str = "") -> None:
+    """Warnings on stderr when the queue did not settle, saying what it did (see queueing.core.settling)."""
+    from ..core.settling import queue_course, unsettled
 
     if not quiet:
-        for note in unsettled(scenario, summary):
+        queues = queue_course(result.intervals.rows(), result.intervals.columns)
+        for note in unsettled(result.scenario, result.summary, queues):
             click.echo(f"warning: {label}{note}", err=True)
 
 

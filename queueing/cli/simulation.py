@@ -91,16 +91,16 @@ def simulate(
       ivr311 simulate scenarios/baseline.yaml --replications 40 --out results/baseline
     """
     from ..core.runner import simulate as run
-    from ..output.files import moved, results_folder, write_results
+    from ..output.files import default_folder, moved, results_folder, write_results
 
     run_ = load(file, replications=replications, seed=seed)
     scenario = run_[0]
     if report:
         check_report_interval(interval_s)
     check_run([run_], interval_s=interval_s, keep_calls=calls, large=large, local=not dask)
-    out = out_dir or Path("results") / file.stem
+    out = out_dir or default_folder("simulate", file)
     n = scenario.replications
-    with results_folder(out) as tmp:
+    with results_folder(out, "simulate", [file]) as tmp:
         with progress(n, f"{scenario.name}: {n} replications", quiet) as bar:
             result = run(
                 scenario, jobs=jobs, dask=dask, interval_s=interval_s, keep_calls=calls, large=large, on_done=bar.update
@@ -113,7 +113,7 @@ def simulate(
     if not quiet:
         click.echo(format_summary(scenario, result.summary))
         click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))
-    warn_unsettled(scenario, result.summary, quiet)
+    warn_unsettled(result, quiet)
 
 
 @click.command(name="analytic")

@@ -78,7 +78,7 @@ def staff(
       ivr311 simulate results/staff/staffing.yaml --seed 99     # check it on callers it never saw
       ivr311 staff scenarios/baseline.yaml --frontier 0.70:0.95:0.05 --frontier-class 311
     """
-    from ..output.files import results_folder
+    from ..output.files import default_folder, results_folder
     from ..output.staffing import format_staffing_result, write_staffing
     from ..planning.staff import intervals_per_day
     from ..planning.staff import staff as run
@@ -86,11 +86,11 @@ def staff(
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
-    out = out_dir or Path("results") / f"{file.stem}-staff"
+    out = out_dir or default_folder("staff", file, "-staff")
     if frontier is not None or frontier_class:
         _frontier(file, base, out, frontier, frontier_class, interval_s, confidence, jobs, dask, large, quiet)
         return
-    with results_folder(out) as tmp:
+    with results_folder(out, "staff", [file]) as tmp:
         with progress(0, "staff: replications", quiet) as bar:
             result = run(
                 base, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask, large=large,
@@ -121,7 +121,7 @@ def _frontier(
     command = " ".join(
         ["ivr311 staff", str(file), "--frontier", shares_text, *(f"--frontier-class {c}" for c in classes)]
     )
-    with results_folder(out) as tmp:
+    with results_folder(out, "staff", [file]) as tmp:
         with progress(0, "staff --frontier: replications", quiet) as bar:
             result = frontier(
                 base, shares, classes=classes, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask,
@@ -168,7 +168,7 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
 @click.command()
 @file_argument
 @out_option(
-    "Folder for roster.yaml, roster-present.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
+    "Folder for roster.yaml, .csv, .json and .png [default: results/<file name>-roster]; "
     "replaced only when the roster is complete."
 )
 @confidence_option(
@@ -208,17 +208,17 @@ def roster(
 
     Prints the roster as a table to post on the wall (per pool: start-end, breaks, agents,
     paid hours, cost a day; totals, the lower bound no roster can go below, FTE, targets met)
-    and writes DIR/roster.yaml (the whole scenario with the roster as shifts: simulate it),
-    DIR/roster-present.yaml (the same with the agents who come after shrinkage: what was checked),
+    and writes DIR/roster.yaml (the whole scenario with the roster as shifts, the agents away
+    after shrinkage as each shift's absent: what was checked, and what it costs; simulate it),
     DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
     per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
 
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
-      ivr311 simulate results/roster/roster-present.yaml --seed 4242   # as checked, new callers
+      ivr311 simulate results/roster/roster.yaml --seed 4242   # as checked, new callers
     """
-    from ..output.files import moved, results_folder
+    from ..output.files import default_folder, moved, results_folder
     from ..output.roster import format_roster, write_roster
     from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
@@ -228,19 +228,19 @@ def roster(
     rules = roster_rules(base)
     check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
     check_roster_size(base, where, large=large)
-    out = out_dir or Path("results") / f"{file.stem}-roster"
+    out = out_dir or default_folder("roster", file, "-roster")
     given = [
         ("--replications", replications),
         ("--seed", seed),
         ("--confidence", None if confidence == 0.9 else confidence),
     ]
     command = " ".join(["ivr311 roster", str(file), *(f"{k} {v}" for k, v in given if v is not None)])
-    with results_folder(out) as tmp:
+    with results_folder(out, "roster", [file]) as tmp:
         with progress(0, "roster: replications", quiet) as bar:
             result = run(
                 base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
             )
-        check_written([(result.scenario, "roster.yaml"), (result.present_scenario, "roster-present.yaml")], large=large)
+        check_written([(result.scenario, "roster.yaml")], large=large)
         written = write_roster(result, tmp, command=command)
     if not quiet:
         click.echo(format_roster(result))

@@ -1,5 +1,9 @@
 """What a plan costs: paid agent-hours by the schedule and overtime, at the roster's pay rates.
 
+This is the one cost of a plan: ``roster`` prints it as its headline (the mean over its last
+simulation), ``simulate`` of the roster.yaml it writes gives the same, and ``compare`` and the
+report show it; what the agents present cost is a breakdown of it, never a second total.
+
 A scenario has rates when its ``roster`` section gives every pool a ``cost_per_hour``
 (:attr:`~queueing.core.scenario.RosterRules.costed`). Within the statistics window
 [warm-up, horizon) of one replication, the cost of a pool is
@@ -7,7 +11,8 @@ A scenario has rates when its ``roster`` section gives every pool a ``cost_per_h
     rate x (paid agent-hours + overtime hours x overtime_multiplier)
 
 - **paid agent-hours**: the schedule's shifts, breaks included (breaks are paid), each agent of a
-  shift counted over its duty windows that lie in the window
+  shift counted over its duty windows that lie in the window, and so are the shift's ``absent``
+  agents (rostered and paid, away: shrinkage)
   (:meth:`queueing.core.schedule.Schedule.paid_s`). The same in every replication.
 - **overtime hours**: agent-hours on calls past the end of the shift they were answered in
   (``pools.<pool>.overtime_h`` of :mod:`queueing.core.metrics`); they differ by replication.
@@ -49,12 +54,27 @@ def paid_hours_per_day(scenario: Scenario) -> float:
     return seconds / HOUR_S / days_measured(scenario)
 
 
-def agent_hours_per_day(scenario: Scenario) -> float:
-    """Agent-hours on duty a day of the whole schedule (scheduled breaks left out, as the pools'
-    ``agent_hours``), over the statistics window."""
+def absent_per_day(scenario: Scenario) -> tuple[float, float]:
+    """(paid agent-hours, money) a day of the shifts' absent agents over the statistics window: the
+    part of the cost a day that pays agents who are away (0 without ``absent`` on any shift)."""
+    schedule = build_schedule(scenario)
+    rules = scenario.roster
+    hours = money = 0.0
+    for p, pool in enumerate(scenario.staffing.pools):
+        h = schedule.paid_s(p, absent_only=True) / HOUR_S / days_measured(scenario)
+        hours += h
+        money += h * (rules.rate_per_hour(pool.name) if rules is not None and rules.costed else 0.0)
+    return hours, money
+
+
+def agent_hours_per_day(scenario: Scenario, pool: int | None = None) -> float:
+    """Agent-hours on duty a day of the whole schedule, or of pool index ``pool`` (scheduled breaks
+    left out, as the pools' ``agent_hours``), over the statistics window: what the shifts give,
+    a shift ending at 18:30 counted to 18:30."""
     schedule = build_schedule(scenario)
     edges = np.array([scenario.warmup, scenario.horizon])
-    seconds = sum(float(schedule.on_duty_s(p, edges)[0]) for p in range(len(scenario.staffing.pools)))
+    pools = range(len(scenario.staffing.pools)) if pool is None else [pool]
+    seconds = sum(float(schedule.on_duty_s(p, edges)[0]) for p in pools)
     return seconds / HOUR_S / days_measured(scenario)
 
 
@@ -86,12 +106,16 @@ def replication_cost(scenario: Scenario, schedule: Schedule, measures: dict[Key,
 
 def cost_summary(scenario: Scenario, estimates: dict[str, Any]) -> dict[str, Any]:
     """summary.json's ``cost`` node: the currency, the estimates across replications (``estimates``:
-    the ``cost`` node as summarized, ``{name: {value, ci95}}``) and the schedule's paid hours a day."""
+    the ``cost`` node as summarized, ``{name: {value, ci95}}``), the schedule's paid hours a day
+    (absent agents included) and, of the hours and of the cost a day, the absent agents' part."""
     assert scenario.roster is not None
+    absent_h, absent_money = absent_per_day(scenario)
     return {
         "currency": scenario.roster.currency,
         "per_day": estimates["per_day"],
         "per_answered_call": estimates["per_answered_call"],
         "paid_hours_per_day": paid_hours_per_day(scenario),
         "overtime_hours_per_day": estimates["overtime_hours_per_day"],
+        "absent_hours_per_day": absent_h,
+        "absent_per_day": absent_money,
     }

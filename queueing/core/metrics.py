@@ -38,7 +38,7 @@ from .duty import clipped_cumulative
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .statistics import estimate, share
+from .statistics import estimate, share, share_estimate
 
 Key = tuple[str, ...]
 WAIT_STATS = ("mean", "p50", "p90", "p95", "max")
@@ -144,6 +144,12 @@ class WindowsJudged(Protocol):
     def all_met(self) -> bool: ...
 
 
+def _is_share(key: Key) -> bool:
+    """Whether a measure is a share of calls (a service level, the abandoned share): its interval
+    is :func:`~queueing.core.statistics.share_estimate`'s, within 0-1."""
+    return "service_level" in key or key[-2:] == ("abandoned", "share")
+
+
 def summarize(
     scenario: Scenario, per_replication: Sequence[dict[Key, float]], version: str, judged: Sequence[WindowsJudged]
 ) -> dict[str, Any]:
@@ -151,7 +157,8 @@ def summarize(
     ``judged``: every target judged over its windows (:func:`queueing.core.targets.judge`, in
     its order): a target is ``met`` when every window judged meets it."""
     keys = [key for key in per_replication[0] if key[0] not in DAY_SECTIONS]
-    flat = {key: estimate([m.get(key, math.nan) for m in per_replication]) for key in keys}
+    flat = {key: (share_estimate if _is_share(key) else estimate)([m.get(key, math.nan) for m in per_replication])
+            for key in keys}  # fmt: skip
     tree = _nest(flat)
     verdicts = iter(judged)
     for name in scenario.class_names():
@@ -345,16 +352,6 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
     return out
 
 
-def _share_estimate(values: Sequence[float]) -> dict[str, Any]:
-    """:func:`estimate` of a share, its interval kept within 0-1 (a share's t interval can pass
-    them when nearly every call, or none, counts)."""
-    est = estimate(values)
-    lo, hi = est["ci95"]
-    if lo is not None:
-        est["ci95"] = [max(lo, 0.0), min(hi, 1.0)]
-    return est
-
-
 def _day_classes(
     scenario: Scenario, per_replication: Sequence[dict[Key, float]], prefix: Key, days: int = 1
 ) -> dict[str, dict[str, Any]]:
@@ -372,7 +369,7 @@ def _day_classes(
     for name in scenario.class_names():
         levels = []
         for t in scenario.targets.get(name, []):
-            level = _share_estimate(values(name, "service_level", f"{t.within:g}"))
+            level = share_estimate(values(name, "service_level", f"{t.within:g}"))
             met = level["value"] is not None and level["value"] >= t.share
             levels.append({"within_s": t.within, "share": level, "target": t.share, "met": met})
         out[name] = {
@@ -380,7 +377,7 @@ def _day_classes(
             "answered": estimate(per_day(name, "answered")),
             "abandoned": {
                 "count": estimate(per_day(name, "abandoned", "count")),
-                "share": _share_estimate(values(name, "abandoned", "share")),
+                "share": share_estimate(values(name, "abandoned", "share")),
             },
             "wait_s": {stat: estimate(values(name, "wait_s", stat)) for stat in DAY_WAIT_STATS},
             "service_level": levels,

@@ -197,11 +197,13 @@ class Break(_Model):
 class Shift(_Model):
     """Agents on duty from ``start`` to ``end`` (times of day; ``end`` may pass midnight) on each
     of ``days`` (the weekdays the shift starts on; every day without them), off duty during their
-    ``breaks``."""
+    ``breaks``. ``absent`` more agents of the shift are rostered and paid but away (shrinkage:
+    leave, sickness, training): they cost as the others and answer no call."""
 
     start: NonNegativeDuration
     end: PositiveDuration
     agents: Annotated[int, Field(ge=0)]
+    absent: Annotated[int, Field(ge=0)] | None = None
     breaks: Annotated[list[Break], Field(max_length=24)] | None = None
     days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
 

@@ -34,9 +34,10 @@ class Crew:
 
     pool: int  # index in the scenario's staffing.pools
     first_agent: int
-    agents: int
+    agents: int  # on duty
     duty_windows_s: tuple[Window, ...]  # [on, off) on duty, breaks included (paid time)
     work_segments_s: tuple[Segment, ...]  # (on, off, rest_s): spans of work, each with the break after it
+    absent: int = 0  # more agents of the shift paid over the same windows but away (no agent number)
 
     @property
     def agent_numbers(self) -> range:
@@ -66,15 +67,16 @@ class Schedule:
         on, off = self.pool_work_s[pool]
         return np.diff(clipped_cumulative(on, off, edges_s))
 
-    def paid_s(self, pool: int) -> float:
+    def paid_s(self, pool: int, *, absent_only: bool = False) -> float:
         """Paid agent-seconds of pool ``pool`` within the statistics window [warm-up, horizon):
-        every agent over its duty windows, breaks included."""
+        every agent over its duty windows, breaks included, the absent ones too (they are paid);
+        with ``absent_only``, those of the absent agents alone."""
         t0, t1 = self.warmup_s, self.horizon_s
         total = 0.0
         for crew in self.crews:
             if crew.pool == pool:
                 spans = sum(max(0.0, min(off, t1) - max(on, t0)) for on, off in crew.duty_windows_s)
-                total += crew.agents * spans
+                total += (crew.absent if absent_only else crew.agents + crew.absent) * spans
         return total
 
     def duty_ends_s(self, agent: np.ndarray, at_s: np.ndarray) -> np.ndarray:
@@ -116,6 +118,7 @@ def build_schedule(scenario: Scenario) -> Schedule:
                     agents=shift.agents,
                     duty_windows_s=tuple(duty_windows(shift, horizon, scenario.first_weekday)),
                     work_segments_s=tuple(work_segments(shift, horizon, scenario.first_weekday)),
+                    absent=shift.absent or 0,
                 )
             )
             agent_pool.extend([p] * shift.agents)

@@ -1,21 +1,25 @@
 """Does the queue settle? Warnings for runs whose arrivals exceed what the agents can answer.
 
-An overloaded centre's queue grows until the horizon: most callers are still waiting (or give
-up), and the few answered had short waits, so the means look fine. Two signs, either enough:
+More work arriving than the shifts give does not always mean a queue growing until the horizon:
+callers hang up, and a queue built in the busy hours drains in the quiet ones. So the warning
+says what the queue did in the run, per class (:func:`queue_course`, from intervals.csv's mean
+queue length): still long at the horizon ("grows until the horizon"), or its peak and what is
+left at the end. Warnings are given when
 
-- the work arriving (expected calls x mean handle time, over the horizon) exceeds the agent
-  time on duty: the queue cannot keep up on average;
+- the arrivals bring more agent-hours of calls than the shifts give (whatever the staffing
+  search would say: a plain capacity check), or
 - a class has at least ``UNSERVED_SHARE`` of its calls still unanswered at the horizon.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .durations import HOUR_S
+from .durations import DAY_S, HOUR_S, format_clock
 from .duty import agent_seconds
 from .limits import expected_calls
 from .scenario import Scenario
@@ -23,8 +27,49 @@ from .scenario import Scenario
 UNSERVED_SHARE = 0.05
 
 
-def unsettled(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
-    """One sentence per sign that the queue did not settle (empty: nothing to warn about)."""
+# A queue still holding at least this share of its peak at the horizon (and a caller or more) grows until it.
+STILL_GROWING = 0.5
+
+
+def queue_course(
+    interval_rows: Iterable[Sequence[Any]], columns: Sequence[str]
+) -> dict[str, list[tuple[float, float]]]:
+    """Per class, (interval start s, mean queue length over replications) for every interval of a
+    run, in time order, from intervals.csv's rows (``columns`` its header)."""
+    at = {c: i for i, c in enumerate(columns)}
+    sums: dict[tuple[str, float], list[float]] = {}
+    for row in interval_rows:
+        cell = sums.setdefault((str(row[at["class"]]), float(row[at["interval_start_s"]])), [0.0, 0.0])
+        cell[0] += float(row[at["queue_len_mean"]])
+        cell[1] += 1
+    out: dict[str, list[tuple[float, float]]] = {}
+    for (name, start), (total, n) in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        out.setdefault(name, []).append((start, total / n))
+    return out
+
+
+def _what_the_queue_did(name: str, course: list[tuple[float, float]], days: bool) -> str | None:
+    """``the 311 queue peaks at 41 (10:30) and is down to 0.1 by the horizon``, or that it grows
+    until the horizon; None for a queue that never reaches one caller. ``days``: say the day."""
+    start, peak = max(course, key=lambda sq: sq[1])
+    last = course[-1][1]
+    if peak < 1:
+        return None
+    when = f" on day {int(start // DAY_S)}" if days else ""
+    if last >= max(1.0, STILL_GROWING * peak):
+        return f"the {name} queue grows until the horizon ({last:,.0f} waiting at the end, peak {peak:,.0f})"
+    return (
+        f"the {name} queue peaks at {peak:,.0f} ({format_clock(start % DAY_S)}{when}) and is down "
+        f"to {last:,.1f} by the horizon, as callers hang up or are answered in quieter hours"
+    )
+
+
+def unsettled(
+    scenario: Scenario, summary: dict[str, Any], queues: dict[str, list[tuple[float, float]]] | None = None
+) -> list[str]:
+    """One sentence per sign that the queue did not settle (empty: nothing to warn about);
+    ``queues`` (:func:`queue_course`) say what each class's queue did, without them the warning
+    says only that more work arrives than the shifts give."""
     notes = []
     calls = expected_calls(scenario)
     work_s = math.fsum(calls[c] * scenario.classes[c].mean_handle_s() for c in scenario.classes)
@@ -33,9 +78,13 @@ def unsettled(scenario: Scenario, summary: dict[str, Any]) -> list[str]:
     duty_s = math.fsum(float(agent_seconds(p, scenario.horizon, edges, day0)[0]) for p in scenario.staffing.pools)
     if work_s > duty_s:
         ratio = f"{work_s / duty_s:.1f} times" if duty_s > 0 else "and there are no agents on duty"
+        days = scenario.horizon > DAY_S
+        courses = {name: (queues or {}).get(name, [(0.0, 0.0)]) for name in scenario.class_names()}
+        did = [d for name, course in courses.items() if (d := _what_the_queue_did(name, course, days))]
+        what = "; ".join(did) if did else "more calls arrive than the agents can answer"
         notes.append(
             f"arrivals bring about {work_s / HOUR_S:,.0f} agent-hours of calls, the shifts give "
-            f"{duty_s / HOUR_S:,.0f} ({ratio}): the queue grows until the horizon"
+            f"{duty_s / HOUR_S:,.0f} ({ratio}): {what}"
         )
     for name in scenario.class_names():
         node = summary["classes"][name]

@@ -14,13 +14,15 @@ every command, and ``t.interval`` rounds differently from the half-width used he
 change the last digits of every file. The tests check these against ``scipy.stats``.
 
 :func:`share` is the one division behind every share (service level, abandonment): NaN where
-nothing was offered.
+nothing was offered. The interval of a share across replications is :func:`share_estimate`'s
+(Wilson's score interval at the replications' effective sample size), which stays within 0-1
+where a t interval would pass them (a share near 0 or 1 with a few replications off it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -59,11 +61,14 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> tuple[float, fl
     return tuple(math.nan if v is None else float(v) for v in (est["value"], lo, hi))  # type: ignore[return-value]
 
 
-def column_estimates(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`estimate` of each column of (replications, columns): mean and 95% bounds, NaN where unknown."""
+def column_estimates(
+    values: np.ndarray, of: Callable[[Sequence[float]], dict[str, Any]] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`estimate` (or ``of``: :func:`share_estimate` for shares) of each column of
+    (replications, columns): mean and 95% bounds, NaN where unknown."""
     mean, lo, hi = (np.full(values.shape[1], np.nan) for _ in range(3))
     for h in range(values.shape[1]):
-        est = estimate(values[:, h].tolist())
+        est = (of or estimate)(values[:, h].tolist())
         if est["value"] is not None:
             mean[h] = est["value"]
         if est["ci95"][0] is not None:
@@ -94,3 +99,28 @@ def share(part: Any, whole: Any) -> Any:
         return float(part) / whole if whole else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(whole > 0, part / whole, np.nan)
+
+
+def share_estimate(values: Sequence[float]) -> dict[str, Any]:
+    """:func:`estimate` of a share (per-replication values in 0-1): the same mean, and an interval
+    that stays within 0-1. It is Wilson's score interval for the mean share ``p`` at the effective
+    sample size the replications show, ``n = p (1 - p) / (s² / R)`` (``s²`` their variance over
+    ``R`` replications: Korn and Graubard's effective-size Wilson interval), with the t quantile
+    of the t interval: where ``p`` is far from 0 and 1 it is the t interval, near them it bends
+    inwards instead of passing them, and it always holds ``p``. Replications that all agree give
+    ``[p, p]``, as the t interval does."""
+    est = estimate(values)
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if est["ci95"][0] is None:
+        return est
+    mean, reps = est["value"], len(x)
+    variance = float(np.var(x, ddof=1)) / reps  # of the mean
+    if variance <= 0 or not 0 < mean < 1:
+        est["ci95"] = [mean, mean]
+        return est
+    z = float(t_quantile(reps - 1, (1 + CONFIDENCE) / 2))
+    n = mean * (1 - mean) / variance
+    centre = (mean + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(variance + z * z / (4 * n * n))
+    est["ci95"] = [max(0.0, centre - half), min(1.0, centre + half)]  # the max/min only clip float noise
+    return est

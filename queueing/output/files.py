@@ -15,6 +15,15 @@ few microseconds; SIGINT, SIGTERM and SIGHUP are held back over that window, so 
 cut or SIGKILL there leaves the previous results in ``.NAME.old-XXXX`` and ``--out`` missing.
 A SIGKILL while writing leaves a ``.NAME.partial-XXXX`` folder beside ``--out`` (``--out``
 itself untouched); it is safe to delete.
+
+Nothing another command wrote is deleted: each folder holds ``.ivr311.json`` (the command that
+wrote it and its input files), and a command refuses, in one line naming the files and the
+command, an ``--out`` holding another command's results (``simulate results/roster/roster.yaml
+--out results/roster`` keeps the roster). Refusing rather than writing beside them keeps the
+folder one command's results, replaced whole and atomically. A folder from before the marker
+is told by its files (roster.* is ``roster``'s). The default folder (:func:`default_folder`) is
+one per command and input file: ``results/<file name>`` unless another input's or another
+command's results are there, then ``results/<parent folder>-<file name>``, then numbered.
 """
 
 from __future__ import annotations
@@ -42,8 +51,15 @@ RESULT_FILES = frozenset({
     "summary.json", "intervals.csv", "hourly.csv", "daily.csv", "calls.csv", "report.html", "comparison.csv",
     "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
-    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml",
+    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml", "frontier.csv",
+    ".ivr311.json",
 })  # fmt: skip
+MARKER = ".ivr311.json"  # in every results folder: the command that wrote it and its inputs
+# A folder without the marker (written before it) is told by its files: the first found names its command.
+WRITTEN_BY = (
+    ("roster.yaml", "roster"), ("roster.json", "roster"), ("staffing.yaml", "staff"), ("frontier.csv", "staff"),
+    ("comparison.csv", "compare"), ("sweep.csv", "sweep"), ("summary.json", "simulate"),
+)  # fmt: skip
 
 
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -73,6 +89,11 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     return written
 
 
+def _frontier_plan(name: str) -> bool:
+    """``frontier-80.yaml``: one of ``staff --frontier``'s plans."""
+    return name.startswith("frontier-") and name.endswith(".yaml")
+
+
 def _ours(folder: Path, subfolders: bool) -> list[str]:
     """Entries of ``folder`` no ivr311 command writes (empty: safe to replace)."""
     foreign = []
@@ -82,24 +103,78 @@ def _ours(folder: Path, subfolders: bool) -> list[str]:
         elif entry.is_dir():
             if not subfolders or _ours(entry, subfolders=False):
                 foreign.append(entry.name + "/")
-        elif entry.name not in RESULT_FILES and not entry.name.endswith(".png"):
+        elif entry.name not in RESULT_FILES and not entry.name.endswith(".png") and not _frontier_plan(entry.name):
             foreign.append(entry.name)
     return sorted(foreign)
 
 
-def check_out(out: Path) -> None:
+def _shown(names: Sequence[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def check_out(out: Path, command: str | None = None) -> None:
     """Raise ScenarioError unless ``out`` can receive results: absent, or a folder of earlier results
-    (only files the commands write; subfolders only in a comparison's folder)."""
+    (only files the commands write; subfolders only in a comparison's folder) of ``command``
+    (when given: another command's results are never replaced)."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise ScenarioError(f"--out {out}: exists and is not a folder")
     if out.is_dir():
         foreign = _ours(out, subfolders=(out / "comparison.csv").exists())
         if foreign:
-            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise ScenarioError(
-                f"--out {out}: holds files ivr311 did not write ({shown}); results replace the "
+                f"--out {out}: holds files ivr311 did not write ({_shown(foreign)}); results replace the "
                 "whole folder, so choose another --out or empty it"
             )
+        other = written_by(out)
+        if command is not None and other is not None and other != command:
+            names = sorted(e.name for e in out.iterdir() if e.name != MARKER)
+            raise ScenarioError(
+                f"--out {out}: holds the results of `ivr311 {other}` ({_shown(names)}), which {command} would "
+                f"replace; choose another --out (e.g. {out}-{command})"
+            )
+
+
+def _marker(folder: Path) -> dict[str, Any] | None:
+    """What ``folder``'s marker says (``command``, ``inputs``), or None without a readable one."""
+    try:
+        doc = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("command"), str) else None
+
+
+def written_by(folder: Path) -> str | None:
+    """The command whose results ``folder`` holds: its marker's, else told by its files; None
+    for an empty folder or one of no command."""
+    marked = _marker(folder)
+    if marked is not None:
+        return str(marked["command"])
+    return next((command for name, command in WRITTEN_BY if (folder / name).exists()), None)
+
+
+def _inputs(inputs: Sequence[Path]) -> list[str]:
+    return [str(Path(p).resolve()) for p in inputs]
+
+
+def default_folder(command: str, file: Path, suffix: str = "", root: Path = Path("results")) -> Path:
+    """The default ``--out`` of ``command`` run on ``file``: ``results/<file name><suffix>``, unless
+    that folder holds results of another file or command (whose files must not be replaced),
+    then ``results/<parent folder>-<file name><suffix>``, then the first of those numbered (``-2``)
+    that is free or holds this command's results of this file. Two files never share one."""
+    file = Path(file)
+    mine = {"command": command, "inputs": _inputs([file])}
+    stem = f"{file.stem}{suffix}"
+    parent = file.resolve().parent.name
+    names = [stem, *([f"{parent}-{stem}"] if parent else [])]
+    candidates = [root / name for name in dict.fromkeys(names)]
+    candidates += [root / f"{candidates[-1].name}-{n}" for n in range(2, 1000)]
+    for folder in candidates:
+        if not folder.exists():
+            return folder
+        marked = _marker(folder)
+        if marked is not None and {k: marked.get(k) for k in mine} == mine:
+            return folder
+    raise ScenarioError(f"no free default folder for {file} under {root}; give --out")
 
 
 @contextlib.contextmanager
@@ -134,15 +209,16 @@ _FULL_OR_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno
 
 
 @contextlib.contextmanager
-def results_folder(out: Path) -> Iterator[Path]:
+def results_folder(out: Path, command: str | None = None, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """A new empty folder beside ``out`` to write results into; on success it replaces ``out``.
 
-    Checked on entry, before any work: ``out`` is not a file nor a folder of other files, and
-    its parent can be created and written (else ScenarioError, one line). On Ctrl-C or an
-    unexpected error the partial folder is deleted and stderr says what ``out`` holds.
+    Checked on entry, before any work: ``out`` is not a file nor a folder of other files nor of
+    another ``command``'s results, and its parent can be created and written (else ScenarioError,
+    one line). With ``command``, the folder's marker says it wrote them, from ``inputs``. On
+    Ctrl-C or an unexpected error the partial folder is deleted and stderr says what ``out`` holds.
     """
     out = Path(out)
-    check_out(out)
+    check_out(out, command)
     parent = out.absolute().parent
     for folder in (parent, *parent.parents):
         if folder.exists():
@@ -156,6 +232,9 @@ def results_folder(out: Path) -> Iterator[Path]:
         raise ScenarioError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     done = False
     try:
+        if command is not None:
+            marker = {"command": command, "inputs": _inputs(inputs)}
+            (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         yield tmp
         done = True
     except ScenarioError:

@@ -17,7 +17,7 @@ import numpy as np
 from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import SimulationResult
-from ..core.statistics import column_estimates
+from ..core.statistics import column_estimates, share_estimate
 
 HOURS = 24
 
@@ -148,8 +148,9 @@ def hourly_rows(result: SimulationResult) -> list[tuple[Any, ...]]:
     per_day = np.where(days > 0, days, np.nan)
     estimates = {
         name: [
-            column_estimates(values)
-            for values in (hc.arrivals / per_day, hc.abandon_share, *hc.service_level.values(), hc.queue_len)
+            column_estimates(hc.arrivals / per_day),
+            *(column_estimates(values, share_estimate) for values in (hc.abandon_share, *hc.service_level.values())),
+            column_estimates(hc.queue_len),
         ]
         for name, hc in folded.items()
     }

@@ -30,7 +30,7 @@ from ..core.duty import agent_seconds
 from ..core.records import ANSWERED, CLOSED
 from ..core.runner import SimulationResult
 from ..core.scenario import Scenario
-from ..core.statistics import column_estimates
+from ..core.statistics import column_estimates, share_estimate
 from .hourly import HOURS, HourlyClass, check_interval, hourly
 
 __all__ = ["HourlyClass", "check_interval", "hourly"]  # the folding lives in .hourly (no matplotlib)
@@ -81,14 +81,15 @@ def _steps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, upper: float = math.inf) -> None:
-    """Mean over replications as a step line; its 95% interval as a band clipped to [0, upper]."""
-    mean, lo, hi = column_estimates(values)
+def _draw_hourly(ax: Axes, values: np.ndarray, label: str, i: int, band: bool = True, shares: bool = False) -> None:
+    """Mean over replications as a step line; its 95% interval as a band (of a share with
+    ``shares``: the interval hourly.csv writes, within 0-1)."""
+    mean, lo, hi = column_estimates(values, share_estimate if shares else None)
     x, y = _steps(mean)
     ax.plot(x, y, label=label, linewidth=1.8, **_style(i))  # type: ignore[arg-type]
     if band and np.any(~np.isnan(lo)):
-        _, ylo = _steps(np.clip(lo, 0.0, upper))
-        _, yhi = _steps(np.clip(hi, 0.0, upper))
+        _, ylo = _steps(np.maximum(lo, 0.0))
+        _, yhi = _steps(hi)
         ax.fill_between(x, ylo, yhi, color=f"C{i % 10}", alpha=0.12, linewidth=0)
 
 
@@ -236,7 +237,7 @@ def service_level_by_hour(
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc and within in hc[name].service_level:
                 values = hc[name].service_level[within]
-                _draw_hourly(ax, values, label, i, upper=1.0)
+                _draw_hourly(ax, values, label, i, shares=True)
                 if np.any(~np.isnan(values)):
                     low = min(low, float(np.nanmin(column_estimates(values)[0])))
         ax.axhline(share, color="black", linestyle="--", linewidth=1.2, label="target share")
@@ -295,9 +296,14 @@ def queue_and_agents(
         top.set_ylim(bottom=0)
         _hour_axis(top)
     bottom_axes = list(bottom_fig.subplots(1, len(results), squeeze=False, sharey=True).flat)
-    for ax, res, label in zip(bottom_axes, results, labels, strict=True):
+    on_duty = [pool_agents_by_hour(res.scenario) for res in results]
+    # one axis for every panel, fitting the largest total drawn (set once: a shared axis set from the
+    # first panel's data alone would cut the others off)
+    highest = max((float(np.nanmax(sum(by_pool.values()))) for by_pool in on_duty if by_pool), default=0.0)
+    top = max(1.0, highest * 1.08) if math.isfinite(highest) else 1.0
+    for ax, label, by_pool in zip(bottom_axes, labels, on_duty, strict=True):
         base = np.zeros(HOURS)
-        for p, (pool, agents) in enumerate(pool_agents_by_hour(res.scenario).items()):
+        for p, (pool, agents) in enumerate(by_pool.items()):
             x, y0 = _steps(base)
             _, y1 = _steps(base + agents)
             ax.fill_between(x, y0, y1, color=POOL_COLOURS[p % len(POOL_COLOURS)], linewidth=0, label=pool)
@@ -306,7 +312,7 @@ def queue_and_agents(
         ax.plot(x, y, color="black", linewidth=1.2, label="total")
         ax.set_title(f"{label}: agents on duty by pool" if len(results) > 1 else "agents on duty by pool")
         ax.set_ylabel("agents on duty")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, top)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize="small", loc="upper left")
         _hour_axis(ax)
@@ -329,7 +335,7 @@ def abandonment_by_hour(
     for ax, name in zip(axes, classes, strict=True):
         for i, (hc, label) in enumerate(zip(folded, labels, strict=True)):
             if name in hc:
-                _draw_hourly(ax, hc[name].abandon_share, label, i, upper=1.0)
+                _draw_hourly(ax, hc[name].abandon_share, label, i, shares=True)
         ax.set_title(f"class {name}")
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -340,18 +346,27 @@ def abandonment_by_hour(
 
 
 def staffing_by_interval(
-    pool_names: Sequence[str], interval_s: float, agents: Sequence[Sequence[int]], erlang: Sequence[Sequence[int]]
+    staffed: Scenario, interval_s: float, agents: Sequence[Sequence[int]], erlang: Sequence[Sequence[int]]
 ) -> bytes:
-    """Agents on duty per interval of the day and pool: the simulated answer against the
-    per-interval Erlang answer (``agents[i][p]``, ``erlang[i][p]``)."""
-    fig, axes = _figure(len(pool_names), 1, 2.6)
-    hours = np.arange(len(agents) + 1) * interval_s / HOUR_S
-    for p, (ax, name) in enumerate(zip(axes, pool_names, strict=True)):
-        sim = [row[p] for row in agents]
-        erl = [row[p] for row in erlang]
+    """Agents on duty over the day per pool: the simulated answer as its shifts schedule them
+    (``staffed``, the scenario with the staffing found: a pool closing at 18:30 drawn to 18:30)
+    against the per-interval Erlang answer (``erlang[i][p]``) while the pool is open."""
+    pools = staffed.staffing.pools
+    fig, axes = _figure(len(pools), 1, 2.6)
+    for p, (ax, pool) in enumerate(zip(axes, pools, strict=True)):
+        cuts = {i * interval_s for i in range(len(agents) + 1)}
+        for shift in pool.shift_list():
+            cuts |= {shift.start % DAY_S, shift.end % DAY_S}
+        if pool.hours is not None:
+            cuts |= {pool.hours.open % DAY_S, pool.hours.close % DAY_S}
+        edges = np.array(sorted(cuts | {0.0, DAY_S}))
+        mids = (edges[:-1] + edges[1:]) / 2
+        sim = [pool.agents_at(t) for t in mids]
+        erl = [erlang[min(int(t // interval_s), len(erlang) - 1)][p] if pool.is_open(t) else 0 for t in mids]
+        hours = edges / HOUR_S
         ax.stairs(sim, hours, label="simulation (targets met in every interval)", linewidth=2.0, **_style(0))  # type: ignore[arg-type]
         ax.stairs(erl, hours, label="per-interval Erlang", linewidth=1.5, **_style(1))  # type: ignore[arg-type]
-        ax.set_title(f"pool {name}: agents on duty")
+        ax.set_title(f"pool {pool.name}: agents on duty")
         ax.set_ylabel("agents")
         ax.set_ylim(0, max(max(sim, default=0), max(erl, default=0)) + 1)
         _hour_axis(ax)

@@ -200,12 +200,12 @@ def _verdict_items(results: Sequence[SimulationResult], labels: Sequence[str]) -
 
 def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[str]:
     """A note per run whose queue did not settle (nothing for the others: their pages are unchanged)."""
-    from ..core.settling import unsettled
+    from ..core.settling import queue_course, unsettled
 
     return [
         f"{label}: {note}" if len(results) > 1 else note
         for res, label in zip(results, labels, strict=True)
-        for note in unsettled(res.scenario, res.summary)
+        for note in unsettled(res.scenario, res.summary, queue_course(res.intervals.rows(), res.intervals.columns))
     ]
 
 

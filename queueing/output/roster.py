@@ -5,15 +5,16 @@ console table of ``ivr311 roster``.
   included), ready for ``ivr311 simulate``; durations as planners write them (``7h30m``; shift
   times in hours past midnight, ``27h`` for 03:00 the next morning; a non-whole number of
   seconds stays a plain number of seconds, so nothing is rounded). Read back, it is the same
-  scenario. It holds every rostered agent.
-- ``roster-present.yaml``: the same with the agents who come (the shrinkage share away, spread
-  over the day): the scenario the roster was checked on, to check again on new callers.
+  scenario. Each shift holds the agents who come and, as ``absent``, those rostered but away
+  (the shrinkage share, spread over the day): the roster as checked, so simulating it gives the
+  roster's cost (:mod:`queueing.core.cost`).
 - ``roster.csv``: one row per shift: ``pool, start, end, breaks, agents, cost_per_day``. Times
   are clock times of the day the shift starts, ``HH:MM``; an end or break past midnight keeps
   counting hours (``27:00`` is 03:00 the next morning), so ``end - start`` is always the paid
   length and rows sort by start. ``breaks`` is ``11:00-11:30;15:00-15:15`` (empty without
   breaks); ``cost_per_day`` is agents x paid hours x the pool's rate (empty without rates).
-- ``roster.json``: the totals (``cost_per_day``, ``agent_hours`` on duty, ``paid_hours``, ``fte``
+- ``roster.json``: the totals (``cost_per_day``: the plan's cost a day, every rostered agent paid
+  and overtime as simulated, ``agent_hours`` on duty, ``paid_hours``, ``fte``
   at ``weekly_hours``, ``targets_met``, ``lower_bound_hours``, ``above_lower_bound`` =
   paid / lower bound - 1, ``agents_added``), per pool the same figures, the currency, the
   service levels of the roster's last simulation, and ``meta`` as in summary.json.
@@ -24,6 +25,7 @@ console table of ``ivr311 roster``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from ..core.durations import HOUR_S, format_duration
 from ..planning.roster import RosterResult, breaks_text
 from .files import write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
-from .tables import clock_span, format_table
+from .tables import apportion, clock_span, format_table
 
 # --- figures of a shift and of a pool ------------------------------------------------------------
 
@@ -50,12 +52,10 @@ def _money(result: RosterResult, value: float) -> str:
 # --- roster.yaml -----------------------------------------------------------------------------------
 
 
-def roster_yaml(result: RosterResult, command: str | None = None, *, present: bool = False) -> str:
-    """roster.yaml: a header saying how the roster was made, then the whole scenario; with
-    ``present``, roster-present.yaml: the same with the agents who come (the roster as checked)."""
+def roster_yaml(result: RosterResult, command: str | None = None) -> str:
+    """roster.yaml: a header saying how the roster was made, then the whole scenario, the roster
+    as checked (the agents away as each shift's ``absent``)."""
     rules = result.rules
-    scenario = result.present_scenario if present else result.scenario
-    assert scenario is not None
     how = f"`{command}`" if command else "ivr311 roster"
     cost = f", {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
     verdict = "every target met in every interval" if result.targets_met else "SOME TARGETS NOT MET"
@@ -66,24 +66,13 @@ def roster_yaml(result: RosterResult, command: str | None = None, *, present: bo
         f"(seed {result.scenario.seed}).",
         f"{result.paid_hours:,.1f} paid agent-hours a day (lower bound {result.lower_bound_hours:,.1f}){cost}; "
         f"{verdict}.",
-        *(
-            [
-                f"The shifts hold the agents who come: the roster less its shrinkage ({rules.shrinkage:g} of the",
-                "rostered agents away, each interval losing as close to its share as it can), as the roster",
-                "was checked. To check it on callers the search never saw:",
-                "`ivr311 simulate roster-present.yaml --seed 4242`. Its cost, as",
-                "for any scenario, is of the agents on its shifts; the roster's pay, absent agents included, is",
-                "roster.json's cost_per_day.",
-            ]
-            if present
-            else [
-                "The shifts hold every rostered agent, so simulating this file has all of them present; the",
-                f"roster was checked with the {1 - rules.shrinkage:.0%} who come (shrinkage): roster-present.yaml.",
-            ]
-        ),
+        "Each shift's agents come; its absent agents are rostered and paid but away (shrinkage: each",
+        "interval losing as close to its share as it can), as the roster was checked. Simulating this",
+        "file simulates the roster as checked and costs what it costs; on callers the search never saw:",
+        "`ivr311 simulate roster.yaml --seed 4242`.",
         *DURATIONS_NOTE,
     ]
-    return scenario_yaml(scenario, lines)
+    return scenario_yaml(result.scenario, lines)
 
 
 # --- roster.csv and roster.json -------------------------------------------------------------------
@@ -98,7 +87,9 @@ def _pool_figures(result: RosterResult, p: int, pool: str) -> dict[str, Any]:
         "agents": sum(s.agents for s in lines),
         "paid_hours": sum(s.paid_hours for s in lines),
         "agent_hours": sum(s.duty_hours for s in lines),
-        "cost_per_day": None if not result.rules.costed else sum(c or 0.0 for c in costs),
+        # the pool's part of the plan's cost a day (its shifts and overtime, as simulated), and its shifts' pay
+        "cost_per_day": _estimate(result, ("pools", pool, "cost_per_day")),
+        "shifts_cost_per_day": None if not result.rules.costed else math.fsum(c or 0.0 for c in costs),
         "cost_per_hour": None if rates is None else rates.cost_per_hour,
         "min_agents": result.rules.min_agents(pool),
         "peak_required": max((row[p] for row in result.required), default=0),
@@ -106,6 +97,16 @@ def _pool_figures(result: RosterResult, p: int, pool: str) -> dict[str, Any]:
         "peak_coverage": max((row[p] for row in result.coverage), default=0),
         "intervals_short": sum(row[p] < need[p] for row, need in zip(result.coverage, result.need, strict=True)),
     }
+
+
+def _estimate(result: RosterResult, key: tuple[str, ...]) -> float | None:
+    """The mean of a measure of the roster's last simulation (None without it: no rates)."""
+    node: Any = result.evaluation.summary
+    for k in key:
+        if not isinstance(node, dict) or k not in node:
+            return None
+        node = node[k]
+    return node.get("value") if isinstance(node, dict) else None
 
 
 def roster_document(result: RosterResult) -> dict[str, Any]:
@@ -125,6 +126,12 @@ def roster_document(result: RosterResult) -> dict[str, Any]:
     ]
     return {
         "cost_per_day": result.cost_per_day,
+        "shifts_cost_per_day": (
+            math.fsum(result.shift_cost(s) or 0.0 for s in result.shifts) if result.cost_per_day is not None else None
+        ),
+        "absent_cost_per_day": (
+            result.evaluation.summary["cost"]["absent_per_day"] if result.cost_per_day is not None else None
+        ),
         "currency": result.rules.currency,
         "agent_hours": result.agent_hours,
         "paid_hours": result.paid_hours,
@@ -150,7 +157,7 @@ def roster_document(result: RosterResult) -> dict[str, Any]:
 
 
 def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = None) -> list[Path]:
-    """Write roster.yaml, roster-present.yaml (when the roster was checked), .csv, .json and .png
+    """Write roster.yaml, .csv, .json and .png
     into ``out_dir`` (created if needed; give it the
     temporary folder of :func:`queueing.output.files.results_folder` to replace ``--out``
     atomically). ``command`` says in roster.yaml's header how the roster was made."""
@@ -171,10 +178,6 @@ def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = N
             result.required,
         )
     )
-    if result.present_scenario is not None:
-        present = out_dir / "roster-present.yaml"
-        present.write_text(roster_yaml(result, command, present=True), encoding="utf-8")
-        paths.insert(1, present)
     return paths
 
 
@@ -183,22 +186,24 @@ def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = N
 
 def format_roster(result: RosterResult) -> str:
     """The roster as a supervisor posts it: per pool its shifts (``start–end``, breaks, agents, paid
-    hours, cost a day) and total; then the day's totals, the lower bound and the verdict."""
+    hours, cost a day) and total; then the day's totals, the cost, the lower bound and the verdict.
+    Money is summed unrounded and printed rounded once: rows add up to their pool's total, the
+    pools to the shifts' pay, that and overtime to the cost a day (:func:`.tables.apportion`)."""
     rules = result.rules
-    costed = rules.costed
+    costed = rules.costed and result.cost_per_day is not None
     head = ["shift", "breaks", "agents", "paid h"] + (["cost/day"] if costed else [])
     out = [
         f"Roster for {result.scenario.name}: shifts of "
         f"{', '.join(format_duration(n) for n in rules.shift_lengths or [])} starting every "
         f"{format_duration(rules.start_every)}, shrinkage {rules.shrinkage * 100:g}%"
     ]
+    printed = _printed_money(result) if costed else None
     for p, pool in enumerate(result.pool_names):
         lines = result.pool_shifts(pool)
         figures = _pool_figures(result, p, pool)
         rate = f" at {rules.currency}{rules.rate_per_hour(pool):,.2f} an hour" if costed else ""
         rows = []
-        for s in lines:
-            cost = result.shift_cost(s)
+        for j, s in enumerate(lines):
             rows.append(
                 [
                     clock_span(s.start_s, s.end_s),
@@ -206,19 +211,27 @@ def format_roster(result: RosterResult) -> str:
                     str(s.agents),
                     f"{s.paid_hours:.1f}",
                 ]
-                + ([_money(result, cost or 0.0)] if costed else [])
+                + ([_money(result, printed["rows"][p][j])] if printed else [])
             )
         total = ["total", "", str(figures["agents"]), f"{figures['paid_hours']:.1f}"]
-        rows.append(total + ([_money(result, figures["cost_per_day"])] if costed else []))
+        rows.append(total + ([_money(result, printed["pools"][p])] if printed else []))
         count = f"{len(lines)} shift{'s' if len(lines) != 1 else ''}, {figures['agents']} agents"
         out += ["", f"{pool}{rate}: {count}", format_table(head, rows)]
     out.append("")
-    day_cost = f"; {_money(result, result.cost_per_day)} a day" if result.cost_per_day is not None else ""
+    rostered = sum(s.agents for s in result.shifts)
+    away = sum(sh.absent or 0 for pool in result.scenario.staffing.pools for sh in pool.shift_list())
+    present = f" ({rostered - away} come, {away} away: shrinkage)" if away else ""
     out.append(
-        f"Day: {sum(s.agents for s in result.shifts)} agents, {result.paid_hours:,.1f} paid agent-hours "
-        f"({result.agent_hours:,.1f} on duty, breaks out){day_cost}; "
+        f"Day: {rostered} agents{present}, {result.paid_hours:,.1f} paid agent-hours "
+        f"({result.agent_hours:,.1f} on duty, breaks out); "
         f"{result.fte:,.1f} FTE at {rules.weekly_hours / HOUR_S:g} h a week."
     )
+    if printed:
+        out.append(
+            f"Cost: {_money(result, printed['total'])} a day: the shifts {_money(result, printed['shifts'])} "
+            f"(every rostered agent paid, those away too) + overtime {_money(result, printed['overtime'])}; "
+            f"of it, the agents who come {_money(result, printed['present'])}."
+        )
     above = above_lower_bound(result)
     if above is not None:
         out.append(
@@ -237,3 +250,27 @@ def format_roster(result: RosterResult) -> str:
         f"{result.scenario.replications} replications, breaks and overtime simulated)."
     )
     return "\n".join(out)
+
+
+def _printed_money(result: RosterResult) -> dict[str, Any]:
+    """The money the wall table prints, each amount rounded once from unrounded sums so that every
+    printed sum adds up: the cost a day (:mod:`queueing.core.cost`, the mean of the roster's last
+    simulation) split into the shifts' pay and overtime, the shifts' pay into pools, each pool's
+    into its rows; and, of the cost a day, what the agents who come cost."""
+    cost = result.evaluation.summary["cost"]
+    assert result.cost_per_day is not None
+    rows = [[result.shift_cost(s) or 0.0 for s in result.pool_shifts(pool)] for pool in result.pool_names]
+    pools = [math.fsum(r) for r in rows]
+    shifts = math.fsum(pools)
+    total = apportion([result.cost_per_day])[0]
+    shifts_p, overtime_p = apportion([shifts, result.cost_per_day - shifts], total)
+    pools_p = apportion(pools, shifts_p)
+    present_p, _ = apportion([result.cost_per_day - cost["absent_per_day"], cost["absent_per_day"]], total)
+    return {
+        "total": total,
+        "shifts": shifts_p,
+        "overtime": overtime_p,
+        "pools": pools_p,
+        "rows": [apportion(r, t) for r, t in zip(rows, pools_p, strict=True)],
+        "present": present_p,
+    }

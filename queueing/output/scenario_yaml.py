@@ -108,7 +108,7 @@ def planner_data(value: Any) -> Any:
                 item = planner_data(item)
             out[info.alias or name] = item
         if isinstance(value, Shift) and "days" in out:  # as a line reads: Mon-Fri 07:00-15:30, break 11:00
-            out = {k: out[k] for k in ("start", "end", "agents", "days", *out) if k in out}
+            out = {k: out[k] for k in ("start", "end", "agents", "absent", "days", *out) if k in out}
         return _FlowMap(out) if all(map(_plain, out.values())) or isinstance(value, Shift) else out
     if isinstance(value, dict):
         items = {k: planner_data(v) for k, v in value.items()}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.durations import HOUR_S, format_duration
+from ..core.durations import format_duration
 from ..core.scenario import Scenario
 from ..planning.staff import StaffingResult, interval_label
 from .files import write_csv
@@ -48,8 +48,8 @@ def write_staffing(
         "targets_met": result.targets_met,
         "pools": {
             pool: {
-                "agent_hours": sum(r[p] for r in result.agents) * interval_s / HOUR_S,
-                "erlang_agent_hours": sum(r[p] for r in result.erlang_agents) * interval_s / HOUR_S,
+                "agent_hours": result.agent_hours(pool=p),
+                "erlang_agent_hours": result.agent_hours(result.erlang_agents, pool=p),
             }
             for p, pool in enumerate(pools)
         },
@@ -64,7 +64,7 @@ def write_staffing(
     paths[2].write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     from .plots import staffing_by_interval  # matplotlib: only when a picture is drawn
 
-    paths[3].write_bytes(staffing_by_interval(pools, interval_s, result.agents, result.erlang_agents))
+    paths[3].write_bytes(staffing_by_interval(result.scenario, interval_s, result.agents, result.erlang_agents))
     return paths
 
 

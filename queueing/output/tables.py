@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -151,6 +152,20 @@ def _mean(est: dict[str, Any], scale: float, digits: int) -> str:
     return "-" if est["value"] is None else f"{est['value'] * scale:.{digits}f}"
 
 
+def apportion(values: Sequence[float], total: float | None = None) -> list[int]:
+    """``values`` (money) rounded to whole units so that they add up to their sum rounded (or to
+    ``total``, already whole): each is its floor, and the units left go to the largest remainders
+    (Hamilton's method). Every part is within one unit of its value, and a printed column adds
+    up to its printed total. Rounding half up, so 0.5 is 1."""
+    whole = math.floor(math.fsum(values) + 0.5) if total is None else round(total)
+    floors = [math.floor(v) for v in values]
+    left = whole - sum(floors)
+    order = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))  # largest remainder first
+    for i in order[: max(0, min(left, len(values)))]:
+        floors[i] += 1
+    return floors
+
+
 def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:
     """A summary.json estimate of money as ``$8,412 ±34`` (``-`` when unknown)."""
     from ..core.metric_names import format_money
@@ -165,15 +180,25 @@ def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:
 
 def format_cost(cost: dict[str, Any]) -> str:
     """The lines under ``simulate``'s table when the scenario has pay rates: summary.json's cost node."""
+    from ..core.metric_names import format_money
+
     currency = cost["currency"]
-    return "\n".join(
-        [
-            f"cost a day              {format_money_estimate(cost['per_day'], currency)}  "
-            f"({cost['paid_hours_per_day']:,.0f} paid agent-hours a day, breaks included; "
-            f"overtime {format_estimate(cost['overtime_hours_per_day'])} h a day)",
-            f"cost per answered call  {format_money_estimate(cost['per_answered_call'], currency)}",
-        ]
-    )
+    absent_h = cost.get("absent_hours_per_day", 0.0)
+    away = f", {absent_h:,.0f} of them of agents away" if absent_h > 0 else ""
+    lines = [
+        f"cost a day              {format_money_estimate(cost['per_day'], currency)}  "
+        f"({cost['paid_hours_per_day']:,.0f} paid agent-hours a day, breaks included{away}; "
+        f"overtime {format_estimate(cost['overtime_hours_per_day'])} h a day)",
+    ]
+    if absent_h > 0 and cost["per_day"]["value"] is not None:
+        # a breakdown of the one cost a day, not a second one: the two parts add up to it
+        present, absent = apportion([cost["per_day"]["value"] - cost["absent_per_day"], cost["absent_per_day"]])
+        lines.append(
+            f"  of which              {format_money(present, currency)} agents present (overtime included), "
+            f"{format_money(absent, currency)} agents away (shrinkage)"
+        )
+    lines.append(f"cost per answered call  {format_money_estimate(cost['per_answered_call'], currency)}")
+    return "\n".join(lines)
 
 
 def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:

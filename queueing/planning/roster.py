@@ -23,10 +23,12 @@ checked by simulating them.
    baseline this buys the missing half-hour for 2 paid hours, where adding the cheapest whole
    shift cost 8.5.
 
-``RosterResult.scenario`` is the roster as rostered (what a supervisor posts);
-``RosterResult.present_scenario`` is what was simulated. Re-simulating with a seed the search
-never used (``ivr311 simulate roster-present.yaml --seed N``) is the honest check: a fresh sample's
-90% lower bound misses a target somewhere by chance even for a roster whose mean meets them all.
+``RosterResult.scenario`` is the roster as checked: every shift with its rostered agents, those
+away as the shift's ``absent`` (paid, answering no call), so simulating it simulates what the
+roster was judged on and costs what the roster costs (:mod:`queueing.core.cost`: one cost per
+plan). Re-simulating with a seed the search never used (``ivr311 simulate roster.yaml --seed N``)
+is the honest check: a fresh sample's 90% lower bound misses a target somewhere by chance even
+for a roster whose mean meets them all.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ class RosterShift:
 class RosterResult:
     """A roster, what it had to cover, what it costs, and how its simulation fared."""
 
-    # the input scenario with every pool's shifts replaced by the roster (with breaks): ready to simulate
+    # the input scenario with every pool's shifts replaced by the roster (with breaks; the agents away as
+    # each shift's ``absent``): ready to simulate, and what the roster's last simulation ran
     scenario: Scenario
     rules: RosterRules
     interval_s: float
@@ -119,13 +122,13 @@ class RosterResult:
     paid_hours: float  # paid agent-hours a day of the roster (breaks included)
     agent_hours: float  # on-duty agent-hours a day (paid minus breaks)
     fte: float  # paid_hours * 7 / (rules.weekly_hours / 3600)
-    cost_per_day: float | None  # paid_hours by pool x rate (None without rates); overtime is not in it
+    cost_per_day: float | None  # the plan's cost a day (core/cost.py): every rostered agent paid, overtime as simulated
     targets_met: bool  # the last simulation of the roster met every target in every interval, as staff judges it
     evaluation: SimulationResult  # that last simulation
     staffing: StaffingResult  # staff's search that gave `required`
     agents_added: int  # rostered agents the re-simulation repair added (net: a re-solve may also swap shifts)
     log: list[str]
-    present_scenario: Scenario | None = None  # what was simulated: the agents present after shrinkage
+    present_scenario: Scenario | None = None  # what was simulated: ``scenario``, the agents away as ``absent``
     present: list[list[int]] = field(default_factory=list)  # [interval][pool] present agents on duty
     repair_rounds: int = 0  # simulations of the roster after the first one
     solve_s: float = 0.0  # wall time in the integer programs, s
@@ -251,19 +254,29 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
                 )
 
 
-def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
+def _shift_data(st: ShiftType, agents: int, absent: int = 0) -> dict[str, object]:
     d: dict[str, object] = {"start": st.start_s, "end": st.start_s + st.length_s, "agents": agents}
+    if absent:
+        d["absent"] = absent
     if st.breaks:
         d["breaks"] = [{"start": a, "length": b} for a, b in st.breaks]
     return d
 
 
-def _with_roster(scenario: Scenario, types: list[list[ShiftType]], counts: list[list[int]]) -> Scenario:
-    """The scenario with each pool's shifts replaced by ``counts`` agents of each shift type."""
+def _with_roster(
+    scenario: Scenario, types: list[list[ShiftType]], counts: list[list[int]], present: list[list[int]] | None = None
+) -> Scenario:
+    """The scenario with each pool's shifts replaced by ``counts`` agents of each shift type; with
+    ``present``, that many of them on duty and the others ``absent`` (paid, away)."""
     data = scenario.to_data()
+    present = counts if present is None else present
     for p, pool in enumerate(data["staffing"]["pools"]):
         pool.pop("agents", None)
-        shifts = [_shift_data(st, k) for st, k in zip(types[p], counts[p], strict=True) if k > 0]
+        shifts = [
+            _shift_data(st, here, k - here)
+            for st, k, here in zip(types[p], counts[p], present[p], strict=True)
+            if k > 0
+        ]
         if not shifts:
             hours = scenario.staffing.pools[p].hours
             start, end = (hours.open, hours.close) if hours is not None else (0.0, DAY_S)
@@ -365,9 +378,9 @@ def build_roster(
     pres = [coverage(types[p], run.present[p], interval) for p in range(len(pools))]
     paid = sum(s.paid_hours for s in shifts)
     on_duty = sum(s.duty_hours for s in shifts)
-    cost = sum(s.paid_hours * rules.rate_per_hour(s.pool) for s in shifts) if rules.costed else None
+    cost = run.result.summary["cost"]["per_day"]["value"] if rules.costed else None
     return RosterResult(
-        scenario=_with_roster(scenario, types, counts),
+        scenario=run.scenario,
         rules=rules,
         interval_s=interval,
         pool_names=[p.name for p in pools],
@@ -438,7 +451,7 @@ class _RosterCheck:
         present = [
             present_agents(t, c, self.shrinkage, self.interval_s) for t, c in zip(self.types, counts, strict=True)
         ]
-        variant = _with_roster(self.scenario, self.types, present)
+        variant = _with_roster(self.scenario, self.types, counts, present)
         progress = self.progress
         if progress is not None:
             progress.add(variant.replications)

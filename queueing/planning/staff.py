@@ -56,6 +56,7 @@ from typing import Any, Protocol, Unpack
 import numpy as np
 
 from ..core.arrivals import rate_segments
+from ..core.cost import agent_hours_per_day
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration, intervals_in
 from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import Hours, Scenario, Target
@@ -89,10 +90,13 @@ class StaffingResult:
     def pool_names(self) -> list[str]:
         return [p.name for p in self.scenario.staffing.pools]
 
-    def agent_hours(self, staffing: Staffing | None = None) -> float:
-        """Agent-hours per day of a staffing (default: the one found)."""
+    def agent_hours(self, staffing: Staffing | None = None, pool: int | None = None) -> float:
+        """Agent-hours on duty per day of a staffing (default: the one found), or of one pool: what
+        its shifts schedule (``with_staffing``: a pool closing inside an interval is counted to its
+        closing, not to the interval's end), so staffing.yaml simulates the hours printed."""
         table = self.agents if staffing is None else staffing
-        return sum(sum(row) for row in table) * self.interval_s / HOUR_S
+        staffed = with_staffing(self.scenario, table, self.interval_s).model_copy(update={"warmup": 0.0})
+        return agent_hours_per_day(staffed, pool)  # every day whole, the warm-up's too
 
     @property
     def table(self) -> Table:

@@ -39,14 +39,14 @@ def test_roster_command_end_to_end(tmp_path: Path) -> None:
     with (out / "roster.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert sum(int(r["agents"]) * (_clock_s(r["end"]) - _clock_s(r["start"])) for r in rows) / H == doc["paid_hours"]
-    assert sum(float(r["cost_per_day"]) for r in rows) == pytest.approx(doc["cost_per_day"])
+    assert sum(float(r["cost_per_day"]) for r in rows) == pytest.approx(doc["shifts_cost_per_day"])
     # roster.yaml is the same roster as roster.csv, and a scenario to simulate
     rostered = load_scenario(out / "roster.yaml")
     from_yaml = sorted(
-        (pool.name, s.start % DAY_S, s.end - s.start, s.agents, tuple(s.break_spans()))
+        (pool.name, s.start % DAY_S, s.end - s.start, s.agents + (s.absent or 0), tuple(s.break_spans()))
         for pool in rostered.staffing.pools
         for s in pool.shift_list()
-        if s.agents
+        if s.agents + (s.absent or 0)
     )
     from_csv = sorted(
         (
@@ -63,16 +63,12 @@ def test_roster_command_end_to_end(tmp_path: Path) -> None:
     )
     assert from_yaml == from_csv
     assert rostered.roster is not None and rostered.roster.shift_lengths == [8 * H, 10 * H]
-    # roster-present.yaml: the same shifts with the shrinkage share of agents away, as checked
-    present = load_scenario(out / "roster-present.yaml")
-    assert "the agents who come" in (out / "roster-present.yaml").read_text()
-    for pool, kept in zip(rostered.staffing.pools, present.staffing.pools, strict=True):
-        on_roster = {(s.start, s.end, tuple(s.break_spans())): s.agents for s in pool.shift_list()}
-        came = {(s.start, s.end, tuple(s.break_spans())): s.agents for s in kept.shift_list() if s.agents}
-        assert all(k <= on_roster.get(span, 0) for span, k in came.items())  # nobody comes unrostered
-        total = sum(on_roster.values())
-        assert sum(came.values()) == total - round(total * 0.12)
-    written = {name: (out / name).read_bytes() for name in ("roster.yaml", "roster-present.yaml", "roster.csv")}
+    # the agents away are each shift's absent: the shrinkage share of the rostered, as checked
+    for pool in rostered.staffing.pools:
+        total = sum(s.agents + (s.absent or 0) for s in pool.shift_list())
+        assert sum(s.absent or 0 for s in pool.shift_list()) == round(total * 0.12)
+    assert not (out / "roster-present.yaml").exists()
+    written = {name: (out / name).read_bytes() for name in ("roster.yaml", "roster.csv")}
     again = CliRunner().invoke(main, ["roster", str(path), "--jobs", "1", "--out", str(out), "--quiet"])
     assert again.exit_code == 0 and again.output == ""
     # same seed, same roster, whatever the number of processes (the yaml headers name no --jobs)
@@ -93,4 +89,4 @@ def test_roster_help_teaches_with_an_example() -> None:
     text = CliRunner().invoke(main, ["roster", "--help"]).output
     assert "shift_lengths: [8h30m, 10h30m]" in text and "breaks: [{length: 30m, earliest: 3h, latest: 5h}]" in text
     assert "ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster" in text
-    assert "ivr311 simulate results/roster/roster-present.yaml --seed 4242" in text
+    assert "ivr311 simulate results/roster/roster.yaml --seed 4242" in text

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from queueing import load_scenario
 from queueing.cli import main
-from queueing.core.cost import agent_hours_per_day, paid_hours_per_day
+from queueing.core.cost import absent_per_day, agent_hours_per_day, paid_hours_per_day
 from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import ANSWERED
@@ -78,6 +78,25 @@ def test_cost_of_one_replication_by_hand() -> None:
     assert agent_hours_per_day(scenario) == pytest.approx((desk_paid - 1 + backup_paid) / days)
 
 
+def test_absent_agents_are_paid_and_answer_no_call() -> None:
+    # The day shift's third agent is rostered and away (shrinkage): paid as the others, never on duty.
+    text = EXACT.replace(
+        "{start: 7h, end: 15h, agents: 2, breaks:", "{start: 7h, end: 15h, agents: 2, absent: 1, breaks:"
+    )
+    scenario = parse_scenario(text)
+    schedule = build_schedule(scenario)
+    assert len(schedule.agent_pool) == 1 + 2 + 1 + 1  # the absent agent has no number: it answers nothing
+    records = simulate_replication(scenario, schedule, callers_at([12 * H], 10 * M))
+    m = replication_measures(scenario, schedule, records)
+    desk_paid, backup_paid = 7 + 24 + 8, 23  # the day shift's 8 h paid three times
+    days = 23 / 24
+    assert m[("pools", "desk", "cost_per_day")] == pytest.approx(40 * desk_paid / days)
+    assert m[("cost", "per_day")] == pytest.approx((40 * desk_paid + 20 * backup_paid) / days)
+    assert paid_hours_per_day(scenario) == pytest.approx((desk_paid + backup_paid) / days)
+    assert agent_hours_per_day(scenario) == pytest.approx((7 + 15 + 8 + 23) / days)  # on duty: 2 day agents
+    assert absent_per_day(scenario) == pytest.approx((8 / days, 40 * 8 / days))
+
+
 def test_summary_cost_keys_and_per_answered_call_consistent_with_per_day(tmp_path: Path) -> None:
     doc = yaml.safe_load(scenario_text(horizon="2d", warmup="2h", replications=3, patience="5m"))
     doc["staffing"]["pools"][0] = {"name": "call-takers", "serves": ["911", "311"],
@@ -100,7 +119,11 @@ def test_summary_cost_keys_and_per_answered_call_consistent_with_per_day(tmp_pat
         assert overtime > 0  # calls run past the 12h and 24h shift ends
         assert m[("cost", "per_day")] == pytest.approx(30 * (paid + 2 * overtime) / days)
     cost = result.summary["cost"]
-    assert list(cost) == ["currency", "per_day", "per_answered_call", "paid_hours_per_day", "overtime_hours_per_day"]
+    assert list(cost) == [
+        "currency", "per_day", "per_answered_call", "paid_hours_per_day", "overtime_hours_per_day",
+        "absent_hours_per_day", "absent_per_day",
+    ]  # fmt: skip
+    assert cost["absent_hours_per_day"] == 0.0 and cost["absent_per_day"] == 0.0
     assert cost["currency"] == "$" and cost["paid_hours_per_day"] == pytest.approx(528 / days)
     per_day = [rep.measures[("cost", "per_day")] for rep in result.replications]
     assert cost["per_day"]["value"] == pytest.approx(np.mean(per_day))
@@ -113,7 +136,8 @@ def test_summary_cost_keys_and_per_answered_call_consistent_with_per_day(tmp_pat
 def _simulate(path: Path, out: Path, *extra: str) -> tuple[str, dict[str, bytes]]:
     result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "--calls", "-r", "2", *extra])
     assert result.exit_code == 0, result.output
-    return result.stdout.replace(str(out), "OUT"), {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != ".ivr311.json"}  # results, not who
+    return result.stdout.replace(str(out), "OUT"), files
 
 
 def test_no_rates_no_cost_and_the_same_bytes(tmp_path: Path) -> None:

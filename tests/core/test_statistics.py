@@ -10,7 +10,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import stats
 
-from queueing.core.statistics import column_estimates, estimate, lower_bounds, paired_difference, share
+from queueing.core.statistics import (
+    column_estimates,
+    estimate,
+    lower_bounds,
+    paired_difference,
+    share,
+    share_estimate,
+)
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
@@ -69,3 +76,46 @@ def test_share_is_nan_without_calls() -> None:
     assert math.isnan(share(0, 0))
     out = share(np.array([1.0, 0.0, 2.0]), np.array([2.0, 0.0, 4.0]))
     assert out[0] == 0.5 and np.isnan(out[1]) and out[2] == 0.5
+
+
+# --- shares: an interval within 0-1 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 1.0, 1.0, 1.0, 0.8],  # a share near 1: the t interval passes 1
+        [0.0, 0.0, 0.0, 0.05, 0.0, 0.0],  # near 0: the t interval passes 0
+        [0.97, 1.0, 0.99, 1.0, 0.94, 1.0, 1.0, 0.98],
+    ],
+)
+def test_a_shares_interval_stays_within_0_and_1_and_holds_the_mean(values: list[float]) -> None:
+    t_lo, t_hi = estimate(values)["ci95"]
+    assert t_lo < 0 or t_hi > 1 or values[2] == 0.99  # the t interval leaves 0-1 in the first two
+    est = share_estimate(values)
+    lo, hi = est["ci95"]
+    assert est["value"] == pytest.approx(np.mean(values))
+    assert 0.0 <= lo <= est["value"] <= hi <= 1.0
+
+
+def test_a_shares_interval_is_the_t_interval_away_from_0_and_1() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0.4, 0.6, size=20).tolist()
+    assert share_estimate(values)["ci95"] == pytest.approx(estimate(values)["ci95"], abs=2e-4)
+
+
+def test_a_shares_interval_of_single_calls_is_wilsons_score_interval() -> None:
+    # Each replication one call, answered in time or not: the effective size is the calls (less
+    # one, the t interval's degrees of freedom), so the interval is Wilson's for k of n.
+    n, k = 4000, 3990
+    values = [1.0] * k + [0.0] * (n - k)
+    wilson = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    assert share_estimate(values)["ci95"] == pytest.approx([wilson.low, wilson.high], rel=1e-3)
+
+
+def test_a_shares_interval_of_agreeing_replications_is_the_mean() -> None:
+    assert share_estimate([1.0, 1.0, 1.0])["ci95"] == [1.0, 1.0]
+    assert share_estimate([0.5])["ci95"] == [None, None]
+    assert share_estimate([])["value"] is None
+    mean, lo, hi = column_estimates(np.array([[1.0, 0.5], [1.0, 0.5], [0.8, 0.7]]), share_estimate)
+    assert hi[0] <= 1.0 and lo[0] >= 0.0 and mean[1] == pytest.approx(0.5667, abs=1e-4)

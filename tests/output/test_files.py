@@ -122,9 +122,12 @@ def test_out_is_created_and_replaced_whole(tmp_path: Path, write_scenario) -> No
     out = tmp_path / "new" / "deeper"
     path = write_scenario(horizon="4h", warmup="0s")
     assert invoke("simulate", str(path), "--out", str(out), "--calls", "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["calls.csv", "hourly.csv", "intervals.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".ivr311.json", "calls.csv", "hourly.csv", "intervals.csv", "summary.json"
+    ]  # fmt: skip
     assert invoke("simulate", str(path), "--out", str(out), "-q").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        ".ivr311.json",
         "hourly.csv",
         "intervals.csv",
         "summary.json",
@@ -208,7 +211,7 @@ def test_a_run_longer_than_a_day_writes_daily_csv(write_scenario, tmp_path: Path
         result = invoke("simulate", str(path), "--out", str(out), "--calls", "-q")
         assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "calls.csv", "daily.csv", "hourly.csv", "intervals.csv", "summary.json",
+        ".ivr311.json", "calls.csv", "daily.csv", "hourly.csv", "intervals.csv", "summary.json",
     ]  # fmt: skip
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary) == ["classes", "pools", "days", "weekdays", "meta"]
@@ -240,6 +243,61 @@ def test_shipped_scenarios_of_one_day_write_no_days(tmp_path: Path) -> None:
             continue
         out = tmp_path / path.stem
         assert invoke("simulate", str(path), "--out", str(out), "-q", "-r", "2").exit_code == 0
-        assert sorted(p.name for p in out.iterdir()) == ["hourly.csv", "intervals.csv", "summary.json"]
+        assert sorted(p.name for p in out.iterdir()) == [".ivr311.json", "hourly.csv", "intervals.csv", "summary.json"]
         summary = json.loads((out / "summary.json").read_text())
         assert "days" not in summary and "weekdays" not in summary
+
+
+# --- nothing another command wrote is replaced ---------------------------------------------------
+
+
+def _roster_folder(folder: Path) -> dict[str, bytes]:
+    """A folder of roster results, as `ivr311 roster` leaves it (its marker included)."""
+    folder.mkdir(parents=True)
+    (folder / "roster.yaml").write_text(HOURS, encoding="utf-8")
+    (folder / "roster.csv").write_text("pool,start,end,breaks,agents,cost_per_day\n", encoding="utf-8")
+    (folder / ".ivr311.json").write_text('{"command": "roster", "inputs": ["/x/office-hours.yaml"]}\n')
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_simulate_of_a_roster_yaml_keeps_the_rosters_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The README's next step after `roster --out results/roster`: simulate its roster.yaml
+    monkeypatch.chdir(tmp_path)
+    before = _roster_folder(Path("results/roster"))
+    refused = invoke("simulate", "results/roster/roster.yaml", "--out", "results/roster", "-q")
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "--out results/roster: holds the results of `ivr311 roster` (roster.csv, roster.yaml), which simulate "
+        "would replace; choose another --out (e.g. results/roster-simulate)\n"
+    )
+    # without --out: a folder of its own, the roster's left as it was
+    done = invoke("simulate", "results/roster/roster.yaml", "-q", "-r", "2")
+    assert done.exit_code == 0, done.output
+    assert {p.name: p.read_bytes() for p in Path("results/roster").iterdir()} == before
+    assert sorted(p.name for p in Path("results").iterdir()) == ["roster", "roster-roster"]
+    assert (Path("results/roster-roster") / "summary.json").exists()
+
+
+def test_a_folder_from_before_the_marker_is_told_by_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "old"
+    _roster_folder(out)
+    (out / ".ivr311.json").unlink()
+    refused = invoke("simulate", str(out / "roster.yaml"), "--out", str(out), "-q")
+    assert refused.exit_code == 2 and "holds the results of `ivr311 roster`" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["roster.csv", "roster.yaml"]
+
+
+def test_the_default_folder_is_one_per_input_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("a", "b"):
+        Path(name).mkdir()
+        Path(name, "staffing.yaml").write_text(HOURS.replace("agents: 1", f"agents: {1 + (name == 'b')}"))
+    outs = []
+    for path in ("a/staffing.yaml", "b/staffing.yaml", "a/staffing.yaml"):
+        result = invoke("simulate", path, "-r", "2")
+        assert result.exit_code == 0, result.output
+        outs.append(result.stdout.splitlines()[-1].removeprefix("wrote ").split("/summary.json")[0])
+    # two files never share a folder; the same file comes back to its own
+    assert outs == ["results/staffing", "results/b-staffing", "results/staffing"]
+    agents = [json.loads(Path(o, "summary.json").read_text())["pools"]["desk"]["agent_hours"]["value"] for o in outs]
+    assert agents[0] == agents[2] != agents[1]

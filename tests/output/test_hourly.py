@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 
 import pytest
@@ -34,3 +35,33 @@ def test_hourly_csv_summarizes_intervals_across_replications(write_scenario, tmp
         counts = [v / days for (c, hh, _), v in per_rep.items() if c == r["class"] and hh == h]
         assert float(r["arrivals"]) == pytest.approx(sum(counts) / len(counts))
         assert float(r["arrivals_ci_low"]) <= float(r["arrivals"]) <= float(r["arrivals_ci_high"])
+
+
+def test_every_shares_bounds_stay_within_0_and_100_percent(write_scenario, tmp_path) -> None:
+    # Plenty of agents: most hours answer nearly every call in time and abandon almost none, so a t
+    # interval over a few replications would pass 100% (or 0%) in hourly.csv and the summary.
+    out = tmp_path / "out"
+    path = write_scenario(replications=4, agents=12, patience="5m", horizon="1d", warmup="0s")
+    result = CliRunner().invoke(main, ["simulate", str(path), "--out", str(out), "-q", "--report"])
+    assert result.exit_code == 0, result.output
+    with (out / "hourly.csv").open() as fh:
+        hourly = list(csv.DictReader(fh))
+    bounds = [
+        float(v)
+        for r in hourly
+        for k, v in r.items()
+        if v and k.endswith(("_ci_low", "_ci_high")) and ("share" in k or "service_level" in k)
+    ]
+    assert len(bounds) > 100 and all(0.0 <= b <= 1.0 for b in bounds)
+    assert any(b == 1.0 or b > 0.99 for b in bounds)  # near the edge, where a t interval leaves it
+    summary = json.loads((out / "summary.json").read_text())
+
+    def shares(node: object, shared: bool = False) -> list[float]:
+        if isinstance(node, dict):
+            found = [b for b in node.get("ci95", []) if shared and b is not None]
+            return found + [b for k, v in node.items() for b in shares(v, shared or k in ("share", "service_level"))]
+        if isinstance(node, list):
+            return [b for v in node for b in shares(v, shared)]
+        return []
+
+    assert all(0.0 <= b <= 1.0 for b in shares(summary))

@@ -500,3 +500,21 @@ def test_a_run_longer_than_a_day_has_a_day_by_day_section() -> None:
     node = week.summary["days"][8]["classes"]["911"]
     assert f'day 8 (Tue) · b</td><td class="num">{format_value("offered", node["offered"]["value"])}' in section
     assert "Mon (2 days) · a" in section
+
+
+def test_agents_on_duty_panels_fit_every_scenario_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The larger plan second: a shared axis set from the first panel's data cut it off.
+    from queueing.output import plots
+
+    small = with_overrides(load_scenario(REPO / "scenarios" / "baseline.yaml"), replications=2)
+    large = plus_one_call_taker(plus_one_call_taker(plus_one_call_taker(small)))
+    results = [simulate(s, interval_s=3600.0) for s in (small, large)]
+    figures: list[Any] = []
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or b"")
+    plots.queue_and_agents(results, ["small", "large"])
+    (fig,) = figures
+    panels = [ax for ax in fig.get_axes() if ax.get_ylabel() == "agents on duty"]
+    assert len(panels) == 2
+    for ax, res in zip(panels, results, strict=True):
+        total = sum(pool_agents_by_hour(res.scenario).values())
+        assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= np.nanmax(total)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
+import re
 import warnings
 from pathlib import Path
 
@@ -21,11 +23,13 @@ from click.testing import CliRunner
 from queueing import simulate
 from queueing.cli import main
 from queueing.core.durations import HOUR_S
+from queueing.core.metric_names import format_money
 from queueing.core.scenario_file import load_scenario, parse_scenario, validate_data
 from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
 from queueing.output.roster import format_roster, write_roster
 from queueing.output.roster_plot import day_pieces, roster_chart
+from queueing.output.tables import apportion
 from queueing.planning.roster import RosterResult, RosterShift
 from queueing.planning.staff import StaffingResult
 from tests.support.scenarios import shared
@@ -91,7 +95,7 @@ def hand_roster(text: str | None = None, targets_met: bool = True) -> RosterResu
         paid_hours=paid,
         agent_hours=paid - breaks,
         fte=paid * 7 / 40,
-        cost_per_day=sum(s.agents * s.length_s / H * rates[s.pool] for s in SHIFTS) if rates else None,
+        cost_per_day=evaluation.summary["cost"]["per_day"]["value"] if rates else None,
         targets_met=targets_met,
         evaluation=evaluation,
         staffing=StaffingResult(scenario, 1800.0, need, need, targets_met, 1, 0, evaluation),
@@ -124,11 +128,12 @@ def test_roster_yaml_reloads_to_the_same_scenario(written: Path, roster: RosterR
     assert result.exit_code == 0, result.output
 
 
-def test_roster_yaml_reads_as_planners_write(written: Path) -> None:
+def test_roster_yaml_reads_as_planners_write(written: Path, roster: RosterResult) -> None:
     text = (written / "roster.yaml").read_text()
     header = [line for line in text.splitlines() if line.startswith("#")]
     assert header[0].startswith("# Roster built by `ivr311 roster tiny.yaml`")
-    assert "80.5 paid agent-hours a day" in " ".join(header) and "$3,228 a day" in " ".join(header)
+    cost = format_money(roster.cost_per_day, "$")
+    assert "80.5 paid agent-hours a day" in " ".join(header) and f"{cost} a day" in " ".join(header)
     for line in (
         "    - {start: 23h, end: 31h30m, agents: 2, breaks: [{start: 4h, length: 30m}]}",
         "    - {start: 8h, end: 16h30m, agents: 2}",
@@ -162,7 +167,9 @@ def test_roster_csv_rows(written: Path) -> None:
 
 def test_roster_json_figures(written: Path, roster: RosterResult) -> None:
     doc = json.loads((written / "roster.json").read_text())
-    assert doc["cost_per_day"] == pytest.approx(3228.0) and doc["currency"] == "$"
+    # the plan's one cost: the shifts' pay and the overtime of its simulation
+    assert doc["cost_per_day"] == roster.evaluation.summary["cost"]["per_day"]["value"] and doc["currency"] == "$"
+    assert doc["shifts_cost_per_day"] == pytest.approx(3228.0) and doc["absent_cost_per_day"] == 0.0
     assert doc["paid_hours"] == 80.5 and doc["agent_hours"] == 80.5 - 3.5
     assert doc["fte"] == pytest.approx(80.5 * 7 / 40) and doc["weekly_hours"] == 40
     assert doc["lower_bound_hours"] == roster.lower_bound_hours
@@ -174,7 +181,9 @@ def test_roster_json_figures(written: Path, roster: RosterResult) -> None:
     assert sum(p["agent_hours"] for p in pools.values()) == doc["agent_hours"]
     assert sum(p["cost_per_day"] for p in pools.values()) == pytest.approx(doc["cost_per_day"])
     assert pools["311-desk"] | {"peak_required": 0, "peak_need": 0} == {
-        "shifts": 1, "agents": 2, "paid_hours": 17.0, "agent_hours": 17.0, "cost_per_day": 561.0,
+        "shifts": 1, "agents": 2, "paid_hours": 17.0, "agent_hours": 17.0,
+        "cost_per_day": roster.evaluation.summary["pools"]["311-desk"]["cost_per_day"]["value"],
+        "shifts_cost_per_day": 561.0,
         "cost_per_hour": 33.0, "min_agents": 0, "peak_required": 0, "peak_need": 0, "peak_coverage": 2,
         "intervals_short": 0,
     }  # fmt: skip
@@ -250,7 +259,14 @@ def test_wall_table(roster: RosterResult) -> None:
     assert _rows(table, "total") == [["total", "7", "63.5", "$2,667"], ["total", "2", "17.0", "$561"]]
     above = 80.5 / roster.lower_bound_hours - 1
     assert f"this roster is {above * 100:.1f}% above it" in table
-    assert "Day: 9 agents, 80.5 paid agent-hours (77.0 on duty, breaks out); $3,228 a day; 14.1 FTE" in table
+    assert "Day: 9 agents, 80.5 paid agent-hours (77.0 on duty, breaks out); 14.1 FTE" in table
+    # one cost, the plan's: the shifts' pay and the simulated overtime, each printed once rounded so they add up
+    cost = roster.evaluation.summary["cost"]["per_day"]["value"]
+    total, overtime = round(cost), round(cost) - 3228
+    assert (
+        f"Cost: ${total:,} a day: the shifts $3,228 (every rostered agent paid, those away too) + overtime "
+        f"${overtime}; of it, the agents who come ${total:,}."
+    ) in table
     assert (
         "The simulated roster missed a target: the repair changed the exact cover (72.0 h) by +8.5 paid "
         "agent-hours and +1 agent(s)."
@@ -258,3 +274,46 @@ def test_wall_table(roster: RosterResult) -> None:
     assert "repair changed" not in format_roster(dataclasses.replace(roster, agents_added=0, cover_hours=80.5))
     assert "Targets: met in every interval" in table
     assert "Targets: NOT MET" in format_roster(dataclasses.replace(roster, targets_met=False))
+
+
+def _dollars(text: str) -> int:
+    return int(text.lstrip("$").replace(",", ""))
+
+
+def test_wall_table_money_adds_up_as_printed() -> None:
+    # rates whose shift pay has cents (41.99 x 25.5 h = 1,070.745): each amount is rounded once, from
+    # unrounded sums, and every printed column adds up to its printed total
+    text = (
+        tiny_centre()
+        .replace("cost_per_hour: 42.0", "cost_per_hour: 41.99")
+        .replace("cost_per_hour: 33.0", "cost_per_hour: 33.33")
+    )
+    table = format_roster(hand_roster(text))
+    blocks = table.split("\n\n")[1:3]
+    pool_totals = []
+    for block in blocks:
+        rows = [line.split() for line in block.splitlines()[2:]]
+        *lines, total = rows
+        assert sum(_dollars(r[-1]) for r in lines) == _dollars(total[-1])
+        pool_totals.append(_dollars(total[-1]))
+    cost = re.search(
+        r"Cost: (\S+) a day: the shifts (\S+) .* \+ overtime (\S+); of it, the agents who come (\S+)\.", table
+    )
+    assert cost is not None
+    assert sum(pool_totals) == _dollars(cost.group(2))
+    assert _dollars(cost.group(2)) + _dollars(cost.group(3)) == _dollars(cost.group(1))
+
+
+@pytest.mark.parametrize(
+    ("values", "printed"),
+    [
+        ([280.5] * 5 + [693.0], [281, 281, 281, 280, 280, 693]),  # 2,095.5 is 2,096: so are the rows
+        ([10521.0, 2095.5], [10521, 2096]),
+        ([0.4, 0.4, 0.4], [1, 0, 0]),  # 1.2 is 1
+        ([], []),
+    ],
+)
+def test_apportion_rounds_once_and_adds_up(values: list[float], printed: list[int]) -> None:
+    assert apportion(values) == printed
+    assert sum(apportion(values)) == math.floor(sum(values) + 0.5)
+    assert all(abs(p - v) < 1 for p, v in zip(apportion(values), values, strict=True))

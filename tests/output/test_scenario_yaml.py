@@ -1,4 +1,4 @@
-"""Every scenario a command writes (staffing.yaml, roster.yaml, roster-present.yaml, calibrate's
+"""Every scenario a command writes (staffing.yaml, roster.yaml, calibrate's
 file) comes from the one scenario writer (``queueing.output.scenario_yaml``): it loads back as the
 scenario meant, ``ivr311 validate`` takes it, and its durations read as planners write them."""
 
@@ -65,11 +65,12 @@ def test_staffing_and_roster_files_load_back_as_found(tmp_path: Path) -> None:
     write_staffing(tmp_path, roster.staffing, base, command="ivr311 staff tiny.yaml", confidence=0.9)
     write_roster(roster, tmp_path, command="ivr311 roster tiny.yaml")
     staffed = roster.staffing.scenario.model_copy(update={"name": f"{base.name} (staffed by ivr311 staff)"})
-    assert roster.present_scenario is not None
+    # roster.yaml is the roster as checked: its agents away as each shift's absent
+    assert any(sh.absent for pool in roster.scenario.staffing.pools for sh in pool.shift_list())
+    assert ", absent: " in (tmp_path / "roster.yaml").read_text()
     for name, meant in (
         ("staffing.yaml", staffed),
         ("roster.yaml", roster.scenario),
-        ("roster-present.yaml", roster.present_scenario),
     ):
         assert load_scenario(tmp_path / name) == meant, name
         _validates(tmp_path / name)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from queueing import load_scenario, simulate
+from queueing.core.cost import agent_hours_per_day
 from queueing.core.metrics import replication_intervals
 from queueing.core.runner import LocalExecutor, ReplicationResult, SimulationResult
 from queueing.core.scenario import Scenario
@@ -302,3 +303,22 @@ def test_a_target_still_missed_is_said_in_one_line_per_target() -> None:
     assert result.log[-len(lines) :] == [f"  {line}" for line in lines]
     printed = format_staffing_result(result, scenario).splitlines()
     assert printed[-len(lines) - 1 :] == ["WARNING: some targets are still not met:", *(f"  {line}" for line in lines)]
+
+
+def test_agent_hours_are_what_the_staffing_yaml_schedules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The desk closes at 16:30, inside the 16:00-17:00 interval: its agents there work half an hour,
+    # and staff says the hours staffing.yaml schedules (simulate's agent-hours), not an hour each.
+    path = tmp_path / "desk.yaml"
+    path.write_text(DESK_ONLY.replace("close: 16h}", "close: 16h30m}"), encoding="utf-8")
+    out = tmp_path / "staff"
+    result = invoke("staff", str(path), "--interval", "1h", "--jobs", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if re.match(r"^\d\d:\d\d-", line)]
+    by_table = sum(int(r[1]) for r in rows)  # agents per 1-hour row
+    last = next(int(r[1]) for r in rows if r[0] == "16:00-17:00")
+    assert last > 0
+    scheduled = agent_hours_per_day(load_scenario(out / "staffing.yaml"))
+    assert scheduled == by_table - last / 2
+    assert f"Simulation: {scheduled:.0f} agent-hours a day" in result.stdout
+    doc = json.loads((out / "staffing.json").read_text())
+    assert doc["agent_hours"] == scheduled == doc["pools"]["311-desk"]["agent_hours"]
