@@ -190,28 +190,29 @@ def test_hours_cost_and_fte_add_up(built: RosterResult) -> None:
     paid = sum(s.length_s * s.agents for s in built.shifts) / H
     assert built.paid_hours == pytest.approx(paid)
     assert built.agent_hours == pytest.approx(paid - sum(s.agents for s in built.shifts))  # one 1h break each
-    assert built.cost_per_day == pytest.approx(
-        sum(s.length_s / H * s.agents * rules.rate_per_hour(s.pool) for s in built.shifts)
-    )
+    # the plan's one cost: every rostered agent's pay (those away too) and the simulated overtime
+    pay = sum(s.length_s / H * s.agents * rules.rate_per_hour(s.pool) for s in built.shifts)
+    assert built.cost_per_day == built.evaluation.summary["cost"]["per_day"]["value"]
+    assert pay <= built.cost_per_day <= pay * 1.02
     assert built.fte == pytest.approx(paid * 7 / 40)
     assert built.lower_bound_hours == sum(map(sum, built.need))
     assert built.lower_bound_hours <= built.cover_hours <= built.paid_hours
     assert built.shift_types == sum(len(shift_types(rules, p)) for p in built.scenario.staffing.pools)
 
 
-def test_the_scenario_is_the_roster_and_the_simulated_one_the_agents_present(built: RosterResult) -> None:
+def test_the_scenario_is_the_roster_as_simulated_its_agents_away_absent(built: RosterResult) -> None:
     for p, pool in enumerate(built.scenario.staffing.pools):
         mine = [s for s in built.shifts if s.pool == pool.name]
+        # each shift: its agents who come, and those rostered but away as its absent
         got = sorted(
-            (sh.start, sh.end, sh.agents, tuple((b.start, b.length) for b in sh.breaks or []))
+            (sh.start, sh.end, sh.agents + (sh.absent or 0), tuple((b.start, b.length) for b in sh.breaks or []))
             for sh in pool.shift_list()
         )
         assert got == sorted((s.start_s, s.end_s, s.agents, s.breaks) for s in mine)
         rostered = sum(s.agents for s in mine)
-        assert built.present_scenario is not None
-        present = sum(sh.agents for sh in built.present_scenario.staffing.pools[p].shift_list())
+        present = sum(sh.agents for sh in pool.shift_list())
         assert present == rostered - round(rostered * built.rules.shrinkage)
-    assert built.targets_met and built.evaluation.scenario == built.present_scenario
+    assert built.targets_met and built.evaluation.scenario == built.scenario == built.present_scenario
 
 
 def test_the_roster_meets_the_targets_on_callers_the_search_never_saw(built: RosterResult) -> None:
