@@ -201,7 +201,7 @@ def test_hours_cost_and_fte_add_up(built: RosterResult) -> None:
 
 
 def test_the_scenario_is_the_roster_as_simulated_its_agents_away_absent(built: RosterResult) -> None:
-    for p, pool in enumerate(built.scenario.staffing.pools):
+    for pool in built.scenario.staffing.pools:
         mine = [s for s in built.shifts if s.pool == pool.name]
         # each shift: its agents who come, and those rostered but away as its absent
         got = sorted(
