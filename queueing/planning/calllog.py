@@ -132,9 +132,10 @@ def _seconds(raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     seconds = np.where(missing, np.nan, when.astype(np.int64) / 1e6)
     with np.errstate(invalid="ignore"):
         outside = (seconds < 0) | (seconds >= LATEST_S)
-    year = pd.to_numeric(raw.str.extract(r"^\s*([+-]?\d{4,})-", expand=False), errors="coerce").to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        outside |= missing & ~empty & ((year < YEARS[0]) | (year >= YEARS[1]))
+    unread = missing & ~empty
+    if unread.any():  # a text past what pandas parses (year 10000 on) is dated, not malformed
+        year = pd.to_numeric(raw[unread].str.extract(r"^\s*([+-]?\d{4,})-", expand=False), errors="coerce")
+        outside[unread] = ((year < YEARS[0]) | (year >= YEARS[1])).to_numpy()
     return np.where(outside, np.nan, seconds), empty, outside
 
 
@@ -191,7 +192,7 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
     for col in ("queue", "category", "queue_result"):
         out[col] = frame[col].str.strip().to_numpy(dtype=object)
     if "call_sid" in frame:
-        sid = frame["call_sid"].str.strip()
+        sid = frame["call_sid"]  # as exported: Twilio's 34 characters, no spaces to strip
         # hashes, not texts: a million call_sids would double calibrate's memory
         out["sid"] = np.where((sid == "").to_numpy(), 0, pd.util.hash_pandas_object(sid, index=False).to_numpy())
     return out
