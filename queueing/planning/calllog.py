@@ -7,10 +7,9 @@ with one line, ``file:line: column: reason``. A well-formed row that cannot be a
 and counted: a time outside the years 1970-2199, a ``call_sid`` seen on an earlier row, or times
 out of order (enqueued before it started, answered before it was enqueued or never enqueued,
 ended before it was answered or started) by more than the clock skew allowed, or a call that
-lasted or waited a day or more. A call that ended
-at or before its answer within that skew is kept without a handle time. :attr:`CallLog.notes`
-holds one :class:`RowNote` per kind with its lines, which calibrate says on stderr. Times are
-seconds since 1970, UTC.
+lasted or waited a day or more. A call that ended at or before its answer within that skew is
+kept without a handle time. :attr:`CallLog.notes` holds one :class:`RowNote` per kind with its
+lines, which calibrate says on stderr. Times are seconds since 1970, UTC.
 """
 
 from __future__ import annotations
