@@ -38,7 +38,7 @@ CHUNK_ROWS = 200_000  # rows parsed at a time (bounds memory on big logs)
 TOLERANCE_S = 5.0  # clock skew allowed between a call's timestamps (webhook vs Twilio's clocks)
 YEARS = (1970, 2200)  # a call's times fall in [1970, 2200), as the voice app's clocks (callers --start)
 LATEST_S = 7_258_118_400.0  # 2200-01-01T00:00:00Z, seconds since 1970
-MAX_JSON_BYTES = 200_000_000  # a JSON log is read whole (about 8 times its size in memory); CSV in chunks
+MAX_JSON_BYTES = 200_000_000  # a JSON log is read whole (its objects take 3 times its size); CSV in chunks
 MAX_CALL_S = 86_400.0  # Twilio ends every call within 24 h (its longest time limit): longer is no call
 SHOWN_LINES = 5  # lines named per kind of dropped row; the count says the rest
 
