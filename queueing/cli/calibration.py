@@ -48,8 +48,10 @@ def calibrate(
     patience exceeded their wait), each with a 95% interval and its provenance in the file's
     comments; with three weeks or more and a significant weekday effect, a factor per weekday
     (arrivals.weekdays). Staffing, targets and roster rules come from --base. A number the log
-    has too few calls for is named on stderr and taken from --base. Exit status 2 on a malformed
-    log (file:line: column).
+    has too few calls for is named on stderr and taken from --base; each kind of row dropped
+    (times out of order or out of range, a call_sid seen before) is named there too, with its
+    count and first lines. Exit status 2 on a malformed log (file:line: column), or an --out that is the log,
+    --base or a place nothing can be written (checked before the log is read).
 
     \b
     Example:

@@ -4,8 +4,11 @@ of a scenario.
 Per class (the log's ``queue`` column) it estimates, with numpy and pandas over whole columns:
 arrivals per hour of day and the category mix (:mod:`.demand`), menu time (started ->
 enqueued), handle time (answered -> ended; per class and per category with enough calls) and
-patience, right-censored (:mod:`.fits`). The log is read by :mod:`.calllog`. A number the log
-has too few calls for is left out with a warning: the scenario written
+patience, right-censored (:mod:`.fits`). The log is read, and checked row by row, by
+:mod:`.calllog`; the rows it dropped or doubted are the first warnings. A log whose calls all
+started at one instant, or with a week without calls, is refused (its rates would be made up).
+A number the log has too few calls for (or arrivals of a window that leaves hours of the day
+out) is left out with a warning: the scenario written
 (:mod:`queueing.output.calibration`) takes it, with staffing, targets, horizon, seed and
 replications, from the base scenario.
 """

@@ -7,10 +7,9 @@ with one line, ``file:line: column: reason``. A well-formed row that cannot be a
 and counted: a time outside the years 1970-2199, a ``call_sid`` seen on an earlier row, or times
 out of order (enqueued before it started, answered before it was enqueued or never enqueued,
 ended before it was answered or started) by more than the clock skew allowed, or a call that
-lasted or waited a day or more. A call that ended
-at or before its answer within that skew is kept without a handle time. :attr:`CallLog.notes`
-holds one :class:`RowNote` per kind with its lines, which calibrate says on stderr. Times are
-seconds since 1970, UTC.
+lasted or waited a day or more. A call that ended at or before its answer within that skew is
+kept without a handle time. :attr:`CallLog.notes` holds one :class:`RowNote` per kind with its
+lines, which calibrate says on stderr. Times are seconds since 1970, UTC.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ CHUNK_ROWS = 200_000  # rows parsed at a time (bounds memory on big logs)
 TOLERANCE_S = 5.0  # clock skew allowed between a call's timestamps (webhook vs Twilio's clocks)
 YEARS = (1970, 2200)  # a call's times fall in [1970, 2200), as the voice app's clocks (callers --start)
 LATEST_S = 7_258_118_400.0  # 2200-01-01T00:00:00Z, seconds since 1970
-MAX_JSON_BYTES = 200_000_000  # a JSON log is read whole (about 8 times its size in memory); CSV in chunks
+MAX_JSON_BYTES = 200_000_000  # a JSON log is read whole (its objects take 3 times its size); CSV in chunks
 MAX_CALL_S = 86_400.0  # Twilio ends every call within 24 h (its longest time limit): longer is no call
 SHOWN_LINES = 5  # lines named per kind of dropped row; the count says the rest
 
@@ -132,9 +131,10 @@ def _seconds(raw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     seconds = np.where(missing, np.nan, when.astype(np.int64) / 1e6)
     with np.errstate(invalid="ignore"):
         outside = (seconds < 0) | (seconds >= LATEST_S)
-    year = pd.to_numeric(raw.str.extract(r"^\s*([+-]?\d{4,})-", expand=False), errors="coerce").to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        outside |= missing & ~empty & ((year < YEARS[0]) | (year >= YEARS[1]))
+    unread = missing & ~empty
+    if unread.any():  # a text past what pandas parses (year 10000 on) is dated, not malformed
+        year = pd.to_numeric(raw[unread].str.extract(r"^\s*([+-]?\d{4,})-", expand=False), errors="coerce")
+        outside[unread] = ((year < YEARS[0]) | (year >= YEARS[1])).to_numpy()
     return np.where(outside, np.nan, seconds), empty, outside
 
 
@@ -191,7 +191,7 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
     for col in ("queue", "category", "queue_result"):
         out[col] = frame[col].str.strip().to_numpy(dtype=object)
     if "call_sid" in frame:
-        sid = frame["call_sid"].str.strip()
+        sid = frame["call_sid"]  # as exported: Twilio's 34 characters, no spaces to strip
         # hashes, not texts: a million call_sids would double calibrate's memory
         out["sid"] = np.where((sid == "").to_numpy(), 0, pd.util.hash_pandas_object(sid, index=False).to_numpy())
     return out
