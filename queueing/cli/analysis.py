@@ -21,9 +21,8 @@ from .options import (
     load,
     out_option,
     progress,
-    replications_option,
+    replicate_options,
     run_options,
-    seed_option,
     warn_unsettled,
 )
 
@@ -126,9 +125,7 @@ def compare(
     help="A scenario field and its values: 6..14, 6..14..2 or a,b,c. Once or twice (a grid).",
 )
 @out_option("Folder for sweep.csv and sweep.png [default: results/<file name>-sweep].")
-@replications_option(1)
-@seed_option
-@jobs_option
+@replicate_options(1)
 @run_options
 def sweep(
     file: Path, sets: tuple[str, ...], out_dir: Path | None, replications: int | None, seed: int | None,

@@ -128,6 +128,14 @@ def stacked(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 run_options = stacked(dask_option, large_option, quiet_option)
+
+
+def replicate_options(least: int) -> Callable[[F], F]:
+    """``--replications`` (at least ``least``), ``--seed`` and ``--jobs``: how many runs, from which
+    seed, on how many processes."""
+    return stacked(replications_option(least), seed_option, jobs_option)
+
+
 """Where a command runs, how large it may be, and how much it says: the last options of every
 command that simulates."""
 

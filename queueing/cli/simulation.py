@@ -24,9 +24,8 @@ from .options import (
     load,
     out_option,
     progress,
-    replications_option,
+    replicate_options,
     run_options,
-    seed_option,
     warn_unsettled,
 )
 
@@ -68,9 +67,7 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
     "Folder for summary.json and intervals.csv [default: results/<file name>]; created if absent. "
     "Replaced only when the run is complete (Ctrl-C keeps the previous results)."
 )
-@replications_option(1)
-@seed_option
-@jobs_option
+@replicate_options(1)
 @click.option("--calls", is_flag=True, help="Also write calls.csv, one row per call (large).")
 @interval_option(1.0, "15m", interval_help)
 @click.option("--report", is_flag=True, help="Also write report.html and its plots (wait curves need --calls).")
