@@ -72,6 +72,8 @@ def test_roster_command_end_to_end(tmp_path: Path) -> None:
         assert all(k <= on_roster.get(span, 0) for span, k in came.items())  # nobody comes unrostered
         total = sum(on_roster.values())
         assert sum(came.values()) == total - round(total * 0.12)
+    checked = CliRunner().invoke(main, ["validate", str(out / "roster.yaml"), str(out / "roster-present.yaml")])
+    assert checked.exit_code == 0, checked.output  # what roster writes passes its own validate
     written = {name: (out / name).read_bytes() for name in ("roster.yaml", "roster-present.yaml", "roster.csv")}
     again = CliRunner().invoke(main, ["roster", str(path), "--jobs", "1", "--out", str(out), "--quiet"])
     assert again.exit_code == 0 and again.output == ""
