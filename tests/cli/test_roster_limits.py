@@ -15,6 +15,7 @@ import pytest
 from queueing.core import limits
 from queueing.core.scenario_file import parse_scenario
 from queueing.planning import roster as roster_module
+from queueing.planning import staff as staff_module
 from queueing.planning.roster_size import rostered_agents
 from tests.support import REPO
 from tests.support.cli import invoke, write_file
@@ -66,9 +67,11 @@ def test_rules_too_big_to_search_are_refused_by_validate_and_roster_before_any_w
         raise AssertionError("refused before the search")
 
     monkeypatch.setattr(roster_module, "find_staffing", no_search)
+    monkeypatch.setattr(staff_module, "find_staffing", no_search)
     out = tmp_path / "out"
-    refused = invoke("roster", str(path), "--out", str(out))
-    assert refused.exit_code == 2 and refused.stderr.splitlines()[0] == first and not out.exists()
+    for command in ("roster", "staff"):  # staff writes the rules into staffing.yaml: refused there too
+        refused = invoke(command, str(path), "--out", str(out))
+        assert refused.exit_code == 2 and refused.stderr.splitlines()[0] == first and not out.exists()
     # --large lifts the soft limits only
     assert (invoke("validate", str(path), "--large").exit_code == 0) is soft
 
