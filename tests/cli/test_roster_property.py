@@ -68,7 +68,7 @@ RUN_TIMEOUT_S = 60  # the bound: a roster these rules allow answers well within 
 VALIDATE_TIMEOUT_S = 20  # validate estimates, it never searches: a second or two
 RUN_MEMORY_BYTES = 4 * 2**30  # address space of the roster process (python, numpy, scipy, HiGHS)
 MAX_ROSTERS = 2  # per test run: each is a search and a simulation, seconds each
-EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "12"))
 
 
 def mutate_rules(rng: random.Random) -> dict[str, Any]:
