@@ -80,12 +80,14 @@ def staff(
     """
     from ..output.files import default_folder, results_folder
     from ..output.staffing import format_staffing_result, write_staffing
+    from ..planning.roster_size import check_roster_size
     from ..planning.staff import intervals_per_day
     from ..planning.staff import staff as run
 
     base, where = load(file, replications=replications, seed=seed)
     intervals_per_day(interval_s)
     check_run([(base, where)], interval_s=interval_s, large=large, local=not dask)
+    check_roster_size(base, where, large=large)  # its rules go into staffing.yaml: refused there, refused here
     out = out_dir or default_folder("staff", file, "-staff")
     if frontier is not None or frontier_class:
         _frontier(file, base, out, frontier, frontier_class, interval_s, confidence, jobs, dask, large, quiet)

@@ -4,6 +4,8 @@ passes its own validate."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import time
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from queueing.core import limits
 from queueing.core.scenario_file import parse_scenario
 from queueing.planning import roster as roster_module
+from queueing.planning import staff as staff_module
 from queueing.planning.roster_size import rostered_agents
 from tests.support import REPO
 from tests.support.cli import invoke, write_file
@@ -64,9 +67,11 @@ def test_rules_too_big_to_search_are_refused_by_validate_and_roster_before_any_w
         raise AssertionError("refused before the search")
 
     monkeypatch.setattr(roster_module, "find_staffing", no_search)
+    monkeypatch.setattr(staff_module, "find_staffing", no_search)
     out = tmp_path / "out"
-    refused = invoke("roster", str(path), "--out", str(out))
-    assert refused.exit_code == 2 and refused.stderr.splitlines()[0] == first and not out.exists()
+    for command in ("roster", "staff"):  # staff writes the rules into staffing.yaml: refused there too
+        refused = invoke(command, str(path), "--out", str(out))
+        assert refused.exit_code == 2 and refused.stderr.splitlines()[0] == first and not out.exists()
     # --large lifts the soft limits only
     assert (invoke("validate", str(path), "--large").exit_code == 0) is soft
 
@@ -105,3 +110,31 @@ def test_what_staff_and_roster_write_passes_validate(tmp_path: Path) -> None:
         assert invoke(command, str(path), "--jobs", "1", "--quiet", "--out", str(out), *args).exit_code == 0
         checked = invoke("validate", *(str(out / name) for name in names))
         assert checked.exit_code == 0 and checked.output.count(": ok (") == len(names), checked.output
+
+
+def _numbers(node: object) -> list[float]:
+    if isinstance(node, dict):
+        return [x for v in node.values() for x in _numbers(v)]
+    if isinstance(node, list):
+        return [x for v in node for x in _numbers(v)]
+    return [float(node)] if isinstance(node, int | float) and not isinstance(node, bool) else []
+
+
+def test_rates_at_their_bounds_keep_every_number_finite(tmp_path: Path) -> None:
+    # 1e308 an hour, or overtime paid 1e308 times, validated and then wrote inf into summary.json
+    text = (
+        SMALL.replace("cost_per_hour: 42.0", "cost_per_hour: 1000000")
+        .replace("cost_per_hour: 33.0", "cost_per_hour: 1000000")
+        .replace("  shrinkage: 0.12\n", "  shrinkage: 0.9\n  overtime_multiplier: 10\n  weekly_hours: 1h\n")
+    )
+    path = write_file(tmp_path, text)
+    out = tmp_path / "out"
+    result = invoke("simulate", str(path), "-r", "2", "-j", "1", "-q", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    numbers = _numbers(json.loads((out / "summary.json").read_text()))
+    assert numbers and all(math.isfinite(x) for x in numbers)
+    assert max(numbers) > 1e6  # the cost a day is there, at the bound's size
+    for old, new in (("cost_per_hour: 1000000", "cost_per_hour: 1e308"), ("multiplier: 10\n", "multiplier: 1e308\n")):
+        bad = write_file(tmp_path, text.replace(old, new, 1), "edge.yaml")
+        refused = invoke("validate", str(bad))
+        assert refused.exit_code == 2 and "must be <= " in refused.stderr, refused.output

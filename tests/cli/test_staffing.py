@@ -68,6 +68,8 @@ def test_roster_command_end_to_end(tmp_path: Path) -> None:
         total = sum(s.agents + (s.absent or 0) for s in pool.shift_list())
         assert sum(s.absent or 0 for s in pool.shift_list()) == round(total * 0.12)
     assert not (out / "roster-present.yaml").exists()
+    checked = CliRunner().invoke(main, ["validate", str(out / "roster.yaml")])
+    assert checked.exit_code == 0, checked.output  # what roster writes passes its own validate
     written = {name: (out / name).read_bytes() for name in ("roster.yaml", "roster.csv")}
     again = CliRunner().invoke(main, ["roster", str(path), "--jobs", "1", "--out", str(out), "--quiet"])
     assert again.exit_code == 0 and again.output == ""
