@@ -114,7 +114,7 @@ def _frontier(
 ) -> None:  # fmt: skip
     """``staff --frontier``: the searches, then the table and files (:mod:`queueing.output.frontier`)."""
     from ..output.files import moved, results_folder
-    from ..output.frontier import format_frontier, write_frontier
+    from ..output.frontier import format_frontier, plan_file_name, write_frontier
     from ..planning.frontier import frontier, share_range
 
     if shares_text is None:
@@ -129,6 +129,7 @@ def _frontier(
                 base, shares, classes=classes, interval_s=interval_s, confidence=confidence, jobs=jobs, dask=dask,
                 large=large, on_progress=_say(quiet), progress=bar,
             )  # fmt: skip
+        check_written([(p.plan.scenario, plan_file_name(p.share)) for p in result.points], large=large)
         written = write_frontier(tmp, result, command=command)
     if not quiet:
         click.echo(format_frontier(result))

@@ -61,6 +61,11 @@ def format_frontier(result: FrontierResult) -> str:
     return "\n".join(lines)
 
 
+def plan_file_name(share: float) -> str:
+    """The file of the plan for a target ``share`` (0-1): ``frontier-<share %>.yaml``."""
+    return f"frontier-{share * 100:.4g}.yaml"
+
+
 def write_frontier(out_dir: Path, result: FrontierResult, *, command: str) -> list[Path]:
     """frontier.csv, frontier.png and each share's plan (``frontier-<share %>.yaml``) into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ def write_frontier(out_dir: Path, result: FrontierResult, *, command: str) -> li
     png_path.write_bytes(frontier_plot(result))
     paths = [csv_path, png_path]
     for p in result.points:
-        path = out_dir / f"frontier-{p.share * 100:.4g}.yaml"
+        path = out_dir / plan_file_name(p.share)
         header = (
             f"The cheapest staffing found by `{command}` for a target share of {_percent(p.share)} "
             f"({which_targets(result)}; the search at {_percent(p.found_at)} found it)."

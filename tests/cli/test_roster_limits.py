@@ -138,3 +138,16 @@ def test_rates_at_their_bounds_keep_every_number_finite(tmp_path: Path) -> None:
         bad = write_file(tmp_path, text.replace(old, new, 1), "edge.yaml")
         refused = invoke("validate", str(bad))
         assert refused.exit_code == 2 and "must be <= " in refused.stderr, refused.output
+
+
+def test_staff_frontier_refuses_plans_its_own_validate_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a limit below the plans' agents but above the input's: each frontier-<share>.yaml would be refused
+    monkeypatch.setattr(limits, "SOFT_AGENTS", 10)
+    path = write_file(tmp_path, SMALL)
+    out = tmp_path / "out"
+    result = invoke("staff", str(path), "--jobs", "1", "--frontier", "0.7:0.8:0.1", "--out", str(out))
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert re.search(r"nothing written.*frontier-70\.yaml: staffing: \d+ agents", result.stderr), result.stderr
+    assert not out.exists()
