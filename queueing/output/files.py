@@ -32,6 +32,7 @@ import contextlib
 import csv
 import errno
 import json
+import math
 import os
 import shutil
 import signal
@@ -62,6 +63,28 @@ WRITTEN_BY = (
 )  # fmt: skip
 
 
+def json_text(document: Any, name: str) -> str:
+    """``document`` as indented JSON text, or ScenarioError naming the first number in it that is
+    not finite (JSON has no inf or nan: a reader would choke on the file, so it is not written)."""
+
+    def first_bad(node: Any, path: str) -> str | None:
+        if isinstance(node, float) and not math.isfinite(node):
+            return f"{path} is {node}"
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            found = first_bad(value, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+        return None
+
+    bad = first_bad(document, "")
+    if bad:
+        raise ScenarioError(
+            f"{name}: {bad}, not a number a results file can hold; nothing written (a bug: please report it)"
+        )
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header; None becomes an empty cell (rows must not hold NaN)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -74,7 +97,7 @@ def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) 
     """Write the results contract into ``out_dir`` (created if needed); return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "summary.json", out_dir / "intervals.csv"]
-    written[0].write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    written[0].write_text(json_text(result.summary, "summary.json"), encoding="utf-8")
     write_csv(written[1], result.intervals.columns, result.intervals.rows())
     if folds_into_hours(result.interval_s):
         written.append(out_dir / "hourly.csv")

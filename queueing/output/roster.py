@@ -24,14 +24,13 @@ console table of ``ivr311 roster``.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from ..core.durations import HOUR_S, format_duration
 from ..planning.roster import RosterResult, breaks_text
-from .files import write_csv
+from .files import json_text, write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
 from .tables import apportion, clock_span, format_table
 
@@ -167,7 +166,7 @@ def write_roster(result: RosterResult, out_dir: Path, *, command: str | None = N
     paths = [out_dir / f"roster.{ext}" for ext in ("yaml", "csv", "json", "png")]
     paths[0].write_text(roster_yaml(result, command), encoding="utf-8")
     write_csv(paths[1], result.table.columns, result.table.rows())
-    paths[2].write_text(json.dumps(roster_document(result), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    paths[2].write_text(json_text(roster_document(result), "roster.json"), encoding="utf-8")
     paths[3].write_bytes(
         roster_chart(
             result.pool_names,

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 from ..core.durations import format_duration
 from ..core.scenario import Scenario
 from ..planning.staff import StaffingResult, interval_label
-from .files import write_csv
+from .files import json_text, write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
 from .tables import format_table
 
@@ -61,7 +60,7 @@ def write_staffing(
         "calls_simulated": result.calls_simulated,
         "targets": _targets(result),
     }
-    paths[2].write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    paths[2].write_text(json_text(doc, "staffing.json"), encoding="utf-8")
     from .plots import staffing_by_interval  # matplotlib: only when a picture is drawn
 
     paths[3].write_bytes(staffing_by_interval(result.scenario, interval_s, result.agents, result.erlang_agents))

@@ -301,3 +301,14 @@ def test_the_default_folder_is_one_per_input_file(tmp_path: Path, monkeypatch: p
     assert outs == ["results/staffing", "results/b-staffing", "results/staffing"]
     agents = [json.loads(Path(o, "summary.json").read_text())["pools"]["desk"]["agent_hours"]["value"] for o in outs]
     assert agents[0] == agents[2] != agents[1]
+
+
+def test_a_number_json_cannot_hold_is_named_and_nothing_written() -> None:
+    from queueing.errors import ScenarioError
+    from queueing.output.files import json_text
+
+    assert json_text({"a": [1, 2.5]}, "x.json") == '{\n  "a": [\n    1,\n    2.5\n  ]\n}\n'
+    with pytest.raises(ScenarioError, match=r"^summary\.json: cost\.per_day\.value is inf, not a number"):
+        json_text({"cost": {"per_day": {"value": float("inf")}}, "ok": 1.0}, "summary.json")
+    with pytest.raises(ScenarioError, match=r"staffing\.json: targets\.1 is nan"):
+        json_text({"targets": [0.5, float("nan")]}, "staffing.json")
