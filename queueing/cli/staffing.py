@@ -150,10 +150,16 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
 @replications_option(2)
 @seed_option
 @jobs_option
+@click.option(
+    "--people",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With a week's lines: a CSV of the people (name, pool, days, hours; days and hours they can work, "
+    "empty for any) to assign to the lines; writes DIR/assignments.csv, or says which lines nobody can work.",
+)
 @run_options
 def roster(
     file: Path, out_dir: Path | None, confidence: float, replications: int | None, seed: int | None,
-    jobs: int | None, dask: str | None, large: bool, quiet: bool,
+    jobs: int | None, people: Path | None, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """The cheapest roster of workable shifts, with breaks, that meets every target in every interval.
 
@@ -191,12 +197,18 @@ def roster(
       ivr311 simulate results/roster/roster-present.yaml --seed 4242   # as checked, new callers
     """
     from ..output.files import moved, results_folder
+    from ..output.lines import format_lines, write_assignments, write_week
     from ..output.roster import format_roster, write_roster
+    from ..planning.people import assign_people, read_people
     from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
+    from ..planning.week_roster import is_week
 
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
+    if people is not None and not is_week(base):
+        raise click.UsageError("--people assigns people to weekly lines: it needs a 7-day scenario (horizon: 7d)")
+    crew = read_people(people) if people is not None else []  # read before the search: a bad file fails at once
     check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-roster"
     given = [
@@ -210,7 +222,12 @@ def roster(
             result = run(
                 base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
             )
-        written = write_roster(result, tmp, command=command)
+        if result.lines:
+            written = write_week(result, tmp, command=command)
+            if people is not None:
+                written.append(write_assignments(tmp, assign_people(result.lines, crew)))
+        else:
+            written = write_roster(result, tmp, command=command)
     if not quiet:
-        click.echo(format_roster(result))
+        click.echo(format_lines(result) if result.lines else format_roster(result))
         click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))

@@ -42,7 +42,7 @@ RESULT_FILES = frozenset({
     "summary.json", "intervals.csv", "hourly.csv", "daily.csv", "calls.csv", "report.html", "comparison.csv",
     "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
-    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml",
+    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml", "lines.csv", "assignments.csv",
 })  # fmt: skip
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.calendar import WEEK_S, WEEKDAYS, Weekday, describe_days
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
 from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
 from ..core.scenario import RosterRules, Scenario
@@ -56,6 +57,7 @@ from .cover import (
     shift_costs,
     shift_types,
 )
+from .lines import RosterLine
 from .staff import (
     Check,
     Progress,
@@ -82,6 +84,7 @@ class RosterShift:
     length_s: float  # paid length, breaks included, s
     breaks: tuple[tuple[float, float], ...]  # (offset from the shift's start, length), s, in time order
     agents: int  # agents rostered on this shift (before shrinkage)
+    days: tuple[Weekday, ...] | None = None  # the weekdays it is worked (a week's lines); None: every day
 
     @property
     def end_s(self) -> float:
@@ -89,14 +92,20 @@ class RosterShift:
         return self.start_s + self.length_s
 
     @property
+    def _share(self) -> float:
+        """The share of the days it is worked: its figures a day are averages over the week."""
+        return 1.0 if self.days is None else len(self.days) / 7
+
+    @property
     def paid_hours(self) -> float:
-        """Paid agent-hours a day of this roster line (all its agents, breaks included)."""
-        return self.agents * self.length_s / HOUR_S
+        """Paid agent-hours a day of this roster line (all its agents, breaks included; a day of
+        the week on average when it is worked on some days)."""
+        return self.agents * self.length_s / HOUR_S * self._share
 
     @property
     def duty_hours(self) -> float:
-        """Agent-hours a day on duty of this roster line (breaks left out)."""
-        return self.agents * (self.length_s - sum(length for _, length in self.breaks)) / HOUR_S
+        """Agent-hours a day on duty of this roster line (breaks left out; averaged as paid_hours)."""
+        return self.agents * (self.length_s - sum(length for _, length in self.breaks)) / HOUR_S * self._share
 
 
 @dataclass
@@ -129,6 +138,12 @@ class RosterResult:
     # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
     cover_hours: float = 0.0
     shift_types: int = 0  # variables of the integer programs, all pools together
+    # a week's roster (a 7-day scenario with shifts_per_week): one entry per agent's week, numbered;
+    # the per-interval tables above then run over the week's intervals and figures "a day" are
+    # the week's divided by 7
+    lines: list[RosterLine] = field(default_factory=list)
+    # per pool, the relative gap of the integer program a node limit stopped (absent: proven cheapest)
+    gaps: dict[str, float] = field(default_factory=dict)
 
     def pool_shifts(self, pool: str) -> list[RosterShift]:
         """The roster lines of one pool, by start time, then length."""
@@ -156,9 +171,9 @@ class RosterResult:
                         breaks_text(s, wrap=False, sep=";"),
                         s.agents,
                         None if cost is None else round(cost, 2),
-                    )
+                    ) + ((describe_days(s.days or WEEKDAYS),) if self.lines else ())
 
-        return Table(ROSTER_CSV_COLUMNS, rows)
+        return Table(ROSTER_CSV_COLUMNS + (["days"] if self.lines else []), rows)
 
     def to_pandas(self) -> Any:
         """roster.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
@@ -187,10 +202,15 @@ def roster_rules(scenario: Scenario) -> RosterRules:
         )
     if not rules.shift_lengths:
         raise ScenarioError("roster: has no shift_lengths; add the paid lengths shifts may have (e.g. [8h30m, 10h30m])")
+    if scenario.horizon == WEEK_S and rules.shifts_per_week is None:
+        raise ScenarioError(
+            "roster: a 7-day scenario is rostered in weekly lines; add shifts_per_week (e.g. shifts_per_week: "
+            "[{shifts: 5, length: 8h30m}]) and, if you like, days_off: {count: 2, consecutive: true}"
+        )
     return rules
 
 
-def _need(
+def rostered_need(
     required: list[list[int]], rules: RosterRules, scenario: Scenario, is_open: list[list[bool]]
 ) -> list[list[int]]:
     keep = 1.0 - rules.shrinkage
@@ -205,7 +225,7 @@ def _need(
     ]
 
 
-def _check_coverable(
+def check_coverable(
     scenario: Scenario,
     rules: RosterRules,
     types: list[list[ShiftType]],
@@ -234,7 +254,7 @@ def _check_coverable(
                 )
 
 
-def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
+def check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
     for pool in scenario.staffing.pools:
         h = pool.hours
         if h is None:
@@ -248,7 +268,7 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
                 )
 
 
-def _shift_data(st: ShiftType, agents: int) -> dict[str, object]:
+def shift_data(st: ShiftType, agents: int) -> dict[str, object]:
     d: dict[str, object] = {"start": st.start_s, "end": st.start_s + st.length_s, "agents": agents}
     if st.breaks:
         d["breaks"] = [{"start": a, "length": b} for a, b in st.breaks]
@@ -260,7 +280,7 @@ def _with_roster(scenario: Scenario, types: list[list[ShiftType]], counts: list[
     data = scenario.to_data()
     for p, pool in enumerate(data["staffing"]["pools"]):
         pool.pop("agents", None)
-        shifts = [_shift_data(st, k) for st, k in zip(types[p], counts[p], strict=True) if k > 0]
+        shifts = [shift_data(st, k) for st, k in zip(types[p], counts[p], strict=True) if k > 0]
         if not shifts:
             hours = scenario.staffing.pools[p].hours
             start, end = (hours.open, hours.close) if hours is not None else (0.0, DAY_S)
@@ -280,16 +300,18 @@ def build_roster(
     """The cheapest roster covering the required head-count after shrinkage, checked and repaired
     by simulation (see the module docstring)."""
     rules = roster_rules(scenario)
-    _check_hours_on_grid(scenario, rules)
+    check_hours_on_grid(scenario, rules)
     interval = rules.interval
     pools = scenario.staffing.pools
     types = [shift_types(rules, pool) for pool in pools]
     costs = [shift_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
     is_open = open_intervals(scenario, interval)
     # the floors alone must be coverable: say so before the search, not after it
-    _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
+    check_coverable(
+        scenario, rules, types, rostered_need([[0] * len(pools) for _ in is_open], rules, scenario, is_open)
+    )
     # a pool declared open must be staffable whenever it is open: say so before the search
-    _check_coverable(
+    check_coverable(
         scenario,
         rules,
         types,
@@ -309,8 +331,8 @@ def build_roster(
     log.extend(staffing.log)
     required = [row[:] for row in staffing.agents]
     n = len(required)
-    need = _need(required, rules, scenario, is_open)
-    _check_coverable(scenario, rules, types, need)
+    need = rostered_need(required, rules, scenario, is_open)
+    check_coverable(scenario, rules, types, need)
 
     solve_s = 0.0
     counts: list[list[int]] = []
@@ -410,8 +432,11 @@ def roster(
     lifts the soft size limits (:mod:`queueing.core.limits`)."""
     scenario = with_overrides(scenario, replications=replications, seed=seed)
     interval_s = roster_rules(scenario).interval
+    from .week_roster import build_week_roster, is_week
+
+    build = build_week_roster if is_week(scenario) else build_roster
     with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
-        return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
+        return build(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
 
 @dataclass(frozen=True)
