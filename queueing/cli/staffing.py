@@ -199,16 +199,11 @@ def roster(
     from ..output.files import moved, results_folder
     from ..output.lines import format_lines, write_assignments, write_week
     from ..output.roster import format_roster, write_roster
-    from ..planning.people import assign_people, read_people
-    from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
-    from ..planning.week_roster import is_week
+    from ..planning.rostering import roster as run
 
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
-    if people is not None and not is_week(base):
-        raise click.UsageError("--people assigns people to weekly lines: it needs a 7-day scenario (horizon: 7d)")
-    crew = read_people(people) if people is not None else []  # read before the search: a bad file fails at once
     check_run([(base, where)], interval_s=rules.interval, large=large, local=not dask)
     out = out_dir or Path("results") / f"{file.stem}-roster"
     given = [
@@ -220,12 +215,13 @@ def roster(
     with results_folder(out) as tmp:
         with progress(0, "roster: replications", quiet) as bar:
             result = run(
-                base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
-            )
+                base, confidence=confidence, jobs=jobs, dask=dask, large=large, people=people,
+                on_progress=_say(quiet), progress=bar,
+            )  # fmt: skip
         if result.lines:
             written = write_week(result, tmp, command=command)
-            if people is not None:
-                written.append(write_assignments(tmp, assign_people(result.lines, crew)))
+            if result.assignments:
+                written.append(write_assignments(tmp, result))
         else:
             written = write_roster(result, tmp, command=command)
     if not quiet:

@@ -21,7 +21,6 @@ from pathlib import Path
 from ..core.calendar import describe_days
 from ..core.durations import HOUR_S, format_clock, format_duration
 from ..planning.lines import RosterLine
-from ..planning.people import Person
 from ..planning.roster import RosterResult
 from .files import write_csv
 from .roster import above_lower_bound, roster_document, roster_yaml
@@ -139,8 +138,9 @@ def write_week(result: RosterResult, out_dir: Path, *, command: str | None = Non
     return paths
 
 
-def write_assignments(out_dir: Path, pairs: list[tuple[RosterLine, Person]]) -> Path:
+def write_assignments(out_dir: Path, result: RosterResult) -> Path:
     """assignments.csv: ``line, pool, name``, by line."""
     path = out_dir / "assignments.csv"
-    write_csv(path, ["line", "pool", "name"], [[line.number, line.pool, person.name] for line, person in pairs])
+    rows = [[line.number, line.pool, result.assignments[line.number]] for line in result.lines]
+    write_csv(path, ["line", "pool", "name"], rows)
     return path

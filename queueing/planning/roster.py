@@ -41,9 +41,9 @@ import numpy as np
 
 from ..core.calendar import WEEK_S, WEEKDAYS, Weekday, describe_days
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
-from ..core.runner import Executor, SimulationResult, Table, executor_for, run_scenarios
+from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import RosterRules, Scenario
-from ..core.scenario_file import validate_data, with_overrides
+from ..core.scenario_file import validate_data
 from ..errors import ScenarioError
 from .cover import (
     EPS,
@@ -144,6 +144,7 @@ class RosterResult:
     lines: list[RosterLine] = field(default_factory=list)
     # per pool, the relative gap of the integer program a node limit stopped (absent: proven cheapest)
     gaps: dict[str, float] = field(default_factory=dict)
+    assignments: dict[int, str] = field(default_factory=dict)  # line number -> the person working it (--people)
 
     def pool_shifts(self, pool: str) -> list[RosterShift]:
         """The roster lines of one pool, by start time, then length."""
@@ -411,32 +412,6 @@ def build_roster(
         shift_types=sum(map(len, types)),
         cover_hours=cover_hours,
     )
-
-
-def roster(
-    scenario: Scenario,
-    *,
-    confidence: float = 0.9,
-    replications: int | None = None,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    large: bool = False,
-    executor: Executor | None = None,
-    on_progress: Callable[[str], None] | None = None,
-    progress: Progress | None = None,
-) -> RosterResult:
-    """``ivr311 roster``: the cheapest roster of the scenario's ``roster:`` rules meeting every
-    target (:func:`build_roster`), run on ``executor``, else Dask at ``dask``, else ``jobs`` local
-    processes (None: all cores). ``replications`` and ``seed`` override the scenario's; ``large``
-    lifts the soft size limits (:mod:`queueing.core.limits`)."""
-    scenario = with_overrides(scenario, replications=replications, seed=seed)
-    interval_s = roster_rules(scenario).interval
-    from .week_roster import build_week_roster, is_week
-
-    build = build_week_roster if is_week(scenario) else build_roster
-    with executor_for([scenario], interval_s, jobs=jobs, dask=dask, executor=executor, large=large) as ex:
-        return build(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
 
 @dataclass(frozen=True)
