@@ -147,5 +147,7 @@ def test_the_week_program_finds_the_brute_force_optimum(seed: int) -> None:
     if limit is None:
         assert cost == pytest.approx(best)
     else:
-        assert cost >= best - 1e-9 and len({line.start_s for line, k in zip(got.lines, got.x) if k}) <= limit
+        assert (
+            cost >= best - 1e-9 and len({line.start_s for line, k in zip(got.lines, got.x, strict=True) if k}) <= limit
+        )
     assert all(c >= k for c, k in zip(day_coverage(got.shifts_by_day(), 8 * H), need, strict=True))
