@@ -40,6 +40,7 @@ from .staff import intervals_per_day
 # time_limit. A search the node limit stops keeps the best roster found and says how far it may be
 # from the cheapest (its gap).
 MIP_NODE_LIMIT = 5_000
+DIVE_NODE_LIMIT = 50  # the search after a rounding: only the columns left free (breaks, and more lines)
 EPS = 1e-9  # slack for rounding: shares of agents, multiples of the grid
 
 
@@ -168,6 +169,7 @@ def solve_program(
     groups: Sequence[int] | None = None,
     max_groups: int | None = None,
     equal: Any = None,
+    lower: Any = None,
     node_limit: int = MIP_NODE_LIMIT,
 ) -> Solved:
     """``min sum(cost_j x_j) s.t. sum_j a_ij x_j >= need_i, x_j >= 0 integer`` (``a`` dense or
@@ -192,7 +194,8 @@ def solve_program(
     if equal is not None:  # rows of ``equal @ x == 0``: links between columns (week lines and their breaks)
         constraints.append(LinearConstraint(equal, lb=0.0, ub=0.0))
     integrality = np.ones(m)
-    lower, upper = np.zeros(m), np.full(m, np.inf)
+    lower = np.zeros(m) if lower is None else np.asarray(lower, dtype=float)  # lower bounds of the columns
+    upper = np.full(m, np.inf)
     limited = groups is not None and max_groups is not None and len(set(groups)) > max_groups
     if limited:
         assert groups is not None and max_groups is not None
@@ -231,6 +234,45 @@ def solve_program(
         )
     gap = 0.0 if res.status == 0 else float(getattr(res, "mip_gap", math.inf))
     return Solved([round(v) for v in res.x[:m]], gap)
+
+
+def dive_program(
+    a: Any, need: Sequence[int], costs: Sequence[float], equal: Any, dive: int, threshold: float = 0.5
+) -> Solved:
+    """A rounding of the linear relaxation of :func:`solve_program`'s program (with ``equal``):
+    solve it, raise the lower bound of each of the first ``dive`` columns to its value rounded
+    down, and to its value rounded up where the fraction is at least ``threshold`` (else the one
+    largest fraction), until those columns are whole; then the program with those lower bounds.
+    Deterministic (linear programs and a small final search); its gap is to the relaxation's
+    optimum, a lower bound of the cheapest."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    a = sparse.csr_array(a)
+    rows = [i for i, k in enumerate(need) if k > 0]
+    want = np.asarray([need[i] for i in rows], dtype=float)
+    c = np.asarray(costs, dtype=float)
+    constraints = [LinearConstraint(a[rows], lb=want, ub=np.inf), LinearConstraint(equal, lb=0.0, ub=0.0)]
+    lower = np.zeros(len(c))
+    bound = None
+    while True:
+        res = milp(c=c, constraints=constraints, bounds=Bounds(lower, np.inf))
+        if res.x is None:
+            raise ScenarioError(f"the roster's linear program has no answer ({res.message})")
+        bound = res.fun if bound is None else bound
+        x = res.x[:dive]
+        whole = np.floor(x + EPS)
+        lower[:dive] = np.maximum(lower[:dive], whole)
+        frac = x - whole
+        if np.all(frac < 1e-6):
+            break
+        pick = np.flatnonzero(frac >= threshold)
+        if not len(pick):
+            pick = np.asarray([int(np.argmax(frac))])
+        lower[pick] = np.ceil(x[pick] - EPS)
+    solved = solve_program(a, need, costs, equal=equal, lower=lower, node_limit=DIVE_NODE_LIMIT)
+    cost = float(c @ np.asarray(solved.x, dtype=float))
+    return Solved(solved.x, max(0.0, 1 - bound / cost) if cost > 0 else 0.0)
 
 
 def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, interval_s: float) -> list[int]:

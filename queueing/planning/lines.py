@@ -20,20 +20,30 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..core.calendar import WEEKDAYS, Weekday, weekday_index, weekday_of_day
 from ..core.durations import HOUR_S
 from ..core.scenario import DaysOff, Pool, RosterRules
-from .cover import ShiftType, break_placements, duty_matrix, present_agents, shift_types, solve_program
+from .cover import (
+    ShiftType,
+    Solved,
+    break_placements,
+    dive_program,
+    duty_matrix,
+    present_agents,
+    shift_types,
+    solve_program,
+)
 from .staff import intervals_per_day
 
 DAYS = 7
 # Work limits of the programs (branch-and-bound nodes), so a week's lines depend on the file alone:
 # the week program is large (every start x length x day pattern, and each day's break placements),
 # so it stops sooner than a day's cover and says its gap.
-WEEK_NODE_LIMIT = 300
+WEEK_NODE_LIMIT = 100
 START_NODE_LIMIT = 300
 
 
@@ -162,6 +172,33 @@ def week_cover(
     of the breaks, the agents of that group working that day who take them there (integer), as
     many as the group's lines working that day (an equality). An agent counts in an interval of
     its shift unless its break falls there."""
+    a, equal, placed = week_program(rules, lines)
+    full = list(costs) + [0.0] * len(placed)
+    # The branch-and-bound search finds the cheapest lines of a small week at once, but on a large
+    # one it is slow to find good ones: a rounding of the relaxation is then cheaper. The cheaper
+    # of the two, each within its work limit; its gap is the smaller one proved.
+    searched = solve_program(a, need, full, equal=equal, node_limit=node_limit)
+    solved = searched
+    if searched.gap > 0:
+        rounded = dive_program(a, need, full, equal, dive=len(lines))
+        cost = [float(np.dot(full, s.x)) for s in (searched, rounded)]
+        low = max(cost[0] * (1 - searched.gap), cost[1] * (1 - rounded.gap))  # the best lower bound proved
+        chosen = rounded if cost[1] < cost[0] else searched
+        solved = Solved(chosen.x, max(0.0, 1 - low / min(cost)))
+    breaks: dict[tuple[float, float, int], dict[tuple[tuple[float, float], ...], int]] = {}
+    for (start, length, d, b), k in zip(placed, solved.x[len(lines) :], strict=True):
+        breaks.setdefault((start, length, d), {})[b] = k
+    return WeekCover(list(lines), solved.x[: len(lines)], breaks, solved.gap)
+
+
+Placement = tuple[float, float, int, tuple[tuple[float, float], ...]]  # start, length, day, breaks
+
+
+def week_program(rules: RosterRules, lines: Sequence[LineType]) -> tuple[Any, Any, list[Placement]]:
+    """The week program's matrices: coverage [interval of the week, column] (a line's agent +1 in
+    each interval of each shift it works; a break placement's agent -1 in its break's intervals),
+    the equalities [(start, length) x day, column] (the lines of a group working a day = the
+    agents of its placements that day), and each placement column's (start, length, day, breaks)."""
     from scipy import sparse
 
     interval_s = rules.interval
@@ -178,7 +215,7 @@ def week_cover(
             rows.extend((d * n + first + k) % week for k in range(round(line.length_s / interval_s)))
             link.append((slot[(line.start_s, line.length_s)] * DAYS + d, j, 1.0))
         cols.extend([j] * (len(rows) - len(cols)))
-    placed: list[tuple[float, float, int, tuple[tuple[float, float], ...]]] = []
+    placed: list[Placement] = []
     for start, length in groups:
         first = round(start / interval_s)
         for b in break_placements(rules, length):
@@ -195,11 +232,7 @@ def week_cover(
     equal = sparse.csr_array(
         ([v for _, _, v in link], ([r for r, _, _ in link], [c for _, c, _ in link])), shape=(len(groups) * DAYS, m)
     )
-    solved = solve_program(a, need, list(costs) + [0.0] * len(placed), equal=equal, node_limit=node_limit)
-    breaks: dict[tuple[float, float, int], dict[tuple[tuple[float, float], ...], int]] = {}
-    for (start, length, d, b), k in zip(placed, solved.x[len(lines) :], strict=True):
-        breaks.setdefault((start, length, d), {})[b] = k
-    return WeekCover(list(lines), solved.x[: len(lines)], breaks, solved.gap)
+    return a, equal, placed
 
 
 def working_by_day(cover: WeekCover) -> list[list[tuple[ShiftType, int]]]:
