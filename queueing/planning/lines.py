@@ -288,33 +288,27 @@ class RosterLine:
 
 def numbered_lines(pool: str, cover: WeekCover, first: Weekday, start_number: int) -> list[RosterLine]:
     """The cover's lines one per agent, numbered from ``start_number``, by start, length and
-    days; each day, the agents of a (start, length) working then take that day's break
-    placements in line order (earliest placement first), so a line keeps its break where it can."""
+    days. Each day, the agents of a (start, length) working then take that day's break
+    placements; a line takes, of the placements still left, the one left on most of its days
+    (the earliest of equals) and keeps it on those days, so most lines keep one break time."""
     agents = sorted(
         (line for line, k in zip(cover.lines, cover.x, strict=True) for _ in range(k)),
         key=lambda line: (line.start_s, line.length_s, sorted(weekday_index(d) for d in line.weekdays(first))),
     )
-    left = {key: sorted(placed.items()) for key, placed in cover.breaks.items()}
-    taken: dict[tuple[float, float, int], int] = {}
+    left = {key: dict(placed) for key, placed in cover.breaks.items()}
     out = []
     for k, line in enumerate(agents):
+        mine = [left.get((line.start_s, line.length_s, d), {}) for d in line.days]
+        options = sorted({b for day in mine for b, n in day.items() if n > 0})
+        usual = max(options, key=lambda b: (sum(day.get(b, 0) > 0 for day in mine), [-x for x, _ in b]), default=())
         per_day: dict[Weekday, tuple[tuple[float, float], ...]] = {}
-        for d in line.days:
-            key = (line.start_s, line.length_s, d)
-            pos = taken.get(key, 0)
-            taken[key] = pos + 1
-            per_day[weekday_of_day(first, d)] = _nth(left.get(key, []), pos)
+        for d, day in zip(line.days, mine, strict=True):
+            b = usual if day.get(usual, 0) > 0 else min((b for b, n in day.items() if n > 0), default=())
+            if b in day:
+                day[b] -= 1
+            per_day[weekday_of_day(first, d)] = b
         days = tuple(d for d in WEEKDAYS if d in per_day)
         out.append(
             RosterLine(start_number + k, pool, line.start_s, line.length_s, days, tuple(per_day[d] for d in days))
         )
     return out
-
-
-def _nth(placed: Sequence[tuple[tuple[tuple[float, float], ...], int]], pos: int) -> tuple[tuple[float, float], ...]:
-    """The placement of the ``pos``-th agent when ``placed`` lists (placement, agents) in order."""
-    for b, k in placed:
-        if pos < k:
-            return b
-        pos -= k
-    return placed[-1][0] if placed else ()
