@@ -334,3 +334,12 @@ def test_a_people_file_needs_a_week(tmp_path: Path) -> None:
     people = write_file(tmp_path, "name,pool\nAnn,takers\n", "p.csv")
     result = invoke("roster", str(path), "--out", str(tmp_path / "o"), "--people", str(people), "-q")
     assert result.exit_code == 2 and "7-day scenario" in result.stderr
+
+
+def test_weekly_rules_are_written_as_planners_write_them_and_read_back_the_same() -> None:
+    from queueing.output.scenario_yaml import scenario_yaml
+
+    week = load_scenario(Path(__file__).parents[2] / "scenarios" / "week.yaml")
+    text = scenario_yaml(week, ["a week"])
+    assert "line_hours: {min: 40h, max: 43h}" in text and "days_off: {count: 2, consecutive: true}" in text
+    assert parse_scenario(text) == week
