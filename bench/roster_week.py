@@ -43,7 +43,9 @@ def run(scenario: Path, out: Path, jobs: int, replications: int | None) -> tuple
     if replications is not None:
         args += ["--replications", str(replications)]
     start = time.perf_counter()
-    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    done = subprocess.run(args, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
     took = time.perf_counter() - start
     return took, json.loads((out / "roster.json").read_text(encoding="utf-8")), done.stdout + done.stderr
 

@@ -50,6 +50,18 @@ def mip_options(node_limit: int, gap: float = 0.0) -> dict[str, object]:
     return {"mip_rel_gap": gap, "node_limit": node_limit, "presolve": True}
 
 
+def run_milp(**program: Any) -> Any:
+    """``scipy.optimize.milp(**program)``; when HiGHS's presolve fails on it ("Solve error", seen
+    on a small absence program), the same program once more without presolve: deterministic."""
+    from scipy.optimize import milp
+
+    res = milp(**program)
+    if res.status == 4 and res.x is None:
+        options = {**(program.get("options") or {}), "presolve": False}
+        res = milp(**{**program, "options": options})
+    return res
+
+
 @dataclass(frozen=True)
 class Solved:
     """An integer program's answer: agents per column, and its relative gap to the best bound
@@ -182,7 +194,7 @@ def solve_program(
 
     Raises ScenarioError when the limit stops the search before any answer."""
     from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint
 
     a = sparse.csr_array(a)
     rows = [i for i, k in enumerate(need) if k > 0]
@@ -216,7 +228,7 @@ def solve_program(
         c = np.r_[c, np.zeros(k)]
         integrality = np.r_[integrality, np.ones(k)]
         lower, upper = np.r_[lower, np.zeros(k)], np.r_[upper, np.ones(k)]
-    res = milp(
+    res = run_milp(
         c=c,
         constraints=constraints,
         integrality=integrality,
@@ -246,7 +258,7 @@ def dive_program(
     Deterministic (linear programs and a small final search); its gap is to the relaxation's
     optimum, a lower bound of the cheapest."""
     from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint
 
     a = sparse.csr_array(a)
     rows = [i for i, k in enumerate(need) if k > 0]
@@ -256,7 +268,7 @@ def dive_program(
     lower = np.zeros(len(c))
     bound = None
     while True:
-        res = milp(c=c, constraints=constraints, bounds=Bounds(lower, np.inf))
+        res = run_milp(c=c, constraints=constraints, bounds=Bounds(lower, np.inf))
         if res.x is None:
             raise ScenarioError(f"the roster's linear program has no answer ({res.message})")
         bound = res.fun if bound is None else bound
@@ -283,7 +295,7 @@ def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, inter
     away: this is the day on which absence falls as evenly as it can, neither the luckiest nor
     the worst. With a need of ``required / (1 - shrinkage)``, every interval keeps its required
     agents unless the excess reaches a whole agent."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint
 
     away = math.floor(sum(x) * shrinkage + 0.5 + EPS)
     if away == 0:
@@ -294,7 +306,7 @@ def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, inter
     rows = on[cov > 0]
     # variables: agents away per used shift type, then the largest excess t (continuous, free)
     m = len(used)
-    res = milp(
+    res = run_milp(
         c=np.r_[np.zeros(m), 1.0],
         constraints=[
             LinearConstraint(np.c_[rows, -np.ones(len(rows))], ub=shrinkage * cov[cov > 0]),
