@@ -191,6 +191,13 @@ def roster(
     DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
     per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
 
+    A 7-day scenario (horizon: 7d) is rostered in weekly lines, one per agent's week, by the rules'
+    shifts_per_week, days_off, max_start_times and line_hours (docs/planning.md, "A week of
+    lines"): each day's head-count is searched, the lines cover every interval of the week, the
+    week is simulated and repaired. It prints the numbered lines ("line 7: Mon-Fri 07:00-15:30,
+    break 11:00; off Sat, Sun") and writes DIR/lines.csv and DIR/lines.png (a week Gantt) instead
+    of roster.png; --people assigns people to the lines (DIR/assignments.csv).
+
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
