@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python -m bench.sim_speed
 	$(BIN)/python -m bench.staff_speed
 	$(BIN)/python -m bench.roster_speed
+	$(BIN)/python -m bench.roster_week
 	$(BIN)/python -m bench.calibrate_speed
 	$(BIN)/python -m bench.webhook_latency --duration 60
 

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .planning.calibrate import Calibration, calibrate
     from .planning.compare import Comparison, compare
     from .planning.frontier import FrontierResult, frontier
-    from .planning.roster import RosterResult, roster
+    from .planning.roster import RosterResult
+    from .planning.rostering import roster
     from .planning.staff import StaffingResult, staff
     from .planning.sweep import SweepResult, sweep
     from .theory.steady_state import Analysis, analyze
@@ -51,7 +52,7 @@ _HOME = {
     "FrontierResult": "planning.frontier",
     "frontier": "planning.frontier",
     "RosterResult": "planning.roster",
-    "roster": "planning.roster",
+    "roster": "planning.rostering",
     "Calibration": "planning.calibrate",
     "calibrate": "planning.calibrate",
     "calibration_yaml": "output.calibration",

@@ -181,10 +181,16 @@ def _say(quiet: bool) -> Callable[[str], None] | None:
 @replications_option(2)
 @seed_option
 @jobs_option
+@click.option(
+    "--people",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With a week's lines: a CSV of the people (name, pool, days, hours; days and hours they can work, "
+    "empty for any) to assign to the lines; writes DIR/assignments.csv, or says which lines nobody can work.",
+)
 @run_options
 def roster(
     file: Path, out_dir: Path | None, confidence: float, replications: int | None, seed: int | None,
-    jobs: int | None, dask: str | None, large: bool, quiet: bool,
+    jobs: int | None, people: Path | None, dask: str | None, large: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """The cheapest roster of workable shifts, with breaks, that meets every target in every interval.
 
@@ -216,16 +222,24 @@ def roster(
     DIR/roster.csv (pool, start, end, breaks, agents, cost_per_day), DIR/roster.json (totals,
     per pool, lower bound) and DIR/roster.png (shifts over the day, coverage against need).
 
+    A 7-day scenario (horizon: 7d) is rostered in weekly lines, one per agent's week, by the rules'
+    shifts_per_week, days_off, max_start_times and line_hours (docs/planning.md, "A week of
+    lines"): each day's head-count is searched, the lines cover every interval of the week, the
+    week is simulated and repaired. It prints the numbered lines ("line 7: Mon-Fri 07:00-15:30,
+    break 11:00; off Sat, Sun") and writes DIR/lines.csv and DIR/lines.png (a week Gantt) instead
+    of roster.png; --people assigns people to the lines (DIR/assignments.csv).
+
     \b
     Example:
       ivr311 roster scenarios/baseline.yaml --jobs 2 --out results/roster
       ivr311 simulate results/roster/roster.yaml --seed 4242   # as checked, new callers
     """
     from ..output.files import default_folder, moved, results_folder
+    from ..output.lines import format_lines, write_assignments, write_week
     from ..output.roster import format_roster, write_roster
-    from ..planning.roster import roster as run
     from ..planning.roster import roster_rules
     from ..planning.roster_size import check_roster_size
+    from ..planning.rostering import roster as run
 
     base, where = load(file, replications=replications, seed=seed)
     rules = roster_rules(base)
@@ -241,10 +255,16 @@ def roster(
     with results_folder(out, "roster", [file]) as tmp:
         with progress(0, "roster: replications", quiet) as bar:
             result = run(
-                base, confidence=confidence, jobs=jobs, dask=dask, large=large, on_progress=_say(quiet), progress=bar
-            )
+                base, confidence=confidence, jobs=jobs, dask=dask, large=large, people=people,
+                on_progress=_say(quiet), progress=bar,
+            )  # fmt: skip
         check_written([(result.scenario, "roster.yaml")], large=large)
-        written = write_roster(result, tmp, command=command)
+        if result.lines:
+            written = write_week(result, tmp, command=command)
+            if result.assignments:
+                written.append(write_assignments(tmp, result))
+        else:
+            written = write_roster(result, tmp, command=command)
     if not quiet:
-        click.echo(format_roster(result))
+        click.echo(format_lines(result) if result.lines else format_roster(result))
         click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))

@@ -8,6 +8,7 @@ before any simulation exists. Reading a file, and naming its line in each proble
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from .calendar import Weekday, weekday_of, weekday_of_day
+from .calendar import WEEK_S, Weekday, weekday_of, weekday_of_day
 from .distributions import Distribution, NonNegativeDuration, PositiveDuration
 from .durations import DAY_S, HOUR_S, format_duration, format_shift_time, intervals_in
 
@@ -373,6 +374,35 @@ class PoolRates(_Model):
     min_agents: Annotated[int, Field(ge=0, le=MAX_MIN_AGENTS)] = 0
 
 
+class LineKind(_Model):
+    """Weekly lines of ``shifts`` shifts a week, each ``length`` long (paid, breaks included):
+    ``{shifts: 5, length: 8h30m}`` or ``{shifts: 4, length: 10h30m}``."""
+
+    shifts: Annotated[int, Field(ge=1, le=7)]
+    length: PositiveDuration
+
+
+class DaysOff(_Model):
+    """Days off every weekly line has: at least ``count``; with ``consecutive``, ``count`` of them
+    in a row (the week repeats, so Sunday and Monday are in a row)."""
+
+    count: Annotated[int, Field(ge=0, le=6)]
+    consecutive: bool = False
+
+
+class LineHours(_Model):
+    """Paid hours a weekly line may add up to (shifts x length, breaks included)."""
+
+    min: NonNegativeDuration = 0.0
+    max: PositiveDuration | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LineHours:
+        if self.max is not None and self.max < self.min:
+            raise FieldError(("max",), "must not be below min")
+        return self
+
+
 def _multiple_of(value_s: float, step_s: float) -> bool:
     """Whether ``value_s`` is a whole number of ``step_s``: 0 is, a positive duration shorter than
     one step is not (a millionth of a second is no multiple of 30m, though it rounds to 0 of them)."""
@@ -398,6 +428,12 @@ class RosterRules(_Model):
     weekly_hours: PositiveDuration = 40 * HOUR_S  # paid time of one full-time equivalent
     currency: Annotated[str, StringConstraints(max_length=4)] = "$"
     pools: dict[Name, PoolRates] = {}
+    # Weekly lines (a scenario of 7 days): an agent's week is one shift type worked on a set of days.
+    shifts_per_week: Annotated[list[LineKind], Field(min_length=1, max_length=12)] | None = None
+    days_off: DaysOff | None = None
+    # at most this many distinct shift start times in a pool (one number for every pool, or per pool)
+    max_start_times: Annotated[int, Field(ge=1)] | dict[Name, Annotated[int, Field(ge=1)]] | None = None
+    line_hours: LineHours | None = None  # paid hours of one weekly line
 
     @model_validator(mode="after")
     def _on_the_grid(self) -> RosterRules:
@@ -440,7 +476,58 @@ class RosterRules(_Model):
                     f"a break starting at {format_duration(rule.latest)} ends after the shortest shift "
                     f"({format_duration(shortest)})",
                 )
+        self._check_lines()
         return self
+
+    def _check_lines(self) -> None:
+        """The weekly fields agree with each other and with shift_lengths."""
+        kinds = self.shifts_per_week or []
+        lengths = self.shift_lengths or []
+        for j, kind in enumerate(kinds):
+            if kind.length not in lengths:
+                raise FieldError(
+                    ("shifts_per_week", j, "length"),
+                    f"{format_duration(kind.length)} is not one of shift_lengths "
+                    f"({', '.join(format_duration(n) for n in lengths) or 'none given'})",
+                )
+            off = 7 - kind.shifts
+            if self.days_off is not None and off < self.days_off.count:
+                raise FieldError(
+                    ("shifts_per_week", j, "shifts"),
+                    f"{kind.shifts} shifts a week leave {off} day(s) off, fewer than days_off.count "
+                    f"({self.days_off.count})",
+                )
+        if len({(k.shifts, k.length) for k in kinds}) != len(kinds):
+            raise FieldError(("shifts_per_week",), "lists a line kind twice")
+        if kinds:
+            for j, length in enumerate(lengths):
+                if not any(k.length == length for k in kinds):
+                    raise FieldError(
+                        ("shift_lengths", j),
+                        f"{format_duration(length)} has no shifts_per_week entry (say how many shifts a week "
+                        "of it a line works, or drop it)",
+                    )
+        bounds = self.line_hours
+        if bounds is not None and kinds:
+            fit = [k for k in kinds if bounds.min <= k.shifts * k.length <= (bounds.max or math.inf)]
+            if not fit:
+                raise FieldError(
+                    ("line_hours",),
+                    "no line of shifts_per_week has its paid hours within these bounds ("
+                    + ", ".join(f"{k.shifts} x {format_duration(k.length)}" for k in kinds)
+                    + ")",
+                )
+        if not kinds:
+            for key in ("days_off", "line_hours"):
+                if getattr(self, key) is not None:
+                    raise FieldError((key,), "applies to weekly lines: give shifts_per_week too")
+
+    def start_limit(self, pool: str) -> int | None:
+        """At most this many distinct shift start times in ``pool`` (None: no limit)."""
+        limit = self.max_start_times
+        if isinstance(limit, dict):
+            return limit.get(pool)
+        return limit
 
     @property
     def costed(self) -> bool:
@@ -556,6 +643,15 @@ class Scenario(_Model):
         for name in rules.pools:
             if name not in pools:
                 raise FieldError(("roster", "pools", name), f"unknown pool {name!r} (pools: {names})")
+        if isinstance(rules.max_start_times, dict):
+            for name in rules.max_start_times:
+                if name not in pools:
+                    raise FieldError(("roster", "max_start_times", name), f"unknown pool {name!r} (pools: {names})")
+        if rules.shifts_per_week is not None and self.horizon != WEEK_S:
+            raise FieldError(
+                ("roster", "shifts_per_week"),
+                f"weekly lines plan a week: the horizon must be 7d (it is {format_duration(self.horizon)})",
+            )
         if rules.costed:
             for name in pools:
                 if rules.pools.get(name, PoolRates()).cost_per_hour is None:

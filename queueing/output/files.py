@@ -52,8 +52,8 @@ RESULT_FILES = frozenset({
     "summary.json", "intervals.csv", "hourly.csv", "daily.csv", "calls.csv", "report.html", "comparison.csv",
     "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
-    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml", "frontier.csv",
-    ".ivr311.json",
+    "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml", "lines.csv", "assignments.csv",
+    "frontier.csv", ".ivr311.json",
 })  # fmt: skip
 MARKER = ".ivr311.json"  # in every results folder: the command that wrote it and its inputs
 # A folder without the marker (written before it) is told by its files: the first found names its command.

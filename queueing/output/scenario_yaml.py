@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 
 from ..core.distributions import NonNegativeDuration, PositiveDuration
 from ..core.durations import format_duration, format_shift_time
-from ..core.scenario import Hours, RosterRules, Scenario, Shift
+from ..core.scenario import Hours, LineHours, RosterRules, Scenario, Shift
 
 WIDTH = 110  # characters before a one-line list wraps
 DURATIONS_NOTE = (
@@ -29,7 +29,10 @@ DURATIONS_NOTE = (
 
 _DURATION_CHECKS = {m.func for t in (PositiveDuration, NonNegativeDuration) for m in get_args(t)[1:]}
 # written in hours (27h, 40h), not days: times of day and the working week
-_HOUR_FIELDS = {(Shift, "start"), (Shift, "end"), (Hours, "open"), (Hours, "close"), (RosterRules, "weekly_hours")}
+_HOUR_FIELDS = {
+    (Shift, "start"), (Shift, "end"), (Hours, "open"), (Hours, "close"), (RosterRules, "weekly_hours"),
+    (LineHours, "min"), (LineHours, "max"),
+}  # fmt: skip
 
 
 def _has_duration(annotation: Any) -> bool:

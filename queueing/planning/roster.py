@@ -37,12 +37,12 @@ import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Any
 
 import numpy as np
 
+from ..core.calendar import WEEK_S, WEEKDAYS, Weekday, describe_days
 from ..core.durations import DAY_S, HOUR_S, format_clock, format_duration
-from ..core.limits import named
 from ..core.runner import Executor, SimulationResult, Table, run_scenarios
 from ..core.scenario import RosterRules, Scenario
 from ..core.scenario_file import validate_data
@@ -59,8 +59,7 @@ from .cover import (
     shift_costs,
     shift_types,
 )
-from .roster_size import check_roster_size
-from .running import RunOn, executor_of, overridden
+from .lines import RosterLine
 from .staff import (
     Check,
     Progress,
@@ -87,6 +86,7 @@ class RosterShift:
     length_s: float  # paid length, breaks included, s
     breaks: tuple[tuple[float, float], ...]  # (offset from the shift's start, length), s, in time order
     agents: int  # agents rostered on this shift (before shrinkage)
+    days: tuple[Weekday, ...] | None = None  # the weekdays it is worked (a week's lines); None: every day
 
     @property
     def end_s(self) -> float:
@@ -94,14 +94,20 @@ class RosterShift:
         return self.start_s + self.length_s
 
     @property
+    def _share(self) -> float:
+        """The share of the days it is worked: its figures a day are averages over the week."""
+        return 1.0 if self.days is None else len(self.days) / 7
+
+    @property
     def paid_hours(self) -> float:
-        """Paid agent-hours a day of this roster line (all its agents, breaks included)."""
-        return self.agents * self.length_s / HOUR_S
+        """Paid agent-hours a day of this roster line (all its agents, breaks included; a day of
+        the week on average when it is worked on some days)."""
+        return self.agents * self.length_s / HOUR_S * self._share
 
     @property
     def duty_hours(self) -> float:
-        """Agent-hours a day on duty of this roster line (breaks left out)."""
-        return self.agents * (self.length_s - sum(length for _, length in self.breaks)) / HOUR_S
+        """Agent-hours a day on duty of this roster line (breaks left out; averaged as paid_hours)."""
+        return self.agents * (self.length_s - sum(length for _, length in self.breaks)) / HOUR_S * self._share
 
 
 @dataclass
@@ -135,6 +141,13 @@ class RosterResult:
     # paid agent-hours of the exact cover, before the repair: the least the rules allow for `need`
     cover_hours: float = 0.0
     shift_types: int = 0  # variables of the integer programs, all pools together
+    # a week's roster (a 7-day scenario with shifts_per_week): one entry per agent's week, numbered;
+    # the per-interval tables above then run over the week's intervals and figures "a day" are
+    # the week's divided by 7
+    lines: list[RosterLine] = field(default_factory=list)
+    # per pool, the relative gap of the integer program a node limit stopped (absent: proven cheapest)
+    gaps: dict[str, float] = field(default_factory=dict)
+    assignments: dict[int, str] = field(default_factory=dict)  # line number -> the person working it (--people)
 
     def pool_shifts(self, pool: str) -> list[RosterShift]:
         """The roster lines of one pool, by start time, then length."""
@@ -162,9 +175,9 @@ class RosterResult:
                         breaks_text(s, wrap=False, sep=";"),
                         s.agents,
                         None if cost is None else round(cost, 2),
-                    )
+                    ) + ((describe_days(s.days or WEEKDAYS),) if self.lines else ())
 
-        return Table(ROSTER_CSV_COLUMNS, rows)
+        return Table(ROSTER_CSV_COLUMNS + (["days"] if self.lines else []), rows)
 
     def to_pandas(self) -> Any:
         """roster.csv as a pandas DataFrame (needs the ``analysis`` extra)."""
@@ -193,10 +206,15 @@ def roster_rules(scenario: Scenario) -> RosterRules:
         )
     if not rules.shift_lengths:
         raise ScenarioError("roster: has no shift_lengths; add the paid lengths shifts may have (e.g. [8h30m, 10h30m])")
+    if scenario.horizon == WEEK_S and rules.shifts_per_week is None:
+        raise ScenarioError(
+            "roster: a 7-day scenario is rostered in weekly lines; add shifts_per_week (e.g. shifts_per_week: "
+            "[{shifts: 5, length: 8h30m}]) and, if you like, days_off: {count: 2, consecutive: true}"
+        )
     return rules
 
 
-def _need(
+def rostered_need(
     required: list[list[int]], rules: RosterRules, scenario: Scenario, is_open: list[list[bool]]
 ) -> list[list[int]]:
     keep = 1.0 - rules.shrinkage
@@ -211,7 +229,7 @@ def _need(
     ]
 
 
-def _check_coverable(
+def check_coverable(
     scenario: Scenario,
     rules: RosterRules,
     types: list[list[ShiftType]],
@@ -240,7 +258,7 @@ def _check_coverable(
                 )
 
 
-def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
+def check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
     for pool in scenario.staffing.pools:
         h = pool.hours
         if h is None:
@@ -254,7 +272,7 @@ def _check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
                 )
 
 
-def _shift_data(st: ShiftType, agents: int, absent: int = 0) -> dict[str, object]:
+def shift_data(st: ShiftType, agents: int, absent: int = 0) -> dict[str, object]:
     d: dict[str, object] = {"start": st.start_s, "end": st.start_s + st.length_s, "agents": agents}
     if absent:
         d["absent"] = absent
@@ -273,9 +291,7 @@ def _with_roster(
     for p, pool in enumerate(data["staffing"]["pools"]):
         pool.pop("agents", None)
         shifts = [
-            _shift_data(st, here, k - here)
-            for st, k, here in zip(types[p], counts[p], present[p], strict=True)
-            if k > 0
+            shift_data(st, here, k - here) for st, k, here in zip(types[p], counts[p], present[p], strict=True) if k > 0
         ]
         if not shifts:
             hours = scenario.staffing.pools[p].hours
@@ -296,16 +312,18 @@ def build_roster(
     """The cheapest roster covering the required head-count after shrinkage, checked and repaired
     by simulation (see the module docstring)."""
     rules = roster_rules(scenario)
-    _check_hours_on_grid(scenario, rules)
+    check_hours_on_grid(scenario, rules)
     interval = rules.interval
     pools = scenario.staffing.pools
     types = [shift_types(rules, pool) for pool in pools]
     costs = [shift_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
     is_open = open_intervals(scenario, interval)
     # the floors alone must be coverable: say so before the search, not after it
-    _check_coverable(scenario, rules, types, _need([[0] * len(pools) for _ in is_open], rules, scenario, is_open))
+    check_coverable(
+        scenario, rules, types, rostered_need([[0] * len(pools) for _ in is_open], rules, scenario, is_open)
+    )
     # a pool declared open must be staffable whenever it is open: say so before the search
-    _check_coverable(
+    check_coverable(
         scenario,
         rules,
         types,
@@ -325,8 +343,8 @@ def build_roster(
     log.extend(staffing.log)
     required = [row[:] for row in staffing.agents]
     n = len(required)
-    need = _need(required, rules, scenario, is_open)
-    _check_coverable(scenario, rules, types, need)
+    need = rostered_need(required, rules, scenario, is_open)
+    check_coverable(scenario, rules, types, need)
 
     solve_s = 0.0
     counts: list[list[int]] = []
@@ -405,24 +423,6 @@ def build_roster(
         shift_types=sum(map(len, types)),
         cover_hours=cover_hours,
     )
-
-
-def roster(
-    scenario: Scenario,
-    *,
-    confidence: float = 0.9,
-    on_progress: Callable[[str], None] | None = None,
-    progress: Progress | None = None,
-    **run: Unpack[RunOn],
-) -> RosterResult:
-    """``ivr311 roster``: the cheapest roster of the scenario's ``roster:`` rules meeting every
-    target (:func:`build_roster`), run as ``run`` says (:class:`RunOn`: replications, seed, jobs,
-    dask, executor, large)."""
-    scenario = overridden(scenario, run)
-    interval_s = roster_rules(scenario).interval
-    check_roster_size(scenario, named(scenario), large=run.get("large", False))
-    with executor_of([scenario], interval_s, **run) as ex:
-        return build_roster(scenario, ex, confidence=confidence, on_progress=on_progress, progress=progress)
 
 
 @dataclass(frozen=True)

@@ -347,6 +347,7 @@ class Check:
     judged: list[Judged] = field(default_factory=list)  # each column's windows
     confidence: float = 0.9
     interval_s: float = HOUR_S
+    period_s: float = DAY_S  # margin's rows are the intervals of this period (a day; a week for weekly lines)
 
     @property
     def met(self) -> bool:
@@ -381,7 +382,7 @@ class Check:
         return sorted(out)
 
     def _slot(self, start_s: float) -> int:
-        return int((start_s % DAY_S) // self.interval_s)
+        return int((start_s % self.period_s) // self.interval_s)
 
     def missed_lines(self) -> list[str]:
         """One line per target some window of which fails at the lower bound (targets.py's ``line``)."""
@@ -392,17 +393,18 @@ class Check:
         ]
 
 
-def check_targets(result: SimulationResult, interval_s: float, confidence: float) -> Check:
+def check_targets(result: SimulationResult, interval_s: float, confidence: float, period_s: float = DAY_S) -> Check:
     """Each target judged over its windows (:func:`queueing.core.targets.judge`, ``interval``
     windows on the grid of ``interval_s``) at the one-sided lower bound at ``confidence`` over
-    replications; the result's intervals must divide ``interval_s``."""
+    replications; the result's intervals must divide ``interval_s``. The margins are per interval
+    of ``period_s`` (of the day: days pooled; of the week for a week's lines)."""
     scenario = result.scenario
-    n = intervals_per_day(interval_s)
+    n = intervals_per_day(interval_s) * round(period_s / DAY_S)
     judged = judge(scenario, [rep.intervals for rep in result.replications], result.interval_s, grid_s=interval_s)
     margin = np.full((n, len(judged)), np.inf)
     for col, j in enumerate(judged):
         mine = j.windows.of >= 0
-        slots = ((j.counts.starts_s[mine] % DAY_S) // interval_s).astype(int)
+        slots = ((j.counts.starts_s[mine] % period_s) // interval_s).astype(int)
         np.fmin.at(margin[:, col], slots, j.margin(confidence)[j.windows.of[mine]])  # fmin: nan is no window
     margin[np.isinf(margin)] = np.nan
     return Check(
@@ -412,6 +414,7 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
         judged=judged,
         confidence=confidence,
         interval_s=interval_s,
+        period_s=period_s,
     )
 
 
