@@ -223,7 +223,12 @@ def test_roster_yaml_validates_and_is_the_lines_on_duty(week: Path) -> None:
 
     assert invoke("validate", str(week / "roster.yaml")).exit_code == 0
     scenario = load_scenario(week / "roster.yaml")
-    pool = scenario.staffing.pools[0]
+    # the week as checked, day by day: each shift's agents who come and, as absent, those away
+    checked = scenario.staffing.pools[0]
+    shifts = [
+        sh.model_copy(update={"agents": sh.agents + (sh.absent or 0), "absent": None}) for sh in checked.shift_list()
+    ]
+    pool = checked.model_copy(update={"shifts": shifts})
     step = 2 * H
     edges = np.arange(0, WEEK_S + step, step)
     on_duty = agent_seconds(pool, WEEK_S, edges, scenario.first_weekday) / step
@@ -259,8 +264,8 @@ def test_too_few_people_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_week_meets_its_targets_on_callers_the_search_never_saw(week: Path) -> None:
-    present = load_scenario(week / "roster-present.yaml")
-    fresh = with_overrides(present, seed=90_210, replications=6)
+    checked = load_scenario(week / "roster.yaml")  # the week as checked, the agents away absent
+    fresh = with_overrides(checked, seed=90_210, replications=6)
     check = check_targets(simulate(fresh, interval_s=2 * H), 2 * H, confidence=0.5, period_s=WEEK_S)
     assert [t.window for t in check.targets] == ["interval", "day"]  # each judged over its own window
     # the mean over fresh replications, in every interval of the week: a few points of noise allowed
@@ -270,7 +275,7 @@ def test_the_week_meets_its_targets_on_callers_the_search_never_saw(week: Path) 
 @pytest.mark.slow
 def test_the_same_file_gives_the_same_lines_byte_for_byte(week: Path, tmp_path: Path) -> None:
     again = _roster(tmp_path, "--people", str(week.parent / "people.csv"))
-    for name in ("lines.csv", "roster.yaml", "roster-present.yaml", "roster.csv", "assignments.csv"):
+    for name in ("lines.csv", "roster.yaml", "roster.csv", "assignments.csv"):
         # the header of a scenario file names the file rostered, in its own folder
         ours, theirs = (f.read_bytes().replace(bytes(f.parent.parent), b"DIR") for f in (again / name, week / name))
         assert ours == theirs, name
