@@ -255,6 +255,7 @@ def test_calibrate_is_what_calibrate_writes_from_a_file_or_a_dataframe(tmp_path:
         calibrate(bad, base)
 
 
+@pytest.mark.slow
 def test_large_lifts_the_soft_limits_for_functions_and_commands(tmp_path: Path) -> None:
     """10,001 agents: over the soft limit. The functions check the limits as the commands do, and
     the commands hand their --large to them."""

@@ -24,6 +24,7 @@ def _clock_s(text: str) -> float:
     return int(h) * H + int(m) * 60
 
 
+@pytest.mark.slow
 def test_roster_command_end_to_end(tmp_path: Path) -> None:
     path = tmp_path / "small.yaml"
     path.write_text(SMALL, encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import given
@@ -59,6 +60,7 @@ def _validates(path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_staffing_and_roster_files_load_back_as_found(tmp_path: Path) -> None:
     base = parse_scenario(CENTRE)
     roster = build_roster(base, LocalExecutor(1))

@@ -94,6 +94,7 @@ def test_sweep_refuses_the_same_field_twice(write_scenario, first: str, second: 
     assert result.exit_code == 2 and f"{first!r} and {second!r} set the same field" in result.stderr
 
 
+@pytest.mark.slow
 def test_sweep_takes_two_fields_of_one_pool(write_scenario, tmp_path: Path) -> None:
     result = invoke(
         "sweep",

@@ -398,6 +398,7 @@ def _run_ciw(
     return [r for r in sim.get_all_records() if warmup <= r.arrival_date < horizon]
 
 
+@pytest.mark.slow
 def test_erlang_a_against_ciw() -> None:
     agents, lam, mu, theta, within = 3, 2.4, 0.75, 0.5, 0.5
     r = erlang_a(agents, lam, 1 / mu, 1 / theta)
