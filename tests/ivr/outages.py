@@ -23,15 +23,18 @@ from ivr.calllog.store import CallStore
 # The longest budget the settings allow: seconds of CPU starvation before a write misses it.
 GENEROUS_BUDGET_MS = 5000
 # A wait the bound makes finite takes far less than this even on a loaded machine; a wait
-# without a bound (a hung store) never ends. Tests join their callers' threads with it.
+# without a bound (a hung store) never ends. Tests join their callers' threads with it, and
+# `sqlite_locked` waits this long at most for a write of the app still running to end.
 HUNG_GUARD_S = 60.0
 
 
 @contextmanager
 def sqlite_locked(db_url: str) -> Iterator[None]:
-    """A second connection holds the write lock (BEGIN EXCLUSIVE), as another process would."""
+    """A second connection holds the write lock (BEGIN EXCLUSIVE), as another process would. It
+    waits for the lock as that process would: the app may still be writing (creating its
+    tables at start past a tight budget, on a loaded machine)."""
     path = db_url.removeprefix("sqlite:///")
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=HUNG_GUARD_S, isolation_level=None)
     conn.execute("BEGIN EXCLUSIVE")
     try:
         yield
