@@ -12,8 +12,13 @@ The journal can fail too (a full disk, a folder that cannot be listed or written
 error). Nothing here raises for it: a webhook routes its caller the same (a 311 caller is never
 sent to 911 because the log is in trouble), a write goes to the database when the journal
 cannot even be listed, and a write that neither the database nor the journal takes is counted
-as lost. The journal is checked at start and, while it fails, every `retry_s` by the replay
-thread; it counts as back once a write to it succeeds `JOURNAL_SETTLE_S` after its last failure.
+as lost. A write that missed its budget is still on the store thread and may yet land (a slow
+database, a loaded machine): with the journal refusing it, it counts as lost only once the
+database refuses it too. While the journal fails during an outage, a write is handed to the
+store thread without waiting (up to `UNWAITED_MAX` of them), so webhooks do not pile up
+behind a database that does not answer and a database that is merely slow still gets them.
+The journal is checked at start and, while it fails, every `retry_s` by the replay thread; it
+counts as back once a write to it succeeds `JOURNAL_SETTLE_S` after its last failure.
 
 One warning when a database outage starts in this process, one when it ends (with the count
 replayed); one ERROR when the journal fails (with the folder and what to do), a reminder with the
@@ -28,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
@@ -52,6 +57,9 @@ FINAL_PASS_MAX_OPS = 2000
 MAX_PASSES = 50  # passes in one replay before the thread sleeps and tries again
 JOURNAL_SETTLE_S = 5.0  # a journal write must succeed this long after the last failure to count
 LOST_REMINDER_S = 60.0  # while the journal fails, the count lost is logged again this often
+# While the journal fails during an outage, at most this many writes wait on the store thread
+# unwaited (each may take the database's timeout to fail); a write beyond them is lost.
+UNWAITED_MAX = 100
 # The database is down, locked or slow: keep the entry and try again later.
 TRANSIENT = (OperationalError, InterfaceError, SATimeoutError, DisconnectionError, OSError)
 
@@ -143,13 +151,19 @@ class Recorder:
             # False: refused, so the database even before what the journal holds (out of order
             # beats lost); None: a replay emptied the journal meanwhile, the database is next
             journal_refused = appended is False
-        if not self._database_resting():
-            taken, result = self._to_database(op)
+        late: Future[Any] | None = None  # the write, still on the store thread
+        if self._database_resting():
+            late = self._unwaited(op)
+        else:
+            taken, result, late = self._to_database(op)
             if taken:
                 return result
         if not journal_refused and self._to_journal(op):
             return None
-        self._lose(op)
+        if late is None:
+            self._lose(op)
+        else:  # it may yet land: lost only if the database refuses it too
+            late.add_done_callback(lambda done: self._late_done(op, done))
         return None
 
     def read(self, fn: Callable[[CallStore], T], default: T) -> T:
@@ -173,8 +187,8 @@ class Recorder:
             self._journal_failed(exc)
             return False
 
-    def _to_database(self, op: Op) -> tuple[bool, Any]:
-        """(True, the write's result) if the database took `op` within the budget."""
+    def _submit(self, op: Op) -> Future[Any]:
+        """Hand `op` to the store thread, counted in `_db_in_flight` until it is done."""
 
         def counted() -> Any:
             try:
@@ -186,20 +200,53 @@ class Recorder:
         with self._lock:
             self._db_in_flight += 1
         try:
-            result = self._bounded(counted)
-        except (FutureTimeout, SQLAlchemyError, OSError) as exc:
+            return self._pool().submit(counted)
+        except BaseException:
+            with self._lock:
+                self._db_in_flight -= 1
+            raise
+
+    def _to_database(self, op: Op) -> tuple[bool, Any, Future[Any] | None]:
+        """(True, the write's result, None) if the database took `op` within the budget; (False,
+        None, the write) if it missed the budget and is still on the store thread."""
+        pending = self._submit(op)
+        try:
+            result = pending.result(timeout=self.budget_s)
+        except FutureTimeout as exc:
             self._outage(exc)
-            return False, None
+            return False, None, pending
+        except (SQLAlchemyError, OSError) as exc:
+            self._outage(exc)
+            return False, None, None
         except Exception:  # a bug: keep the event, and show the traceback once per call
             log.exception("call-log write %s failed", op.name)
-            return False, None
+            return False, None, None
         if self._outage_since is not None:
             self._recovered(0)  # (with a journal to replay, its replay would say so too)
-        return True, result
+        return True, result, None
+
+    def _unwaited(self, op: Op) -> Future[Any] | None:
+        """`op` handed to the store thread without waiting on it, or None when `UNWAITED_MAX`
+        writes already wait there."""
+        with self._lock:
+            if self._db_in_flight >= UNWAITED_MAX:
+                return None
+        return self._submit(op)
+
+    def _late_done(self, op: Op, done: Future[Any]) -> None:
+        """A write that neither the budget nor the journal saw through has ended on the store
+        thread: lost if the database refused it (a bug's traceback is shown)."""
+        if not done.cancelled():
+            exc = done.exception()
+            if exc is None:
+                return  # it landed late
+            if not isinstance(exc, SQLAlchemyError | OSError):
+                log.error("call-log write %s failed", op.name, exc_info=exc)
+        self._lose(op)
 
     def _database_resting(self) -> bool:
-        """With the journal failing during an outage, a write is not queued behind one still on
-        the store thread: each would wait out its budget, and they would pile up there."""
+        """With the journal failing during an outage, a write is not waited on behind one still
+        on the store thread: each would wait out its budget, and webhooks would pile up there."""
         return self._journal_error is not None and self._outage_since is not None and self._db_in_flight > 0
 
     def _to_journal(self, op: Op, *, unless_empty: bool = False) -> bool | None:
@@ -477,6 +524,12 @@ class Recorder:
             report["outage_s"] = round(time.monotonic() - self._outage_since, 1)
             report["last_error"] = self._last_error
         return report
+
+    def drain(self, wait_s: float = 30.0) -> None:
+        """Wait until every write already handed to the store thread has ended (landed, or
+        refused and counted in `lost`), so a reader right after (a test, a tool) sees them.
+        Raises FutureTimeout after `wait_s`."""
+        self._pool().submit(lambda: None).result(timeout=wait_s)
 
     def close(self) -> None:
         """Stop the replay thread (what is journaled waits for the next start) and the store

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from bench import pgcluster
 from ivr import create_app
 from ivr.calllog.store import CallStore
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import CALLER, PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 
@@ -23,8 +24,20 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'calls.sqlite3'}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "store_budget_ms(ms): the `app` fixture's store budget, for a test of the bound itself "
+        "(the fault injected, so no race with the clock); others get a generous one",
+    )
+
+
 @pytest.fixture
-def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The voice app on `db_url`. Its store budget is generous (`GENEROUS_BUDGET_MS`), so a test
+    of what the log holds reads it right after the webhooks on a loaded machine too; a test of
+    the bound sets a tight one with `@pytest.mark.store_budget_ms(ms)`."""
+    marker = request.node.get_closest_marker("store_budget_ms")
     app = create_app(
         {
             "twilio_auth_token": TOKEN,
@@ -32,6 +45,7 @@ def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
             "database_url": db_url,
             "caller_hash_key": "pepper-for-tests-0123456789",
             "journal_dir": tmp_path / "journal",
+            "store_budget_ms": marker.args[0] if marker else GENEROUS_BUDGET_MS,
             "TESTING": True,
         }
     )

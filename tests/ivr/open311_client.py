@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr import create_app
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN
 
 API_KEY = "open311-test-key-3b9f1c"
@@ -31,6 +32,7 @@ def make_app(db_url: str, folder: Path, **extra: Any) -> Flask:
             "caller_hash_key": "open311-key-0123456789",
             "journal_dir": folder / "journal",
             "open311_api_keys": f"{API_KEY}, {OTHER_KEY}",
+            "store_budget_ms": GENEROUS_BUDGET_MS,
             "TESTING": True,
             **extra,
         }

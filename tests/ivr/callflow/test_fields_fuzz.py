@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ivr import create_app
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, TwilioSim
 
 EXAMPLES = int(os.environ.get("IVR311_PROPERTY_EXAMPLES", "40"))
@@ -147,6 +148,7 @@ def make_app(database_url: str, folder: Path) -> Any:
             "database_url": database_url,
             "caller_hash_key": "fuzz-key-0123456789",
             "journal_dir": folder / "journal",
+            "store_budget_ms": GENEROUS_BUDGET_MS,  # a journaled write is one the database refused
             "TESTING": True,  # exceptions propagate: none may be hidden behind the fallback answer
         }
     )

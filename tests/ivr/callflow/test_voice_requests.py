@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +17,10 @@ import pytest
 from ivr.calllog import requestnumbers
 from ivr.menu import load_menu
 from tests.ivr.open311_client import Open311, body
-from tests.ivr.outages import sqlite_locked
+from tests.ivr.outages import GENEROUS_BUDGET_MS, HUNG_GUARD_S, hung_store, sqlite_locked
 from tests.ivr.twilio_sim import CALLER, Call
 
 MENU = load_menu()
-DEADLINE_S = 1.0
 
 
 def begin(new_call, lang: str = "en") -> Call:
@@ -205,12 +205,14 @@ def test_status_by_speaking_the_digits(new_call, store):
 # -- the database locked: never a delay on the way to the queue --------------------------------
 
 
-def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, new_call, db_url, store):
-    """The database is locked just before the step that opens the request (the worst case: the
-    write waits its whole budget, then goes to the journal). The step still answers within the
-    deadline with the number derived from the CallSid; once the database is back the journal
-    replays the request with that number."""
+@pytest.mark.store_budget_ms(300)  # SQLite's busy timeout, set below it, fails a locked write
+def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, new_call, db_url, store, monkeypatch):
+    """The database is locked just before the step that opens the request: the write fails
+    (the busy timeout) and goes to the journal. The step still answers with the number derived
+    from the CallSid; once the database is back the journal replays the request with that
+    number. (The bound on the wait is held by the next test, with a store that never answers.)"""
     recorder = app.extensions["ivr311.recorder"]
+    monkeypatch.setattr(recorder, "budget_s", GENEROUS_BUDGET_MS / 1000)  # a loaded machine never misses it
     timings = {}
     healthy = begin(new_call)
     t0 = time.perf_counter()
@@ -230,8 +232,7 @@ def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, ne
                 call.speak("loud party", 0.9)
             else:
                 call.press("8" if how == "keys" else "1")
-            timings[how] = took = time.perf_counter() - t0
-            assert took < DEADLINE_S, f"{how}: {took:.2f} s"
+            timings[how] = time.perf_counter() - t0
             assert call.enqueue is not None and call.enqueue.text == "311"
             heard = said_before_enqueue(call)
             assert requestnumbers.spoken(requestnumbers.for_call(call.sid)) in heard
@@ -255,11 +256,29 @@ def test_database_locked_the_caller_still_hears_the_number_and_is_queued(app, ne
         status_call.press("3")
         t0 = time.perf_counter()
         status_call.press(requestnumbers.for_call(healthy.sid) + "#")
-        timings["status lookup, journal pending"] = took = time.perf_counter() - t0
-        assert took < DEADLINE_S
+        timings["status lookup, journal pending"] = time.perf_counter() - t0
         assert MENU.languages["en"].prompts.lookup_unavailable in status_call.said()
         assert "/voice/menu" in status_call.gather.get("action")
     print("\nrequest step latency: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in timings.items()))
+
+
+@pytest.mark.store_budget_ms(50)
+def test_the_request_step_never_waits_on_a_store_that_never_answers(app, new_call, store, monkeypatch):
+    """The worst case: the database takes the connection and never answers as the request is
+    opened. The step answers once its write has waited out the budget, with the number from the
+    CallSid, and queues the caller; the request is replayed with that number once it answers."""
+    call = begin(new_call)
+    call.press("2")
+    recorder = app.extensions["ivr311.recorder"]
+    runner = ThreadPoolExecutor(1)
+    with hung_store(monkeypatch, recorder.store) as reached:
+        runner.submit(call.press, "8").result(timeout=HUNG_GUARD_S)  # no bound: never answers
+        assert len(reached) == 1  # the step's first write waited; the rest went to the journal
+        assert call.enqueue is not None and call.enqueue.text == "311"
+        assert requestnumbers.spoken(requestnumbers.for_call(call.sid)) in said_before_enqueue(call)
+    runner.shutdown(wait=False)
+    recorder.replay()
+    assert request_of(store, call)["service_request_id"] == requestnumbers.for_call(call.sid)
 
 
 def test_a_taken_number_gives_the_next_candidate_and_a_warning(store, caplog):

@@ -16,6 +16,7 @@ from ivr.calllog.callerhash import KEY_FILE_NAME, CallerHasher, load_hasher
 from ivr.calllog.store import CallStore
 from ivr.config import settings_from_env
 from ivr.errors import ConfigError
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 AREA = "+1555867"  # the callers below are all in +1 555 867-xxxx
@@ -31,6 +32,7 @@ def app_with_key_file(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-d
             "database_url": db_url,
             "caller_hash_key_file": tmp_path / "keys" / "k",
             "journal_dir": tmp_path / "journal",
+            "store_budget_ms": GENEROUS_BUDGET_MS,
         }
     )
 

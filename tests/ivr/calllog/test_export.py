@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from ivr import create_app
 from ivr.calllog.schema import EXPORT_COLUMNS
 from ivr.tools.cli import calls
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import CALLER, TOKEN, Call, TwilioSim
 from tests.support import REPO
 
@@ -140,6 +141,7 @@ def test_whole_call_on_postgresql(postgres_url, tmp_path):
             "database_url": postgres_url,
             "caller_hash_key": "k" * 32,
             "journal_dir": tmp_path / "journal",
+            "store_budget_ms": GENEROUS_BUDGET_MS,
         }
     )
     twilio = TwilioSim(app.test_client())

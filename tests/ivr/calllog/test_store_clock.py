@@ -17,6 +17,7 @@ from ivr import create_app
 from ivr.calllog.journal import Journal, Op
 from ivr.calllog.recorder import Recorder
 from ivr.calllog.store import CallStore, utcnow
+from tests.ivr.outages import GENEROUS_BUDGET_MS
 from tests.ivr.twilio_sim import PUBLIC_BASE, TOKEN, Call, TwilioSim
 
 SKEW_S = 200.0  # each app server's clock is this far from the true time, one behind, one ahead
@@ -43,6 +44,7 @@ def server(db_url: str, folder: Path, offset_s: float) -> Flask:
             "caller_hash_key": "pepper-for-tests-0123456789",
             "journal_dir": folder / "journal",
             "wait_stale_s": STALE_S,
+            "store_budget_ms": GENEROUS_BUDGET_MS,
             "TESTING": True,
         }
     )
