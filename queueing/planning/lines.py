@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..core.calendar import WEEKDAYS, Weekday, weekday_index, weekday_of_day
-from ..core.durations import HOUR_S
+from ..core.durations import DAY_S, HOUR_S
 from ..core.scenario import DaysOff, Pool, RosterRules
 from .cover import (
     ShiftType,
@@ -34,6 +34,7 @@ from .cover import (
     dive_program,
     duty_matrix,
     present_agents,
+    run_milp,
     shift_types,
     solve_program,
 )
@@ -45,6 +46,11 @@ DAYS = 7
 # so it stops sooner than a day's cover and says its gap.
 WEEK_NODE_LIMIT = 100
 START_NODE_LIMIT = 300
+# The start times' local search (:func:`refine_starts`): a start moves at most 3 hours at a time
+# (farther moves found no cheaper week on the week's scenario, at four times the linear programs),
+# in at most this many passes over the starts (a bound on its work; it stops sooner when no move helps).
+START_MOVE_S = 3 * HOUR_S
+START_PASSES = 10
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,64 @@ def choose_starts(
         duty_matrix(types, interval_s), peak, costs, groups=[round(st.start_s) for st in types], max_groups=limit,
         node_limit=START_NODE_LIMIT,
     )  # fmt: skip
-    return sorted({st.start_s for st, k in zip(types, solved.x, strict=True) if k})
+    chosen = sorted({st.start_s for st, k in zip(types, solved.x, strict=True) if k})
+    return refine_starts(rules, pool, need, chosen, starts)
+
+
+def refine_starts(
+    rules: RosterRules, pool: Pool, need: Sequence[int], chosen: Sequence[float], allowed: Sequence[float]
+) -> list[float]:
+    """``chosen`` start times moved one at a time, by at most ``START_MOVE_S`` to another of
+    ``allowed``, while a move lowers the week's linear relaxation (the lines' cost with those
+    starts, :func:`week_relaxation`): the day program judges starts on the peak of every
+    interval over the week, which prices none of the days' differences nor the lines' days off,
+    and the week's integer answer follows its relaxation. First improvement in a fixed order
+    (each start in turn, nearer moves first, earlier of equals): the same need, the same starts."""
+    best = week_relaxation(rules, pool, need, chosen)
+    out = sorted(chosen)
+    for _ in range(START_PASSES):
+        moved = False
+        for i in range(len(out)):
+            near = sorted(
+                (s for s in allowed if s not in out and 0 < _apart(s, out[i]) <= START_MOVE_S),
+                key=lambda s: (_apart(s, out[i]), s),
+            )
+            for s in near:
+                trial = sorted([*out[:i], s, *out[i + 1 :]])
+                cost = week_relaxation(rules, pool, need, trial)
+                if cost < best * (1 - 1e-9):
+                    best, out, moved = cost, trial, True
+                    break
+        if not moved:
+            break
+    return out
+
+
+def _apart(a: float, b: float) -> float:
+    """Seconds between two times of day, the shorter way round midnight."""
+    d = abs(a - b) % DAY_S
+    return min(d, DAY_S - d)
+
+
+def week_relaxation(rules: RosterRules, pool: Pool, need: Sequence[int], starts: Sequence[float]) -> float:
+    """The linear relaxation's optimum of the week program (:func:`week_cover`) with the lines of
+    ``starts``: a lower bound of their lines' cost (inf when they cannot cover the need)."""
+    from scipy.optimize import LinearConstraint
+
+    lines = line_types(rules, pool, starts)
+    if not lines:
+        return np.inf
+    a, equal, placed = week_program(rules, lines)
+    rows = [i for i, k in enumerate(need) if k > 0]
+    c = np.r_[line_costs(rules, pool, lines), np.zeros(len(placed))]
+    res = run_milp(
+        c=c,
+        constraints=[
+            LinearConstraint(a[rows], lb=np.asarray([need[i] for i in rows], dtype=float), ub=np.inf),
+            LinearConstraint(equal, lb=0.0, ub=0.0),
+        ],
+    )
+    return float(res.fun) if res.x is not None else np.inf
 
 
 def week_cover(

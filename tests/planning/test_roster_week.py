@@ -22,8 +22,10 @@ from queueing.planning.lines import (
     day_patterns,
     line_costs,
     line_types,
+    refine_starts,
     week_cover,
     week_program,
+    week_relaxation,
 )
 from queueing.planning.staff import check_targets
 from tests.support.cli import invoke, write_file
@@ -167,6 +169,23 @@ def test_the_week_program_finds_the_brute_force_optimum(seed: int) -> None:
             cost >= best - 1e-9 and len({line.start_s for line, k in zip(got.lines, got.x, strict=True) if k}) <= limit
         )
     assert all(c >= k for c, k in zip(day_coverage(got.shifts_by_day(), 8 * H), need, strict=True))
+
+
+def test_start_times_move_to_where_the_week_needs_them() -> None:
+    """The day program picks start times on the week's peak need; a start 2 hours early for a
+    need of 12:00-20:00 every day covers it only with a second start's lines too, at twice the
+    cost: the local search moves it onto the need, where one start's lines cover it alone."""
+    text = _toy(2).replace("interval: 8h", "interval: 1h").replace("start_every: 8h", "start_every: 1h")
+    text = text.replace("shift_lengths: [8h, 16h]", "shift_lengths: [8h]").replace(", {shifts: 3, length: 16h}", "")
+    scenario = parse_scenario(text)
+    rules, pool = scenario.roster, scenario.staffing.pools[0]
+    assert rules is not None
+    need = [1 if 12 <= h < 20 else 0 for _ in range(7) for h in range(24)]
+    allowed = [h * H for h in range(24)]
+    assert week_relaxation(rules, pool, need, [10 * H, 14 * H]) == pytest.approx(2 * 7 * 8)  # paid h: two lines a day
+    moved = refine_starts(rules, pool, need, [10 * H, 14 * H], allowed)
+    assert 12 * H in moved and len(moved) == 2
+    assert week_relaxation(rules, pool, need, moved) == pytest.approx(7 * 8)  # the need's hours: 7/5 of a line
 
 
 # --- the command, end to end on a tiny week --------------------------------------------------------
