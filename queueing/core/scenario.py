@@ -3,6 +3,11 @@
 All durations are stored in seconds, all rates per hour. Validation happens here, once,
 before any simulation exists. Reading a file, and naming its line in each problem, is
 :mod:`queueing.core.scenario_file`'s part.
+
+One concept past 600 lines: the models of one file, in the order a scenario reads (arrivals,
+classes, surges, shifts and pools, roster rules, targets, the scenario), kept together because
+the scenario's own checks reach across all of them (a target's class, a surge's class, roster
+rules against the pools' hours and the horizon).
 """
 
 from __future__ import annotations
