@@ -317,6 +317,15 @@ def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, inter
         options=mip_options(MIP_NODE_LIMIT),
     )
     out = list(x)
+    if res.x is None:  # no answer within the node limit: absence in proportion to each shift's agents
+        share = [x[j] * away / sum(x) for j in used]
+        taken = [math.floor(v) for v in share]
+        by_remainder = sorted(range(m), key=lambda col: (taken[col] - share[col], col))
+        for col in by_remainder[: away - sum(taken)]:
+            taken[col] += 1
+        for col, j in enumerate(used):
+            out[j] -= taken[col]
+        return out
     for col, j in enumerate(used):
         out[j] -= round(res.x[col])
     return out

@@ -261,6 +261,20 @@ def test_shrinkage_is_spread_over_the_day() -> None:
     assert present_agents(types[:2], [3, 0], 0.0, step) == [3, 0]
 
 
+def test_absences_without_an_answer_from_the_solver_fall_in_proportion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program stopped before any answer (HiGHS at its node limit) still gives the day its
+    absences: round(total x shrinkage) away, in proportion to each shift's agents."""
+    from types import SimpleNamespace
+
+    from queueing.planning import cover
+
+    monkeypatch.setattr(cover, "run_milp", lambda **program: SimpleNamespace(x=None))
+    types = [ShiftType(s * H, 8 * H, ()) for s in (0, 8, 16)]
+    present = present_agents(types, [10, 5, 0], 0.2, H)
+    assert present == [8, 4, 0]  # 3 away: 2 of the 10, 1 of the 5
+    assert present_agents(types, [1, 1, 1], 0.5, H) == [0, 0, 1]  # 2 away (1.5 rounds up)
+
+
 def test_absences_never_take_two_from_an_interval_that_can_spare_one() -> None:
     """Five rostered at 09:00 on overlapping shifts, 4 required, 12% away. Taking one agent in
     every 1/s by shift start would take two there; the even placement keeps 4."""
