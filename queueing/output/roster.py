@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.durations import HOUR_S, format_duration
+from ..core.rounding import apportion
 from ..planning.roster import RosterResult, breaks_text
 from .files import json_text, write_csv
 from .scenario_yaml import DURATIONS_NOTE, scenario_yaml
-from .tables import apportion, clock_span, format_table
+from .tables import clock_span, format_table
 
 # --- figures of a shift and of a pool ------------------------------------------------------------
 
@@ -187,7 +188,7 @@ def format_roster(result: RosterResult) -> str:
     """The roster as a supervisor posts it: per pool its shifts (``start–end``, breaks, agents, paid
     hours, cost a day) and total; then the day's totals, the cost, the lower bound and the verdict.
     Money is summed unrounded and printed rounded once: rows add up to their pool's total, the
-    pools to the shifts' pay, that and overtime to the cost a day (:func:`.tables.apportion`)."""
+    pools to the shifts' pay, that and overtime to the cost a day (:func:`queueing.core.rounding.apportion`)."""
     rules = result.rules
     costed = rules.costed and result.cost_per_day is not None
     head = ["shift", "breaks", "agents", "paid h"] + (["cost/day"] if costed else [])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..core.durations import DAY_S, format_clock, format_duration
+from ..core.rounding import apportion
 from ..core.scenario import Scenario
 from ..core.targets import window_noun
 
@@ -150,20 +150,6 @@ def format_days(scenario: Scenario, summary: dict[str, Any]) -> str:
 def _mean(est: dict[str, Any], scale: float, digits: int) -> str:
     """An estimate's value alone (``-`` when unknown): the per-day table leaves the intervals to the files."""
     return "-" if est["value"] is None else f"{est['value'] * scale:.{digits}f}"
-
-
-def apportion(values: Sequence[float], total: float | None = None) -> list[int]:
-    """``values`` (money) rounded to whole units so that they add up to their sum rounded (or to
-    ``total``, already whole): each is its floor, and the units left go to the largest remainders
-    (Hamilton's method). Every part is within one unit of its value, and a printed column adds
-    up to its printed total. Rounding half up, so 0.5 is 1."""
-    whole = math.floor(math.fsum(values) + 0.5) if total is None else round(total)
-    floors = [math.floor(v) for v in values]
-    left = whole - sum(floors)
-    order = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))  # largest remainder first
-    for i in order[: max(0, min(left, len(values)))]:
-        floors[i] += 1
-    return floors
 
 
 def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..core.durations import DAY_S, HOUR_S, format_duration
+from ..core.rounding import apportion
 from ..core.scenario import Pool, RosterRules
 from ..errors import ScenarioError
 from .staff import intervals_per_day
@@ -318,11 +319,7 @@ def present_agents(types: list[ShiftType], x: list[int], shrinkage: float, inter
     )
     out = list(x)
     if res.x is None:  # no answer within the node limit: absence in proportion to each shift's agents
-        share = [x[j] * away / sum(x) for j in used]
-        taken = [math.floor(v) for v in share]
-        by_remainder = sorted(range(m), key=lambda col: (taken[col] - share[col], col))
-        for col in by_remainder[: away - sum(taken)]:
-            taken[col] += 1
+        taken = apportion([x[j] * away / sum(x) for j in used], away)
         for col, j in enumerate(used):
             out[j] -= taken[col]
         return out

@@ -24,12 +24,12 @@ from queueing import simulate
 from queueing.cli import main
 from queueing.core.durations import HOUR_S
 from queueing.core.metric_names import format_money
+from queueing.core.rounding import apportion
 from queueing.core.scenario_file import load_scenario, parse_scenario, validate_data
 from queueing.errors import ScenarioError
 from queueing.output.files import results_folder
 from queueing.output.roster import format_roster, write_roster
 from queueing.output.roster_plot import day_pieces, roster_chart
-from queueing.output.tables import apportion
 from queueing.planning.roster import RosterResult, RosterShift
 from queueing.planning.staff import StaffingResult
 from tests.support.scenarios import shared
