@@ -258,6 +258,24 @@ def check_coverable(
                 )
 
 
+def check_rules_coverable(
+    scenario: Scenario, rules: RosterRules, types: list[list[ShiftType]], is_open: list[list[bool]]
+) -> None:
+    """Before any search: each pool's min_agents floor, and its opening hours, must be coverable
+    by the shift types its rules allow (``is_open``: [interval of the day][pool])."""
+    pools = scenario.staffing.pools
+    check_coverable(
+        scenario, rules, types, rostered_need([[0] * len(pools) for _ in is_open], rules, scenario, is_open)
+    )
+    check_coverable(
+        scenario,
+        rules,
+        types,
+        [[int(is_open[i][p] and pool.hours is not None) for p, pool in enumerate(pools)] for i in range(len(is_open))],
+        why="it is open then",
+    )
+
+
 def check_hours_on_grid(scenario: Scenario, rules: RosterRules) -> None:
     for pool in scenario.staffing.pools:
         h = pool.hours
@@ -318,18 +336,7 @@ def build_roster(
     types = [shift_types(rules, pool) for pool in pools]
     costs = [shift_costs(rules, pool, ts) for pool, ts in zip(pools, types, strict=True)]
     is_open = open_intervals(scenario, interval)
-    # the floors alone must be coverable: say so before the search, not after it
-    check_coverable(
-        scenario, rules, types, rostered_need([[0] * len(pools) for _ in is_open], rules, scenario, is_open)
-    )
-    # a pool declared open must be staffable whenever it is open: say so before the search
-    check_coverable(
-        scenario,
-        rules,
-        types,
-        [[int(is_open[i][p] and pool.hours is not None) for p, pool in enumerate(pools)] for i in range(len(is_open))],
-        why="it is open then",
-    )
+    check_rules_coverable(scenario, rules, types, is_open)
     log: list[str] = []
 
     def say(msg: str) -> None:

@@ -51,7 +51,9 @@ from .roster import (
     MAX_REPAIR_ROUNDS,
     RosterResult,
     RosterShift,
+    check_coverable,
     check_hours_on_grid,
+    check_rules_coverable,
     roster_rules,
     rostered_need,
     shift_data,
@@ -108,6 +110,9 @@ def build_week_roster(
 
     is_open = open_intervals(scenario, interval)
     n = len(is_open)
+    # a line works one shift type a day: the day's checks hold for each day of the week
+    types = [shift_types(rules, pool) for pool in pools]
+    check_rules_coverable(scenario, rules, types, is_open)
     required: list[list[int]] = []
     staffing: StaffingResult | None = None
     for d in range(DAYS):
@@ -119,6 +124,8 @@ def build_week_roster(
         required.extend(row[:] for row in staffing.agents)
     assert staffing is not None
     need = rostered_need(required, rules, scenario, is_open * DAYS)
+    for d in range(DAYS):
+        check_coverable(scenario, rules, types, need[d * n : (d + 1) * n])
 
     t0 = time.perf_counter()
     covers: list[WeekCover] = []

@@ -384,3 +384,25 @@ def test_absences_are_placed_where_highs_presolve_fails() -> None:
     x = [3, 3, 1, 1, 2, 1, 2, 3, 1, 1, 1, 3, 2, 3]
     present = present_agents(types, x, 0.12, 1800.0)
     assert sum(present) == 27 - 3 and all(0 <= p <= k for p, k in zip(present, x, strict=True))
+
+
+def test_uncoverable_opening_hours_are_one_clear_error_before_any_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A week is refused as a day is, before a day's head-count is searched: lines start only
+    every 4h within the pool's hours (from 2h), so nothing is on duty from 2h to 4h."""
+    import queueing.planning.week_roster as week_roster
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rules should have been refused before the search")
+
+    monkeypatch.setattr(week_roster, "find_staffing", no_search)
+    text = TINY.replace("start_every: 2h", "start_every: 4h").replace(
+        '      serves: ["911"]\n', '      serves: ["911"]\n      hours: {open: 2h, close: 22h}\n'
+    )
+    text = text.replace("      agents: 2\n", "      shifts: [{start: 4h, end: 12h, agents: 2}]\n")
+    path = write_file(tmp_path, text, "week.yaml")
+    result = invoke("roster", str(path), "--out", str(tmp_path / "o"), "-q")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "roster: pool 'takers' needs agents at 2h" in result.stderr and "no allowed shift" in result.stderr
