@@ -125,7 +125,8 @@ def test_redials_conserve_calls() -> None:
     assert np.array_equal(c.cls[first][order], drawn.cls)
     redials = np.flatnonzero(~first)
     assert len(redials) > 50
-    by_attempt = {(k, a): i for i, (k, a) in enumerate(zip(records.caller_id.tolist(), records.attempt.tolist()))}
+    keys = zip(records.caller_id.tolist(), records.attempt.tolist(), strict=True)
+    by_attempt = {key: i for i, key in enumerate(keys)}
     assert len(by_attempt) == len(records.outcome)  # one row per caller and attempt
     for i in redials.tolist():
         before = by_attempt[(int(records.caller_id[i]), int(records.attempt[i]) - 1)]
