@@ -50,7 +50,7 @@ from .records import (
     UNSERVED,
     CallRecords,
 )
-from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kind
+from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kinds
 from .scenario import Scenario
 from .schedule import Schedule
 from .simpy_internals import succeed_later, urgent_timeout
@@ -88,28 +88,7 @@ class RoutedReplication(Replication):
         self.legs: dict[str, Any] = {name: array(code) for name, (code, _) in LEG_COLUMNS.items()}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
-        k_of = callers.cls.tolist()
-        arrival = callers.arrival_s.tolist()
-        queued = callers.queued_s.tolist()
-        handle = callers.handle_s.tolist()
-        patience = callers.patience_s.tolist()
-        category = callers.category.tolist()
-        language = extras.language.tolist()
-        for i in range(len(callers)):
-            k = k_of[i]
-            kind = transfer_kind(self.classes[k].transfer, float(extras.transfer_u[i]), arrival[i])
-            leg = dict(
-                cls=k, category=category[i], arrival=arrival[i], queued=queued[i], handle=handle[i],
-                patience=patience[i], caller=i, attempt=1, tfrom=-1, transfers=kind == TRANSFERRED,
-                diverted=False, language=language[i], accept_u=float(extras.accept_u[i]),
-                answer_u=float(extras.answer_u[i]),
-            )  # fmt: skip
-            if kind == TRANSFERRED:
-                leg["handle"] = float(extras.triage_s[i])
-            elif kind == DIVERTED:
-                leg.update(self._to_leg(i, k, arrival[i]), diverted=True)
-                leg["queued"] = arrival[i] + float(extras.to_ivr_s[i])
-            self._add(leg)
+        self._first_legs(callers, extras)
         order = sorted(range(len(callers)), key=self.legs["queued"].__getitem__)  # stable
         closed = closed_calls(
             scenario, np.asarray(self.legs["cls"], dtype=np.int16), np.frombuffer(self.legs["arrival"], dtype=float)
@@ -126,6 +105,37 @@ class RoutedReplication(Replication):
         self.lanes = [[Lane(ids, [q[i] for i in ids]) for ids in per_class] for per_class in lane_legs]
 
     # --- legs ------------------------------------------------------------------------
+    def _first_legs(self, callers: Callers, e: CallerExtras) -> None:
+        """The drawn callers as the first legs, column by column: a non-emergency's leg has the
+        triage's handle time; a diverted caller's is a call of the class dialled instead."""
+        n = len(callers)
+        cls, category = callers.cls.copy(), callers.category.copy()
+        queued, handle, patience = callers.queued_s.copy(), callers.handle_s.copy(), callers.patience_s.copy()
+        kind = np.zeros(n, dtype=np.int8)
+        for k, cc in enumerate(self.classes):
+            if cc.transfer is not None:
+                mine = cls == k
+                kind[mine] = transfer_kinds(cc.transfer, e.transfer_u[mine], callers.arrival_s[mine])
+        moved = kind == TRANSFERRED
+        handle[moved] = e.triage_s[moved]
+        diverted = kind == DIVERTED
+        if diverted.any():
+            names = self.router.class_names
+            to = np.asarray([names.index(c.transfer.to) if c.transfer else -1 for c in self.classes], dtype=np.int16)
+            cls[diverted] = to[cls[diverted]]
+            category[diverted] = e.to_category[diverted]
+            handle[diverted] = e.to_handle_s[diverted]
+            patience[diverted] = e.to_patience_s[diverted]
+            queued[diverted] = callers.arrival_s[diverted] + e.to_ivr_s[diverted]
+        columns = {
+            "cls": cls, "category": category, "arrival": callers.arrival_s, "queued": queued, "handle": handle,
+            "patience": patience, "deadline": queued + patience, "caller": np.arange(n), "transfers": moved,
+            "diverted": diverted, "language": e.language, "accept_u": e.accept_u, "answer_u": e.answer_u,
+        }  # fmt: skip
+        for name, (code, default) in LEG_COLUMNS.items():
+            values = columns.get(name, np.full(n, default))
+            self.legs[name].frombytes(np.asarray(values, dtype=LEG_DTYPES[code]).tobytes())
+
     def _to_leg(self, i: int, k: int, t: float) -> dict[str, Any]:
         """What a leg of caller ``i`` (first drawn in class ``k``) is as a call of the class its
         calls are transferred to, made at ``t``."""
@@ -210,10 +220,17 @@ class RoutedReplication(Replication):
             return
         now = self.env.now
         deadline = legs["deadline"]
-        ahead = sum(lane.waiting(now, deadline) for kk in range(k + 1) for lane in self.lanes[kk])
-        ahead -= deadline[leg] >= now  # not itself
         free += sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
-        expected = expected_wait_s(ahead, free, self.router.agents_on_duty(k, now), self.router.mean_handle_s[k])
+        on_duty, mean_handle_s = self.router.agents_on_duty(k, now), self.router.mean_handle_s[k]
+        # Counting the calls ahead stops where the predicted wait passes the threshold anyway
+        # (it grows with them): the decision is the same, the count bounded.
+        enough = free + 2 + (math.ceil(callback.offer_after * on_duty / mean_handle_s) if mean_handle_s > 0 else 0)
+        ahead = 0
+        for kk in range(k + 1):
+            for lane in self.lanes[kk]:
+                ahead += lane.waiting(now, deadline, enough - ahead)
+        ahead = min(ahead, enough) - (deadline[leg] >= now)  # not itself
+        expected = expected_wait_s(ahead, free, on_duty, mean_handle_s)
         if not callback_offered(callback, expected):
             return
         if legs["accept_u"][leg] < callback.accept:
