@@ -78,12 +78,18 @@ class Task:
 
 
 def run_task(task: Task) -> ReplicationResult:
-    """Draw the callers of one replication, simulate, and measure; the schedule is built once
-    for all three."""
+    """Draw the callers of one replication, simulate (the routed model when the scenario uses
+    transfers, redials, callbacks or languages, else the fast one), and measure; the schedule is
+    built once for all three."""
     scenario = task.scenario
     schedule = build_schedule(scenario)
     callers = draw_callers(scenario, task.replication)
-    records = simulate_replication(scenario, schedule, callers)
+    if scenario.routed:
+        from .routed_model import simulate_routed  # here: the fast model's runs never load it
+
+        records = simulate_routed(scenario, schedule, callers, task.replication)
+    else:
+        records = simulate_replication(scenario, schedule, callers)
     return ReplicationResult(
         replication=task.replication,
         measures=replication_measures(scenario, schedule, records),
