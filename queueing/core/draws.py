@@ -17,7 +17,7 @@ import numpy as np
 from .arrivals import arrival_times
 from .scenario import Scenario
 
-PURPOSES = ("arrivals", "categories", "handle", "patience", "ivr")
+PURPOSES = ("arrivals", "categories", "handle", "patience", "ivr", "state_handle", "state_patience", "state_service")
 
 
 def stream(seed: int, replication: int, purpose: str, class_name: str) -> np.random.Generator:
