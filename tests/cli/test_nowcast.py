@@ -84,14 +84,33 @@ def test_nowcast_reads_the_log_and_writes_nowcast_json(tmp_path: Path) -> None:
     assert result.output.count("\n14:15  ") == 2
 
 
-def test_an_empty_log_is_a_nowcast_from_an_empty_centre(tmp_path: Path) -> None:
+def test_an_empty_log_is_a_nowcast_from_an_empty_centre_and_a_second_replaces_the_first(tmp_path: Path) -> None:
     url = write_calls_db(tmp_path / "calls.db", DAY, [])
     scenario = write_file(tmp_path, CENTRE, "centre.yaml")
+    for at in (AT, "2026-03-02T14:20:00Z"):  # every few minutes into the same folder
+        result = invoke("nowcast", "--database-url", url, "--scenario", str(scenario), "--at", at, "--replications",
+                        "4", "--hours", "0.5", "--jobs", "1", "--out", str(tmp_path / "now"), "--quiet")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        doc = json.loads((tmp_path / "now" / "nowcast.json").read_text())
+        assert doc["at"] == at and doc["state"]["waiting"] == {} and not any(r["applied"] for r in doc["reforecast"])
+    refused = invoke("simulate", str(scenario), "--replications", "2", "--out", str(tmp_path / "now"))
+    assert refused.exit_code == 2 and "holds the results of `ivr311 nowcast`" in refused.stderr
+
+
+def test_the_python_function_is_what_the_command_writes_in_any_number_of_processes(tmp_path: Path) -> None:
+    import queueing
+
+    url = _database(tmp_path)
+    scenario = write_file(tmp_path, CENTRE, "centre.yaml")
     result = invoke("nowcast", "--database-url", url, "--scenario", str(scenario), "--at", AT, "--replications",
-                    "4", "--hours", "0.5", "--jobs", "1", "--out", str(tmp_path / "now"), "--quiet")  # fmt: skip
+                    "6", "--hours", "0.5", "--jobs", "2", "--out", str(tmp_path / "now"), "--quiet")  # fmt: skip
     assert result.exit_code == 0, result.output
-    doc = json.loads((tmp_path / "now" / "nowcast.json").read_text())
-    assert doc["state"]["waiting"] == {} and not any(r["applied"] for r in doc["reforecast"])
+    written = json.loads((tmp_path / "now" / "nowcast.json").read_text())
+    mine = queueing.nowcast(queueing.load_scenario(scenario), database_url=url, at=AT, hours=0.5, replications=6,
+                            jobs=1).to_json()  # fmt: skip
+    for doc in (written, mine):
+        del doc["generated_at"], doc["wall_s"]
+    assert mine == written
 
 
 def test_nowcast_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
