@@ -201,8 +201,8 @@ def expected_calls(scenario: Scenario, class_name: str, start_s: float, end_s: f
 
 
 def reforecast(log: CallLog | None, scenario: Scenario, at_s: float, clock_s: float) -> list[Reforecast]:
-    """Per class: the calls that reached its queue since midnight UTC before ``at_s`` against the
-    scenario's forecast for the same hours of its clock (midnight to ``clock_s``)."""
+    """Per class: the calls that started since midnight UTC and reached its queue before ``at_s``,
+    against the scenario's forecast for the same hours of its clock (midnight to ``clock_s``)."""
     midnight = at_s - at_s % DAY_S
     day0 = clock_s - clock_s % DAY_S
     out = []
@@ -210,7 +210,9 @@ def reforecast(log: CallLog | None, scenario: Scenario, at_s: float, clock_s: fl
         actual = 0
         if log is not None:
             with np.errstate(invalid="ignore"):
-                actual = int(np.sum((log.queue == name) & (log.started >= midnight) & (log.started < at_s)))
+                # reached the queue by then: a live log does not know yet where a caller in the menu goes
+                mine = (log.queue == name) & (log.enqueued < at_s)
+                actual = int(np.sum(mine & (log.started >= midnight) & (log.started < at_s)))
         forecast = expected_calls(scenario, name, day0, clock_s)
         if forecast <= 0:
             out.append(Reforecast(name, actual, forecast, None, None, None, False))
