@@ -34,6 +34,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ from ..core.scenario import Scenario
 from ..core.scenario_file import validate_data
 from ..core.state import InService, State, Waiting, on_duty_at, run_from, schedule_from
 from ..errors import ScenarioError
-from .calllog import CallLog
+from .calllog import CallLog, frame_call_log, read_call_log
 from .demand import poisson_interval
 
 INTERVAL_S = 900.0  # the now-cast's grid: quarter hours of the clock
@@ -338,7 +339,7 @@ def _bands(
 
 def nowcast(
     scenario: Scenario,
-    log: CallLog | None = None,
+    log: CallLog | str | PathLike[str] | Any = None,
     *,
     database_url: str | None = None,
     at: str | dt.datetime | None = None,
@@ -347,7 +348,8 @@ def nowcast(
     pool: str | None = None,
     jobs: int | None = None,
 ) -> Nowcast:
-    """The now-cast of ``scenario`` from ``log`` (the call log, :func:`calllog.read_call_log`'s; or
+    """The now-cast of ``scenario`` from ``log`` (the call log: an export's path, a DataFrame of its
+    columns or a :class:`CallLog`, as ``calibrate`` takes it; or
     read from the voice app's database at ``database_url``, :func:`livelog.read_live_log`; neither:
     nobody waits and no call came today) at ``at`` (UTC; None: now) for ``hours``
     with ``replications`` runs, and with one agent more and one fewer in ``pool`` (None: the
@@ -369,6 +371,10 @@ def nowcast(
         from .livelog import read_live_log
 
         log = read_live_log(database_url, at_s - at_s % DAY_S - MAX_OPEN_S, at_s)
+    elif isinstance(log, (str, PathLike)):
+        log = read_call_log(log)
+    elif log is not None and not isinstance(log, CallLog):
+        log = frame_call_log(log)
     state, ignored = state_of_log(log, scenario, at_s, clock)
     ratios = reforecast(log, scenario, at_s, clock)
     model = nowcast_scenario(scenario, clock, hours, ratios)
