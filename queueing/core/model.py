@@ -21,9 +21,10 @@ per call:
 - Opening hours: callers arriving while no pool serving their class is open are ``closed``;
   they never enter the model (:func:`simulate_replication` runs the others).
 - A start from a state (:mod:`queueing.core.state` builds it): the clock starts at ``start_s``
-  instead of 0; callers already waiting are callers queued before it (ahead of every arrival),
-  and an agent busy at the start (``busy_s``: agent number -> seconds left on its call) first
-  finishes that call. The default start (0, nobody busy) is the run from an empty centre.
+  instead of 0, with a schedule whose spans of work begin then at the earliest
+  (``state.schedule_from``); callers already waiting are callers queued before it (ahead of every
+  arrival), and an agent busy at the start (``busy_s``: agent number -> seconds left on its call)
+  first finishes that call. The default start (0, nobody busy) is the run from an empty centre.
 
 Who works when, and the agents' numbers, come from the replication's
 :class:`~queueing.core.schedule.Schedule`.

@@ -26,7 +26,7 @@ records of ``runner.run_task`` bit for bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -296,11 +296,6 @@ def run_from(scenario: Scenario, state: State, replication: int, schedule: Sched
     callers = state_callers(scenario, state, replication)
     busy = busy_agents(scenario, schedule, state, replication)
     return simulate_replication(scenario, schedule, callers, state.at_s, busy)
-
-
-def pool_names(scenario: Scenario) -> Sequence[str]:
-    """The scenario's pool names, in file order (what ``State.extra`` names)."""
-    return [p.name for p in scenario.staffing.pools]
 
 
 def on_duty_at(schedule: Schedule, at_s: float) -> Mapping[int, int]:
