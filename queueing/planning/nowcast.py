@@ -14,7 +14,7 @@
    over the same hours; the ratio, with its exact 95% Poisson interval, multiplies the rest of
    the horizon's arrivals, once at least :data:`MIN_CALLS` calls have arrived (fewer: the
    forecast is kept and the ratio only shown). The interval says how far to trust it: with 50
-   calls it spans about +-28%, with 400 about +-10%.
+   calls it runs from 0.74 to 1.32 times the ratio, with 400 from 0.90 to 1.10.
 4. **The runs**: ``replications`` runs from the state (:mod:`queueing.core.state`), and the same
    with one agent more and one fewer on duty from ``at`` in ``pool`` (common random numbers: the
    same callers), summarized per 15 minutes and class (:class:`Band`).

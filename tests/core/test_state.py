@@ -14,7 +14,7 @@ from queueing.core.distributions import Exponential, Gamma, Lognormal, Triangula
 from queueing.core.records import ANSWERED
 from queueing.core.runner import Task, run_task
 from queueing.core.scenario_file import load_scenario, parse_scenario
-from queueing.core.state import InService, State, Waiting, residual_s, run_from, schedule_from
+from queueing.core.state import InService, State, Waiting, residual_s, run_from, schedule_from, state_callers
 from queueing.theory.analytic import erlang_c
 from tests.support import REPO
 
@@ -165,3 +165,19 @@ def test_a_busy_agent_finishes_its_call_first_and_extra_agents_count() -> None:
     assert np.nanmin(run_from(scenario, busy, 0).answered_s) > 600.0  # after the call in progress
     assert len(schedule_from(scenario, busy.with_extra("agents", 1)).agent_pool) == 2
     assert len(schedule_from(scenario, busy.with_extra("agents", -1)).agent_pool) == 0
+
+
+def test_a_waiting_callers_patience_is_drawn_given_the_wait_it_has_had() -> None:
+    text = MMC.format(rate=6.0, agents=1).replace(
+        "handle_time: {dist: exponential, mean: 5m}",
+        "handle_time: {dist: exponential, mean: 5m}\n    patience: {dist: lognormal, mean: 1m, sd: 30s}",
+    )
+    scenario = parse_scenario(text)
+    state = State(at_s=3600.0, waiting=tuple(Waiting("calls", 180.0) for _ in range(200)))
+    callers = state_callers(scenario, state, 0)
+    mine = callers.queued_s < 3600.0
+    left = callers.queued_s[mine] + callers.patience_s[mine] - 3600.0
+    assert (left > 0).all()  # none hung up before now: they are still waiting
+    sigma = math.sqrt(math.log1p(0.25))
+    reference = stats.lognorm(s=sigma, scale=60.0 * math.exp(-(sigma**2) / 2))
+    _ci_covers(left, integrate.quad(reference.sf, 180.0, np.inf)[0] / reference.sf(180.0))
