@@ -353,7 +353,7 @@ def nowcast(
     read from the voice app's database at ``database_url``, :func:`livelog.read_live_log`; neither:
     nobody waits and no call came today) at ``at`` (UTC; None: now) for ``hours``
     with ``replications`` runs, and with one agent more and one fewer in ``pool`` (None: the
-    first pool) from then on, in ``jobs`` local processes (None: every core, at most 4)."""
+    first pool) from then on, in ``jobs`` local processes (None: every core)."""
     started = time.perf_counter()
     from .calllog import parse_time_s
 
@@ -383,7 +383,7 @@ def nowcast(
     variants = {"as rostered": state, "plus one": state.with_extra(pool, 1), "minus one": state.with_extra(pool, -1)}
     from ..core.runner import default_jobs
 
-    workers = min(jobs or default_jobs(), 4, replications)
+    workers = min(jobs or default_jobs(), replications)
     runs = _run_all(model, list(variants.values()), replications, edges, workers)
     bands = {k: _bands(model, r, edges, s, midnight) for (k, s), r in zip(variants.items(), runs, strict=True)}
     waiting: dict[str, dict[str, float]] = {}
