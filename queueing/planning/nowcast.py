@@ -191,7 +191,7 @@ def state_of_log(log: CallLog | None, scenario: Scenario, at_s: float, clock_s: 
         for i in np.flatnonzero(serving & known & ~stale)
     ]
     waits.sort(key=lambda w: -w.elapsed_s)
-    return State(at_s=clock_s, waiting=tuple(waits), in_service=tuple(calls)), int(stale.sum())
+    return State(at_s=clock_s, waiting=tuple(waits), in_service=tuple(calls)), int((stale & known).sum())
 
 
 def expected_calls(scenario: Scenario, class_name: str, start_s: float, end_s: float) -> float:

@@ -87,6 +87,7 @@ def test_state_of_log_reads_who_waits_and_who_is_on_a_call() -> None:
         LoggedCall("911", at - 300, at - 295, None, at - 100),  # hung up in the queue
         LoggedCall("911", at - MAX_OPEN_S - 60, at - MAX_OPEN_S - 50),  # a lost status callback
         LoggedCall("311", at - 50, at - 40),  # a class the scenario does not have
+        LoggedCall("311", at - MAX_OPEN_S - 60, at - MAX_OPEN_S - 50),  # neither counted nor left out
         LoggedCall("911", at + 5, at + 6),  # after the time asked for
     ]
     state, ignored = state_of_log(_log(calls), scenario, DAY.timestamp() + at, at)
