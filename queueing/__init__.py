@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .planning.calibrate import Calibration, calibrate
     from .planning.compare import Comparison, compare
     from .planning.frontier import FrontierResult, frontier
+    from .planning.nowcast import Nowcast, nowcast
     from .planning.roster import RosterResult
     from .planning.rostering import roster
     from .planning.staff import StaffingResult, staff
@@ -56,12 +57,14 @@ _HOME = {
     "Calibration": "planning.calibrate",
     "calibrate": "planning.calibrate",
     "calibration_yaml": "output.calibration",
+    "Nowcast": "planning.nowcast",
+    "nowcast": "planning.nowcast",
 }
 
 __all__ = [
-    "Analysis", "Calibration", "Comparison", "FrontierResult", "RosterResult", "Scenario", "ScenarioError",
+    "Analysis", "Calibration", "Comparison", "FrontierResult", "Nowcast", "RosterResult", "Scenario", "ScenarioError",
     "SimulationResult", "StaffingResult", "SweepResult", "analyze", "calibrate", "calibration_yaml", "compare",
-    "frontier", "load_scenario", "parse_scenario", "roster", "simulate", "staff", "sweep", "with_overrides",
+    "frontier", "load_scenario", "nowcast", "parse_scenario", "roster", "simulate", "staff", "sweep", "with_overrides",
 ]  # fmt: skip
 
 

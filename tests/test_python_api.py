@@ -96,7 +96,7 @@ def keywords_of(function: Any) -> dict[str, inspect.Parameter]:
     return keywords
 
 
-@pytest.mark.parametrize("name", ["simulate", "compare", "sweep", "staff", "roster", "calibrate"])
+@pytest.mark.parametrize("name", ["simulate", "compare", "sweep", "staff", "roster", "calibrate", "nowcast"])
 def test_each_function_takes_its_commands_options_with_the_same_defaults(name: str) -> None:
     command = main.commands[name]
     defaults = command.make_context(name, [], resilient_parsing=True).params  # converted: --interval 15m is 900.0

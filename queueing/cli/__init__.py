@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from .analysis import compare, sweep
-from .calibration import calibrate
+from .calibration import calibrate, nowcast
 from .simulation import analytic_cmd, simulate, validate
 from .staffing import roster, staff
 
@@ -97,9 +97,10 @@ def main() -> None:
                ivr311 sweep scenarios/textbook.yaml --set staffing.pools.call-takers.agents=10..14
     Call log:  ivr311 dial; ivr311 calls export --format csv
                ivr311 calibrate calls.csv --base scenarios/baseline.yaml --out calibrated.yaml
+    Intraday:  ivr311 nowcast --database-url sqlite:///instance/calls.db --scenario scenarios/baseline.yaml
     Every command has --help; file formats are in docs/file-formats.md.
     """
 
 
-for command in (validate, simulate, analytic_cmd, compare, sweep, staff, roster, calibrate):
+for command in (validate, simulate, analytic_cmd, compare, sweep, staff, roster, calibrate, nowcast):
     main.add_command(command)

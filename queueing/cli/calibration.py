@@ -1,5 +1,6 @@
-"""``calibrate``: a scenario from the call log (a file, or the voice app's database exported by
-``ivr311 calls export`` in a separate process)."""
+"""The commands that read the call log: ``calibrate`` (a scenario from the log: a file, or the
+voice app's database exported by ``ivr311 calls export`` in a separate process) and ``nowcast``
+(the next hours simulated from the queue as the database has it now)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..errors import ScenarioError
 from ..yamlsafe import format_path
 from .options import (
     Duration,
+    jobs_option,
     load,
     quiet_option,
 )
@@ -105,3 +107,50 @@ def exported_call_log(database_url: str, folder: Path) -> Path:
         last = (done.stderr.strip().splitlines() or ["the export failed"])[-1]
         raise ScenarioError(f"--database-url: {last}")
     return out
+
+
+@click.command()
+@click.option("--database-url", metavar="URL", required=True,
+              help="The voice app's database (read-only): who waits and who is on a call, today's calls.")  # fmt: skip
+@click.option("--scenario", "file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The day's forecast and roster (profile, shifts, targets).")  # fmt: skip
+@click.option("--hours", type=click.FloatRange(min=0, max=24, min_open=True), default=2.0, show_default=True,
+              help="How far ahead to simulate.")  # fmt: skip
+@click.option("--replications", type=click.IntRange(min=2), default=100, show_default=True,
+              help="Runs from the state (each with one agent more and one fewer too).")  # fmt: skip
+@click.option("--at", help="The time to start from, UTC (2024-05-01T14:00:00Z; default: now).")
+@click.option("--pool", help="The pool one agent is added to or sent home from (default: the first).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for nowcast.json [default: results/<scenario>-nowcast].")  # fmt: skip
+@jobs_option
+@quiet_option
+def nowcast(
+    database_url: str, file: Path, hours: float, replications: int, at: str | None, pool: str | None,
+    out_dir: Path | None, jobs: int | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Simulate the next hours from the centre as it stands: callers waiting and calls in progress
+    from the call log, agents on duty by the scenario's roster, the rest of the day re-forecast
+    from today's calls. Per quarter hour and class: the chance every target is met, the mean wait
+    and queue with their 10-90% bands, and the same chance with one agent more and one fewer on
+    duty from now. Writes nowcast.json (docs/planning.md, "Now-cast").
+
+    \b
+    Example:
+      ivr311 nowcast --database-url sqlite:///instance/calls.db --scenario scenarios/baseline.yaml
+    """
+    from ..output.files import default_folder, moved, results_folder
+    from ..output.nowcast import format_nowcast, write_nowcast
+    from ..planning.calllog import parse_time_s
+    from ..planning.nowcast import nowcast as run
+
+    scenario, _ = load(file)
+    if at is not None:
+        parse_time_s(at, "--at")  # a mistake is told before the database is read
+    out = out_dir or default_folder("nowcast", file, "-nowcast")
+    with results_folder(out, "nowcast", [file]) as tmp:
+        result = run(scenario, database_url=database_url, at=at, hours=hours, replications=replications,
+                     pool=pool, jobs=jobs)  # fmt: skip
+        written = [write_nowcast(result, tmp)]
+    if not quiet:
+        click.echo(format_nowcast(result))
+        click.echo("wrote " + ", ".join(str(p) for p in moved(written, tmp, out)))

@@ -24,6 +24,8 @@ PURPOSES = (
     # the routed model's (transfers, redials, callbacks, languages): drawn only when a class uses them
     "transfer", "triage", "transfer_categories", "transfer_handle", "transfer_patience", "transfer_ivr",
     "language", "callback", "redial", "redial_delay", "redial_patience", "redial_ivr", "callback_later",
+    # a start from a live state (core/state.py): who waits and who is busy at the start
+    "state_handle", "state_patience", "state_service",
 )  # fmt: skip
 
 

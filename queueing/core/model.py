@@ -20,6 +20,11 @@ per call:
   the whole break.
 - Opening hours: callers arriving while no pool serving their class is open are ``closed``;
   they never enter the model (:func:`simulate_replication` runs the others).
+- A start from a state (:mod:`queueing.core.state` builds it): the clock starts at ``start_s``
+  instead of 0, with a schedule whose spans of work begin then at the earliest
+  (``state.schedule_from``); callers already waiting are callers queued before it (ahead of every
+  arrival), and an agent busy at the start (``busy_s``: agent number -> seconds left on its call)
+  first finishes that call. The default start (0, nobody busy) is the run from an empty centre.
 
 Who works when, and the agents' numbers, come from the replication's
 :class:`~queueing.core.schedule.Schedule`.
@@ -30,8 +35,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from array import array
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,16 +53,23 @@ from .simpy_internals import succeed_later
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
 
-def simulate_replication(scenario: Scenario, schedule: Schedule, callers: Callers) -> CallRecords:
-    """Run one replication of ``scenario`` (whose schedule is ``schedule``); return the call
-    records (overtime past shift ends is measured from them, in ``metrics``). Callers arriving
-    while no pool serving their class is open are recorded as closed and never enter the model."""
+def simulate_replication(
+    scenario: Scenario,
+    schedule: Schedule,
+    callers: Callers,
+    start_s: float = 0.0,
+    busy_s: Mapping[int, float] | None = None,
+) -> CallRecords:
+    """Run one replication of ``scenario`` (whose schedule is ``schedule``) from ``start_s`` with
+    the agents of ``busy_s`` on a call for that many more seconds; return the call records
+    (overtime past shift ends is measured from them, in ``metrics``). Callers arriving while no
+    pool serving their class is open are recorded as closed and never enter the model."""
     closed = closed_calls(scenario, callers.cls, callers.arrival_s)
     if closed is None or not closed.any():
-        return Replication(scenario, schedule, callers).run()
+        return Replication(scenario, schedule, callers, start_s, busy_s).run()
     keep = ~closed
     inner = Callers(**{f.name: getattr(callers, f.name)[keep] for f in dataclasses.fields(Callers)})
-    records = Replication(scenario, schedule, inner).run()
+    records = Replication(scenario, schedule, inner, start_s, busy_s).run()
     answered = np.full(len(callers), np.nan)
     answered[keep] = records.answered_s
     agent = np.full(len(callers), -1, dtype=records.agent.dtype)
@@ -77,8 +90,16 @@ class Replication:
     the model runs millions of times; a local is cheaper to read than an attribute).
     """
 
-    def __init__(self, scenario: Scenario, schedule: Schedule, callers: Callers) -> None:
-        self.env = simpy.Environment()
+    def __init__(
+        self,
+        scenario: Scenario,
+        schedule: Schedule,
+        callers: Callers,
+        start_s: float = 0.0,
+        busy_s: Mapping[int, float] | None = None,
+    ) -> None:
+        self.env = simpy.Environment(start_s)
+        self.busy_s = dict(busy_s or {})
         self.scenario = scenario
         self.schedule = schedule
         self.callers = callers
@@ -118,23 +139,28 @@ class Replication:
         env = self.env
         for crew in self.schedule.crews:
             for aid in crew.agent_numbers:
-                env.process(self.agent(env, aid, crew.pool, crew.work_segments_s))
+                env.process(self.agent(env, aid, crew.pool, crew.work_segments_s, self.busy_s.get(aid, 0.0)))
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
         env.run(until=self.horizon)
         return self.records()
 
-    def agent(self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment]) -> Generator:
-        """Agent ``aid`` of pool ``p``: over each span of work, take the oldest waiting call of the
-        highest class the pool serves, or wait idle to be handed one (or sent home, or on a
-        break). A break starts when the call in progress at its scheduled start ends and lasts
-        its whole length; the next span starts at its scheduled time or after the break."""
+    def agent(
+        self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment], busy_s: float = 0.0
+    ) -> Generator:
+        """Agent ``aid`` of pool ``p``: first the ``busy_s`` seconds left of a call in progress at
+        the start, then over each span of work, take the oldest waiting call of the highest
+        class the pool serves, or wait idle to be handed one (or sent home, or on a break). A
+        break starts when the call in progress at its scheduled start ends and lasts its whole
+        length; the next span starts at its scheduled time or after the break."""
         serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
         timeout, event = env.timeout, env.event
+        if busy_s > 0:
+            yield timeout(busy_s)
         for on, off, rest in windows:
             if env.now < on:
                 yield timeout(on - env.now)
@@ -178,7 +204,7 @@ class Replication:
         """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
         queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
         n, horizon = self.n, self.horizon
-        i = 0
+        i = bisect_left(queued, env.now)  # callers queued before the start were waiting then
         while True:
             if self.n_idle == 0:
                 # Nobody to wake: callers join the implicit queues without events.

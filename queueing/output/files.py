@@ -53,13 +53,13 @@ RESULT_FILES = frozenset({
     "sweep.csv",
     "staffing.yaml", "staffing.csv", "staffing.json",
     "roster.yaml", "roster.csv", "roster.json", "roster-present.yaml", "lines.csv", "assignments.csv",
-    "frontier.csv", ".ivr311.json",
+    "frontier.csv", "nowcast.json", ".ivr311.json",
 })  # fmt: skip
 MARKER = ".ivr311.json"  # in every results folder: the command that wrote it and its inputs
 # A folder without the marker (written before it) is told by its files: the first found names its command.
 WRITTEN_BY = (
     ("roster.yaml", "roster"), ("roster.json", "roster"), ("staffing.yaml", "staff"), ("frontier.csv", "staff"),
-    ("comparison.csv", "compare"), ("sweep.csv", "sweep"), ("summary.json", "simulate"),
+    ("comparison.csv", "compare"), ("sweep.csv", "sweep"), ("summary.json", "simulate"), ("nowcast.json", "nowcast"),
 )  # fmt: skip
 
 
