@@ -362,6 +362,12 @@ def nowcast(
         raise ScenarioError(f"--hours {hours:g}: must be more than 0 and at most 24")
     if replications < 2:
         raise ScenarioError(f"--replications {replications}: needs at least 2 for a band")
+    if scenario.routed:
+        # a start from a state is the fast model's (core/state.py); the routed one starts empty
+        raise ScenarioError(
+            "nowcast: the scenario transfers, redials, offers callbacks or has languages; a now-cast "
+            "models none of them yet: give it the scenario without those keys"
+        )
     names = [p.name for p in scenario.staffing.pools]
     pool = names[0] if pool is None else pool
     if pool not in names:

@@ -128,3 +128,18 @@ def test_nowcast_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
         assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(message), result.stderr
+
+
+def test_nowcast_refuses_a_routed_scenario_in_one_line(tmp_path: Path) -> None:
+    """A now-cast starts the fast model from the log's state; a scenario whose calls transfer (or
+    redial, call back, need a language) would be now-cast without them: refused, not misread."""
+    routed = CENTRE.replace(
+        '    patience: {dist: exponential, mean: 3m}\n  "311"',
+        '    patience: {dist: exponential, mean: 3m}\n    transfer: {to: "311", share: 0.2, triage_time: 30s}\n  "311"',
+    )
+    scenario = write_file(tmp_path, routed, "routed.yaml")
+    url = write_calls_db(tmp_path / "calls.db", DAY, [LoggedCall("911", 0.0, 1.0)])
+    result = invoke("nowcast", "--scenario", str(scenario), "--database-url", url, "--replications", "2",
+                    "--jobs", "1", "--out", str(tmp_path / "now"))  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("nowcast: the scenario transfers")
