@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ScenarioError
 from .draws import draw_callers
-from .limits import Where, check_run, cost, named, workers_for
+from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
     Key,
     daily_columns,
@@ -42,8 +42,6 @@ from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
 from .targets import Judged, judge
-
-DEFAULT_INTERVAL_S = 900.0
 
 
 def version() -> str:
