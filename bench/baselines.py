@@ -4,10 +4,12 @@ The case: one shared pool of 10 call-takers, exponential 4-minute handle time fo
 every call, Poisson arrivals of 36 calls/h (911, answered first) and 96 calls/h (311),
 non-preemptive priority, nobody abandons.
 
-Two baselines, each run as its own process by ``bench/sim_speed.py``:
+Three baselines, each run as its own process by ``bench/sim_speed.py``:
 
 * ``simpy``: the textbook SimPy model, one process per call queueing on a
   ``simpy.PriorityResource`` (capacity 10, priority 1 for 911 and 2 for 311);
+* ``floor``: SimPy's floor, what SimPy needs to move as many calls and nothing else: one bare
+  ``Timeout`` per call in 10 processes (one per agent), no queue, no random draw, no waits;
 * ``ciw``: the same system in Ciw 3 with priority classes (non-preemptive).
 
 Usage::
@@ -88,6 +90,29 @@ def run_simpy(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     return stats
 
 
+def run_floor(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
+    """SimPy's floor: ``AGENTS`` processes, each yielding one bare ``Timeout`` per call it would
+    take, as many calls in all as the case has over ``horizon_s`` (the expected number); no
+    queue, no draw. Every call is counted as arrived and completed; there are no waits."""
+    import simpy
+
+    env = simpy.Environment()
+    per_agent = round(horizon_s * TOTAL_RATE_PER_S / AGENTS)
+    gap_s = horizon_s / per_agent  # each agent's calls spread over the horizon
+
+    def agent(env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
+        timeout = env.timeout
+        for _ in range(per_agent):
+            yield timeout(gap_s)
+
+    for _ in range(AGENTS):
+        env.process(agent(env))
+    env.run()
+    stats = WaitStats()
+    stats.arrived = stats.completed = per_agent * AGENTS
+    return stats
+
+
 def run_ciw(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     """The same system in Ciw 3: priority classes, non-preemptive."""
     import ciw
@@ -113,7 +138,7 @@ def run_ciw(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     return stats
 
 
-MODELS = {"simpy": run_simpy, "ciw": run_ciw}
+MODELS = {"simpy": run_simpy, "floor": run_floor, "ciw": run_ciw}
 
 
 def horizon_for(calls: int | None, days: float | None) -> float:

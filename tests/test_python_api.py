@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -98,7 +99,8 @@ def keywords_of(function: Any) -> dict[str, inspect.Parameter]:
 
 @pytest.mark.parametrize("name", ["simulate", "compare", "sweep", "staff", "roster", "calibrate", "nowcast"])
 def test_each_function_takes_its_commands_options_with_the_same_defaults(name: str) -> None:
-    command = main.commands[name]
+    command = main.get_command(click.Context(main), name)
+    assert command is not None
     defaults = command.make_context(name, [], resilient_parsing=True).params  # converted: --interval 15m is 900.0
     keywords = keywords_of(getattr(queueing, name))
     for option, default in defaults.items():

@@ -2,6 +2,10 @@
 (``simulation``, ``analysis``, ``staffing``, ``calibration``; what they share in ``options``),
 plus those other packages add through the ``ivr311.commands`` entry-point group (the call-log
 and phone commands of ``ivr``). Nothing of queueing imports this package: it wires the layers.
+
+The group is lazy: a command's module is imported when that command runs (``validate`` reads
+scenarios without numpy, SimPy or matplotlib), and ``ivr311 --help`` lists every command from
+``COMMANDS`` below without importing any of them (a test holds each line to its command's help).
 """
 
 from __future__ import annotations
@@ -9,15 +13,61 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import entry_points
-from typing import Any
+from functools import cached_property
+from importlib import import_module
+from typing import Any, NamedTuple
 
 import click
 
-from .analysis import compare, sweep
-from .calibration import calibrate, nowcast
-from .simulation import analytic_cmd, simulate, validate
-from .staffing import roster, staff
+
+class Lazy(NamedTuple):
+    """Where a command is (``module`` in this package, its ``attribute``) and the first sentence of
+    its help, which ``ivr311 --help`` shows (shortened to the terminal as click shortens it)."""
+
+    module: str
+    attribute: str
+    first_sentence: str
+
+
+COMMANDS = {
+    "analytic": Lazy(
+        "simulation", "analytic_cmd",
+        "Textbook answers for the scenario FILE: Erlang C, Cobham's priority M/M/c, Erlang A.",
+    ),
+    "calibrate": Lazy(
+        "calibration", "calibrate",
+        "Estimate a scenario from the call log LOG (CSV or JSON, as `ivr311 calls export` writes).",
+    ),
+    "compare": Lazy(
+        "analysis", "compare",
+        "Compare scenarios FILES (two or more) against the first, with common random numbers.",
+    ),
+    "nowcast": Lazy(
+        "calibration", "nowcast",
+        "Simulate the next hours from the centre as it stands: callers waiting and calls in progress "
+        "from the call log, agents on duty by the scenario's roster, the rest of the day re-forecast "
+        "from today's calls.",
+    ),
+    "roster": Lazy(
+        "staffing", "roster",
+        "The cheapest roster of workable shifts, with breaks, that meets every target in every interval.",
+    ),
+    "simulate": Lazy(
+        "simulation", "simulate", "Simulate the scenario FILE and report waits with 95% confidence intervals."
+    ),
+    "staff": Lazy(
+        "staffing", "staff",
+        "The fewest agents per interval and pool so that every target is met in every window it is "
+        "measured over (its `over`: every interval by default, every hour, each day's busy hour, each "
+        "day or each week).",
+    ),
+    "sweep": Lazy(
+        "analysis", "sweep", "Simulate the scenario FILE over a grid of one or two fields (same seed at every point)."
+    ),
+    "validate": Lazy(
+        "simulation", "validate", "Check scenario FILES without running them; print one line per problem."
+    ),
+}  # fmt: skip
 
 
 class Stopped(KeyboardInterrupt):
@@ -52,9 +102,9 @@ def _signals_stop_the_command() -> Iterator[None]:
 
 
 class IvrGroup(click.Group):
-    """A click group that adds the plugin commands of the ``ivr311.commands`` entry points. User
-    errors need nothing here: a ``UserError`` (ScenarioError, ivr's IvrError) is a
-    ``click.ClickException``, which click's standalone handling prints bare and exits 2 on.
+    """A click group of the lazy ``COMMANDS`` plus the plugin commands of the ``ivr311.commands``
+    entry points. User errors need nothing here: a ``UserError`` (ScenarioError, ivr's IvrError)
+    is a ``click.ClickException``, which click's standalone handling prints bare and exits 2 on.
 
     Ctrl-C, SIGTERM and SIGHUP stop a command with one line on stderr and the shell's status
     for the signal (130 for Ctrl-C, 143 for SIGTERM), no traceback; what a command was writing
@@ -70,17 +120,36 @@ class IvrGroup(click.Group):
                 click.echo(f"ivr311: stopped by {name}", err=True)
                 ctx.exit(128 + signum)
 
+    @cached_property
     def _plugins(self) -> dict[str, click.Command]:
-        found: dict[str, click.Command] = {}
-        for ep in entry_points(group="ivr311.commands"):
-            found[ep.name] = ep.load()
-        return found
+        """The entry points' commands, looked up once (their modules import click and little else)."""
+        from importlib.metadata import entry_points  # its import costs as much as the rest of --help
+
+        return {ep.name: ep.load() for ep in entry_points(group="ivr311.commands")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS) | set(self._plugins))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._plugins().get(cmd_name)
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            lazy = COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(f".{lazy.module}", __name__), lazy.attribute), cmd_name)
+        return super().get_command(ctx, cmd_name) or self._plugins.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, with the lazy ones not yet imported shown by their first
+        sentence, shortened by click's own rule: the same lines, without importing them."""
+        shown = [(name, self._listed(ctx, name)) for name in self.list_commands(ctx)]
+        commands = [(name, cmd) for name, cmd in shown if cmd is not None and not cmd.hidden]
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
+
+    def _listed(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            return click.Command(name, help=COMMANDS[name].first_sentence)
+        return self.get_command(ctx, name)
 
 
 @click.group(cls=IvrGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,7 +169,3 @@ def main() -> None:
     Intraday:  ivr311 nowcast --database-url sqlite:///instance/calls.db --scenario scenarios/baseline.yaml
     Every command has --help; file formats are in docs/file-formats.md.
     """
-
-
-for command in (validate, simulate, analytic_cmd, compare, sweep, staff, roster, calibrate, nowcast):
-    main.add_command(command)

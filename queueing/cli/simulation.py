@@ -8,12 +8,8 @@ from pathlib import Path
 import click
 
 from ..core.durations import format_duration
-from ..core.limits import check_run
+from ..core.limits import DEFAULT_INTERVAL_S, check_run
 from ..errors import ScenarioError
-from ..output.tables import (
-    format_analysis,
-    format_summary,
-)
 from .options import (
     check_report_interval,
     file_argument,
@@ -40,7 +36,6 @@ def validate(files: tuple[Path, ...], large: bool) -> None:
     would start (calls per replication, agents, intervals, replications, memory) is checked
     against the limits (see --large). Exit status 0 when every file is valid, 2 otherwise.
     """
-    from ..core.runner import DEFAULT_INTERVAL_S
     from ..planning.roster_size import check_roster_size
 
     failed = False
@@ -89,6 +84,7 @@ def simulate(
     """
     from ..core.runner import simulate as run
     from ..output.files import default_folder, moved, results_folder, write_results
+    from ..output.tables import format_summary
 
     run_ = load(file, replications=replications, seed=seed)
     scenario = run_[0]
@@ -131,6 +127,7 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
     With --simulate, the simulation's estimates are printed beside them: a quick check of
     both the model and your intuition.
     """
+    from ..output.tables import format_analysis
     from ..theory.steady_state import analyze
 
     run_ = load(file)
@@ -144,7 +141,6 @@ def analytic_cmd(file: Path, also_simulate: bool, jobs: int | None, large: bool)
         return
     summary = None
     if also_simulate:
-        from ..core.runner import DEFAULT_INTERVAL_S
         from ..core.runner import simulate as run
 
         check_run([run_], interval_s=DEFAULT_INTERVAL_S, large=large)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..core.limits import check_run
+from ..core.limits import DEFAULT_INTERVAL_S, check_run
 from .options import (
     confidence_option,
     file_argument,
@@ -140,7 +140,6 @@ def check_written(scenarios: Sequence[tuple[Scenario | None, str]], *, large: bo
     """Refuse, before writing, an answer its own ``validate`` (with the same ``--large``) would
     refuse: the scenario files a search writes are checked as validate checks them (size of the
     run, size of the roster), so what a command writes always validates."""
-    from ..core.runner import DEFAULT_INTERVAL_S
     from ..errors import ScenarioError
     from ..planning.roster_size import check_roster_size
     from ..yamlsafe import format_path

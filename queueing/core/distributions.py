@@ -8,12 +8,14 @@ float64 array; ``mean_s`` is the analytic mean in seconds.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .durations import parse_duration_s
+
+if TYPE_CHECKING:  # numpy is imported where a batch is drawn: reading a scenario (validate) needs none of it
+    import numpy as np
 
 
 def _positive_duration(value: object) -> float:
@@ -160,6 +162,8 @@ class Deterministic(_Dist):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         # Draw anyway so that the stream advances as for any other distribution.
+        import numpy as np
+
         rng.random(n)
         return np.full(n, self.value)
 
@@ -178,9 +182,13 @@ class Empirical(_Dist):
 
     @property
     def mean_s(self) -> float:
+        import numpy as np  # its pairwise sum: the mean every file has always printed
+
         return float(np.mean(self.values))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        import numpy as np
+
         return np.asarray(self.values, dtype=float)[rng.integers(0, len(self.values), n)]
 
 

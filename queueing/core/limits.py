@@ -27,6 +27,10 @@ from ..yamlsafe import format_path
 from .durations import DAY_S, HOUR_S
 from .scenario import Scenario
 
+DEFAULT_INTERVAL_S = 900.0
+"""The intervals of intervals.csv when no ``--interval`` is given (15 minutes); defined here, beside the
+limit on their count, so that `validate` checks a run without importing the simulator."""
+
 # Soft limits: a few minutes on a 2-core laptop. --large lifts them.
 SOFT_CALLS_PER_REPLICATION = 10_000_000
 SOFT_CALLS_IN_ALL = 100_000_000

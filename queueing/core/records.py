@@ -89,6 +89,11 @@ class CallRecords:
         return ended
 
 
+ROWS_AT_A_TIME = 1 << 16
+"""calls.csv's rows are made from this many callers at a time: Python objects for every call of a
+replication at once would take about 200 bytes a call (a million-call run doubled its peak)."""
+
+
 def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:
     """Rows of calls.csv (columns CALLS_CSV_COLUMNS) for (replication, records) pairs, callers in
     the order they queued; empty cells (None) where a call has no category, answer, pool or agent
@@ -98,19 +103,23 @@ def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> It
     pool_names = [p.name for p in scenario.staffing.pools]
     for replication, rec in runs:
         c = rec.callers
-        queued: list[float | None] = c.queued_s.tolist()
-        wait: list[float | None] = rec.wait_s.tolist()
-        for i in np.flatnonzero(rec.outcome == CLOSED).tolist():
-            queued[i] = wait[i] = None  # a closed call never queued
-        cols = (
-            c.cls.tolist(), c.category.tolist(), c.arrival_s.tolist(), queued,
-            [None if math.isnan(a) else a for a in rec.answered_s.tolist()],
-            rec.ended_s.tolist(), wait, rec.pool.tolist(), rec.agent.tolist(),
-            rec.outcome.tolist(),
-        )  # fmt: skip
-        for i, (k, cat, arr, q, ans, end, wait, pool, agent, out) in enumerate(zip(*cols, strict=True)):
-            yield (
-                replication, i + 1, class_names[k], categories[k][cat] if cat >= 0 else None,
-                arr, q, ans, end, wait, pool_names[pool] if pool >= 0 else None,
-                agent if agent >= 0 else None, OUTCOMES[out],
+        ended_s, wait_s, closed = rec.ended_s, rec.wait_s, rec.outcome == CLOSED
+        for start in range(0, len(c), ROWS_AT_A_TIME):
+            part = slice(start, start + ROWS_AT_A_TIME)
+            queued: list[float | None] = c.queued_s[part].tolist()
+            wait: list[float | None] = wait_s[part].tolist()
+            for i in np.flatnonzero(closed[part]).tolist():
+                queued[i] = wait[i] = None  # a closed call never queued
+            cols = (
+                c.cls[part].tolist(), c.category[part].tolist(), c.arrival_s[part].tolist(), queued,
+                [None if math.isnan(a) else a for a in rec.answered_s[part].tolist()],
+                ended_s[part].tolist(), wait, rec.pool[part].tolist(), rec.agent[part].tolist(),
+                rec.outcome[part].tolist(),
             )  # fmt: skip
+            rows = enumerate(zip(*cols, strict=True), start=start + 1)
+            for call_id, (k, cat, arr, q, ans, end, wait_, pool, agent, out) in rows:
+                yield (
+                    replication, call_id, class_names[k], categories[k][cat] if cat >= 0 else None,
+                    arr, q, ans, end, wait_, pool_names[pool] if pool >= 0 else None,
+                    agent if agent >= 0 else None, OUTCOMES[out],
+                )  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import math
 import os
 import signal
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ScenarioError
 from .draws import draw_callers
-from .limits import Where, check_run, cost, named, workers_for
+from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
     Key,
     daily_columns,
@@ -42,8 +43,6 @@ from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
 from .targets import Judged, judge
-
-DEFAULT_INTERVAL_S = 900.0
 
 
 def version() -> str:
@@ -77,6 +76,9 @@ class Task:
     keep_calls: bool = False
 
 
+LARGE_REPLICATION_CALLS = 100_000
+
+
 def run_task(task: Task) -> ReplicationResult:
     """Draw the callers of one replication, simulate (the routed model when the scenario uses
     transfers, redials, callbacks or languages, else the fast one), and measure; the schedule is
@@ -90,6 +92,11 @@ def run_task(task: Task) -> ReplicationResult:
         records = simulate_routed(scenario, schedule, callers, task.replication)
     else:
         records = simulate_replication(scenario, schedule, callers)
+    if len(callers) >= LARGE_REPLICATION_CALLS:
+        # The model's processes and events hold each other in cycles: freed now, before the
+        # measures need room, not at some later collection (9 MB less at the peak of a 1M-call
+        # replication). A full collection costs tens of ms: worth it on large replications only.
+        gc.collect()
     return ReplicationResult(
         replication=task.replication,
         measures=replication_measures(scenario, schedule, records),
