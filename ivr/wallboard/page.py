@@ -43,7 +43,7 @@ CACHE_S = 2.0
 BUSY_REUSE_S = 15.0
 # The page's own rules: nothing but this server's script, style and data (no inline script).
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
@@ -187,7 +187,7 @@ def _job(board: Wallboard, now: datetime) -> Any:
             "agents": {
                 "on_duty": None,
                 "on_calls": sum(q["on_calls"] for q in queues),
-                "note": "the agent line does not log call-takers: at least this many are on duty",
+                "note": "at least this many on duty (the agent line does not log call-takers)",
             },
             "nowcast": read_nowcast(board.nowcast_file, now),
         }

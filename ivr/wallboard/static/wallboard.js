@@ -1,11 +1,13 @@
 // The wallboard: asks /wallboard/data every few seconds and writes its numbers into the page (as
-// text, never as markup). When an answer fails, says it is stale, or none has come for 2.5
-// refreshes (a request that hangs), the page says DATA STALE and dims the last numbers it had.
+// text, never as markup), one request at a time. When an answer fails, says it is stale, or none
+// has come for two refreshes and a request's longest wait, the page says DATA STALE and dims the
+// last numbers it had.
 "use strict";
 (function () {
   const body = document.body;
   const refreshMs = Number(body.dataset.refreshS) * 1000;
   const url = body.dataset.dataUrl;
+  const ABORT_MS = 8000; // the server bounds its answer far below this: no answer by then is a hang
   let lastOk = 0; // Date.now() of the last good answer
   let why = "";
   let zone = "UTC";
@@ -39,8 +41,8 @@
       const row = rows.insertRow();
       const verdict = none(level.met) ? "" : level.met ? "met" : "missed";
       cell(row, pct(level.share), "share " + verdict);
-      cell(row, "within " + secs(level.within_s) + " (target " + pct(level.target) + ")");
-      cell(row, level.answered_within + " of " + level.offered + (verdict ? " · " + verdict.toUpperCase() : ""), verdict);
+      cell(row, "in " + secs(level.within_s) + ", target " + pct(level.target));
+      cell(row, level.answered_within + " of " + level.offered + (verdict ? " " + verdict.toUpperCase() : ""), verdict);
     }
   }
 
@@ -69,7 +71,7 @@
     zone = data.timezone;
     data.queues.forEach(renderQueue);
     set("agents-on-calls", String(data.agents.on_calls));
-    set("agents-note", "in conversation now; " + data.agents.note);
+    set("agents-note", "on calls now: " + data.agents.note);
     renderNowcast(data.nowcast);
     lastOk = Date.now();
     why = "";
@@ -78,7 +80,7 @@
 
   function showState() {
     const age = lastOk ? Math.round((Date.now() - lastOk) / 1000) : null;
-    const stale = why !== "" || !lastOk || Date.now() - lastOk > 2.5 * refreshMs;
+    const stale = why !== "" || !lastOk || Date.now() - lastOk > 2 * refreshMs + ABORT_MS;
     $("stale").hidden = !stale;
     body.classList.toggle("stale", stale);
     const since = lastOk ? "last update " + new Date(lastOk).toLocaleTimeString("en-GB") + " (" + age + " s ago)" : "no data yet";
@@ -88,7 +90,7 @@
 
   async function refresh() {
     try {
-      const answer = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: AbortSignal.timeout(refreshMs) });
+      const answer = await fetch(url, { cache: "no-store", credentials: "same-origin", signal: AbortSignal.timeout(ABORT_MS) });
       const data = await answer.json().catch(() => ({ stale: true, reason: "HTTP " + answer.status }));
       if (!answer.ok || data.stale) {
         why = data.reason || "HTTP " + answer.status;
@@ -99,9 +101,9 @@
       why = "the server does not answer";
     }
     showState();
+    setTimeout(refresh, refreshMs); // the next one after this one: never two at once
   }
 
   refresh();
-  setInterval(refresh, refreshMs);
   setInterval(showState, 1000);
 })();

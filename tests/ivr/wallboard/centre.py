@@ -4,16 +4,22 @@ through the signed webhooks Twilio would send (``tests.ivr.wallboard.centre``)."
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from ivr import context
+from ivr.wallboard import page
 from tests.ivr.open311_client import make_app as open311_app
+from tests.ivr.outages import HUNG_GUARD_S
 from tests.ivr.twilio_sim import Call, TwilioSim
 
 WALL_TOKEN = "wall-token-7c1e9a55d02b4f3a"
@@ -33,6 +39,7 @@ class Centre:
     def __init__(self, app: Flask, start: datetime = START) -> None:
         self.app = app
         self.now = start
+        self.waiting_911: Caller | None = None  # a caller a test keeps waiting, to answer later
         context.set_clock(app, lambda: self.now)
         self.twilio = TwilioSim(app.test_client())
 
@@ -74,3 +81,22 @@ class Caller:
     call: Call
     enqueue: ET.Element
     entered: datetime
+
+
+@contextlib.contextmanager
+def hung_board(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The wallboard's read of the log does not return until the block ends (a database that
+    took the connection and never answers); then it answers again."""
+    release = threading.Event()
+    real = page.read_board
+
+    def hung(*args: Any, **kwargs: Any) -> Any:
+        release.wait(HUNG_GUARD_S)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(page, "read_board", hung)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(page, "read_board", real)
+        release.set()
