@@ -13,8 +13,8 @@ for the webhooks), in one job the gate bounds (`ivr.open311.apigate`).
   than T is not counted yet, either way: the call may still meet it.
 - **Agents on duty**: the agent line does not log call-takers (an agent's phone is not a call in
   the log), so the log cannot count them. What it can say is how many callers are in conversation
-  now: answered within the last `TALKING_MAX`, not ended, not back from the queue; every one holds
-  a call-taker, so it is at least that many on duty.
+  now: queued and answered within the last `TALKING_MAX` (or today), not ended, not back from the
+  queue; every one holds a call-taker, so it is at least that many on duty.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, bindparam, func, select
+from sqlalchemy import Float, Select, bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from ivr.calllog.schema import calls, database_clock_s
@@ -45,22 +45,15 @@ def read_board(
 ) -> list[dict[str, Any]]:
     """One entry per queue (911 first). `now` is the app's clock (UTC-aware), `shift_s` how far it
     is from this machine's (`CallStore._shift_s`: a simulation's offset, else 0)."""
+    since = min(day_start, now - TALKING_MAX)
     with engine.connect() as conn:
         waiting = _waiting(conn, shift_s - stale_s)
-        today = conn.execute(
-            select(
-                calls.c.queue,
-                calls.c.enqueued_at,
-                calls.c.answered_at,
-                calls.c.queue_result,
-                calls.c.ended_at,
-            ).where(calls.c.enqueued_at >= day_start, calls.c.queue.in_(QUEUES))
-        ).all()
-        talking = _talking(conn, now)
+        recent = conn.execute(recent_calls(since)).all()
     out = []
     for queue in QUEUES:
         count, first = waiting.get(queue, (0, None))
-        rows = [r for r in today if r.queue == queue]
+        mine = [r for r in recent if r.queue == queue]
+        rows = [r for r in mine if r.enqueued_at >= day_start]
         out.append(
             {
                 "queue": queue,
@@ -68,11 +61,23 @@ def read_board(
                 "longest_wait_s": None if first is None else max(0, round((now - first).total_seconds())),
                 "offered": len(rows),
                 "answered": sum(r.answered_at is not None for r in rows),
-                "on_calls": talking.get(queue, 0),
+                "on_calls": sum(_talking(r, now) for r in mine),
                 "service_levels": [_level(rows, t, now) for t in targets[queue]],
             }
         )
     return out
+
+
+def recent_calls(since: datetime) -> Select[Any]:
+    """The calls queued since `since`, found by the index of enqueued_at: the cost of a read is a
+    day's calls, not the log's years."""
+    return select(
+        calls.c.queue,
+        calls.c.enqueued_at,
+        calls.c.answered_at,
+        calls.c.queue_result,
+        calls.c.ended_at,
+    ).where(calls.c.enqueued_at >= since, calls.c.queue.in_(QUEUES))
 
 
 def _waiting(conn: Connection, since_s: float) -> dict[str, tuple[int, datetime | None]]:
@@ -86,18 +91,15 @@ def _waiting(conn: Connection, since_s: float) -> dict[str, tuple[int, datetime 
     return {str(queue): (int(count), first) for queue, count, first in rows}
 
 
-def _talking(conn: Connection, now: datetime) -> dict[str, int]:
-    rows = conn.execute(
-        select(calls.c.queue, func.count())
-        .where(
-            calls.c.answered_at >= now - TALKING_MAX,
-            calls.c.answered_at <= now,
-            calls.c.ended_at.is_(None),
-            calls.c.queue_result.is_(None),
-        )
-        .group_by(calls.c.queue)
-    ).all()
-    return {str(queue): int(count) for queue, count in rows}
+def _talking(row: Any, now: datetime) -> bool:
+    """In conversation: answered within `TALKING_MAX`, not ended, not back from the queue."""
+    answered = row.answered_at
+    return (
+        answered is not None
+        and now - TALKING_MAX <= answered <= now
+        and row.ended_at is None
+        and row.queue_result is None
+    )
 
 
 def _level(rows: Sequence[Any], target: Target, now: datetime) -> dict[str, Any]:
