@@ -115,9 +115,11 @@ def _state() -> Wallboard:
 
 @bp.before_request
 def _token() -> WerkzeugResponse | None:
-    settings = context.settings()
-    secure = request.is_secure or (settings.public_base_url or "").startswith("https://")
-    return access.check(request, settings.wallboard_token, secure=secure)
+    # behind a proxy that terminates TLS the request says https in X-Forwarded-Proto (a client
+    # that lies only gets a cookie its browser keeps to https)
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    secure = request.is_secure or forwarded == "https"
+    return access.check(request, context.settings().wallboard_token, secure=secure)
 
 
 @bp.after_request

@@ -67,13 +67,17 @@ def test_a_wrong_or_missing_token_is_refused(build: Any) -> None:
 
 
 def test_the_token_in_the_address_once_sets_a_cookie_and_leaves_the_address(build: Any) -> None:
+    """Over https (here behind a proxy that terminates TLS) the cookie is Secure; over plain
+    http (a screen on the centre's network) it cannot be, or the browser would drop it."""
     client = build().test_client()
-    first = client.get(f"/wallboard?token={WALL_TOKEN}")
+    first = client.get(f"/wallboard?token={WALL_TOKEN}", headers={"X-Forwarded-Proto": "https"})
     assert first.status_code == 303 and first.headers["Location"] == "/wallboard"
     cookie = first.headers["Set-Cookie"]
     assert WALL_TOKEN not in cookie
     for attribute in ("HttpOnly", "SameSite=Strict", "Secure", "Path=/wallboard"):
         assert attribute in cookie, cookie
+    plain = client.get(f"/wallboard?token={WALL_TOKEN}").headers["Set-Cookie"]
+    assert "Secure" not in plain and "HttpOnly" in plain
     page = client.get("/wallboard")
     assert page.status_code == 200
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
