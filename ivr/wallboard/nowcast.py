@@ -3,7 +3,7 @@ read as it is at each refresh, and the part of it that lies in the next two hour
 
 The file: `{"generated_at": ISO time, "intervals": [{"start": ISO time, "class": "911",
 "p_target_met": 0-1, "wait_mean_s", "wait_lo_s", "wait_hi_s", "queue_mean", "queue_lo",
-"queue_hi"}, ...]}`; a number may be null (nothing to say). The wallboard says "no now-cast" when
+"queue_hi"}, ...]}`; a number may be null (nothing to say), a time without an offset is UTC. The wallboard says "no now-cast" when
 the file is missing or is not that, and how old it is once it is older than `STALE_S`.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,9 @@ def _none(status: str, message: str) -> dict[str, Any]:
 
 
 def _when(text: Any) -> datetime:
-    """An ISO 8601 time with its offset (a time without one is not taken: it could be any zone)."""
+    """An ISO 8601 time; one without an offset is UTC, as everywhere in ivr311."""
     when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        raise ValueError("a time without an offset")
-    return when
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _interval(item: dict[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def load_targets(path: Path | None) -> tuple[dict[str, tuple[Target, ...]], str]
         raise _error(doc, ("targets",), "must be a mapping of class to a list of targets")
     found = dict(DEFAULTS)
     for queue in QUEUES:
-        items = given.get(queue)
+        items = given.get(queue, given.get(int(queue)))  # "911" or 911: YAML reads an unquoted key as a number
         if items:
             found[queue] = _targets(doc, queue, items)
     return found, str(path)

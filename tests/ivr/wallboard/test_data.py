@@ -188,6 +188,19 @@ def test_the_numbers_of_a_seeded_day(build: Any) -> None:
     assert board["agents"]["on_duty"] is None and board["agents"]["on_calls"] == 2
 
 
+def test_targets_of_a_scenario_with_unquoted_class_names(build: Any, tmp_path: Path) -> None:
+    """`911:` unquoted is a number to YAML; the class is still 911. 311 has no targets there: the
+    default."""
+    scenario = tmp_path / "centre.yaml"
+    scenario.write_text("name: centre\ntargets:\n  911: [{within: 1m, share: 0.5}]\n", encoding="utf-8")
+    _, board = data(build(wallboard_scenario=scenario))
+    assert board["targets_from"] == "centre.yaml"
+    assert [(s["within_s"], s["target"]) for q in board["queues"] for s in q["service_levels"]] == [
+        (60.0, 0.5),
+        (60.0, 0.8),
+    ]
+
+
 def test_defaults_and_a_day_in_another_time_zone(build: Any) -> None:
     """Without a scenario: 90% in 15 s for 911, 80% in 60 s for 311. In Chicago, 14:01 UTC is
     09:01, and the day began at 05:00 UTC: yesterday's call at 14:00 UTC is not today's."""
@@ -271,6 +284,11 @@ def test_the_nowcast_of_the_next_two_hours(build: Any, tmp_path: Path) -> None:
     write_nowcast(path, generated_min_ago=40)
     cast = data(app)[1]["nowcast"]
     assert cast["status"] == "stale" and cast["message"] == "now-cast 40 minutes old"
+    naive = {"start": "2026-05-04T14:00:00", "class": "911", "p_target_met": None}  # UTC, as everywhere
+    path.write_text(json.dumps({"generated_at": "2026-05-04T13:58:10", "intervals": [naive]}), encoding="utf-8")
+    cast = data(app)[1]["nowcast"]
+    assert cast["status"] == "ok" and cast["age_s"] == 180
+    assert cast["intervals"][0]["start"] == "2026-05-04T14:00:00+00:00" and cast["intervals"][0]["wait_mean_s"] is None
     path.write_text('{"generated_at": "yesterday"}', encoding="utf-8")
     cast = data(app)[1]["nowcast"]
     assert cast["status"] == "invalid" and cast["intervals"] == []
