@@ -3,8 +3,9 @@ read as it is at each refresh, and the part of it that lies in the next two hour
 
 The file: `{"generated_at": ISO time, "intervals": [{"start": ISO time, "class": "911",
 "p_target_met": 0-1, "wait_mean_s", "wait_lo_s", "wait_hi_s", "queue_mean", "queue_lo",
-"queue_hi"}, ...]}`; a number may be null (nothing to say), a time without an offset is UTC. The wallboard says "no now-cast" when
-the file is missing or is not that, and how old it is once it is older than `STALE_S`.
+"queue_hi"}, ...]}`; a number may be null (nothing to say), a time without an offset is UTC.
+The wallboard says "no now-cast" when the file is missing or is not that, and how old it is once
+it is older than `STALE_S`.
 """
 
 from __future__ import annotations
