@@ -4,6 +4,8 @@ read as it is at each refresh, and the part of it that lies in the next two hour
 The file: `{"generated_at": ISO time, "intervals": [{"start": ISO time, "class": "911",
 "p_target_met": 0-1, "wait_mean_s", "wait_lo_s", "wait_hi_s", "queue_mean", "queue_lo",
 "queue_hi"}, ...]}`; a number may be null (nothing to say), a time without an offset is UTC.
+When the file has them, `interval_s` is its grid and `state.on_duty` (pool -> agents, at `at`)
+the agents on duty by the roster, which the call log cannot tell.
 The wallboard says "no now-cast" when the file is missing or is not that, and how old it is once
 it is older than `STALE_S`.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 HORIZON = timedelta(hours=2)
-INTERVAL = timedelta(minutes=15)  # the now-cast's grid: an interval started this long ago still runs
+INTERVAL = timedelta(minutes=15)  # the grid when the file gives none: an interval started this long ago still runs
 STALE_S = 15 * 60.0  # older than this, the board says how old
 MAX_BYTES = 1024 * 1024
 NUMBERS = ("p_target_met", "wait_mean_s", "wait_lo_s", "wait_hi_s", "queue_mean", "queue_lo", "queue_hi")
@@ -45,10 +47,11 @@ def read_nowcast(path: Path | None, now: datetime) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError, AttributeError):
         return _none("invalid", "no now-cast (the file is not a now-cast)")
     age_s = max(0.0, (now - generated).total_seconds())
+    interval = _seconds(data.get("interval_s")) or INTERVAL
     shown = [
         {**item, "start": item["start"].isoformat()}
         for item in sorted(intervals, key=lambda i: (i["start"], i["class"]))
-        if now - INTERVAL < item["start"] < now + HORIZON
+        if now - interval < item["start"] < now + HORIZON
     ]
     minutes = int(age_s // 60)
     stale = age_s > STALE_S
@@ -58,11 +61,40 @@ def read_nowcast(path: Path | None, now: datetime) -> dict[str, Any]:
         "generated_at": generated.isoformat(),
         "age_s": round(age_s),
         "intervals": shown,
+        "on_duty": _on_duty(data),
     }
 
 
+def _seconds(value: Any) -> timedelta | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 86400
+    return timedelta(seconds=value) if ok else None
+
+
+def _on_duty(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The agents on duty by the roster when the now-cast was made (`state.on_duty`: pool ->
+    agents, and `at`), or None when the file does not say."""
+    state = data.get("state")
+    pools = state.get("on_duty") if isinstance(state, dict) else None
+    if not isinstance(pools, dict) or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in pools.values()
+    ):
+        return None
+    try:
+        at = _when(data["at"]).isoformat()
+    except (KeyError, ValueError, TypeError):
+        at = None
+    return {"at": at, "pools": {str(pool): n for pool, n in pools.items()}}
+
+
 def _none(status: str, message: str) -> dict[str, Any]:
-    return {"status": status, "message": message, "generated_at": None, "age_s": None, "intervals": []}
+    return {
+        "status": status,
+        "message": message,
+        "generated_at": None,
+        "age_s": None,
+        "intervals": [],
+        "on_duty": None,
+    }
 
 
 def _when(text: Any) -> datetime:

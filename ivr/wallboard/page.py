@@ -189,7 +189,7 @@ def _job(board: Wallboard, now: datetime) -> Any:
             "agents": {
                 "on_duty": None,
                 "on_calls": sum(q["on_calls"] for q in queues),
-                "note": "at least this many on duty (the agent line does not log call-takers)",
+                "note": "so at least this many on duty (call-takers are not in the log)",
             },
             "nowcast": read_nowcast(board.nowcast_file, now),
         }

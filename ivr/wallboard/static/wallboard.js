@@ -71,7 +71,10 @@
     zone = data.timezone;
     data.queues.forEach(renderQueue);
     set("agents-on-calls", String(data.agents.on_calls));
-    set("agents-note", "on calls now: " + data.agents.note);
+    set("agents-note", "on calls now, " + data.agents.note);
+    const roster = data.nowcast.on_duty;
+    set("agents-roster", roster ? "· on duty by the roster" + (roster.at ? " at " + clock(roster.at) : "") + ": " +
+      Object.entries(roster.pools).map(([pool, n]) => pool + " " + n).join(" · ") : "");
     renderNowcast(data.nowcast);
     lastOk = Date.now();
     why = "";

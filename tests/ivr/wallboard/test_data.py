@@ -254,7 +254,14 @@ def write_nowcast(path: Path, generated_min_ago: float) -> None:
         for name in ("911", "311")
     ]
     generated = START + timedelta(seconds=70) - timedelta(minutes=generated_min_ago)
-    path.write_text(json.dumps({"generated_at": generated.isoformat(), "intervals": intervals}), encoding="utf-8")
+    cast = {
+        "generated_at": generated.isoformat(),
+        "at": generated.isoformat(),
+        "interval_s": 900,
+        "state": {"on_duty": {"call-takers": 12, "311-desk": 3}},
+        "intervals": intervals,
+    }
+    path.write_text(json.dumps(cast), encoding="utf-8")
 
 
 def test_the_nowcast_of_the_next_two_hours(build: Any, tmp_path: Path) -> None:
@@ -281,13 +288,14 @@ def test_the_nowcast_of_the_next_two_hours(build: Any, tmp_path: Path) -> None:
         "queue_lo": 0.0,
         "queue_hi": 3.0,
     }
+    assert cast["on_duty"] == {"at": "2026-05-04T13:58:10+00:00", "pools": {"call-takers": 12, "311-desk": 3}}
     write_nowcast(path, generated_min_ago=40)
     cast = data(app)[1]["nowcast"]
     assert cast["status"] == "stale" and cast["message"] == "now-cast 40 minutes old"
     naive = {"start": "2026-05-04T14:00:00", "class": "911", "p_target_met": None}  # UTC, as everywhere
     path.write_text(json.dumps({"generated_at": "2026-05-04T13:58:10", "intervals": [naive]}), encoding="utf-8")
     cast = data(app)[1]["nowcast"]
-    assert cast["status"] == "ok" and cast["age_s"] == 180
+    assert cast["status"] == "ok" and cast["age_s"] == 180 and cast["on_duty"] is None
     assert cast["intervals"][0]["start"] == "2026-05-04T14:00:00+00:00" and cast["intervals"][0]["wait_mean_s"] is None
     path.write_text('{"generated_at": "yesterday"}', encoding="utf-8")
     cast = data(app)[1]["nowcast"]
