@@ -83,7 +83,8 @@ def test_the_wallboard_in_chromium(served: tuple[str, Centre], monkeypatch: pyte
             assert page.inner_text("#q911-levels").split("\n")[0].split("\t")[0] == "33%"
             assert "1 of 3 MISSED" in page.inner_text("#q911-levels")
             assert page.text_content("#agents-on-calls") == "2"
-            assert page.text_content("#agents-roster") == "· on duty by the roster at 13:58: 311-desk 3 · call-takers 12"
+            roster = "· on duty by the roster at 13:58: 311-desk 3 · call-takers 12"
+            assert page.text_content("#agents-roster") == roster
             assert page.locator("#nowcast-rows tr").count() == 9
             first = page.inner_text("#nowcast-rows tr:first-child").split("\t")
             assert first == ["14:00"] + ["93%", "12 s (5 s–20 s)", "1.3 (0.0–3.0)"] * 2
