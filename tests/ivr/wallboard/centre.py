@@ -84,19 +84,21 @@ class Caller:
 
 
 @contextlib.contextmanager
-def hung_board(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def hung_board(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """The wallboard's read of the log does not return until the block ends (a database that
-    took the connection and never answers); then it answers again."""
-    release = threading.Event()
+    took the connection and never answers); then it answers again. Yields an event set once a
+    read has begun."""
+    release, entered = threading.Event(), threading.Event()
     real = page.read_board
 
     def hung(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
         release.wait(HUNG_GUARD_S)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(page, "read_board", hung)
     try:
-        yield
+        yield entered
     finally:
         monkeypatch.setattr(page, "read_board", real)
         release.set()

@@ -5,6 +5,7 @@ of calls made through the webhooks, the now-cast file, and a log that hangs or f
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -329,6 +330,27 @@ def test_a_hung_log_is_stale_within_the_bound(build: Any, monkeypatch: pytest.Mo
     while data(app)[0] != 200:  # the gate's probe sees the database answer again
         assert time.monotonic() < deadline, "the wallboard did not answer again"
         time.sleep(0.2)
+
+
+def test_screens_past_the_admission_limit_get_the_last_answer_or_a_quick_stale(
+    build: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One data request at a time here, and it hangs: another screen is answered at once, with
+    the last answer while it is recent, else stale (never queued behind the first)."""
+    app = build(WALLBOARD_MAX_REQUESTS=1, WALLBOARD_TIMEOUT_S=HUNG_GUARD_S)
+    Centre(app).caller("911")
+    status, last = data(app)
+    assert status == 200
+    with hung_board(monkeypatch) as entered:
+        first = threading.Thread(target=data, args=(app,))
+        first.start()
+        assert entered.wait(HUNG_GUARD_S)
+        assert data(app) == (200, last)
+        app.extensions["ivr311.wallboard"].last = None  # no recent answer to give
+        status, board = data(app)
+        assert status == 503 and board["reason"] == "the wallboard is busy: too many screens ask at once"
+    first.join(HUNG_GUARD_S)
+    assert data(app) == (200, last)
 
 
 @pytest.mark.store_budget_ms(50)
