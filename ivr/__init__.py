@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.calllog.store import utcnow
     from ivr.config import default_journal_dir, wait_stale_s
     from ivr.open311 import api as open311
+    from ivr.wallboard import page as wallboard
 
     overrides = dict(test_config or {})
     flask_config = {k: v for k, v in overrides.items() if k.isupper()}
@@ -64,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(agent.bp)
     app.register_blueprint(status.bp)
     open311.init_app(app)  # /open311/v2: the categories as services, calls' service requests
+    wallboard.init_app(app)  # /wallboard: the wall screen's page, behind its token
     app.after_request(_nosniff)
 
     @app.get("/healthz")
@@ -92,9 +94,11 @@ def _start(
     from ivr.calllog.servicerequests import RequestStore
     from ivr.config import database_url, settings_from_env
     from ivr.menu import load_menu
+    from ivr.wallboard.page import wallboard_setup
 
     settings = settings_from_env(overrides=settings_overrides)
     menu = load_menu(settings.menu_path)
+    wallboard_setup(settings)
     url = database_url(settings.database_url, instance_path)
     store = RequestStore(url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
     hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, instance_path, url)

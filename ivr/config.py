@@ -38,6 +38,10 @@ class Settings(BaseModel):
     wait_stale_s: float | None = Field(default=None, gt=0)  # None = 3 hold-music loops
     open311_api_keys: tuple[str, ...] = ()  # keys that may POST Open311 requests
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0)
+    wallboard_token: str | None = Field(default=None, min_length=16)  # None = no /wallboard
+    wallboard_scenario: Path | None = None  # its targets; None = 90% in 15 s (911), 80% in 60 s (311)
+    wallboard_timezone: str = "UTC"  # where "today" starts (an IANA name)
+    nowcast_file: Path | None = None  # what `ivr311 nowcast` writes, shown on the wallboard
 
     @field_validator("open311_api_keys", mode="before")
     @classmethod
@@ -59,6 +63,10 @@ ENV_VARS = {
     "store_budget_ms": "IVR311_STORE_BUDGET_MS",
     "wait_stale_s": "IVR311_WAIT_STALE_S",
     "open311_api_keys": "IVR311_OPEN311_API_KEYS",
+    "wallboard_token": "IVR311_WALLBOARD_TOKEN",
+    "wallboard_scenario": "IVR311_WALLBOARD_SCENARIO",
+    "wallboard_timezone": "IVR311_WALLBOARD_TIMEZONE",
+    "nowcast_file": "IVR311_NOWCAST_FILE",
 }
 RETIRED_VARS = {
     "IVR311_CALLER_HASH_SALT": "the caller-hash key no longer lives in the database: set "

@@ -60,7 +60,7 @@ calls = Table(
     Column("category", String(64)),
     Column("queue", String(8)),
     Column("menu_attempts", Integer, nullable=False, default=0),
-    Column("enqueued_at", UtcDateTime),
+    Column("enqueued_at", UtcDateTime, index=True),  # the wallboard reads today's calls by it
     # the queue while the caller waits in it, else NULL: the agent line's query reads only these
     Column("waiting_queue", String(8), index=True),
     # the last time Twilio fetched the caller's hold music (the wait URL): a heartbeat
@@ -128,6 +128,8 @@ def database_clock_s(dialect: str) -> ColumnElement[float]:
 
 # Columns added after the first release: (name, type); create_tables adds what an older file lacks.
 ADDED_COLUMNS = (("heard_at", UtcDateTime()), ("alive_db_s", Float()))
+# Indexes added after the first release; create_tables makes what an older file lacks.
+ADDED_INDEXES = ("ix_calls_enqueued_at",)
 
 
 def create_tables(engine: Engine) -> None:
@@ -136,6 +138,7 @@ def create_tables(engine: Engine) -> None:
         try:
             metadata.create_all(engine)
             _add_missing_columns(engine)
+            _add_missing_indexes(engine)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
             if attempt == 2:
@@ -151,6 +154,12 @@ def _add_missing_columns(engine: Engine) -> None:
                 conn.exec_driver_sql(ddl)
                 if name == "alive_db_s":  # or a 911 caller on hold through the upgrade is not seen
                     conn.execute(_backfill_alive(engine.dialect.name))
+
+
+def _add_missing_indexes(engine: Engine) -> None:
+    for index in calls.indexes:
+        if index.name in ADDED_INDEXES:
+            index.create(engine, checkfirst=True)
 
 
 def _backfill_alive(dialect: str) -> Any:

@@ -118,9 +118,10 @@ class ApiGate:
         request or app context (it runs on another thread). Raises `Busy` when every gate thread
         is taken, `NoAnswer` past the bound, or what `job` raised."""
         self._this_process()
-        if self._down_since is not None:
+        down_since = self._down_since  # read once: a probe may find the database back meanwhile
+        if down_since is not None:
             self._probe()
-            raise NoAnswer(f"the database has not answered for {time.monotonic() - self._down_since:.0f} s")
+            raise NoAnswer(f"the database has not answered for {time.monotonic() - down_since:.0f} s")
         future: Future[T] = Future()
         self._start(job, future)
         try:

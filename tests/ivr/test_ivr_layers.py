@@ -8,7 +8,8 @@ under ``TYPE_CHECKING``.
     context               config, menu, calllog: the app's state, one typed accessor each
     callflow              the above: Twilio's webhooks and their TwiML
     open311               the above, never callflow: the GeoReport API beside the phone
-    __init__              create_app: wires the blueprints of callflow and open311
+    wallboard             the above but callflow (open311: its gate only): the wall screen's page
+    __init__              create_app: wires the blueprints of callflow, open311 and wallboard
     tools                 anything (nothing in ivr/ imports them): the commands and the phones
     gunicorn_conf/_worker the production server: errors, and check_start of __init__
 """
@@ -33,8 +34,9 @@ MAY_USE = {  # part -> the parts its modules may import (besides BASE)
     "ivr.context": {"calllog"},
     "ivr.callflow": {"calllog", "context", "callflow"},
     "ivr.open311": {"calllog", "context", "open311"},
-    "ivr": {"calllog", "context", "callflow", "open311"},
-    "ivr.tools": {"calllog", "context", "callflow", "open311", "ivr", "tools"},
+    "ivr.wallboard": {"calllog", "context", "open311", "wallboard"},
+    "ivr": {"calllog", "context", "callflow", "open311", "wallboard"},
+    "ivr.tools": {"calllog", "context", "callflow", "open311", "wallboard", "ivr", "tools"},
     "ivr.gunicorn_conf": {"ivr", "ivr.errors"},
     "ivr.gunicorn_worker": {"ivr.errors"},
 }
@@ -83,7 +85,7 @@ MODULES = sorted(ROOT.rglob("*.py"))
 def test_every_module_has_a_place() -> None:
     """A new module goes into a part's folder (or is one of the few at the top, on purpose)."""
     loose = sorted(m for m in map(module_name, MODULES) if rule_of(m) not in MAY_USE)
-    assert not loose, "put new modules into calllog/, callflow/, open311/ or tools/"
+    assert not loose, "put new modules into calllog/, callflow/, open311/, wallboard/ or tools/"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT.parent)))

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from bench import webhook_latency as bench  # its server, seeding and pollers
+from ivr.open311.apigate import ApiGate, NoAnswer
 from ivr.tools.softphone import CallWalker, HttpTransport, TwilioClient
 from tests.ivr.open311_client import BASE, Open311, body, make_app
 
@@ -129,6 +130,20 @@ def test_a_database_that_does_not_answer_is_a_503_after_the_bound_then_at_once(a
     while api.get("requests").status_code != 200:
         assert time.monotonic() < deadline, "the API did not come back"
         time.sleep(0.1)
+
+
+def test_a_probe_that_finds_the_database_back_meanwhile_is_still_a_503(tmp_path):
+    """A refused job starts a probe; if the probe finds the database back before the refusal is
+    worded (another thread, a loaded machine), the answer is still NoAnswer, never a TypeError."""
+    gate = ApiGate(f"sqlite:///{tmp_path / 'calls.sqlite3'}", timeout_s=0.5)
+    try:
+        gate._down("held for the test")
+        gate._probe = gate._up  # the probe's SELECT 1 answers at once, on this thread
+        with pytest.raises(NoAnswer):
+            gate.run(lambda: 1)
+        assert gate.run(lambda: 1) == 1
+    finally:
+        gate.close()
 
 
 def test_the_api_has_an_engine_of_its_own(api_app):
