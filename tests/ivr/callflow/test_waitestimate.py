@@ -71,3 +71,11 @@ def test_callback_offered_past_the_threshold_and_when_the_queue_does_not_drain()
     assert not offers_callback(299.0, 300.0)
     assert offers_callback(300.0, 300.0)
     assert offers_callback(math.inf, 300.0)
+
+
+def test_the_example_of_docs_voice():
+    # 4 busy, 4-minute calls, 1 at 911, 6 ahead, 911 at 15 an hour: 8 / (4/240 - 15/3600) = 640 s
+    wait = expected_wait_s(
+        state(waiting_911=1, ahead_311=6, agents_busy=4, handle_s=240.0, arrivals_911_per_s=15 / 3600)
+    )
+    assert wait == pytest.approx(640.0) and announced_minutes(wait) == 10
