@@ -18,9 +18,10 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
@@ -42,7 +43,14 @@ from ivr.callflow.screens import (
 )
 from ivr.callflow.signature import check_signature
 from ivr.callflow.twiml import say, twiml_response
-from ivr.callflow.waitestimate import HoldState, announced_minutes, expected_wait_s, offers_callback
+from ivr.callflow.waitestimate import (
+    SNAPSHOT_TTL_S,
+    HoldSnapshot,
+    announced_minutes,
+    expected_wait_s,
+    for_caller,
+    offers_callback,
+)
 from ivr.calllog import requestnumbers
 from ivr.calllog.servicerequests import RequestStore
 from ivr.calllog.store import CallStore, MenuEvent
@@ -509,16 +517,17 @@ def wait() -> Response:
 
 def _hold_311(resp: VoiceResponse, call_sid: str, lang: str) -> int | None:
     """The expected wait and, past `IVR311_CALLBACK_OFFER_AFTER`, the callback offer
-    (`ivr.callflow.waitestimate`), from the log's live state read within the store budget.
-    When the log cannot say (down, locked, writes still in the journal), neither: the caller
-    holds as before. Returns the expected wait announced, in seconds, for the log."""
+    (`ivr.callflow.waitestimate`), from the centre's live state and the caller's place. When
+    the log cannot say (down, locked, writes still in the journal), neither: the caller holds
+    as before. Returns the expected wait announced, in seconds, for the log."""
     settings = context.settings()
     now = context.now()
-    stale_s = context.wait_stale_s()
-    state = context.recorder().read(lambda store: store.hold_state(call_sid, now, stale_s), None)
-    if state is None:
+    snapshot = _hold_snapshot(now)
+    if snapshot is None:
         return None
-    wait_s = expected_wait_s(HoldState(**state))
+    queue_time_s = fields.int_field("QueueTime") or 0
+    joined = now - timedelta(seconds=queue_time_s)
+    wait_s = expected_wait_s(for_caller(snapshot, fields.int_field("QueuePosition", 1, 100_000), joined))
     minutes = announced_minutes(wait_s)
     offer = (
         settings.callbacks_enabled
@@ -528,6 +537,29 @@ def _hold_311(resp: VoiceResponse, call_sid: str, lang: str) -> int | None:
     )
     render_hold_311(resp, lang, minutes, offer)
     return None if minutes is None or wait_s is None else round(wait_s)
+
+
+_SNAPSHOT = "ivr311.hold_snapshot"  # (when it was read on the app's clock, HoldSnapshot)
+
+
+def _hold_snapshot(now: datetime) -> HoldSnapshot | None:
+    """The centre's live state, read from the log within the store budget at most every
+    `SNAPSHOT_TTL_S` per process (every 311 caller on hold shares it, so many callers cost the
+    store thread one read every few seconds); None while the log is behind or does not answer."""
+    recorder = context.recorder()
+    if recorder.behind():
+        current_app.extensions.pop(_SNAPSHOT, None)
+        return None
+    cached = current_app.extensions.get(_SNAPSHOT)
+    if cached is not None and abs((now - cached[0]).total_seconds()) < SNAPSHOT_TTL_S:
+        return cast(HoldSnapshot, cached[1])
+    stale_s = context.wait_stale_s()
+    found = recorder.read(lambda store: store.hold_snapshot(now, stale_s), None)
+    if found is None:
+        return None
+    snapshot = HoldSnapshot(**found)
+    current_app.extensions[_SNAPSHOT] = (now, snapshot)
+    return snapshot
 
 
 @bp.post("/hold")

@@ -1,7 +1,9 @@
 """The wait a 311 caller on hold hears: a queue-length predictor refined for the 911 priority.
 
-Pure functions of the live state (`HoldState`, read from the call log by
-`ivr.calllog.holdlog.HoldLog.hold_state`); nothing here reads a clock or the database.
+Pure functions of the live state: the centre's (`HoldSnapshot`, read from the call log by
+`ivr.calllog.holdlog.HoldLog.hold_snapshot`, at most every `SNAPSHOT_TTL_S` per process) and the
+caller's own place (Twilio's QueuePosition and QueueTime of the wait URL request), made into one
+`HoldState` by `for_caller`; nothing here reads a clock or the database.
 
 The predictor. A call-taker answers the next 911 caller if any waits, else the oldest 311 work
 (a caller in the 311 queue or a callback, by the time it joined). A 311 caller is answered once
@@ -29,11 +31,14 @@ It is never computed for, nor announced to, a 911 caller.
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 ANNOUNCE_FROM_S = 30.0  # a shorter expected wait is not announced (the position says enough)
 LONGEST_ANNOUNCED_MIN = 60  # a longer wait is not put in minutes (the callback offer says it)
+SNAPSHOT_TTL_S = 5.0  # the centre's state is read again after this long (per process)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,35 @@ class HoldState:
     agents_idle: int  # agents on the line with nobody to take
     handle_s: float | None  # recent mean handle time, seconds (None: too few recent calls)
     arrivals_911_per_s: float  # recent 911 arrival rate, calls per second
+
+
+@dataclass(frozen=True)
+class HoldSnapshot:
+    """The centre's live state, the same for every 311 caller on hold."""
+
+    waiting_911: int
+    waiting_311: int  # live callers in the 311 queue
+    agents_busy: int
+    agents_idle: int
+    handle_s: float | None
+    arrivals_911_per_s: float
+    callback_places: list[datetime] = field(default_factory=list)  # open callbacks' places, oldest first
+
+
+def for_caller(snapshot: HoldSnapshot, queue_position: int | None, joined: datetime) -> HoldState:
+    """The state of one 311 caller: ahead of them, the callers before them in Twilio's queue
+    (QueuePosition - 1; without it, every live 311 caller) and the open callbacks whose place
+    is before `joined`, when they joined the queue."""
+    in_queue = snapshot.waiting_311 if queue_position is None else queue_position - 1
+    callbacks = bisect.bisect_left(snapshot.callback_places, joined)
+    return HoldState(
+        waiting_911=snapshot.waiting_911,
+        ahead_311=max(in_queue, 0) + callbacks,
+        agents_busy=snapshot.agents_busy,
+        agents_idle=snapshot.agents_idle,
+        handle_s=snapshot.handle_s,
+        arrivals_911_per_s=snapshot.arrivals_911_per_s,
+    )
 
 
 def expected_wait_s(state: HoldState) -> float | None:

@@ -31,6 +31,8 @@ HOLD_STEP = 10_000  # the step number of the hold screen's input in menu_events 
 RECENT_WINDOW_S = 3600.0  # handle times and 911 arrivals are averaged over the last hour
 HANDLE_SAMPLES = 200  # at most this many recent conversations are averaged
 MIN_HANDLED = 3  # fewer recent conversations than this: no handle time, so no estimate
+RECENT_ROWS = 5000  # history is read from the last this many calls (an hour of a big centre's)
+MAX_CALLBACKS_COUNTED = 1000  # open callbacks whose places are read (more wait far beyond an hour)
 LONGEST_TALK_S = 4 * 3600.0  # an answered call older than this without an end is not in conversation
 IDLE_AGENT_STALE_S = 30.0  # an agent line that said "nobody waits" counts as idle this long
 CALLBACK_QUEUE = "311cb"  # the Twilio queue a called-back caller holds in for their agent
@@ -264,18 +266,20 @@ class HoldLog:
             "language": row["language"],
         }
 
-    def hold_state(self, call_sid: str, now: datetime, stale_s: float) -> dict[str, Any]:
-        """What a 311 caller's expected wait is computed from (`ivr.callflow.waitestimate`):
-        the live callers waiting per queue and the callbacks before this caller, agents in
-        conversation and idle, and over the last `RECENT_WINDOW_S` the handle times and 911
-        arrivals. Times on the app's clock, liveness on the database's."""
+    def hold_snapshot(self, now: datetime, stale_s: float) -> dict[str, Any]:
+        """The centre's live state a 311 caller's expected wait is computed from
+        (`ivr.callflow.waitestimate.HoldSnapshot`): live callers waiting per queue, the places of
+        the open callbacks (oldest first), agents in conversation and idle, and over the last
+        `RECENT_WINDOW_S` the mean handle time and the 911 arrival rate. Times on the app's
+        clock, liveness on the database's. The scans of history read the last `RECENT_ROWS`
+        calls only (a range of the primary key), so the cost does not grow with the log."""
         shift = self._shift_s(now)
         clock = self._db_clock()
         alive = calls.c.alive_db_s >= clock + shift - stale_s
         recent = now - timedelta(seconds=RECENT_WINDOW_S)
+        latest = select(func.max(calls.c.id)).scalar_subquery()
+        lately = calls.c.id > latest - RECENT_ROWS
         with self._begin() as conn:
-            mine = conn.execute(select(calls.c.enqueued_at).where(calls.c.call_sid == call_sid)).scalar()
-            joined = mine or now
             counts: dict[str, int] = dict(
                 conn.execute(
                     select(calls.c.waiting_queue, func.count())
@@ -283,18 +287,19 @@ class HoldLog:
                     .group_by(calls.c.waiting_queue)
                 ).all()
             )
-            ahead_311 = conn.execute(
-                select(func.count()).where(
-                    calls.c.waiting_queue == "311", alive, calls.c.enqueued_at < joined, calls.c.call_sid != call_sid
+            callbacks = (
+                conn.execute(
+                    select(calls.c.callback_position_at)
+                    .where(calls.c.callback_status.in_(OPEN_CALLBACK), calls.c.callback_position_at.is_not(None))
+                    .order_by(calls.c.callback_position_at)
+                    .limit(MAX_CALLBACKS_COUNTED)
                 )
-            ).scalar()
-            callbacks_ahead = conn.execute(
-                select(func.count()).where(
-                    calls.c.callback_status.in_(OPEN_CALLBACK), calls.c.callback_position_at < joined
-                )
-            ).scalar()
+                .scalars()
+                .all()
+            )
             talking = conn.execute(
                 select(func.count()).where(
+                    lately,
                     calls.c.answered_at.is_not(None),
                     calls.c.answered_at >= now - timedelta(seconds=LONGEST_TALK_S),
                     calls.c.queue_result.is_(None),
@@ -310,19 +315,20 @@ class HoldLog:
             )
             talks = conn.execute(
                 select(calls.c.answered_at, ended.label("ended"))
-                .where(calls.c.answered_at >= recent, calls.c.answered_at <= now, ended.is_not(None))
+                .where(lately, calls.c.answered_at >= recent, calls.c.answered_at <= now, ended.is_not(None))
                 .order_by(calls.c.answered_at.desc())
                 .limit(HANDLE_SAMPLES)
             ).all()
             arrivals_911 = conn.execute(
                 select(func.count()).where(
-                    calls.c.queue == "911", calls.c.enqueued_at >= recent, calls.c.enqueued_at <= now
+                    lately, calls.c.queue == "911", calls.c.enqueued_at >= recent, calls.c.enqueued_at <= now
                 )
             ).scalar()
         handles = [(e - a).total_seconds() for a, e in talks if e is not None and e >= a]
         return {
             "waiting_911": int(counts.get("911", 0)),
-            "ahead_311": int(ahead_311 or 0) + int(callbacks_ahead or 0),
+            "waiting_311": int(counts.get("311", 0)),
+            "callback_places": list(callbacks),
             "agents_busy": int(talking or 0),
             "agents_idle": int(idle or 0),
             "handle_s": sum(handles) / len(handles) if len(handles) >= MIN_HANDLED else None,

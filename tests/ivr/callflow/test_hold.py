@@ -209,7 +209,7 @@ def test_911_callers_never_hear_a_wait_nor_an_offer(hold_app, tw, monkeypatch):
     entries.append(
         tw.twiml(by_key.enqueue.get("action"), by_key.params(QueueResult="error", QueueSid="QU1")).find("Enqueue")
     )
-    monkeypatch.setattr(store, "hold_state", not_for_911)
+    monkeypatch.setattr(store, "hold_snapshot", not_for_911)
     for enq in entries:
         assert enq is not None and enq.text == "911"
         for position in ("1", "7"):
@@ -345,3 +345,22 @@ def test_a_rest_api_that_does_not_answer_costs_at_most_its_time_bound(hold_app, 
     assert time.monotonic() - started < 5.0 and dial_of(doc) is None
     hold_app.extensions["ivr311.recorder"].drain()
     assert hold_store.call(waiting[0].sid)["callback_outcome"] == "rest-error"
+
+
+def test_many_callers_on_hold_cost_the_log_one_read_every_few_seconds(hold_app, tw, hold_store, monkeypatch):
+    waiting = busy_centre(hold_app, tw, waiting_311=6)
+    reads = []
+    snapshot = hold_store.hold_snapshot
+
+    def counted(*args: Any) -> Any:
+        reads.append(args)
+        return snapshot(*args)
+
+    monkeypatch.setattr(hold_store, "hold_snapshot", counted)
+    now = datetime.now(UTC)
+    at(hold_app, now)
+    minutes = [ESTIMATE.search(said(hold(tw, call, position=i + 1))).group(1) for i, call in enumerate(waiting)]
+    assert len(reads) == 1 and minutes == ["5", "10", "15", "20", "25", "30"]
+    at(hold_app, now + timedelta(seconds=6))  # past SNAPSHOT_TTL_S: read again
+    hold(tw, waiting[0])
+    assert len(reads) == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from ivr.callflow.waitestimate import HoldSnapshot, for_caller
 from ivr.calllog.holdlog import HOLD_STEP
 from ivr.calllog.sealing import NumberSeal, load_seal
 from ivr.calllog.store import CallStore, MenuEvent, utcnow
@@ -39,26 +40,41 @@ def ask_callback(store: CallStore, sid: str, sealed: str = "sealed") -> None:
     store.record_hold_step(ev.__dict__, sealed=sealed, queue_time_s=40, now=utcnow())
 
 
-def test_hold_state_counts_what_the_estimate_needs(store):
+def test_the_snapshot_holds_what_the_estimate_needs(store):
     for i, handle in enumerate((200.0, 300.0, 400.0)):
         talk(store, f"CAdone{i}", "311", 3000 - 500 * i, handle)
     talk(store, "CAtalk", "911", 100, None)
+    talk(store, "CAlong-ago", "311", 7200, 100.0)  # beyond the hour: not a recent handle time
     now = utcnow()
     store.mark_enqueued("CA911", "911", None, "en", now - timedelta(seconds=5))
     for i in range(3):
         store.mark_enqueued(f"CA311-{i}", "311", None, "en", now - timedelta(seconds=50 - i))
     store.record_agent_idle("CAagent", now)
-    state = store.hold_state("CA311-2", utcnow(), STALE_S)
-    assert state == {
+    snapshot = store.hold_snapshot(utcnow(), STALE_S)
+    assert snapshot == {
         "waiting_911": 1,
-        "ahead_311": 2,
+        "waiting_311": 3,
+        "callback_places": [],
         "agents_busy": 1,
         "agents_idle": 1,
         "handle_s": pytest.approx(300.0),
         "arrivals_911_per_s": pytest.approx(2 / 3600),  # CAtalk and CA911 within the hour
     }
-    ask_callback(store, "CA311-0")  # a callback keeps its place: still ahead
-    assert store.hold_state("CA311-2", utcnow(), STALE_S)["ahead_311"] == 2
+    ask_callback(store, "CA311-0")  # a callback keeps its place: still ahead of the later ones
+    snapshot = HoldSnapshot(**store.hold_snapshot(utcnow(), STALE_S))
+    assert snapshot.waiting_311 == 2 and snapshot.callback_places == [store.call("CA311-0")["enqueued_at"]]
+    joined = store.call("CA311-2")["enqueued_at"]
+    assert for_caller(snapshot, 2, joined).ahead_311 == 2  # one in the queue before it, one callback
+    assert for_caller(snapshot, 1, store.call("CA311-0")["enqueued_at"]).ahead_311 == 0
+
+
+def test_history_is_read_from_the_latest_calls_only(store, monkeypatch):
+    from ivr.calllog import holdlog
+
+    for i in range(4):
+        talk(store, f"CAdone{i}", "311", 1000 - 100 * i, 300.0)
+    monkeypatch.setattr(holdlog, "RECENT_ROWS", 2)  # the last two calls: fewer than MIN_HANDLED
+    assert store.hold_snapshot(utcnow(), STALE_S)["handle_s"] is None
 
 
 def test_a_callback_from_request_to_retries_to_failure(store):
