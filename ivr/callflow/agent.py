@@ -114,12 +114,15 @@ def _callback_turn(resp: VoiceResponse, now: Any, stale_s: float) -> bool:
     turn = recorder.read(lambda store: store.next_callback(now, stale_s), None)
     if turn is None:
         return False
+    if turn.get("lost"):  # its status never came back: a failed attempt, retried or final
+        _record_attempt(turn["call_sid"], turn["attempts"], "lost")
+        return False
     if turn.get("dial"):
         say(resp, menu, menu.agent_language, menu.agent_prompts.get("take_callback", menu.agent_prompts["take_311"]))
         _dial(resp, CALLBACK_QUEUE, DIAL_TIMEOUT_S)
         return True
     sid, attempts = turn["call_sid"], turn["attempts"]
-    if not recorder.read(lambda store: store.claim_callback(sid, attempts), False):
+    if not recorder.read(lambda store: store.claim_callback(sid, attempts, now), False):
         return False  # another line took it, or the log did not answer
     attempt = attempts + 1
     if not _place(sid, attempt, turn["sealed"], turn["language"]):
@@ -143,7 +146,6 @@ def _place(call_sid: str, attempt: int, sealed: str | None, language: str | None
     recorder = context.recorder()
     seal, call = context.seal(), dialer.current()
     number = seal.open(sealed) if seal is not None else None
-    max_attempts = settings.callback_retries + 1
     outcome = "unsealable"
     if number is not None and call is not None and settings.callback_from:
         lang = language if language in context.menu().languages else context.menu().default_language
@@ -161,7 +163,16 @@ def _place(call_sid: str, attempt: int, sealed: str | None, language: str | None
             )
             return True
         outcome = "rest-error"
-    recorder.write(
+    _record_attempt(call_sid, attempt, outcome)
+    return False
+
+
+def _record_attempt(call_sid: str, attempt: int, outcome: str) -> None:
+    """A failed attempt's outcome: retried later while attempts remain, else final (a number
+    that does not open is final at once: no retry could open it)."""
+    settings = context.settings()
+    max_attempts = settings.callback_retries + 1
+    context.recorder().write(
         "record_callback_status",
         call_sid=call_sid,
         attempt=attempt,
@@ -170,7 +181,6 @@ def _place(call_sid: str, attempt: int, sealed: str | None, language: str | None
         retry_after_s=settings.callback_retry_after_s,
         now=context.now(),
     )
-    return False
 
 
 # -- the called-back caller's leg --------------------------------------------------------

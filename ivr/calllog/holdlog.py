@@ -38,8 +38,11 @@ IDLE_AGENT_STALE_S = 30.0  # an agent line that said "nobody waits" counts as id
 CALLBACK_QUEUE = "311cb"  # the Twilio queue a called-back caller holds in for their agent
 OPEN_CALLBACK = ("pending", "placing", "connected")
 # an attempt that did not reach the caller: Twilio's final statuses, the REST call refused or
-# timed out, a number that no longer opens (sealed under another key)
-FAILED_ATTEMPT = frozenset({"busy", "no-answer", "failed", "canceled", "rest-error", "unsealable"})
+# timed out, a number that no longer opens (sealed under another key), an attempt lost
+FAILED_ATTEMPT = frozenset({"busy", "no-answer", "failed", "canceled", "rest-error", "unsealable", "lost"})
+# an attempt placed (or a callee holding) not heard from for this long is lost: its status
+# callback went astray; far longer than a ring and a hold
+CALLBACK_LOST_S = 15 * 60.0
 
 
 class HoldLog:
@@ -192,11 +195,13 @@ class HoldLog:
 
     # -- the agent line's claim (a read that writes: never journaled, see `claim_callback`) --
 
-    def claim_callback(self, call_sid: str, attempt: int) -> bool:
+    def claim_callback(self, call_sid: str, attempt: int, now: datetime | None = None) -> bool:
         """Take callback `call_sid` for attempt `attempt` + 1, if it is still pending at
         `attempt` attempts: two agent lines never place the same callback. Run as a read
         (`Recorder.read`), never from the journal: a claim replayed later would place a call
-        nobody asked for then."""
+        nobody asked for then. The claim's time (database clock) is kept: an attempt that
+        never reports back is lost after `CALLBACK_LOST_S`."""
+        claimed = self._db_clock() + self._shift_s(now)
         with self._begin() as conn:
             taken = conn.execute(
                 update(calls)
@@ -205,7 +210,12 @@ class HoldLog:
                     calls.c.callback_status == "pending",
                     calls.c.callback_attempts == attempt,
                 )
-                .values(callback_status="placing", callback_attempts=attempt + 1, callback_sid=None)
+                .values(
+                    callback_status="placing",
+                    callback_attempts=attempt + 1,
+                    callback_sid=None,
+                    callback_due_db_s=claimed,
+                )
             ).rowcount
         return bool(taken)
 
@@ -221,13 +231,28 @@ class HoldLog:
         return found
 
     def next_callback(self, now: datetime | None, stale_s: float) -> dict[str, Any] | None:
-        """The callback an idle agent line serves next, when no 911 caller waits: a callee who
-        picked up and holds (`{"dial": True}`), else the oldest pending callback that is due
+        """The callback an idle agent line serves next, when no 911 caller waits: an attempt
+        that never reported back within `CALLBACK_LOST_S` (`{"lost": True, ...}`: to record as
+        failed), a callee who picked up and holds (`{"dial": True}`), else the oldest pending callback that is due
         and whose place is before every live 311 caller's (its call, sealed number, attempts
         and language); None when the oldest 311 work is a caller in the queue, or there is none."""
         shift = self._shift_s(now)
         clock = self._db_clock()
         with self._begin() as conn:
+            lost = (
+                conn.execute(
+                    select(calls.c.call_sid, calls.c.callback_attempts)
+                    .where(
+                        calls.c.callback_status.in_(("placing", "connected")),
+                        calls.c.callback_due_db_s < clock + shift - CALLBACK_LOST_S,
+                    )
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if lost is not None:
+                return {"lost": True, "call_sid": lost["call_sid"], "attempts": int(lost["callback_attempts"] or 0)}
             holding = conn.execute(
                 select(func.count()).where(
                     calls.c.callback_status == "connected", calls.c.callback_due_db_s >= clock + shift - stale_s

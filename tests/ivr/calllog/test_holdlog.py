@@ -161,3 +161,17 @@ def test_the_seal_opens_only_under_its_own_key(tmp_path: Path):
     assert key_file.stat().st_mode & 0o777 == 0o600
     again = load_seal(None, key_file, tmp_path, "postgresql+psycopg://u@h/db")
     assert again.open(made.seal("+15550001111")) == "+15550001111"
+
+
+def test_an_attempt_that_never_reports_back_is_lost_and_retried(store):
+    from ivr.calllog.holdlog import CALLBACK_LOST_S
+
+    store.mark_enqueued("CA1", "311", None, "en", utcnow())
+    ask_callback(store, "CA1")
+    assert store.claim_callback("CA1", 0, utcnow())
+    assert store.next_callback(utcnow(), STALE_S) is None  # placing, not lost yet
+    later = utcnow() + timedelta(seconds=CALLBACK_LOST_S + 1)
+    assert store.next_callback(later, STALE_S) == {"lost": True, "call_sid": "CA1", "attempts": 1}
+    store.record_callback_status("CA1", 1, "lost", max_attempts=3, retry_after_s=0.0, now=later)
+    assert store.call("CA1")["callback_status"] == "pending"
+    assert store.next_callback(later, STALE_S)["call_sid"] == "CA1"
