@@ -364,3 +364,23 @@ def test_many_callers_on_hold_cost_the_log_one_read_every_few_seconds(hold_app, 
     at(hold_app, now + timedelta(seconds=6))  # past SNAPSHOT_TTL_S: read again
     hold(tw, waiting[0])
     assert len(reads) == 2
+
+
+def test_a_bug_at_the_offer_leaves_the_311_queue_toward_911(hold_app, tw, monkeypatch):
+    from ivr.callflow import voice
+
+    hold_app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(voice, "_answers", broken)
+    caller = busy_centre(hold_app, tw)[-1]
+    doc = tw.twiml(hold(tw, caller, position=4).find("Gather").get("action"), caller.params(Digits="1"))
+    assert [verb.tag for verb in doc] == ["Leave"]
+
+
+def test_the_callback_leg_takes_only_signed_requests(hold_app):
+    client = hold_app.test_client()
+    for path in ("/agent/callback/status?call=CA1&k=1", "/agent/callback/answer?call=CA1&k=1", "/voice/hold"):
+        assert client.post(path, data={"CallSid": "CA1", "CallStatus": "busy"}).status_code == 403
