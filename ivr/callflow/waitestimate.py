@@ -21,7 +21,10 @@ ahead). This is the queue-length predictor of an M/M/c queue (Ibrahim and Whitt:
 (c mu)` for a caller with `k` ahead) with the service rate left to 311 once the 911 load is
 served: `c / h - lambda911`, the priority refinement, since a 311 caller's wait also depends on
 911 calls that have not arrived yet. When 911 alone takes every agent (`lambda911 >= c / h`)
-the 311 queue does not drain: the wait is unbounded (`math.inf`). Without an agent on duty or
+the 311 queue does not drain: the wait is unbounded (`math.inf`). With exponential handle
+times and every agent busy until the caller is answered, it is the exact conditional mean
+(each departure and each 911 arrival is a step of a random walk that ends at zero; the tests
+hold it against a simulation of that walk). Without an agent on duty or
 without recent handle times there is no estimate (None). It ignores 311 callers who will
 abandon ahead of this one (it overestimates when many do): its accuracy is measured from the
 log (`announced_wait_s` against the wait that followed), not assumed.
