@@ -111,7 +111,7 @@ def _callback_turn(resp: VoiceResponse, now: Any, stale_s: float) -> bool:
         return False
     menu = context.menu()
     recorder = context.recorder()
-    turn = recorder.read(lambda store: store.next_callback(now, stale_s), None)
+    turn = recorder.read(lambda store: store.next_callback(now, stale_s, CALLBACK_DIAL_TIMEOUT_S), None)
     if turn is None:
         return False
     if turn.get("lost"):  # its status never came back: a failed attempt, retried or final

@@ -215,6 +215,7 @@ class HoldLog:
                     callback_attempts=attempt + 1,
                     callback_sid=None,
                     callback_due_db_s=claimed,
+                    callback_placed_db_s=claimed,
                 )
             ).rowcount
         return bool(taken)
@@ -230,10 +231,11 @@ class HoldLog:
         ).scalar()
         return found
 
-    def next_callback(self, now: datetime | None, stale_s: float) -> dict[str, Any] | None:
+    def next_callback(self, now: datetime | None, stale_s: float, dial_wait_s: float = 0.0) -> dict[str, Any] | None:
         """The callback an idle agent line serves next, when no 911 caller waits: an attempt
         that never reported back within `CALLBACK_LOST_S` (`{"lost": True, ...}`: to record as
-        failed), a callee who picked up and holds (`{"dial": True}`), else the oldest pending callback that is due
+        failed), a callee who picked up and holds (`{"dial": True}`) once the line that placed the
+        call has stopped dialing for them (`dial_wait_s` after the claim), else the oldest pending callback that is due
         and whose place is before every live 311 caller's (its call, sealed number, attempts
         and language); None when the oldest 311 work is a caller in the queue, or there is none."""
         shift = self._shift_s(now)
@@ -255,7 +257,9 @@ class HoldLog:
                 return {"lost": True, "call_sid": lost["call_sid"], "attempts": int(lost["callback_attempts"] or 0)}
             holding = conn.execute(
                 select(func.count()).where(
-                    calls.c.callback_status == "connected", calls.c.callback_due_db_s >= clock + shift - stale_s
+                    calls.c.callback_status == "connected",
+                    calls.c.callback_due_db_s >= clock + shift - stale_s,
+                    calls.c.callback_placed_db_s < clock + shift - dial_wait_s,
                 )
             ).scalar()
             if holding:

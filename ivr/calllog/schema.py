@@ -94,6 +94,7 @@ calls = Table(
     Column("callback_sid", String(64)),
     Column("callback_outcome", String(32)),
     Column("callback_due_db_s", Float),
+    Column("callback_placed_db_s", Float),  # when the last attempt was claimed (database's clock)
     Column("callback_done_at", UtcDateTime),
 )
 
@@ -180,6 +181,7 @@ ADDED_COLUMNS = (
     ("callback_sid", String(64)),
     ("callback_outcome", String(32)),
     ("callback_due_db_s", Float()),
+    ("callback_placed_db_s", Float()),
     ("callback_done_at", UtcDateTime()),
 )
 

@@ -287,7 +287,9 @@ def test_a_failed_callback_is_retried_a_bounded_number_of_times_then_recorded(ho
     waiting = busy_centre(hold_app, tw, waiting_311=1)
     ask_callback(tw, waiting[0], position=1)
     hold_app.extensions["ivr311.recorder"].drain()
+    base = datetime.now(UTC)
     for attempt, status in enumerate(("busy", "no-answer", "failed"), start=1):
+        at(hold_app, base + timedelta(seconds=attempt))  # the retry is due (after 0 s) on any clock
         doc = tw.twiml("/agent", AGENT)
         assert dial_of(doc) == CALLBACK_QUEUE and len(fake.placed) == attempt
         # a late repeat of an earlier attempt's status changes nothing

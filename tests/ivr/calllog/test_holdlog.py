@@ -121,7 +121,11 @@ def test_a_callee_who_picks_up_holds_and_is_answered(store):
     assert store.claim_callback("CA1", 0)
     store.callback_placed("CA1", 1, "CAout1")
     store.callback_connected("CA1", 1, utcnow())
-    assert store.next_callback(utcnow(), STALE_S) == {"dial": True}  # the agent line dials them
+    # the line that placed the call still dials for them: no other line does for 60 s
+    assert store.next_callback(utcnow(), STALE_S, dial_wait_s=60.0) is None
+    later = utcnow() + timedelta(seconds=61)
+    store.callback_connected("CA1", 1, later)  # still holding
+    assert store.next_callback(later, STALE_S, dial_wait_s=60.0) == {"dial": True}  # another line dials them
     store.callback_answered("CAout1", utcnow())
     store.record_callback_status("CA1", 1, "completed", max_attempts=3, retry_after_s=0.0)
     row = store.call("CA1")
@@ -174,4 +178,4 @@ def test_an_attempt_that_never_reports_back_is_lost_and_retried(store):
     assert store.next_callback(later, STALE_S) == {"lost": True, "call_sid": "CA1", "attempts": 1}
     store.record_callback_status("CA1", 1, "lost", max_attempts=3, retry_after_s=0.0, now=later)
     assert store.call("CA1")["callback_status"] == "pending"
-    assert store.next_callback(later, STALE_S)["call_sid"] == "CA1"
+    assert store.next_callback(later + timedelta(seconds=1), STALE_S)["call_sid"] == "CA1"
