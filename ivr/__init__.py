@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # Flask is imported by create_app, so `ivr.tools.cli` stays l
     from flask import Flask
 
     from ivr.calllog.callerhash import CallerHasher
+    from ivr.calllog.sealing import NumberSeal
     from ivr.calllog.servicerequests import RequestStore
     from ivr.config import Settings
     from ivr.menu import Menu
@@ -29,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask, Response, jsonify
 
     from ivr import context
-    from ivr.callflow import agent, status, voice
+    from ivr.callflow import agent, dialer, status, voice
     from ivr.calllog.journal import Journal
     from ivr.calllog.recorder import Recorder
     from ivr.calllog.store import utcnow
@@ -42,7 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings_overrides = {k: v for k, v in overrides.items() if not k.isupper()}
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
-    settings, menu, store, hasher = _start(app.instance_path, settings_overrides)
+    settings, menu, store, hasher, seal = _start(app.instance_path, settings_overrides)
     journal = Journal(settings.journal_dir or default_journal_dir(app.instance_path, store.url))
     recorder = Recorder(store, journal, budget_s=settings.store_budget_ms / 1000)
     recorder.start()
@@ -59,7 +60,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hasher=hasher,
         wait_stale_s=wait_stale_s(settings, menu.hold_pause_s),
         clock=utcnow,  # replaced by simulated callers
+        seal=seal,
     )
+    dialer.install(app, dialer.for_settings(settings))  # callbacks' REST calls (tests: a stand-in)
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(agent.bp)
@@ -87,10 +90,11 @@ def check_start() -> None:
 
 def _start(
     instance_path: str, settings_overrides: Mapping[str, Any]
-) -> tuple[Settings, Menu, RequestStore, CallerHasher]:
+) -> tuple[Settings, Menu, RequestStore, CallerHasher, NumberSeal | None]:
     """What the app is made of, each part checked; nothing here connects to the database: the
     app starts, and routes callers, while it is down."""
     from ivr.calllog.callerhash import load_hasher
+    from ivr.calllog.sealing import load_seal
     from ivr.calllog.servicerequests import RequestStore
     from ivr.config import database_url, settings_from_env
     from ivr.menu import load_menu
@@ -102,7 +106,10 @@ def _start(
     url = database_url(settings.database_url, instance_path)
     store = RequestStore(url, create=False, timeout_s=settings.store_budget_ms / 1000 * 0.8)
     hasher = load_hasher(settings.caller_hash_key, settings.caller_hash_key_file, instance_path, url)
-    return settings, menu, store, hasher
+    seal = None  # a callback key only where callbacks are placed
+    if settings.callbacks_enabled:
+        seal = load_seal(settings.callback_key, settings.callback_key_file, instance_path, url)
+    return settings, menu, store, hasher, seal
 
 
 def _nosniff(response: Any) -> Any:

@@ -42,6 +42,21 @@ class Settings(BaseModel):
     wallboard_scenario: Path | None = None  # its targets; None = 90% in 15 s (911), 80% in 60 s (311)
     wallboard_timezone: str = "UTC"  # where "today" starts (an IANA name)
     nowcast_file: Path | None = None  # what `ivr311 nowcast` writes, shown on the wallboard
+    # callbacks (virtual hold): offered once a 311 caller's expected wait passes this, placed
+    # through Twilio's REST API from `callback_from` when the account SID is set (else never offered)
+    callback_offer_after_s: float = Field(default=300.0, gt=0)
+    callback_retries: int = Field(default=2, ge=0, le=10)  # after the first attempt
+    callback_retry_after_s: float = Field(default=120.0, ge=0)
+    twilio_account_sid: str | None = None
+    callback_from: str | None = None  # the Twilio number callbacks are placed from (E.164)
+    callback_key: str | None = None  # None = the key file (see ivr.calllog.sealing)
+    callback_key_file: Path | None = None  # None = instance/callback.key (not with PostgreSQL)
+    rest_timeout_s: float = Field(default=5.0, gt=0, le=14)  # a REST call within a webhook's 15 s
+
+    @property
+    def callbacks_enabled(self) -> bool:
+        """Callbacks are offered only when they can be placed."""
+        return bool(self.twilio_account_sid and self.callback_from and self.twilio_auth_token)
 
     @field_validator("open311_api_keys", mode="before")
     @classmethod
@@ -67,6 +82,14 @@ ENV_VARS = {
     "wallboard_scenario": "IVR311_WALLBOARD_SCENARIO",
     "wallboard_timezone": "IVR311_WALLBOARD_TIMEZONE",
     "nowcast_file": "IVR311_NOWCAST_FILE",
+    "callback_offer_after_s": "IVR311_CALLBACK_OFFER_AFTER",
+    "callback_retries": "IVR311_CALLBACK_RETRIES",
+    "callback_retry_after_s": "IVR311_CALLBACK_RETRY_AFTER",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "callback_from": "IVR311_CALLBACK_FROM",
+    "callback_key": "IVR311_CALLBACK_KEY",
+    "callback_key_file": "IVR311_CALLBACK_KEY_FILE",
+    "rest_timeout_s": "IVR311_REST_TIMEOUT_S",
 }
 RETIRED_VARS = {
     "IVR311_CALLER_HASH_SALT": "the caller-hash key no longer lives in the database: set "

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # nothing at run time: the commands import this without Flask
 
     from ivr.calllog.callerhash import CallerHasher
     from ivr.calllog.recorder import Recorder
+    from ivr.calllog.sealing import NumberSeal
     from ivr.calllog.servicerequests import RequestStore
     from ivr.config import Settings
     from ivr.menu import Menu
@@ -29,6 +30,7 @@ RECORDER = "ivr311.recorder"
 HASHER = "ivr311.hasher"
 WAIT_STALE_S = "ivr311.wait_stale_s"
 CLOCK = "ivr311.clock"
+SEAL = "ivr311.seal"
 
 
 def install(
@@ -41,6 +43,7 @@ def install(
     hasher: CallerHasher,
     wait_stale_s: float,
     clock: Clock,
+    seal: NumberSeal | None = None,
 ) -> None:
     """Hand the app's parts to every request (called once, by `create_app`)."""
     app.extensions.update(
@@ -52,6 +55,7 @@ def install(
             HASHER: hasher,
             WAIT_STALE_S: wait_stale_s,
             CLOCK: clock,
+            SEAL: seal,
         }
     )
 
@@ -85,6 +89,12 @@ def recorder(app: Flask | None = None) -> Recorder:
 
 def hasher(app: Flask | None = None) -> CallerHasher:
     found: CallerHasher = _get(HASHER, app)
+    return found
+
+
+def seal(app: Flask | None = None) -> NumberSeal | None:
+    """What seals a callback's number; None when callbacks are not configured."""
+    found: NumberSeal | None = _get(SEAL, app)
     return found
 
 

@@ -65,12 +65,23 @@ class _At(ValueError):
         self.loc = loc
 
 
-PLACEHOLDERS = {"label": "x", "key": 1, "position": 1, "number": "1", "address": "x", "status": "x", "notes": "x"}
+PLACEHOLDERS = {
+    "label": "x",
+    "key": 1,
+    "position": 1,
+    "number": "1",
+    "address": "x",
+    "status": "x",
+    "notes": "x",
+    "minutes": 2,
+}
 
 
 class Prompts(BaseModel):
     """Every sentence the caller can hear, in one language. `{label}`, `{key}`, `{position}`,
-    `{number}`, `{address}`, `{status}`, `{notes}` are filled in where noted."""
+    `{number}`, `{address}`, `{status}`, `{notes}`, `{minutes}` are filled in where noted. The hold's
+    prompts (the expected wait, the callback) are optional: a language without them hears
+    neither."""
 
     model_config = _FROZEN
 
@@ -106,11 +117,19 @@ class Prompts(BaseModel):
     lookup_unavailable: NonEmpty
     status_open: NonEmpty
     status_closed: NonEmpty
+    # on hold, 311 only: the expected wait, and the callback offered when it is long
+    wait_estimate: NonEmpty | None = None  # {minutes}
+    wait_estimate_one: NonEmpty | None = None  # the same, for one minute
+    callback_offer: NonEmpty | None = None
+    callback_taken: NonEmpty | None = None
+    callback_greeting: NonEmpty | None = None  # the called-back caller picks up
 
     @model_validator(mode="after")
     def _placeholders(self) -> Prompts:
         for name in type(self).model_fields:
-            text: str = getattr(self, name)
+            text: str | None = getattr(self, name)
+            if text is None:
+                continue
             try:
                 text.format(**PLACEHOLDERS)
             except (KeyError, IndexError, ValueError) as exc:

@@ -73,6 +73,7 @@ class MenuStep:
     inp: CallerInput
     resp: Reply
     category: str | None = None
+    screen: str = ""  # the screen's name in the log
 
     @classmethod
     def from_request(cls) -> MenuStep:

@@ -187,6 +187,28 @@ def render_enqueue(
     )
 
 
+def render_hold_311(resp: VoiceResponse, lang: str, minutes: int | None, offer: bool) -> None:
+    """A 311 caller on hold, after their position: the expected wait in minutes (if there is
+    one to say) and, when it is long, the callback offer: a Gather whose action is the hold
+    screen (`voice.hold`); silence falls through its Redirect to the same screen, which holds
+    on. Never rendered for a 911 caller."""
+    menu = context.menu()
+    prompts = menu.languages[lang].prompts
+    if minutes is not None:
+        text = prompts.wait_estimate_one if minutes == 1 else prompts.wait_estimate
+        if text:
+            say(resp, menu, lang, text.format(minutes=minutes))
+    if offer and prompts.callback_offer and prompts.callback_taken:
+        gather(
+            resp,
+            menu,
+            lang,
+            action=url_for("voice.hold", lang=lang),
+            hints=menu.yes_no_hints(lang),
+            prompt=[prompts.callback_offer],
+        )
+
+
 def say_status(resp: Reply, lang: str, spoken: str, found: dict[str, Any]) -> None:
     menu = context.menu()
     prompts = menu.languages[lang].prompts

@@ -18,9 +18,10 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import InternalServerError
 
@@ -35,12 +36,21 @@ from ivr.callflow.screens import (
     render_confirm,
     render_confirm_address,
     render_enqueue,
+    render_hold_311,
     render_main,
     render_services,
     say_status,
 )
 from ivr.callflow.signature import check_signature
 from ivr.callflow.twiml import say, twiml_response
+from ivr.callflow.waitestimate import (
+    SNAPSHOT_TTL_S,
+    HoldSnapshot,
+    announced_minutes,
+    expected_wait_s,
+    for_caller,
+    offers_callback,
+)
 from ivr.calllog import requestnumbers
 from ivr.calllog.servicerequests import RequestStore
 from ivr.calllog.store import CallStore, MenuEvent
@@ -189,6 +199,14 @@ def _sorry(prompts: Prompts) -> str:
     return prompts.invalid
 
 
+def _emergency_to_911(st: MenuStep) -> None:
+    _to_911(st.resp, st.call_sid, st.lang)
+
+
+def _record_menu_step(st: MenuStep, outcome: str) -> None:
+    _record(st.resp, st.call_sid, st.step, st.screen, st.lang, st.inp, outcome, st.category)
+
+
 @dataclass(frozen=True)
 class Screen:
     """What one screen that takes caller input brings to the menu step (`_answer_menu_step`):
@@ -202,6 +220,10 @@ class Screen:
     category: Category | None = None  # what the screen asks about (logged with the step)
     sorry: Callable[[Prompts], str] = _sorry  # said before asking again after input not taken
     give_up: ScreenChoice = _to_operator_after_attempts
+    # where an emergency goes: the 911 queue, or from the hold (where no <Enqueue> can be
+    # given) out of the 311 queue, which `queue_result` turns into the 911 queue
+    to_911: Callable[[MenuStep], None] = _emergency_to_911
+    record: Callable[[MenuStep, str], None] = _record_menu_step
 
 
 def _answer_menu_step(screen: Screen) -> Response:
@@ -212,15 +234,16 @@ def _answer_menu_step(screen: Screen) -> Response:
     menu = context.menu()
     st = MenuStep.from_request()
     st.category = screen.category.code if screen.category else None
+    st.screen = screen.name
     if _keys_911(st.inp) or (st.inp.speech and menu.says_emergency(st.lang, st.inp.speech)):
         outcome = "911"
-        _to_911(st.resp, st.call_sid, st.lang)
+        screen.to_911(st)
     else:
         chosen = screen.choose(st)
         if chosen is None and screen.shared:
             chosen = _shared_choice(st, screen.ask_again)
         outcome = chosen if chosen is not None else _not_taken(st, screen)
-    _record(st.resp, st.call_sid, st.step, screen.name, st.lang, st.inp, outcome, st.category)
+    screen.record(st, outcome)
     return twiml_response(st.resp)
 
 
@@ -472,12 +495,14 @@ def wait() -> Response:
     queue = queue_arg()
     prompts = menu.languages[lang].prompts
     resp = VoiceResponse()
-    if queue == QUEUE_911:
+    announced_s: int | None = None
+    if queue == QUEUE_911:  # a 911 caller hears no wait and is offered nothing: nothing is read
         say(resp, menu, lang, prompts.wait_911)
     else:
         position = fields.int_field("QueuePosition", 1, 100_000)
         if position is not None:
             say(resp, menu, lang, prompts.wait_311.format(position=position))
+        announced_s = _hold_311(resp, call_sid, lang)
     resp.pause(length=menu.hold_pause_s)
     context.recorder().write(
         "record_heartbeat",
@@ -485,8 +510,99 @@ def wait() -> Response:
         queue=queue,
         queue_time_s=fields.int_field("QueueTime"),
         now=context.now(),
+        announced_wait_s=announced_s,
     )
     return twiml_response(resp)
+
+
+def _hold_311(resp: VoiceResponse, call_sid: str, lang: str) -> int | None:
+    """The expected wait and, past `IVR311_CALLBACK_OFFER_AFTER`, the callback offer
+    (`ivr.callflow.waitestimate`), from the centre's live state and the caller's place. When
+    the log cannot say (down, locked, writes still in the journal), neither: the caller holds
+    as before. Returns the expected wait announced, in seconds, for the log."""
+    settings = context.settings()
+    now = context.now()
+    snapshot = _hold_snapshot(now)
+    if snapshot is None:
+        return None
+    queue_time_s = fields.int_field("QueueTime") or 0
+    joined = now - timedelta(seconds=queue_time_s)
+    wait_s = expected_wait_s(for_caller(snapshot, fields.int_field("QueuePosition", 1, 100_000), joined))
+    minutes = announced_minutes(wait_s)
+    offer = (
+        settings.callbacks_enabled
+        and context.seal() is not None
+        and bool(fields.text("From", 64))
+        and offers_callback(wait_s, settings.callback_offer_after_s)
+    )
+    render_hold_311(resp, lang, minutes, offer)
+    return None if minutes is None or wait_s is None else round(wait_s)
+
+
+_SNAPSHOT = "ivr311.hold_snapshot"  # (when it was read on the app's clock, HoldSnapshot)
+
+
+def _hold_snapshot(now: datetime) -> HoldSnapshot | None:
+    """The centre's live state, read from the log within the store budget at most every
+    `SNAPSHOT_TTL_S` per process (every 311 caller on hold shares it, so many callers cost the
+    store thread one read every few seconds); None while the log is behind or does not answer."""
+    recorder = context.recorder()
+    if recorder.behind():
+        current_app.extensions.pop(_SNAPSHOT, None)
+        return None
+    cached = current_app.extensions.get(_SNAPSHOT)
+    if cached is not None and abs((now - cached[0]).total_seconds()) < SNAPSHOT_TTL_S:
+        return cast(HoldSnapshot, cached[1])
+    stale_s = context.wait_stale_s()
+    found = recorder.read(lambda store: store.hold_snapshot(now, stale_s), None)
+    if found is None:
+        return None
+    snapshot = HoldSnapshot(**found)
+    current_app.extensions[_SNAPSHOT] = (now, snapshot)
+    return snapshot
+
+
+@bp.post("/hold")
+def hold() -> Response:
+    """The hold screen: the callback offer's answer, inside the 311 queue's wait (only <Say>,
+    <Pause>, <Hangup>, <Leave>... may be given there). 1 (or yes): the caller's number is
+    sealed and kept with their place, they hear so and hang up, and the agent line calls them
+    back in turn. An emergency said or keyed wins, as on every screen: <Leave>, which the 311
+    queue's result (`queue_result`) turns into the 911 queue without reading the log. Anything
+    else, or silence: the hold goes on."""
+    menu = context.menu()
+    sealed: list[str] = []
+
+    def callback_or_hold(st: MenuStep) -> str:
+        prompts = menu.languages[st.lang].prompts
+        seal = context.seal()
+        number = fields.text("From", 64)
+        if _answers(st, "1", "yes") and seal is not None and number and prompts.callback_taken:
+            sealed.append(seal.seal(number))
+            say(st.resp, menu, st.lang, prompts.callback_taken)
+            st.resp.hangup()
+            return "callback"
+        st.resp.pause(length=menu.hold_pause_s)  # then Twilio fetches the wait URL again
+        return "silence" if st.inp.empty else "hold"
+
+    def leave_for_911(st: MenuStep) -> None:
+        say(st.resp, menu, st.lang, menu.languages[st.lang].prompts.to_911)
+        st.resp.leave()
+
+    def record(st: MenuStep, outcome: str) -> None:
+        event = MenuEvent(st.call_sid, 0, "hold", st.lang, outcome, st.inp.digits or None, None, st.inp.confidence)
+        context.recorder().write(
+            "record_hold_step",
+            ev=asdict(event),
+            sealed=sealed[0] if sealed else None,
+            queue_time_s=fields.int_field("QueueTime"),
+            now=context.now(),
+        )
+
+    def again(r: VoiceResponse, lang_: str, step_: int, attempts_: int) -> None:
+        r.pause(length=menu.hold_pause_s)
+
+    return _answer_menu_step(Screen("hold", callback_or_hold, again, to_911=leave_for_911, record=record))
 
 
 @bp.post("/bridge")
@@ -519,11 +635,18 @@ def queue_result() -> Response:
     prompts = menu.languages[lang].prompts
     resp = Reply()
     recorder = context.recorder()
-    if result not in DONE_RESULTS and (queue == QUEUE_911 or requeues < MAX_311_REQUEUES):
-        resp.pause(length=HOLD_BEFORE_REQUEUE_S)
-        announcement = prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry
-        render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True, requeues=requeues + 1)
-        log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result, requeues + 1)
+    # only the hold screen's emergency takes a caller out of the 311 queue (<Leave>): to 911
+    emergency_on_hold = result == "leave" and queue == QUEUE_311
+    if emergency_on_hold or (result not in DONE_RESULTS and (queue == QUEUE_911 or requeues < MAX_311_REQUEUES)):
+        if emergency_on_hold:
+            queue, announcement, requeues = QUEUE_911, prompts.wait_911, 0
+            log.warning("call %s: an emergency said on hold in the 311 queue; queued for 911", call_sid)
+        else:
+            resp.pause(length=HOLD_BEFORE_REQUEUE_S)
+            announcement = prompts.wait_911 if queue == QUEUE_911 else prompts.busy_retry
+            requeues += 1
+            log.warning("call %s: queue %s said %s; queued again (%d)", call_sid, queue, result, requeues)
+        render_enqueue(resp, call_sid, lang, queue, None, announcement, requeue=True, requeues=requeues)
         recorder.write(
             "mark_enqueued",
             call_sid=call_sid,
@@ -571,6 +694,8 @@ def _fallback_twiml() -> Response:
         say(resp, menu, lang, prompts.connecting)
     elif request.endpoint == "voice.wait":
         resp.pause(length=menu.hold_pause_s)
+    elif request.endpoint == "voice.hold":  # out of the 311 queue, into 911 (queue_result)
+        resp.leave()
     elif request.endpoint == "voice.queue_result":
         queue = queue_arg()
         render_enqueue(

@@ -52,15 +52,15 @@ class CallerHasher:
         return digest.hexdigest()[:HASH_HEX_DIGITS]
 
 
-def read_or_create_key_file(path: Path) -> bytes:
+def read_or_create_key_file(path: Path, kind: str = "caller-hash") -> bytes:
     """The key in `path`, creating it (32 random bytes as hex, mode 0600) if absent (its length is
-    checked by `CallerHasher`)."""
+    checked by `CallerHasher`); `kind` names the key in messages."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         pass
     except OSError as exc:
-        raise ConfigError(f"cannot create the caller-hash key file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot create the {kind} key file {path}: {exc.strerror}") from None
     else:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32) + "\n")
@@ -69,7 +69,7 @@ def read_or_create_key_file(path: Path) -> bytes:
     try:
         return path.read_text(encoding="utf-8").strip().encode()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the caller-hash key file {path}: {exc}") from None
+        raise ConfigError(f"cannot read the {kind} key file {path}: {exc}") from None
 
 
 # made with mode 0600 from the start (the umask), as the app makes its own
@@ -123,14 +123,15 @@ def refuse_new_key_beside_a_log(path: Path, url: URL) -> None:
     )
 
 
-def warn_if_open(path: Path) -> None:
+def warn_if_open(path: Path, kind: str = "caller-hash") -> None:
     """One warning per key file and process when other users may read the key."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077 and path not in _warned_open:
         _warned_open.add(path)
         log.warning(
-            "caller-hash key file %s is open to other users (mode %04o): whoever reads it can "
+            "%s key file %s is open to other users (mode %04o): whoever reads it can "
             "recover caller numbers from the call log; run: chmod 600 %s",
+            kind,
             path,
             mode,
             path,

@@ -178,6 +178,11 @@ class Recorder:
             self._outage(exc)
             return default
 
+    def behind(self) -> bool:
+        """Whether the log is behind what webhooks answered: writes wait in the journal, or the
+        last database call of this process failed. Never raises."""
+        return self._outage_since is not None or self._pending()
+
     def _pending(self) -> bool:
         """Whether writes wait in the journal. A journal that cannot be listed is reported and
         taken as empty: the database, if it answers, is then the only place a write can go."""

@@ -77,6 +77,25 @@ calls = Table(
     Column("status_rank", Integer),
     Column("ended_at", UtcDateTime),
     Column("duration_s", Integer),
+    # the wait the caller heard announced on hold (the first announcement, seconds) and when:
+    # beside answered_at it measures the announcement's accuracy
+    Column("announced_wait_s", Integer),
+    Column("announced_at", UtcDateTime),
+    # a callback (virtual hold): asked for on hold, kept at the caller's place in the 311 queue
+    # (`callback_position_at`, when they joined it), their number sealed (`ivr.calllog.sealing`)
+    # until it is done; status pending -> placing -> connected / answered, or back to pending
+    # for a retry, or failed; `callback_due_db_s` is the database's clock before which it is not
+    # placed again (a retry's delay), and the last sign of life of a callee on hold
+    Column("callback_requested_at", UtcDateTime),
+    Column("callback_position_at", UtcDateTime),
+    Column("callback_sealed", String(512)),
+    Column("callback_status", String(16), index=True),
+    Column("callback_attempts", Integer),
+    Column("callback_sid", String(64)),
+    Column("callback_outcome", String(32)),
+    Column("callback_due_db_s", Float),
+    Column("callback_placed_db_s", Float),  # when the last attempt was claimed (database's clock)
+    Column("callback_done_at", UtcDateTime),
 )
 
 menu_events = Table(
@@ -95,7 +114,8 @@ menu_events = Table(
     UniqueConstraint("call_sid", "step", name="uq_menu_events_call_step"),
 )
 
-EXPORT_COLUMNS = (
+# The columns calibrate reads (queueing/planning/calllog.py's LOG_COLUMNS names them on its own).
+CALL_COLUMNS = (
     "call_sid",
     "caller_hash",
     "started_at",
@@ -111,6 +131,27 @@ EXPORT_COLUMNS = (
     "status",
     "duration_s",
 )
+# After them, what the hold adds: the announced wait and the callback (calibrate reads past them).
+HOLD_COLUMNS = (
+    "announced_wait_s",
+    "announced_at",
+    "callback_requested_at",
+    "callback_position_at",
+    "callback_status",
+    "callback_attempts",
+    "callback_outcome",
+    "callback_done_at",
+)
+# The agent lines heard saying nobody waits (idle), on the database's clock: with the calls in
+# conversation, the agents on duty now that a caller's expected wait counts.
+agent_line = Table(
+    "agent_line",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("idle_db_s", Float, nullable=False),
+)
+
+EXPORT_COLUMNS = CALL_COLUMNS + HOLD_COLUMNS
 
 
 def database_clock_s(dialect: str) -> ColumnElement[float]:
@@ -127,7 +168,22 @@ def database_clock_s(dialect: str) -> ColumnElement[float]:
 
 
 # Columns added after the first release: (name, type); create_tables adds what an older file lacks.
-ADDED_COLUMNS = (("heard_at", UtcDateTime()), ("alive_db_s", Float()))
+ADDED_COLUMNS = (
+    ("heard_at", UtcDateTime()),
+    ("alive_db_s", Float()),
+    ("announced_wait_s", Integer()),
+    ("announced_at", UtcDateTime()),
+    ("callback_requested_at", UtcDateTime()),
+    ("callback_position_at", UtcDateTime()),
+    ("callback_sealed", String(512)),
+    ("callback_status", String(16)),
+    ("callback_attempts", Integer()),
+    ("callback_sid", String(64)),
+    ("callback_outcome", String(32)),
+    ("callback_due_db_s", Float()),
+    ("callback_placed_db_s", Float()),
+    ("callback_done_at", UtcDateTime()),
+)
 # Indexes added after the first release; create_tables makes what an older file lacks.
 ADDED_INDEXES = ("ix_calls_enqueued_at",)
 

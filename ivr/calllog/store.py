@@ -37,7 +37,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ivr.calllog import schema
 from ivr.calllog.engine import PATIENT_TIMEOUT_S, make_engine
-from ivr.calllog.schema import EXPORT_COLUMNS, UtcDateTime, calls, database_clock_s, menu_events
+from ivr.calllog.holdlog import HoldLog
+from ivr.calllog.schema import EXPORT_COLUMNS, UtcDateTime, agent_line, calls, database_clock_s, menu_events
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _STATUS_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}
@@ -87,12 +88,12 @@ class _Statements:
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            for table in (calls, menu_events):
+            for table in (calls, menu_events, agent_line):
                 self.insert_ignore[table.name] = sqlite_insert(table).on_conflict_do_nothing()
         elif dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            for table in (calls, menu_events):
+            for table in (calls, menu_events, agent_line):
                 self.insert_ignore[table.name] = pg_insert(table).on_conflict_do_nothing()
         sid = calls.c.call_sid == bindparam("b_sid")
         step = bindparam("b_step", type_=Integer())
@@ -131,6 +132,11 @@ class _Statements:
                 enqueued_at=func.coalesce(calls.c.enqueued_at, bindparam("b_enqueued", type_=UtcDateTime())),
                 heard_at=_later(calls.c.heard_at, now),
                 alive_db_s=alive,
+                announced_wait_s=func.coalesce(calls.c.announced_wait_s, bindparam("b_announced", type_=Integer())),
+                announced_at=func.coalesce(
+                    calls.c.announced_at,
+                    case((bindparam("b_announced", type_=Integer()).is_not(None), now), else_=None),
+                ),
                 waiting_queue=case((still_waiting, bindparam("b_queue")), else_=None),
             )
         )
@@ -144,7 +150,8 @@ class _Statements:
             update(calls)
             .where(sid)
             .values(
-                queue_result=bindparam("b_result"),
+                # a caller who asked for a callback left the queue for it, whatever Twilio says next
+                queue_result=case((calls.c.queue_result == "callback", "callback"), else_=bindparam("b_result")),
                 queue_time_s=func.coalesce(queue_time, calls.c.queue_time_s),
                 left_queue_at=func.coalesce(calls.c.left_queue_at, now),
                 waiting_queue=None,
@@ -181,7 +188,7 @@ class _Statements:
         self.update_status_unsequenced = update(calls).where(sid, stored_rank < rank).values(**status_values)
 
 
-class CallStore:
+class CallStore(HoldLog):
     """All reads and writes of the call log. Methods take UTC-aware datetimes.
 
     The write methods (`WRITES`) take only JSON-friendly arguments, so that `ivr.calllog.recorder` can
@@ -191,16 +198,19 @@ class CallStore:
     clock for liveness (the module docstring). Tests replace it, with the app's clock, to play
     a server whose clock is off."""
 
-    WRITES = frozenset(
-        {
-            "start_call",
-            "record_step",
-            "mark_enqueued",
-            "mark_answered",
-            "record_queue_result",
-            "record_status",
-            "record_heartbeat",
-        }
+    WRITES = (
+        frozenset(
+            {
+                "start_call",
+                "record_step",
+                "mark_enqueued",
+                "mark_answered",
+                "record_queue_result",
+                "record_status",
+                "record_heartbeat",
+            }
+        )
+        | HoldLog.HOLD_WRITES
     )
 
     def __init__(self, url: str, *, create: bool = True, timeout_s: float = PATIENT_TIMEOUT_S) -> None:
@@ -361,14 +371,27 @@ class CallStore:
             )
 
     def record_heartbeat(
-        self, call_sid: str, queue: str, queue_time_s: int | None, now: datetime | None = None
+        self,
+        call_sid: str,
+        queue: str,
+        queue_time_s: int | None,
+        now: datetime | None = None,
+        announced_wait_s: int | None = None,
     ) -> None:
         """Twilio fetched the caller's hold music: they are alive and waiting in `queue`.
-        A caller the log has not seen enqueued is created waiting, since `now - queue_time_s`."""
+        A caller the log has not seen enqueued is created waiting, since `now - queue_time_s`.
+        `announced_wait_s`, the expected wait they heard, is kept from its first announcement."""
         shift_s = self._shift_s(now)
         now = now or utcnow()
         enqueued = now - timedelta(seconds=queue_time_s or 0)
-        params = {"b_sid": call_sid, "b_queue": queue, "b_now": now, "b_enqueued": enqueued, "b_shift": shift_s}
+        params = {
+            "b_sid": call_sid,
+            "b_queue": queue,
+            "b_now": now,
+            "b_enqueued": enqueued,
+            "b_shift": shift_s,
+            "b_announced": announced_wait_s,
+        }
         with self._begin() as conn:
             self._update_or_create(conn, self._stmts.update_heartbeat, params, call_sid, None, enqueued)
 

@@ -33,25 +33,41 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def app(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """The voice app on `db_url`. Its store budget is generous (`GENEROUS_BUDGET_MS`), so a test
-    of what the log holds reads it right after the webhooks on a loaded machine too; a test of
-    the bound sets a tight one with `@pytest.mark.store_budget_ms(ms)`."""
+def make_app(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Build the voice app on `db_url` with the tests' settings and `overrides` (one app a
+    test); closed after the test. Its store budget is generous (`GENEROUS_BUDGET_MS`), so a
+    test of what the log holds reads it right after the webhooks on a loaded machine too; a
+    test of the bound sets a tight one with `@pytest.mark.store_budget_ms(ms)`."""
     marker = request.node.get_closest_marker("store_budget_ms")
-    app = create_app(
-        {
-            "twilio_auth_token": TOKEN,
-            "public_base_url": PUBLIC_BASE,
-            "database_url": db_url,
-            "caller_hash_key": "pepper-for-tests-0123456789",
-            "journal_dir": tmp_path / "journal",
-            "store_budget_ms": marker.args[0] if marker else GENEROUS_BUDGET_MS,
-            "TESTING": True,
-        }
-    )
-    yield app
-    app.extensions["ivr311.recorder"].close()  # no thread of this app logs into a later test
-    app.extensions["ivr311.store"].close()
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        made.append(
+            create_app(
+                {
+                    "twilio_auth_token": TOKEN,
+                    "public_base_url": PUBLIC_BASE,
+                    "database_url": db_url,
+                    "caller_hash_key": "pepper-for-tests-0123456789",
+                    "journal_dir": tmp_path / "journal",
+                    "store_budget_ms": marker.args[0] if marker else GENEROUS_BUDGET_MS,
+                    "TESTING": True,
+                    **overrides,
+                }
+            )
+        )
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["ivr311.recorder"].close()  # no thread of this app logs into a later test
+        app.extensions["ivr311.store"].close()
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """The voice app on `db_url` (`make_app` with the tests' settings)."""
+    return make_app()  # type: ignore[no-any-return]
 
 
 @pytest.fixture

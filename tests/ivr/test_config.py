@@ -75,3 +75,16 @@ def test_open311_keys_come_from_one_comma_separated_variable():
     env = {"IVR311_OPEN311_API_KEYS": " key-one , key-two,, ", "IVR311_VALIDATE_SIGNATURES": "0"}
     assert settings_from_env(env).open311_api_keys == ("key-one", "key-two")
     assert settings_from_env({"IVR311_VALIDATE_SIGNATURES": "0"}).open311_api_keys == ()
+
+
+def test_callbacks_are_configured_from_the_environment_and_off_without_an_account():
+    env = {"TWILIO_AUTH_TOKEN": "t0ken", "IVR311_CALLBACK_OFFER_AFTER": "420", "IVR311_CALLBACK_RETRIES": "3"}
+    settings = settings_from_env(env)
+    assert (settings.callback_offer_after_s, settings.callback_retries) == (420.0, 3)
+    assert not settings.callbacks_enabled  # no account SID nor number to call from
+    env |= {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "IVR311_CALLBACK_FROM": "+15550000311"}
+    assert settings_from_env(env).callbacks_enabled
+    defaults = settings_from_env({"TWILIO_AUTH_TOKEN": "t0ken"})
+    assert (defaults.callback_offer_after_s, defaults.callback_retries, defaults.rest_timeout_s) == (300.0, 2, 5.0)
+    with pytest.raises(ConfigError, match="callback_retries"):
+        settings_from_env(env | {"IVR311_CALLBACK_RETRIES": "-1"})

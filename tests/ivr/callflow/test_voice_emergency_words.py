@@ -314,3 +314,18 @@ def test_every_screen_hints_its_emergency_words_within_twilios_limits(line, lang
     assert len(hints) <= MAX_HINTS == 500
     assert all(0 < len(hint) <= MAX_HINT_CHARS == 100 and "," not in hint for hint in hints)
     assert set(MENU.languages[lang].words.emergency) <= set(hints)
+
+
+@pytest.mark.parametrize(("lang", "said"), corpus(EMERGENCIES))
+def test_an_emergency_said_at_the_callback_offer_leaves_the_311_queue_for_911(line, lang, said):
+    """The hold screen answers inside the 311 queue's wait, where no <Enqueue> can be given: an
+    emergency leaves the queue (<Leave>), and the queue's result queues the caller for 911
+    (tests/ivr/callflow/test_hold.py follows that second step)."""
+    doc = line.twilio.twiml(f"/voice/hold?lang={lang}", Call(line.twilio).params(SpeechResult=said, Confidence="0.5"))
+    assert doc.find("Leave") is not None and doc.find("Hangup") is None, said
+
+
+@pytest.mark.parametrize(("lang", "said"), corpus(CITY_SERVICES))
+def test_a_city_service_said_at_the_callback_offer_holds_on(line, lang, said):
+    doc = line.twilio.twiml(f"/voice/hold?lang={lang}", Call(line.twilio).params(SpeechResult=said, Confidence="0.5"))
+    assert [verb.tag for verb in doc] == ["Pause"], said

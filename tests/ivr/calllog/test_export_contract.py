@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ivr.calllog.export import FORMATS, write_calls
-from ivr.calllog.schema import EXPORT_COLUMNS
+from ivr.calllog.schema import CALL_COLUMNS, EXPORT_COLUMNS, HOLD_COLUMNS
 from queueing.planning.calllog import LOG_COLUMNS, NEEDED, TIME_COLUMNS, read_call_log
 
 T0 = datetime(2026, 11, 2, 8, 0, 0, 250_000, tzinfo=UTC)
@@ -41,7 +41,10 @@ CALLS = [
 
 
 def test_the_log_columns_are_the_export_columns() -> None:
-    assert LOG_COLUMNS == EXPORT_COLUMNS
+    """calibrate names every column of a call; the hold's columns (the announced wait, the
+    callback) follow them, and calibrate reads past them."""
+    assert LOG_COLUMNS == CALL_COLUMNS == EXPORT_COLUMNS[: len(LOG_COLUMNS)]
+    assert EXPORT_COLUMNS == CALL_COLUMNS + HOLD_COLUMNS
     assert set(NEEDED) <= set(EXPORT_COLUMNS) and set(TIME_COLUMNS) <= set(EXPORT_COLUMNS)
 
 
@@ -52,7 +55,7 @@ def test_what_the_export_writes_calibrate_reads(tmp_path: Path, fmt: str) -> Non
     path = tmp_path / f"calls.{fmt}"
     path.write_text(out.getvalue(), encoding="utf-8")
     if fmt == "csv":
-        assert out.getvalue().splitlines()[0].split(",") == list(LOG_COLUMNS)
+        assert out.getvalue().splitlines()[0].split(",") == list(EXPORT_COLUMNS)
     log = read_call_log(path)
     assert len(log) == len(CALLS)
     for column, times in (("started_at", log.started), ("enqueued_at", log.enqueued), ("answered_at", log.answered)):

@@ -146,7 +146,10 @@ def test_simulated_callers_are_reproducible(tmp_path):
         CliRunner().invoke(
             callers, ["--count", "15", "--seed", "3", "--start", "2024-01-01T00:00:00Z", "--database-url", url]
         )
-        outputs.append([{k: v for k, v in r.items() if k != "caller_hash"} for r in logged(url)])
+        # the expected wait announced on hold is read from the log within the store budget, so
+        # on a loaded machine it may be left unsaid in one run and not the other
+        unrepeatable = {"caller_hash", "announced_wait_s", "announced_at"}
+        outputs.append([{k: v for k, v in r.items() if k not in unrepeatable} for r in logged(url)])
     assert outputs[0] == outputs[1]
 
 

@@ -1,0 +1,118 @@
+"""The wait a 311 caller on hold hears: a queue-length predictor refined for the 911 priority.
+
+Pure functions of the live state: the centre's (`HoldSnapshot`, read from the call log by
+`ivr.calllog.holdlog.HoldLog.hold_snapshot`, at most every `SNAPSHOT_TTL_S` per process) and the
+caller's own place (Twilio's QueuePosition and QueueTime of the wait URL request), made into one
+`HoldState` by `for_caller`; nothing here reads a clock or the database.
+
+The predictor. A call-taker answers the next 911 caller if any waits, else the oldest 311 work
+(a caller in the 311 queue or a callback, by the time it joined). A 311 caller is answered once
+the `n911` 911 callers waiting now, the `k` pieces of 311 work ahead of them, and every 911
+caller who arrives meanwhile have been answered, and then one more agent frees up. With `c`
+agents on duty, each finishing a call in `h` seconds on average (the recent mean handle time),
+agents free up at `c / h` per second; 911 callers arrive at `lambda911` per second (the recent
+rate), and every one of them arriving during the wait `W` goes first. So
+
+    W * c / h = (n911 + k + 1 - idle) + lambda911 * W
+    W = (n911 + k + 1 - idle) / (c / h - lambda911)        [seconds]
+
+where `idle` agents free now take the first callers at once (W = 0 when they cover everyone
+ahead). This is the queue-length predictor of an M/M/c queue (Ibrahim and Whitt: `(k + 1) /
+(c mu)` for a caller with `k` ahead) with the service rate left to 311 once the 911 load is
+served: `c / h - lambda911`, the priority refinement, since a 311 caller's wait also depends on
+911 calls that have not arrived yet. When 911 alone takes every agent (`lambda911 >= c / h`)
+the 311 queue does not drain: the wait is unbounded (`math.inf`). With exponential handle
+times and every agent busy until the caller is answered, it is the exact conditional mean
+(each departure and each 911 arrival is a step of a random walk that ends at zero; the tests
+hold it against a simulation of that walk). Without an agent on duty or
+without recent handle times there is no estimate (None). It ignores 311 callers who will
+abandon ahead of this one (it overestimates when many do): its accuracy is measured from the
+log (`announced_wait_s` against the wait that followed), not assumed.
+
+It is never computed for, nor announced to, a 911 caller.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ANNOUNCE_FROM_S = 30.0  # a shorter expected wait is not announced (the position says enough)
+LONGEST_ANNOUNCED_MIN = 60  # a longer wait is not put in minutes (the callback offer says it)
+SNAPSHOT_TTL_S = 5.0  # the centre's state is read again after this long (per process)
+
+
+@dataclass(frozen=True)
+class HoldState:
+    """The live state a 311 caller's expected wait is computed from."""
+
+    waiting_911: int  # 911 callers waiting now
+    ahead_311: int  # 311 callers and callbacks ahead of this caller (joined earlier)
+    agents_busy: int  # agents in a conversation now
+    agents_idle: int  # agents on the line with nobody to take
+    handle_s: float | None  # recent mean handle time, seconds (None: too few recent calls)
+    arrivals_911_per_s: float  # recent 911 arrival rate, calls per second
+
+
+@dataclass(frozen=True)
+class HoldSnapshot:
+    """The centre's live state, the same for every 311 caller on hold."""
+
+    waiting_911: int
+    waiting_311: int  # live callers in the 311 queue
+    agents_busy: int
+    agents_idle: int
+    handle_s: float | None
+    arrivals_911_per_s: float
+    callback_places: list[datetime] = field(default_factory=list)  # open callbacks' places, oldest first
+
+
+def for_caller(snapshot: HoldSnapshot, queue_position: int | None, joined: datetime) -> HoldState:
+    """The state of one 311 caller: ahead of them, the callers before them in Twilio's queue
+    (QueuePosition - 1; without it, every live 311 caller) and the open callbacks whose place
+    is before `joined`, when they joined the queue."""
+    in_queue = snapshot.waiting_311 if queue_position is None else queue_position - 1
+    callbacks = bisect.bisect_left(snapshot.callback_places, joined)
+    return HoldState(
+        waiting_911=snapshot.waiting_911,
+        ahead_311=max(in_queue, 0) + callbacks,
+        agents_busy=snapshot.agents_busy,
+        agents_idle=snapshot.agents_idle,
+        handle_s=snapshot.handle_s,
+        arrivals_911_per_s=snapshot.arrivals_911_per_s,
+    )
+
+
+def expected_wait_s(state: HoldState) -> float | None:
+    """The expected wait in seconds until an agent answers (the module docstring); `math.inf`
+    when the 311 queue does not drain, None when there is no estimate."""
+    agents = state.agents_busy + state.agents_idle
+    if agents <= 0 or state.handle_s is None or state.handle_s <= 0:
+        return None
+    to_clear = state.waiting_911 + state.ahead_311 + 1 - state.agents_idle
+    if to_clear <= 0:
+        return 0.0
+    rate_311 = agents / state.handle_s - max(state.arrivals_911_per_s, 0.0)  # calls per second
+    if rate_311 <= 0:
+        return math.inf
+    return to_clear / rate_311
+
+
+def announced_minutes(wait_s: float | None) -> int | None:
+    """The whole minutes a caller hears ("about N minutes"), or None to say nothing: no
+    estimate, under `ANNOUNCE_FROM_S`, or over `LONGEST_ANNOUNCED_MIN`. Up to 10 minutes it is
+    rounded up to the minute (a caller told 3 who waits 2.5 is not let down), beyond to the
+    nearest 5 (a precision the predictor does not have is not claimed)."""
+    if wait_s is None or not math.isfinite(wait_s) or wait_s < ANNOUNCE_FROM_S:
+        return None
+    minutes = wait_s / 60.0
+    rounded = math.ceil(minutes) if minutes <= 10 else 5 * round(minutes / 5)
+    return rounded if rounded <= LONGEST_ANNOUNCED_MIN else None
+
+
+def offers_callback(wait_s: float | None, offer_after_s: float) -> bool:
+    """A callback is offered once the expected wait passes `offer_after_s` (seconds), or the
+    311 queue does not drain; never without an estimate."""
+    return wait_s is not None and wait_s >= offer_after_s
