@@ -258,10 +258,14 @@ class RoutedReplication(Replication):
         env.run(until=self.horizon)
         return self.records()
 
-    def agent(self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment]) -> Generator:
+    def agent(
+        self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment], busy_s: float = 0.0
+    ) -> Generator:
         """Agent ``aid`` of pool ``p``, as the fast model's, taking calls by
         :meth:`Router.next_call <queueing.core.routing.Router.next_call>`; a triage that ends
-        makes the transferred leg."""
+        makes the transferred leg. The routed model starts from an empty centre: ``busy_s`` (a
+        call in progress at the start, the fast model's now-cast) must be 0."""
+        assert busy_s == 0.0, "the routed model starts from an empty centre"
         legs = self.legs
         queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
         deadline, lanes, next_call, my_idle = legs["deadline"], self.lanes, self.router.next_call, self.idle[p]
