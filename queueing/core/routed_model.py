@@ -228,7 +228,8 @@ class RoutedReplication(Replication):
         ahead = 0
         for kk in range(k + 1):
             for lane in self.lanes[kk]:
-                ahead += lane.waiting(now, deadline, enough - ahead)
+                if ahead < enough and (lane.head < lane.size or lane.heap):
+                    ahead += lane.waiting(now, deadline, enough - ahead)
         ahead = min(ahead, enough) - (deadline[leg] >= now)  # not itself
         expected = expected_wait_s(ahead, free, on_duty, mean_handle_s)
         if not callback_offered(callback, expected):

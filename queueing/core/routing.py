@@ -248,10 +248,11 @@ class Router:
         ``now`` are popped on the way and handed to ``abandon``."""
         always, fallback, covered = self.always[p], self.fallback[p], self.covered
         for k in self.serve_order[p]:
-            mine = [lanes[k][j] for j in always]
+            of_class = lanes[k]
+            mine = [of_class[j] for j in always if of_class[j].head < of_class[j].size or of_class[j].heap]
             if fallback[k]:
-                mine += [lanes[k][lang + 1] for lang in fallback[k] if not covered(k, lang, now)]
-            while True:
+                mine += [of_class[lang + 1] for lang in fallback[k] if not covered(k, lang, now)]
+            while mine:
                 best: tuple[float, bool, Lane] | None = None
                 for lane in mine:
                     first = lane.first(now)
