@@ -97,12 +97,11 @@ class RoutedReplication(Replication):
             order = order[~closed[order]]
             for i in np.flatnonzero(closed).tolist():
                 self.legs["outcome"][i] = CLOSED
-        self.first_legs: list[int] = order.tolist()  # the drawn legs that queue, in queue order
+        self.first_legs = array("q", order.astype(np.int64).tobytes())  # the drawn legs that queue, in order
         n_lanes = router.lanes_per_class()
         lane = (cls.astype(np.int64) * n_lanes + np.frombuffer(self.legs["language"], dtype=np.int16) + 1)[order]
         self.lanes = [
-            [Lane(order[lane == k * n_lanes + j].tolist(), queued[order[lane == k * n_lanes + j]].tolist())
-             for j in range(n_lanes)]
+            [_lane(order[lane == k * n_lanes + j], queued) for j in range(n_lanes)]
             for k in range(len(self.classes))
         ]  # fmt: skip
 
@@ -457,6 +456,11 @@ LEG_COLUMNS: dict[str, tuple[str, Any]] = {
     "answer_u": ("d", math.nan), "answered": ("d", math.nan), "agent": ("i", -1), "outcome": ("b", UNSERVED),
 }  # fmt: skip
 LEG_DTYPES = {"h": np.int16, "d": np.float64, "q": np.int64, "b": np.int8, "i": np.int32}
+
+
+def _lane(ids: np.ndarray, queued: np.ndarray) -> Lane:
+    """A lane of these drawn legs (in queue order), as compact arrays."""
+    return Lane(array("q", ids.astype(np.int64).tobytes()), array("d", queued[ids].tobytes()))
 
 
 def _columns(callers: Callers) -> tuple[np.ndarray, ...]:
