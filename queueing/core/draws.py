@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .arrivals import arrival_times
-from .scenario import Scenario
+from .scenario import CallClass, Scenario
 
-PURPOSES = ("arrivals", "categories", "handle", "patience", "ivr")
+# Append only: a purpose's position is part of its streams' keys.
+PURPOSES = (
+    "arrivals", "categories", "handle", "patience", "ivr",
+    # the routed model's (transfers, redials, callbacks, languages): drawn only when a class uses them
+    "transfer", "triage", "transfer_categories", "transfer_handle", "transfer_patience", "transfer_ivr",
+    "language", "callback", "redial", "redial_delay", "redial_patience", "redial_ivr", "callback_later",
+)  # fmt: skip
 
 
 def stream(seed: int, replication: int, purpose: str, class_name: str) -> np.random.Generator:
@@ -54,28 +61,133 @@ def draw_callers(scenario: Scenario, replication: int) -> Callers:
         cc = scenario.classes[name]
         arrival = arrival_times(scenario, name, stream(seed, replication, "arrivals", name))
         n = len(arrival)
-        category = np.full(n, -1, dtype=np.int16)
-        handle = np.empty(n)
-        if cc.categories:
-            names = list(cc.categories)
-            shares = np.array([cc.categories[c].share for c in names])
-            u = stream(seed, replication, "categories", name).random(n)
-            category = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), len(names) - 1)
-            category = category.astype(np.int16)
-            rng = stream(seed, replication, "handle", name)
-            for j, cname in enumerate(names):
-                mask = category == j
-                handle[mask] = cc.category_handle(cname).sample(rng, int(mask.sum()))
-        else:
-            assert cc.handle_time is not None
-            handle = cc.handle_time.sample(stream(seed, replication, "handle", name), n)
-        patience = (
-            cc.patience.sample(stream(seed, replication, "patience", name), n)
-            if cc.patience is not None
-            else np.full(n, np.inf)
-        )
-        ivr = cc.ivr_time.sample(stream(seed, replication, "ivr", name), n) if cc.ivr_time is not None else np.zeros(n)
+        purposes = ("categories", "handle", "patience", "ivr")
+        category, handle, patience, ivr = _class_draws(cc, n, *(stream(seed, replication, p, name) for p in purposes))
         parts.append((np.full(n, k, dtype=np.int16), category, arrival, arrival + ivr, handle, patience))
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(cols[3], kind="stable")
     return Callers(*(c[order] for c in cols))
+
+
+def _class_draws(
+    cc: CallClass, n: int, *rngs: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Category (-1 for none), handle, patience (inf: never abandons) and IVR time of ``n``
+    callers of class ``cc``, from the streams of those four purposes in that order."""
+    rng_categories, rng_handle, rng_patience, rng_ivr = rngs
+    category = np.full(n, -1, dtype=np.int16)
+    handle = np.empty(n)
+    if cc.categories:
+        names = list(cc.categories)
+        shares = np.array([cc.categories[c].share for c in names])
+        u = rng_categories.random(n)
+        category = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), len(names) - 1)
+        category = category.astype(np.int16)
+        for j, cname in enumerate(names):
+            mask = category == j
+            handle[mask] = cc.category_handle(cname).sample(rng_handle, int(mask.sum()))
+    else:
+        assert cc.handle_time is not None
+        handle = cc.handle_time.sample(rng_handle, n)
+    patience = cc.patience.sample(rng_patience, n) if cc.patience is not None else np.full(n, np.inf)
+    ivr = cc.ivr_time.sample(rng_ivr, n) if cc.ivr_time is not None else np.zeros(n)
+    return category, handle, patience, ivr
+
+
+@dataclass(frozen=True)
+class CallerExtras:
+    """What the routed model needs of each caller of :class:`Callers` beyond it (same order),
+    drawn only for the classes that use each behaviour (NaN or -1 elsewhere).
+
+    ``transfer_u``: a uniform deciding the caller's transfer (below the class's share times
+    ``diverted``: diverted; below the share: triaged and transferred); ``triage_s`` the triage's
+    handle time; ``to_*``: the caller's category, handle, patience and IVR time as a call of
+    the class transferred to. ``language`` indexes ``Scenario.languages()``; ``accept_u`` and
+    ``answer_u``: uniforms deciding a callback offer's acceptance and the callback's answer.
+    """
+
+    transfer_u: np.ndarray
+    triage_s: np.ndarray
+    to_category: np.ndarray
+    to_handle_s: np.ndarray
+    to_patience_s: np.ndarray
+    to_ivr_s: np.ndarray
+    language: np.ndarray
+    accept_u: np.ndarray
+    answer_u: np.ndarray
+
+
+def draw_extras(scenario: Scenario, replication: int, callers: Callers) -> CallerExtras:
+    """The routed model's draws for the callers of replication ``replication`` (0-based), from
+    streams of their own, so the callers themselves are those of :func:`draw_callers`. Each
+    class's draws are made in the order its callers arrived, as that class's callers are drawn."""
+    n = len(callers)
+    out = CallerExtras(
+        transfer_u=np.full(n, np.nan),
+        triage_s=np.full(n, np.nan),
+        to_category=np.full(n, -1, dtype=np.int16),
+        to_handle_s=np.full(n, np.nan),
+        to_patience_s=np.full(n, np.nan),
+        to_ivr_s=np.full(n, np.nan),
+        language=np.full(n, -1, dtype=np.int16),
+        accept_u=np.full(n, np.nan),
+        answer_u=np.full(n, np.nan),
+    )
+    languages = scenario.languages()
+    seed = scenario.seed
+    for k, name in enumerate(scenario.class_names()):
+        cc = scenario.classes[name]
+        mine = np.flatnonzero(callers.cls == k)
+        mine = mine[np.argsort(callers.arrival_s[mine], kind="stable")]
+        m = len(mine)
+        if cc.transfer is not None:
+            out.transfer_u[mine] = stream(seed, replication, "transfer", name).random(m)
+            out.triage_s[mine] = cc.transfer.triage_time.sample(stream(seed, replication, "triage", name), m)
+            purposes = ("transfer_categories", "transfer_handle", "transfer_patience", "transfer_ivr")
+            drawn = _class_draws(
+                scenario.classes[cc.transfer.to], m, *(stream(seed, replication, p, name) for p in purposes)
+            )
+            targets = (out.to_category, out.to_handle_s, out.to_patience_s, out.to_ivr_s)
+            for column, values in zip(targets, drawn, strict=True):
+                column[mine] = values
+        if cc.languages is not None:
+            codes = [languages.index(code) for code in cc.languages]
+            cum = np.cumsum(list(cc.languages.values()))
+            u = stream(seed, replication, "language", name).random(m)
+            out.language[mine] = np.asarray(codes)[np.minimum(np.searchsorted(cum, u, side="right"), len(codes) - 1)]
+        if cc.callback is not None:
+            u = stream(seed, replication, "callback", name).random((m, 2))
+            out.accept_u[mine], out.answer_u[mine] = u[:, 0], u[:, 1]
+    return out
+
+
+class LaterDraws:
+    """Draws for the calls the routed model makes during a run (redials, and the callback
+    decisions of calls it makes), per class from streams of their own, taken in numpy batches
+    in the order the run asks for them (which is the same on every machine: the run is)."""
+
+    BATCH = 1024
+
+    def __init__(self, scenario: Scenario, replication: int) -> None:
+        self.scenario = scenario
+        self.replication = replication
+        self._buffers: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
+        self._rngs: dict[tuple[str, str], np.random.Generator] = {}
+
+    def _next(self, purpose: str, name: str, sample: Any) -> float:
+        key = (purpose, name)
+        values, used = self._buffers.get(key, (np.empty(0), 0))
+        if used == len(values):
+            if key not in self._rngs:
+                self._rngs[key] = stream(self.scenario.seed, self.replication, purpose, name)
+            values, used = sample(self._rngs[key], self.BATCH), 0
+        self._buffers[key] = (values, used + 1)
+        return float(values[used])
+
+    def uniform(self, purpose: str, name: str) -> float:
+        """The next uniform on [0, 1) of ``purpose`` for class ``name``."""
+        return self._next(purpose, name, lambda rng, n: rng.random(n))
+
+    def duration(self, purpose: str, name: str, dist: Any) -> float:
+        """The next draw of ``dist`` (a distribution) of ``purpose`` for class ``name``."""
+        return self._next(purpose, name, dist.sample)

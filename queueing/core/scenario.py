@@ -120,8 +120,61 @@ class Category(_Model):
     handle_time: Distribution | None = None
 
 
+def _bare_duration_is_deterministic(value: Any) -> Any:
+    """``20s`` (or a number of seconds) for ``{dist: deterministic, value: 20s}``."""
+    return {"dist": "deterministic", "value": value} if isinstance(value, (str, int, float)) else value
+
+
+TimeOrDistribution = Annotated[Distribution, BeforeValidator(_bare_duration_is_deterministic)]
+Share = Annotated[float, Field(ge=0, le=1)]
+LanguageShare = Annotated[float, Field(gt=0, le=1)]
+HourlyShares = Annotated[list[Share], Field(min_length=24, max_length=24)]
+
+
+class Transfer(_Model):
+    """Calls of this class that belong to another: ``share`` of them (one number, or 24 hourly
+    values by the hour the caller arrives) are triaged at this class's priority for
+    ``triage_time`` (the leg's handle time), then transferred to class ``to``, where they queue
+    again. ``diverted``: a share of those callers who dial ``to`` directly instead (a campaign);
+    they arrive as ``to``'s calls and never reach this class."""
+
+    to: Name
+    share: Share | HourlyShares
+    triage_time: TimeOrDistribution
+    diverted: Share = 0.0
+
+    def share_at(self, t_s: float) -> float:
+        """The transferred share (diverted callers included) of callers arriving at ``t_s``."""
+        if isinstance(self.share, list):
+            return self.share[int(t_s % DAY_S // HOUR_S)]
+        return self.share
+
+
+class Redial(_Model):
+    """A caller who abandons calls again with ``probability``, ``delay`` after hanging up (then
+    through the IVR again, with the same business: the same handle time)."""
+
+    probability: Share
+    delay: TimeOrDistribution
+
+
+class Callback(_Model):
+    """Virtual hold: a caller whose expected wait on joining passes ``offer_after`` is offered a
+    callback and accepts with probability ``accept`` (keeps the place in the queue, never
+    abandons). The agent reaching the call rings for ``ring_time``; answered with probability
+    ``answer`` (then the call's handle time), else the call ends unanswered."""
+
+    offer_after: NonNegativeDuration
+    accept: Share
+    answer: Share = 1.0
+    ring_time: NonNegativeDuration = 0.0
+
+
 class CallClass(_Model):
-    """A class of calls (``911``, ``311``): priority 1 is answered first."""
+    """A class of calls (``911``, ``311``): priority 1 is answered first. ``transfer``,
+    ``redial``, ``callback``, ``languages`` (shares of callers by language) and ``interpreter``
+    (the extra handle time when no agent on duty speaks the caller's language; without it such a
+    caller waits for a speaker) are the routed model's (:mod:`queueing.core.routing`)."""
 
     priority: Annotated[int, Field(ge=1)]
     arrivals: Arrivals
@@ -129,6 +182,11 @@ class CallClass(_Model):
     ivr_time: Distribution | None = None
     patience: Distribution | None = None
     categories: Annotated[dict[Name, Category], Field(max_length=1000)] | None = None
+    transfer: Transfer | None = None
+    redial: Redial | None = None
+    callback: Callback | None = None
+    languages: Annotated[dict[Name, LanguageShare], Field(min_length=1, max_length=100)] | None = None
+    interpreter: NonNegativeDuration | None = None
 
     @model_validator(mode="after")
     def _categories_consistent(self) -> CallClass:
@@ -147,7 +205,19 @@ class CallClass(_Model):
                         )
         elif self.handle_time is None:
             raise FieldError(("handle_time",), "required")
+        if self.languages is not None:
+            total = sum(self.languages.values())
+            if abs(total - 1.0) > 1e-6:
+                raise FieldError(("languages",), f"shares must add up to 1, they add up to {total:g}")
+        if self.interpreter is not None and self.languages is None:
+            raise FieldError(("interpreter",), "applies to callers' languages: give languages too")
         return self
+
+    @property
+    def routed(self) -> bool:
+        """Whether the class uses a behaviour of the routed model (transfers, redials, callbacks,
+        languages)."""
+        return any(x is not None for x in (self.transfer, self.redial, self.callback, self.languages))
 
     def mean_handle_s(self) -> float:
         """Mean handle time over the class's calls (category shares weighted), in seconds."""
@@ -273,6 +343,7 @@ class Pool(_Model):
     agents: Annotated[int, Field(ge=0)] | None = None
     shifts: Annotated[list[Shift], Field(min_length=1)] | None = None
     hours: Hours | None = None
+    languages: Annotated[list[Name], Field(min_length=1, max_length=100)] | None = None  # None: every one
 
     @model_validator(mode="after")
     def _staffed_one_way(self) -> Pool:
@@ -280,6 +351,8 @@ class Pool(_Model):
             raise ValueError("give exactly one of agents (constant) or shifts")
         if len(set(self.serves)) != len(self.serves):
             raise FieldError(("serves",), "lists a class twice")
+        if self.languages is not None and len(set(self.languages)) != len(self.languages):
+            raise FieldError(("languages",), "lists a language twice")
         if self.hours is not None:
             for j, s in enumerate(self.shifts or []):
                 if not self.hours.contains(s.start, s.end):
@@ -638,9 +711,31 @@ class Scenario(_Model):
         for cname in self.targets:
             if cname not in self.classes:
                 raise FieldError(("targets", cname), f"unknown class {cname!r} (classes: {known})")
+        self._check_routing(known)
         if self.roster is not None:
             self._check_roster(self.roster)
         return self
+
+    def _check_routing(self, known: str) -> None:
+        """Transfers name another class; every pool language is some class's."""
+        for cname, cc in self.classes.items():
+            if cc.transfer is None:
+                continue
+            if cc.transfer.to not in self.classes:
+                raise FieldError(
+                    ("classes", cname, "transfer", "to"), f"unknown class {cc.transfer.to!r} (classes: {known})"
+                )
+            if cc.transfer.to == cname:
+                raise FieldError(("classes", cname, "transfer", "to"), "a class cannot transfer to itself")
+        spoken = [lang for cc in self.classes.values() for lang in cc.languages or {}]
+        for i, pool in enumerate(self.staffing.pools):
+            for j, lang in enumerate(pool.languages or []):
+                if lang not in spoken:
+                    callers = ", ".join(dict.fromkeys(spoken)) or "none: no class has languages"
+                    raise FieldError(
+                        ("staffing", "pools", i, "languages", j),
+                        f"no class has callers speaking {lang!r} (callers' languages: {callers})",
+                    )
 
     def _check_roster(self, rules: RosterRules) -> None:
         pools = {p.name: p for p in self.staffing.pools}
@@ -698,6 +793,19 @@ class Scenario(_Model):
     def class_names(self) -> list[str]:
         """Class names, highest priority (lowest number) first."""
         return sorted(self.classes, key=lambda c: self.classes[c].priority)
+
+    def languages(self) -> list[str]:
+        """The callers' languages in the order the file first names them (classes, then pools);
+        empty when no class has languages."""
+        seen = [lang for c in self.classes.values() for lang in c.languages or {}]
+        seen += [lang for p in self.staffing.pools for lang in p.languages or []]
+        return list(dict.fromkeys(seen))
+
+    @property
+    def routed(self) -> bool:
+        """Whether some class transfers, redials, offers callbacks or has languages: the routed
+        model runs it (:mod:`queueing.core.routed_model`), else the fast one."""
+        return any(cc.routed for cc in self.classes.values())
 
     def to_data(self) -> dict[str, Any]:
         """The scenario as plain data (durations in seconds), ready to edit and re-validate."""
