@@ -15,6 +15,8 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - overtime: agent-seconds on calls past the end of the shift they were answered in (a call in
   progress at shift end is finished; a call running into a break is not overtime), within the
   window; reported apart, in hours.
+- transfers, redials, callbacks and languages (scenarios that use them only): see
+  :mod:`queueing.core.call_flows`.
 - cost (scenarios with pay rates only): paid agent-hours by the schedule plus overtime at the
   multiplier, per day and per answered call; see :mod:`queueing.core.cost`.
 
@@ -32,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .calendar import WEEKDAYS, Weekday, weekday_of_day
+from .call_flows import interval_flow_columns, interval_flow_counts, replication_flows
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
@@ -97,6 +100,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         for j, cat in enumerate(scenario.classes[name].categories or {}):
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
+        out.update(_language_measures(scenario, records, name, in_class, within))
     t0, t1 = scenario.warmup, scenario.horizon
     answered = records.outcome == ANSWERED
     busy_from = records.answered_s[answered]
@@ -118,8 +122,29 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+    out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     out.update(replication_days(scenario, records))  # nothing for a run of one day
+    return out
+
+
+def _language_measures(
+    scenario: Scenario, records: CallRecords, name: str, in_class: np.ndarray, within: Sequence[float]
+) -> dict[Key, float]:
+    """The class's measures over its callers of each of its languages, and the calls answered
+    with an interpreter line; nothing for a class without a language mix."""
+    mix = scenario.classes[name].languages
+    if not mix:
+        return {}
+    assert records.language is not None and records.interpreter is not None
+    languages = scenario.languages()
+    out: dict[Key, float] = {}
+    for lang in mix:
+        speaks = in_class & (records.language == languages.index(lang))
+        for key, v in _group_measures(records, speaks, within).items():
+            out[("classes", name, "languages", lang) + key] = v
+        interpreted = speaks & records.interpreter.astype(bool) & (records.outcome == ANSWERED)
+        out[("classes", name, "languages", lang, "interpreter")] = int(np.count_nonzero(interpreted))
     return out
 
 
@@ -145,9 +170,10 @@ class WindowsJudged(Protocol):
 
 
 def _is_share(key: Key) -> bool:
-    """Whether a measure is a share of calls (a service level, the abandoned share): its interval
+    """Whether a measure is a share of calls (a service level, the abandoned share, the redials'
+    or callbacks' shares: every key ending in ``share``): its interval
     is :func:`~queueing.core.statistics.share_estimate`'s, within 0-1."""
-    return "service_level" in key or key[-2:] == ("abandoned", "share")
+    return "service_level" in key or key[-1] == "share"
 
 
 def summarize(
@@ -177,7 +203,8 @@ def summarize(
                     "windows": {"judged": windows.n_judged, "met": windows.n_met},
                 }
             )
-        for cat_node in node.get("categories", {}).values():
+        groups = [*node.get("categories", {}).values(), *node.get("languages", {}).values()]
+        for cat_node in groups:
             cat_levels = cat_node.pop("service_level", {})
             cat_node["service_level"] = [
                 {"within_s": t.within, "share": cat_levels[f"{t.within:g}"], "target": t.share}
@@ -212,6 +239,7 @@ def interval_columns(scenario: Scenario) -> list[str]:
         *(f"service_level_{t:g}s" for t in cuts),
         "queue_len_mean",
         "agents_on_duty",
+        *interval_flow_columns(scenario),  # transfers, redials, callbacks: only when used
     ]
 
 
@@ -257,17 +285,19 @@ def replication_intervals(
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
+        flows = interval_flow_counts(scenario, records, m, bin_of, nbins)  # none without transfers...
         columns.append(
             (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed, offered,
-             wait_mean, within, levels, queue, agents)
+             wait_mean, within, levels, queue, agents, flows)
         )  # fmt: skip
     starts, ends = edges[:-1].tolist(), edges[1:].tolist()
     per_class = []
-    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents in columns:
+    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents, flows in columns:
         per_class.append(list(zip(
             starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
             closed.tolist(), offered.tolist(), _nullable(wmean), *(n.tolist() for n in within),
             *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
+            *(n.tolist() for n in flows),
             strict=True,
         )))  # fmt: skip
     for j in range(nbins):

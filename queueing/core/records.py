@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ import numpy as np
 from .draws import Callers
 from .scenario import Scenario
 
-ANSWERED, ABANDONED, UNSERVED, CLOSED = 0, 1, 2, 3
-OUTCOMES = ("answered", "abandoned", "unserved", "closed")
+ANSWERED, ABANDONED, UNSERVED, CLOSED, CALLBACK_UNANSWERED = 0, 1, 2, 3, 4
+OUTCOMES = ("answered", "abandoned", "unserved", "closed", "callback_unanswered")
+# ``callback``: not offered, offered and declined, accepted (virtual hold)
+CALLBACK_NONE, CALLBACK_DECLINED, CALLBACK_ACCEPTED = 0, 1, 2
 
 CALLS_CSV_COLUMNS = (
     "replication", "call_id", "class", "category", "arrival_s", "queued_s", "answered_s",
@@ -29,6 +32,15 @@ class CallRecords:
     ``answered_s`` is NaN unless answered; ``agent`` is a global agent number (-1 if none),
     ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED,
     CLOSED (arrived when no pool serving the class was open: never queued).
+    The optional columns are None unless the scenario uses the behaviour (transfers, redials,
+    callbacks, languages), else one value per row; a row is one attempt at one class's queue:
+    ``caller_id`` (the same for a caller's redials and both legs of a transfer), ``attempt`` (1 the
+    first call, 2.. redials), ``transferred_from`` (class index, -1 if none), ``transferred`` (this
+    leg ended in a transfer: its handle time was the triage), ``diverted`` (dialled this class
+    instead of the one it used to), ``language`` (index into ``Scenario.languages()``, -1 if
+    none), ``interpreter`` (answered with an interpreter line), ``callback`` (CALLBACK_NONE,
+    CALLBACK_DECLINED, CALLBACK_ACCEPTED). A CALLBACK_UNANSWERED call's ``answered_s`` is when
+    the agent rang.
     ``left_queue_s`` is when the caller stopped waiting: answered, abandoned (arrival in the
     queue plus patience) or, for callers still waiting at the horizon, the horizon; callers
     still in the IVR at the horizon and closed callers never queued (wait 0).
@@ -40,6 +52,14 @@ class CallRecords:
     pool: np.ndarray
     outcome: np.ndarray
     horizon_s: float
+    caller_id: np.ndarray | None = None
+    attempt: np.ndarray | None = None
+    transferred_from: np.ndarray | None = None
+    transferred: np.ndarray | None = None
+    diverted: np.ndarray | None = None
+    language: np.ndarray | None = None
+    interpreter: np.ndarray | None = None
+    callback: np.ndarray | None = None
 
     @cached_property
     def wait_s(self) -> np.ndarray:
@@ -67,13 +87,62 @@ class CallRecords:
         return ended
 
 
+CALLBACK_NAMES = (None, "declined", "accepted")  # calls.csv's ``callback``, by CALLBACK_*
+
+
+def optional_call_columns(scenario: Scenario) -> list[str]:
+    """The columns calls.csv adds for the behaviours the scenario uses: ``caller`` (redials or
+    transfers), ``attempt`` (redials), ``transferred_from``, ``transferred``, ``diverted``
+    (transfers), ``language``, ``interpreter`` (languages), ``callback`` (callbacks); none without."""
+    classes = scenario.classes.values()
+    transfers = any(c.transfer is not None for c in classes)
+    redials = any(c.redial is not None for c in classes)
+    out = ["caller"] if transfers or redials else []
+    out += ["attempt"] if redials else []
+    out += ["transferred_from", "transferred", "diverted"] if transfers else []
+    out += ["language", "interpreter"] if scenario.languages() else []
+    out += ["callback"] if any(c.callback is not None for c in classes) else []
+    return out
+
+
+def calls_columns(scenario: Scenario) -> list[str]:
+    """Column names of calls.csv for this scenario."""
+    return [*CALLS_CSV_COLUMNS, *optional_call_columns(scenario)]
+
+
+def _optional_cells(scenario: Scenario, rec: CallRecords, columns: list[str]) -> list[list[Any]]:
+    """Each optional column of ``rec`` as calls.csv writes it: names for classes and languages
+    (empty for none), True/False, the callback's CALLBACK_NAMES."""
+    class_names = scenario.class_names()
+    languages = scenario.languages()
+
+    def named(values: np.ndarray | None, names: list[str]) -> list[str | None]:
+        assert values is not None
+        return [names[v] if v >= 0 else None for v in values.tolist()]
+
+    def column(name: str) -> list[Any]:
+        if name == "transferred_from":
+            return named(rec.transferred_from, class_names)
+        if name == "language":
+            return named(rec.language, languages)
+        if name == "callback":
+            assert rec.callback is not None
+            return [CALLBACK_NAMES[v] for v in rec.callback.tolist()]
+        values = getattr(rec, "caller_id" if name == "caller" else name)
+        assert values is not None, f"calls.csv's {name}: the records have no such column"
+        return values.tolist()
+
+    return [column(name) for name in columns]
+
+
 def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:
-    """Rows of calls.csv (columns CALLS_CSV_COLUMNS) for (replication, records) pairs, callers in
+    """Rows of calls.csv (columns :func:`calls_columns`) for (replication, records) pairs, callers in
     the order they queued; empty cells (None) where a call has no category, answer, pool or agent
     (and, closed calls, no queue time or wait)."""
     class_names = scenario.class_names()
     categories = [list(scenario.classes[c].categories or {}) for c in class_names]
     pool_names = [p.name for p in scenario.staffing.pools]
+    optional = optional_call_columns(scenario)
     for replication, rec in runs:
         c = rec.callers
         queued: list[float | None] = c.queued_s.tolist()
@@ -86,9 +155,12 @@ def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> It
             rec.ended_s.tolist(), wait, rec.pool.tolist(), rec.agent.tolist(),
             rec.outcome.tolist(),
         )  # fmt: skip
-        for i, (k, cat, arr, q, ans, end, wait, pool, agent, out) in enumerate(zip(*cols, strict=True)):
+        # the optional columns' cells, or nothing for each row when the scenario uses none of them
+        extra = zip(*_optional_cells(scenario, rec, optional), strict=True) if optional else itertools.repeat(())
+        calls = enumerate(zip(*cols, strict=True))
+        for (i, (k, cat, arr, q, ans, end, wait, pool, agent, out)), more in zip(calls, extra, strict=False):
             yield (
                 replication, i + 1, class_names[k], categories[k][cat] if cat >= 0 else None,
                 arr, q, ans, end, wait, pool_names[pool] if pool >= 0 else None,
-                agent if agent >= 0 else None, OUTCOMES[out],
+                agent if agent >= 0 else None, OUTCOMES[out], *more,
             )  # fmt: skip

@@ -1,0 +1,221 @@
+"""Transfers, redials, callbacks and languages measured from hand-built call records: exact counts
+and waits of a few calls whose fate is written out below, and the files' columns for them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from queueing.core.call_flows import flows_of, interval_flow_columns, previous_leg, replication_flows
+from queueing.core.draws import Callers
+from queueing.core.metrics import interval_columns, replication_intervals, replication_measures, summarize
+from queueing.core.records import (
+    ABANDONED,
+    ANSWERED,
+    CALLBACK_ACCEPTED,
+    CALLBACK_DECLINED,
+    CALLBACK_UNANSWERED,
+    CallRecords,
+    call_rows,
+    calls_columns,
+)
+from queueing.core.scenario_file import parse_scenario
+from queueing.core.schedule import build_schedule
+
+H = 3600.0
+NAN = math.nan
+
+SCENARIO = """\
+name: flows
+horizon: 2h
+classes:
+  "911":
+    priority: 1
+    arrivals: {rate_per_hour: 10}
+    handle_time: {dist: deterministic, value: 2m}
+    transfer: {to: "311", share: 0.25, triage_time: 30s}
+    languages: {en: 0.5, es: 0.5}
+    interpreter: 1m
+  "311":
+    priority: 2
+    arrivals: {rate_per_hour: 10}
+    handle_time: {dist: deterministic, value: 4m}
+    patience: {dist: exponential, mean: 5m}
+    redial: {probability: 0.5, delay: 5m}
+    callback: {offer_after: 2m, accept: 0.5, answer: 0.8, ring_time: 30s}
+staffing:
+  pools:
+    - {name: call-takers, serves: ["911", "311"], agents: 2}
+targets:
+  "911": [{within: 15s, share: 0.9}]
+  "311": [{within: 60s, share: 0.8}]
+"""
+
+# Eight rows (attempts at a queue), in queue order. Caller 1 calls 911 (Spanish, interpreter),
+# waits 10 s, is triaged and transferred to 311, where she waits 50 s more. Caller 2 abandons 311
+# after 100 s and redials: answered after 20 s. Caller 3 (311) accepts a callback, rung 400 s
+# after joining, no answer. Caller 4 (311) declines one and is answered after 130 s. Caller 5 (911,
+# English) waits 5 s. Caller 6 dialled 311 instead of 911 (diverted), answered after 0 s.
+ROWS = [
+    # caller, attempt, class, queued, answered, outcome, from, transferred, diverted, lang, interp, callback
+    (1, 1, 0, 100.0, 110.0, ANSWERED, -1, True, False, 1, True, 0),
+    (2, 1, 1, 120.0, NAN, ABANDONED, -1, False, False, -1, False, 0),
+    (1, 1, 1, 140.0, 190.0, ANSWERED, 0, False, False, -1, False, 0),
+    (3, 1, 1, 200.0, 600.0, CALLBACK_UNANSWERED, -1, False, False, -1, False, CALLBACK_ACCEPTED),
+    (4, 1, 1, 210.0, 340.0, ANSWERED, -1, False, False, -1, False, CALLBACK_DECLINED),
+    (5, 1, 0, 300.0, 305.0, ANSWERED, -1, False, False, 0, False, 0),
+    (6, 1, 1, 350.0, 350.0, ANSWERED, -1, False, True, -1, False, 0),
+    (2, 2, 1, 520.0, 540.0, ANSWERED, -1, False, False, -1, False, 0),
+]
+
+
+def records() -> CallRecords:
+    cols = list(zip(*ROWS, strict=True))
+    n = len(ROWS)
+    queued = np.array(cols[3])
+    cls = np.array(cols[2], dtype=np.int16)
+    callers = Callers(
+        cls=cls,
+        category=np.full(n, -1, dtype=np.int16),
+        arrival_s=queued.copy(),
+        queued_s=queued,
+        handle_s=np.where(np.array(cols[7]), 30.0, np.where(cls == 0, 120.0, 240.0)),
+        patience_s=np.where(cls == 1, 100.0, np.inf),
+    )
+    return CallRecords(
+        callers=callers,
+        answered_s=np.array(cols[4]),
+        agent=np.where(np.isnan(cols[4]), -1, 0),
+        pool=np.where(np.isnan(cols[4]), -1, 0),
+        outcome=np.array(cols[5], dtype=np.int8),
+        horizon_s=2 * H,
+        caller_id=np.array(cols[0], dtype=np.int64),
+        attempt=np.array(cols[1], dtype=np.int16),
+        transferred_from=np.array(cols[6], dtype=np.int16),
+        transferred=np.array(cols[7]),
+        diverted=np.array(cols[8]),
+        language=np.array(cols[9], dtype=np.int16),
+        interpreter=np.array(cols[10]),
+        callback=np.array(cols[11], dtype=np.int8),
+    )
+
+
+@pytest.fixture
+def scenario():  # type: ignore[no-untyped-def]
+    return parse_scenario(SCENARIO)
+
+
+def test_the_flows_a_scenario_uses(scenario) -> None:  # type: ignore[no-untyped-def]
+    flows = flows_of(scenario)
+    assert (flows.transfers, flows.redials, flows.callbacks, flows.languages) == (True, True, True, ("en", "es"))
+    plain = parse_scenario(SCENARIO.replace('    transfer: {to: "311", share: 0.25, triage_time: 30s}\n', ""))
+    assert not flows_of(plain).transfers
+    assert interval_flow_columns(plain) == ["redials", "callbacks_accepted", "callbacks_unanswered"]
+
+
+def test_a_transferred_legs_first_leg_is_the_callers_row_before_it() -> None:
+    assert previous_leg(records()).tolist() == [-1, -1, 0, -1, -1, -1, -1, 1]
+
+
+def test_transfers_counted_per_class_and_route_with_the_waits_before_and_after(scenario) -> None:  # type: ignore[no-untyped-def]
+    rec = records()
+    m = replication_flows(scenario, rec, np.ones(len(ROWS), dtype=bool))
+    assert m[("classes", "911", "transfers", "out")] == 1
+    assert m[("classes", "311", "transfers", "in")] == 1
+    assert m[("classes", "911", "transfers", "in")] == m[("classes", "311", "transfers", "out")] == 0
+    assert m[("classes", "311", "diverted")] == 1
+    route = {k[3:]: v for k, v in m.items() if k[:3] == ("transfers", "911", "311")}
+    assert route[("count",)] == 1 and route[("answered",)] == 1
+    assert route[("abandoned", "share")] == 0.0
+    assert route[("wait_before_s", "mean")] == 10.0
+    assert route[("wait_after_s", "mean")] == 50.0
+    assert route[("wait_total_s", "mean")] == route[("wait_total_s", "p90")] == 60.0
+    # agents busy on 911's calls: the triage (30 s) and caller 5's 120 s over 2 hours
+    assert m[("classes", "911", "load_erlangs")] == pytest.approx(150.0 / (2 * H))
+
+
+def test_redials_offered_calls_are_first_attempts_plus_redials(scenario) -> None:  # type: ignore[no-untyped-def]
+    m = replication_flows(scenario, records(), np.ones(len(ROWS), dtype=bool))
+    # 311: six calls offered (the transferred leg among them) from five callers, one a redial
+    assert m[("classes", "311", "callers")] == 5
+    assert m[("classes", "311", "redials", "count")] == 1
+    assert m[("classes", "311", "redials", "share")] == pytest.approx(1 / 6)
+    assert ("classes", "911", "redials", "count") in m  # every class is measured, redials or not
+    assert m[("classes", "911", "redials", "count")] == 0
+
+
+def test_callbacks_offered_accepted_unanswered_and_the_wait_to_the_ring(scenario) -> None:  # type: ignore[no-untyped-def]
+    m = replication_flows(scenario, records(), np.ones(len(ROWS), dtype=bool))
+    cb = {k[3:]: v for k, v in m.items() if k[:3] == ("classes", "311", "callbacks")}
+    assert cb == {
+        ("offered",): 2,
+        ("accepted", "count"): 1,
+        ("accepted", "share"): 0.5,
+        ("unanswered", "count"): 1,
+        ("unanswered", "share"): 1.0,
+        ("wait_s", "mean"): 400.0,
+        ("wait_s", "p90"): 400.0,
+    }
+    assert not any(k[:3] == ("classes", "911", "callbacks") for k in m)  # 911 offers none
+
+
+def test_the_window_leaves_out_calls_that_arrived_outside_it(scenario) -> None:  # type: ignore[no-untyped-def]
+    window = np.array([row[3] >= 200.0 for row in ROWS])
+    m = replication_flows(scenario, records(), window)
+    assert m[("transfers", "911", "311", "count")] == 0
+    assert math.isnan(m[("transfers", "911", "311", "wait_total_s", "mean")])
+    assert m[("classes", "311", "callers")] == 4  # callers 3, 4, 6 and 2's redial
+
+
+def test_languages_measured_as_groups_of_their_class(scenario) -> None:  # type: ignore[no-untyped-def]
+    measures = replication_measures(scenario, build_schedule(scenario), records())
+    es = {k[4:]: v for k, v in measures.items() if k[:4] == ("classes", "911", "languages", "es")}
+    assert es[("offered",)] == 1 and es[("interpreter",)] == 1
+    assert es[("wait_s", "mean")] == 10.0
+    assert es[("service_level", "15")] == 1.0
+    en = {k[4:]: v for k, v in measures.items() if k[:4] == ("classes", "911", "languages", "en")}
+    assert en[("interpreter",)] == 0 and en[("wait_s", "mean")] == 5.0
+    summary = summarize(scenario, [measures, measures], "test", [_Met()] * 2)
+    node = summary["classes"]["911"]["languages"]["es"]
+    assert node["service_level"] == [{"within_s": 15.0, "share": {"value": 1.0, "ci95": [1.0, 1.0]}, "target": 0.9}]
+    assert summary["classes"]["311"]["redials"]["share"]["value"] == pytest.approx(1 / 6)
+    assert summary["transfers"]["911"]["311"]["wait_total_s"]["mean"]["value"] == 60.0
+
+
+class _Met:
+    n_judged = 1
+    n_met = 1
+    all_met = True
+
+
+def test_intervals_count_transfers_redials_and_callbacks_where_the_caller_arrived(scenario) -> None:  # type: ignore[no-untyped-def]
+    rows = replication_intervals(scenario, build_schedule(scenario), records(), 0, 300.0)
+    columns = interval_columns(scenario)
+    flows = ["transferred_out", "transferred_in", "redials", "callbacks_accepted", "callbacks_unanswered"]
+    assert columns[-5:] == flows
+    by = {(r[columns.index("interval_start_s")], r[columns.index("class")]): r for r in rows}
+
+    def cell(start: float, cls: str, name: str) -> int:
+        return by[(start, cls)][columns.index(name)]
+
+    assert cell(0.0, "911", "transferred_out") == 1
+    assert cell(0.0, "311", "transferred_in") == 1
+    assert cell(300.0, "311", "redials") == 1  # caller 2's redial at 520 s
+    assert cell(0.0, "311", "callbacks_accepted") == cell(0.0, "311", "callbacks_unanswered") == 1
+    assert sum(cell(s, c, "transferred_out") for s, c in by) == 1
+
+
+def test_calls_csv_names_the_caller_attempt_transfer_language_and_callback(scenario) -> None:  # type: ignore[no-untyped-def]
+    columns = calls_columns(scenario)
+    extra = ["caller", "attempt", "transferred_from", "transferred", "diverted", "language", "interpreter", "callback"]
+    assert columns[-8:] == extra
+    rows = [dict(zip(columns, r, strict=True)) for r in call_rows(scenario, [(0, records())])]
+    assert [r["caller"] for r in rows] == [1, 2, 1, 3, 4, 5, 6, 2]
+    assert rows[2]["transferred_from"] == "911" and rows[0]["transferred_from"] is None
+    assert rows[0]["language"] == "es" and rows[0]["interpreter"] is True
+    assert rows[1]["language"] is None
+    assert [r["callback"] for r in rows[3:5]] == ["accepted", "declined"]
+    assert rows[3]["outcome"] == "callback_unanswered"
+    assert rows[7]["attempt"] == 2
