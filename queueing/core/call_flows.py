@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .records import ABANDONED, ANSWERED, CALLBACK_ACCEPTED, CALLBACK_UNANSWERED, CLOSED, CallRecords
+from .records import ABANDONED, ACCEPTED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, CallRecords
 from .scenario import Scenario
 from .statistics import share
 
@@ -172,7 +172,7 @@ def _transfers(scenario: Scenario, records: CallRecords, window: np.ndarray) -> 
 def _callbacks(name: str, records: CallRecords, mine: np.ndarray) -> dict[Key, float]:
     callback = _column(records, "callback")
     offered = mine & (callback > 0)
-    accepted = mine & (callback == CALLBACK_ACCEPTED)
+    accepted = mine & (callback == ACCEPTED)
     unanswered = accepted & (records.outcome == CALLBACK_UNANSWERED)
     reached = accepted & ~np.isnan(records.answered_s)
     n_offered, n_accepted, n_unanswered = (int(np.count_nonzero(m)) for m in (offered, accepted, unanswered))
@@ -220,6 +220,6 @@ def interval_flow_counts(
     if "redials" in columns:
         masks["redials"] = (_column(records, "attempt") > 1) & (records.outcome != CLOSED)
     if "callbacks_accepted" in columns:
-        masks["callbacks_accepted"] = _column(records, "callback") == CALLBACK_ACCEPTED
+        masks["callbacks_accepted"] = _column(records, "callback") == ACCEPTED
         masks["callbacks_unanswered"] = records.outcome == CALLBACK_UNANSWERED
     return [count(masks[name]) for name in columns]

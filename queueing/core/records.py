@@ -16,8 +16,8 @@ from .scenario import Scenario
 
 ANSWERED, ABANDONED, UNSERVED, CLOSED, CALLBACK_UNANSWERED = 0, 1, 2, 3, 4
 OUTCOMES = ("answered", "abandoned", "unserved", "closed", "callback_unanswered")
-# ``callback``: not offered, offered and declined, accepted (virtual hold)
-CALLBACK_NONE, CALLBACK_DECLINED, CALLBACK_ACCEPTED = 0, 1, 2
+# A call's callback state (``CallRecords.callback``): no offer, offered and declined, accepted.
+NOT_OFFERED, DECLINED, ACCEPTED = 0, 1, 2
 
 CALLS_CSV_COLUMNS = (
     "replication", "call_id", "class", "category", "arrival_s", "queued_s", "answered_s",
@@ -31,19 +31,21 @@ class CallRecords:
 
     ``answered_s`` is NaN unless answered; ``agent`` is a global agent number (-1 if none),
     ``pool`` its pool's index (-1 if none); ``outcome`` one of ANSWERED, ABANDONED, UNSERVED,
-    CLOSED (arrived when no pool serving the class was open: never queued).
-    The optional columns are None unless the scenario uses the behaviour (transfers, redials,
-    callbacks, languages), else one value per row; a row is one attempt at one class's queue:
-    ``caller_id`` (the same for a caller's redials and both legs of a transfer), ``attempt`` (1 the
-    first call, 2.. redials), ``transferred_from`` (class index, -1 if none), ``transferred`` (this
-    leg ended in a transfer: its handle time was the triage), ``diverted`` (dialled this class
-    instead of the one it used to), ``language`` (index into ``Scenario.languages()``, -1 if
-    none), ``interpreter`` (answered with an interpreter line), ``callback`` (CALLBACK_NONE,
-    CALLBACK_DECLINED, CALLBACK_ACCEPTED). A CALLBACK_UNANSWERED call's ``answered_s`` is when
-    the agent rang.
-    ``left_queue_s`` is when the caller stopped waiting: answered, abandoned (arrival in the
-    queue plus patience) or, for callers still waiting at the horizon, the horizon; callers
-    still in the IVR at the horizon and closed callers never queued (wait 0).
+    CLOSED (arrived when no pool serving the class was open: never queued), CALLBACK_UNANSWERED
+    (a callback the agent rang at ``answered_s`` and nobody answered).
+    ``left_queue_s`` is when the caller stopped waiting: answered (or rung back), abandoned
+    (arrival in the queue plus patience) or, for callers still waiting at the horizon, the
+    horizon; callers still in the IVR at the horizon and closed callers never queued (wait 0).
+
+    The routed model (:mod:`queueing.core.routed_model`) writes one row per attempt at one
+    class's queue (a redial and each leg of a transfer are rows of their own), its
+    ``callers.handle_s`` the agent's time on the call (a callback's ringing and an interpreter
+    included), and fills the optional columns of the behaviours the scenario uses (None
+    otherwise): ``caller_id`` and ``attempt`` (1, then 2.. for redials) with redials or
+    transfers; ``transferred_from`` (class index, -1), ``transferred`` (the leg ended in a
+    transfer: its handle time was the triage) and ``diverted`` with transfers; ``language``
+    (index into ``Scenario.languages()``, -1) and ``interpreter`` with languages; ``callback``
+    (NOT_OFFERED, DECLINED, ACCEPTED) with callbacks.
     """
 
     callers: Callers
@@ -70,7 +72,7 @@ class CallRecords:
     def left_queue_s(self) -> np.ndarray:
         c = self.callers
         gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
-        left = np.where(self.outcome == ANSWERED, self.answered_s, gave_up)
+        left = np.where((self.outcome == ANSWERED) | (self.outcome == CALLBACK_UNANSWERED), self.answered_s, gave_up)
         closed = self.outcome == CLOSED
         if closed.any():
             left[closed] = c.queued_s[closed]
@@ -80,14 +82,15 @@ class CallRecords:
     @property
     def ended_s(self) -> np.ndarray:
         """End of the call: answer plus handle time, leaving the queue, or (closed) arriving."""
-        ended = np.where(self.outcome == ANSWERED, self.answered_s + self.callers.handle_s, self.left_queue_s)
+        served = (self.outcome == ANSWERED) | (self.outcome == CALLBACK_UNANSWERED)
+        ended = np.where(served, self.answered_s + self.callers.handle_s, self.left_queue_s)
         closed = self.outcome == CLOSED
         if closed.any():
             ended[closed] = self.callers.arrival_s[closed]
         return ended
 
 
-CALLBACK_NAMES = (None, "declined", "accepted")  # calls.csv's ``callback``, by CALLBACK_*
+CALLBACK_NAMES = (None, "declined", "accepted")  # calls.csv's ``callback``: NOT_OFFERED, DECLINED, ACCEPTED
 
 
 def optional_call_columns(scenario: Scenario) -> list[str]:

@@ -38,6 +38,7 @@ from .metrics import (
 )
 from .model import simulate_replication
 from .records import CallRecords, call_rows, calls_columns
+from .routed_model import simulate_routed
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
@@ -78,12 +79,16 @@ class Task:
 
 
 def run_task(task: Task) -> ReplicationResult:
-    """Draw the callers of one replication, simulate, and measure; the schedule is built once
-    for all three."""
+    """Draw the callers of one replication, simulate (the routed model when the scenario uses
+    transfers, redials, callbacks or languages, else the fast one), and measure; the schedule is
+    built once for all three."""
     scenario = task.scenario
     schedule = build_schedule(scenario)
     callers = draw_callers(scenario, task.replication)
-    records = simulate_replication(scenario, schedule, callers)
+    if scenario.routed:
+        records = simulate_routed(scenario, schedule, callers, task.replication)
+    else:
+        records = simulate_replication(scenario, schedule, callers)
     return ReplicationResult(
         replication=task.replication,
         measures=replication_measures(scenario, schedule, records),

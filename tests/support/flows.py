@@ -10,10 +10,10 @@ import numpy as np
 from queueing.core.draws import Callers
 from queueing.core.records import (
     ABANDONED,
+    ACCEPTED,
     ANSWERED,
-    CALLBACK_ACCEPTED,
-    CALLBACK_DECLINED,
     CALLBACK_UNANSWERED,
+    DECLINED,
     CallRecords,
 )
 
@@ -56,8 +56,8 @@ ROWS = [
     (1, 1, 0, 100.0, 110.0, ANSWERED, -1, True, False, 1, True, 0),
     (2, 1, 1, 120.0, NAN, ABANDONED, -1, False, False, -1, False, 0),
     (1, 1, 1, 140.0, 190.0, ANSWERED, 0, False, False, -1, False, 0),
-    (3, 1, 1, 200.0, 600.0, CALLBACK_UNANSWERED, -1, False, False, -1, False, CALLBACK_ACCEPTED),
-    (4, 1, 1, 210.0, 340.0, ANSWERED, -1, False, False, -1, False, CALLBACK_DECLINED),
+    (3, 1, 1, 200.0, 600.0, CALLBACK_UNANSWERED, -1, False, False, -1, False, ACCEPTED),
+    (4, 1, 1, 210.0, 340.0, ANSWERED, -1, False, False, -1, False, DECLINED),
     (5, 1, 0, 300.0, 305.0, ANSWERED, -1, False, False, 0, False, 0),
     (6, 1, 1, 350.0, 350.0, ANSWERED, -1, False, True, -1, False, 0),
     (2, 2, 1, 520.0, 540.0, ANSWERED, -1, False, False, -1, False, 0),

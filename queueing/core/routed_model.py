@@ -1,0 +1,433 @@
+"""The routed model: the fast model (:mod:`queueing.core.model`) with calls made during the run.
+
+Transfers, redials, callbacks and languages make queue entries the fast model's pre-sorted
+implicit queues cannot hold: a transferred leg joins a queue when its triage ends, a redial
+when the caller comes back through the IVR. This model runs a scenario that uses any of them
+(:attr:`Scenario.routed <queueing.core.scenario.Scenario.routed>`; the runner chooses), and
+keeps the fast model's rules and processes otherwise: agents are processes that take the next
+call or sleep, arrivals are events only while some agent is idle, abandonment is resolved when
+a caller is popped, shifts and breaks are checked between calls. The policy (who takes which
+call, transfers, callback offers, redials) is :mod:`queueing.core.routing`'s.
+
+- **Legs.** Each row of the records is a leg: one attempt at one class's queue. The callers
+  drawn before the run are the first legs (a diverted caller is a call of the class it dialled
+  instead); a triage that ends makes a leg of the class transferred to (queued then); an
+  abandoned caller who redials makes a leg at ``abandoned + delay``, queued after the IVR.
+- **Lanes.** A queue per class and language (:class:`queueing.core.routing.Lane`): the drawn
+  legs as the fast model's implicit queue, merged with a heap of the legs made during the run.
+- **Callbacks.** A leg of a class with ``callback`` decides, when it joins, on the offer (by
+  the predicted wait) and its acceptance; an accepted callback never abandons; the agent that
+  reaches it rings for ``ring_time``, then talks if answered.
+- **Interpreters.** A leg taken by an agent who does not speak its language takes the class's
+  ``interpreter`` time longer; when a language loses its last speaker on duty, idle agents look
+  at the queues again.
+
+With none of the four behaviours in use this model gives the fast model's records exactly
+(``tests/core/test_routed_model.py``), only slower.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+
+from .draws import CallerExtras, Callers, LaterDraws, draw_extras
+from .duty import Segment, closed_calls
+from .model import OFF_DUTY, Replication
+from .records import (
+    ABANDONED,
+    ACCEPTED,
+    ANSWERED,
+    CALLBACK_UNANSWERED,
+    CLOSED,
+    DECLINED,
+    NOT_OFFERED,
+    UNSERVED,
+    CallRecords,
+)
+from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kind
+from .scenario import Scenario
+from .schedule import Schedule
+from .simpy_internals import succeed_later
+
+RECHECK = -2  # the wake-up value that makes an idle agent look at the queues again
+
+
+def simulate_routed(scenario: Scenario, schedule: Schedule, callers: Callers, replication: int) -> CallRecords:
+    """Run one replication of ``scenario`` with transfers, redials, callbacks and languages; the
+    callers are those of :func:`~queueing.core.draws.draw_callers` for ``replication``, and
+    their further draws are made here from streams of their own."""
+    extras = draw_extras(scenario, replication, callers)
+    return RoutedReplication(scenario, schedule, callers, extras, LaterDraws(scenario, replication)).run()
+
+
+class RoutedReplication(Replication):
+    """One replication of the routed model: the legs as growing lists, the lanes, and the
+    processes of :class:`~queueing.core.model.Replication` (whose shift ends it shares)."""
+
+    def __init__(
+        self, scenario: Scenario, schedule: Schedule, callers: Callers, extras: CallerExtras, later: LaterDraws
+    ) -> None:
+        super().__init__(scenario, schedule, callers.__class__(*(a[:0] for a in _columns(callers))))
+        self.router = router = Router(scenario, schedule)
+        self.extras = extras
+        self.later = later
+        self.classes = router.classes
+        self.uses = {
+            "transfer": any(c.transfer is not None for c in self.classes),
+            "redial": any(c.redial is not None for c in self.classes),
+            "callback": any(c.callback is not None for c in self.classes),
+            "language": bool(router.languages),
+        }
+        self.legs: dict[str, list[Any]] = {name: [] for name in LEG_COLUMNS}
+        self.handing: set[int] = set()  # legs an idle agent is being woken for
+        k_of = callers.cls.tolist()
+        arrival = callers.arrival_s.tolist()
+        queued = callers.queued_s.tolist()
+        handle = callers.handle_s.tolist()
+        patience = callers.patience_s.tolist()
+        category = callers.category.tolist()
+        language = extras.language.tolist()
+        for i in range(len(callers)):
+            k = k_of[i]
+            kind = transfer_kind(self.classes[k].transfer, float(extras.transfer_u[i]), arrival[i])
+            leg = dict(
+                cls=k, category=category[i], arrival=arrival[i], queued=queued[i], handle=handle[i],
+                patience=patience[i], caller=i, attempt=1, tfrom=-1, transfers=kind == TRANSFERRED,
+                diverted=False, language=language[i], accept_u=float(extras.accept_u[i]),
+                answer_u=float(extras.answer_u[i]),
+            )  # fmt: skip
+            if kind == TRANSFERRED:
+                leg["handle"] = float(extras.triage_s[i])
+            elif kind == DIVERTED:
+                leg.update(self._to_leg(i, k, arrival[i]), diverted=True)
+                leg["queued"] = arrival[i] + float(extras.to_ivr_s[i])
+            self._add(leg)
+        order = sorted(range(len(callers)), key=self.legs["queued"].__getitem__)  # stable
+        closed = closed_calls(
+            scenario, np.asarray(self.legs["cls"], dtype=np.int16), np.asarray(self.legs["arrival"], dtype=float)
+        )
+        self.first_legs = [i for i in order if closed is None or not closed[i]]
+        for i in range(len(callers)):
+            if closed is not None and closed[i]:
+                self.legs["outcome"][i] = CLOSED
+        n_lanes = router.lanes_per_class()
+        lane_legs: list[list[list[int]]] = [[[] for _ in range(n_lanes)] for _ in self.classes]
+        for i in self.first_legs:
+            lane_legs[self.legs["cls"][i]][self.legs["language"][i] + 1].append(i)
+        q = self.legs["queued"]
+        self.lanes = [[Lane(ids, [q[i] for i in ids]) for ids in per_class] for per_class in lane_legs]
+
+    # --- legs ------------------------------------------------------------------------
+    def _to_leg(self, i: int, k: int, t: float) -> dict[str, Any]:
+        """What a leg of caller ``i`` (first drawn in class ``k``) is as a call of the class its
+        calls are transferred to, made at ``t``."""
+        to = self.router.class_names.index(self.classes[k].transfer.to)  # type: ignore[union-attr]
+        e = self.extras
+        return dict(
+            cls=to, category=int(e.to_category[i]), arrival=t, queued=t, handle=float(e.to_handle_s[i]),
+            patience=float(e.to_patience_s[i]), transfers=False,
+        )  # fmt: skip
+
+    def _add(self, leg: dict[str, Any]) -> int:
+        """Append a leg; its number."""
+        legs = self.legs
+        n = len(legs["cls"])
+        deadline = leg["queued"] + leg["patience"]
+        for name, default in LEG_DEFAULTS.items():
+            legs[name].append(leg.get(name, default))
+        legs["deadline"][n] = deadline
+        return n
+
+    def _join(self, leg: int) -> None:
+        """A leg made during the run joins its lane (now or when it is queued), unless no pool
+        serving its class is open when it arrives."""
+        legs = self.legs
+        k = legs["cls"][leg]
+        if self.classes[k].callback is not None:
+            name = self.router.class_names[k]
+            legs["accept_u"][leg] = self.later.uniform("callback_later", name)
+            legs["answer_u"][leg] = self.later.uniform("callback_later", name)
+        closed = closed_calls(
+            self.scenario, np.asarray([legs["cls"][leg]], dtype=np.int16), np.asarray([legs["arrival"][leg]])
+        )
+        if closed is not None and closed[0]:
+            legs["outcome"][leg] = CLOSED
+            return
+        self.lanes[legs["cls"][leg]][legs["language"][leg] + 1].push(leg, legs["queued"][leg])
+        if legs["queued"][leg] <= self.env.now:
+            self._joined(leg)
+        else:
+            self.env.process(self._join_later(leg))
+
+    def _join_later(self, leg: int) -> Generator:
+        yield self.env.timeout(self.legs["queued"][leg] - self.env.now)
+        self._joined(leg)
+
+    def _joined(self, leg: int) -> None:
+        """A leg made during the run is in its queue now: the callback decision, an idle agent woken."""
+        self._offer(leg)
+        legs = self.legs
+        now = self.env.now
+        self._wake(self.router.pools_for(legs["cls"][leg], legs["language"][leg], now), leg, now)
+
+    def _abandon(self, leg: int) -> None:
+        """A caller whose patience ran out: abandoned, and maybe a redial."""
+        legs = self.legs
+        legs["outcome"][leg] = ABANDONED
+        k = legs["cls"][leg]
+        cc = self.classes[k]
+        if cc.redial is None or cc.redial.probability <= 0:
+            return
+        name = self.router.class_names[k]
+        if not redials(cc.redial, self.later.uniform("redial", name)):
+            return
+        t = legs["deadline"][leg] + self.later.duration("redial_delay", name, cc.redial.delay)
+        if t >= self.horizon:
+            return
+        ivr = self.later.duration("redial_ivr", name, cc.ivr_time) if cc.ivr_time is not None else 0.0
+        patience = self.later.duration("redial_patience", name, cc.patience) if cc.patience is not None else math.inf
+        redial = {name: legs[name][leg] for name in ("cls", "category", "handle", "caller", "transfers", "diverted")}
+        redial.update(language=legs["language"][leg], attempt=legs["attempt"][leg] + 1, arrival=t)
+        redial.update(queued=t + ivr, patience=patience)
+        self._join(self._add(redial))
+
+    def _offer(self, leg: int) -> None:
+        """The callback decision of a leg joining its queue now (not when an agent takes it at once)."""
+        legs = self.legs
+        k = legs["cls"][leg]
+        callback = self.classes[k].callback
+        if callback is None or legs["outcome"][leg] != UNSERVED or leg in self.handing:
+            return
+        now = self.env.now
+        deadline = legs["deadline"]
+        ahead = sum(lane.waiting(now, deadline) for kk in range(k + 1) for lane in self.lanes[kk])
+        ahead -= deadline[leg] >= now  # not itself
+        free = sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
+        expected = expected_wait_s(ahead, free, self.router.agents_on_duty(k, now), self.router.mean_handle_s[k])
+        if not callback_offered(callback, expected):
+            return
+        if legs["accept_u"][leg] < callback.accept:
+            legs["callback"][leg] = ACCEPTED
+            deadline[leg] = legs["patience"][leg] = math.inf
+        else:
+            legs["callback"][leg] = DECLINED
+
+    # --- processes -------------------------------------------------------------------
+    def run(self) -> CallRecords:
+        env = self.env
+        for crew in self.schedule.crews:
+            for aid in crew.agent_numbers:
+                env.process(self.agent(env, aid, crew.pool, crew.work_segments_s))
+        env.process(self.arrivals(env))
+        env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
+        if self.uses["callback"]:
+            env.process(self.joins(env))
+        ends = self.router.coverage_ends()
+        if ends:
+            env.process(self.rechecks(env, ends))
+        env.run(until=self.horizon)
+        return self.records()
+
+    def agent(self, env: simpy.Environment, aid: int, p: int, windows: Sequence[Segment]) -> Generator:
+        """Agent ``aid`` of pool ``p``, as the fast model's, taking calls by
+        :meth:`Router.next_call <queueing.core.routing.Router.next_call>`; a triage that ends
+        makes the transferred leg."""
+        legs = self.legs
+        queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
+        deadline, lanes, next_call, my_idle = legs["deadline"], self.lanes, self.router.next_call, self.idle[p]
+        timeout, event = env.timeout, env.event
+        for on, off, rest in windows:
+            if env.now < on:
+                yield timeout(on - env.now)
+            now = env.now
+            while now < off:
+                call = next_call(p, now, lanes, deadline, self._abandon)
+                if call < 0:
+                    wake = event()
+                    my_idle.append((off, wake, aid))
+                    self.n_idle += 1
+                    if self.doorbell is not None:
+                        self.doorbell.succeed()
+                        self.doorbell = None
+                    if (yield wake) == OFF_DUTY:
+                        break
+                    now = env.now
+                    continue
+                self.handing.discard(call)
+                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
+                agent_of[call] = aid
+                yield timeout(self._serve(call, p, now))
+                now = env.now
+                if legs["transfers"][call]:
+                    legs["transferred"][call] = True
+                    to_leg = self._to_leg(legs["caller"][call], legs["cls"][call], now)
+                    to_leg.update(
+                        caller=legs["caller"][call], attempt=legs["attempt"][call], tfrom=legs["cls"][call],
+                        language=legs["language"][call], diverted=legs["diverted"][call],
+                    )  # fmt: skip
+                    self._join(self._add(to_leg))
+            if rest:
+                yield timeout(rest)
+
+    def _serve(self, leg: int, p: int, now: float) -> float:
+        """The outcome of a leg an agent of pool ``p`` takes at ``now``; the agent's time on it
+        (kept as the leg's handle time)."""
+        legs = self.legs
+        k, language = legs["cls"][leg], legs["language"][leg]
+        busy = legs["handle"][leg]
+        if self.router.takes(p, k, language, now)[1]:
+            legs["interpreter"][leg] = True
+            busy += self.classes[k].interpreter
+        legs["outcome"][leg] = ANSWERED
+        callback = self.classes[k].callback
+        if legs["callback"][leg] == ACCEPTED and callback is not None:
+            if legs["answer_u"][leg] < callback.answer:
+                busy += callback.ring_time
+            else:
+                legs["outcome"][leg] = CALLBACK_UNANSWERED
+                busy = callback.ring_time
+        legs["handle"][leg] = busy
+        return busy
+
+    def arrivals(self, env: simpy.Environment) -> Generator:
+        """Wake an idle agent that may take each drawn leg as it joins, as the fast model's
+        arrival process (sleeping while nobody is idle)."""
+        legs = self.legs
+        queued, cls, language, first = legs["queued"], legs["cls"], legs["language"], self.first_legs
+        idle, pools_for, horizon = self.idle, self.router.pools_for, self.horizon
+        n = len(first)
+        j = 0
+        while True:
+            if self.n_idle == 0:
+                self.doorbell = env.event()
+                yield self.doorbell
+                now = env.now
+                while j < n and queued[first[j]] <= now:
+                    j += 1
+                continue
+            if j >= n or queued[first[j]] >= horizon:
+                return
+            i = first[j]
+            t = queued[i]
+            now = env.now
+            if t > now:
+                delay = t - now
+                if now + delay < t:
+                    delay = math.nextafter(delay, math.inf)
+                pools = pools_for(cls[i], language[i], t)
+                waiting = idle[pools[0]] if pools else None
+                if waiting and waiting[0][0] > t:
+                    wake = waiting.popleft()[1]
+                    self.n_idle -= 1
+                    self.handing.add(i)
+                    succeed_later(env, wake, delay, i)
+                    yield wake
+                    j += 1
+                    continue
+                yield env.timeout(delay)
+                if self.n_idle == 0:
+                    continue
+            now = env.now
+            self._wake(pools_for(cls[i], language[i], now), i, now)
+            j += 1
+
+    def _wake(self, pools: list[int], leg: int, now: float) -> None:
+        """Wake the first idle agent still on duty of ``pools`` (sending home those whose shift ended)."""
+        for p in pools:
+            waiting = self.idle[p]
+            while waiting:
+                off, wake, _ = waiting.popleft()
+                self.n_idle -= 1
+                if off > now:
+                    wake.succeed(leg)
+                    return
+                wake.succeed(OFF_DUTY)
+
+    def joins(self, env: simpy.Environment) -> Generator:
+        """The callback decision of each drawn leg of a class with callbacks, as it joins."""
+        legs = self.legs
+        mine = [i for i in self.first_legs if self.classes[legs["cls"][i]].callback is not None]
+        for i in mine:
+            t = legs["queued"][i]
+            if t >= self.horizon:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._offer(i)
+
+    def rechecks(self, env: simpy.Environment, times: list[float]) -> Generator:
+        """When a language loses its last speaker on duty, idle agents look at the queues again."""
+        for t in times:
+            if t >= self.horizon:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            for waiting in self.idle:
+                while waiting:
+                    _, wake, _ = waiting.popleft()
+                    self.n_idle -= 1
+                    wake.succeed(RECHECK)
+
+    def records(self) -> CallRecords:
+        """The records of every leg, ordered by queue time. Legs still queued at the horizon: gone
+        if their patience ran out (and maybe redialled), else unserved."""
+        legs, horizon = self.legs, self.horizon
+        deadline, queued = legs["deadline"], legs["queued"]
+        for per_class in self.lanes:
+            for lane in per_class:
+                while True:  # a redial made here joins a lane again
+                    left = [i for i in lane.remaining() if legs["outcome"][i] == UNSERVED]
+                    lane.ids, lane.size, lane.head, lane.heap = [], 0, 0, []
+                    gone = [i for i in left if queued[i] < horizon and deadline[i] < horizon]
+                    if not gone:
+                        break
+                    for i in sorted(gone, key=deadline.__getitem__):
+                        self._abandon(i)
+        order = np.argsort(np.asarray(queued), kind="stable")
+
+        def col(name: str, dtype: Any) -> np.ndarray:
+            return np.asarray(legs[name], dtype=dtype)[order]
+
+        callers = Callers(
+            cls=col("cls", np.int16), category=col("category", np.int16), arrival_s=col("arrival", float),
+            queued_s=col("queued", float), handle_s=col("handle", float), patience_s=col("patience", float),
+        )  # fmt: skip
+        agent = col("agent", np.int32)
+        pool = np.where(agent >= 0, np.append(self.schedule.agent_pool, np.int32(-1))[agent], -1).astype(np.int32)
+        uses = self.uses
+        with_callers = uses["redial"] or uses["transfer"]
+        return CallRecords(
+            callers=callers,
+            answered_s=col("answered", float),
+            agent=agent,
+            pool=pool,
+            outcome=col("outcome", np.int8),
+            horizon_s=horizon,
+            caller_id=col("caller", np.int64) if with_callers else None,
+            attempt=col("attempt", np.int16) if with_callers else None,
+            transferred_from=col("tfrom", np.int16) if uses["transfer"] else None,
+            transferred=col("transferred", bool) if uses["transfer"] else None,
+            diverted=col("diverted", bool) if uses["transfer"] else None,
+            language=col("language", np.int16) if uses["language"] else None,
+            interpreter=col("interpreter", bool) if uses["language"] else None,
+            callback=col("callback", np.int8) if uses["callback"] else None,
+        )
+
+
+# Each leg's columns, and what a leg made without one has.
+LEG_DEFAULTS: dict[str, Any] = {
+    "cls": 0, "category": -1, "arrival": 0.0, "queued": 0.0, "handle": 0.0, "patience": math.inf,
+    "deadline": math.inf, "caller": -1, "attempt": 1, "tfrom": -1, "transfers": False, "transferred": False,
+    "diverted": False, "language": -1, "interpreter": False, "callback": NOT_OFFERED, "accept_u": math.nan,
+    "answer_u": math.nan, "answered": math.nan, "agent": -1, "outcome": UNSERVED,
+}  # fmt: skip
+LEG_COLUMNS = tuple(LEG_DEFAULTS)
+
+
+def _columns(callers: Callers) -> tuple[np.ndarray, ...]:
+    return (callers.cls, callers.category, callers.arrival_s, callers.queued_s, callers.handle_s, callers.patience_s)

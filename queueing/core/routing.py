@@ -1,0 +1,233 @@
+"""The routing policy of the routed model, in one place: who takes which call next, where a
+transferred leg goes, when a callback is offered, whether an abandoner redials.
+
+The rules (each a method of :class:`Router`, or a function below):
+
+- **Who takes which call** (:meth:`Router.next_call`): an agent takes the oldest waiting call
+  of the highest-priority class its pool serves, among the calls in a language its pool speaks
+  (``languages`` of the pool; every language without it). A caller whose language no agent on
+  duty speaks (by the schedule, in a pool serving the class) may be answered by an agent of a
+  pool speaking the scenario's first language when the class has an ``interpreter``: the call
+  then takes that much longer. Without ``interpreter`` the caller waits for a speaker.
+- **Which idle agent is woken** for an arriving call (:meth:`Router.pools_for`): one of a pool
+  that could take it, specialists first (``Staffing.pools_for``).
+- **Transfers** (:func:`transfer_kind`): a caller of a class with ``transfer`` whose uniform is
+  below ``share x diverted`` (the share of the hour the caller arrives in) dialled the other
+  class instead (diverted); below ``share``, the call is triaged at this class's priority and
+  transferred to class ``to`` when the triage ends, where it queues again as a call of ``to``.
+- **Callback offers** (:func:`expected_wait_s`, :func:`callback_offered`): when a caller joins a
+  queue of a class with ``callback``, the model predicts the wait as
+  ``max(0, ahead + 1 - free) x mean handle / on duty``: ``ahead`` the calls waiting then in the
+  caller's class and every class of higher priority, ``free`` the idle agents of pools serving
+  the class, ``on duty`` the agents on duty by the schedule in those pools (no one on duty: an
+  infinite wait), the mean handle the class's. Above ``offer_after`` the callback is offered.
+- **Redials** (:func:`redials`): an abandoner redials with the class's probability.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+
+from .scenario import Callback, Redial, Scenario, Transfer
+from .schedule import Schedule
+
+NOT_TRANSFERRED, TRANSFERRED, DIVERTED = 0, 1, 2
+
+
+def transfer_kind(transfer: Transfer | None, u: float, arrival_s: float) -> int:
+    """NOT_TRANSFERRED, TRANSFERRED or DIVERTED for a caller arriving at ``arrival_s`` whose
+    transfer uniform is ``u``. The diverted callers are among those who would be transferred
+    without a campaign, so a larger ``diverted`` moves the same callers (paired comparisons)."""
+    if transfer is None:
+        return NOT_TRANSFERRED
+    share = transfer.share_at(arrival_s)
+    if u < share * transfer.diverted:
+        return DIVERTED
+    return TRANSFERRED if u < share else NOT_TRANSFERRED
+
+
+def expected_wait_s(ahead: int, free: int, on_duty: int, mean_handle_s: float) -> float:
+    """The wait predicted for a caller joining behind ``ahead`` waiting calls (of its class and
+    higher ones) with ``free`` idle agents and ``on_duty`` agents serving its class."""
+    if ahead < free:
+        return 0.0
+    if on_duty <= 0:
+        return float("inf")
+    return (ahead + 1 - free) * mean_handle_s / on_duty
+
+
+def callback_offered(callback: Callback | None, expected_s: float) -> bool:
+    """Whether a caller whose predicted wait is ``expected_s`` is offered a callback."""
+    return callback is not None and expected_s > callback.offer_after
+
+
+def redials(redial: Redial | None, u: float) -> bool:
+    """Whether an abandoner redials, given its redial uniform ``u``."""
+    return redial is not None and u < redial.probability
+
+
+class Lane:
+    """The calls of one class in one language, in the order they join: the callers drawn before
+    the run (leg numbers sorted by the time they queue, and a head pointer, as the fast model's
+    implicit queues) merged with the calls made during the run (a heap by queue time)."""
+
+    __slots__ = ("ids", "queued", "size", "head", "heap", "seq")
+
+    def __init__(self, ids: Sequence[int], queued: Sequence[float]) -> None:
+        self.ids = list(ids)
+        self.queued = list(queued)
+        self.size = len(self.ids)
+        self.head = 0
+        self.heap: list[tuple[float, int, int]] = []
+        self.seq = 0
+
+    def push(self, leg: int, queued_s: float) -> None:
+        """A call made during the run (a redial, a transferred leg) joining at ``queued_s``."""
+        heapq.heappush(self.heap, (queued_s, self.seq, leg))
+        self.seq += 1
+
+    def first(self, now: float) -> tuple[float, bool] | None:
+        """(queue time, from the heap) of the oldest call queued by ``now``; None if none."""
+        h = self.head
+        best = (self.queued[h], False) if h < self.size and self.queued[h] <= now else None
+        if self.heap and self.heap[0][0] <= now and (best is None or self.heap[0][0] < best[0]):
+            return self.heap[0][0], True
+        return best
+
+    def pop(self, from_heap: bool) -> int:
+        """Remove and return the call :meth:`first` named."""
+        if from_heap:
+            return heapq.heappop(self.heap)[2]
+        self.head += 1
+        return self.ids[self.head - 1]
+
+    def waiting(self, now: float, deadline: Sequence[float]) -> int:
+        """Calls queued by ``now`` still waiting (not taken, patience not run out)."""
+        count = 0
+        for h in range(self.head, self.size):
+            if self.queued[h] > now:
+                break
+            count += deadline[self.ids[h]] >= now
+        return count + sum(1 for q, _, leg in self.heap if q <= now and deadline[leg] >= now)
+
+    def remaining(self) -> list[int]:
+        """Every call not taken, in no particular order (the run is over)."""
+        return self.ids[self.head :] + [leg for _, _, leg in self.heap]
+
+
+def _step(spans: list[tuple[float, float, int]]) -> tuple[list[float], list[int]]:
+    """A count over time from (on, off, count) spans: breakpoints and the count from each on."""
+    changes: dict[float, int] = {}
+    for on, off, count in spans:
+        changes[on] = changes.get(on, 0) + count
+        changes[off] = changes.get(off, 0) - count
+    times = sorted(changes)
+    counts, total = [], 0
+    for t in times:
+        total += changes[t]
+        counts.append(total)
+    return times, counts
+
+
+def _at(step: tuple[list[float], list[int]], t: float) -> int:
+    times, counts = step
+    j = bisect_right(times, t) - 1
+    return counts[j] if j >= 0 else 0
+
+
+class Router:
+    """The scenario's routing tables for one run: lanes are indexed by class (0 = highest
+    priority) and language + 1 (0: a caller without a language, whom anyone answers)."""
+
+    def __init__(self, scenario: Scenario, schedule: Schedule) -> None:
+        self.class_names = scenario.class_names()
+        self.languages = scenario.languages()
+        self.classes = [scenario.classes[c] for c in self.class_names]
+        pools = scenario.staffing.pools
+        index = {c: k for k, c in enumerate(self.class_names)}
+        self.serve_order = [sorted(index[c] for c in pool.serves) for pool in pools]
+        everyone = range(len(self.languages))
+        self.speaks = [
+            {self.languages.index(lang) for lang in pool.languages} if pool.languages is not None else set(everyone)
+            for pool in pools
+        ]
+        first = 0 if self.languages else -1
+        self.interprets = [first in spoken for spoken in self.speaks]
+        self.pools_for_class = [scenario.staffing.pools_for(c) for c in self.class_names]
+        spans_of_pool: list[list[tuple[float, float, int]]] = [[] for _ in pools]
+        for crew in schedule.crews:
+            if crew.agents:
+                spans_of_pool[crew.pool].extend((on, off, crew.agents) for on, off, _ in crew.work_segments_s)
+        self.on_duty = [
+            _step([s for p in self.pools_for_class[k] for s in spans_of_pool[p]]) for k in range(len(self.classes))
+        ]
+        # coverage[k][l]: agents on duty in pools serving class k and speaking language l
+        self.coverage = [
+            [
+                _step([s for p in self.pools_for_class[k] if lang in self.speaks[p] for s in spans_of_pool[p]])
+                for lang in everyone
+            ]
+            for k in range(len(self.classes))
+        ]
+        self.mean_handle_s = [cc.mean_handle_s() for cc in self.classes]
+
+    def lanes_per_class(self) -> int:
+        return len(self.languages) + 1
+
+    def covered(self, k: int, language: int, t: float) -> bool:
+        """Whether some agent on duty at ``t`` serving class ``k`` speaks ``language``."""
+        return language < 0 or _at(self.coverage[k][language], t) > 0
+
+    def takes(self, p: int, k: int, language: int, t: float) -> tuple[bool, bool]:
+        """(whether an agent of pool ``p`` may take a call of class ``k`` in ``language`` at
+        ``t``, whether through an interpreter)."""
+        if language < 0 or language in self.speaks[p]:
+            return True, False
+        if self.classes[k].interpreter is not None and self.interprets[p] and not self.covered(k, language, t):
+            return True, True
+        return False, False
+
+    def pools_for(self, k: int, language: int, t: float) -> list[int]:
+        """The pools whose idle agent may be woken for a call of class ``k`` in ``language`` at
+        ``t``, first choice first."""
+        return [p for p in self.pools_for_class[k] if self.takes(p, k, language, t)[0]]
+
+    def agents_on_duty(self, k: int, t: float) -> int:
+        """Agents on duty at ``t`` by the schedule in pools serving class ``k``."""
+        return _at(self.on_duty[k], t)
+
+    def coverage_ends(self) -> list[float]:
+        """Every time a language of a class with an interpreter loses its last speaker on duty:
+        idle agents then look at the queues again (they may now take those callers)."""
+        ends: set[float] = set()
+        for k, cc in enumerate(self.classes):
+            if cc.interpreter is None:
+                continue
+            for times, counts in self.coverage[k]:
+                ends.update(t for t, n in zip(times, counts, strict=True) if n == 0)
+        return sorted(ends)
+
+    def next_call(
+        self, p: int, now: float, lanes: list[list[Lane]], deadline: Sequence[float], abandon: Callable[[int], None]
+    ) -> int:
+        """The call an agent of pool ``p`` takes at ``now`` (-1: none): the oldest of the highest
+        class the pool serves, in a language it may take. Calls whose patience ran out before
+        ``now`` are popped on the way and handed to ``abandon``."""
+        for k in self.serve_order[p]:
+            mine = [lane for lang, lane in enumerate(lanes[k]) if self.takes(p, k, lang - 1, now)[0]]
+            while True:
+                best: tuple[float, bool, Lane] | None = None
+                for lane in mine:
+                    first = lane.first(now)
+                    if first is not None and (best is None or first[0] < best[0]):
+                        best = (first[0], first[1], lane)
+                if best is None:
+                    break
+                leg = best[2].pop(best[1])
+                if deadline[leg] < now:
+                    abandon(leg)
+                    continue
+                return leg
+        return -1

@@ -1,0 +1,186 @@
+"""The routed model (transfers, redials, callbacks, languages) against the fast model where they
+must agree exactly, against hand-computed callbacks, and its own bookkeeping (redials)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from queueing.core.draws import draw_callers
+from queueing.core.metrics import replication_measures
+from queueing.core.model import simulate_replication
+from queueing.core.records import (
+    ABANDONED,
+    ACCEPTED,
+    ANSWERED,
+    CALLBACK_UNANSWERED,
+    DECLINED,
+    NOT_OFFERED,
+    CallRecords,
+    call_rows,
+)
+from queueing.core.routed_model import simulate_routed
+from queueing.core.runner import Task, run_task
+from queueing.core.scenario import Scenario
+from queueing.core.scenario_file import validate_data
+from queueing.core.schedule import build_schedule
+from tests.support import REPO
+from tests.support.callers import callers_at
+from tests.support.scenarios import before_roster, shared
+
+M = 60.0
+BASELINE = (REPO / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+TWO_POOLS = before_roster(shared("two-pools"))
+OFFICE_HOURS = shared("office-hours")
+
+
+def scenario_with(text: str, classes: dict[str, dict[str, Any]] | None = None, **pools: dict[str, Any]) -> Scenario:
+    """The scenario of ``text`` with these keys added to its classes and pools (by name)."""
+    data = yaml.safe_load(text)
+    for name, keys in (classes or {}).items():
+        data["classes"][name].update(keys)
+    for pool in data["staffing"]["pools"]:
+        pool.update(pools.get(pool["name"], {}))
+    return validate_data(data, "<test>")
+
+
+def assert_same_records(a: CallRecords, b: CallRecords) -> None:
+    """The columns of the fast model's records, equal to the last bit."""
+    for name in ("cls", "category", "arrival_s", "queued_s", "handle_s", "patience_s"):
+        assert np.array_equal(getattr(a.callers, name), getattr(b.callers, name), equal_nan=True), name
+    for name in ("answered_s", "agent", "pool", "outcome"):
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    assert a.horizon_s == b.horizon_s
+
+
+def both(fast: Scenario, routed: Scenario, replication: int = 0) -> tuple[CallRecords, CallRecords]:
+    """The fast model's records of ``fast`` and the routed model's of ``routed`` (same callers)."""
+    schedule = build_schedule(fast)
+    callers = draw_callers(fast, replication)
+    assert np.array_equal(callers.arrival_s, draw_callers(routed, replication).arrival_s)
+    return simulate_replication(fast, schedule, callers), simulate_routed(routed, schedule, callers, replication)
+
+
+@pytest.mark.parametrize("text", [BASELINE, TWO_POOLS, OFFICE_HOURS], ids=["baseline", "two-pools", "office-hours"])
+def test_without_the_four_behaviours_the_routed_model_is_the_fast_model(text: str) -> None:
+    scenario = scenario_with(text)
+    for replication in (0, 1):
+        fast, routed = both(scenario, scenario, replication)
+        assert_same_records(fast, routed)
+        assert routed.caller_id is None and routed.language is None and routed.callback is None
+        assert list(call_rows(scenario, [(0, fast)])) == list(call_rows(scenario, [(0, routed)]))
+
+
+def test_agents_who_all_speak_every_language_are_the_fast_model() -> None:
+    scenario = scenario_with(BASELINE)
+    mixes = {"911": {"languages": {"en": 0.7, "es": 0.3}}, "311": {"languages": {"en": 0.6, "es": 0.3, "fr": 0.1}}}
+    spoken = scenario_with(BASELINE, mixes, **{"call-takers": {"languages": ["es", "en", "fr"]}})
+    assert spoken.routed and spoken.languages() == ["en", "es", "fr"]
+    fast, routed = both(scenario, spoken)
+    assert_same_records(fast, routed)
+    assert routed.language is not None and routed.interpreter is not None
+    assert set(routed.language.tolist()) == {0, 1, 2} and not routed.interpreter.any()
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"redial": {"probability": 0.0, "delay": "5m"}},
+        {"callback": {"offer_after": "1000h", "accept": 1.0}},
+        {"transfer": {"to": "911", "share": 0.0, "triage_time": "20s"}},
+    ],
+    ids=["redial-probability-0", "callback-never-offered", "transfer-share-0"],
+)
+def test_a_behaviour_that_never_happens_gives_the_fast_models_records(keys: dict[str, Any]) -> None:
+    scenario = scenario_with(BASELINE)
+    routed_scenario = scenario_with(BASELINE, {"311": keys})
+    assert routed_scenario.routed
+    fast, routed = both(scenario, routed_scenario)
+    assert_same_records(fast, routed)
+    assert (fast.outcome == ABANDONED).sum() > 10  # there were abandoners who could have redialled
+    if routed.callback is not None:
+        assert (routed.callback == NOT_OFFERED).all()
+    if routed.attempt is not None:
+        assert (routed.attempt == 1).all()
+        assert np.array_equal(np.sort(routed.caller_id), np.arange(len(fast.outcome)))
+
+
+def test_redials_conserve_calls() -> None:
+    """Every row is a first attempt (exactly the callers drawn) or the redial of an abandoned
+    attempt of the same caller, once, after it hung up: offered = first attempts + redials."""
+    redial = {"redial": {"probability": 0.6, "delay": {"dist": "exponential", "mean": "5m"}}}
+    scenario = scenario_with(BASELINE, {"911": redial, "311": redial})
+    records = run_task(Task(scenario, 0, keep_calls=True)).records
+    assert records is not None and records.attempt is not None and records.caller_id is not None
+    c = records.callers
+    drawn = draw_callers(scenario, 0)
+    first = records.attempt == 1
+    assert first.sum() == len(drawn)
+    order = np.argsort(records.caller_id[first], kind="stable")
+    assert np.array_equal(c.arrival_s[first][order], drawn.arrival_s)
+    assert np.array_equal(c.cls[first][order], drawn.cls)
+    redials = np.flatnonzero(~first)
+    assert len(redials) > 50
+    keys = zip(records.caller_id.tolist(), records.attempt.tolist(), strict=True)
+    by_attempt = {key: i for i, key in enumerate(keys)}
+    assert len(by_attempt) == len(records.outcome)  # one row per caller and attempt
+    for i in redials.tolist():
+        before = by_attempt[(int(records.caller_id[i]), int(records.attempt[i]) - 1)]
+        assert records.outcome[before] == ABANDONED
+        assert c.cls[before] == c.cls[i] and c.handle_s[before] == c.handle_s[i]
+        assert c.arrival_s[i] > c.queued_s[before] + c.patience_s[before]
+    # the model's own count of offered calls
+    measures = replication_measures(scenario, build_schedule(scenario), records)
+    offered = sum(measures[("classes", k, "offered")] for k in ("911", "311"))
+    closed = sum(measures[("classes", k, "closed")] for k in ("911", "311"))
+    assert offered + closed == len(drawn) + len(redials)
+    assert np.all(np.diff(c.queued_s) >= 0)  # rows ordered by the time they queue
+
+
+def one_agent(callback: str, patience: float = math.inf) -> tuple[Scenario, CallRecords]:
+    """One agent (0h-8h, no break), calls of exactly 10 minutes at 0, 1 and 2 minutes."""
+    text = (
+        "name: callbacks\nhorizon: 8h\nclasses:\n"
+        "  a: {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: deterministic, value: 10m}, "
+        f"callback: {callback}}}\n"
+        "staffing:\n  pools:\n    - {name: desk, serves: [a], agents: 1}\n"
+    )
+    scenario = validate_data(yaml.safe_load(text), "<test>")
+    callers = callers_at([0.0, 1 * M, 2 * M], 10 * M)
+    callers.patience_s[:] = patience
+    return scenario, simulate_routed(scenario, build_schedule(scenario), callers, 0)
+
+
+def test_callbacks_by_hand() -> None:
+    # At 1m the agent is busy to 10m with nobody ahead: expected wait 1 x 10m / 1 agent = 10m > 5m,
+    # offered and accepted; at 2m one call is ahead: 20m, offered and accepted. The agent rings
+    # each back for 30 s, then talks 10 minutes: 10m-20m30s, 20m30s-31m.
+    _, records = one_agent("{offer_after: 5m, accept: 1, answer: 1, ring_time: 30s}", patience=3 * M)
+    assert records.callback is not None
+    assert records.callback.tolist() == [NOT_OFFERED, ACCEPTED, ACCEPTED]
+    assert records.outcome.tolist() == [ANSWERED] * 3  # they kept their place past their patience
+    assert records.answered_s.tolist() == [0.0, 10 * M, 20.5 * M]
+    assert records.ended_s.tolist() == [10 * M, 20.5 * M, 31 * M]
+    assert records.wait_s.tolist() == [0.0, 9 * M, 18.5 * M]
+
+
+def test_unanswered_callbacks_free_the_agent_after_the_ring() -> None:
+    _, records = one_agent("{offer_after: 5m, accept: 1, answer: 0, ring_time: 30s}")
+    assert records.outcome.tolist() == [ANSWERED, CALLBACK_UNANSWERED, CALLBACK_UNANSWERED]
+    assert records.answered_s.tolist() == [0.0, 10 * M, 10.5 * M]
+    assert records.ended_s.tolist() == [10 * M, 10.5 * M, 11 * M]
+    assert records.wait_s.tolist() == [0.0, 9 * M, 8.5 * M]
+
+
+def test_declined_callbacks_wait_and_abandon_as_before() -> None:
+    _, records = one_agent("{offer_after: 5m, accept: 0}", patience=3 * M)
+    assert records.callback is not None and records.callback.tolist() == [NOT_OFFERED, DECLINED, DECLINED]
+    assert records.outcome.tolist() == [ANSWERED, ABANDONED, ABANDONED]
+    assert records.wait_s.tolist() == [0.0, 3 * M, 3 * M]
+    # a threshold above the predicted waits (10m, 20m): offered to the third caller only
+    _, records = one_agent("{offer_after: 15m, accept: 1}")
+    assert records.callback is not None and records.callback.tolist() == [NOT_OFFERED, NOT_OFFERED, ACCEPTED]
