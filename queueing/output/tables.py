@@ -115,24 +115,36 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+FlowTable = tuple[str, list[str], list[list[str]]]  # (what it shows, its header, its rows)
+
+
 def format_flows(scenario: Scenario, summary: dict[str, Any]) -> str:
-    """The tables of the optional call flows a scenario uses (empty without): transfers per class
-    and per route, redials, callbacks, and each class's languages; values are means ±95% CI."""
+    """The tables of the optional call flows a scenario uses (:func:`flow_tables`), one after the
+    other; empty without."""
+    return "\n\n".join(format_table(head, rows) for _, head, rows in flow_tables(scenario, summary))
+
+
+def flow_tables(scenario: Scenario, summary: dict[str, Any]) -> list[FlowTable]:
+    """The tables of the optional call flows a scenario uses (none without): transfers per class
+    and per route, redials, callbacks, and each class's languages; values are means ±95% CI
+    half-width, as in ``simulate``'s table (and the report's)."""
     from ..core.call_flows import flows_of, transfer_routes
 
     flows = flows_of(scenario)
     if not flows.any:
-        return ""
+        return []
     classes = summary["classes"]
     names = scenario.class_names()
-    out: list[str] = []
+    out: list[FlowTable] = []
     if flows.transfers:
         rows = [
             [name, format_estimate(c["transfers"]["out"], digits=0), format_estimate(c["transfers"]["in"], digits=0),
              format_estimate(c["diverted"], digits=0), format_estimate(c["load_erlangs"], digits=2)]
             for name, c in ((n, classes[n]) for n in names)
         ]  # fmt: skip
-        out.append(format_table(["class", "transferred out", "transferred in", "diverted", "agents busy"], rows))
+        out.append(
+            ("Transfers by class", ["class", "transferred out", "transferred in", "diverted", "agents busy"], rows)
+        )
         rows = []
         for source, target in transfer_routes(scenario):
             t = summary["transfers"][source][target]
@@ -145,14 +157,14 @@ def format_flows(scenario: Scenario, summary: dict[str, Any]) -> str:
             ])  # fmt: skip
         head = ["transfer", "calls", "answered", "abandoned %", "wait before s", "wait after s", "total wait s",
                 "total p90 s"]  # fmt: skip
-        out += ["", format_table(head, rows)]
+        out.append(("Transfers by route", head, rows))
     if flows.redials:
         rows = [
             [name, format_estimate(c["offered"], digits=0), format_estimate(c["callers"], digits=0),
              format_estimate(c["redials"]["count"], digits=0), format_estimate(c["redials"]["share"], 100)]
             for name, c in ((n, classes[n]) for n in names)
         ]  # fmt: skip
-        out += ["", format_table(["class", "offered", "callers", "redials", "redials %"], rows)]
+        out.append(("Redials", ["class", "offered", "callers", "redials", "redials %"], rows))
     if flows.callbacks:
         rows = []
         for name in names:
@@ -165,7 +177,7 @@ def format_flows(scenario: Scenario, summary: dict[str, Any]) -> str:
                 format_estimate(cb["wait_s"]["p90"]),
             ])  # fmt: skip
         head = ["class", "callbacks offered", "accepted %", "unanswered %", "wait to callback s", "p90 s"]
-        out += ["", format_table(head, rows)]
+        out.append(("Callbacks", head, rows))
     if flows.languages:
         rows = []
         for name in names:
@@ -179,8 +191,8 @@ def format_flows(scenario: Scenario, summary: dict[str, Any]) -> str:
                     format_estimate(node["interpreter"], digits=0), format_estimate(node["wait_s"]["mean"]), levels,
                 ])  # fmt: skip
         head = ["class", "language", "offered", "interpreter", "wait mean s", "answered within"]
-        out += ["", format_table(head, rows)]
-    return "\n".join(out).strip("\n")
+        out.append(("Languages", head, rows))
+    return out
 
 
 MAX_DAY_ROWS = 14  # a longer run is shown by weekday: its days are in summary.json and daily.csv

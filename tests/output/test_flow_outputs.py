@@ -96,3 +96,15 @@ def test_summary_intervals_and_calls_agree_on_every_flow(tmp_path: Path) -> None
     )
     spanish = summary["classes"]["911"]["languages"]["es"]
     assert spanish["offered"]["value"] == mean_over_reps(calls, lambda c: c["class"] == "911" and c["language"] == "es")
+
+
+def test_the_report_has_the_flow_tables_only_for_a_scenario_using_them() -> None:
+    from queueing.core.runner import simulate
+    from queueing.output.report import render_report
+
+    run = result()
+    page = render_report([run], ["flows"])
+    assert "<h2>Transfers, redials, callbacks and languages</h2>" in page
+    assert "<td>911 to 311</td>" in page and "<h3>Callbacks</h3>" in page
+    plain = simulate(parse_scenario(shared("one-agent")), replications=2)
+    assert "Transfers, redials" not in render_report([plain], ["plain"])
