@@ -85,6 +85,7 @@ class RoutedReplication(Replication):
         }
         self.legs: dict[str, list[Any]] = {name: [] for name in LEG_COLUMNS}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
+        self.book_ahead = True
         k_of = callers.cls.tolist()
         arrival = callers.arrival_s.tolist()
         queued = callers.queued_s.tolist()
@@ -230,6 +231,9 @@ class RoutedReplication(Replication):
         ends = self.router.coverage_ends()
         if ends:
             env.process(self.rechecks(env, ends))
+        # An idle agent booked ahead for the next drawn caller is out of reach of a leg made
+        # before that caller comes, and of a recheck: book ahead only when neither can happen.
+        self.book_ahead = not (self.uses["transfer"] or self.uses["redial"] or ends)
         env.run(until=self.horizon)
         return self.records()
 
@@ -320,7 +324,7 @@ class RoutedReplication(Replication):
                 if now + delay < t:
                     delay = math.nextafter(delay, math.inf)
                 pools = pools_for(cls[i], language[i], t)
-                waiting = idle[pools[0]] if pools else None
+                waiting = idle[pools[0]] if pools and self.book_ahead else None
                 if waiting and waiting[0][0] > t:
                     wake = waiting.popleft()[1]
                     self.n_idle -= 1

@@ -128,7 +128,20 @@ def _bare_duration_is_deterministic(value: Any) -> Any:
 TimeOrDistribution = Annotated[Distribution, BeforeValidator(_bare_duration_is_deterministic)]
 Share = Annotated[float, Field(ge=0, le=1)]
 LanguageShare = Annotated[float, Field(gt=0, le=1)]
-HourlyShares = Annotated[list[Share], Field(min_length=24, max_length=24)]
+
+
+def _share_or_hourly(value: Any) -> Any:
+    """One share (0 to 1) or 24 of them, one per hour of the day: one message for either."""
+    values = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and len(value) != 24:
+        raise ValueError(f"needs one share or 24 hourly shares (00:00 to 23:00), got {len(value)}")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise ValueError(f"must be a share from 0 to 1 (or 24 of them, one per hour), got {v!r}")
+    return value
+
+
+ShareOrHourly = Annotated[float | list[float], BeforeValidator(_share_or_hourly)]
 
 
 class Transfer(_Model):
@@ -139,7 +152,7 @@ class Transfer(_Model):
     they arrive as ``to``'s calls and never reach this class."""
 
     to: Name
-    share: Share | HourlyShares
+    share: ShareOrHourly
     triage_time: TimeOrDistribution
     diverted: Share = 0.0
 
@@ -731,11 +744,13 @@ class Scenario(_Model):
         for i, pool in enumerate(self.staffing.pools):
             for j, lang in enumerate(pool.languages or []):
                 if lang not in spoken:
-                    callers = ", ".join(dict.fromkeys(spoken)) or "none: no class has languages"
-                    raise FieldError(
-                        ("staffing", "pools", i, "languages", j),
-                        f"no class has callers speaking {lang!r} (callers' languages: {callers})",
+                    known_languages = ", ".join(dict.fromkeys(spoken))
+                    why = (
+                        f"no class has callers speaking {lang!r} (callers' languages: {known_languages})"
+                        if spoken
+                        else "no class has languages (give the classes' callers languages first)"
                     )
+                    raise FieldError(("staffing", "pools", i, "languages", j), why)
 
     def _check_roster(self, rules: RosterRules) -> None:
         pools = {p.name: p for p in self.staffing.pools}
