@@ -338,16 +338,19 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
-    """The table of ``sweep``: one row per grid point, per class mean wait and every service level,
-    per pool utilization; ``!`` marks a point where the queue did not settle."""
+    """The table of ``sweep``: one row per grid point, per class mean wait and every service level
+    (and, with transfers, the agents busy on its calls), per pool utilization; ``!`` marks a point where the queue did not settle."""
     from ..core.metric_names import display
     from ..core.settling import unsettled
 
+    from ..core.call_flows import flows_of
+
     head = [s.name for s in settings]
     first = points[0].scenario
+    busy = flows_of(first).transfers  # agents busy on each class's calls: the work transfers move
     for c in first.class_names():
         sl = [f"{display(f'service_level.{t.within:g}s', c)} %" for t in first.targets.get(c, [])]
-        head += [f"{display('wait_s.mean', c)} s", *sl]
+        head += [f"{display('wait_s.mean', c)} s", *sl, *([display("load_erlangs", c)] if busy else [])]
     head += [f"{display('utilization', p.name)} %" for p in first.staffing.pools]
     rows = []
     flagged = False
@@ -360,6 +363,7 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
             node = result.summary["classes"][c]
             row.append(format_estimate(node["wait_s"]["mean"]))
             row += [format_estimate(sl["share"], 100) for sl in node["service_level"]]
+            row += [format_estimate(node["load_erlangs"], digits=2)] if busy else []
         pools = result.summary["pools"]
         row += [
             format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools
