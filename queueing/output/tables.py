@@ -339,7 +339,8 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
 
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
     """The table of ``sweep``: one row per grid point, per class mean wait and every service level
-    (and, with transfers, the agents busy on its calls), per pool utilization; ``!`` marks a point where the queue did not settle."""
+    (and, with transfers, the agents busy on its calls), per pool utilization; ``!`` marks a point
+    where the queue did not settle."""
     from ..core.metric_names import display
     from ..core.settling import unsettled
 
