@@ -341,10 +341,9 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
     """The table of ``sweep``: one row per grid point, per class mean wait and every service level
     (and, with transfers, the agents busy on its calls), per pool utilization; ``!`` marks a point
     where the queue did not settle."""
+    from ..core.call_flows import flows_of
     from ..core.metric_names import display
     from ..core.settling import unsettled
-
-    from ..core.call_flows import flows_of
 
     head = [s.name for s in settings]
     first = points[0].scenario
