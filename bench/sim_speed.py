@@ -18,9 +18,16 @@ and each system's mean waits against Cobham's analytic values (911 ~ 19.3 s, 311
 as a sanity check (one long run, no confidence interval). Targets: ivr311 at
 least 3x the textbook SimPy model and 4x Ciw in calls/s, peak RSS under 250 MB.
 
+``--routed`` runs ivr311 on the case with transfers, redials, callbacks and languages on
+(:data:`ROUTED`; the routed model, ``queueing/core/routed_model.py``) while the baselines stay
+the textbook case: the ratio to them is what the four behaviours cost. Its waits are not the
+textbook's (Cobham's values do not apply), and its "calls" are every leg the model queued
+(first attempts, redials, transferred legs).
+
 Usage::
 
     python -m bench.sim_speed                      # 1M calls (Ciw 200k), 1 repeat
+    python -m bench.sim_speed --routed --only ivr311 simpy   # the four behaviours on
     python -m bench.sim_speed --repeat 3           # median wall time of 3 runs each
     python -m bench.sim_speed --calls 200000 --only simpy ciw
 """
@@ -57,11 +64,30 @@ TARGET_RSS_MB = 250.0
 
 CASE = ROOT / "scenarios" / "textbook.yaml"  # the benchmark case, stationary
 
+# The keys --routed adds to the case: 10% of 911 calls are not emergencies (half of them
+# diverted to 311), 311 callers abandon (mean patience 15 minutes), 30% of them redial, and are
+# offered a callback past a predicted 3 minutes; a tenth of the callers speak Spanish, with an
+# interpreter for 911 (every agent speaks both: the lanes run, nobody needs the line).
+ROUTED = {
+    "911": {
+        "transfer": {"to": "311", "share": 0.1, "triage_time": "30s", "diverted": 0.5},
+        "languages": {"en": 0.9, "es": 0.1},
+        "interpreter": "2m",
+    },
+    "311": {
+        "patience": {"dist": "exponential", "mean": "15m"},
+        "redial": {"probability": 0.3, "delay": {"dist": "exponential", "mean": "10m"}},
+        "callback": {"offer_after": "3m", "accept": 0.5, "answer": 0.9, "ring_time": "20s"},
+        "languages": {"en": 0.9, "es": 0.1},
+    },
+}
 
-def write_case(path: Path, seed: int, days: int) -> None:
+
+def write_case(path: Path, seed: int, days: int, routed: bool = False) -> None:
     """The benchmark case (scenarios/textbook.yaml) over ``days`` days, 1-day warm-up, one
-    replication, as ``path``. The baselines simulate the same case from bench.baselines' numbers:
-    a file that no longer matches them is refused rather than compared."""
+    replication, as ``path`` (``routed``: with :data:`ROUTED`'s keys). The baselines simulate the
+    same case from bench.baselines' numbers: a file that no longer matches them is refused rather
+    than compared."""
     import yaml  # PyYAML only: numpy must not be loaded in this process (see measure())
 
     data = yaml.safe_load(CASE.read_text(encoding="utf-8"))
@@ -74,6 +100,9 @@ def write_case(path: Path, seed: int, days: int) -> None:
     if case != expected:
         raise SystemExit(f"{CASE} is no longer the case bench.baselines simulates: {case} != {expected}")
     data.update(name="sim_speed benchmark", seed=seed, horizon=f"{days}d", warmup="1d", replications=1)
+    if routed:
+        for name, keys in ROUTED.items():
+            data["classes"][name].update(keys)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
@@ -220,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     parser.add_argument("--ivr311", help="path of the ivr311 executable (default: next to python)")
     parser.add_argument("--json", type=Path, help="also write the measurements to this file")
+    parser.add_argument(
+        "--routed", action="store_true", help="ivr311 with transfers, redials, callbacks and languages on (see ROUTED)"
+    )
     args = parser.parse_args(argv)
     if args.calls < 1000 or args.ciw_calls < 1000 or args.repeat < 1:
         parser.error("--calls and --ciw-calls must be >= 1000 and --repeat >= 1")
@@ -232,12 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sim_speed-") as tmp:
         workdir = Path(tmp)
         scenario = workdir / "sim_speed.yaml"
-        write_case(scenario, args.seed, days)
+        write_case(scenario, args.seed, days, args.routed)
         print(
             f"case: {AGENTS} agents, {MEAN_HANDLE_S / 60:g}-min exponential handle, "
             f"{RATES_PER_HOUR['911']:g} + {RATES_PER_HOUR['311']:g} calls/h; ivr311 and SimPy "
             f"{args.calls:,} calls ({days} d), Ciw {args.ciw_calls:,} calls; "
-            f"{args.repeat} repeat(s)",
+            f"{args.repeat} repeat(s)" + ("; ivr311 with the four routed behaviours on" if args.routed else ""),
             flush=True,
         )
         for i in range(args.repeat):  # interleave systems so drift in machine load is shared

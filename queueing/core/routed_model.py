@@ -29,6 +29,7 @@ With none of the four behaviours in use this model gives the fast model's record
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -49,10 +50,10 @@ from .records import (
     UNSERVED,
     CallRecords,
 )
-from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kind
+from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kinds
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later
+from .simpy_internals import succeed_later, urgent_timeout
 
 RECHECK = -2  # the wake-up value that makes an idle agent look at the queues again
 
@@ -83,34 +84,14 @@ class RoutedReplication(Replication):
             "callback": any(c.callback is not None for c in self.classes),
             "language": bool(router.languages),
         }
-        self.legs: dict[str, list[Any]] = {name: [] for name in LEG_COLUMNS}
+        # Each column a compact array (8 bytes a value or less), grown as legs are made.
+        self.legs: dict[str, Any] = {name: array(code) for name, (code, _) in LEG_COLUMNS.items()}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
-        k_of = callers.cls.tolist()
-        arrival = callers.arrival_s.tolist()
-        queued = callers.queued_s.tolist()
-        handle = callers.handle_s.tolist()
-        patience = callers.patience_s.tolist()
-        category = callers.category.tolist()
-        language = extras.language.tolist()
-        for i in range(len(callers)):
-            k = k_of[i]
-            kind = transfer_kind(self.classes[k].transfer, float(extras.transfer_u[i]), arrival[i])
-            leg = dict(
-                cls=k, category=category[i], arrival=arrival[i], queued=queued[i], handle=handle[i],
-                patience=patience[i], caller=i, attempt=1, tfrom=-1, transfers=kind == TRANSFERRED,
-                diverted=False, language=language[i], accept_u=float(extras.accept_u[i]),
-                answer_u=float(extras.answer_u[i]),
-            )  # fmt: skip
-            if kind == TRANSFERRED:
-                leg["handle"] = float(extras.triage_s[i])
-            elif kind == DIVERTED:
-                leg.update(self._to_leg(i, k, arrival[i]), diverted=True)
-                leg["queued"] = arrival[i] + float(extras.to_ivr_s[i])
-            self._add(leg)
+        self._first_legs(callers, extras)
         order = sorted(range(len(callers)), key=self.legs["queued"].__getitem__)  # stable
         closed = closed_calls(
-            scenario, np.asarray(self.legs["cls"], dtype=np.int16), np.asarray(self.legs["arrival"], dtype=float)
+            scenario, np.asarray(self.legs["cls"], dtype=np.int16), np.frombuffer(self.legs["arrival"], dtype=float)
         )
         self.first_legs = [i for i in order if closed is None or not closed[i]]
         for i in range(len(callers)):
@@ -124,6 +105,37 @@ class RoutedReplication(Replication):
         self.lanes = [[Lane(ids, [q[i] for i in ids]) for ids in per_class] for per_class in lane_legs]
 
     # --- legs ------------------------------------------------------------------------
+    def _first_legs(self, callers: Callers, e: CallerExtras) -> None:
+        """The drawn callers as the first legs, column by column: a non-emergency's leg has the
+        triage's handle time; a diverted caller's is a call of the class dialled instead."""
+        n = len(callers)
+        cls, category = callers.cls.copy(), callers.category.copy()
+        queued, handle, patience = callers.queued_s.copy(), callers.handle_s.copy(), callers.patience_s.copy()
+        kind = np.zeros(n, dtype=np.int8)
+        for k, cc in enumerate(self.classes):
+            if cc.transfer is not None:
+                mine = cls == k
+                kind[mine] = transfer_kinds(cc.transfer, e.transfer_u[mine], callers.arrival_s[mine])
+        moved = kind == TRANSFERRED
+        handle[moved] = e.triage_s[moved]
+        diverted = kind == DIVERTED
+        if diverted.any():
+            names = self.router.class_names
+            to = np.asarray([names.index(c.transfer.to) if c.transfer else -1 for c in self.classes], dtype=np.int16)
+            cls[diverted] = to[cls[diverted]]
+            category[diverted] = e.to_category[diverted]
+            handle[diverted] = e.to_handle_s[diverted]
+            patience[diverted] = e.to_patience_s[diverted]
+            queued[diverted] = callers.arrival_s[diverted] + e.to_ivr_s[diverted]
+        columns = {
+            "cls": cls, "category": category, "arrival": callers.arrival_s, "queued": queued, "handle": handle,
+            "patience": patience, "deadline": queued + patience, "caller": np.arange(n), "transfers": moved,
+            "diverted": diverted, "language": e.language, "accept_u": e.accept_u, "answer_u": e.answer_u,
+        }  # fmt: skip
+        for name, (code, default) in LEG_COLUMNS.items():
+            values = columns.get(name, np.full(n, default))
+            self.legs[name].frombytes(np.asarray(values, dtype=LEG_DTYPES[code]).tobytes())
+
     def _to_leg(self, i: int, k: int, t: float) -> dict[str, Any]:
         """What a leg of caller ``i`` (first drawn in class ``k``) is as a call of the class its
         calls are transferred to, made at ``t``."""
@@ -139,14 +151,15 @@ class RoutedReplication(Replication):
         legs = self.legs
         n = len(legs["cls"])
         deadline = leg["queued"] + leg["patience"]
-        for name, default in LEG_DEFAULTS.items():
+        for name, (_, default) in LEG_COLUMNS.items():
             legs[name].append(leg.get(name, default))
         legs["deadline"][n] = deadline
         return n
 
-    def _join(self, leg: int) -> None:
+    def _join(self, leg: int, free: int = 0) -> None:
         """A leg made during the run joins its lane (now or when it is queued), unless no pool
-        serving its class is open when it arrives."""
+        serving its class is open when it arrives; ``free``: agents about to look at the queues
+        now (the one whose triage made the leg), besides the idle ones."""
         legs = self.legs
         k = legs["cls"][leg]
         if self.classes[k].callback is not None:
@@ -161,17 +174,17 @@ class RoutedReplication(Replication):
             return
         self.lanes[legs["cls"][leg]][legs["language"][leg] + 1].push(leg, legs["queued"][leg])
         if legs["queued"][leg] <= self.env.now:
-            self._joined(leg)
+            self._joined(leg, free)
         else:
             self.env.process(self._join_later(leg))
 
     def _join_later(self, leg: int) -> Generator:
-        yield self.env.timeout(self.legs["queued"][leg] - self.env.now)
-        self._joined(leg)
+        yield urgent_timeout(self.env, self.legs["queued"][leg] - self.env.now)
+        self._joined(leg, 0)
 
-    def _joined(self, leg: int) -> None:
+    def _joined(self, leg: int, free: int) -> None:
         """A leg made during the run is in its queue now: the callback decision, an idle agent woken."""
-        self._offer(leg)
+        self._offer(leg, free)
         legs = self.legs
         now = self.env.now
         self._wake(self.router.pools_for(legs["cls"][leg], legs["language"][leg], now), leg, now)
@@ -197,8 +210,9 @@ class RoutedReplication(Replication):
         redial.update(queued=t + ivr, patience=patience)
         self._join(self._add(redial))
 
-    def _offer(self, leg: int) -> None:
-        """The callback decision of a leg joining its queue now (not when an agent takes it at once)."""
+    def _offer(self, leg: int, free: int = 0) -> None:
+        """The callback decision of a leg joining its queue now (not when an agent takes it at once;
+        ``free``: agents about to look at the queues besides the idle ones)."""
         legs = self.legs
         k = legs["cls"][leg]
         callback = self.classes[k].callback
@@ -206,10 +220,18 @@ class RoutedReplication(Replication):
             return
         now = self.env.now
         deadline = legs["deadline"]
-        ahead = sum(lane.waiting(now, deadline) for kk in range(k + 1) for lane in self.lanes[kk])
-        ahead -= deadline[leg] >= now  # not itself
-        free = sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
-        expected = expected_wait_s(ahead, free, self.router.agents_on_duty(k, now), self.router.mean_handle_s[k])
+        free += sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
+        on_duty, mean_handle_s = self.router.agents_on_duty(k, now), self.router.mean_handle_s[k]
+        # Counting the calls ahead stops where the predicted wait passes the threshold anyway
+        # (it grows with them): the decision is the same, the count bounded.
+        enough = free + 2 + (math.ceil(callback.offer_after * on_duty / mean_handle_s) if mean_handle_s > 0 else 0)
+        ahead = 0
+        for kk in range(k + 1):
+            for lane in self.lanes[kk]:
+                if ahead < enough and (lane.head < lane.size or lane.heap):
+                    ahead += lane.waiting(now, deadline, enough - ahead)
+        ahead = min(ahead, enough) - (deadline[leg] >= now)  # not itself
+        expected = expected_wait_s(ahead, free, on_duty, mean_handle_s)
         if not callback_offered(callback, expected):
             return
         if legs["accept_u"][leg] < callback.accept:
@@ -274,7 +296,7 @@ class RoutedReplication(Replication):
                         caller=legs["caller"][call], attempt=legs["attempt"][call], tfrom=legs["cls"][call],
                         language=legs["language"][call], diverted=legs["diverted"][call],
                     )  # fmt: skip
-                    self._join(self._add(to_leg))
+                    self._join(self._add(to_leg), free=int(to_leg["cls"] in self.router.serve_order[p]))
             if rest:
                 yield timeout(rest)
 
@@ -353,7 +375,8 @@ class RoutedReplication(Replication):
                 wake.succeed(OFF_DUTY)
 
     def joins(self, env: simpy.Environment) -> Generator:
-        """The callback decision of each drawn leg of a class with callbacks, as it joins."""
+        """The callback decision of each drawn leg of a class with callbacks, as it joins (before
+        an agent woken at that time takes a call: an urgent event)."""
         legs = self.legs
         mine = [i for i in self.first_legs if self.classes[legs["cls"][i]].callback is not None]
         for i in mine:
@@ -361,7 +384,7 @@ class RoutedReplication(Replication):
             if t >= self.horizon:
                 return
             if t > env.now:
-                yield env.timeout(t - env.now)
+                yield urgent_timeout(env, t - env.now)
             self._offer(i)
 
     def rechecks(self, env: simpy.Environment, times: list[float]) -> Generator:
@@ -395,7 +418,7 @@ class RoutedReplication(Replication):
         order = np.argsort(np.asarray(queued), kind="stable")
 
         def col(name: str, dtype: Any) -> np.ndarray:
-            return np.asarray(legs[name], dtype=dtype)[order]
+            return np.asarray(np.frombuffer(legs[name], dtype=LEG_DTYPES[legs[name].typecode]), dtype=dtype)[order]
 
         callers = Callers(
             cls=col("cls", np.int16), category=col("category", np.int16), arrival_s=col("arrival", float),
@@ -423,14 +446,15 @@ class RoutedReplication(Replication):
         )
 
 
-# Each leg's columns, and what a leg made without one has.
-LEG_DEFAULTS: dict[str, Any] = {
-    "cls": 0, "category": -1, "arrival": 0.0, "queued": 0.0, "handle": 0.0, "patience": math.inf,
-    "deadline": math.inf, "caller": -1, "attempt": 1, "tfrom": -1, "transfers": False, "transferred": False,
-    "diverted": False, "language": -1, "interpreter": False, "callback": NOT_OFFERED, "accept_u": math.nan,
-    "answer_u": math.nan, "answered": math.nan, "agent": -1, "outcome": UNSERVED,
+# Each leg's columns: its array type code and what a leg made without it has.
+LEG_COLUMNS: dict[str, tuple[str, Any]] = {
+    "cls": ("h", 0), "category": ("h", -1), "arrival": ("d", 0.0), "queued": ("d", 0.0), "handle": ("d", 0.0),
+    "patience": ("d", math.inf), "deadline": ("d", math.inf), "caller": ("q", -1), "attempt": ("h", 1),
+    "tfrom": ("h", -1), "transfers": ("b", False), "transferred": ("b", False), "diverted": ("b", False),
+    "language": ("h", -1), "interpreter": ("b", False), "callback": ("b", NOT_OFFERED), "accept_u": ("d", math.nan),
+    "answer_u": ("d", math.nan), "answered": ("d", math.nan), "agent": ("i", -1), "outcome": ("b", UNSERVED),
 }  # fmt: skip
-LEG_COLUMNS = tuple(LEG_DEFAULTS)
+LEG_DTYPES = {"h": np.int16, "d": np.float64, "q": np.int64, "b": np.int8, "i": np.int32}
 
 
 def _columns(callers: Callers) -> tuple[np.ndarray, ...]:

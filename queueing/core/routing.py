@@ -27,9 +27,13 @@ The rules (each a method of :class:`Router`, or a function below):
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
+from .durations import DAY_S, HOUR_S
 from .scenario import Callback, Redial, Scenario, Transfer
 from .schedule import Schedule
 
@@ -46,6 +50,17 @@ def transfer_kind(transfer: Transfer | None, u: float, arrival_s: float) -> int:
     if u < share * transfer.diverted:
         return DIVERTED
     return TRANSFERRED if u < share else NOT_TRANSFERRED
+
+
+def transfer_kinds(transfer: Transfer, u: np.ndarray, arrival_s: np.ndarray) -> np.ndarray:
+    """:func:`transfer_kind` of many callers of one class at once (int8)."""
+    if isinstance(transfer.share, list):
+        share = np.asarray(transfer.share)[(arrival_s % DAY_S // HOUR_S).astype(int)]
+    else:
+        share = np.full(len(u), transfer.share)
+    kinds = np.where(u < share, TRANSFERRED, NOT_TRANSFERRED)
+    kinds[u < share * transfer.diverted] = DIVERTED
+    return kinds.astype(np.int8)
 
 
 def expected_wait_s(ahead: int, free: int, on_duty: int, mean_handle_s: float) -> float:
@@ -103,13 +118,17 @@ class Lane:
         self.head += 1
         return self.ids[self.head - 1]
 
-    def waiting(self, now: float, deadline: Sequence[float]) -> int:
-        """Calls queued by ``now`` still waiting (not taken, patience not run out)."""
+    def waiting(self, now: float, deadline: Sequence[float], limit: float = math.inf) -> int:
+        """Calls queued by ``now`` still waiting (not taken, patience not run out), counted up to
+        ``limit`` at least (past it the count may stop)."""
+        if self.head >= self.size and not self.heap:
+            return 0
         count = 0
+        ids, queued = self.ids, self.queued
         for h in range(self.head, self.size):
-            if self.queued[h] > now:
+            if queued[h] > now or count > limit:
                 break
-            count += deadline[self.ids[h]] >= now
+            count += deadline[ids[h]] >= now
         return count + sum(1 for q, _, leg in self.heap if q <= now and deadline[leg] >= now)
 
     def remaining(self) -> list[int]:
@@ -172,6 +191,18 @@ class Router:
             for k in range(len(self.classes))
         ]
         self.mean_handle_s = [cc.mean_handle_s() for cc in self.classes]
+        # per pool and class: the lanes its agents always take (callers without a language, and
+        # its languages), and the languages they take through an interpreter when nobody speaks them
+        self.always = [[0] + [lang + 1 for lang in sorted(spoken)] for spoken in self.speaks]
+        self.fallback = [
+            [
+                [lang for lang in everyone if lang not in self.speaks[p]]
+                if self.classes[k].interpreter is not None and self.interprets[p]
+                else []
+                for k in range(len(self.classes))
+            ]
+            for p in range(len(pools))
+        ]
 
     def lanes_per_class(self) -> int:
         return len(self.languages) + 1
@@ -215,9 +246,13 @@ class Router:
         """The call an agent of pool ``p`` takes at ``now`` (-1: none): the oldest of the highest
         class the pool serves, in a language it may take. Calls whose patience ran out before
         ``now`` are popped on the way and handed to ``abandon``."""
+        always, fallback, covered = self.always[p], self.fallback[p], self.covered
         for k in self.serve_order[p]:
-            mine = [lane for lang, lane in enumerate(lanes[k]) if self.takes(p, k, lang - 1, now)[0]]
-            while True:
+            of_class = lanes[k]
+            mine = [of_class[j] for j in always if of_class[j].head < of_class[j].size or of_class[j].heap]
+            if fallback[k]:
+                mine += [of_class[lang + 1] for lang in fallback[k] if not covered(k, lang, now)]
+            while mine:
                 best: tuple[float, bool, Lane] | None = None
                 for lane in mine:
                     first = lane.first(now)

@@ -38,7 +38,6 @@ from .metrics import (
 )
 from .model import simulate_replication
 from .records import CallRecords, call_rows, calls_columns
-from .routed_model import simulate_routed
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
@@ -86,6 +85,8 @@ def run_task(task: Task) -> ReplicationResult:
     schedule = build_schedule(scenario)
     callers = draw_callers(scenario, task.replication)
     if scenario.routed:
+        from .routed_model import simulate_routed  # here: the fast model's runs never load it
+
         records = simulate_routed(scenario, schedule, callers, task.replication)
     else:
         records = simulate_replication(scenario, schedule, callers)

@@ -11,12 +11,16 @@ event nobody waits on, and chaining them (``timeout.callbacks.append``) costs th
 this saves. So this does what ``simpy.events.Timeout.__init__`` does for its own event: set
 ``_ok`` and ``_value`` and call ``Environment.schedule(event, NORMAL, delay)``.
 tests/test_simpy_internals.py fails loudly when a SimPy release changes any of that.
+
+:func:`urgent_timeout` is a ``Timeout`` processed before the ordinary events of its time: the
+routed model decides a callback offer as a caller joins, before an agent woken at that very
+time takes it.
 """
 
 from __future__ import annotations
 
 import simpy
-from simpy.core import NORMAL
+from simpy.core import NORMAL, URGENT
 
 
 def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, value: object) -> None:
@@ -27,3 +31,12 @@ def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, valu
     event._ok = True
     event._value = value
     env.schedule(event, NORMAL, delay)
+
+
+def urgent_timeout(env: simpy.Environment, delay: float) -> simpy.Event:
+    """``env.timeout(delay)``, processed before every ordinary event scheduled for the same time."""
+    event = simpy.Event(env)
+    event._ok = True
+    event._value = None
+    env.schedule(event, URGENT, delay)
+    return event

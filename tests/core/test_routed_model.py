@@ -141,39 +141,46 @@ def test_redials_conserve_calls() -> None:
     assert np.all(np.diff(c.queued_s) >= 0)  # rows ordered by the time they queue
 
 
-def one_agent(callback: str, patience: float = math.inf) -> tuple[Scenario, CallRecords]:
-    """One agent (0h-8h, no break), calls of exactly 10 minutes at 0, 1 and 2 minutes."""
+def one_agent(callback: str, patience: float = math.inf, more: str = "") -> tuple[Scenario, CallRecords]:
+    """One agent (0h-8h, no break), calls of exactly 10 minutes at 30 s, 1 and 2 minutes."""
     text = (
         "name: callbacks\nhorizon: 8h\nclasses:\n"
         "  a: {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: deterministic, value: 10m}, "
-        f"callback: {callback}}}\n"
+        f"callback: {callback}{more}}}\n"
         "staffing:\n  pools:\n    - {name: desk, serves: [a], agents: 1}\n"
     )
     scenario = validate_data(yaml.safe_load(text), "<test>")
-    callers = callers_at([0.0, 1 * M, 2 * M], 10 * M)
+    callers = callers_at([0.5 * M, 1 * M, 2 * M], 10 * M)
     callers.patience_s[:] = patience
     return scenario, simulate_routed(scenario, build_schedule(scenario), callers, 0)
 
 
-def test_callbacks_by_hand() -> None:
-    # At 1m the agent is busy to 10m with nobody ahead: expected wait 1 x 10m / 1 agent = 10m > 5m,
-    # offered and accepted; at 2m one call is ahead: 20m, offered and accepted. The agent rings
-    # each back for 30 s, then talks 10 minutes: 10m-20m30s, 20m30s-31m.
-    _, records = one_agent("{offer_after: 5m, accept: 1, answer: 1, ring_time: 30s}", patience=3 * M)
+# A redial that never happens: the model then wakes the idle agent at the caller's time rather
+# than booking it ahead, and the offer is still decided before the agent takes the call.
+NEVER_REDIALS = ", redial: {probability: 0, delay: 1m}"
+
+
+@pytest.mark.parametrize("more", ["", NEVER_REDIALS], ids=["booked-ahead", "woken-at-the-time"])
+def test_callbacks_by_hand(more: str) -> None:
+    # At 30 s the agent is free: no offer. At 1m the agent is busy to 10m30s with nobody ahead:
+    # expected wait 1 x 10m / 1 agent = 10m > 5m, offered and accepted; at 2m one call is ahead:
+    # 20m, offered and accepted. The agent rings each back for 30 s, then talks 10 minutes:
+    # 10m30s-21m, 21m-31m30s.
+    _, records = one_agent("{offer_after: 5m, accept: 1, answer: 1, ring_time: 30s}", 3 * M, more)
     assert records.callback is not None
     assert records.callback.tolist() == [NOT_OFFERED, ACCEPTED, ACCEPTED]
     assert records.outcome.tolist() == [ANSWERED] * 3  # they kept their place past their patience
-    assert records.answered_s.tolist() == [0.0, 10 * M, 20.5 * M]
-    assert records.ended_s.tolist() == [10 * M, 20.5 * M, 31 * M]
-    assert records.wait_s.tolist() == [0.0, 9 * M, 18.5 * M]
+    assert records.answered_s.tolist() == [0.5 * M, 10.5 * M, 21 * M]
+    assert records.ended_s.tolist() == [10.5 * M, 21 * M, 31.5 * M]
+    assert records.wait_s.tolist() == [0.0, 9.5 * M, 19 * M]
 
 
 def test_unanswered_callbacks_free_the_agent_after_the_ring() -> None:
     _, records = one_agent("{offer_after: 5m, accept: 1, answer: 0, ring_time: 30s}")
     assert records.outcome.tolist() == [ANSWERED, CALLBACK_UNANSWERED, CALLBACK_UNANSWERED]
-    assert records.answered_s.tolist() == [0.0, 10 * M, 10.5 * M]
-    assert records.ended_s.tolist() == [10 * M, 10.5 * M, 11 * M]
-    assert records.wait_s.tolist() == [0.0, 9 * M, 8.5 * M]
+    assert records.answered_s.tolist() == [0.5 * M, 10.5 * M, 11 * M]
+    assert records.ended_s.tolist() == [10.5 * M, 11 * M, 11.5 * M]
+    assert records.wait_s.tolist() == [0.0, 9.5 * M, 9 * M]
 
 
 def test_declined_callbacks_wait_and_abandon_as_before() -> None:

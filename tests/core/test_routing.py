@@ -21,6 +21,7 @@ from queueing.core.routing import (
     expected_wait_s,
     redials,
     transfer_kind,
+    transfer_kinds,
 )
 from queueing.core.scenario import Redial, Transfer
 from queueing.core.scenario_file import parse_scenario, validate_data
@@ -102,6 +103,10 @@ def test_the_policy_functions() -> None:
     kinds = [transfer_kind(transfer, u, 0.0) for u in (0.05, 0.1, 0.39, 0.4, 0.9)]
     assert kinds == [DIVERTED, TRANSFERRED, TRANSFERRED, NOT_TRANSFERRED, NOT_TRANSFERRED]
     assert transfer_kind(None, 0.0, 0.0) == NOT_TRANSFERRED
+    hourly = Transfer(to="311", share=[0.1] * 12 + [0.6] * 12, triage_time=20, diverted=0.5)
+    u, at = np.linspace(0, 0.99, 100), np.linspace(0, 2 * 86400, 100)
+    for one in (transfer, hourly):  # the model's vectorised rule is this one
+        assert transfer_kinds(one, u, at).tolist() == [transfer_kind(one, a, b) for a, b in zip(u, at, strict=True)]
     assert expected_wait_s(ahead=2, free=3, on_duty=5, mean_handle_s=240) == 0.0
     assert expected_wait_s(ahead=4, free=1, on_duty=4, mean_handle_s=240) == 4 * 240 / 4
     assert expected_wait_s(ahead=0, free=0, on_duty=0, mean_handle_s=240) == math.inf

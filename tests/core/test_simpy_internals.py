@@ -12,7 +12,7 @@ import simpy
 import simpy.core
 import simpy.events
 
-from queueing.core.simpy_internals import succeed_later
+from queueing.core.simpy_internals import succeed_later, urgent_timeout
 
 
 def test_simpy_is_the_major_version_pinned() -> None:
@@ -48,3 +48,22 @@ def test_an_event_succeeds_later_with_its_value_once() -> None:
     env.run()
     assert woken == [(3.5, "caller 7"), (3.5, "arrivals")]
     assert wake.processed
+
+
+def test_an_urgent_timeout_comes_before_the_ordinary_events_of_its_time() -> None:
+    env = simpy.Environment()
+    order: list[tuple[float, str]] = []
+
+    def ordinary(env: simpy.Environment):
+        yield env.timeout(2.0)
+        order.append((env.now, "ordinary"))
+
+    def urgent(env: simpy.Environment):
+        yield env.timeout(1.0)
+        yield urgent_timeout(env, 1.0)
+        order.append((env.now, "urgent"))
+
+    env.process(ordinary(env))
+    env.process(urgent(env))
+    env.run()
+    assert order == [(2.0, "urgent"), (2.0, "ordinary")]
