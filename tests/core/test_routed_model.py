@@ -176,11 +176,17 @@ def test_callbacks_by_hand(more: str) -> None:
 
 
 def test_unanswered_callbacks_free_the_agent_after_the_ring() -> None:
-    _, records = one_agent("{offer_after: 5m, accept: 1, answer: 0, ring_time: 30s}")
+    scenario, records = one_agent("{offer_after: 5m, accept: 1, answer: 0, ring_time: 30s}")
     assert records.outcome.tolist() == [ANSWERED, CALLBACK_UNANSWERED, CALLBACK_UNANSWERED]
     assert records.answered_s.tolist() == [0.5 * M, 10.5 * M, 11 * M]
     assert records.ended_s.tolist() == [10.5 * M, 11 * M, 11.5 * M]
     assert records.wait_s.tolist() == [0.0, 9.5 * M, 9 * M]
+    rows = list(call_rows(scenario, [(0, records)]))  # calls.csv: rung at answered_s, ended after the ring
+    assert [(r[6], r[7], r[11]) for r in rows] == [
+        (0.5 * M, 10.5 * M, "answered"),
+        (10.5 * M, 11 * M, "callback_unanswered"),
+        (11 * M, 11.5 * M, "callback_unanswered"),
+    ]
 
 
 def test_declined_callbacks_wait_and_abandon_as_before() -> None:
