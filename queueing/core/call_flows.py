@@ -139,8 +139,9 @@ def _transfers(scenario: Scenario, records: CallRecords, window: np.ndarray) -> 
     diverted = _column(records, "diverted").astype(bool)
     t0, t1 = scenario.warmup, scenario.horizon
     answered = records.outcome == ANSWERED
-    busy_from = np.where(answered, records.answered_s, 0.0)
-    busy_s = np.where(answered, np.clip(busy_from + c.handle_s, t0, t1) - np.clip(busy_from, t0, t1), 0.0)
+    served = answered | (records.outcome == CALLBACK_UNANSWERED)  # the agent rang: busy too
+    busy_from = np.where(served, records.answered_s, 0.0)
+    busy_s = np.where(served, np.clip(busy_from + c.handle_s, t0, t1) - np.clip(busy_from, t0, t1), 0.0)
     for k, name in enumerate(names):
         mine = window & (c.cls == k)
         out[("classes", name, "transfers", "out")] = int(np.count_nonzero(mine & transferred))

@@ -8,7 +8,8 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - wait_s.*: time from joining the queue (after the IVR) to the answer, answered callers only.
 - service level within T: answered within T seconds of queueing, as a share of offered
   callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
-- utilization: agent-seconds busy on calls while on duty / agent-seconds on duty by the
+- utilization: agent-seconds busy on calls (a callback nobody answered included: the agent
+  rang) while on duty / agent-seconds on duty by the
   schedule (scheduled breaks excluded), within the window. Time on a call past the scheduled
   start of a break (the break then starts late) or past the shift's end (overtime) is not on
   duty, so utilization is at most 1.
@@ -38,7 +39,7 @@ from .call_flows import interval_flow_columns, interval_flow_counts, replication
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
-from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
+from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share, share_estimate
@@ -102,7 +103,8 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
                 out[("classes", name, "categories", cat) + key] = v
         out.update(_language_measures(scenario, records, name, in_class, within))
     t0, t1 = scenario.warmup, scenario.horizon
-    answered = records.outcome == ANSWERED
+    # an agent is busy on every call answered and on every callback rung that nobody answered
+    answered = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
     busy_from = records.answered_s[answered]
     busy_to = busy_from + c.handle_s[answered]
     # Time on calls within the statistics window [t0, t1), and the part of it past shift ends.
@@ -119,7 +121,8 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         overtime = float(overtime_s[mine].sum())
         on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
         out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
+        reached = mine & window[answered] & (records.outcome[answered] == ANSWERED)
+        out[("pools", pool.name, "answered")] = int(np.count_nonzero(reached))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...

@@ -133,3 +133,12 @@ def test_calls_csv_names_the_caller_attempt_transfer_language_and_callback(scena
     assert [r["callback"] for r in rows[3:5]] == ["accepted", "declined"]
     assert rows[3]["outcome"] == "callback_unanswered"
     assert rows[7]["attempt"] == 2
+
+
+def test_an_agent_ringing_a_callback_nobody_answers_is_busy(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Utilization counts the ring of caller 3's unanswered callback (240 s here) with the six
+    calls answered (30 + 120 + 4 x 240 s); calls answered do not count it."""
+    measures = replication_measures(scenario, build_schedule(scenario), records())
+    assert measures[("pools", "call-takers", "answered")] == 6
+    assert measures[("pools", "call-takers", "utilization")] == pytest.approx((1110.0 + 240.0) / (2 * 7200.0))
+    assert measures[("classes", "311", "load_erlangs")] == pytest.approx((4 * 240.0 + 240.0) / 7200.0)
