@@ -97,3 +97,18 @@ def test_a_log_of_one_language_and_no_redials_writes_neither(tmp_path) -> None: 
     assert "# redials: 0 of" in text
     written = parse_scenario(text)
     assert not written.routed
+
+
+def test_a_log_without_language_or_caller_columns_is_calibrated_without_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An export from before those columns: neither estimate, no error; JSON reads them as CSV does."""
+    scenario = parse_scenario(KNOWN.replace("replications: 3", "replications: 1"))
+    frame = simulated_call_log(simulate(scenario, keep_calls=True))
+    cal = calibrate(frame.drop(columns=["language", "caller_hash"]), scenario)
+    assert all(est.languages is None and est.redials is None for est in cal.classes.values())
+    path = tmp_path / "calls.json"
+    frame.to_json(path, orient="records")
+    from_json = calibrate(path, scenario).classes["311"]
+    from_frame = calibrate(frame, scenario).classes["311"]
+    assert from_json.languages == from_frame.languages
+    assert from_json.redials is not None and from_frame.redials is not None
+    assert from_json.redials.redialled == from_frame.redials.redialled > 0
