@@ -67,7 +67,7 @@ def simulate_routed(scenario: Scenario, schedule: Schedule, callers: Callers, re
 
 
 class RoutedReplication(Replication):
-    """One replication of the routed model: the legs as growing lists, the lanes, and the
+    """One replication of the routed model: the legs as growing arrays, the lanes, and the
     processes of :class:`~queueing.core.model.Replication` (whose shift ends it shares)."""
 
     def __init__(
@@ -89,20 +89,21 @@ class RoutedReplication(Replication):
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
         self._first_legs(callers, extras)
-        order = sorted(range(len(callers)), key=self.legs["queued"].__getitem__)  # stable
-        closed = closed_calls(
-            scenario, np.asarray(self.legs["cls"], dtype=np.int16), np.frombuffer(self.legs["arrival"], dtype=float)
-        )
-        self.first_legs = [i for i in order if closed is None or not closed[i]]
-        for i in range(len(callers)):
-            if closed is not None and closed[i]:
+        cls = np.frombuffer(self.legs["cls"], dtype=np.int16)
+        queued = np.frombuffer(self.legs["queued"], dtype=np.float64)
+        order = np.argsort(queued, kind="stable")
+        closed = closed_calls(scenario, cls, np.frombuffer(self.legs["arrival"], dtype=np.float64))
+        if closed is not None:
+            order = order[~closed[order]]
+            for i in np.flatnonzero(closed).tolist():
                 self.legs["outcome"][i] = CLOSED
+        self.first_legs = array("q", order.astype(np.int64).tobytes())  # the drawn legs that queue, in order
         n_lanes = router.lanes_per_class()
-        lane_legs: list[list[list[int]]] = [[[] for _ in range(n_lanes)] for _ in self.classes]
-        for i in self.first_legs:
-            lane_legs[self.legs["cls"][i]][self.legs["language"][i] + 1].append(i)
-        q = self.legs["queued"]
-        self.lanes = [[Lane(ids, [q[i] for i in ids]) for ids in per_class] for per_class in lane_legs]
+        lane = (cls.astype(np.int64) * n_lanes + np.frombuffer(self.legs["language"], dtype=np.int16) + 1)[order]
+        self.lanes = [
+            [_lane(order[lane == k * n_lanes + j], queued) for j in range(n_lanes)]
+            for k in range(len(self.classes))
+        ]  # fmt: skip
 
     # --- legs ------------------------------------------------------------------------
     def _first_legs(self, callers: Callers, e: CallerExtras) -> None:
@@ -455,6 +456,11 @@ LEG_COLUMNS: dict[str, tuple[str, Any]] = {
     "answer_u": ("d", math.nan), "answered": ("d", math.nan), "agent": ("i", -1), "outcome": ("b", UNSERVED),
 }  # fmt: skip
 LEG_DTYPES = {"h": np.int16, "d": np.float64, "q": np.int64, "b": np.int8, "i": np.int32}
+
+
+def _lane(ids: np.ndarray, queued: np.ndarray) -> Lane:
+    """A lane of these drawn legs (in queue order), as compact arrays."""
+    return Lane(array("q", ids.astype(np.int64).tobytes()), array("d", queued[ids].tobytes()))
 
 
 def _columns(callers: Callers) -> tuple[np.ndarray, ...]:

@@ -4,6 +4,8 @@ must agree exactly, against hand-computed callbacks, and its own bookkeeping (re
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,7 @@ from queueing.core.records import (
     call_rows,
 )
 from queueing.core.routed_model import simulate_routed
-from queueing.core.runner import Task, run_task
+from queueing.core.runner import Task, run_task, simulate
 from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import validate_data
 from queueing.core.schedule import build_schedule
@@ -197,3 +199,22 @@ def test_declined_callbacks_wait_and_abandon_as_before() -> None:
     # a threshold above the predicted waits (10m, 20m): offered to the third caller only
     _, records = one_agent("{offer_after: 15m, accept: 1}")
     assert records.callback is not None and records.callback.tolist() == [NOT_OFFERED, NOT_OFFERED, ACCEPTED]
+
+
+def test_the_runner_runs_the_routed_model_only_for_scenarios_that_use_it() -> None:
+    """A behaviour that never happens gives every measure of the fast model's run, through the
+    runner; a scenario without the four never loads the routed model."""
+    fast = simulate(scenario_with(BASELINE), replications=2)
+    routed = simulate(scenario_with(BASELINE, {"311": {"redial": {"probability": 0, "delay": "5m"}}}), replications=2)
+    for a, b in zip(fast.replications, routed.replications, strict=True):
+        assert {key: b.measures[key] for key in a.measures} == a.measures
+        # (the routed run's rows may carry more columns: those of the behaviours, after these)
+        assert [row[: len(fast_row)] for row, fast_row in zip(b.intervals, a.intervals, strict=True)] == a.intervals
+    code = (
+        "import sys; from queueing.core.runner import Task, run_task; "
+        "from queueing.core.scenario_file import load_scenario; "
+        "run_task(Task(load_scenario('scenarios/baseline.yaml'), 0)); "
+        "print('queueing.core.routed_model' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
