@@ -6,6 +6,10 @@ human-facing output (console tables, report) shows the display name with its uni
     '911 answered within 15 s'
     >>> format_value("abandoned.share", 0.0574)
     '5.7%'
+    >>> display("languages.es.wait_s.mean", "911")
+    '911 mean wait (es callers)'
+    >>> display("transfers.911.311.wait_total_s.mean")
+    '911 to 311 transfers: mean wait in all'
     >>> format_value("cost.per_day", 1554.2, diff=True, currency="$")
     '+$1,554'
 """
@@ -63,6 +67,23 @@ _FIXED = {
     "answered": ("calls answered", ""),
     "unserved": ("calls unserved at the end", ""),
     "closed": ("calls while closed", ""),
+    # transfers, redials, callbacks and languages (scenarios that use them: core/call_flows.py)
+    "load_erlangs": ("agents busy on its calls", ""),
+    "callers": ("callers", ""),
+    "redials.count": ("redials", ""),
+    "redials.share": ("calls that were redials", "%"),
+    "transfers.out": ("calls transferred out", ""),
+    "transfers.in": ("calls transferred in", ""),
+    "diverted": ("calls diverted to it", ""),
+    "callbacks.offered": ("callbacks offered", ""),
+    "callbacks.accepted.share": ("callbacks accepted", "%"),
+    "callbacks.unanswered.share": ("callbacks unanswered", "%"),
+    "callbacks.wait_s.mean": ("mean wait to callback", "s"),
+    "interpreter": ("calls with an interpreter", ""),
+    "count": ("calls", ""),
+    "wait_before_s.mean": ("mean wait before", "s"),
+    "wait_after_s.mean": ("mean wait after", "s"),
+    "wait_total_s.mean": ("mean wait in all", "s"),
     # cost (scenarios with pay rates): summary.json's cost node, and each pool's cost_per_day
     "cost.per_day": ("cost a day", "money"),
     "cost.per_answered_call": ("cost per answered call", "money"),
@@ -71,6 +92,8 @@ _FIXED = {
     "cost_per_day": ("cost a day", "money"),
 }
 _SERVICE_LEVEL = re.compile(r"^service_level\.(\d+(?:\.\d+)?)s?$")
+_LANGUAGE = re.compile(r"^languages\.([^.]+)\.(.+)$")  # a class's measure over its callers of one language
+_ROUTE = re.compile(r"^transfers\.([^.]+)\.([^.]+)\.(.+)$")  # a transfer route's measure
 
 
 def metric(machine: str) -> Metric:
@@ -81,6 +104,14 @@ def metric(machine: str) -> Metric:
     match = _SERVICE_LEVEL.match(machine)
     if match:
         return Metric(machine, f"answered within {match.group(1)} s", "%")
+    match = _LANGUAGE.match(machine)
+    if match:
+        inner = metric(match.group(2))
+        return Metric(machine, f"{inner.display} ({match.group(1)} callers)", inner.unit)
+    match = _ROUTE.match(machine)
+    if match:
+        inner = metric(match.group(3))
+        return Metric(machine, f"{match.group(1)} to {match.group(2)} transfers: {inner.display}", inner.unit)
     return Metric(machine, machine, "")
 
 

@@ -8,13 +8,16 @@ Definitions (all over callers who *arrive* in the statistics window [warm-up, ho
 - wait_s.*: time from joining the queue (after the IVR) to the answer, answered callers only.
 - service level within T: answered within T seconds of queueing, as a share of offered
   callers (abandoned callers count against it: NENA's "90% of all calls within 15 s").
-- utilization: agent-seconds busy on calls while on duty / agent-seconds on duty by the
+- utilization: agent-seconds busy on calls (a callback nobody answered included: the agent
+  rang) while on duty / agent-seconds on duty by the
   schedule (scheduled breaks excluded), within the window. Time on a call past the scheduled
   start of a break (the break then starts late) or past the shift's end (overtime) is not on
   duty, so utilization is at most 1.
 - overtime: agent-seconds on calls past the end of the shift they were answered in (a call in
   progress at shift end is finished; a call running into a break is not overtime), within the
   window; reported apart, in hours.
+- transfers, redials, callbacks and languages (scenarios that use them only): see
+  :mod:`queueing.core.call_flows`.
 - cost (scenarios with pay rates only): paid agent-hours by the schedule plus overtime at the
   multiplier, per day and per answered call; see :mod:`queueing.core.cost`.
 
@@ -32,10 +35,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from .calendar import WEEKDAYS, Weekday, weekday_of_day
+from .call_flows import interval_flow_columns, interval_flow_counts, replication_flows
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
-from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
+from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share, share_estimate
@@ -97,8 +101,10 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         for j, cat in enumerate(scenario.classes[name].categories or {}):
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
+        out.update(_language_measures(scenario, records, name, in_class, within))
     t0, t1 = scenario.warmup, scenario.horizon
-    answered = records.outcome == ANSWERED
+    # an agent is busy on every call answered and on every callback rung that nobody answered
+    answered = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
     busy_from = records.answered_s[answered]
     busy_to = busy_from + c.handle_s[answered]
     # Time on calls within the statistics window [t0, t1), and the part of it past shift ends.
@@ -115,11 +121,33 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         overtime = float(overtime_s[mine].sum())
         on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
         out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & window[answered]))
+        reached = mine & window[answered] & (records.outcome[answered] == ANSWERED)
+        out[("pools", pool.name, "answered")] = int(np.count_nonzero(reached))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+    out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     out.update(replication_days(scenario, records))  # nothing for a run of one day
+    return out
+
+
+def _language_measures(
+    scenario: Scenario, records: CallRecords, name: str, in_class: np.ndarray, within: Sequence[float]
+) -> dict[Key, float]:
+    """The class's measures over its callers of each of its languages, and the calls answered
+    with an interpreter line; nothing for a class without a language mix."""
+    mix = scenario.classes[name].languages
+    if not mix:
+        return {}
+    assert records.language is not None and records.interpreter is not None
+    languages = scenario.languages()
+    out: dict[Key, float] = {}
+    for lang in mix:
+        speaks = in_class & (records.language == languages.index(lang))
+        for key, v in _group_measures(records, speaks, within).items():
+            out[("classes", name, "languages", lang) + key] = v
+        interpreted = speaks & records.interpreter.astype(bool) & (records.outcome == ANSWERED)
+        out[("classes", name, "languages", lang, "interpreter")] = int(np.count_nonzero(interpreted))
     return out
 
 
@@ -145,9 +173,10 @@ class WindowsJudged(Protocol):
 
 
 def _is_share(key: Key) -> bool:
-    """Whether a measure is a share of calls (a service level, the abandoned share): its interval
+    """Whether a measure is a share of calls (a service level, the abandoned share, the redials'
+    or callbacks' shares: every key ending in ``share``): its interval
     is :func:`~queueing.core.statistics.share_estimate`'s, within 0-1."""
-    return "service_level" in key or key[-2:] == ("abandoned", "share")
+    return "service_level" in key or key[-1] == "share"
 
 
 def summarize(
@@ -177,7 +206,8 @@ def summarize(
                     "windows": {"judged": windows.n_judged, "met": windows.n_met},
                 }
             )
-        for cat_node in node.get("categories", {}).values():
+        groups = [*node.get("categories", {}).values(), *node.get("languages", {}).values()]
+        for cat_node in groups:
             cat_levels = cat_node.pop("service_level", {})
             cat_node["service_level"] = [
                 {"within_s": t.within, "share": cat_levels[f"{t.within:g}"], "target": t.share}
@@ -212,6 +242,7 @@ def interval_columns(scenario: Scenario) -> list[str]:
         *(f"service_level_{t:g}s" for t in cuts),
         "queue_len_mean",
         "agents_on_duty",
+        *interval_flow_columns(scenario),  # transfers, redials, callbacks: only when used
     ]
 
 
@@ -257,17 +288,19 @@ def replication_intervals(
         queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
+        flows = interval_flow_counts(scenario, records, m, bin_of, nbins)  # none without transfers...
         columns.append(
             (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed, offered,
-             wait_mean, within, levels, queue, agents)
+             wait_mean, within, levels, queue, agents, flows)
         )  # fmt: skip
     starts, ends = edges[:-1].tolist(), edges[1:].tolist()
     per_class = []
-    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents in columns:
+    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents, flows in columns:
         per_class.append(list(zip(
             starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
             closed.tolist(), offered.tolist(), _nullable(wmean), *(n.tolist() for n in within),
             *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
+            *(n.tolist() for n in flows),
             strict=True,
         )))  # fmt: skip
     for j in range(nbins):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -94,13 +95,62 @@ ROWS_AT_A_TIME = 1 << 16
 replication at once would take about 200 bytes a call (a million-call run doubled its peak)."""
 
 
+CALLBACK_NAMES = (None, "declined", "accepted")  # calls.csv's ``callback``: NOT_OFFERED, DECLINED, ACCEPTED
+
+
+def optional_call_columns(scenario: Scenario) -> list[str]:
+    """The columns calls.csv adds for the behaviours the scenario uses: ``caller`` (redials or
+    transfers), ``attempt`` (redials), ``transferred_from``, ``transferred``, ``diverted``
+    (transfers), ``language``, ``interpreter`` (languages), ``callback`` (callbacks); none without."""
+    classes = scenario.classes.values()
+    transfers = any(c.transfer is not None for c in classes)
+    redials = any(c.redial is not None for c in classes)
+    out = ["caller"] if transfers or redials else []
+    out += ["attempt"] if redials else []
+    out += ["transferred_from", "transferred", "diverted"] if transfers else []
+    out += ["language", "interpreter"] if scenario.languages() else []
+    out += ["callback"] if any(c.callback is not None for c in classes) else []
+    return out
+
+
+def calls_columns(scenario: Scenario) -> list[str]:
+    """Column names of calls.csv for this scenario."""
+    return [*CALLS_CSV_COLUMNS, *optional_call_columns(scenario)]
+
+
+def _optional_cells(scenario: Scenario, rec: CallRecords, columns: list[str], part: slice) -> list[list[Any]]:
+    """Each optional column of ``rec``'s rows ``part`` as calls.csv writes it: names for classes and
+    languages (empty for none), True/False, the callback's CALLBACK_NAMES."""
+    class_names = scenario.class_names()
+    languages = scenario.languages()
+
+    def named(values: np.ndarray | None, names: list[str]) -> list[str | None]:
+        assert values is not None
+        return [names[v] if v >= 0 else None for v in values[part].tolist()]
+
+    def column(name: str) -> list[Any]:
+        if name == "transferred_from":
+            return named(rec.transferred_from, class_names)
+        if name == "language":
+            return named(rec.language, languages)
+        if name == "callback":
+            assert rec.callback is not None
+            return [CALLBACK_NAMES[v] for v in rec.callback[part].tolist()]
+        values = getattr(rec, "caller_id" if name == "caller" else name)
+        assert values is not None, f"calls.csv's {name}: the records have no such column"
+        return values[part].tolist()
+
+    return [column(name) for name in columns]
+
+
 def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> Iterator[tuple[Any, ...]]:
-    """Rows of calls.csv (columns CALLS_CSV_COLUMNS) for (replication, records) pairs, callers in
+    """Rows of calls.csv (columns :func:`calls_columns`) for (replication, records) pairs, callers in
     the order they queued; empty cells (None) where a call has no category, answer, pool or agent
     (and, closed calls, no queue time or wait)."""
     class_names = scenario.class_names()
     categories = [list(scenario.classes[c].categories or {}) for c in class_names]
     pool_names = [p.name for p in scenario.staffing.pools]
+    optional = optional_call_columns(scenario)
     for replication, rec in runs:
         c = rec.callers
         ended_s, wait_s, closed = rec.ended_s, rec.wait_s, rec.outcome == CLOSED
@@ -116,10 +166,14 @@ def call_rows(scenario: Scenario, runs: Iterable[tuple[int, CallRecords]]) -> It
                 ended_s[part].tolist(), wait, rec.pool[part].tolist(), rec.agent[part].tolist(),
                 rec.outcome[part].tolist(),
             )  # fmt: skip
+            # the optional columns' cells, or nothing for each row when the scenario uses none of them
+            extra = (
+                zip(*_optional_cells(scenario, rec, optional, part), strict=True) if optional else itertools.repeat(())
+            )
             rows = enumerate(zip(*cols, strict=True), start=start + 1)
-            for call_id, (k, cat, arr, q, ans, end, wait_, pool, agent, out) in rows:
+            for (call_id, (k, cat, arr, q, ans, end, wait_, pool, agent, out)), more in zip(rows, extra, strict=False):
                 yield (
                     replication, call_id, class_names[k], categories[k][cat] if cat >= 0 else None,
                     arr, q, ans, end, wait_, pool_names[pool] if pool >= 0 else None,
-                    agent if agent >= 0 else None, OUTCOMES[out],
+                    agent if agent >= 0 else None, OUTCOMES[out], *more,
                 )  # fmt: skip

@@ -38,7 +38,7 @@ from .metrics import (
     summarize,
 )
 from .model import simulate_replication
-from .records import CALLS_CSV_COLUMNS, CallRecords, call_rows
+from .records import CallRecords, call_rows, calls_columns
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
@@ -167,7 +167,7 @@ class SimulationResult:
     def calls(self) -> Table:
         """calls.csv: one row per call (only when simulated with ``keep_calls=True``)."""
         runs = list(zip((r.replication for r in self.replications), self.records(), strict=True))
-        return Table(list(CALLS_CSV_COLUMNS), lambda: call_rows(self.scenario, runs))
+        return Table(calls_columns(self.scenario), lambda: call_rows(self.scenario, runs))
 
     def records(self) -> list[CallRecords]:
         """Each replication's call records (only with ``keep_calls=True``)."""

@@ -2,7 +2,8 @@
 
 - The calibrated scenario (YAML): demand from the log (arrivals by hour of day and, when the
   log shows a significant weekday effect, a factor per weekday; category mix, menu, handle and
-  patience times), every number with a comment saying how many calls it rests on, its 95%
+  patience times; language mix and redials when the log shows them), every number with a
+  comment saying how many calls it rests on, its 95%
   interval and how it was chosen; staffing, targets, roster rules, priorities, start day,
   horizon, seed and replications, and every number the log had too few calls for, from the base
   scenario. Written as planners write scenarios (:mod:`.scenario_yaml`); fitted durations are
@@ -21,7 +22,7 @@ from typing import Any
 from ..core.calendar import WEEKDAYS
 from ..core.durations import DAY_S, format_duration
 from ..core.scenario import Scenario
-from ..planning.calibrate import MIN_FIT, NO_MENU_S, Calibration, ClassEstimate
+from ..planning.calibrate import MIN_FIT, MIN_REDIALS, NO_MENU_S, Calibration, ClassEstimate
 from ..planning.calllog import format_time
 from ..planning.demand import MIN_CATEGORY, MIN_WEEKS, Profile, WeekdayEffect
 from ..planning.fits import EMPIRICAL_POINTS, DurationFit, rounded_s
@@ -42,6 +43,8 @@ def calibration_yaml(
         f"Staffing, targets, roster rules, priorities, start day, horizon, seed and replications from {base_source}.",
         *DURATIONS_NOTE,
         "[a, b] is a 95% interval. Rates are calls per hour.",
+        "The call log has no column saying a call was transferred to another queue: transfers are not estimated"
+        + (f" (those of {base_source} are kept)." if any(c.transfer for c in base.classes.values()) else "."),
     ]
     if by_weekday:
         header += [
@@ -229,7 +232,59 @@ def _class_lines(est: ClassEstimate, base: Scenario, base_source: str, interval_
     elif cc.categories:
         out.append(f"    # categories from {base_source} (too few calls with a category in the log)")
         out += entry("categories", cc.categories, 4)
+    return out + _flow_lines(est, base, base_source)
+
+
+def _flow_lines(est: ClassEstimate, base: Scenario, base_source: str) -> list[str]:
+    """The class's redials and language mix as the log shows them (else the base's), and its
+    transfer, callback and interpreter from the base (the log cannot show them)."""
+    cc = base.classes[est.name]
+    out = _redial_lines(est, cc, base_source)
+    out += _from_base(cc, base_source, ("transfer", "callback"))
+    return out + _language_lines(est, cc, base_source)
+
+
+def _redial_lines(est: ClassEstimate, cc: Any, base_source: str) -> list[str]:
+    found, delay = est.redials, est.redial_delay
+    if found is None:
+        return _from_base(cc, base_source, ("redial",))
+    window = format_duration(found.window_s)
+    seen = (
+        f"{found.redialled:,} of {found.hangups:,} hang-ups in the queue were followed by a call of the same "
+        f"(hashed) number within {window} (hang-ups in the log's last {window} left out)"
+    )
+    if delay is None:
+        return [
+            f"    # redials: {seen}; fewer than {MIN_REDIALS}: none written",
+            *_from_base(cc, base_source, ("redial",)),
+        ]
+    return [
+        f"    # redials: {seen}: {found.share:.4f} {_ci(found.low, found.high, '{:.4f}')};",
+        "    # the arrivals above are the other calls (the model makes the redials).",
+        f"    # delay (hang-up -> call): {_fit_note(delay)}",
+        *entry("redial", {"probability": round(found.share, 4), "delay": delay.dist}, 4),
+    ]
+
+
+def _from_base(cc: Any, base_source: str, keys: Sequence[str]) -> list[str]:
+    out = []
+    for key in keys:
+        if getattr(cc, key) is not None:
+            out += [f"    # {key} from {base_source} (the call log does not show it)", *entry(key, getattr(cc, key), 4)]
     return out
+
+
+def _language_lines(est: ClassEstimate, cc: Any, base_source: str) -> list[str]:
+    mix = est.languages
+    if mix is None:
+        return _from_base(cc, base_source, ("languages", "interpreter"))
+    out = [f"    # languages of {mix.calls:,} calls with one (the menu's choice) [95% interval]:"]
+    out += [
+        f"    #   {lang}: {mix.counts[lang]:,} calls {_ci(mix.low[lang], mix.high[lang], '{:.4f}')}"
+        for lang in mix.shares
+    ]
+    out += entry("languages", mix.shares, 4)
+    return out + _from_base(cc, base_source, ("interpreter",))
 
 
 def summary_lines(cal: Calibration) -> str:
@@ -257,6 +312,11 @@ def summary_lines(cal: Calibration) -> str:
         if est.mix is not None:
             parts.append(f"{len(est.mix.shares)} categories" + (f" ({len(est.mix.merged)} merged into other)"
                                                                if est.mix.merged else ""))  # fmt: skip
+        if est.languages is not None:
+            parts.append("languages " + " ".join(f"{k} {v * 100:.0f}%" for k, v in est.languages.shares.items()))
+        if est.redial_delay is not None and est.redials is not None:
+            r = est.redials
+            parts.append(f"redials {r.share * 100:.1f}% of hang-ups, delay mean {est.redial_delay.mean:.0f}s")
         if len(parts) == 1:  # every number of the class from the base (stderr says why, number by number)
             parts.append("nothing measured (too few calls)")
         lines.append("  " + "; ".join(parts[:1] + [", ".join(parts[1:])]).replace(":;", ":"))

@@ -9,11 +9,12 @@ Student-t interval. The interval must divide an hour (:func:`check_interval`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..core.call_flows import interval_flow_columns
 from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
 from ..core.metrics import interval_columns
 from ..core.runner import SimulationResult
@@ -30,6 +31,8 @@ class HourlyClass:
     within ``within_s`` seconds, NaN where no call arrived; ``abandon_share`` likewise.
     ``queue_len`` (callers waiting) and ``agents`` (agents on duty in the pools serving the
     class) are time averages over the hour, NaN for hours no statistics interval covers.
+    ``flows``: the counts of transfers, redials and callbacks by the hour their callers arrived
+    in (intervals.csv's columns of them), empty when the scenario uses none.
     """
 
     arrivals: np.ndarray
@@ -38,6 +41,7 @@ class HourlyClass:
     abandon_share: np.ndarray
     queue_len: np.ndarray
     agents: np.ndarray
+    flows: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def observed(self) -> np.ndarray:
@@ -76,12 +80,14 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
     n_rep = len(result.replications)
     withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
+    flows = interval_flow_columns(scenario)
     acc: dict[str, dict[str, np.ndarray]] = {}
     for name in scenario.class_names():
         acc[name] = {
             k: np.zeros((n_rep, HOURS))
-            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration")
-        }
+            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration",
+                      *flows)
+        }  # fmt: skip
         for t in withins:
             acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
     i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
@@ -102,6 +108,8 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
         a["abandoned"][r, h] += float(row[i_ab])
         for t, i in i_within.items():
             a[f"sl_{t:g}"][r, h] += float(row[i])  # counts add up; shares are taken once, below
+        for flow in flows:
+            a[flow][r, h] += float(row[cols[flow]])
         if row[i_q] is not None:
             a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
             a["duration"][r, h] += width
@@ -120,6 +128,7 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
                 abandon_share=a["abandoned"] / per_call,
                 queue_len=np.where(a["duration"] > 0, a["queue_sum"] / a["duration"], np.nan),
                 agents=np.where(a["agents_duration"] > 0, a["agents_sum"] / a["agents_duration"], np.nan),
+                flows={f: a[f] for f in flows},
             )
     return out
 
@@ -133,12 +142,14 @@ def hourly_columns(result: SimulationResult) -> list[str]:
 
 def _measure_names(result: SimulationResult) -> list[str]:
     withins = sorted({t.within for ts in result.scenario.targets.values() for t in ts})
-    return ["arrivals", "abandoned_share", *(f"service_level_{t:g}s" for t in withins), "queue_len_mean"]
+    flows = interval_flow_columns(result.scenario)  # per day, as arrivals
+    return ["arrivals", "abandoned_share", *(f"service_level_{t:g}s" for t in withins), "queue_len_mean", *flows]
 
 
 def hourly_rows(result: SimulationResult) -> list[tuple[Any, ...]]:
     """Rows of hourly.csv: per hour of day (of the statistics window) and class, each measure's mean
-    over replications and its 95% interval (empty where unknown). ``arrivals`` is per day."""
+    over replications and its 95% interval (empty where unknown). ``arrivals`` (and the counts of
+    transfers, redials and callbacks of a scenario that uses them) are per day."""
     folded = hourly(result)
     scenario = result.scenario
     starts = np.arange(0.0, scenario.horizon, HOUR_S)
@@ -151,6 +162,7 @@ def hourly_rows(result: SimulationResult) -> list[tuple[Any, ...]]:
             column_estimates(hc.arrivals / per_day),
             *(column_estimates(values, share_estimate) for values in (hc.abandon_share, *hc.service_level.values())),
             column_estimates(hc.queue_len),
+            *(column_estimates(counts / per_day) for counts in hc.flows.values()),
         ]
         for name, hc in folded.items()
     }

@@ -26,6 +26,7 @@ from ..core.runner import SimulationResult
 from ..core.scenario import Over, Target
 from ..core.targets import NOUNS, window_noun
 from . import plots
+from .tables import flow_tables
 
 #: (file stem, heading, caption) of each plot, in page order.
 PLOTS: list[tuple[str, str, str]] = [
@@ -336,6 +337,17 @@ def _cost_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> li
     return rows
 
 
+def _flow_tables(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """The tables of transfers, redials, callbacks and languages of each scenario that uses them
+    (``simulate``'s, :func:`queueing.output.tables.flow_tables`), labelled by scenario when
+    several are shown; empty when none does (the page then has no such section)."""
+    out = []
+    for res, label in zip(results, labels, strict=True):
+        for title, head, rows in flow_tables(res.scenario, res.summary):
+            out.append({"title": title, "label": label if len(results) > 1 else "", "head": head, "rows": rows})
+    return out
+
+
 def _comparison_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
@@ -451,6 +463,7 @@ def _render(
         classes=_headline_classes(results, labels),
         day_tables=_day_tables(results, labels),
         pool_rows=_pool_rows(results, labels),
+        flow_tables=_flow_tables(results, labels),
         cost_rows=(cost_rows := _cost_rows(results, labels)),
         plan_sentences=list(plan_sentences) if cost_rows else [],
         comparison_rows=_comparison_rows(comparison_rows),

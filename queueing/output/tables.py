@@ -107,9 +107,92 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
     out += ["", format_table(pool_head, prows)]
     if cost:
         out += ["", format_cost(cost)]
+    flows = format_flows(scenario, summary)  # transfers, redials, callbacks, languages: when used
+    if flows:
+        out += ["", flows]
     if summary.get("days"):
         out += ["", format_days(scenario, summary)]
     return "\n".join(out)
+
+
+FlowTable = tuple[str, list[str], list[list[str]]]  # (what it shows, its header, its rows)
+
+
+def format_flows(scenario: Scenario, summary: dict[str, Any]) -> str:
+    """The tables of the optional call flows a scenario uses (:func:`flow_tables`), one after the
+    other; empty without."""
+    return "\n\n".join(format_table(head, rows) for _, head, rows in flow_tables(scenario, summary))
+
+
+def flow_tables(scenario: Scenario, summary: dict[str, Any]) -> list[FlowTable]:
+    """The tables of the optional call flows a scenario uses (none without): transfers per class
+    and per route, redials, callbacks, and each class's languages; values are means ±95% CI
+    half-width, as in ``simulate``'s table (and the report's)."""
+    from ..core.call_flows import flows_of, transfer_routes
+
+    flows = flows_of(scenario)
+    if not flows.any:
+        return []
+    classes = summary["classes"]
+    names = scenario.class_names()
+    out: list[FlowTable] = []
+    if flows.transfers:
+        rows = [
+            [name, format_estimate(c["transfers"]["out"], digits=0), format_estimate(c["transfers"]["in"], digits=0),
+             format_estimate(c["diverted"], digits=0), format_estimate(c["load_erlangs"], digits=2)]
+            for name, c in ((n, classes[n]) for n in names)
+        ]  # fmt: skip
+        out.append(
+            ("Transfers by class", ["class", "transferred out", "transferred in", "diverted", "agents busy"], rows)
+        )
+        rows = []
+        for source, target in transfer_routes(scenario):
+            t = summary["transfers"][source][target]
+            rows.append([
+                f"{source} to {target}", format_estimate(t["count"], digits=0),
+                format_estimate(t["answered"], digits=0),
+                format_estimate(t["abandoned"]["share"], 100), format_estimate(t["wait_before_s"]["mean"]),
+                format_estimate(t["wait_after_s"]["mean"]), format_estimate(t["wait_total_s"]["mean"]),
+                format_estimate(t["wait_total_s"]["p90"]),
+            ])  # fmt: skip
+        head = ["transfer", "calls", "answered", "abandoned %", "wait before s", "wait after s", "total wait s",
+                "total p90 s"]  # fmt: skip
+        out.append(("Transfers by route", head, rows))
+    if flows.redials:
+        rows = [
+            [name, format_estimate(c["offered"], digits=0), format_estimate(c["callers"], digits=0),
+             format_estimate(c["redials"]["count"], digits=0), format_estimate(c["redials"]["share"], 100)]
+            for name, c in ((n, classes[n]) for n in names)
+        ]  # fmt: skip
+        out.append(("Redials", ["class", "offered", "callers", "redials", "redials %"], rows))
+    if flows.callbacks:
+        rows = []
+        for name in names:
+            cb = classes[name].get("callbacks")
+            if cb is None:
+                continue
+            rows.append([
+                name, format_estimate(cb["offered"], digits=0), format_estimate(cb["accepted"]["share"], 100),
+                format_estimate(cb["unanswered"]["share"], 100), format_estimate(cb["wait_s"]["mean"]),
+                format_estimate(cb["wait_s"]["p90"]),
+            ])  # fmt: skip
+        head = ["class", "callbacks offered", "accepted %", "unanswered %", "wait to callback s", "p90 s"]
+        out.append(("Callbacks", head, rows))
+    if flows.languages:
+        rows = []
+        for name in names:
+            for lang, node in classes[name].get("languages", {}).items():
+                levels = "; ".join(
+                    f"{format_duration(sl['within_s'])}: {format_estimate(sl['share'], 100)} %"
+                    for sl in node["service_level"]
+                )
+                rows.append([
+                    name, lang, format_estimate(node["offered"], digits=0),
+                    format_estimate(node["interpreter"], digits=0), format_estimate(node["wait_s"]["mean"]), levels,
+                ])  # fmt: skip
+        head = ["class", "language", "offered", "interpreter", "wait mean s", "answered within"]
+        out.append(("Languages", head, rows))
+    return out
 
 
 MAX_DAY_ROWS = 14  # a longer run is shown by weekday: its days are in summary.json and daily.csv
@@ -255,16 +338,19 @@ def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequence[Any]) -> str:
-    """The table of ``sweep``: one row per grid point, per class mean wait and every service level,
-    per pool utilization; ``!`` marks a point where the queue did not settle."""
+    """The table of ``sweep``: one row per grid point, per class mean wait and every service level
+    (and, with transfers, the agents busy on its calls), per pool utilization; ``!`` marks a point
+    where the queue did not settle."""
+    from ..core.call_flows import flows_of
     from ..core.metric_names import display
     from ..core.settling import unsettled
 
     head = [s.name for s in settings]
     first = points[0].scenario
+    busy = flows_of(first).transfers  # agents busy on each class's calls: the work transfers move
     for c in first.class_names():
         sl = [f"{display(f'service_level.{t.within:g}s', c)} %" for t in first.targets.get(c, [])]
-        head += [f"{display('wait_s.mean', c)} s", *sl]
+        head += [f"{display('wait_s.mean', c)} s", *sl, *([display("load_erlangs", c)] if busy else [])]
     head += [f"{display('utilization', p.name)} %" for p in first.staffing.pools]
     rows = []
     flagged = False
@@ -277,6 +363,7 @@ def format_sweep(settings: Sequence[Any], points: Sequence[Any], results: Sequen
             node = result.summary["classes"][c]
             row.append(format_estimate(node["wait_s"]["mean"]))
             row += [format_estimate(sl["share"], 100) for sl in node["service_level"]]
+            row += [format_estimate(node["load_erlangs"], digits=2)] if busy else []
         pools = result.summary["pools"]
         row += [
             format_estimate(pools[p.name]["utilization"], 100) if p.name in pools else "-" for p in first.staffing.pools

@@ -4,7 +4,10 @@ of a scenario.
 Per class (the log's ``queue`` column) it estimates, with numpy and pandas over whole columns:
 arrivals per hour of day and the category mix (:mod:`.demand`), menu time (started ->
 enqueued), handle time (answered -> ended; per class and per category with enough calls) and
-patience, right-censored (:mod:`.fits`). The log is read, and checked row by row, by
+patience, right-censored (:mod:`.fits`); with the log's languages the language mix, with its
+hashed caller numbers the redials (:mod:`.demand`: the share of hang-ups that called again within
+an hour, and the delay, fitted as the other durations). The log has no column saying a call was
+transferred, so transfers are not estimated (the written scenario says so). The log is read, and checked row by row, by
 :mod:`.calllog`; the rows it dropped or doubted are the first warnings. A log whose calls all
 started at one instant, or with a week without calls, is refused (its rates would be made up).
 A number the log has too few calls for (or arrivals of a window that leaves hours of the day
@@ -27,13 +30,14 @@ from ..core.durations import DAY_S, HOUR_S, format_duration
 from ..core.scenario import Scenario
 from ..errors import ScenarioError
 from .calllog import CallLog, format_time, frame_call_log, read_call_log, time_window
-from .demand import Mix, Profile, arrival_profile, category_mix, hours_covered
+from .demand import Mix, Profile, Redials, arrival_profile, category_mix, find_redials, hours_covered, language_mix
 from .fits import DurationFit, PatienceFit, fit_durations, fit_patience
 
 MIN_ARRIVALS = 20  # calls of a class in the window, for its arrival profile
 MIN_MIX = 50  # calls of a class with a category, for the category mix
 MIN_FIT = 50  # durations, for a fitted menu or handle time (per class or per category)
 MIN_HANGUPS = 20  # hang-ups in the queue, for a patience estimate
+MIN_REDIALS = 20  # redials of a class, for a redial probability and delay
 NO_MENU_S = 0.5  # a mean menu time below this is no menu (911 calls go straight to the queue)
 
 
@@ -50,6 +54,9 @@ class ClassEstimate:
     handle_by_category: dict[str, DurationFit] = field(default_factory=dict)
     patience: PatienceFit | None = None
     menu_hangups: int = 0
+    languages: Mix | None = None  # two languages or more among calls with one
+    redials: Redials | None = None  # the log's hashed numbers show (enough or too few: see redial)
+    redial_delay: DurationFit | None = None  # with MIN_REDIALS redials or more
 
 
 @dataclass
@@ -112,10 +119,55 @@ def _refuse_gaps(log: CallLog) -> None:
 
 
 def estimate_class(
-    name: str, log: CallLog, start_s: float, end_s: float, interval_s: float, has_categories: bool, warn: Any
+    name: str,
+    log: CallLog,
+    start_s: float,
+    end_s: float,
+    interval_s: float,
+    has_categories: bool,
+    warn: Any,
+    last_call_s: float | None = None,
 ) -> ClassEstimate:
-    """Every number of one class that the log has enough calls for; ``warn(line)`` for the others."""
+    """Every number of one class that the log has enough calls for; ``warn(line)`` for the others.
+    ``last_call_s``: the start of the log's last call (a hang-up later than an hour before it
+    cannot show its redial); default the class's last."""
     est = ClassEstimate(name=name, calls=len(log))
+    import pandas as pd
+
+    queued = ~np.isnan(log.enqueued)
+    result = pd.Series(log.queue_result, dtype=object).str.lower().to_numpy(dtype=object)
+    was_answered = ~np.isnan(log.answered)
+    hung_up = queued & (result == "hangup") & ~was_answered
+    left = np.where(~np.isnan(log.ended), log.ended - log.enqueued, log.queue_time_s)
+    first_calls = log
+    if (log.caller != "").any():
+        last = float(log.started.max()) if last_call_s is None else last_call_s
+        est.redials = find_redials(log.caller, log.started, hung_up, log.enqueued + left, last)
+        if est.redials.redialled >= MIN_REDIALS:
+            est.redial_delay = fit_durations(est.redials.delays_s)
+            first_calls = log.select(~est.redials.is_redial)  # the model makes the redials
+    spoken = log.language[log.language != ""]
+    if len(np.unique(spoken.astype(str))) > 1:
+        if len(spoken) >= MIN_MIX:
+            est.languages = language_mix(spoken)
+        else:
+            warn(f"{name} language mix: too few calls with a language ({len(spoken)}, need {MIN_MIX})")
+    est.profile = _profile(name, first_calls, start_s, end_s, interval_s, warn)
+    _menu_and_mix(est, name, log, has_categories, warn)
+    # patience: hang-ups in the queue are events, answered callers censored at their wait
+    # (other results, e.g. leave or queue-full, are censored at their wait; no result and no
+    # answer: still waiting when the log was exported, left out)
+    wait = np.where(was_answered, log.answered - log.enqueued, left)
+    known = queued & ~np.isnan(wait) & (was_answered | (result != ""))
+    if int(hung_up.sum()) >= MIN_HANGUPS:
+        est.patience = fit_patience(np.maximum(wait[known], 0.0), hung_up[known])
+    else:
+        warn(f"{name} patience: too few hang-ups in the queue ({int(hung_up.sum())}, need {MIN_HANGUPS})")
+    return est
+
+
+def _profile(name: str, log: CallLog, start_s: float, end_s: float, interval_s: float, warn: Any) -> Profile | None:
+    """The class's arrival profile, or None (``warn`` says why)."""
     hours = hours_covered(start_s, end_s, interval_s)
     if len(log) < MIN_ARRIVALS:
         warn(f"{name} arrivals: too few calls ({len(log)}, need {MIN_ARRIVALS})")
@@ -127,7 +179,12 @@ def estimate_class(
     elif float(np.ptp(log.started)) == 0:
         warn(f"{name} arrivals: too few distinct start times (all {len(log):,} calls at {format_time(log.started[0])})")
     else:
-        est.profile = arrival_profile(log.started, start_s, end_s, interval_s)
+        return arrival_profile(log.started, start_s, end_s, interval_s)
+    return None
+
+
+def _menu_and_mix(est: ClassEstimate, name: str, log: CallLog, has_categories: bool, warn: Any) -> None:
+    """The class's category mix, menu time and handle times (per category with enough calls)."""
     categorized = log.category != ""
     category = np.where(categorized, log.category, "other")
     if has_categories:
@@ -154,22 +211,6 @@ def estimate_class(
             mask = answered & (category == cat)
             if int(mask.sum()) >= MIN_FIT:
                 est.handle_by_category[cat] = fit_durations(handle[mask])
-    # patience: hang-ups in the queue are events, answered callers censored at their wait
-    # (other results, e.g. leave or queue-full, are censored at their wait; no result and no
-    # answer: still waiting when the log was exported, left out)
-    import pandas as pd
-
-    result = pd.Series(log.queue_result, dtype=object).str.lower().to_numpy(dtype=object)
-    was_answered = ~np.isnan(log.answered)
-    hung_up = queued & (result == "hangup") & ~was_answered
-    left = np.where(~np.isnan(log.ended), log.ended - log.enqueued, log.queue_time_s)
-    wait = np.where(was_answered, log.answered - log.enqueued, left)
-    known = queued & ~np.isnan(wait) & (was_answered | (result != ""))
-    if int(hung_up.sum()) >= MIN_HANGUPS:
-        est.patience = fit_patience(np.maximum(wait[known], 0.0), hung_up[known])
-    else:
-        warn(f"{name} patience: too few hang-ups in the queue ({int(hung_up.sum())}, need {MIN_HANGUPS})")
-    return est
 
 
 def calibrate(
@@ -211,7 +252,8 @@ def calibrate(
     for name in base.class_names():
         mine = log.select(log.queue == name)
         categorized = bool(base.classes[name].categories) or bool((mine.category != "").any())
-        classes[name] = estimate_class(name, mine, start, end, interval_s, categorized, warnings.append)
+        last = float(log.started.max())
+        classes[name] = estimate_class(name, mine, start, end, interval_s, categorized, warnings.append, last)
     return Calibration(
         source=log.source,
         start_s=start,

@@ -33,6 +33,8 @@ LOG_COLUMNS = (
 """The export schema (docs/file-formats.md, "Call-log export"); calibrate reads the columns in NEEDED."""
 TIME_COLUMNS = ("started_at", "enqueued_at", "answered_at", "ended_at")
 NEEDED = ("started_at", "category", "queue", "enqueued_at", "queue_result", "queue_time_s", "answered_at", "ended_at")
+# read when the log has them (an older export may not): the caller's language and hashed number
+OPTIONAL = ("language", "caller_hash")
 
 CHUNK_ROWS = 200_000  # rows parsed at a time (bounds memory on big logs)
 TOLERANCE_S = 5.0  # clock skew allowed between a call's timestamps (webhook vs Twilio's clocks)
@@ -76,6 +78,8 @@ class CallLog:
     queue: np.ndarray  # object: class name, "" when the caller never queued
     category: np.ndarray  # object: category code, "" when none
     queue_result: np.ndarray  # object: Twilio's QueueResult, "" when none
+    language: np.ndarray  # object: the menu's language code, "" when none (or no such column)
+    caller: np.ndarray  # object: the caller's hashed number, "" when none (or no such column)
     notes: tuple[RowNote, ...] = ()  # rows dropped or doubted while reading, one entry per kind
 
     def __len__(self) -> int:
@@ -85,7 +89,10 @@ class CallLog:
         return replace(self, **{f: getattr(self, f)[mask] for f in _ARRAYS})
 
 
-_ARRAYS = ("started", "enqueued", "answered", "ended", "queue_time_s", "queue", "category", "queue_result")
+_ARRAYS = (
+    "started", "enqueued", "answered", "ended", "queue_time_s", "queue", "category", "queue_result", "language",
+    "caller",
+)  # fmt: skip
 
 
 def _malformed(source: str, line: int, column: str, reason: str) -> ScenarioError:
@@ -190,6 +197,8 @@ def _chunk_arrays(frame: Any, source: str, first_line: int) -> dict[str, np.ndar
     out["line"] = first_line + np.arange(len(frame), dtype=np.int64)
     for col in ("queue", "category", "queue_result"):
         out[col] = frame[col].str.strip().to_numpy(dtype=object)
+    for col in OPTIONAL:
+        out[col] = frame[col].str.strip().to_numpy(dtype=object) if col in frame else np.full(len(frame), "", object)
     if "call_sid" in frame:
         sid = frame["call_sid"]  # as exported: Twilio's 34 characters, no spaces to strip
         # hashes, not texts: a million call_sids would double calibrate's memory
@@ -228,7 +237,7 @@ def _frames(path: Path, source: str) -> Any:
             raise _malformed(source, 1, "json", "nested too deep: a call log is a list of flat objects") from None
         if not isinstance(data, list):
             raise _malformed(source, 1, "json", "must be a list of calls")
-        wanted = ("call_sid", *NEEDED)
+        wanted = ("call_sid", *NEEDED, *OPTIONAL)
         for i, rec in enumerate(data):
             if not isinstance(rec, dict):
                 raise _malformed(source, i + 2, "json", "each call must be an object")
@@ -249,7 +258,7 @@ def _frames(path: Path, source: str) -> Any:
         raise _malformed(source, 1, "header", f"not a CSV call log ({exc})") from None
     _check_header(list(header), source)
     try:
-        usecols = [c for c in ("call_sid", *NEEDED) if c in header]
+        usecols = [c for c in ("call_sid", *NEEDED, *OPTIONAL) if c in header]
         reader = pd.read_csv(
             path, usecols=usecols, dtype=str, keep_default_na=False, chunksize=CHUNK_ROWS, encoding="utf-8"
         )
@@ -273,9 +282,9 @@ def _cell_text(value: Any) -> str:
 
 
 def _text_columns(frame: Any) -> Any:
-    """The NEEDED columns of ``frame`` (and call_sid, if it has one) as text, as read from a CSV
-    export (NaN, NaT, None: empty)."""
-    columns = [c for c in ("call_sid", *NEEDED) if c in frame.columns]
+    """The NEEDED columns of ``frame`` (and call_sid and the OPTIONAL ones, if it has them) as
+    text, as read from a CSV export (NaN, NaT, None: empty)."""
+    columns = [c for c in ("call_sid", *NEEDED, *OPTIONAL) if c in frame.columns]
     out = frame[columns].copy()
     for col in columns:
         values = out[col].astype(object)
@@ -335,6 +344,8 @@ def _call_log(parts: list[dict[str, np.ndarray]], source: str, unit: str) -> Cal
         queue=cols["queue"][keep],
         category=cols["category"][keep],
         queue_result=cols["queue_result"][keep],
+        language=cols["language"][keep],
+        caller=cols["caller_hash"][keep],
         notes=tuple(n for n in notes if len(n.lines)),
     )
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.call_flows import flows_of, transfer_routes
 from ..core.cost import is_costed
 from ..core.durations import format_duration
 from ..core.metrics import Key
@@ -42,6 +43,16 @@ POOL_METRICS: list[Key] = [("utilization",), ("agent_hours",), ("overtime_h",)]
 # With pay rates (any scenario compared): the centre's cost, then each pool's.
 COST_METRICS: list[Key] = [("cost", "per_day"), ("cost", "per_answered_call")]
 POOL_COST_METRICS: list[Key] = [("cost_per_day",)]
+
+# The optional call flows (either scenario using one): per class, per class and language, per transfer route.
+TRANSFER_METRICS: list[Key] = [("transfers", "out"), ("transfers", "in"), ("diverted",), ("load_erlangs",)]
+REDIAL_METRICS: list[Key] = [("callers",), ("redials", "share")]
+CALLBACK_METRICS: list[Key] = [
+    ("callbacks", "offered"), ("callbacks", "accepted", "share"), ("callbacks", "unanswered", "share"),
+    ("callbacks", "wait_s", "mean"),
+]  # fmt: skip
+LANGUAGE_METRICS: list[Key] = [("offered",), ("interpreter",), ("wait_s", "mean")]
+ROUTE_METRICS: list[Key] = [("count",), ("wait_before_s", "mean"), ("wait_after_s", "mean"), ("wait_total_s", "mean")]
 
 COMPARISON_COLUMNS = (
     "metric", "class", "pool", "scenario_a", "scenario_b", "a_value", "b_value", "diff", "diff_ci_low",
@@ -74,6 +85,25 @@ def comparable(scenarios: Sequence[Scenario], sources: Sequence[str] | None = No
                 )
 
 
+def flow_keys(scenario: Scenario) -> list[tuple[str, Key]]:
+    """The (class, summary key) of the optional call flows ``scenario`` uses ("" for a transfer
+    route's keys, which are the centre's): nothing for a scenario without them."""
+    flows = flows_of(scenario)
+    keys: list[tuple[str, Key]] = []
+    for name in scenario.class_names():
+        cc = scenario.classes[name]
+        head = ("classes", name)
+        class_keys = (TRANSFER_METRICS if flows.transfers else []) + (REDIAL_METRICS if flows.redials else [])
+        class_keys += CALLBACK_METRICS if cc.callback is not None else []
+        keys += [(name, head + k) for k in class_keys]
+        levels = [("service_level", f"{t.within:g}") for t in scenario.targets.get(name, [])]
+        for lang in cc.languages or {}:
+            keys += [(name, (*head, "languages", lang, *k)) for k in LANGUAGE_METRICS + levels]
+    for source, target in transfer_routes(scenario):
+        keys += [("", ("transfers", source, target, *k)) for k in ROUTE_METRICS]
+    return keys
+
+
 def _series(result: SimulationResult, key: Key) -> list[float]:
     return [float(r.measures.get(key, math.nan)) for r in result.replications]
 
@@ -96,13 +126,15 @@ def comparison_rows(results: Sequence[SimulationResult], labels: Sequence[str]) 
         pool_metrics = POOL_METRICS + (POOL_COST_METRICS if costed else [])
         keys += [("", pool, ("pools", pool) + k) for pool in pools for k in pool_metrics]
         keys += [("", "", k) for k in COST_METRICS] if costed else []
+        flows = dict.fromkeys(flow_keys(base.scenario) + flow_keys(other.scenario))  # either one's, in order
+        keys += [(cname, "", key) for cname, key in flows]
         for cname, pool, key in keys:
             a, b = _series(base, key), _series(other, key)
             diff, lo, hi = paired_difference(a, b)
             short = key[2:] if cname or pool else key  # past ("classes", name) or ("pools", name)
             name = metric_name(short)
-            if short[0] == "service_level":
-                name = f"service_level.{short[1]}s"
+            if "service_level" in short:  # a class's, or one of its languages'
+                name = metric_name(short[:-1]) + f".{short[-1]}s"
             rows.append({
                 "metric": name, "class": cname, "pool": pool, "scenario_a": base_label, "scenario_b": label,
                 "a_value": _mean(a), "b_value": _mean(b), "diff": diff, "diff_ci_low": lo, "diff_ci_high": hi,

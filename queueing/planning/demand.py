@@ -3,7 +3,12 @@
 - Arrivals per hour of day with exact Poisson 95% intervals; days far outside the profile (for
   their weekday, with enough whole weeks) are listed as candidate surges and left out of it; with
   enough whole weeks, a chi-square test of a weekday effect.
-- The category mix with Wilson 95% intervals; categories with too few calls merged into ``other``.
+- The category mix with Wilson 95% intervals; categories with too few calls merged into ``other``;
+  the language mix the same way, no language merged.
+- Redials: a caller (the log's hashed number) who hung up in the queue and called the same class
+  again within an hour; the share of hang-ups that did (of those early enough in the log for a
+  redial to be seen), the delays, and which calls were redials (the arrivals of a scenario with
+  redials are the first calls: the model makes the redials).
 """
 
 from __future__ import annotations
@@ -241,3 +246,61 @@ def category_mix(categories: np.ndarray, min_calls: int = MIN_CATEGORY) -> Mix:
         merged=merged,
         calls=n,
     )
+
+
+def language_mix(languages: np.ndarray) -> Mix:
+    """Shares of the callers' languages (calls with one), every language kept on its own."""
+    return category_mix(languages, min_calls=1)
+
+
+# --- redials -----------------------------------------------------------------------------------
+
+REDIAL_WINDOW_S = HOUR_S  # a call of the same caller within this of hanging up is a redial
+
+
+@dataclass(frozen=True)
+class Redials:
+    """Hang-ups in the queue followed by a call of the same caller within ``window_s``.
+
+    ``hangups``: hang-ups of known callers at least ``window_s`` before the log's last call (a
+    later one's redial could fall past the log), ``redialled`` of them followed by a redial, with
+    its Wilson 95% interval; ``delays_s``: hang-up to the redial's start, every redial;
+    ``is_redial``: per call of the log, whether it was one."""
+
+    hangups: int
+    redialled: int
+    low: float
+    high: float
+    delays_s: np.ndarray
+    is_redial: np.ndarray
+    window_s: float
+
+    @property
+    def share(self) -> float:
+        return self.redialled / self.hangups if self.hangups else math.nan
+
+
+def find_redials(
+    caller: np.ndarray,
+    started_s: np.ndarray,
+    hung_up: np.ndarray,
+    hung_up_s: np.ndarray,
+    end_s: float,
+    window_s: float = REDIAL_WINDOW_S,
+) -> Redials:
+    """The redials among calls (``caller``: hashed numbers, "" unknown; ``hung_up``: hung up in
+    the queue, at ``hung_up_s``); ``end_s``: the log's last call."""
+    callers = caller.astype(str)
+    order = np.lexsort((started_s, callers))  # by caller, then by start
+    same = (callers[order][1:] == callers[order][:-1]) & (callers[order][1:] != "")
+    before, after = order[:-1][same], order[1:][same]
+    with np.errstate(invalid="ignore"):
+        delay = started_s[after] - hung_up_s[before]
+        redial = hung_up[before] & (delay >= 0) & (delay <= window_s)
+        seen = hung_up & (callers != "") & (hung_up_s + window_s <= end_s)
+    is_redial = np.zeros(len(caller), dtype=bool)
+    is_redial[after[redial]] = True
+    hangups = int(seen.sum())
+    redialled = int(np.count_nonzero(seen[before[redial]]))
+    low, high = wilson_interval(np.array([redialled]), hangups) if hangups else (np.array([math.nan]),) * 2
+    return Redials(hangups, redialled, float(low[0]), float(high[0]), delay[redial], is_redial, window_s)

@@ -204,7 +204,8 @@ def sweep_columns(settings: list[Setting]) -> list[str]:
 
 def sweep_rows(settings: list[Setting], points: list[Point], results: list[SimulationResult]) -> list[dict[str, Any]]:
     """Long-format rows of sweep.csv: one per point, class or pool, and metric (every target of
-    every class; pools' agent-hours per day). ``settled`` is False at a point where the queue did
+    every class, and with transfers each class's agents busy on its calls; pools' agent-hours
+    per day). ``settled`` is False at a point where the queue did
     not settle (``core.settling``): its waits are those of the few calls that got through."""
     rows: list[dict[str, Any]] = []
     for point, result in zip(points, results, strict=True):
@@ -214,6 +215,8 @@ def sweep_rows(settings: list[Setting], points: list[Point], results: list[Simul
         for cname in point.scenario.class_names():
             node = summary["classes"][cname]
             measures = [(m, _get(node, m), None) for m in ("offered", *SWEEP_METRICS)]
+            if "load_erlangs" in node:  # with transfers: the work a class takes on as calls move to it
+                measures.append(("load_erlangs", node["load_erlangs"], None))
             measures += [
                 (f"service_level.{sl['within_s']:g}s", sl["share"], sl["target"]) for sl in node["service_level"]
             ]

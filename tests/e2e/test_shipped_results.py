@@ -1,7 +1,10 @@
-"""Every shipped scenario gives the same files, byte for byte, as when its hashes were recorded:
-a change meant to make the simulator faster (the model, draws, records, metrics, writing) must
-not move one digit of a result. ``ivr311 simulate FILE --replications 2 --calls`` of each
-``scenarios/*.yaml``; the SHA-256 of each file it writes is in ``shipped_results.json``.
+"""Every shipped scenario (and the tests' shared ones) gives the same files and the same printed
+table, byte for byte, as when their hashes were recorded: a change meant to make the simulator
+faster (the model, draws, records, metrics, writing), or a behaviour a scenario does not turn on
+(transfers, redials, callbacks, languages), must not move one digit of a result.
+``ivr311 simulate FILE --replications 2 --calls`` of each ``scenarios/*.yaml`` and
+``tests/scenarios/*.yaml``; the SHA-256 of each file it writes, and of what it prints, is in
+``shipped_results.json``.
 
 A change that is meant to change these results (a model that is more right, a new column)
 records them again, and says so in its commit::
@@ -23,20 +26,22 @@ from tests.support import REPO
 
 RECORDED = Path(__file__).with_name("shipped_results.json")
 REPLICATIONS = 2
-SHIPPED = sorted(p.stem for p in (REPO / "scenarios").glob("*.yaml"))
-SLOW = {"textbook"}  # 30 days
+FOLDERS = ("scenarios", "tests/scenarios")
+SHIPPED = sorted(str(p.relative_to(REPO).with_suffix("")) for d in FOLDERS for p in (REPO / d).glob("*.yaml"))
+SLOW = {"scenarios/textbook"}  # 30 days
 
 
 def results_hashes(name: str, out: Path) -> dict[str, str]:
-    """SHA-256 of each file ``ivr311 simulate`` writes for the shipped scenario ``name`` (the version
-    recorded in summary.json's meta left out, so that a release alone changes nothing here)."""
+    """SHA-256 of each file ``ivr311 simulate`` writes for the scenario ``name`` (a path from the
+    repository's root, no suffix), and of the table it prints (the results folder named OUT); the
+    version recorded in summary.json's meta left out, so that a release alone changes nothing here."""
     from queueing.cli import main
 
-    args = ["simulate", str(REPO / "scenarios" / f"{name}.yaml"), "--out", str(out)]
-    args += ["--replications", str(REPLICATIONS), "--jobs", "1", "--calls", "--quiet"]
+    args = ["simulate", str(REPO / f"{name}.yaml"), "--out", str(out)]
+    args += ["--replications", str(REPLICATIONS), "--jobs", "1", "--calls"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    hashes = {}
+    hashes = {"stdout": hashlib.sha256(result.stdout.replace(str(out), "OUT").encode()).hexdigest()}
     for path in sorted(out.iterdir()):
         if path.name.startswith("."):  # the folder's marker names the input by its absolute path
             continue
@@ -52,8 +57,8 @@ def results_hashes(name: str, out: Path) -> dict[str, str]:
 @pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in SHIPPED])
 def test_a_shipped_scenario_gives_the_recorded_files(name: str, tmp_path: Path) -> None:
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
-    assert name in recorded, f"no recorded results for scenarios/{name}.yaml: record them (see this module)"
-    assert results_hashes(name, tmp_path / name) == recorded[name]
+    assert name in recorded, f"no recorded results for {name}.yaml: record them (see this module)"
+    assert results_hashes(name, tmp_path / "out") == recorded[name]
 
 
 def test_every_recorded_scenario_is_shipped() -> None:
@@ -62,7 +67,7 @@ def test_every_recorded_scenario_is_shipped() -> None:
 
 def write(folder: Path) -> None:
     """Record every shipped scenario's hashes in ``shipped_results.json``."""
-    recorded = {name: results_hashes(name, folder / name) for name in SHIPPED}
+    recorded = {name: results_hashes(name, folder / name.replace("/", "-")) for name in SHIPPED}
     RECORDED.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -105,3 +105,30 @@ def test_compare_of_different_classes_names_the_files(tmp_path: Path) -> None:
     result = invoke("compare", str(a), str(b), "--out", str(tmp_path / "cmp"))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"cannot compare {a} and {b}: their call classes differ")
+
+
+def test_compare_pairs_the_flows_either_scenario_uses_and_none_without() -> None:
+    """A campaign that diverts every non-emergency caller: 911 transfers out none, paired against
+    the plan without it; languages' service levels and transfer routes are rows too. Two plans
+    without any flow have none of those rows."""
+    from queueing.core.scenario_file import parse_scenario
+    from tests.support.flows import SCENARIO
+
+    text = SCENARIO.replace("horizon: 2h", "horizon: 8h")
+    before = parse_scenario(text)
+    after = parse_scenario(text.replace("triage_time: 30s}", "triage_time: 30s, diverted: 1}"))
+    results = run_scenarios([before, after], LocalExecutor(1))
+    rows = {(r["class"], r["metric"]): r for r in comparison_rows(results, ["before", "after"])}
+    out = rows[("911", "transfers.out")]
+    assert out["a_value"] > 0 and out["b_value"] == 0 and out["significant"]
+    assert rows[("311", "diverted")]["b_value"] > 0
+    assert ("911", "languages.es.service_level.15s") in rows
+    assert ("311", "callbacks.accepted.share") in rows and ("911", "callbacks.accepted.share") not in rows
+    assert ("", "transfers.911.311.wait_total_s.mean") in rows
+    plain = [
+        load_scenario(REPO / "scenarios" / "baseline.yaml"),
+        load_scenario(REPO / "scenarios" / "shared-pool.yaml"),
+    ]
+    plain = [s.model_copy(update={"replications": 2, "horizon": 3600.0}) for s in plain]
+    metrics = {r["metric"] for r in comparison_rows(run_scenarios(plain, LocalExecutor(1)), ["a", "b"])}
+    assert not any(m.startswith(("transfers", "languages", "redials", "callbacks")) for m in metrics)

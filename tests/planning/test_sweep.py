@@ -108,3 +108,25 @@ def test_sweep_takes_two_fields_of_one_pool(write_scenario, tmp_path: Path) -> N
         "staffing.pools.call-takers.name=a,b",
     )
     assert result.exit_code == 0, result.output
+
+
+def test_the_diversion_sweep_moves_the_triage_off_911_and_shows_each_class_agents_busy(tmp_path: Path) -> None:
+    """Diverting every non-emergency caller to 311 leaves 911 no transfer to triage: its agents
+    busy drop by the triage's work; sweep.csv and its plot show each class's agents busy."""
+    from tests.support.flows import SCENARIO
+
+    path = tmp_path / "flows.yaml"
+    path.write_text(SCENARIO.replace("horizon: 2h", "horizon: 8h"), encoding="utf-8")
+    out = tmp_path / "sweep"
+    setting = "classes.911.transfer.diverted=0,1"
+    result = invoke("sweep", str(path), "--set", setting, "-r", "3", "--jobs", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    with (out / "sweep.csv").open() as fh:
+        busy = {
+            (r["classes.911.transfer.diverted"], r["class"]): float(r["value"])
+            for r in csv.DictReader(fh)
+            if r["metric"] == "load_erlangs"
+        }
+    assert set(busy) == {("0", "911"), ("0", "311"), ("1", "911"), ("1", "311")}
+    assert busy[("1", "911")] < busy[("0", "911")]
+    assert (out / "sweep.png").stat().st_size > 0

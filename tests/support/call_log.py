@@ -15,7 +15,9 @@ from queueing.planning.calllog import LOG_COLUMNS
 def simulated_call_log(result: Any, start: str = "2024-05-01") -> Any:
     """The calls of a simulation (``simulate(..., keep_calls=True)``) as a pandas DataFrame in the
     export schema: replication r starts r whole days (of the horizon, rounded up) after ``start``.
-    Abandoned callers hung up in the queue; callers still waiting at the horizon have no result."""
+    Abandoned callers hung up in the queue; callers still waiting at the horizon have no result.
+    A caller's hashed number is her own (``caller_id``: every redial of hers has it) when the model
+    kept callers, else one per call; her language the model's, else ``en``."""
     import pandas as pd
 
     scenario = result.scenario
@@ -36,6 +38,9 @@ def simulated_call_log(result: Any, start: str = "2024-05-01") -> Any:
             mine = (c.cls == i) & (c.category >= 0)
             category[mine] = np.asarray(cat_names, dtype=object)[c.category[mine]]
         ended = np.where(answered | abandoned, rec.ended_s, np.nan)
+        who = rec.caller_id + r * 10**9 if rec.caller_id is not None else np.full(len(c.cls), -1)
+        languages = np.asarray([*scenario.languages(), "en"], dtype=object)  # -1: en
+        spoken = languages[rec.language] if rec.language is not None else np.full(len(c.cls), "en", dtype=object)
         frames.append(
             pd.DataFrame(
                 {
@@ -47,6 +52,8 @@ def simulated_call_log(result: Any, start: str = "2024-05-01") -> Any:
                     "category": category,
                     "queue_result": np.where(answered, "bridged", np.where(abandoned & queued, "hangup", "")),
                     "queue_time_s": np.where(answered | abandoned, rec.wait_s, np.nan),
+                    "caller": who,
+                    "language": spoken,
                 }
             )
         )
@@ -62,9 +69,11 @@ def simulated_call_log(result: Any, start: str = "2024-05-01") -> Any:
     out = pd.DataFrame(
         {
             "call_sid": [f"CA{i:032x}" for i in range(n)],
-            "caller_hash": [f"{i * 2654435761 % 2**128:032x}" for i in range(n)],
+            "caller_hash": [
+                f"{(k if k >= 0 else i) * 2654435761 % 2**128:032x}" for i, k in enumerate(df["caller"].tolist())
+            ],
             "started_at": stamp(df["started"]),
-            "language": "en",
+            "language": df["language"],
             "category": df["category"],
             "queue": df["queue"],
             "menu_attempts": 1,
