@@ -59,7 +59,7 @@ def test_reforecast_ratio_covers_a_known_surge() -> None:
         nothing = np.full(len(started), np.nan)
         text = np.full(len(started), "", dtype=object)
         queue = np.full(len(started), "911", dtype=object)
-        log = CallLog("synthetic", started, started, nothing, nothing, nothing, queue, text, text)
+        log = CallLog("synthetic", started, started, nothing, nothing, nothing, queue, text, text, text, text)
         (r,) = reforecast(log, scenario, AT, 10 * 3600.0)
         assert r.forecast == pytest.approx(600.0)
         assert r.applied  # hundreds of calls
