@@ -42,6 +42,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,7 @@ class Seen:
     les_s: float | None  # the last answered caller's wait (None: nobody answered yet)
     hol_s: float  # the head of the queue's wait so far (0: this caller is the head)
     wait_s: float | None  # the wait to an answer (None: not answered)
+    potential_s: float | None  # the wait had they held on (None: beyond the trace's end)
 
 
 def states(
@@ -147,9 +149,38 @@ def states(
                 les_s=les,
                 hol_s=hol,
                 wait_s=float(ans[i] - q[i]) if answered[i] else None,
+                potential_s=float(ans[i] - q[i]) if answered[i] else _potential_wait(trace, mine, i),
             )
         )
     return out
+
+
+def _idle(trace: Trace, t: float) -> int:
+    """Agents on duty and out of a conversation just after ``t`` (what happens at ``t`` has)."""
+    talking = (trace.answered_s <= t) & (trace.ended_s > t)
+    idle = 0
+    for p, (on, off) in enumerate(trace.duty):
+        idle += max(int(((on <= t) & (off > t)).sum()) - int((talking & (trace.pool == p)).sum()), 0)
+    return idle
+
+
+def _potential_wait(trace: Trace, mine: np.ndarray, i: int) -> float | None:
+    """How long caller ``i``, who was not answered, would have waited had they held on (None:
+    not answered before the trace ends). Callers of a class are answered in the order they joined and a
+    later one never delays an earlier one, so the rest of the day is the same up to that moment:
+    once everyone of the class who joined before them has left the queue, the first agent to
+    take a caller of the class who joined after them, or to be idle, would have taken them."""
+    q, ans, end = trace.queued_s, trace.answered_s, trace.ended_s
+    before = mine & (np.arange(len(q)) < i)
+    clear = max(float(q[i]), float(trace.left_s[before].max()) if before.any() else -math.inf)
+    later = ans[mine & (np.arange(len(q)) > i) & (ans >= clear)]
+    first_later = float(later.min()) if len(later) else math.inf
+    shifts = np.concatenate([on for on, _ in trace.duty])
+    moments = np.unique(np.concatenate([[clear], end[end > clear], shifts[shifts > clear]]))
+    for t in moments[moments < first_later]:
+        if _idle(trace, float(t)) > 0:
+            return float(t - q[i])
+    return first_later - float(q[i]) if math.isfinite(first_later) else None
 
 
 def _abandon_rate(trace: Trace, mine: np.ndarray, t: float, window_s: float) -> float | None:
@@ -183,15 +214,20 @@ def predictions(seen: Seen, priority: bool) -> dict[str, float | None]:
     return out
 
 
-def scored(seen: list[Seen], priority: bool, from_s: float) -> tuple[dict[str, float], dict[str, int]]:
-    """Each predictor's RMSE (seconds) over the scored callers (module docstring) and the counts:
-    callers who waited and were answered, of whom ivr311 had an infinite or no estimate."""
+def scored(
+    seen: list[Seen], priority: bool, from_s: float, potential: bool = False
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Each predictor's RMSE and mean error (``bias:`` names; seconds) over the scored callers
+    (module docstring), against the wait to an answer or, ``potential``, the wait had every
+    caller held on; and the counts: callers who waited (and were answered, unless
+    ``potential``), of whom ivr311 had an infinite or no estimate."""
     rows = []
-    counts = {"waited_answered": 0, "ivr311_inf": 0, "ivr311_none": 0, "other_missing": 0}
+    counts = {"waited": 0, "ivr311_inf": 0, "ivr311_none": 0, "other_missing": 0}
     for x in seen:
-        if x.at_s < from_s or x.wait_s is None or x.wait_s <= 0:
+        wait = x.potential_s if potential else x.wait_s
+        if x.at_s < from_s or wait is None or wait <= 0:
             continue
-        counts["waited_answered"] += 1
+        counts["waited"] += 1
         p = predictions(x, priority)
         if p["ivr311"] is None:
             counts["ivr311_none"] += 1
@@ -200,15 +236,17 @@ def scored(seen: list[Seen], priority: bool, from_s: float) -> tuple[dict[str, f
         elif any(v is None or not math.isfinite(v) for v in p.values()):
             counts["other_missing"] += 1
         else:
-            rows.append((x.wait_s, p))
+            rows.append((wait, p))
     counts["scored"] = len(rows)
     if not rows:
         return {}, counts
     actual = np.array([w for w, _ in rows])
     names = list(rows[0][1])
-    rmse = {n: float(np.sqrt(np.mean((np.array([p[n] for _, p in rows]) - actual) ** 2))) for n in names}
-    rmse["mean_wait"] = float(actual.mean())
-    return rmse, counts
+    errors = {n: np.array([p[n] for _, p in rows]) - actual for n in names}
+    out = {n: float(np.sqrt(np.mean(e**2))) for n, e in errors.items()}
+    out |= {f"bias:{n}": float(np.mean(e)) for n, e in errors.items()}
+    out["mean_wait"] = float(actual.mean())
+    return out, counts
 
 
 def trace_of(records: object, schedule: object) -> Trace:
@@ -256,8 +294,8 @@ staffing:
     )
 
 
-def run(scenario: object, cls_name: str, priority_name: str | None, jobs: int) -> list[tuple[dict, dict]]:
-    """Every replication's (RMSE per predictor, counts) for the callers of ``cls_name``."""
+def run(scenario: object, cls_name: str, priority_name: str | None, jobs: int) -> list[list[Seen]]:
+    """Every replication's callers of ``cls_name`` as they joined, with ``priority_name`` as 911."""
     from queueing import Scenario, simulate
     from queueing.core.schedule import build_schedule
 
@@ -267,55 +305,65 @@ def run(scenario: object, cls_name: str, priority_name: str | None, jobs: int) -
     schedule = build_schedule(scenario)
     cls = names.index(cls_name)
     priority = names.index(priority_name) if priority_name is not None else None
-    out = []
-    for rec in result.records():
-        seen = states(trace_of(rec, schedule), cls, priority)
-        out.append(scored(seen, priority is not None, from_s=RECENT_WINDOW_S))
-    return out
+    return [states(trace_of(rec, schedule), cls, priority) for rec in result.records()]
 
 
-def summarize(reps: list[tuple[dict, dict]]) -> dict[str, object]:
-    """Per predictor the mean RMSE with its 95% interval; ivr311 over the best other, per replication."""
+def summarize(reps: list[tuple[dict, dict]]) -> dict[str, Any]:
+    """Per predictor the mean RMSE and bias with their 95% intervals; ivr311's RMSE over the best
+    other's (QL, QL-naive, LES, HOL) and over QL-m's, per replication."""
     from queueing.core.statistics import estimate
 
     names = [n for n in reps[0][0] if n != "mean_wait"]
     table = {n: estimate([r[n] for r, _ in reps]) for n in names}
-    others = [n for n in names if n not in ("ivr311", "QL-m")]
+    others = [n for n in names if n in ("QL", "QL-naive", "LES", "HOL")]
     best = min(others, key=lambda n: table[n]["value"])
-    counts = {k: sum(c[k] for _, c in reps) for k in reps[0][1]}
     return {
         "rmse": table,
         "best_other": best,
         "ratio": estimate([r["ivr311"] / r[best] for r, _ in reps]),
         "ratio_qlm": estimate([r["ivr311"] / r["QL-m"] for r, _ in reps]),
         "mean_wait": estimate([r["mean_wait"] for r, _ in reps]),
-        "counts": counts,
+        "counts": {k: sum(c[k] for _, c in reps) for k in reps[0][1]},
     }
 
 
-def _ci(e: dict) -> str:
+def _ci(e: dict[str, Any], digits: int = 1) -> str:
     lo, hi = e["ci95"]
-    return f"{e['value']:.1f} [{lo:.1f}, {hi:.1f}]" if lo is not None else f"{e['value']:.1f}"
+    v = e["value"]
+    return f"{v:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" if lo is not None else f"{v:.{digits}f}"
 
 
-def _ratio(e: dict) -> str:
-    lo, hi = e["ci95"]
-    return f"{e['value']:.2f} [{lo:.2f}, {hi:.2f}]" if lo is not None else f"{e['value']:.2f}"
+PREDICTORS = ["ivr311", "QL", "QL-naive", "QL-m", "LES", "HOL"]
 
 
-def table_text(results: dict[str, dict]) -> str:
+def table_text(results: dict[str, dict[str, Any]]) -> str:
     """The markdown table: RMSE (seconds, mean [95% CI] over replications) per trace and predictor."""
-    names = ["ivr311", "QL", "QL-naive", "QL-m", "LES", "HOL"]
     lines = [
-        "| trace | mean wait s | " + " | ".join(names) + " | ivr311 / best of QL, LES, HOL | ivr311 / QL-m |",
-        "|---" * (len(names) + 4) + "|",
+        "| trace, scored against | mean wait s | "
+        + " | ".join(PREDICTORS)
+        + " | ivr311 / best of QL, LES, HOL | ivr311 / QL-m |",
+        "|---" * (len(PREDICTORS) + 4) + "|",
     ]
     for trace, res in results.items():
-        cells = [_ci(res["rmse"][n]) if n in res["rmse"] else "–" for n in names]
-        ratio = f"{_ratio(res['ratio'])} ({res['best_other']})"
+        cells = [_ci(res["rmse"][n]) if n in res["rmse"] else "–" for n in PREDICTORS]
+        ratio = f"{_ci(res['ratio'], 2)} ({res['best_other']})"
         head = f"| {trace} | {_ci(res['mean_wait'])} | "
-        lines.append(head + " | ".join(cells) + f" | {ratio} | {_ratio(res['ratio_qlm'])} |")
+        lines.append(head + " | ".join(cells) + f" | {ratio} | {_ci(res['ratio_qlm'], 2)} |")
     return "\n".join(lines)
+
+
+def notes_text(results: dict[str, dict[str, Any]], replications: int) -> str:
+    """Per trace: the callers scored and left out, and each predictor's mean error (bias)."""
+    out = []
+    for trace, res in results.items():
+        c = res["counts"]
+        bias = ", ".join(f"{n} {res['rmse']['bias:' + n]['value']:+.1f}" for n in PREDICTORS if n in res["rmse"])
+        out.append(
+            f"{trace}: {replications} replications, {c['waited']} callers waited, {c['scored']} scored"
+            f" (ivr311 infinite {c['ivr311_inf']}, none {c['ivr311_none']}; another predictor without a value"
+            f" {c['other_missing']}); mean error s: {bias}"
+        )
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,21 +376,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20, help="M/M/s+M seed (default 20)")
     args = ap.parse_args(argv)
     from queueing import load_scenario, with_overrides
+    from queueing.core.scenario_file import validate_data
 
-    results: dict[str, dict] = {}
+    traces: dict[str, tuple[list[list[Seen]], bool]] = {}
     for load in args.mm_load:
         sc = mm_scenario(load, args.replications, args.seed)
-        results[f"M/M/{MM_AGENTS}+M, load {load:g}"] = summarize(run(sc, "calls", None, args.jobs))
+        traces[f"M/M/{MM_AGENTS}+M, load {load:g}"] = (run(sc, "calls", None, args.jobs), False)
     baseline = with_overrides(load_scenario(BASELINE), replications=args.replications)
-    results["baseline day, 311"] = summarize(run(baseline, "311", "911", args.jobs))
+    traces["baseline day, 311"] = (run(baseline, "311", "911", args.jobs), True)
+    # the same day where nobody hangs up: what abandonment does to each predictor
+    patient = baseline.to_data()
+    for c in patient["classes"].values():
+        c.pop("patience", None)
+    traces["baseline day, 311, nobody abandons"] = (
+        run(validate_data(patient, "patient baseline"), "311", "911", args.jobs),
+        True,
+    )
+    results: dict[str, dict[str, Any]] = {}
+    for name, (reps, priority) in traces.items():
+        for potential, against in ((False, "answered"), (True, "potential")):
+            if potential and "nobody abandons" in name:
+                continue  # every caller is answered: the two waits are one
+            scores = [scored(seen, priority, RECENT_WINDOW_S, potential) for seen in reps]
+            results[f"{name}; {against}"] = summarize(scores)
     print(table_text(results))
-    for trace, res in results.items():
-        c = res["counts"]
-        print(
-            f"{trace}: {args.replications} replications; {c['waited_answered']} callers waited and were answered,"
-            f" {c['scored']} scored; ivr311 infinite {c['ivr311_inf']}, none {c['ivr311_none']},"
-            f" another predictor without a value {c['other_missing']}"
-        )
+    print(notes_text(results, args.replications))
     return 0
 
 

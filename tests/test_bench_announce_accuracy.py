@@ -76,6 +76,33 @@ def test_the_window_and_an_idle_agent():
     assert fewer[-1].state.handle_s is None  # fewer conversations than the minimum: no estimate
 
 
+def test_the_wait_of_a_caller_who_hung_up_had_they_held_on():
+    seen = states(hand_trace(), cls=1, priority=0, window_s=1000.0, samples=200, min_handled=1)
+    gave_up = seen[2]  # joined at 40 s, hung up at 60 s
+    assert gave_up.wait_s is None
+    # the caller of 20 s leaves the queue at 50 s; at 80 s the freed agent takes the 911 caller;
+    # at 100 s the agent who takes the caller of 45 s would have taken them
+    assert gave_up.potential_s == 60.0
+    assert [x.potential_s for x in seen] == [0.0, 30.0, 60.0, 55.0, 95.0]
+
+
+def test_an_idle_agent_would_have_taken_the_caller_who_hung_up():
+    trace = hand_trace()
+    # the last caller hangs up at 60 s instead: nobody of the class joins after them
+    last = len(CALLS) - 1
+    for name, value in (("answered_s", NAN), ("ended_s", NAN), ("left_s", 60.0), ("pool", -1)):
+        getattr(trace, name)[last] = value
+    trace.abandoned[last] = True
+    # the caller ahead is answered at 100 s, when pool 1's agent comes on duty, idle
+    assert states(trace, cls=1, priority=0, window_s=1000.0)[-1].potential_s == 100.0 - 55.0
+    # without pool 1, the agent who ends the call of that caller at 150 s
+    trace.duty[1][1][:] = 100.0
+    assert states(trace, cls=1, priority=0, window_s=1000.0)[-1].potential_s == 150.0 - 55.0
+    # with nobody on duty after 120 s, never
+    trace.duty[0][1][:] = 120.0
+    assert states(trace, cls=1, priority=0, window_s=1000.0)[-1].potential_s is None
+
+
 def test_the_patience_rate_counts_the_hang_up_over_the_time_waited():
     trace = hand_trace()
     # by 70 s the 311 callers have waited 30 + 20 + 25 + 15 s, and one hung up
@@ -88,7 +115,7 @@ def test_scored_counts_and_rmse_on_the_hand_made_trace():
     seen = states(hand_trace(), cls=1, priority=0, window_s=1000.0, samples=200, min_handled=1)
     rmse, counts = scored(seen, priority=True, from_s=0.0)
     # waited and answered: 20 s, 45 s, 55 s; at 20 s and 45 s nothing has ended yet (no estimate)
-    assert counts == {"waited_answered": 3, "ivr311_inf": 0, "ivr311_none": 2, "other_missing": 0, "scored": 1}
+    assert counts == {"waited": 3, "ivr311_inf": 0, "ivr311_none": 2, "other_missing": 0, "scored": 1}
     assert rmse["QL"] == pytest.approx(abs(60.0 - 95.0))
     assert rmse["HOL"] == pytest.approx(95.0 - 15.0)
 
@@ -99,10 +126,15 @@ def test_the_model_s_callers_who_wait_find_every_agent_busy():
 
     scenario = mm_scenario(1.1, replications=1, seed=3)
     (rec,) = simulate(scenario, keep_calls=True).records()
-    seen = states(trace_of(rec, build_schedule(scenario)), cls=0, priority=None)
+    trace = trace_of(rec, build_schedule(scenario))
+    seen = states(trace, cls=0, priority=None)
     waited = [x for x in seen if x.wait_s is not None and x.wait_s > 0]
     at_once = [x for x in seen if x.wait_s == 0]
     assert len(waited) > 100 and len(at_once) > 100
     assert all(x.state.agents_busy == 10 and x.state.agents_idle == 0 for x in waited)
     assert all(x.state.ahead_311 == 0 and x.state.agents_idle >= 1 for x in at_once)
     assert all(x.state.agents_busy + x.state.agents_idle == 10 for x in seen)
+    # a caller who hung up would have been answered after they did, and by the end of the day
+    gave_up = [(x, left) for x, left, a in zip(seen, trace.left_s, trace.abandoned, strict=True) if a]
+    assert len(gave_up) > 50
+    assert all(x.potential_s is not None and x.at_s + x.potential_s >= left for x, left in gave_up[:-20])
