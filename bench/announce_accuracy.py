@@ -21,17 +21,19 @@ Ibrahim and Whitt, from the same state:
 - HOL: how long the caller at the head of the class's queue has waited so far (0 when the new
   caller is the head).
 
-Scored on the callers who had to wait and were answered (an abandoner's wait is censored:
-their wait to an answer is unknown), who joined after the first window (the state has a
-history), and for whom every predictor has a finite value (ivr311's infinite or missing
-estimates are counted and left out of every predictor's score, so all are scored on the same
-callers). Root mean squared error in seconds per replication, then the mean over replications
-with a 95% Student-t interval.
+Scored on the callers who had to wait and joined after the first window (the state has a
+history), twice: against the wait to an answer of those answered (an abandoner's is censored),
+and against the potential wait of every caller (`_potential_wait`: when an agent would have
+taken a caller who hung up, had they held on). Every predictor is scored on the same callers:
+those where ivr311's estimate is infinite or missing are counted and left out of all. Root mean
+squared error and mean error in seconds per replication, then the mean over replications with a
+95% Student-t interval, and ivr311's RMSE over the best of QL, QL-naive, LES and HOL.
 
 Traces: (a) M/M/s+M, one class, stationary (`--mm-load` the offered load over ``s mu``);
-(b) the shared 911/311 centre, scenarios/baseline.yaml's day, its 311 callers.
+(b) the shared 911/311 centre, scenarios/baseline.yaml's day, its 311 callers; (c) the same day
+where nobody hangs up (what abandonment does to each predictor). Results in docs/benchmarks.md.
 
-    python -m bench.announce_accuracy [--replications 10] [--write-docs]
+    python -m bench.announce_accuracy [--replications 10] [--mm-load 1.0 1.2] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ from ivr.calllog.holdlog import HANDLE_SAMPLES, MIN_HANDLED, RECENT_WINDOW_S
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-DOC = ROOT / "docs" / "benchmarks.md"
 
 MM_AGENTS = 10
 MM_HANDLE_MIN = 4.0
