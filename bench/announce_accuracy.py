@@ -342,7 +342,7 @@ def table_text(results: dict[str, dict[str, Any]]) -> str:
     lines = [
         "| trace, scored against | mean wait s | "
         + " | ".join(PREDICTORS)
-        + " | ivr311 / best of QL, LES, HOL | ivr311 / QL-m |",
+        + " | ivr311 / best other | ivr311 / QL-m |",
         "|---" * (len(PREDICTORS) + 4) + "|",
     ]
     for trace, res in results.items():
