@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python -m bench.roster_week
 	$(BIN)/python -m bench.calibrate_speed
 	$(BIN)/python -m bench.nowcast_speed
+	$(BIN)/python -m bench.announce_accuracy
 	$(BIN)/python -m bench.webhook_latency --duration 60
 
 clean:
