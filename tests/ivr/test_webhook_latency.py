@@ -28,6 +28,18 @@ def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
     return report
 
 
+def run_outage(tmp_path: Path, *args: str) -> dict[str, Any]:
+    """The benchmark with a database outage, run again with a longer one (up to 6 s) when no
+    emergency webhook was in flight during it: on a machine loaded enough, five callers can spend
+    a 1.5 s outage on other steps, and a run that never exercised the emergency path proves
+    nothing about it (not a failure of that path)."""
+    for seconds in ("1.5", "3", "6"):
+        report = run_bench(tmp_path, "--duration", "4", "--outage", seconds, "--drain-timeout", "15", *args)
+        if report["outage"]["emergency"]["phases"]["during"]["requests"] > 0:
+            break
+    return report
+
+
 @pytest.mark.slow
 def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
     report = run_bench(tmp_path, "--duration", "1.5")
@@ -41,7 +53,7 @@ def test_webhook_benchmark_runs_and_loses_no_call(tmp_path):
 def test_outage_run_keeps_every_emergency_answer_and_every_call(tmp_path):
     """The call log locked for 1.5 s mid-load: every emergency answer is still an
     <Enqueue>911</Enqueue>, the journal drains, and no finished call is missing afterwards."""
-    report = run_bench(tmp_path, "--duration", "4", "--outage", "1.5", "--drain-timeout", "15")
+    report = run_outage(tmp_path)
     outage = report["outage"]
     during = outage["emergency"]["phases"]["during"]
     assert during["requests"] > 0  # the emergency path was exercised while the log was locked
@@ -56,9 +68,7 @@ def test_postgres_outage_run_keeps_every_emergency_answer_and_every_call(tmp_pat
     """The PostgreSQL server stopped (pg_ctl stop -m fast) for 1.5 s mid-load and started again:
     every emergency answer while it was down is still an <Enqueue>911</Enqueue>, the journal is
     replayed into it, and no finished call is missing afterwards."""
-    report = run_bench(
-        tmp_path, "--database", "postgres", "--duration", "4", "--outage", "1.5", "--drain-timeout", "15"
-    )
+    report = run_outage(tmp_path, "--database", "postgres")
     app, fixed = report["results"]
     assert app["calls"] > 0 and app["calls_lost"] == 0 and app["errors"] == 0
     outage = report["outage"]
