@@ -169,6 +169,8 @@ class Replication:
                 call = OFF_DUTY
                 for k, mem, mq, size in lanes:
                     h = head[k]
+                    if h == size or mq[h] > now:
+                        continue  # nobody waiting in this lane
                     while h < size and mq[h] <= now:
                         i = mem[h]
                         h += 1
@@ -192,11 +194,12 @@ class Replication:
                     now = env.now
                     continue  # woken by an arrival: look at the queues again
                 # An arrival event lands up to an ulp after its caller queued; that is no wait.
-                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
-                agent_of[call] = aid
-                outcome[call] = ANSWERED
-                yield timeout(handle[call])
-                now = env.now
+                q = queued[call]
+                answered[call] = now if now - q > 1e-9 else q
+                agent_of[call] = aid  # answered: records() reads the outcome from this
+                h = handle[call]
+                yield timeout(h)
+                now += h  # the time the timeout lands at, as SimPy computes it
             if rest:
                 yield timeout(rest)
 
@@ -275,12 +278,14 @@ class Replication:
                 if queued[i] < horizon and deadline[i] < horizon:
                     outcome[i] = ABANDONED
         agent_arr = np.frombuffer(self.agent_of, dtype=np.int32).copy()
+        outcome_arr = np.frombuffer(outcome, dtype=np.int8).copy()
+        outcome_arr[agent_arr >= 0] = ANSWERED
         pool_arr = np.where(agent_arr >= 0, np.append(self.schedule.agent_pool, np.int32(-1))[agent_arr], -1)
         return CallRecords(
             callers=self.callers,
             answered_s=np.frombuffer(self.answered, dtype=np.float64).copy(),
             agent=agent_arr,
             pool=pool_arr.astype(np.int32),
-            outcome=np.frombuffer(outcome, dtype=np.int8).copy(),
+            outcome=outcome_arr,
             horizon_s=horizon,
         )
