@@ -197,9 +197,9 @@ class Replication:
                 q = queued[call]
                 answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid  # answered: records() reads the outcome from this
-                h = handle[call]
-                yield timeout(h)
-                now += h  # the time the timeout lands at, as SimPy computes it
+                talk = handle[call]
+                yield timeout(talk)
+                now += talk  # the time the timeout lands at, as SimPy computes it
             if rest:
                 yield timeout(rest)
 
