@@ -97,6 +97,18 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
         for j, cat in enumerate(scenario.classes[name].categories or {}):
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
+    out.update(_pool_measures(scenario, schedule, records, window))
+    out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
+    out.update(replication_days(scenario, records))  # nothing for a run of one day
+    return out
+
+
+def _pool_measures(
+    scenario: Scenario, schedule: Schedule, records: CallRecords, window: np.ndarray
+) -> dict[Key, float]:
+    """Each pool's utilization, answered calls (arrived in the statistics ``window``), agent-hours
+    on duty and overtime; its busy spans are freed on return, before the per-day measures."""
+    out: dict[Key, float] = {}
     busy_s, overtime_s, off_duty_s = _busy_spans(scenario, schedule, records)
     answered = records.outcome == ANSWERED
     edges = np.array([scenario.warmup, scenario.horizon])
@@ -104,20 +116,25 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     for p, pool in enumerate(scenario.staffing.pools):
         mine = pool_of == p
         on_duty = float(schedule.on_duty_s(p, edges)[0])
-        overtime = float(overtime_s[mine].sum())
-        on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
+        # A pool that answered every call sums the whole arrays (the same sums, no copies).
+        every = bool(mine.all())
+        overtime = float(_sum_of(overtime_s, mine, every))
+        on_duty_busy = float(_sum_of(busy_s, mine, every) - _sum_of(off_duty_s, mine, every))
         out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
         out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & in_window))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
-    out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
-    out.update(replication_days(scenario, records))  # nothing for a run of one day
     return out
 
 
+def _sum_of(values: np.ndarray, mine: np.ndarray, every: bool) -> float:
+    """``values[mine].sum()``; ``every``: ``mine`` is all true, and the whole array is summed as is."""
+    return float(values.sum() if every else values[mine].sum())
+
+
 SPANS_AT_A_TIME = 1 << 16
-"""Answered calls whose busy spans are measured at a time: the whole replication's at once took
-eight temporary arrays of 8 bytes a call (88 MB for a million calls)."""
+"""Callers whose answered calls' busy spans are measured at a time: the whole replication's at
+once took eight temporary arrays of 8 bytes a call (88 MB for a million calls)."""
 
 
 def _busy_spans(scenario: Scenario, schedule: Schedule, records: CallRecords) -> tuple[np.ndarray, ...]:
@@ -126,11 +143,13 @@ def _busy_spans(scenario: Scenario, schedule: Schedule, records: CallRecords) ->
     its span of work (overtime, or a call running into a break, which then starts late)."""
     t0, t1 = scenario.warmup, scenario.horizon
     c = records.callers
-    answered = np.flatnonzero(records.outcome == ANSWERED)
-    busy_s, overtime_s, off_duty_s = (np.empty(len(answered)) for _ in range(3))
+    answered = records.outcome == ANSWERED
+    busy_s, overtime_s, off_duty_s = (np.empty(np.count_nonzero(answered)) for _ in range(3))
+    done = 0
     for start in range(0, len(answered), SPANS_AT_A_TIME):
-        part = slice(start, start + SPANS_AT_A_TIME)
-        calls = answered[part]
+        calls = start + np.flatnonzero(answered[start : start + SPANS_AT_A_TIME])
+        part = slice(done, done + len(calls))
+        done += len(calls)
         busy_from = records.answered_s[calls]
         busy_to = busy_from + c.handle_s[calls]
         agent = records.agent[calls]
@@ -350,7 +369,7 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
         return {}
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    day_of_call = (c.arrival_s // DAY_S).astype(np.int64)
+    day_of_call = (c.arrival_s // DAY_S).astype(np.int32)  # a run is under 2**31 days
     days = [day for day, _, _ in spans]
     by_weekday = weekday_days(scenario)
     withins = thresholds(scenario)
