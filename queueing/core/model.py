@@ -47,7 +47,7 @@ from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later
+from .simpy_internals import succeed_later, timeouts_at
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
@@ -165,7 +165,7 @@ class Replication:
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
-        timeout, event = env.timeout, env.event
+        timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         if busy_s > 0:
             yield timeout(busy_s)
         for on, off, rest in windows:
@@ -204,9 +204,8 @@ class Replication:
                 q = queued[call]
                 answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid  # answered: records() reads the outcome from this
-                talk = handle[call]
-                yield timeout(talk)
-                now += talk  # the time the timeout lands at, as SimPy computes it
+                now += handle[call]  # the time the call ends, as env.timeout would compute it
+                yield timeout_at(now)
             if rest:
                 yield timeout(rest)
 
