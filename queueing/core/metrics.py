@@ -273,7 +273,7 @@ def replication_intervals(
     for k, name in enumerate(scenario.class_names()):
         # One class's callers at a time, each temporary dropped once counted (a million-call
         # replication's whole columns at once were 83 MB of temporaries).
-        m = np.flatnonzero(c.cls == k)
+        m = c.cls == k
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
         wait = records.wait_s[m]
