@@ -166,6 +166,7 @@ class Replication:
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
+        ends = None
         if busy_s > 0:
             yield timeout(busy_s)
         for on, off, rest in windows:
@@ -205,7 +206,8 @@ class Replication:
                 answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid  # answered: records() reads the outcome from this
                 now += handle[call]  # the time the call ends, as env.timeout would compute it
-                yield timeout_at(now)
+                ends = timeout_at(now, ends)  # the agent's one call-end event, fired again
+                yield ends
             if rest:
                 yield timeout(rest)
 

@@ -49,18 +49,22 @@ def urgent_timeout(env: simpy.Environment, delay: float) -> simpy.Event:
     return event
 
 
-def timeouts_at(env: simpy.Environment) -> Callable[[float], simpy.Event]:
-    """A function ``at(t)`` that returns a timeout landing at time ``t`` (not before now: not
+def timeouts_at(env: simpy.Environment) -> Callable[[float, simpy.Event | None], simpy.Event]:
+    """A function ``at(t, event)`` that returns a timeout landing at time ``t`` (not before now: not
     checked). When ``t`` is ``now + delay``, computed so, its queue entry is the very one
-    ``env.timeout(delay)`` makes now: same time, priority and order among events of that time."""
+    ``env.timeout(delay)`` makes now: same time, priority and order among events of that time.
+
+    ``event``: None for a new event, or one that ``at`` made and SimPy has processed since, made
+    to fire again (a process that sleeps again and again on its own event saves making one)."""
     queue, eid, new, event_type = env._queue, env._eid, simpy.Event.__new__, simpy.Event
 
-    def at(t: float) -> simpy.Event:
-        event = new(event_type)
-        event.env = env
+    def at(t: float, event: simpy.Event | None = None) -> simpy.Event:
+        if event is None:
+            event = new(event_type)
+            event.env = env
+            event._value = None
+            event._ok = True
         event.callbacks = []
-        event._value = None
-        event._ok = True
         heappush(queue, (t, NORMAL, next(eid), event))
         return event
 

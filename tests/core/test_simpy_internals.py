@@ -87,3 +87,26 @@ def test_a_timeout_at_a_time_is_queued_as_env_timeout_would_queue_it() -> None:
     event = at(1.0)
     assert event.triggered and event.ok and event.value is None and not event.processed
     assert env._queue[0][:2] == (1.0, simpy.core.NORMAL)
+
+
+def test_a_process_sleeps_again_and_again_on_one_timeout_at() -> None:
+    env = simpy.Environment()
+    at = timeouts_at(env)
+    woken: list[float] = []
+
+    def sleeper(env: simpy.Environment):
+        event = None
+        for delay in (1.5, 2.0, 0.25):
+            event = at(env.now + delay, event)
+            yield event
+            woken.append(env.now)
+        assert event.processed
+
+    def ticker(env: simpy.Environment):
+        yield env.timeout(3.5)  # made before the sleeper's second sleep: ties keep that order
+        woken.append(-env.now)
+
+    env.process(sleeper(env))
+    env.process(ticker(env))
+    env.run()
+    assert woken == [1.5, -3.5, 3.5, 3.75]
