@@ -214,8 +214,11 @@ class Replication:
     def arrivals(self, env: simpy.Environment) -> Generator:
         """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
         queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
+        # The idle agents of each class's first-choice pool (none for a class no pool serves).
+        first_choice = [idle[pools[0]] if pools else deque() for pools in pools_for_class]
         n, horizon = self.n, self.horizon
         i = bisect_left(queued, env.now)  # callers queued before the start were waiting then
+        now = env.now
         while True:
             if self.n_idle == 0:
                 # Nobody to wake: callers join the implicit queues without events.
@@ -225,10 +228,11 @@ class Replication:
                 while i < n and queued[i] <= now:
                     i += 1
                 continue
-            if i >= n or queued[i] >= horizon:
+            if i >= n:
                 return
             t = queued[i]
-            now = env.now
+            if t >= horizon:
+                return
             if t > now:
                 delay = t - now
                 if now + delay < t:  # land on or after t, so the caller is in the queue
@@ -236,18 +240,19 @@ class Replication:
                 # Fast path: an idle agent of the first-choice pool for this caller, still on duty
                 # at t, is woken at t by the very event this process waits for (one event, not
                 # two). Otherwise decide at t: a specialist may have come free by then.
-                waiting = idle[pools_for_class[cls[i]][0]]
+                waiting = first_choice[cls[i]]
                 if waiting and waiting[0][0] > t:
                     wake = waiting.popleft()[1]
                     self.n_idle -= 1
                     succeed_later(env, wake, delay, i)
                     yield wake
+                    now += delay  # the time the wake-up landed at, as SimPy computed it
                     i += 1
                     continue
                 yield env.timeout(delay)
+                now += delay
                 if self.n_idle == 0:
                     continue  # everyone got busy meanwhile; the caller waits in the queue
-            now = env.now
             for p in pools_for_class[cls[i]]:
                 waiting = idle[p]
                 while waiting:
