@@ -66,9 +66,18 @@ def draw_callers(scenario: Scenario, replication: int) -> Callers:
         purposes = ("categories", "handle", "patience", "ivr")
         category, handle, patience, ivr = _class_draws(cc, n, *(stream(seed, replication, p, name) for p in purposes))
         parts.append((np.full(n, k, dtype=np.int16), category, arrival, arrival + ivr, handle, patience))
-    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
-    order = np.argsort(cols[3], kind="stable")
-    return Callers(*(c[order] for c in cols))
+    # Column by column, each class's pieces freed as soon as they are joined and sorted: the
+    # whole replication's columns at once were twice the callers' size in temporaries.
+    pieces = [list(c) for c in zip(*parts, strict=True)]
+    del parts
+    order = np.argsort(np.concatenate(pieces[3]), kind="stable")
+    columns = []
+    for j in range(len(pieces)):
+        whole = np.concatenate(pieces[j])
+        pieces[j] = []
+        columns.append(whole[order])
+        del whole
+    return Callers(*columns)
 
 
 def _class_draws(

@@ -102,29 +102,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
         out.update(_language_measures(scenario, records, name, in_class, within))
-    t0, t1 = scenario.warmup, scenario.horizon
-    # an agent is busy on every call answered and on every callback rung that nobody answered
-    answered = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
-    busy_from = records.answered_s[answered]
-    busy_to = busy_from + c.handle_s[answered]
-    # Time on calls within the statistics window [t0, t1), and the part of it past shift ends.
-    busy_s = np.clip(busy_to, t0, t1) - np.clip(busy_from, t0, t1)
-    off = schedule.duty_ends_s(records.agent[answered], busy_from)
-    overtime_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(off, busy_to), t0, t1)
-    # Past the end of the span of work: overtime, or a call running into a break (which starts late).
-    pause = schedule.work_ends_s(records.agent[answered], busy_from)
-    off_duty_s = np.clip(busy_to, t0, t1) - np.clip(np.minimum(pause, busy_to), t0, t1)
-    edges = np.array([t0, t1])
-    for p, pool in enumerate(scenario.staffing.pools):
-        mine = records.pool[answered] == p
-        on_duty = float(schedule.on_duty_s(p, edges)[0])
-        overtime = float(overtime_s[mine].sum())
-        on_duty_busy = float(busy_s[mine].sum() - off_duty_s[mine].sum())
-        out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
-        reached = mine & window[answered] & (records.outcome[answered] == ANSWERED)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(reached))
-        out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
-        out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+    out.update(_pool_measures(scenario, schedule, records, window))
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     out.update(replication_days(scenario, records))  # nothing for a run of one day
@@ -149,6 +127,68 @@ def _language_measures(
         interpreted = speaks & records.interpreter.astype(bool) & (records.outcome == ANSWERED)
         out[("classes", name, "languages", lang, "interpreter")] = int(np.count_nonzero(interpreted))
     return out
+
+
+def _pool_measures(
+    scenario: Scenario, schedule: Schedule, records: CallRecords, window: np.ndarray
+) -> dict[Key, float]:
+    """Each pool's utilization, answered calls (arrived in the statistics ``window``), agent-hours
+    on duty and overtime; its busy spans are freed on return, before the per-day measures. An
+    agent is busy on every call answered and on every callback rung that nobody answered."""
+    out: dict[Key, float] = {}
+    busy = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
+    busy_s, overtime_s, off_duty_s = _busy_spans(scenario, schedule, records, busy)
+    edges = np.array([scenario.warmup, scenario.horizon])
+    pool_of, counted = records.pool[busy], window[busy] & (records.outcome[busy] == ANSWERED)
+    for p, pool in enumerate(scenario.staffing.pools):
+        mine = pool_of == p
+        on_duty = float(schedule.on_duty_s(p, edges)[0])
+        # A pool that answered every call sums the whole arrays (the same sums, no copies).
+        every = bool(mine.all())
+        overtime = float(_sum_of(overtime_s, mine, every))
+        on_duty_busy = float(_sum_of(busy_s, mine, every) - _sum_of(off_duty_s, mine, every))
+        out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
+        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & counted))
+        out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+    return out
+
+
+def _sum_of(values: np.ndarray, mine: np.ndarray, every: bool) -> float:
+    """``values[mine].sum()``; ``every``: ``mine`` is all true, and the whole array is summed as is."""
+    return float(values.sum() if every else values[mine].sum())
+
+
+SPANS_AT_A_TIME = 1 << 16
+"""Callers whose answered calls' busy spans are measured at a time: the whole replication's at
+once took eight temporary arrays of 8 bytes a call (88 MB for a million calls)."""
+
+
+def _busy_spans(
+    scenario: Scenario, schedule: Schedule, records: CallRecords, busy: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """For each call an agent was busy on (``busy``, in the callers' order): its time on the call
+    within the statistics window, the part of that past the end of its shift (overtime), and the
+    part past the end of its span of work (overtime, or a call running into a break, which then
+    starts late)."""
+    t0, t1 = scenario.warmup, scenario.horizon
+    c = records.callers
+    busy_s, overtime_s, off_duty_s = (np.empty(np.count_nonzero(busy)) for _ in range(3))
+    done = 0
+    for start in range(0, len(busy), SPANS_AT_A_TIME):
+        calls = start + np.flatnonzero(busy[start : start + SPANS_AT_A_TIME])
+        part = slice(done, done + len(calls))
+        done += len(calls)
+        busy_from = records.answered_s[calls]
+        busy_to = busy_from + c.handle_s[calls]
+        agent = records.agent[calls]
+        end = np.clip(busy_to, t0, t1)
+        busy_s[part] = end - np.clip(busy_from, t0, t1)
+        off = schedule.duty_ends_s(agent, busy_from)
+        overtime_s[part] = end - np.clip(np.minimum(off, busy_to), t0, t1)
+        pause = schedule.work_ends_s(agent, busy_from)
+        off_duty_s[part] = end - np.clip(np.minimum(pause, busy_to), t0, t1)
+    return busy_s, overtime_s, off_duty_s
 
 
 def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
@@ -257,19 +297,24 @@ def replication_intervals(
     edges = np.append(np.arange(0.0, horizon, interval_s), horizon)
     nbins = len(edges) - 1
     c = records.callers
-    bin_of = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
-    wait = records.wait_s
-    left = records.left_queue_s
-    queued_at = np.minimum(c.queued_s, horizon)
     widths = np.diff(edges)
     on_duty = {pool.name: schedule.on_duty_s(p, edges) / widths for p, pool in enumerate(scenario.staffing.pools)}
     cuts = thresholds(scenario)
-    rows: list[tuple[Any, ...]] = []
-    columns = []
+    starts, ends = edges[:-1].tolist(), edges[1:].tolist()
+    # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
+    flow_bins = (
+        np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
+        if interval_flow_columns(scenario)
+        else None
+    )
+    per_class = []
     for k, name in enumerate(scenario.class_names()):
+        # One class's callers at a time, each temporary dropped once counted (a million-call
+        # replication's whole columns at once were 83 MB of temporaries).
         m = c.cls == k
-        b = bin_of[m]
+        b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
+        wait = records.wait_s[m]
         ans = out == ANSWERED
 
         def count(mask: np.ndarray, b: np.ndarray = b) -> np.ndarray:
@@ -277,36 +322,31 @@ def replication_intervals(
 
         arrivals = np.bincount(b, minlength=nbins)
         answered = count(ans)
-        wait_sum = np.bincount(b[ans], weights=wait[m][ans], minlength=nbins)
+        wait_sum = np.bincount(b[ans], weights=wait[ans], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
         closed = count(out == CLOSED)
         offered = arrivals - closed
-        within = [count(answered_within(wait[m], ans, t)) for t in cuts]
+        within = [count(answered_within(wait, ans, t)) for t in cuts]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
+        abandoned, unserved = count(out == ABANDONED), count(out == UNSERVED)
+        del b, out, wait, ans
         # Callers are ordered by queue time, so the starts are already sorted.
-        queue = np.diff(clipped_cumulative(queued_at[m], left[m], edges, starts_sorted=True)) / widths
+        queued_at = np.minimum(c.queued_s[m], horizon)
+        queue = np.diff(clipped_cumulative(queued_at, records.left_queue_s[m], edges, starts_sorted=True)) / widths
+        flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
+        del m, queued_at
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
-        flows = interval_flow_counts(scenario, records, m, bin_of, nbins)  # none without transfers...
-        columns.append(
-            (name, arrivals, answered, count(out == ABANDONED), count(out == UNSERVED), closed, offered,
-             wait_mean, within, levels, queue, agents, flows)
-        )  # fmt: skip
-    starts, ends = edges[:-1].tolist(), edges[1:].tolist()
-    per_class = []
-    for name, arr, ans_n, aband, unserved, closed, offered, wmean, within, levels, queue, agents, flows in columns:
-        per_class.append(list(zip(
-            starts, ends, [name] * nbins, arr.tolist(), ans_n.tolist(), aband.tolist(), unserved.tolist(),
-            closed.tolist(), offered.tolist(), _nullable(wmean), *(n.tolist() for n in within),
-            *(_nullable(level) for level in levels), _nullable(queue), _nullable(agents),
-            *(n.tolist() for n in flows),
+        per_class.append(zip(
+            [replication] * nbins, starts, ends, [name] * nbins, arrivals.tolist(), answered.tolist(),
+            abandoned.tolist(), unserved.tolist(), closed.tolist(), offered.tolist(), _nullable(wait_mean),
+            *(n.tolist() for n in within), *(_nullable(level) for level in levels), _nullable(queue),
+            _nullable(agents), *(n.tolist() for n in flows),
             strict=True,
-        )))  # fmt: skip
-    for j in range(nbins):
-        for rows_of_class in per_class:
-            rows.append((replication, *rows_of_class[j]))
-    return rows
+        ))  # fmt: skip
+    # Interval by interval, each class's row in turn.
+    return [row for rows_of_interval in zip(*per_class, strict=True) for row in rows_of_interval]
 
 
 def _nullable(x: np.ndarray) -> list[float | None]:
@@ -363,7 +403,7 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
         return {}
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    day_of_call = (c.arrival_s // DAY_S).astype(np.int64)
+    day_of_call = (c.arrival_s // DAY_S).astype(np.int32)  # a run is under 2**31 days
     days = [day for day, _, _ in spans]
     by_weekday = weekday_days(scenario)
     withins = thresholds(scenario)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
@@ -48,7 +47,7 @@ from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later
+from .simpy_internals import succeed_later, timeouts_at
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
@@ -81,6 +80,11 @@ def simulate_replication(
     return dataclasses.replace(records, callers=callers, answered_s=answered, agent=agent, pool=pool, outcome=outcome)
 
 
+def _view(values: np.ndarray) -> Any:
+    """``values`` (C-contiguous) as a memoryview: element reads and writes are Python numbers."""
+    return memoryview(values)  # type: ignore[arg-type]  # numpy arrays are buffers
+
+
 class Replication:
     """One replication in progress: the callers as flat arrays, the implicit queues, the idle
     agents, and the three kinds of SimPy process (:meth:`agent`, :meth:`arrivals`,
@@ -109,21 +113,24 @@ class Replication:
         self.pools = scenario.staffing.pools
         n = self.n = len(callers)
 
-        # Flat per-caller data as compact arrays (8 bytes a value, fast scalar access).
-        self.queued = array("d", callers.queued_s.tobytes())
-        self.handle = array("d", callers.handle_s.tobytes())
-        self.deadline = array("d", (callers.queued_s + callers.patience_s).tobytes())
-        self.cls = callers.cls.tolist()
-        self.answered = array("d", np.full(n, np.nan).tobytes())
-        self.agent_of = array("i", [-1]) * n
-        self.outcome = bytearray([UNSERVED]) * n
+        # Flat per-caller data as memoryviews of numpy arrays: a Python number per read or write
+        # (as fast as array.array), and no copy of the callers' own columns.
+        self.queued = _view(np.ascontiguousarray(callers.queued_s))
+        self.handle = _view(np.ascontiguousarray(callers.handle_s))
+        self.deadline = _view(callers.queued_s + callers.patience_s)
+        self.cls = _view(np.ascontiguousarray(callers.cls))
+        self.answered_s = np.full(n, np.nan)
+        self.agent_arr = np.full(n, -1, dtype=np.int32)
+        self.outcome_arr = np.full(n, UNSERVED, dtype=np.int8)
+        self.answered = _view(self.answered_s)
+        self.agent_of = _view(self.agent_arr)
+        self.outcome = _view(self.outcome_arr)
 
         # Implicit FIFO queues: members[k] lists class k's callers in queue order, head[k] is the
         # first one nobody has taken yet; those with queued <= now are waiting.
-        self.members = [array("l", np.flatnonzero(callers.cls == k).tobytes()) for k in range(len(class_names))]
-        self.member_queued = [
-            array("d", callers.queued_s[np.asarray(m, dtype=np.int64)].tobytes()) for m in self.members
-        ]
+        members = [np.flatnonzero(callers.cls == k) for k in range(len(class_names))]
+        self.members = [_view(m) for m in members]
+        self.member_queued = [_view(callers.queued_s[m]) for m in members]
         self.head = [0] * len(class_names)
 
         # Idle agents per pool as (end of duty, wake-up event, agent number), and how many in all.
@@ -158,7 +165,8 @@ class Replication:
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
         lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
         my_idle = self.idle[p]
-        timeout, event = env.timeout, env.event
+        timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
+        ends = None
         if busy_s > 0:
             yield timeout(busy_s)
         for on, off, rest in windows:
@@ -169,6 +177,8 @@ class Replication:
                 call = OFF_DUTY
                 for k, mem, mq, size in lanes:
                     h = head[k]
+                    if h == size or mq[h] > now:
+                        continue  # nobody waiting in this lane
                     while h < size and mq[h] <= now:
                         i = mem[h]
                         h += 1
@@ -192,19 +202,23 @@ class Replication:
                     now = env.now
                     continue  # woken by an arrival: look at the queues again
                 # An arrival event lands up to an ulp after its caller queued; that is no wait.
-                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
-                agent_of[call] = aid
-                outcome[call] = ANSWERED
-                yield timeout(handle[call])
-                now = env.now
+                q = queued[call]
+                answered[call] = now if now - q > 1e-9 else q
+                agent_of[call] = aid  # answered: records() reads the outcome from this
+                now += handle[call]  # the time the call ends, as env.timeout would compute it
+                ends = timeout_at(now, ends)  # the agent's one call-end event, fired again
+                yield ends
             if rest:
                 yield timeout(rest)
 
     def arrivals(self, env: simpy.Environment) -> Generator:
         """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
         queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
+        # The idle agents of each class's first-choice pool (none for a class no pool serves).
+        first_choice = [idle[pools[0]] if pools else deque() for pools in pools_for_class]
         n, horizon = self.n, self.horizon
         i = bisect_left(queued, env.now)  # callers queued before the start were waiting then
+        now = env.now
         while True:
             if self.n_idle == 0:
                 # Nobody to wake: callers join the implicit queues without events.
@@ -214,10 +228,11 @@ class Replication:
                 while i < n and queued[i] <= now:
                     i += 1
                 continue
-            if i >= n or queued[i] >= horizon:
+            if i >= n:
                 return
             t = queued[i]
-            now = env.now
+            if t >= horizon:
+                return
             if t > now:
                 delay = t - now
                 if now + delay < t:  # land on or after t, so the caller is in the queue
@@ -225,18 +240,19 @@ class Replication:
                 # Fast path: an idle agent of the first-choice pool for this caller, still on duty
                 # at t, is woken at t by the very event this process waits for (one event, not
                 # two). Otherwise decide at t: a specialist may have come free by then.
-                waiting = idle[pools_for_class[cls[i]][0]]
+                waiting = first_choice[cls[i]]
                 if waiting and waiting[0][0] > t:
                     wake = waiting.popleft()[1]
                     self.n_idle -= 1
                     succeed_later(env, wake, delay, i)
                     yield wake
+                    now += delay  # the time the wake-up landed at, as SimPy computed it
                     i += 1
                     continue
                 yield env.timeout(delay)
+                now += delay
                 if self.n_idle == 0:
                     continue  # everyone got busy meanwhile; the caller waits in the queue
-            now = env.now
             for p in pools_for_class[cls[i]]:
                 waiting = idle[p]
                 while waiting:
@@ -274,13 +290,14 @@ class Replication:
                 i = mem[h]
                 if queued[i] < horizon and deadline[i] < horizon:
                     outcome[i] = ABANDONED
-        agent_arr = np.frombuffer(self.agent_of, dtype=np.int32).copy()
+        agent_arr, outcome_arr = self.agent_arr, self.outcome_arr
+        outcome_arr[agent_arr >= 0] = ANSWERED
         pool_arr = np.where(agent_arr >= 0, np.append(self.schedule.agent_pool, np.int32(-1))[agent_arr], -1)
         return CallRecords(
             callers=self.callers,
-            answered_s=np.frombuffer(self.answered, dtype=np.float64).copy(),
+            answered_s=self.answered_s,
             agent=agent_arr,
             pool=pool_arr.astype(np.int32),
-            outcome=np.frombuffer(outcome, dtype=np.int8).copy(),
+            outcome=outcome_arr,
             horizon_s=horizon,
         )

@@ -81,41 +81,48 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     n_rep = len(result.replications)
     withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
     flows = interval_flow_columns(scenario)
+    rows = [row for rep in result.replications for row in rep.intervals]
+
+    def column(name: str) -> list[Any]:
+        j = cols[name]
+        return [row[j] for row in rows]
+
+    # The interval rows as columns, then each sum by np.bincount: it adds the values of a cell in
+    # row order, as a loop over the rows would (the same floats, not a regrouped sum).
+    start = np.array(column("interval_start_s"), dtype=float)
+    width = np.array(column("interval_end_s"), dtype=float) - start
+    keep = start >= scenario.warmup - 1e-9
+    class_index = {name: k for k, name in enumerate(scenario.class_names())}
+    cls = np.array([class_index[c] for c in column("class")], dtype=np.int64)
+    cell = np.array([rep_index[r] for r in column("replication")], dtype=np.int64) * HOURS
+    cell += ((start % DAY_S) // HOUR_S).astype(np.int64)
+
+    def nullable(name: str) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in column(name)], dtype=float)
+
+    queue, agents = nullable("queue_len_mean"), nullable("agents_on_duty")
+    has_queue, has_agents = ~np.isnan(queue), ~np.isnan(agents)
+    per_row = {
+        "arrivals": (np.array(column("arrivals"), dtype=float), keep),
+        "offered": (np.array(column("offered"), dtype=float), keep),  # service levels are shares of these
+        "abandoned": (np.array(column("abandoned"), dtype=float), keep),
+        # counts add up; shares are taken once, below
+        **{f"sl_{t:g}": (np.array(column(f"answered_within_{t:g}s"), dtype=float), keep) for t in withins},
+        "queue_sum": (np.maximum(queue, 0.0) * width, keep & has_queue),  # clip float noise below 0
+        "duration": (width, keep & has_queue),
+        "agents_sum": (agents * width, keep & has_agents),
+        "agents_duration": (width, keep & has_agents),
+        **{flow: (np.array(column(flow), dtype=float), keep) for flow in flows},  # none without transfers...
+    }
     acc: dict[str, dict[str, np.ndarray]] = {}
-    for name in scenario.class_names():
+    for name, k in class_index.items():
+        mine = cls == k
         acc[name] = {
-            k: np.zeros((n_rep, HOURS))
-            for k in ("arrivals", "offered", "abandoned", "queue_sum", "agents_sum", "duration", "agents_duration",
-                      *flows)
-        }  # fmt: skip
-        for t in withins:
-            acc[name][f"sl_{t:g}"] = np.zeros((n_rep, HOURS))
-    i_rep, i_start, i_end, i_cls = cols["replication"], cols["interval_start_s"], cols["interval_end_s"], cols["class"]
-    i_arr, i_ab, i_q, i_ag = cols["arrivals"], cols["abandoned"], cols["queue_len_mean"], cols["agents_on_duty"]
-    i_within = {t: cols[f"answered_within_{t:g}s"] for t in withins}
-    rows = (row for rep in result.replications for row in rep.intervals)
-    for row in rows:
-        start, end = float(row[i_start]), float(row[i_end])
-        if start < scenario.warmup - 1e-9:
-            continue
-        a = acc[row[i_cls]]
-        r = rep_index[row[i_rep]]
-        h = int((start % DAY_S) // HOUR_S)
-        width = end - start
-        n_arr = float(row[i_arr])
-        a["arrivals"][r, h] += n_arr
-        a["offered"][r, h] += float(row[cols["offered"]])  # service levels are shares of these
-        a["abandoned"][r, h] += float(row[i_ab])
-        for t, i in i_within.items():
-            a[f"sl_{t:g}"][r, h] += float(row[i])  # counts add up; shares are taken once, below
-        for flow in flows:
-            a[flow][r, h] += float(row[cols[flow]])
-        if row[i_q] is not None:
-            a["queue_sum"][r, h] += max(float(row[i_q]), 0.0) * width  # clip float noise below 0
-            a["duration"][r, h] += width
-        if row[i_ag] is not None:
-            a["agents_sum"][r, h] += float(row[i_ag]) * width
-            a["agents_duration"][r, h] += width
+            key: np.bincount(cell[mine & use], weights=values[mine & use], minlength=n_rep * HOURS).reshape(
+                n_rep, HOURS
+            )
+            for key, (values, use) in per_row.items()
+        }
     out: dict[str, HourlyClass] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for name, a in acc.items():

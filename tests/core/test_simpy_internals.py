@@ -12,7 +12,7 @@ import simpy
 import simpy.core
 import simpy.events
 
-from queueing.core.simpy_internals import succeed_later, urgent_timeout
+from queueing.core.simpy_internals import succeed_later, timeouts_at, urgent_timeout
 
 
 def test_simpy_is_the_major_version_pinned() -> None:
@@ -67,3 +67,46 @@ def test_an_urgent_timeout_comes_before_the_ordinary_events_of_its_time() -> Non
     env.process(urgent(env))
     env.run()
     assert order == [(2.0, "urgent"), (2.0, "ordinary")]
+
+
+def test_a_timeout_at_a_time_is_queued_as_env_timeout_would_queue_it() -> None:
+    env = simpy.Environment(initial_time=0.1)
+    at = timeouts_at(env)
+    order: list[tuple[float, str]] = []
+
+    def sleeper(env: simpy.Environment, name: str, delay: float, mine: bool):
+        yield at(env.now + delay) if mine else env.timeout(delay)
+        order.append((env.now, name))
+
+    # Made in this order, at these times: ties at 0.3 keep the order they were made in.
+    for name, delay, mine in (("a", 0.2, True), ("b", 0.2, False), ("c", 0.1, True), ("d", 0.2, True)):
+        env.process(sleeper(env, name, delay, mine))
+    env.run()
+    assert order == [(0.1 + 0.1, "c"), (0.1 + 0.2, "a"), (0.1 + 0.2, "b"), (0.1 + 0.2, "d")]
+    assert not env._queue
+    event = at(1.0)
+    assert event.triggered and event.ok and event.value is None and not event.processed
+    assert env._queue[0][:2] == (1.0, simpy.core.NORMAL)
+
+
+def test_a_process_sleeps_again_and_again_on_one_timeout_at() -> None:
+    env = simpy.Environment()
+    at = timeouts_at(env)
+    woken: list[float] = []
+
+    def sleeper(env: simpy.Environment):
+        event = None
+        for delay in (1.5, 2.0, 0.25):
+            event = at(env.now + delay, event)
+            yield event
+            woken.append(env.now)
+        assert event.processed
+
+    def ticker(env: simpy.Environment):
+        yield env.timeout(3.5)  # made before the sleeper's second sleep: ties keep that order
+        woken.append(-env.now)
+
+    env.process(sleeper(env))
+    env.process(ticker(env))
+    env.run()
+    assert woken == [1.5, -3.5, 3.5, 3.75]
