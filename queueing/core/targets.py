@@ -30,6 +30,11 @@ these. ``staff`` and ``roster`` ask more of the plans they search for: that the 
 Student-t lower bound at ``confidence`` over the replications' shares reach the target
 (:meth:`Judged.lower`; cut at 0, so it stays a share), so that a plan judged good is good with that
 confidence.
+
+**Languages.** ``staff`` and ``roster`` also judge each target of a class with a language mix over
+its callers of each language (``judge``'s ``by_language``, counted by :func:`language_intervals`),
+in the same windows: a class's targets apply to each of its languages. summary.json's ``met``
+counts the class's callers together, as before.
 """
 
 from __future__ import annotations

@@ -34,6 +34,13 @@ let one interval fall short when others make up for it, so the search changes in
   that pass alone may fail together when they eat the same day's margin; the batch is then
   simulated together and halved until it passes, as before.
 
+Languages: a class's targets apply to each of its languages (:func:`check_targets` judges them
+over each language's callers too), so no language's callers are left to a pool that never comes.
+The Erlang start gives each language's share of a class's calls to the open pools serving the
+class that speak it (:func:`takers`), and the repair adds an agent for a failing language to the
+first of them, those speaking the fewest languages first. A language no open pool serving the
+class speaks (and no interpreter) is a one-line error (:func:`unserved_languages`).
+
 Opening hours: a pool has 0 agents in every interval it is closed (open at no time in it).
 A class served by several pools is split evenly between those open in the interval; where no
 pool serving it is open, its calls are closed (not offered, so not judged against the targets).
