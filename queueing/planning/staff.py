@@ -240,12 +240,17 @@ def unserved_languages(scenario: Scenario, interval_s: float) -> None:
             if (c, None) not in groups or rates[c][i] <= 0:
                 continue
             for lang in scenario.classes[c].languages or {}:
-                if (c, lang) not in groups:
-                    when = "" if all(row) else f" in {interval_label(i, interval_s)} (the pools open then)"
+                if (c, lang) in groups:
+                    continue
+                if all(row):
                     raise ScenarioError(
-                        f"{c}'s callers speaking {lang} cannot be staffed for: no pool serving {c}{when} "
-                        f"speaks {lang} (give one languages: [{lang}], or {c} an interpreter)"
+                        f"{c}'s callers speaking {lang} cannot be answered: no pool serving {c} speaks {lang} "
+                        f"(give one languages: [{lang}], or {c} an interpreter)"
                     )
+                raise ScenarioError(
+                    f"{c}'s callers speaking {lang} cannot be answered at {interval_label(i, interval_s)}: no pool "
+                    f"serving {c} open then speaks {lang} (open one that does, or give {c} an interpreter)"
+                )
 
 
 def pool_loads(scenario: Scenario, interval_s: float) -> list[list[PoolLoad]]:

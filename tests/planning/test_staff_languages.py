@@ -152,7 +152,19 @@ def test_a_language_no_pool_takes_is_one_line(tmp_path) -> None:
     result = invoke("staff", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [
-        "311's callers speaking es cannot be staffed for: no pool serving 311 speaks es "
+        "311's callers speaking es cannot be answered: no pool serving 311 speaks es "
         "(give one languages: [es], or 311 an interpreter)"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_language_whose_pool_is_closed_while_its_callers_call_is_one_line(tmp_path) -> None:
+    """The only Spanish-speaking pool opens at 02:00, the class's calls come from midnight."""
+    text = BILINGUAL.replace("languages: [en, es]}", "languages: [es], hours: {open: 2h, close: 8h}}")
+    path = write_file(tmp_path, text, "late.yaml")
+    result = invoke("staff", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "311's callers speaking es cannot be answered at 00:00-01:00: no pool serving 311 open then speaks es "
+        "(open one that does, or give 311 an interpreter)"
+    ]
