@@ -5,9 +5,6 @@ pool takes is one line."""
 from __future__ import annotations
 
 import json
-import time
-
-import pytest
 
 from queueing.core.runner import LocalExecutor
 from queueing.core.scenario_file import parse_scenario
@@ -90,22 +87,21 @@ def test_the_erlang_start_gives_each_language_its_load_in_the_pool_speaking_it()
     assert erlang_staffing(scenario, 6 * H) == [expected] * 4
 
 
-@pytest.mark.slow
 def test_staff_gives_each_language_pool_erlang_c_head_count() -> None:
     """Stationary arrivals, exponential handle times, no hang-ups, one interval a day: the
     head-count staff finds for each language's pool is, within one agent, the smallest meeting
     Erlang C's service level for that language's load (the search judges each language's callers
     at a lower confidence bound over 40 replications, so it may ask one agent more)."""
     scenario = parse_scenario(DEDICATED.format(reps=40))
-    t0 = time.perf_counter()
     result = find_staffing(scenario, LocalExecutor(2), interval_s=24 * H)
     ((english, spanish),) = result.agents
     assert abs(english - 7) <= 1 and abs(spanish - 3) <= 1, result.agents
     assert result.targets_met
-    assert time.perf_counter() - t0 < 120
+    languages = result.evaluation.summary["classes"]["311"]["languages"]
+    for lang in ("en", "es"):  # each language's calls meet the target, not only the class's
+        assert languages[lang]["service_level"][0]["share"]["value"] >= 0.8, lang
 
 
-@pytest.mark.slow
 def test_a_bilingual_pool_gets_the_agents_its_language_needs(tmp_path) -> None:
     """Only the bilingual pool takes Spanish callers: staff gives it enough for them to meet
     311's target (judged on them apart), and staffing.json says so per language. Judged on the
