@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -42,7 +42,7 @@ from .records import CallRecords, call_rows, calls_columns
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
-from .targets import Judged, judge
+from .targets import Judged, judge, language_intervals
 
 
 def version() -> str:
@@ -64,6 +64,9 @@ class ReplicationResult:
     measures: dict[Key, float]
     intervals: list[tuple[Any, ...]]
     records: CallRecords | None
+    # per interval, class and language, what its targets are judged on (targets.language_intervals):
+    # the staff and roster searches judge a class's targets for each of its languages too
+    by_language: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def run_task(task: Task) -> ReplicationResult:
         measures=replication_measures(scenario, schedule, records),
         intervals=replication_intervals(scenario, schedule, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
+        by_language=language_intervals(scenario, records, task.interval_s),
     )
 
 

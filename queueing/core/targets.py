@@ -30,6 +30,11 @@ these. ``staff`` and ``roster`` ask more of the plans they search for: that the 
 Student-t lower bound at ``confidence`` over the replications' shares reach the target
 (:meth:`Judged.lower`; cut at 0, so it stays a share), so that a plan judged good is good with that
 confidence.
+
+**Languages.** ``staff`` and ``roster`` also judge each target of a class with a language mix over
+its callers of each language (``judge``'s ``by_language``, counted by :func:`language_intervals`),
+in the same windows: a class's targets apply to each of its languages. summary.json's ``met``
+counts the class's callers together, as before.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -46,7 +51,8 @@ import numpy as np
 
 from .calendar import WEEK_S, weekday_of_day
 from .durations import DAY_S, HOUR_S, format_clock, format_duration
-from .metrics import interval_columns
+from .metrics import answered_within, interval_columns, thresholds
+from .records import ANSWERED, CLOSED, CallRecords
 from .scenario import Over, Scenario, Target
 from .statistics import lower_bounds
 from .statistics import share as share_of
@@ -77,9 +83,10 @@ def window_noun(over: Over, count: int) -> str:
     return one if count == 1 else many
 
 
-def target_text(class_name: str, target: Target) -> str:
-    """``911 90% within 15s over each day``."""
-    return f"{class_name} {target.share * 100:.4g}% within {format_duration(target.within)} {PHRASES[target.window]}"
+def target_text(class_name: str, target: Target, language: str | None = None) -> str:
+    """``911 90% within 15s over each day``; of one language's callers ``311 (es) 80% within 1m ...``."""
+    group = class_name if language is None else f"{class_name} ({language})"
+    return f"{group} {target.share * 100:.4g}% within {format_duration(target.within)} {PHRASES[target.window]}"
 
 
 @dataclass(frozen=True)
@@ -92,18 +99,88 @@ class Counts:
     within: np.ndarray  # [replication, k]
 
 
-def run_counts(scenario: Scenario, intervals: Sequence[Sequence[tuple[Any, ...]]]) -> dict[tuple[str, float], Counts]:
-    """Per (class, threshold of one of its targets), the counts of the intervals.csv rows of each
-    replication (``intervals[r]``, the rows of replication r, columns as
-    :func:`queueing.core.metrics.interval_columns`)."""
-    at = {name: j for j, name in enumerate(interval_columns(scenario))}
+LANGUAGE_INTERVAL_COLUMNS = ("interval_start_s", "class", "language", "offered")
+
+
+def language_interval_columns(scenario: Scenario) -> list[str]:
+    """The columns of :func:`language_intervals`' rows: the interval's start, class, language,
+    calls offered and, per threshold of any target, those answered within it."""
+    return [*LANGUAGE_INTERVAL_COLUMNS, *(f"answered_within_{t:g}s" for t in thresholds(scenario))]
+
+
+def language_intervals(scenario: Scenario, records: CallRecords, interval_s: float) -> list[tuple[Any, ...]]:
+    """One replication's rows per interval of the run, class with a language mix and targets, and
+    language of its mix (columns :func:`language_interval_columns`): callers counted in the
+    interval they arrived in, as intervals.csv counts a class. What a class's targets are judged
+    on for each of its languages (``judge``'s ``by_language``); none without languages."""
+    if not scenario.languages() or not scenario.targets:
+        return []
+    languages = scenario.languages()
+    assert records.language is not None
+    edges = np.append(np.arange(0.0, scenario.horizon, interval_s), scenario.horizon)
+    nbins = len(edges) - 1
+    c = records.callers
+    bin_of = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
+    answered = records.outcome == ANSWERED
+    offered = records.outcome != CLOSED
+    counted = [offered, *(answered_within(records.wait_s, answered, t) for t in thresholds(scenario))]
+    starts = edges[:-1].tolist()
+    rows: list[tuple[Any, ...]] = []
+    for k, name in enumerate(scenario.class_names()):
+        mix = scenario.classes[name].languages
+        if not mix or not scenario.targets.get(name):
+            continue
+        for lang in mix:
+            mine = (c.cls == k) & (records.language == languages.index(lang)) & offered
+            cells = [np.bincount(bin_of[mine & m], minlength=nbins).tolist() for m in counted]
+            rows.extend((s, name, lang, *row) for s, *row in zip(starts, *cells, strict=True))
+    return rows
+
+
+Group = tuple[str, str | None]  # (class, language): None for all the class's callers
+
+
+def run_counts(
+    scenario: Scenario,
+    intervals: Sequence[Sequence[tuple[Any, ...]]],
+    by_language: Sequence[Sequence[tuple[Any, ...]]] | None = None,
+) -> dict[tuple[Group, float], Counts]:
+    """Per ((class, None), threshold of one of its targets), the counts of the intervals.csv rows
+    of each replication (``intervals[r]``, the rows of replication r, columns as
+    :func:`queueing.core.metrics.interval_columns`); with ``by_language`` (each replication's
+    :func:`language_intervals`), per ((class, language), threshold) too."""
+    out = _counts(scenario, intervals, interval_columns(scenario), lambda name: [(name, None)])
+    if by_language is not None:
+        mixes = {name: list(scenario.classes[name].languages or {}) for name in scenario.class_names()}
+        out.update(
+            _counts(
+                scenario,
+                by_language,
+                language_interval_columns(scenario),
+                lambda name: [(name, lang) for lang in mixes[name]],
+            )
+        )
+    return out
+
+
+def _counts(
+    scenario: Scenario,
+    intervals: Sequence[Sequence[tuple[Any, ...]]],
+    names: list[str],
+    groups_of: Callable[[str], list[Group]],
+) -> dict[tuple[Group, float], Counts]:
+    at = {name: j for j, name in enumerate(names)}
     columns = [list(zip(*rows, strict=True)) for rows in intervals]
-    out: dict[tuple[str, float], Counts] = {}
-    for name in scenario.class_names():
+    out: dict[tuple[Group, float], Counts] = {}
+    for group in (g for name in scenario.class_names() for g in groups_of(name)):
+        name, lang = group
         withins = sorted({t.within for t in scenario.targets.get(name, [])})
-        if not withins:
+        if not withins or not columns or not columns[0]:
             continue
         mine = [np.asarray(cols[at["class"]], dtype=object) == name for cols in columns]
+        if lang is not None:
+            speaks = [np.asarray(cols[at["language"]], dtype=object) == lang for cols in columns]
+            mine = [m & s for m, s in zip(mine, speaks, strict=True)]
         starts = np.asarray(columns[0][at["interval_start_s"]], dtype=float)[mine[0]]
 
         def column(key: str, mine: list[np.ndarray] = mine) -> np.ndarray:
@@ -112,7 +189,7 @@ def run_counts(scenario: Scenario, intervals: Sequence[Sequence[tuple[Any, ...]]
         offered = column("offered")
         for w in withins:
             within = column(f"answered_within_{w:g}s")
-            out[(name, w)] = Counts(starts, offered, within)
+            out[(group, w)] = Counts(starts, offered, within)
     return out
 
 
@@ -190,6 +267,7 @@ class Judged:
     counts: Counts  # the run's per-interval counts the windows add up
     offered: np.ndarray  # [replication, window]
     within: np.ndarray  # [replication, window]
+    language: str | None = None  # the class's callers of this language only (None: all of them)
 
     @cached_property
     def _levels(self) -> np.ndarray:
@@ -274,7 +352,7 @@ class Judged:
             met = int(np.count_nonzero(self.judged & (np.nan_to_num(lower, nan=-1.0) >= self.target.share - _EPS)))
             how = f"met at the {confidence:.0%} lower bound"
         text = (
-            f"{target_text(self.class_name, self.target)}: {how} in {met} of {self.n_judged} "
+            f"{target_text(self.class_name, self.target, self.language)}: {how} in {met} of {self.n_judged} "
             f"{window_noun(self.target.window, self.n_judged)}"
         )
         missed = self.missed_text(confidence)
@@ -286,15 +364,27 @@ def judge(
     intervals: Sequence[Sequence[tuple[Any, ...]]],
     interval_s: float,
     grid_s: float | None = None,
+    by_language: Sequence[Sequence[tuple[Any, ...]]] | None = None,
 ) -> list[Judged]:
     """Every target of ``scenario`` (classes by priority, targets in file order) judged over its
     windows, from the intervals.csv rows of each replication (``intervals[r]``) at ``interval_s``;
-    ``grid_s`` is the planning grid of ``interval`` windows (default ``interval_s``)."""
-    counts = run_counts(scenario, intervals)
+    ``grid_s`` is the planning grid of ``interval`` windows (default ``interval_s``).
+
+    With ``by_language`` (each replication's :func:`language_intervals`), each target of a class
+    with a language mix is judged again, after those, over the class's callers of each language
+    (classes by priority, then targets, then the mix's languages): a class's target applies to
+    each of its languages, so no language's callers are left to wait for a pool that never comes.
+    """
+    counts = run_counts(scenario, intervals, by_language)
+    groups: list[Group] = [(name, None) for name in scenario.class_names()]
+    if by_language is not None:
+        groups += [(name, lang) for name in scenario.class_names() for lang in scenario.classes[name].languages or {}]
     out = []
-    for name in scenario.class_names():
+    for name, lang in groups:
         for target in scenario.targets.get(name, []):
-            c = counts[(name, target.within)]
+            if ((name, lang), target.within) not in counts:
+                continue
+            c = counts[((name, lang), target.within)]
             win = windows(scenario, target.window, c, grid_s or interval_s)
             size = len(win.labels)
             keep = win.of >= 0
@@ -302,7 +392,13 @@ def judge(
             within = np.array([np.bincount(win.of[keep], r[keep], size) for r in c.within])
             out.append(
                 Judged(
-                    name, target, win, c, offered.reshape(len(c.offered), size), within.reshape(len(c.offered), size)
+                    name,
+                    target,
+                    win,
+                    c,
+                    offered.reshape(len(c.offered), size),
+                    within.reshape(len(c.offered), size),
+                    lang,
                 )
             )
     return out

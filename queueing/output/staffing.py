@@ -74,15 +74,18 @@ def _targets(result: StaffingResult) -> list[dict[str, object]]:
         return []
     out: list[dict[str, object]] = []
     for j, margin in zip(check.judged, check.window_margins(), strict=True):
-        out.append(
+        entry: dict[str, object] = {"class": j.class_name}
+        if j.language is not None:
+            entry["language"] = j.language  # the class's target judged on its callers of that language
+        entry.update(
             {
-                "class": j.class_name,
                 "within_s": j.target.within,
                 "share": j.target.share,
                 "over": j.target.window,
                 "windows": {"judged": j.n_judged, "met": int(np.count_nonzero(j.judged & (margin >= 0)))},
             }
         )
+        out.append(entry)
     return out
 
 

@@ -62,12 +62,14 @@ from .cover import (
 from .lines import RosterLine
 from .staff import (
     Check,
+    Group,
     Progress,
     StaffingResult,
     check_targets,
     find_staffing,
     first_open_pools,
     open_intervals,
+    repair_pools,
 )
 
 MAX_REPAIR_ROUNDS = 12
@@ -472,7 +474,7 @@ def _repair(
     run: _Run,
     counts: list[list[int]],
     types: list[list[ShiftType]],
-    first_open: list[dict[str, int]],
+    first_open: list[dict[Group, int]],
     rules: RosterRules,
     costs: list[list[float]],
 ) -> tuple[int, bool]:
@@ -482,7 +484,7 @@ def _repair(
     raises the agents present there. The program may then lengthen or move a shift rather than
     add one. Returns (rostered agents added, whether the roster changed); ``counts`` in place."""
     interval, s = rules.interval, rules.shrinkage
-    failing = sorted({(i, first_open[i][c]) for i, c in run.check.failing() if c in first_open[i]})
+    failing = repair_pools(run.check, first_open)
     added, changed = 0, False
     for p in sorted({p for _, p in failing}):
         coverable: np.ndarray = np.any(duty_matrix(types[p], interval), axis=1)

@@ -34,6 +34,13 @@ let one interval fall short when others make up for it, so the search changes in
   that pass alone may fail together when they eat the same day's margin; the batch is then
   simulated together and halved until it passes, as before.
 
+Languages: a class's targets apply to each of its languages (:func:`check_targets` judges them
+over each language's callers too), so no language's callers are left to a pool that never comes.
+The Erlang start gives each language's share of a class's calls to the open pools serving the
+class that speak it (:func:`takers`), and the repair adds an agent for a failing language to the
+first of them, those speaking the fewest languages first. A language no open pool serving the
+class speaks (and no interpreter) is a one-line error (:func:`unserved_languages`).
+
 Opening hours: a pool has 0 agents in every interval it is closed (open at no time in it).
 A class served by several pools is split evenly between those open in the interval; where no
 pool serving it is open, its calls are closed (not offered, so not judged against the targets).
@@ -178,33 +185,101 @@ def open_intervals(scenario: Scenario, interval_s: float) -> list[list[bool]]:
     return table
 
 
-def first_open_pools(scenario: Scenario, is_open: list[list[bool]]) -> list[dict[str, int]]:
-    """[interval] -> class -> the pool an agent for a failing call of that class goes to: the first
-    serving it (specialists first, ``pools_for``) open in the interval; a class no open pool
-    serves then is missing (its calls are closed)."""
-    out = []
-    for row in is_open:
-        firsts = {c: next((p for p in scenario.staffing.pools_for(c) if row[p]), None) for c in scenario.classes}
-        out.append({c: p for c, p in firsts.items() if p is not None})
+Group = tuple[str, str | None]  # (class, language of its callers): None for all of them
+
+
+def takers(scenario: Scenario, row: list[bool]) -> dict[Group, list[int]]:
+    """Per (class, None) and, for a class with a language mix, per (class, language): the pools
+    open in an interval (``row``: [pool] -> open) whose agents take those callers, the first
+    choice for an agent added for them first. (class, None): the pools serving the class,
+    specialists first (``pools_for``); (class, language): those of them speaking the language,
+    the fewest languages first (a bilingual agent is kept for the callers only they can take),
+    else, for a class with an ``interpreter``, those speaking the scenario's first language (the
+    interpreter line's). A group no open pool takes is missing."""
+    languages = scenario.languages()
+    out: dict[Group, list[int]] = {}
+    for c, cc in scenario.classes.items():
+        serving = [p for p in scenario.staffing.pools_for(c) if row[p]]
+        if serving:
+            out[(c, None)] = serving
+        for lang in cc.languages or {}:
+            spoken = {p: scenario.staffing.pools[p].languages or languages for p in serving}
+            speak = sorted((p for p in serving if lang in spoken[p]), key=lambda p: len(spoken[p]))
+            if not speak and cc.interpreter is not None:
+                speak = [p for p in serving if languages[0] in spoken[p]]
+            if speak:
+                out[(c, lang)] = speak
     return out
+
+
+def first_open_pools(scenario: Scenario, is_open: list[list[bool]]) -> list[dict[Group, int]]:
+    """[interval] -> (class, language) -> the pool an agent for a failing call of that class
+    (and language: None for all its callers) goes to: the first of :func:`takers` in the
+    interval; a group no open pool takes then is missing (a class's calls are closed)."""
+    return [{g: pools[0] for g, pools in takers(scenario, row).items()} for row in is_open]
+
+
+def repair_pools(check: Check, first_open: list[dict[Group, int]]) -> list[tuple[int, int]]:
+    """The (interval, pool) pairs an agent is added to for the failing windows of ``check``
+    (:meth:`Check.failing`): the first pool open then taking the failing callers. ``first_open``
+    is per interval of the day; the check's intervals may run over a week."""
+    n = len(first_open)
+    return sorted(
+        {(i, first_open[i % n][(c, lang)]) for i, c, lang in check.failing() if (c, lang) in first_open[i % n]}
+    )
+
+
+def unserved_languages(scenario: Scenario, interval_s: float) -> None:
+    """A one-line error when some class's callers of a language arrive in an interval in which a
+    pool serving the class is open but none takes them (none speaks it, and no interpreter): no
+    head-count could answer them."""
+    rates = interval_rates_per_s(scenario, interval_s)
+    for i, row in enumerate(open_intervals(scenario, interval_s)):
+        groups = takers(scenario, row)
+        for c in scenario.class_names():
+            if (c, None) not in groups or rates[c][i] <= 0:
+                continue
+            for lang in scenario.classes[c].languages or {}:
+                if (c, lang) in groups:
+                    continue
+                if all(row):
+                    raise ScenarioError(
+                        f"{c}'s callers speaking {lang} cannot be answered: no pool serving {c} speaks {lang} "
+                        f"(give one languages: [{lang}], or {c} an interpreter)"
+                    )
+                raise ScenarioError(
+                    f"{c}'s callers speaking {lang} cannot be answered at {interval_label(i, interval_s)}: no pool "
+                    f"serving {c} open then speaks {lang} (open one that does, or give {c} an interpreter)"
+                )
 
 
 def pool_loads(scenario: Scenario, interval_s: float) -> list[list[PoolLoad]]:
     """[interval][pool] -> the PoolLoad of that pool in that interval of the day: a class served
-    by several pools is split evenly between those open in the interval; a closed pool faces
-    nothing, and a class no open pool serves is closed (its calls are not offered)."""
+    by several pools is split evenly between those open in the interval; a class with a language
+    mix, each language's share between the open pools taking its callers (:func:`takers`); a
+    closed pool faces nothing, and a class no open pool serves is closed (its calls are not
+    offered)."""
     rates = interval_rates_per_s(scenario, interval_s)
     pools = scenario.staffing.pools
     table = []
     for i, is_open in enumerate(open_intervals(scenario, interval_s)):
-        serving = {c: sum(o and c in p.serves for p, o in zip(pools, is_open, strict=True)) for c in scenario.classes}
+        groups = takers(scenario, is_open)
+        # (class, pool) -> the share of the class's calls the pool faces
+        split: dict[tuple[str, int], float] = {}
+        for c, cc in scenario.classes.items():
+            mix: dict[str | None, float] = {None: 1.0}
+            if cc.languages:
+                mix = {lang: share for lang, share in cc.languages.items()}
+            for lang, share in mix.items():
+                for p in groups.get((c, lang), []):
+                    split[(c, p)] = split.get((c, p), 0.0) + share / len(groups[(c, lang)])
         row = []
-        for pool, o in zip(pools, is_open, strict=True):
+        for p, pool in enumerate(pools):
             names = [c for c in scenario.class_names() if c in pool.serves]
             row.append(
                 PoolLoad(
                     names,
-                    [rates[c][i] / serving[c] if o else 0.0 for c in names],
+                    [rates[c][i] * split.get((c, p), 0.0) for c in names],
                     [scenario.classes[c].mean_handle_s() for c in names],
                 )
             )
@@ -357,16 +432,21 @@ class Check:
         """Per target column, each window's lower bound minus the target (nan: not judged)."""
         return [j.margin(self.confidence) for j in self.judged]
 
-    def failing(self) -> list[tuple[int, str]]:
-        """(interval of the day, class) pairs where an agent would help a failing window most:
+    def failing(self) -> list[tuple[int, str, str | None]]:
+        """(interval of the day, class, language) where an agent would help a failing window most:
         a window of one interval of the day, that interval; a wider one (an hour of several
         intervals, a busy hour, a day, a week), its intervals with the most calls short of the
         target (target share x offered - answered within, per replication), as many as make up
-        the window's shortfall at the lower bound. A check made of margins alone (no ``judged``)
-        names the intervals whose margin is negative."""
+        the window's shortfall at the lower bound. The language is the failing target's (judged
+        on one language's callers), else, for a class judged per language too, the language
+        with the smallest margin in that interval, else None (all the class's callers). A check
+        made of margins alone (no ``judged``) names the intervals whose margin is negative."""
         if not self.judged:
-            return sorted({(int(i), self.owners[j]) for i, j in np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)})
-        out: set[tuple[int, str]] = set()
+            return sorted(
+                {(int(i), self.owners[j], None) for i, j in np.argwhere(np.nan_to_num(self.margin, nan=1.0) < 0)},
+                key=lambda f: (f[0], f[1]),
+            )
+        out: set[tuple[int, str, str | None]] = set()
         for owner, j, margin in zip(self.owners, self.judged, self.window_margins(), strict=True):
             reps = max(len(j.offered), 1)
             for w in np.flatnonzero(np.nan_to_num(margin, nan=1.0) < 0).tolist():
@@ -378,8 +458,18 @@ class Check:
                     if got > 0 and (short[pos] <= 0 or got >= need):
                         break
                     got += max(float(short[pos]), 1e-9)
-                    out.add((self._slot(j.counts.starts_s[ks[pos]]), owner))
-        return sorted(out)
+                    slot = self._slot(j.counts.starts_s[ks[pos]])
+                    out.add((slot, owner, j.language if j.language is not None else self._worst_language(slot, owner)))
+        return sorted(out, key=lambda f: (f[0], f[1], f[2] or ""))
+
+    def _worst_language(self, slot: int, owner: str) -> str | None:
+        """Of the class's languages judged apart, the one with the smallest margin in ``slot``
+        (None: the class is not judged per language, or none of its languages is judged there)."""
+        cols = [k for k, j in enumerate(self.judged) if j.class_name == owner and j.language is not None]
+        margins = self.margin[slot, cols] if cols else np.array([])
+        if not np.any(~np.isnan(margins)):
+            return None
+        return self.judged[cols[int(np.nanargmin(margins))]].language
 
     def _slot(self, start_s: float) -> int:
         return int((start_s % self.period_s) // self.interval_s)
@@ -400,7 +490,11 @@ def check_targets(result: SimulationResult, interval_s: float, confidence: float
     of ``period_s`` (of the day: days pooled; of the week for a week's lines)."""
     scenario = result.scenario
     n = intervals_per_day(interval_s) * round(period_s / DAY_S)
-    judged = judge(scenario, [rep.intervals for rep in result.replications], result.interval_s, grid_s=interval_s)
+    reps = result.replications
+    by_language = [rep.by_language for rep in reps] if scenario.languages() else None
+    judged = judge(
+        scenario, [rep.intervals for rep in reps], result.interval_s, grid_s=interval_s, by_language=by_language
+    )
     margin = np.full((n, len(judged)), np.inf)
     for col, j in enumerate(judged):
         mine = j.windows.of >= 0
@@ -456,6 +550,7 @@ def find_staffing(
     # A target over more than an interval lets one interval fall short: the search then keeps every
     # interval at the head-count that keeps up with its load, where it starts (see the docstring).
     windowed = overs != {"interval"}
+    unserved_languages(scenario, interval_s)
     pools = scenario.staffing.pools
     first_pool = first_open_pools(scenario, open_intervals(scenario, interval_s))
     log: list[str] = []
@@ -495,7 +590,7 @@ def find_staffing(
     rounds = 0
     while not check.met and rounds < max_rounds:
         rounds += 1
-        for i, p in sorted({(i, first_pool[i][c]) for i, c in check.failing() if c in first_pool[i]}):
+        for i, p in repair_pools(check, first_pool):
             agents[i][p] += 1  # specialists first: they help the failing class without taking shared agents
         ((check, result),) = evaluate([agents])
         say(

@@ -58,7 +58,16 @@ from .roster import (
     rostered_need,
     shift_data,
 )
-from .staff import Check, Progress, StaffingResult, check_targets, find_staffing, first_open_pools, open_intervals
+from .staff import (
+    Check,
+    Progress,
+    StaffingResult,
+    check_targets,
+    find_staffing,
+    first_open_pools,
+    open_intervals,
+    repair_pools,
+)
 
 REPAIR_EXTRA = 3  # at most this many agents more than shrinkage asks for in a repair's failing intervals
 
@@ -152,7 +161,7 @@ def build_week_roster(
     rounds = added = 0
     while not run.check.met and rounds < MAX_REPAIR_ROUNDS:
         rounds += 1
-        failing = sorted({(i, first_open[i % n][c]) for i, c in run.check.failing() if c in first_open[i % n]})
+        failing = repair_pools(run.check, first_open)
         changed = False
         for p in sorted({p for _, p in failing}):
             rows = [i for i, q in failing if q == p]

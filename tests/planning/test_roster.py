@@ -391,7 +391,7 @@ def test_the_repair_solves_again_keeping_coverage_and_buys_the_least_paid_time()
     before = coverage(types[0], counts[0], H)
     before_present = coverage(types[0], present[0], H)
     old = list(counts[0])
-    first_open = [{"911": 0, "311": 0} for _ in range(24)]
+    first_open = [{("911", None): 0, ("311", None): 0} for _ in range(24)]
     added, changed = _repair(run, counts, types, first_open, rules, costs)
     assert changed and counts[1] == [0] * len(types[1])
     after = coverage(types[0], counts[0], H)
@@ -455,7 +455,7 @@ def test_a_repair_stopped_by_its_limit_is_never_worse_than_adding_shifts(monkeyp
         return [k + 3 for k in x], 0.5  # a feasible but poor roster, not proven optimal
 
     monkeypatch.setattr(roster_module, "cheapest_cover", stopped)
-    _repair(run, counts, types, [{"911": 0, "311": 0} for _ in range(24)], rules, costs)
+    _repair(run, counts, types, [{("911", None): 0, ("311", None): 0} for _ in range(24)], rules, costs)
     extra = [k - o for k, o in zip(counts[0], old, strict=True)]
     assert all(e >= 0 for e in extra) and 1 <= sum(extra) <= 3  # a few agents on cheap shifts, not +3 on every type
     assert (

@@ -121,8 +121,8 @@ def test_a_class_no_open_pool_serves_is_closed_not_staffed_for() -> None:
 def test_repair_goes_to_the_first_pool_serving_the_class_that_is_open() -> None:
     scenario = parse_scenario(DESK)
     firsts = first_open_pools(scenario, open_intervals(scenario, 2 * H))
-    assert firsts[0] == {"911": 0, "311": 0}  # desk closed: 311 agents go to the shared pool
-    assert firsts[5] == {"911": 0, "311": 1}  # desk open: specialists first
+    assert firsts[0] == {("911", None): 0, ("311", None): 0}  # desk closed: 311 agents go to the shared pool
+    assert firsts[5] == {("911", None): 0, ("311", None): 1}  # desk open: specialists first
 
 
 def test_hours_off_the_interval_grid_cut_the_shifts_to_the_hours() -> None:
@@ -245,13 +245,13 @@ def test_a_failing_day_asks_for_agents_where_most_calls_fall_short_and_says_so_i
     check = _check_by_hand(sorted(calls))
     assert not check.met and check.margin[:, 0] == pytest.approx([0.7 - 0.9] * 4)  # every interval is in the day
     # 6 calls short of 90% of 30 at the bound: 06:00 is 4 short (9 - 5), 12:00 3 (9 - 6): both are needed
-    assert check.failing() == [(1, "a"), (2, "a")]
+    assert check.failing() == [(1, "a", None), (2, "a", None)]
     assert check.missed_lines() == [
         "a 90% within 10s over each day: met at the 90% lower bound in 0 of 1 day; missed day 1 (Mon) (70.0%)"
     ]
     # 4 short of 90% of 30 (23 of 30 in time): the 06:00 interval alone makes it up
     fewer = [(t, 0.0 if t >= 12 * H and t < 12 * H + 8 * 60 else w) for t, w in sorted(calls)]
-    assert _check_by_hand(fewer).failing() == [(1, "a")]
+    assert _check_by_hand(fewer).failing() == [(1, "a", None)]
 
 
 def test_removals_are_kept_together_only_within_each_windows_slack() -> None:
