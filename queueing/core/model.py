@@ -47,7 +47,7 @@ from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import run_until, succeed_later, timeouts_at
+from .simpy_internals import succeed_later, timeouts_at
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
@@ -149,7 +149,7 @@ class Replication:
                 env.process(self.agent(env, aid, crew.pool, crew.work_segments_s, self.busy_s.get(aid, 0.0)))
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
-        run_until(env, self.horizon)
+        env.run(until=self.horizon)
         return self.records()
 
     def agent(

@@ -19,15 +19,12 @@ time takes it.
 :func:`timeouts_at` makes the model's most frequent event, an agent's call ending, with one
 Python call instead of two (``Timeout.__init__`` and ``Environment.schedule``): the same entry in
 SimPy's event queue (time, ``NORMAL``, the next event id, the event) as ``env.timeout``'s.
-
-:func:`run_until` is ``env.run(until=t)`` with ``Environment.step`` inlined: the same events in
-the same order (its stop event is scheduled as ``run``'s is), one Python call fewer per event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heappush
 
 import simpy
 from simpy.core import NORMAL, URGENT
@@ -72,34 +69,3 @@ def timeouts_at(env: simpy.Environment) -> Callable[[float, simpy.Event | None],
         return event
 
     return at
-
-
-def run_until(env: simpy.Environment, until: float) -> None:
-    """``env.run(until=until)``: process every event before ``until`` (and those at ``until``
-    scheduled ahead of the stop, as ``run``'s are), leaving the clock at ``until``.
-
-    The stop event takes the next event id at ``URGENT`` priority, exactly as ``run`` schedules
-    its own, so the queue's order is the one ``run`` would follow. A failed event nobody defused
-    raises as ``step`` would (through it: the rare path stays SimPy's own). Unlike ``run``, the
-    spent stop event is not put back in the queue: a model runs its environment once."""
-    if until <= env.now:
-        raise ValueError(f"until ({until}) must be greater than the current simulation time")
-    stop = simpy.Event(env)
-    stop._ok = True
-    stop._value = None
-    env.schedule(stop, URGENT, until - env.now)
-    queue = env._queue
-    while queue:
-        when, priority, eid, event = heappop(queue)
-        env._now = when
-        if event is stop:
-            return
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            # Let SimPy raise it as its own step() does: put the event back and step once.
-            event.callbacks = []
-            heappush(queue, (when, priority, eid, event))
-            env.step()
-    raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')

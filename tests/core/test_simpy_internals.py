@@ -12,7 +12,7 @@ import simpy
 import simpy.core
 import simpy.events
 
-from queueing.core.simpy_internals import run_until, succeed_later, timeouts_at, urgent_timeout
+from queueing.core.simpy_internals import succeed_later, timeouts_at, urgent_timeout
 
 
 def test_simpy_is_the_major_version_pinned() -> None:
@@ -110,50 +110,3 @@ def test_a_process_sleeps_again_and_again_on_one_timeout_at() -> None:
     env.process(ticker(env))
     env.run()
     assert woken == [1.5, -3.5, 3.5, 3.75]
-
-
-def _ticks(env: simpy.Environment, log: list[tuple[float, str]]) -> None:
-    """Processes whose events tie with the stop time: what runs at it tells run's order."""
-
-    def sleeper(env: simpy.Environment, name: str, delays: tuple[float, ...]):
-        for delay in delays:
-            yield env.timeout(delay)
-            log.append((env.now, name))
-
-    def urgent(env: simpy.Environment):
-        yield urgent_timeout(env, 5.0)
-        log.append((env.now, "urgent"))
-
-    env.process(sleeper(env, "a", (1.0, 2.0, 2.0)))  # 1, 3, 5: at the stop time
-    env.process(sleeper(env, "b", (2.5, 2.5, 1.0)))  # 2.5, 5, 6: past it
-    env.process(urgent(env))
-
-
-def test_run_until_processes_the_events_env_run_would_and_stops_the_clock_there() -> None:
-    ran: list[list[tuple[float, str]]] = []
-    for stop in (lambda env: env.run(until=5.0), lambda env: run_until(env, 5.0)):
-        env, log = simpy.Environment(), []
-        _ticks(env, log)
-        stop(env)
-        assert env.now == 5.0
-        # run() puts its spent stop event back in the queue (priority -1); run_until drops it
-        left = [(t, type(e).__name__) for t, p, _, e in sorted(env._queue) if p >= 0]
-        ran.append(log + left)
-    assert ran[0] == ran[1]
-    assert ran[0][:2] == [(1.0, "a"), (2.5, "b")]  # the events at 5.0 were left for after the stop
-
-
-def test_run_until_raises_what_a_process_raised_as_env_run_does() -> None:
-    def failing(env: simpy.Environment):
-        yield env.timeout(1.0)
-        raise KeyError("in the model")
-
-    for stop in (lambda env: env.run(until=5.0), lambda env: run_until(env, 5.0)):
-        env = simpy.Environment()
-        env.process(failing(env))
-        try:
-            stop(env)
-        except KeyError as exc:
-            assert exc.args == ("in the model",) and env.now == 1.0
-        else:
-            raise AssertionError("the process's KeyError was not raised")
