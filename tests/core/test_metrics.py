@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from queueing.core.duty import agent_seconds
-from queueing.core.metrics import interval_columns, replication_intervals, replication_measures
+from queueing.core.metrics import _nullable, interval_columns, replication_intervals, replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
@@ -38,3 +38,11 @@ def test_agents_on_duty_leave_out_breaks() -> None:
     rows = replication_intervals(scenario, schedule, records, 0, 30 * M)
     agents = [row[interval_columns(scenario).index("agents_on_duty")] for row in rows]
     assert agents == [1, 1, 0] + [1] * 13
+
+
+def test_interval_cells_share_one_float_per_value_but_keep_each_zero_s_sign() -> None:
+    same: dict[float, float] = {}
+    first = _nullable(np.array([10.0, 1.0, np.nan]), same)
+    cells = _nullable(np.array([10.0, -0.0, 0.0, 1.0, np.nan]), same)
+    assert [repr(v) for v in cells] == ["10.0", "-0.0", "0.0", "1.0", "None"]  # what the CSV prints
+    assert cells[0] is first[0] and cells[3] is first[1]  # one object per repeated value
