@@ -1,4 +1,4 @@
-"""The wait a 311 caller on hold hears: a queue-length predictor refined for the 911 priority.
+"""The wait a 311 caller on hold hears: the queue-length predictor with hang-ups, after the 911 callers.
 
 Pure functions of the live state: the centre's (`HoldSnapshot`, read from the call log by
 `ivr.calllog.holdlog.HoldLog.hold_snapshot`, at most every `SNAPSHOT_TTL_S` per process) and the
@@ -92,7 +92,8 @@ def for_caller(snapshot: HoldSnapshot, queue_position: int | None, joined: datet
 
 def expected_wait_s(state: HoldState) -> float | None:
     """The expected wait in seconds until an agent answers (the module docstring), None when
-    there is no estimate. Its cost grows with the 311 work ahead, which the log bounds."""
+    there is no estimate. Its cost grows with the 311 work ahead, which is bounded (a QueuePosition
+    under 100,000 and `ivr.calllog.holdlog.MAX_CALLBACKS_COUNTED` callbacks)."""
     agents = state.agents_busy + state.agents_idle
     if agents <= 0 or state.handle_s is None or state.handle_s <= 0:
         return None
@@ -119,6 +120,6 @@ def announced_minutes(wait_s: float | None) -> int | None:
 
 
 def offers_callback(wait_s: float | None, offer_after_s: float) -> bool:
-    """A callback is offered once the expected wait passes `offer_after_s` (seconds), or the
-    311 queue does not drain; never without an estimate."""
+    """A callback is offered once the expected wait passes `offer_after_s` (seconds) (an
+    infinite one included); never without an estimate."""
     return wait_s is not None and wait_s >= offer_after_s
