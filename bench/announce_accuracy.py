@@ -4,8 +4,9 @@ On simulated days, every caller of the announced class is looked at the moment t
 queue, with the state the voice app would read from its call log then (`HoldState`): callers of
 the priority class waiting, callers of their own class ahead, agents in a conversation and idle
 on duty, the mean handle time of the conversations answered in the last `RECENT_WINDOW_S` that
-have ended (at most `HANDLE_SAMPLES`, none under `MIN_HANDLED`), and the priority class's
-arrival rate over the same window; the constants are the app's own (`ivr.calllog.holdlog`).
+have ended (at most `HANDLE_SAMPLES`, none under `MIN_HANDLED`), the priority class's arrival
+rate and the class's patience rate (hang-ups over the time its callers waited, 0 when nobody
+waited) over the same window; the constants are the app's own (`ivr.calllog.holdlog`).
 Beside ivr311's predictor (`ivr.callflow.waitestimate.expected_wait_s`), the predictors of
 Ibrahim and Whitt, from the same state:
 
@@ -15,8 +16,9 @@ Ibrahim and Whitt, from the same state:
 - QL-m, the M/M/s+M queue-length predictor ``sum_{i=0..k} 1 / (s mu + i theta)`` with the
   patience rate ``theta`` estimated from the window (abandonments over the time waited in it,
   the exponential's maximum-likelihood estimate), which the app could compute from its log too;
-  with a priority class, the same sum on ivr311's drain rate ``s mu - lambda_priority`` after
-  the priority callers waiting (a proposal, not the app's);
+  with a priority class, the same sum on the drain rate ``s mu - lambda_priority`` after the
+  priority callers waiting (ivr311's predictor is this sum on ``s mu``, the priority callers
+  still to arrive left out; on one class the two are one);
 - LES: the wait of the last caller of the class to be answered before this one joined;
 - HOL: how long the caller at the head of the class's queue has waited so far (0 when the new
   caller is the head).
@@ -135,6 +137,7 @@ def states(
         mine_done = np.flatnonzero(mine_sorted[:hi])
         les = float(waits_sorted[mine_done[-1]]) if len(mine_done) else None
         hol = t - float(q[waiting & mine].min()) if ahead else 0.0
+        patience = _abandon_rate(trace, mine, t, window_s)
         out.append(
             Seen(
                 at_s=t,
@@ -145,8 +148,9 @@ def states(
                     agents_idle=idle,
                     handle_s=handle,
                     arrivals_911_per_s=rate,
+                    abandon_per_s=patience or 0.0,
                 ),
-                abandon_rate_per_s=_abandon_rate(trace, mine, t, window_s),
+                abandon_rate_per_s=patience,
                 les_s=les,
                 hol_s=hol,
                 wait_s=float(ans[i] - q[i]) if answered[i] else None,

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from ivr.calllog.schema import agent_line, calls, database_clock_s, menu_events
 
 HOLD_STEP = 10_000  # the step number of the hold screen's input in menu_events (after any menu step)
-RECENT_WINDOW_S = 3600.0  # handle times and 911 arrivals are averaged over the last hour
+RECENT_WINDOW_S = 3600.0  # handle times, 911 arrivals and 311 patience are averaged over the last hour
 HANDLE_SAMPLES = 200  # at most this many recent conversations are averaged
 MIN_HANDLED = 3  # fewer recent conversations than this: no handle time, so no estimate
 RECENT_ROWS = 5000  # history is read from the last this many calls (an hour of a big centre's)
@@ -43,6 +43,19 @@ FAILED_ATTEMPT = frozenset({"busy", "no-answer", "failed", "canceled", "rest-err
 # an attempt placed (or a callee holding) not heard from for this long is lost: its status
 # callback went astray; far longer than a ring and a hold
 CALLBACK_LOST_S = 15 * 60.0
+
+
+def _patience_rate(waits: Any, since: datetime, now: datetime) -> float:
+    """Hang-ups per second waited: the 311 callers who hung up waiting in [since, now] over the
+    time 311 callers spent waiting in it (rows of joined, left or None, queue result; the
+    maximum-likelihood rate of an exponential patience); 0 when nobody waited."""
+    waited = 0.0
+    hung_up = 0
+    for joined, left, result in waits:
+        end = now if left is None else min(left, now)
+        waited += max((end - max(joined, since)).total_seconds(), 0.0)
+        hung_up += result == "hangup" and left is not None and since <= left <= now
+    return hung_up / waited if waited > 0 else 0.0
 
 
 class HoldLog:
@@ -348,6 +361,18 @@ class HoldLog:
                 .order_by(calls.c.answered_at.desc())
                 .limit(HANDLE_SAMPLES)
             ).all()
+            waits_311 = conn.execute(
+                select(
+                    calls.c.enqueued_at,
+                    func.coalesce(calls.c.answered_at, calls.c.left_queue_at, calls.c.ended_at),
+                    calls.c.queue_result,
+                ).where(
+                    lately,
+                    calls.c.queue == "311",
+                    calls.c.enqueued_at <= now,
+                    or_(calls.c.left_queue_at.is_(None), calls.c.left_queue_at >= recent),
+                )
+            ).all()
             arrivals_911 = conn.execute(
                 select(func.count()).where(
                     lately, calls.c.queue == "911", calls.c.enqueued_at >= recent, calls.c.enqueued_at <= now
@@ -355,6 +380,7 @@ class HoldLog:
             ).scalar()
         handles = [(e - a).total_seconds() for a, e in talks if e is not None and e >= a]
         return {
+            "abandon_per_s": _patience_rate(waits_311, recent, now),
             "waiting_911": int(counts.get("911", 0)),
             "waiting_311": int(counts.get("311", 0)),
             "callback_places": list(callbacks),

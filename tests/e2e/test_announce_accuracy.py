@@ -57,7 +57,9 @@ def test_the_state_of_the_last_caller_on_a_hand_made_trace():
     p = predictions(last, priority=True)
     assert p["QL"] == pytest.approx(3 * 40 / 2)  # (k + 1) / (s mu)
     assert p["QL-naive"] == pytest.approx(4 * 40 / 2)  # the 911 caller waiting counted ahead
-    assert p["ivr311"] == pytest.approx(4 / (2 / 40 - 2 / 1000))
+    assert s.abandon_per_s == 0.0
+    # QL-m without hang-ups seen: the 911 caller waiting and the 2 ahead, one per departure
+    assert p["ivr311"] == pytest.approx(4 * 40 / 2)
     assert p["QL-m"] == pytest.approx(1 / 0.048 + 3 / 0.048)  # no abandonment seen: no correction
     assert (p["LES"], p["HOL"]) == (30.0, 15.0)
 
@@ -109,6 +111,26 @@ def test_the_patience_rate_counts_the_hang_up_over_the_time_waited():
     assert _abandon_rate(trace, trace.cls == 1, 70.0, 1000.0) == pytest.approx(1 / 90)
     # a window of 20 s, [50, 70): 0 + 10 + 20 + 15 s waited in it, the hang-up at 60 s inside
     assert _abandon_rate(trace, trace.cls == 1, 70.0, 20.0) == pytest.approx(1 / 45)
+    # the caller who joins at 200 s finds that rate in their state: 1 over 30 + 20 + 55 + 95 s
+    trace = Trace(
+        **{
+            **trace.__dict__,
+            "cls": np.append(trace.cls, 1),
+            "queued_s": np.append(trace.queued_s, 200.0),
+            **{
+                n: np.append(getattr(trace, n), v)
+                for n, v in (
+                    ("answered_s", 200.0),
+                    ("ended_s", 210.0),
+                    ("left_s", 200.0),
+                    ("abandoned", False),
+                    ("pool", 0),
+                )
+            },
+        }
+    )
+    late = states(trace, cls=1, priority=0, window_s=1000.0, samples=200, min_handled=1)[-1]
+    assert late.state.abandon_per_s == pytest.approx(1 / 200)
 
 
 def test_scored_counts_and_rmse_on_the_hand_made_trace():

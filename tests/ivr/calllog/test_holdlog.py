@@ -59,6 +59,7 @@ def test_the_snapshot_holds_what_the_estimate_needs(store):
         "agents_idle": 1,
         "handle_s": pytest.approx(300.0),
         "arrivals_911_per_s": pytest.approx(2 / 3600),  # CAtalk and CA911 within the hour
+        "abandon_per_s": 0.0,  # nobody hung up
     }
     ask_callback(store, "CA311-0")  # a callback keeps its place: still ahead of the later ones
     snapshot = HoldSnapshot(**store.hold_snapshot(utcnow(), STALE_S))
@@ -66,6 +67,22 @@ def test_the_snapshot_holds_what_the_estimate_needs(store):
     joined = store.call("CA311-2")["enqueued_at"]
     assert for_caller(snapshot, 2, joined).ahead_311 == 2  # one in the queue before it, one callback
     assert for_caller(snapshot, 1, store.call("CA311-0")["enqueued_at"]).ahead_311 == 0
+
+
+def test_the_patience_rate_is_the_hang_ups_over_the_time_waited_in_the_hour(store):
+    now = utcnow()
+    ago = lambda s: now - timedelta(seconds=s)  # noqa: E731
+    store.mark_enqueued("CAgave-up", "311", None, "en", ago(1000))
+    store.record_queue_result("CAgave-up", "hangup", 600, ago(400))  # 600 s waited
+    store.mark_enqueued("CAlong", "311", None, "en", ago(7000))  # 600 s of its wait in the hour
+    store.mark_answered("CAlong", 4000, ago(3000))
+    store.record_queue_result("CAlong", "bridged", 4000, ago(2900))
+    store.mark_enqueued("CAold", "311", None, "en", ago(5000))  # hung up before the hour
+    store.record_queue_result("CAold", "hangup", 1000, ago(4000))
+    store.mark_enqueued("CA911", "911", None, "en", ago(900))  # 911 callers are not counted
+    store.record_queue_result("CA911", "hangup", 100, ago(800))
+    rate = store.hold_snapshot(now, STALE_S)["abandon_per_s"]
+    assert rate == pytest.approx(1 / 1200, rel=1e-3)
 
 
 def test_history_is_read_from_the_latest_calls_only(store, monkeypatch):
