@@ -1,0 +1,116 @@
+"""Where one replication of ``ivr311 simulate`` spends its time and memory, stage by stage.
+
+Runs the stages of ``queueing.core.runner.run_task`` and ``write_results`` one after the other in
+this process, on the sim_speed case (``--calls`` calls, 1,000,000 by default) or on a scenario
+file, and prints for each: wall and CPU time, the resident size after it and the process's peak
+so far; with ``--trace``, tracemalloc's live memory after the stage and its peak during it (numpy
+reports its arrays to tracemalloc; tracing slows every stage). CPU time suffers far less than wall
+time from a busy machine.
+
+Usage::
+
+    python -m bench.sim_stages
+    python -m bench.sim_stages --trace --calls 200000
+    python -m bench.sim_stages scenarios/week.yaml --keep-calls
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from bench.baselines import TOTAL_RATE_PER_S
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:  # not Linux
+        return float("nan")
+
+
+def _peak_mb() -> float:
+    """The process's peak resident size so far (ru_maxrss: kilobytes on Linux, bytes on macOS)."""
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+class Stages:
+    """Prints one line per stage: what it cost since the previous one."""
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def __call__(self, name: str, note: str = "") -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        line = f"{name:<28} {wall - self.wall:7.2f} s wall {cpu - self.cpu:6.2f} s CPU"
+        line += f"  RSS {_rss_mb():6.1f} MB, peak {_peak_mb():6.1f} MB"
+        if self.trace:
+            now, peak = tracemalloc.get_traced_memory()
+            line += f"  traced {now / 2**20:6.1f} MB, peak in stage {peak / 2**20:6.1f} MB"
+            tracemalloc.reset_peak()
+        print(line + (f"  {note}" if note else ""), flush=True)
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenario", nargs="?", type=Path, help="a scenario file (default: the sim_speed case)")
+    parser.add_argument("--calls", type=int, default=1_000_000, help="calls of the sim_speed case (default 1,000,000)")
+    parser.add_argument("--keep-calls", action="store_true", help="also write calls.csv, as --calls does")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc's live memory and peaks (slower)")
+    args = parser.parse_args(argv)
+    stage = Stages(args.trace)
+    from queueing.core import runner
+    from queueing.core.draws import draw_callers
+    from queueing.core.metrics import replication_intervals, replication_measures
+    from queueing.core.model import simulate_replication
+    from queueing.core.scenario_file import load_scenario
+    from queueing.core.schedule import build_schedule
+    from queueing.output.files import write_results
+
+    stage("imports")
+    if args.trace:
+        tracemalloc.start()
+    with tempfile.TemporaryDirectory(prefix="sim_stages-") as tmp:
+        path = args.scenario
+        if path is None:
+            from bench.sim_speed import write_case
+
+            path = Path(tmp) / "case.yaml"
+            write_case(path, seed=311, days=max(2, round(args.calls / TOTAL_RATE_PER_S / 86400.0)))
+        scenario = load_scenario(path)
+        schedule = build_schedule(scenario)
+        stage("scenario + schedule")
+        callers = draw_callers(scenario, 0)
+        stage("draw callers", f"{len(callers):,} callers")
+        records: Any = simulate_replication(scenario, schedule, callers)
+        stage("model")
+        if len(callers) >= runner.LARGE_REPLICATION_CALLS:
+            gc.collect()
+            stage("collect the model's cycles")
+        measures = replication_measures(scenario, schedule, records)
+        stage("measures")
+        intervals = replication_intervals(scenario, schedule, records, 0, runner.DEFAULT_INTERVAL_S)
+        stage("interval rows", f"{len(intervals):,} rows")
+        rep = runner.ReplicationResult(0, measures, intervals, records if args.keep_calls else None)
+        del records, callers
+        result = runner.SimulationResult(scenario, [rep], runner.DEFAULT_INTERVAL_S)
+        _ = result.summary
+        stage("summary")
+        written = write_results(result, Path(tmp) / "out", calls=args.keep_calls)
+        stage("write files", ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MB" for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
