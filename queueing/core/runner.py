@@ -296,6 +296,9 @@ class LocalExecutor:
         for process in processes:
             with contextlib.suppress(Exception):
                 process.join(timeout=5)
+                if process.is_alive():  # one that cannot take SIGTERM (still forking): SIGKILL
+                    process.kill()
+                    process.join(timeout=5)
         # Let the pool's manager thread wind down (bounded): at exit concurrent.futures wakes each
         # manager thread still registered, and one closing its pipe at that moment made CPython
         # 3.11 print an atexit traceback ("Bad file descriptor") after the one-line stop message.
