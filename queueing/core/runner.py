@@ -267,6 +267,8 @@ class LocalExecutor:
         # ProcessPoolExecutor has no public way to stop running work before Python 3.14
         # (terminate_workers); its process table is the documented-by-source way to do it.
         processes = list(getattr(pool, "_processes", {}).values())
+        results = getattr(pool, "_result_queue", None)
+        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets both
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             with contextlib.suppress(Exception):
@@ -277,10 +279,17 @@ class LocalExecutor:
                 if process.is_alive():  # one that cannot take SIGTERM (still forking): SIGKILL
                     process.kill()
                     process.join(timeout=5)
+        # A worker killed while writing its result leaves half a message in the result pipe, and the
+        # manager thread reads on for the rest; interpreter exit joins that thread without a bound,
+        # so a stopped command hung after its one-line message. With every worker gone this
+        # process holds the pipe's last write end: closing it puts the read at end of file, which
+        # the thread takes for a broken pool, and it ends.
+        if results is not None:
+            with contextlib.suppress(Exception):
+                results._writer.close()
         # Let the pool's manager thread wind down (bounded): at exit concurrent.futures wakes each
         # manager thread still registered, and one closing its pipe at that moment made CPython
         # 3.11 print an atexit traceback ("Bad file descriptor") after the one-line stop message.
-        manager = getattr(pool, "_executor_manager_thread", None)
         if manager is not None:
             with contextlib.suppress(Exception):
                 manager.join(timeout=5)

@@ -99,3 +99,45 @@ def test_python_api_tables_to_pandas(write_scenario) -> None:
     assert offered == (calls["class"] == "911").sum() / 2
     with pytest.raises(ValueError, match="keep_calls"):
         simulate(scenario).calls  # noqa: B018
+
+
+def _half_a_result(marker: str) -> None:
+    """In a pool worker: write the start of a result message (its length and one byte of it) to
+    the pool's result pipe, as a worker killed mid-write leaves it, then wait to be killed."""
+    import os
+    import struct
+    import sys
+
+    frame = sys._getframe()
+    while frame.f_code.co_name != "_process_worker":
+        frame = frame.f_back  # type: ignore[assignment]
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"\x80")
+    Path(marker).touch()
+    time.sleep(600)
+
+
+def test_abort_ends_the_pool_thread_left_reading_half_a_result(tmp_path: Path) -> None:
+    """A worker stopped while sending its result left the pool's manager thread reading forever,
+    and interpreter exit joins that thread: a stopped ``roster`` hung after 'stopped by Ctrl-C'."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from queueing.core.runner import LocalExecutor, _worker_init
+
+    executor = LocalExecutor(2)
+    pool = executor._pool = ProcessPoolExecutor(max_workers=2, initializer=_worker_init)
+    results = pool._result_queue  # type: ignore[attr-defined]
+    marker = tmp_path / "written"
+    pool.submit(_half_a_result, str(marker))
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the worker never wrote"
+    manager = pool._executor_manager_thread  # type: ignore[attr-defined]
+    try:
+        executor.abort()
+        still_reading = manager.is_alive()
+    finally:
+        results._writer.close()  # so that a failure here does not hang this test process at exit
+        manager.join(timeout=30)
+    assert not still_reading
