@@ -202,6 +202,25 @@ def default_jobs() -> int:
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP while worker processes are forked: a forked worker inherits
+    the held mask and the parent's handlers, and a Ctrl-C reaching it before :func:`_worker_init`
+    ignores it raised KeyboardInterrupt in the worker (a broken pool and a traceback instead of one
+    line). The parent takes a signal that came meanwhile as soon as the forks are done."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _worker_init() -> None:
     """Set up a worker process: the parent decides what an interrupt means.
 
@@ -214,6 +233,8 @@ def _worker_init() -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # held by the parent while it forked (_stop_signals_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
@@ -244,7 +265,8 @@ class LocalExecutor:
         # enough chunks to balance the load. Each replication is computed alone as ever.
         size = max(1, math.ceil(len(tasks) / (4 * self.jobs)))
         chunks = [list(tasks[k : k + size]) for k in range(0, len(tasks), size)]
-        futures = {self._pool.submit(run_tasks, chunk): k for k, chunk in enumerate(chunks)}
+        with _stop_signals_held():  # the first submit forks the workers
+            futures = {self._pool.submit(run_tasks, chunk): k for k, chunk in enumerate(chunks)}
         results: list[Any] = [None] * len(chunks)
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()

@@ -288,12 +288,13 @@ def _run_all(
         return [_run(scenario, s, range(replications), edges) for s in states]
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..core.runner import _worker_init
+    from ..core.runner import _stop_signals_held, _worker_init
 
     step = math.ceil(replications / jobs)
     chunks = [range(k, min(k + step, replications)) for k in range(0, replications, step)]
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
-        futures = [[pool.submit(_run, scenario, s, chunk, edges) for chunk in chunks] for s in states]
+        with _stop_signals_held():  # the first submit forks the workers
+            futures = [[pool.submit(_run, scenario, s, chunk, edges) for chunk in chunks] for s in states]
         return [[m for f in mine for m in f.result()] for mine in futures]
 
 
