@@ -47,7 +47,7 @@ from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later, timeouts_at
+from .simpy_internals import event_queue, succeeds_at, timeouts_at
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
@@ -132,6 +132,14 @@ class Replication:
         self.members = [_view(m) for m in members]
         self.member_queued = [_view(callers.queued_s[m]) for m in members]
         self.head = [0] * len(class_names)
+        # Each pool's lanes, highest class first: (class, members, their queue times, how many).
+        self.pool_lanes = [
+            [
+                (k, self.members[k], self.member_queued[k], len(members[k]))
+                for k in sorted(self.class_index[c] for c in pool.serves)
+            ]
+            for pool in self.pools
+        ]
 
         # Idle agents per pool as (end of duty, wake-up event, agent number), and how many in all.
         self.idle: list[deque[tuple[float, Any, int]]] = [deque() for _ in self.pools]
@@ -160,10 +168,9 @@ class Replication:
         class the pool serves, or wait idle to be handed one (or sent home, or on a break). A
         break starts when the call in progress at its scheduled start ends and lasts its whole
         length; the next span starts at its scheduled time or after the break."""
-        serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
-        lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
+        lanes = self.pool_lanes[p]
         my_idle = self.idle[p]
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         ends = None
@@ -212,13 +219,23 @@ class Replication:
                 yield timeout(rest)
 
     def arrivals(self, env: simpy.Environment) -> Generator:
-        """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
+        """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle.
+
+        The process runs ahead of SimPy's clock: ``now`` is the time it has reached, and while no
+        event is due before the next hand-over it makes the hand-over itself, without an event, and
+        goes on at the time the woken agent would have taken the call. Everything it schedules is
+        at an absolute time computed from ``now``, the float SimPy would compute at ``now``."""
         queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
         # The idle agents of each class's first-choice pool (none for a class no pool serves).
         first_choice = [idle[pools[0]] if pools else deque() for pools in pools_for_class]
+        first_lanes = [self.pool_lanes[pools[0]] if pools else [] for pools in pools_for_class]
+        head, deadline, outcome = self.head, self.deadline, self.outcome
+        handle, answered, agent_of = self.handle, self.answered, self.agent_of
         n, horizon = self.n, self.horizon
+        pending, succeed_at, timeout_at = event_queue(env), succeeds_at(env), timeouts_at(env)
         i = bisect_left(queued, env.now)  # callers queued before the start were waiting then
         now = env.now
+        tick = None  # this process's one timeout, fired again
         while True:
             if self.n_idle == 0:
                 # Nobody to wake: callers join the implicit queues without events.
@@ -237,20 +254,54 @@ class Replication:
                 delay = t - now
                 if now + delay < t:  # land on or after t, so the caller is in the queue
                     delay = math.nextafter(delay, math.inf)
+                w = now + delay  # when SimPy's clock would reach the caller from now
                 # Fast path: an idle agent of the first-choice pool for this caller, still on duty
-                # at t, is woken at t by the very event this process waits for (one event, not
-                # two). Otherwise decide at t: a specialist may have come free by then.
+                # at t. Otherwise decide at t: a specialist may have come free by then.
                 waiting = first_choice[cls[i]]
                 if waiting and waiting[0][0] > t:
-                    wake = waiting.popleft()[1]
+                    off, wake, aid = waiting.popleft()
                     self.n_idle -= 1
-                    succeed_later(env, wake, delay, i)
-                    yield wake
-                    now += delay  # the time the wake-up landed at, as SimPy computed it
+                    if off <= w:  # its shift ends as it wakes: it goes, the caller waits
+                        succeed_at(wake, w, i)
+                        yield wake
+                        now = w
+                        i += 1
+                        continue
+                    # Take the call for the agent as it would at w, and wake it when the call ends:
+                    # one event for the call, none for the hand-over. Events due by w come first.
+                    if w >= pending[0][0]:
+                        tick = timeout_at(w, tick)
+                        yield tick
+                    call = OFF_DUTY
+                    for k, mem, mq, size in first_lanes[cls[i]]:
+                        h = head[k]
+                        if h == size or mq[h] > w:
+                            continue
+                        while h < size and mq[h] <= w:
+                            c = mem[h]
+                            h += 1
+                            if deadline[c] < w:
+                                outcome[c] = ABANDONED
+                            else:
+                                call = c
+                                break
+                        head[k] = h
+                        if call != OFF_DUTY:
+                            break
+                    if call == OFF_DUTY:  # everyone it would find has left: idle again
+                        waiting.append((off, wake, aid))
+                        self.n_idle += 1
+                    else:
+                        q = queued[call]
+                        answered[call] = w if w - q > 1e-9 else q
+                        agent_of[call] = aid
+                        succeed_at(wake, w + handle[call], call)
+                    now = w
                     i += 1
                     continue
-                yield env.timeout(delay)
-                now += delay
+                tick = timeout_at(w, tick)
+                yield tick
+                now = w
                 if self.n_idle == 0:
                     continue  # everyone got busy meanwhile; the caller waits in the queue
             for p in pools_for_class[cls[i]]:
@@ -259,9 +310,9 @@ class Replication:
                     off, wake, _ = waiting.popleft()
                     self.n_idle -= 1
                     if off > now:
-                        wake.succeed(i)  # this agent will take the oldest call of its highest class
+                        succeed_at(wake, now, i)  # this agent will take the oldest call of its highest class
                         break
-                    wake.succeed(OFF_DUTY)  # its shift ends now: home, not to this call
+                    succeed_at(wake, now, OFF_DUTY)  # its shift ends now: home, not to this call
                 else:
                     continue
                 break

@@ -23,7 +23,7 @@ SimPy's event queue (time, ``NORMAL``, the next event id, the event) as ``env.ti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from heapq import heappush
 
 import simpy
@@ -38,6 +38,27 @@ def succeed_later(env: simpy.Environment, event: simpy.Event, delay: float, valu
     event._ok = True
     event._value = value
     env.schedule(event, NORMAL, delay)
+
+
+def succeeds_at(env: simpy.Environment) -> Callable[[simpy.Event, float, object], None]:
+    """A function ``at(event, t, value)`` that triggers ``event`` (untriggered, or processed and never
+    to be waited on again: not checked) with ``value`` to be processed at time ``t`` (not before now:
+    not checked). Its queue entry is the one ``event.succeed(value)`` makes at ``t``: a process that
+    runs ahead of the clock (it knows nothing happens before ``t``) schedules what it would at ``t``."""
+    queue, eid = env._queue, env._eid
+
+    def at(event: simpy.Event, t: float, value: object) -> None:
+        event._ok = True
+        event._value = value
+        heappush(queue, (t, NORMAL, next(eid), event))
+
+    return at
+
+
+def event_queue(env: simpy.Environment) -> Sequence[tuple[float, int, int, simpy.Event]]:
+    """SimPy's queue of scheduled events, a heap of (time, priority, id, event): ``[0][0]`` is the time
+    of the next event (``env.peek()`` without a call); read it, never change it."""
+    return env._queue
 
 
 def urgent_timeout(env: simpy.Environment, delay: float) -> simpy.Event:
