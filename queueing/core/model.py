@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
@@ -172,14 +172,16 @@ class Replication:
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
         lanes = self.pool_lanes[p]
         my_idle = self.idle[p]
-        timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
+        event, pending, succeed_at, timeout_at = env.event, event_queue(env), succeeds_at(env), timeouts_at(env)
         ends = None
+        now = env.now
         if busy_s > 0:
-            yield timeout(busy_s)
-        for on, off, rest in windows:
-            if env.now < on:
-                yield timeout(on - env.now)
+            yield env.timeout(busy_s)
             now = env.now
+        for on, off, rest in windows:
+            if now < on:
+                yield timeout_at(now + (on - now), None)
+                now = env.now
             while now < off:
                 call = OFF_DUTY
                 for k, mem, mq, size in lanes:
@@ -202,21 +204,25 @@ class Replication:
                     my_idle.append((off, wake, aid))
                     self.n_idle += 1
                     if self.doorbell is not None:
-                        self.doorbell.succeed()
+                        succeed_at(self.doorbell, now, None)
                         self.doorbell = None
-                    if (yield wake) == OFF_DUTY:
-                        break
+                    woken = yield wake
                     now = env.now
-                    continue  # woken by an arrival: look at the queues again
+                    if woken == OFF_DUTY:
+                        break
+                    continue  # woken by an arrival or at the end of a call handed to it: look again
                 # An arrival event lands up to an ulp after its caller queued; that is no wait.
                 q = queued[call]
                 answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid  # answered: records() reads the outcome from this
                 now += handle[call]  # the time the call ends, as env.timeout would compute it
+                if now < pending[0][0]:
+                    continue  # nothing happens before the call ends: go on from then
                 ends = timeout_at(now, ends)  # the agent's one call-end event, fired again
                 yield ends
             if rest:
-                yield timeout(rest)
+                yield timeout_at(now + rest, None)
+                now = env.now
 
     def arrivals(self, env: simpy.Environment) -> Generator:
         """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle.
@@ -242,8 +248,7 @@ class Replication:
                 self.doorbell = env.event()
                 yield self.doorbell
                 now = env.now
-                while i < n and queued[i] <= now:
-                    i += 1
+                i = bisect_right(queued, now, i)  # the callers queued meanwhile are in the queues
                 continue
             if i >= n:
                 return
