@@ -183,23 +183,25 @@ class Replication:
                 yield timeout_at(now + (on - now), None)
                 now = env.now
             while now < off:
-                call = OFF_DUTY
+                call = -1
                 for k, mem, mq, size in lanes:
                     h = head[k]
                     if h == size or mq[h] > now:
                         continue  # nobody waiting in this lane
-                    while h < size and mq[h] <= now:
+                    while True:  # pop callers (those whose patience ran out have left) up to a call
                         i = mem[h]
                         h += 1
                         if deadline[i] < now:
                             outcome[i] = ABANDONED
+                            if h == size or mq[h] > now:
+                                break
                         else:
                             call = i
                             break
                     head[k] = h
-                    if call != OFF_DUTY:
+                    if call >= 0:
                         break
-                if call == OFF_DUTY:
+                if call < 0:
                     wake = event()
                     my_idle.append((off, wake, aid))
                     self.n_idle += 1
@@ -277,23 +279,25 @@ class Replication:
                     if w >= pending[0][0]:
                         tick = timeout_at(w, tick)
                         yield tick
-                    call = OFF_DUTY
-                    for k, mem, mq, size in first_lanes[cls[i]]:
+                    call = -1
+                    for k, mem, mq, size in first_lanes[cls[i]]:  # the agent's own look at the queues
                         h = head[k]
                         if h == size or mq[h] > w:
                             continue
-                        while h < size and mq[h] <= w:
+                        while True:
                             c = mem[h]
                             h += 1
                             if deadline[c] < w:
                                 outcome[c] = ABANDONED
+                                if h == size or mq[h] > w:
+                                    break
                             else:
                                 call = c
                                 break
                         head[k] = h
-                        if call != OFF_DUTY:
+                        if call >= 0:
                             break
-                    if call == OFF_DUTY:  # everyone it would find has left: idle again
+                    if call < 0:  # everyone it would find has left: idle again
                         waiting.append((off, wake, aid))
                         self.n_idle += 1
                     else:
