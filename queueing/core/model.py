@@ -10,8 +10,16 @@ per call:
   t. An agent that finishes a call pops from that slice; a caller needs no event to join.
 - Arrivals are events only while some agent is idle (someone must be woken up); while every
   agent is busy the arrival process sleeps, and callers pile up in the implicit queues. When
-  the caller's first-choice pool has an idle agent, that agent's wake-up is scheduled at the
-  arrival time and the arrival process waits on the same event: one event per hand-over.
+  the caller's first-choice pool has an idle agent, the arrival process takes the call for
+  that agent at the time the agent would have (its look at the queues, done for it) and
+  schedules the agent's wake-up at the end of that call: a hand-over costs no event of its own.
+- Running ahead of the clock: a process whose next step comes before every event in SimPy's
+  queue (nothing else can happen in between) takes that step at once instead of scheduling an
+  event for it, keeping its own clock. The arrival process goes on from one hand-over to the
+  next so; an agent whose call ends first goes on to its next call so. Everything such a
+  process schedules is at an absolute time computed from its own clock, the very float SimPy's
+  clock would hold, so the records are those of the event-by-event run to the last bit; an
+  event due at that very time goes first, as SimPy would order it (ties need the event).
 - Abandonment is exact without timers: a caller at the head whose patience ran out before an
   agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
 - Shifts: an agent checks its schedule between calls; a call in progress at the end of a

@@ -1,16 +1,22 @@
 """The one place ivr311 reaches into SimPy's private API (pinned: ``simpy>=4.1,<5`` in pyproject).
 
 :func:`succeed_later` triggers an event that a process already waits on, ``delay`` seconds
-from now, as a single scheduled event. The model's arrival process uses it to hand a caller to
-an idle agent: the agent is woken at the caller's arrival time by the very event the arrival
-process then waits on, one event per hand-over instead of two (a ``Timeout`` for the arrival
-process plus ``succeed`` at that time), about a fifth of the events of a busy day.
+from now, as a single scheduled event. The routed model's arrival process uses it to hand a
+caller to an idle agent: the agent is woken at the caller's arrival time by the very event the
+arrival process then waits on, one event per hand-over instead of two (a ``Timeout`` for the
+arrival process plus ``succeed`` at that time).
 
 SimPy has no public way to do this: ``Event.succeed`` schedules for *now*, ``Timeout`` is a new
 event nobody waits on, and chaining them (``timeout.callbacks.append``) costs the second event
 this saves. So this does what ``simpy.events.Timeout.__init__`` does for its own event: set
 ``_ok`` and ``_value`` and call ``Environment.schedule(event, NORMAL, delay)``.
-tests/test_simpy_internals.py fails loudly when a SimPy release changes any of that.
+tests/core/test_simpy_internals.py fails loudly when a SimPy release changes any of that.
+
+:func:`succeeds_at` does the same at an absolute time, and :func:`event_queue` lets a process
+read when the next event is due: the fast model's processes run ahead of SimPy's clock while
+nothing is due before their next step (:mod:`queueing.core.model`), and schedule what they
+would at their own time: an agent's wake-up at the end of a call the arrival process took for
+it, an idle agent's wake-up, the sleeping arrival process's doorbell.
 
 :func:`urgent_timeout` is a ``Timeout`` processed before the ordinary events of its time: the
 routed model decides a callback offer as a caller joins, before an agent woken at that very
