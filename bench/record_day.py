@@ -15,7 +15,11 @@ Three systems, each a whole process (or two) measured from spawn to exit with it
 2. SimPy's floor on 2 processes (``python -m bench.baselines floor``, each with half the calls
    the ivr311 run offered: one bare ``Timeout`` per call, nothing else): what any SimPy model
    of the day must spend on this machine, in the same run;
-3. with ``--one-job``, ``ivr311 simulate FILE --jobs 1`` as well (what the second process gives).
+3. with ``--one-job``, ``ivr311 simulate FILE --jobs 1`` as well (what the second process gives);
+4. with ``--base DIR`` (another checkout's source tree, e.g. main's), ``--jobs 2`` from that tree
+   too, in the same rounds: both trees then run as ``python -P -m queueing.cli`` with their tree on
+   ``PYTHONPATH``, so the installed package does not decide, and the ratio of their CPU medians is
+   printed (A/B of a change).
 
 The target, "under 7 s on 2 jobs on a quiet machine", was set on a machine about twice as fast
 as the 2-core development machine (textbook SimPy on bench.sim_speed's case: 10.7 s of CPU there,
@@ -29,6 +33,7 @@ Usage::
 
     python -m bench.record_day                 # one round: ivr311 --jobs 2 and the floor
     python -m bench.record_day --repeat 3 --one-job
+    python -m bench.record_day --repeat 3 --base /work/main
 """
 
 from __future__ import annotations
@@ -133,9 +138,11 @@ def offered_calls(summary_path: Path) -> float:
     return per_replication * int(summary["meta"]["replications"])
 
 
-def run_ivr311(exe: str, scenario: Path, out: Path, jobs: int, extra: list[str]) -> Run:
-    cmd = [exe, "simulate", str(scenario), "--jobs", str(jobs), "--out", str(out), *extra]
-    code, wall_s, cpu_s, rss_mb, _stdout, stderr = measure(cmd, ROOT)
+def run_ivr311(command: list[str], scenario: Path, out: Path, jobs: int, extra: list[str], tree: Path | None) -> Run:
+    """``command simulate`` the record day (``tree``: with that source tree on PYTHONPATH)."""
+    cmd = [*command, "simulate", str(scenario), "--jobs", str(jobs), "--out", str(out), *extra]
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
+    code, wall_s, cpu_s, rss_mb, _stdout, stderr = measure(cmd, ROOT, env)
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed (exit {code}):\n{stderr}")
     return Run(wall_s, cpu_s, rss_mb, offered_calls(out / "summary.json"))
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one-job", action="store_true", help="also run ivr311 with --jobs 1")
     parser.add_argument("--ivr311", help="path of the ivr311 executable (default: next to python)")
     parser.add_argument("--keep", type=Path, help="also copy the record-day scenario to this file")
+    parser.add_argument("--base", type=Path, help="another source tree to run --jobs 2 from in the same rounds")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -174,7 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     exe = find_ivr311(args.ivr311)
     if exe is None:
         raise SystemExit("no ivr311 executable found (install the project, or pass --ivr311)")
-    systems = ["ivr311 -j2", "floor x2"] + (["ivr311 -j1"] if args.one_job else [])
+    # name -> (command, source tree on PYTHONPATH or None, jobs); None: SimPy's floor
+    this_tree = ROOT if args.base else None
+    command = [sys.executable, "-P", "-m", "queueing.cli"] if args.base else [exe]
+    systems: dict[str, tuple[list[str], Path | None, int] | None] = {
+        "ivr311 -j2": (command, this_tree, 2),
+        "floor x2": None,
+    }
+    if args.base:
+        systems["base -j2"] = (command, args.base.resolve(), 2)
+    if args.one_job:
+        systems["ivr311 -j1"] = (command, this_tree, 1)
     outcomes = {name: Outcome(name) for name in systems}
     print(f"load average before: {load_average()} (1, 5, 15 min; {os.cpu_count()} cores)", flush=True)
     with tempfile.TemporaryDirectory(prefix="record_day-") as tmp:
@@ -190,12 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         for i in range(args.repeat):
-            for name in systems:
-                if name == "floor x2":
+            for name, how in systems.items():
+                if how is None:
                     run = run_floor(outcomes["ivr311 -j2"].runs[-1].calls)
                 else:
-                    jobs = int(name[-1])
-                    run = run_ivr311(exe, scenario, workdir / f"out-{name[-1]}-{i}", jobs, extra)
+                    cmd, tree, jobs = how
+                    run = run_ivr311(cmd, scenario, workdir / f"out-{name.split()[0]}{jobs}-{i}", jobs, extra, tree)
                 outcomes[name].runs.append(run)
                 print(
                     f"  {name:<10} round {i + 1}: {run.wall_s:6.2f} s wall, {run.cpu_s:6.2f} s CPU, "
@@ -221,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         f"wall time here: {ivr.median('wall_s'):.2f} s, {ratio:.2f}x "
         + ("met" if ratio <= TARGET_FLOOR_RATIO else "NOT MET")
     )
+    if args.base:
+        base = outcomes["base -j2"]
+        print(
+            f"this tree against {args.base}: {base.median('cpu_s') / ivr.median('cpu_s'):.3f}x less CPU time, "
+            f"{base.median('wall_s') / ivr.median('wall_s'):.3f}x less wall time (medians)"
+        )
     if args.one_job:
         one = outcomes["ivr311 -j1"]
         print(f"2 jobs against 1: {one.median('wall_s') / ivr.median('wall_s'):.2f}x by wall time")
