@@ -28,8 +28,10 @@ module): a caller counts in the day she arrived on, whenever she was answered.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -286,9 +288,68 @@ def interval_columns(scenario: Scenario) -> list[str]:
     ]
 
 
+ROWS_AT_A_TIME = 1 << 14
+"""Interval rows made into Python tuples at a time when iterated (see :class:`IntervalRows`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class IntervalRows:
+    """One replication's rows of intervals.csv (:func:`replication_intervals`) as numpy columns,
+    interval by interval and each class in turn.
+
+    ``columns`` holds every column of ``names`` (:func:`interval_columns`) but ``replication`` and
+    ``class``: counts as integers, figures as floats with NaN for an empty cell; ``class_of`` is each
+    row's class, an index into ``class_names``. 8 bytes a cell, in memory and pickled: a
+    million-call replication's 60,672 rows as tuples of Python numbers took about twice that, and
+    every reader (the files, the hourly folding, the targets) made its columns from them again.
+    Iterating gives the rows as intervals.csv writes them (:meth:`__iter__`)."""
+
+    replication: int
+    names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    class_of: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.class_of)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column, a value per row; ``class`` as the class names (objects), ``replication`` too."""
+        if name == "replication":
+            return np.full(len(self), self.replication)
+        if name == "class":
+            return np.array(self.class_names, dtype=object)[self.class_of]
+        return self.columns[name]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """The rows as tuples (columns ``names``): Python ints and floats, None for an empty cell,
+        made ``ROWS_AT_A_TIME`` at a time."""
+        for start in range(0, len(self), ROWS_AT_A_TIME):
+            part = slice(start, start + ROWS_AT_A_TIME)
+            names = [self.class_names[k] for k in self.class_of[part].tolist()]
+            cells = [
+                itertools.repeat(self.replication)
+                if name == "replication"
+                else names
+                if name == "class"
+                else _cells(self.columns[name][part])
+                for name in self.names
+            ]
+            yield from zip(*cells, strict=False)  # the replication repeats without end
+
+
+def _cells(values: np.ndarray) -> list[Any]:
+    """A column's values as Python numbers, NaN as None (an empty CSV cell)."""
+    out = values.tolist()
+    if values.dtype.kind == "f":
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            out[i] = None
+    return out
+
+
 def replication_intervals(
     scenario: Scenario, schedule: Schedule, records: CallRecords, replication: int, interval_s: float
-) -> list[tuple[Any, ...]]:
+) -> IntervalRows:
     """Rows of intervals.csv for one replication: per interval and class, callers counted in the
     interval they arrived in; queue length and agents on duty (by the schedule, less scheduled
     breaks) are time-averages over it. Service levels are shares of the calls offered (arrivals
@@ -300,15 +361,11 @@ def replication_intervals(
     widths = np.diff(edges)
     on_duty = {pool.name: schedule.on_duty_s(p, edges) / widths for p, pool in enumerate(scenario.staffing.pools)}
     cuts = thresholds(scenario)
-    starts, ends = edges[:-1].tolist(), edges[1:].tolist()
+    names = interval_columns(scenario)
+    flow_names = interval_flow_columns(scenario)
     # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
-    flow_bins = (
-        np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
-        if interval_flow_columns(scenario)
-        else None
-    )
-    per_class = []
-    same: dict[float, float] = {}  # one float object per value across the rows (see _nullable)
+    flow_bins = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1) if flow_names else None
+    per_class: list[dict[str, np.ndarray]] = []
     for k, name in enumerate(scenario.class_names()):
         # One class's callers at a time, each temporary dropped once counted (a million-call
         # replication's whole columns at once were 83 MB of temporaries).
@@ -339,26 +396,26 @@ def replication_intervals(
         del m, queued_at
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
-        per_class.append(zip(
-            [replication] * nbins, starts, ends, [name] * nbins, arrivals.tolist(), answered.tolist(),
-            abandoned.tolist(), unserved.tolist(), closed.tolist(), offered.tolist(), _nullable(wait_mean, same),
-            *(n.tolist() for n in within), *(_nullable(level, same) for level in levels), _nullable(queue, same),
-            _nullable(agents, same), *(n.tolist() for n in flows),
-            strict=True,
-        ))  # fmt: skip
+        per_class.append({
+            "arrivals": arrivals, "answered": answered, "abandoned": abandoned, "unserved": unserved,
+            "closed": closed, "offered": offered, "wait_s_mean": wait_mean,
+            **{f"answered_within_{t:g}s": n for t, n in zip(cuts, within, strict=True)},
+            **{f"service_level_{t:g}s": level for t, level in zip(cuts, levels, strict=True)},
+            "queue_len_mean": queue, "agents_on_duty": agents,
+            **dict(zip(flow_names, flows, strict=True)),
+        })  # fmt: skip
+    classes = len(per_class)
+    columns = {"interval_start_s": np.repeat(edges[:-1], classes), "interval_end_s": np.repeat(edges[1:], classes)}
     # Interval by interval, each class's row in turn.
-    return [row for rows_of_interval in zip(*per_class, strict=True) for row in rows_of_interval]
+    for key in names[4:]:
+        columns[key] = np.stack([np.broadcast_to(one[key], nbins) for one in per_class], axis=1).reshape(-1)
+    class_of = np.tile(np.arange(classes, dtype=np.int32), nbins)
+    return IntervalRows(replication, tuple(names), tuple(scenario.class_names()), class_of, columns)
 
 
-def _nullable(x: np.ndarray, same: dict[float, float] | None = None) -> list[float | None]:
-    """Floats as a list, NaN as None (an empty CSV cell). With ``same``, each nonzero value is the
-    one float object ``same`` holds for it: a replication's interval rows repeat a few values
-    (10.0 agents, shares of 1.0) tens of thousands of times, 24 bytes each kept for the run. Zeros
-    stay apart: 0.0 and -0.0 are equal keys but print differently."""
-    values = np.asarray(x, dtype=float).tolist()
-    if same is None:
-        return [None if v != v else v for v in values]
-    return [None if v != v else same.setdefault(v, v) if v else v for v in values]
+def _nullable(x: np.ndarray) -> list[float | None]:
+    """Floats as a list, NaN as None (an empty CSV cell)."""
+    return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
 
 
 # --- per day and per weekday ------------------------------------------------------------------

@@ -29,6 +29,7 @@ from ..errors import ScenarioError
 from .draws import draw_callers
 from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
+    IntervalRows,
     Key,
     daily_columns,
     interval_columns,
@@ -62,7 +63,7 @@ class ReplicationResult:
 
     replication: int
     measures: dict[Key, float]
-    intervals: list[tuple[Any, ...]]
+    intervals: IntervalRows
     records: CallRecords | None
     # per interval, class and language, what its targets are judged on (targets.language_intervals):
     # the staff and roster searches judge a class's targets for each of its languages too
