@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             stage("collect the model's cycles")
         measures = replication_measures(scenario, schedule, records)
+        records.forget_waits()
         stage("measures")
         intervals = replication_intervals(scenario, schedule, records, 0, runner.DEFAULT_INTERVAL_S)
         stage("interval rows", f"{len(intervals):,} rows")

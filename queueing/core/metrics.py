@@ -61,7 +61,11 @@ def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -
     return answered & (wait_s <= within_s)
 
 
-def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[float]) -> dict[Key, float]:
+def _group_measures(
+    records: CallRecords, mask: np.ndarray, within: Sequence[float], counts: bool = False
+) -> dict[Key, float]:
+    """The measures of the callers ``mask`` (booleans, or their indexes); ``counts``: also how many
+    were answered within each of ``within`` (keys ``answered_within``, after the service levels)."""
     wait = records.wait_s[mask]
     outcome = records.outcome[mask]
     closed = int((outcome == CLOSED).sum())
@@ -84,8 +88,12 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
         stats = (math.nan,) * 5
     for name, value in zip(WAIT_STATS, stats, strict=True):
         out[("wait_s", name)] = float(value)
-    for t in within:
-        out[("service_level", f"{t:g}")] = share(np.count_nonzero(answered_within(wait, answered, t)), offered)
+    answered_in = [np.count_nonzero(answered_within(wait, answered, t)) for t in within]
+    for t, n in zip(within, answered_in, strict=True):
+        out[("service_level", f"{t:g}")] = share(n, offered)
+    if counts:
+        for t, n in zip(within, answered_in, strict=True):
+            out[("answered_within", f"{t:g}")] = int(n)
     return out
 
 
@@ -94,6 +102,9 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
+    # The pools' busy spans (24 bytes a call) before the waits are cached (16 bytes a call): not
+    # both at once. Their keys still follow the classes'.
+    pools = _pool_measures(scenario, schedule, records, window)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
         in_class = window & (c.cls == k)
@@ -104,7 +115,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
         out.update(_language_measures(scenario, records, name, in_class, within))
-    out.update(_pool_measures(scenario, schedule, records, window))
+    out.update(pools)
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     out.update(replication_days(scenario, records))  # nothing for a run of one day
@@ -338,6 +349,11 @@ class IntervalRows:
             yield from zip(*cells, strict=False)  # the replication repeats without end
 
 
+def _count_in(bins: np.ndarray, mask: np.ndarray, nbins: int) -> np.ndarray:
+    """How many of the callers ``mask`` fall in each of the ``nbins`` intervals (``bins``: each caller's)."""
+    return np.bincount(bins[mask], minlength=nbins)
+
+
 def _cells(values: np.ndarray) -> list[Any]:
     """A column's values as Python numbers, NaN as None (an empty CSV cell)."""
     out = values.tolist()
@@ -372,25 +388,22 @@ def replication_intervals(
         m = c.cls == k
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
-        wait = records.wait_s[m]
+        wait = records.left_queue_s[m] - c.queued_s[m]  # records.wait_s[m], without caching it whole
         ans = out == ANSWERED
-
-        def count(mask: np.ndarray, b: np.ndarray = b) -> np.ndarray:
-            return np.bincount(b[mask], minlength=nbins)
-
         arrivals = np.bincount(b, minlength=nbins)
-        answered = count(ans)
+        answered = _count_in(b, ans, nbins)
         wait_sum = np.bincount(b[ans], weights=wait[ans], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-        closed = count(out == CLOSED)
+        closed = _count_in(b, out == CLOSED, nbins)
         offered = arrivals - closed
-        within = [count(answered_within(wait, ans, t)) for t in cuts]
+        within = [_count_in(b, answered_within(wait, ans, t), nbins) for t in cuts]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
-        abandoned, unserved = count(out == ABANDONED), count(out == UNSERVED)
+        abandoned, unserved = _count_in(b, out == ABANDONED, nbins), _count_in(b, out == UNSERVED, nbins)
         del b, out, wait, ans
         # Callers are ordered by queue time, so the starts are already sorted.
-        queued_at = np.minimum(c.queued_s[m], horizon)
+        queued_at = c.queued_s[m]
+        np.minimum(queued_at, horizon, out=queued_at)
         queue = np.diff(clipped_cumulative(queued_at, records.left_queue_s[m], edges, starts_sorted=True)) / widths
         flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
         del m, queued_at
@@ -467,25 +480,30 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
         return {}
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    day_of_call = (c.arrival_s // DAY_S).astype(np.int32)  # a run is under 2**31 days
+    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
+    day_of_call = np.floor_divide(c.arrival_s, DAY_S, out=np.empty(len(c), np.int32), casting="unsafe")
     days = [day for day, _, _ in spans]
     by_weekday = weekday_days(scenario)
     withins = thresholds(scenario)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
         mine = np.flatnonzero(window & (c.cls == k))
-        mine = mine[np.argsort(day_of_call[mine], kind="stable")]
-        cuts = np.searchsorted(day_of_call[mine], [*days, days[-1] + 1])
+        day = day_of_call[mine]
+        if np.any(day[1:] < day[:-1]):  # callers are in queue order: a call in the IVR at midnight
+            order = np.argsort(day, kind="stable")
+            mine, day = mine[order], day[order]
+            del order
+        cuts = np.searchsorted(day, [*days, days[-1] + 1])
+        del day
         of_day = {day: mine[cuts[i] : cuts[i + 1]] for i, day in enumerate(days)}
-        groups: list[tuple[Key, np.ndarray]] = [(("days", str(day)), of_day[day]) for day in days]
-        groups += [(("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()]
+        groups = itertools.chain(
+            ((("days", str(day)), of_day[day]) for day in days),
+            ((("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()),
+        )  # a weekday's callers gathered when measured, one weekday at a time
         for prefix, calls in groups:
-            for key, v in _group_measures(records, calls, withins).items():
+            # with the counts behind the shares, for daily.csv
+            for key, v in _group_measures(records, calls, withins, counts=True).items():
                 out[(*prefix, "classes", name, *key)] = v
-            answered = records.outcome[calls] == ANSWERED
-            for t in withins:  # the counts behind the shares, for daily.csv
-                n = int(np.count_nonzero(answered_within(records.wait_s[calls], answered, t)))
-                out[(*prefix, "classes", name, "answered_within", f"{t:g}")] = n
     return out
 
 

@@ -79,6 +79,11 @@ class CallRecords:
         # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
         return np.maximum(left, c.queued_s)
 
+    def forget_waits(self) -> None:
+        """Drop the cached ``wait_s`` (8 bytes a call; computed again if asked for): once the
+        measures that read it often are taken, the interval rows need room more."""
+        self.__dict__.pop("wait_s", None)
+
     @property
     def ended_s(self) -> np.ndarray:
         """End of the call: answer plus handle time, leaving the queue, or (closed) arriving."""

@@ -101,9 +101,11 @@ def run_task(task: Task) -> ReplicationResult:
         # measures need room, not at some later collection (9 MB less at the peak of a 1M-call
         # replication). A full collection costs tens of ms: worth it on large replications only.
         gc.collect()
+    measures = replication_measures(scenario, schedule, records)
+    records.forget_waits()
     return ReplicationResult(
         replication=task.replication,
-        measures=replication_measures(scenario, schedule, records),
+        measures=measures,
         intervals=replication_intervals(scenario, schedule, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
         by_language=language_intervals(scenario, records, task.interval_s),
