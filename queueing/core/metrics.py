@@ -388,7 +388,8 @@ def replication_intervals(
         m = c.cls == k
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
-        wait = records.left_queue_s[m] - c.queued_s[m]  # records.wait_s[m], without caching it whole
+        left = records.left_queue_of(m)
+        wait = left - c.queued_s[m]  # records.wait_s[m], without the whole column
         ans = out == ANSWERED
         arrivals = np.bincount(b, minlength=nbins)
         answered = _count_in(b, ans, nbins)
@@ -404,9 +405,9 @@ def replication_intervals(
         # Callers are ordered by queue time, so the starts are already sorted.
         queued_at = c.queued_s[m]
         np.minimum(queued_at, horizon, out=queued_at)
-        queue = np.diff(clipped_cumulative(queued_at, records.left_queue_s[m], edges, starts_sorted=True)) / widths
+        queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True)) / widths
         flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
-        del m, queued_at
+        del m, queued_at, left
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         per_class.append({
