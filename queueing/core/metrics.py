@@ -381,15 +381,25 @@ def replication_intervals(
     flow_names = interval_flow_columns(scenario)
     # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
     flow_bins = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1) if flow_names else None
-    per_class: list[dict[str, np.ndarray]] = []
-    for k, name in enumerate(scenario.class_names()):
-        # One class's callers at a time, each temporary dropped once counted (a million-call
-        # replication's whole columns at once were 83 MB of temporaries).
+    class_names = scenario.class_names()
+    per_class: dict[int, dict[str, np.ndarray]] = {}
+    # One class's callers at a time, each temporary dropped once counted (a million-call
+    # replication's whole columns at once were 83 MB of temporaries); the largest class first, and
+    # its queue first, while nothing else is held.
+    for k in np.argsort(-np.bincount(c.cls, minlength=len(class_names)), kind="stable").tolist():
+        name = class_names[k]
         m = c.cls == k
+        left = records.left_queue_of(m)
+        # Callers are ordered by queue time, so the starts are already sorted.
+        queued_at = c.queued_s[m]
+        np.minimum(queued_at, horizon, out=queued_at)
+        queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True)) / widths
+        del queued_at
+        queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
+        wait = left - c.queued_s[m]  # records.wait_s[m], without the whole column
+        del left
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
-        left = records.left_queue_of(m)
-        wait = left - c.queued_s[m]  # records.wait_s[m], without the whole column
         ans = out == ANSWERED
         arrivals = np.bincount(b, minlength=nbins)
         answered = _count_in(b, ans, nbins)
@@ -402,29 +412,24 @@ def replication_intervals(
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
         abandoned, unserved = _count_in(b, out == ABANDONED, nbins), _count_in(b, out == UNSERVED, nbins)
         del b, out, wait, ans
-        # Callers are ordered by queue time, so the starts are already sorted.
-        queued_at = c.queued_s[m]
-        np.minimum(queued_at, horizon, out=queued_at)
-        queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True)) / widths
         flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
-        del m, queued_at, left
-        queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
+        del m
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
-        per_class.append({
+        per_class[k] = {
             "arrivals": arrivals, "answered": answered, "abandoned": abandoned, "unserved": unserved,
             "closed": closed, "offered": offered, "wait_s_mean": wait_mean,
             **{f"answered_within_{t:g}s": n for t, n in zip(cuts, within, strict=True)},
             **{f"service_level_{t:g}s": level for t, level in zip(cuts, levels, strict=True)},
             "queue_len_mean": queue, "agents_on_duty": agents,
             **dict(zip(flow_names, flows, strict=True)),
-        })  # fmt: skip
+        }  # fmt: skip
     classes = len(per_class)
     columns = {"interval_start_s": np.repeat(edges[:-1], classes), "interval_end_s": np.repeat(edges[1:], classes)}
     # Interval by interval, each class's row in turn.
     for key in names[4:]:
-        columns[key] = np.stack([np.broadcast_to(one[key], nbins) for one in per_class], axis=1).reshape(-1)
+        columns[key] = np.stack([np.broadcast_to(per_class[k][key], nbins) for k in range(classes)], axis=1).reshape(-1)
     class_of = np.tile(np.arange(classes, dtype=np.int32), nbins)
-    return IntervalRows(replication, tuple(names), tuple(scenario.class_names()), class_of, columns)
+    return IntervalRows(replication, tuple(names), tuple(class_names), class_of, columns)
 
 
 def _nullable(x: np.ndarray) -> list[float | None]:
