@@ -77,12 +77,15 @@ def json_text(document: Any, name: str) -> str:
                 return found
         return None
 
-    bad = first_bad(document, "")
-    if bad:
-        raise ScenarioError(
-            f"{name}: {bad}, not a number a results file can hold; nothing written (a bug: please report it)"
-        )
-    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    try:
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    except ValueError:  # a number JSON has not: found again to name it (a walk of every node)
+        bad = first_bad(document, "")
+        if bad is None:
+            raise
+    raise ScenarioError(
+        f"{name}: {bad}, not a number a results file can hold; nothing written (a bug: please report it)"
+    )
 
 
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:
