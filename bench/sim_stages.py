@@ -2,10 +2,11 @@
 
 Runs the stages of ``queueing.core.runner.run_task``, ``write_results`` and the printed table and
 queue warning of ``ivr311 simulate`` one after the other in this process, on the sim_speed case
-(``--calls`` calls, 1,000,000 by default) or on a scenario file, and prints for each: wall and CPU time, the resident size after it and the process's peak
-so far; with ``--trace``, tracemalloc's live memory after the stage and its peak during it (numpy
-reports its arrays to tracemalloc; tracing slows every stage). CPU time suffers far less than wall
-time from a busy machine.
+(``--calls`` calls, 1,000,000 by default) or on a scenario file, and prints for each: wall and
+CPU time, the resident size after it and the process's peak so far; with ``--trace``,
+tracemalloc's live memory after the stage and its peak during it (numpy reports its arrays to
+tracemalloc; tracing slows every stage). CPU time suffers far less than wall time from a busy
+machine.
 
 Usage::
 
