@@ -426,7 +426,9 @@ def replication_intervals(
     classes = len(per_class)
     columns = {"interval_start_s": np.repeat(edges[:-1], classes), "interval_end_s": np.repeat(edges[1:], classes)}
     # Interval by interval, each class's row in turn.
-    for key in names[4:]:
+    for key in names:
+        if key in ("replication", "class") or key in columns:
+            continue
         columns[key] = np.stack([np.broadcast_to(per_class[k][key], nbins) for k in range(classes)], axis=1).reshape(-1)
     class_of = np.tile(np.arange(classes, dtype=np.int32), nbins)
     return IntervalRows(replication, tuple(names), tuple(class_names), class_of, columns)
