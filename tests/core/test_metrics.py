@@ -62,3 +62,17 @@ def test_interval_rows_iterate_as_python_cells_with_none_for_nan_and_each_zero_s
     assert [repr(v) for v in got[0]] == ["7", "0.0", "900.0", "'911'", "3", "-0.0"]  # what the CSV prints
     assert all(type(v) in (int, float, str, type(None)) for row in got for v in row)
     assert len(rows) == 3 and rows.column("class").tolist() == ["911", "311", "911"]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+def test_the_interval_rows_queue_sums_are_duty_s_clipped_cumulative_bit_for_bit(n: int) -> None:
+    from queueing.core.duty import clipped_cumulative
+    from queueing.core.metrics import _clipped_cumulative_in_place
+
+    rng = np.random.default_rng(n)
+    starts = np.sort(np.round(rng.uniform(-100.0, 4000.0, n), 1))  # ties, and spans before the grid
+    ends = starts + rng.exponential(300.0, n) * (rng.random(n) < 0.8)  # some spans empty
+    at = np.append(np.arange(0.0, 3600.0, 900.0), 3600.0)
+    expected = clipped_cumulative(starts, ends, at, starts_sorted=True)
+    got = _clipped_cumulative_in_place(starts.copy(), ends.copy(), at)
+    assert got.tobytes() == expected.tobytes()
