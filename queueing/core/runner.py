@@ -28,6 +28,7 @@ from ..errors import ScenarioError
 from .draws import draw_callers
 from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
+    IntervalRows,
     Key,
     daily_columns,
     interval_columns,
@@ -61,7 +62,7 @@ class ReplicationResult:
 
     replication: int
     measures: dict[Key, float]
-    intervals: list[tuple[Any, ...]]
+    intervals: IntervalRows
     records: CallRecords | None
     # per interval, class and language, what its targets are judged on (targets.language_intervals):
     # the staff and roster searches judge a class's targets for each of its languages too
@@ -99,9 +100,11 @@ def run_task(task: Task) -> ReplicationResult:
         # measures need room, not at some later collection (9 MB less at the peak of a 1M-call
         # replication). A full collection costs tens of ms: worth it on large replications only.
         gc.collect()
+    measures = replication_measures(scenario, schedule, records)
+    records.forget_waits()
     return ReplicationResult(
         replication=task.replication,
-        measures=replication_measures(scenario, schedule, records),
+        measures=measures,
         intervals=replication_intervals(scenario, schedule, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
         by_language=language_intervals(scenario, records, task.interval_s),
