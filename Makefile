@@ -57,6 +57,7 @@ serve: install
 # Benchmarks measure and print ratios against baselines run in the same process; they are not tests.
 bench: install
 	$(BIN)/python -m bench.sim_speed
+	$(BIN)/python -m bench.record_day
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.staff_speed
 	$(BIN)/python -m bench.roster_speed

@@ -155,8 +155,9 @@ def _rss_mb(maxrss: int) -> float:
     return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[int, float, float, float, str, str]:
-    """Run cmd to completion; return (exit code, wall s, CPU s, peak RSS MB, stdout, stderr).
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, float, float, float, str, str]:
+    """Run cmd to completion (in ``env``, default this process's environment); return (exit code,
+    wall s, CPU s, peak RSS MB, stdout, stderr).
 
     The peak RSS is the child's own high-water mark from ``os.wait4``. On Linux a child's
     mark starts at the parent's resident size when it is forked (it survives ``exec``), so
@@ -165,7 +166,7 @@ def measure(cmd: list[str], cwd: Path) -> tuple[int, float, float, float, str, s
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True, env=env)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall_s = time.perf_counter() - started
         proc.returncode = code = os.waitstatus_to_exitcode(status)

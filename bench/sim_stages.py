@@ -1,11 +1,12 @@
 """Where one replication of ``ivr311 simulate`` spends its time and memory, stage by stage.
 
-Runs the stages of ``queueing.core.runner.run_task`` and ``write_results`` one after the other in
-this process, on the sim_speed case (``--calls`` calls, 1,000,000 by default) or on a scenario
-file, and prints for each: wall and CPU time, the resident size after it and the process's peak
-so far; with ``--trace``, tracemalloc's live memory after the stage and its peak during it (numpy
-reports its arrays to tracemalloc; tracing slows every stage). CPU time suffers far less than wall
-time from a busy machine.
+Runs the stages of ``queueing.core.runner.run_task``, ``write_results`` and the printed table and
+queue warning of ``ivr311 simulate`` one after the other in this process, on the sim_speed case
+(``--calls`` calls, 1,000,000 by default) or on a scenario file, and prints for each: wall and
+CPU time, the resident size after it and the process's peak so far; with ``--trace``,
+tracemalloc's live memory after the stage and its peak during it (numpy reports its arrays to
+tracemalloc; tracing slows every stage). CPU time suffers far less than wall time from a busy
+machine.
 
 Usage::
 
@@ -76,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     from queueing.core.model import simulate_replication
     from queueing.core.scenario_file import load_scenario
     from queueing.core.schedule import build_schedule
+    from queueing.core.settling import queue_course, unsettled
     from queueing.output.files import write_results
+    from queueing.output.tables import format_summary
 
     stage("imports")
     if args.trace:
@@ -99,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             stage("collect the model's cycles")
         measures = replication_measures(scenario, schedule, records)
+        records.forget_waits()
         stage("measures")
         intervals = replication_intervals(scenario, schedule, records, 0, runner.DEFAULT_INTERVAL_S)
         stage("interval rows", f"{len(intervals):,} rows")
@@ -109,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         stage("summary")
         written = write_results(result, Path(tmp) / "out", calls=args.keep_calls)
         stage("write files", ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MB" for p in written))
+        format_summary(scenario, result.summary)
+        unsettled(scenario, result.summary, queue_course([r.intervals for r in result.replications]))
+        stage("table + queue warning")
     return 0
 
 

@@ -67,7 +67,7 @@ def warn_unsettled(result: SimulationResult, quiet: bool, label: str = "") -> No
     from ..core.settling import queue_course, unsettled
 
     if not quiet:
-        queues = queue_course(result.intervals.rows(), result.intervals.columns)
+        queues = queue_course([r.intervals for r in result.replications])
         for note in unsettled(result.scenario, result.summary, queues):
             click.echo(f"warning: {label}{note}", err=True)
 

@@ -94,9 +94,11 @@ def _class_draws(
         u = rng_categories.random(n)
         category = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), len(names) - 1)
         category = category.astype(np.int16)
-        for j, cname in enumerate(names):
-            mask = category == j
-            handle[mask] = cc.category_handle(cname).sample(rng_handle, int(mask.sum()))
+        # Each category's handle times drawn in turn and placed at its callers, in arrival order:
+        # one stable sort by category rather than a mask per category (15 passes over the callers).
+        counts = np.bincount(category, minlength=len(names))
+        by_category = [cc.category_handle(c).sample(rng_handle, int(k)) for c, k in zip(names, counts, strict=True)]
+        handle[np.argsort(category, kind="stable")] = np.concatenate(by_category)
     else:
         assert cc.handle_time is not None
         handle = cc.handle_time.sample(rng_handle, n)

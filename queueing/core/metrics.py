@@ -28,8 +28,10 @@ module): a caller counts in the day she arrived on, whenever she was answered.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,7 +40,6 @@ from .calendar import WEEKDAYS, Weekday, weekday_of_day
 from .call_flows import interval_flow_columns, interval_flow_counts, replication_flows
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
-from .duty import clipped_cumulative
 from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
@@ -59,7 +60,11 @@ def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -
     return answered & (wait_s <= within_s)
 
 
-def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[float]) -> dict[Key, float]:
+def _group_measures(
+    records: CallRecords, mask: np.ndarray, within: Sequence[float], counts: bool = False
+) -> dict[Key, float]:
+    """The measures of the callers ``mask`` (booleans, or their indexes); ``counts``: also how many
+    were answered within each of ``within`` (keys ``answered_within``, after the service levels)."""
     wait = records.wait_s[mask]
     outcome = records.outcome[mask]
     closed = int((outcome == CLOSED).sum())
@@ -82,8 +87,12 @@ def _group_measures(records: CallRecords, mask: np.ndarray, within: Sequence[flo
         stats = (math.nan,) * 5
     for name, value in zip(WAIT_STATS, stats, strict=True):
         out[("wait_s", name)] = float(value)
-    for t in within:
-        out[("service_level", f"{t:g}")] = share(np.count_nonzero(answered_within(wait, answered, t)), offered)
+    answered_in = [np.count_nonzero(answered_within(wait, answered, t)) for t in within]
+    for t, n in zip(within, answered_in, strict=True):
+        out[("service_level", f"{t:g}")] = share(n, offered)
+    if counts:
+        for t, n in zip(within, answered_in, strict=True):
+            out[("answered_within", f"{t:g}")] = int(n)
     return out
 
 
@@ -92,6 +101,9 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
+    # The pools' busy spans (24 bytes a call) before the waits are cached (16 bytes a call): not
+    # both at once. Their keys still follow the classes'.
+    pools = _pool_measures(scenario, schedule, records, window)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
         in_class = window & (c.cls == k)
@@ -102,7 +114,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
             for key, v in _group_measures(records, in_class & (c.category == j), within).items():
                 out[("classes", name, "categories", cat) + key] = v
         out.update(_language_measures(scenario, records, name, in_class, within))
-    out.update(_pool_measures(scenario, schedule, records, window))
+    out.update(pools)
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
     out.update(replication_days(scenario, records))  # nothing for a run of one day
@@ -286,9 +298,92 @@ def interval_columns(scenario: Scenario) -> list[str]:
     ]
 
 
+ROWS_AT_A_TIME = 1 << 14
+"""Interval rows made into Python tuples at a time when iterated (see :class:`IntervalRows`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class IntervalRows:
+    """One replication's rows of intervals.csv (:func:`replication_intervals`) as numpy columns,
+    interval by interval and each class in turn.
+
+    ``columns`` holds every column of ``names`` (:func:`interval_columns`) but ``replication`` and
+    ``class``: counts as 32-bit integers, figures as floats with NaN for an empty cell; ``class_of``
+    is each row's class, an index into ``class_names``. A million-call replication's 60,672 rows
+    are 6.0 MB, in memory and pickled (as tuples of Python numbers: about 16 MB more in memory,
+    5.6 MB pickled but 5-9 times as long to pickle and unpickle), and every reader (the files, the
+    hourly folding, the targets) made its columns from them again.
+    Iterating gives the rows as intervals.csv writes them (:meth:`__iter__`)."""
+
+    replication: int
+    names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    class_of: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.class_of)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column, a value per row; ``class`` as the class names (objects), ``replication`` too."""
+        if name == "replication":
+            return np.full(len(self), self.replication)
+        if name == "class":
+            return np.array(self.class_names, dtype=object)[self.class_of]
+        return self.columns[name]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """The rows as tuples (columns ``names``): Python ints and floats, None for an empty cell,
+        made ``ROWS_AT_A_TIME`` at a time."""
+        for start in range(0, len(self), ROWS_AT_A_TIME):
+            part = slice(start, start + ROWS_AT_A_TIME)
+            names = [self.class_names[k] for k in self.class_of[part].tolist()]
+            cells = [
+                itertools.repeat(self.replication)
+                if name == "replication"
+                else names
+                if name == "class"
+                else _cells(self.columns[name][part])
+                for name in self.names
+            ]
+            yield from zip(*cells, strict=False)  # the replication repeats without end
+
+
+def _clipped_cumulative_in_place(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """:func:`~queueing.core.duty.clipped_cumulative` of spans whose ``starts`` are ascending, the
+    same floats, made in the two arrays (both are overwritten): no sorted copy, running sum or
+    shifted copy beside them (24 bytes a span less at the interval rows' peak)."""
+    return _sum_min_in_place(ends, at) - _sum_min_in_place(starts, at, is_sorted=True)
+
+
+def _sum_min_in_place(x: np.ndarray, at: np.ndarray, is_sorted: bool = False) -> np.ndarray:
+    """sum_i min(x_i, t) for each t in ``at``, as ``duty._sum_min`` adds it (a running sum of the
+    sorted values, in order), with ``x`` sorted and summed in place."""
+    if not is_sorted:
+        x.sort()
+    k = np.searchsorted(x, at, side="left")
+    np.cumsum(x, out=x)
+    prefix = np.where(k > 0, x[np.maximum(k - 1, 0)], 0.0) if len(x) else np.zeros(len(at))
+    return prefix + at * (len(x) - k)
+
+
+def _count_in(bins: np.ndarray, mask: np.ndarray, nbins: int) -> np.ndarray:
+    """How many of the callers ``mask`` fall in each of the ``nbins`` intervals (``bins``: each caller's)."""
+    return np.bincount(bins[mask], minlength=nbins)
+
+
+def _cells(values: np.ndarray) -> list[Any]:
+    """A column's values as Python numbers, NaN as None (an empty CSV cell)."""
+    out = values.tolist()
+    if values.dtype.kind == "f":
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            out[i] = None
+    return out
+
+
 def replication_intervals(
     scenario: Scenario, schedule: Schedule, records: CallRecords, replication: int, interval_s: float
-) -> list[tuple[Any, ...]]:
+) -> IntervalRows:
     """Rows of intervals.csv for one replication: per interval and class, callers counted in the
     interval they arrived in; queue length and agents on duty (by the schedule, less scheduled
     breaks) are time-averages over it. Service levels are shares of the calls offered (arrivals
@@ -300,65 +395,68 @@ def replication_intervals(
     widths = np.diff(edges)
     on_duty = {pool.name: schedule.on_duty_s(p, edges) / widths for p, pool in enumerate(scenario.staffing.pools)}
     cuts = thresholds(scenario)
-    starts, ends = edges[:-1].tolist(), edges[1:].tolist()
+    names = interval_columns(scenario)
+    flow_names = interval_flow_columns(scenario)
     # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
-    flow_bins = (
-        np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1)
-        if interval_flow_columns(scenario)
-        else None
-    )
-    per_class = []
-    same: dict[float, float] = {}  # one float object per value across the rows (see _nullable)
-    for k, name in enumerate(scenario.class_names()):
-        # One class's callers at a time, each temporary dropped once counted (a million-call
-        # replication's whole columns at once were 83 MB of temporaries).
+    flow_bins = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1) if flow_names else None
+    class_names = scenario.class_names()
+    per_class: dict[int, dict[str, np.ndarray]] = {}
+    # One class's callers at a time, each temporary dropped once counted (a million-call
+    # replication's whole columns at once were 83 MB of temporaries); the largest class first, and
+    # its queue first, while nothing else is held.
+    for k in np.argsort(-np.bincount(c.cls, minlength=len(class_names)), kind="stable").tolist():
+        name = class_names[k]
         m = c.cls == k
+        left = records.left_queue_of(m)
+        queued_at = c.queued_s[m]
+        wait = left - queued_at  # records.wait_s[m], without the whole column
+        # Callers are ordered by queue time, so the starts are already sorted.
+        np.minimum(queued_at, horizon, out=queued_at)
+        queue = np.diff(_clipped_cumulative_in_place(queued_at, left, edges)) / widths
+        del queued_at, left
+        queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
         out = records.outcome[m]
-        wait = records.wait_s[m]
         ans = out == ANSWERED
-
-        def count(mask: np.ndarray, b: np.ndarray = b) -> np.ndarray:
-            return np.bincount(b[mask], minlength=nbins)
-
         arrivals = np.bincount(b, minlength=nbins)
-        answered = count(ans)
+        answered = _count_in(b, ans, nbins)
         wait_sum = np.bincount(b[ans], weights=wait[ans], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-        closed = count(out == CLOSED)
+        closed = _count_in(b, out == CLOSED, nbins)
         offered = arrivals - closed
-        within = [count(answered_within(wait, ans, t)) for t in cuts]
+        within = [_count_in(b, answered_within(wait, ans, t), nbins) for t in cuts]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
-        abandoned, unserved = count(out == ABANDONED), count(out == UNSERVED)
+        abandoned, unserved = _count_in(b, out == ABANDONED, nbins), _count_in(b, out == UNSERVED, nbins)
         del b, out, wait, ans
-        # Callers are ordered by queue time, so the starts are already sorted.
-        queued_at = np.minimum(c.queued_s[m], horizon)
-        queue = np.diff(clipped_cumulative(queued_at, records.left_queue_s[m], edges, starts_sorted=True)) / widths
         flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
-        del m, queued_at
-        queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
+        del m
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
-        per_class.append(zip(
-            [replication] * nbins, starts, ends, [name] * nbins, arrivals.tolist(), answered.tolist(),
-            abandoned.tolist(), unserved.tolist(), closed.tolist(), offered.tolist(), _nullable(wait_mean, same),
-            *(n.tolist() for n in within), *(_nullable(level, same) for level in levels), _nullable(queue, same),
-            _nullable(agents, same), *(n.tolist() for n in flows),
-            strict=True,
-        ))  # fmt: skip
+        per_class[k] = {
+            "arrivals": arrivals, "answered": answered, "abandoned": abandoned, "unserved": unserved,
+            "closed": closed, "offered": offered, "wait_s_mean": wait_mean,
+            **{f"answered_within_{t:g}s": n for t, n in zip(cuts, within, strict=True)},
+            **{f"service_level_{t:g}s": level for t, level in zip(cuts, levels, strict=True)},
+            "queue_len_mean": queue, "agents_on_duty": agents,
+            **dict(zip(flow_names, flows, strict=True)),
+        }  # fmt: skip
+    classes = len(per_class)
+    columns = {"interval_start_s": np.repeat(edges[:-1], classes), "interval_end_s": np.repeat(edges[1:], classes)}
     # Interval by interval, each class's row in turn.
-    return [row for rows_of_interval in zip(*per_class, strict=True) for row in rows_of_interval]
+    for key in names:
+        if key in ("replication", "class") or key in columns:
+            continue
+        values = [np.broadcast_to(per_class[k][key], nbins) for k in range(classes)]
+        if values[0].dtype.kind in "iu":  # counts: an interval holds fewer than 2**31 calls
+            values = [v.astype(np.int32) for v in values]
+        columns[key] = np.stack(values, axis=1).reshape(-1)
+    class_of = np.tile(np.arange(classes, dtype=np.int32), nbins)
+    return IntervalRows(replication, tuple(names), tuple(class_names), class_of, columns)
 
 
-def _nullable(x: np.ndarray, same: dict[float, float] | None = None) -> list[float | None]:
-    """Floats as a list, NaN as None (an empty CSV cell). With ``same``, each nonzero value is the
-    one float object ``same`` holds for it: a replication's interval rows repeat a few values
-    (10.0 agents, shares of 1.0) tens of thousands of times, 24 bytes each kept for the run. Zeros
-    stay apart: 0.0 and -0.0 are equal keys but print differently."""
-    values = np.asarray(x, dtype=float).tolist()
-    if same is None:
-        return [None if v != v else v for v in values]
-    return [None if v != v else same.setdefault(v, v) if v else v for v in values]
+def _nullable(x: np.ndarray) -> list[float | None]:
+    """Floats as a list, NaN as None (an empty CSV cell)."""
+    return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
 
 
 # --- per day and per weekday ------------------------------------------------------------------
@@ -410,25 +508,30 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
         return {}
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    day_of_call = (c.arrival_s // DAY_S).astype(np.int32)  # a run is under 2**31 days
+    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
+    day_of_call = np.floor_divide(c.arrival_s, DAY_S, out=np.empty(len(c), np.int32), casting="unsafe")
     days = [day for day, _, _ in spans]
     by_weekday = weekday_days(scenario)
     withins = thresholds(scenario)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
         mine = np.flatnonzero(window & (c.cls == k))
-        mine = mine[np.argsort(day_of_call[mine], kind="stable")]
-        cuts = np.searchsorted(day_of_call[mine], [*days, days[-1] + 1])
+        day = day_of_call[mine]
+        if np.any(day[1:] < day[:-1]):  # callers are in queue order: a call in the IVR at midnight
+            order = np.argsort(day, kind="stable")
+            mine, day = mine[order], day[order]
+            del order
+        cuts = np.searchsorted(day, [*days, days[-1] + 1])
+        del day
         of_day = {day: mine[cuts[i] : cuts[i + 1]] for i, day in enumerate(days)}
-        groups: list[tuple[Key, np.ndarray]] = [(("days", str(day)), of_day[day]) for day in days]
-        groups += [(("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()]
+        groups = itertools.chain(
+            ((("days", str(day)), of_day[day]) for day in days),
+            ((("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()),
+        )  # a weekday's callers gathered when measured, one weekday at a time
         for prefix, calls in groups:
-            for key, v in _group_measures(records, calls, withins).items():
+            # with the counts behind the shares, for daily.csv
+            for key, v in _group_measures(records, calls, withins, counts=True).items():
                 out[(*prefix, "classes", name, *key)] = v
-            answered = records.outcome[calls] == ANSWERED
-            for t in withins:  # the counts behind the shares, for daily.csv
-                n = int(np.count_nonzero(answered_within(records.wait_s[calls], answered, t)))
-                out[(*prefix, "classes", name, "answered_within", f"{t:g}")] = n
     return out
 
 

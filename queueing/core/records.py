@@ -68,16 +68,28 @@ class CallRecords:
         """Time in queue: to the answer, to abandoning, or (unserved) to the horizon."""
         return self.left_queue_s - self.callers.queued_s
 
-    @cached_property
+    @property
     def left_queue_s(self) -> np.ndarray:
+        """When each caller stopped waiting (see the class docstring); made anew on each use, 8
+        bytes a call: :meth:`left_queue_of` makes it for some callers only."""
+        return self.left_queue_of(slice(None))
+
+    def left_queue_of(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``left_queue_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice)."""
         c = self.callers
-        gave_up = np.minimum(c.queued_s + c.patience_s, self.horizon_s)
-        left = np.where((self.outcome == ANSWERED) | (self.outcome == CALLBACK_UNANSWERED), self.answered_s, gave_up)
-        closed = self.outcome == CLOSED
+        queued, outcome = c.queued_s[rows], self.outcome[rows]
+        gave_up = np.minimum(queued + c.patience_s[rows], self.horizon_s)
+        left = np.where((outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED), self.answered_s[rows], gave_up)
+        closed = outcome == CLOSED
         if closed.any():
-            left[closed] = c.queued_s[closed]
+            left[closed] = queued[closed]
         # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
-        return np.maximum(left, c.queued_s)
+        return np.maximum(left, queued)
+
+    def forget_waits(self) -> None:
+        """Drop the cached ``wait_s`` (8 bytes a call; computed again if asked for): once the
+        measures that read it often are taken, the interval rows need room more."""
+        self.__dict__.pop("wait_s", None)
 
     @property
     def ended_s(self) -> np.ndarray:

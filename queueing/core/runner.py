@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import math
 import os
 import signal
 import socket
@@ -29,6 +28,7 @@ from ..errors import ScenarioError
 from .draws import draw_callers
 from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
+    IntervalRows,
     Key,
     daily_columns,
     interval_columns,
@@ -62,7 +62,7 @@ class ReplicationResult:
 
     replication: int
     measures: dict[Key, float]
-    intervals: list[tuple[Any, ...]]
+    intervals: IntervalRows
     records: CallRecords | None
     # per interval, class and language, what its targets are judged on (targets.language_intervals):
     # the staff and roster searches judge a class's targets for each of its languages too
@@ -100,9 +100,11 @@ def run_task(task: Task) -> ReplicationResult:
         # measures need room, not at some later collection (9 MB less at the peak of a 1M-call
         # replication). A full collection costs tens of ms: worth it on large replications only.
         gc.collect()
+    measures = replication_measures(scenario, schedule, records)
+    records.forget_waits()
     return ReplicationResult(
         replication=task.replication,
-        measures=replication_measures(scenario, schedule, records),
+        measures=measures,
         intervals=replication_intervals(scenario, schedule, records, task.replication, task.interval_s),
         records=records if task.keep_calls else None,
         by_language=language_intervals(scenario, records, task.interval_s),
@@ -112,6 +114,30 @@ def run_task(task: Task) -> ReplicationResult:
 def run_tasks(tasks: list[Task]) -> list[ReplicationResult]:
     """Several tasks in one call (one message to and from a worker process)."""
     return [run_task(t) for t in tasks]
+
+
+CHUNKS_PER_PROCESS = 4
+
+
+def balanced_chunks(tasks: Sequence[Task], processes: int) -> list[list[Task]]:
+    """``tasks`` in order, cut into :data:`CHUNKS_PER_PROCESS` chunks per process (fewer, larger
+    messages than one per replication, still enough to balance the load) whose sizes differ by
+    at most one task, the larger first: processes taking chunks as they finish then run as many
+    tasks each when tasks cost alike. (Chunks of the rounded-up size leave the remainder to one
+    short last chunk: 30 replications on 2 processes were 7 chunks of 4 and one of 2, and one
+    process ran 16 replications while the other ran 14.) Each replication is computed alone as ever.
+    """
+    count = min(len(tasks), CHUNKS_PER_PROCESS * processes)
+    if count == 0:
+        return []
+    size, larger = divmod(len(tasks), count)
+    out: list[list[Task]] = []
+    start = 0
+    for k in range(count):
+        end = start + size + (k < larger)
+        out.append(list(tasks[start:end]))
+        start = end
+    return out
 
 
 @dataclass(frozen=True)
@@ -229,6 +255,10 @@ def _worker_init() -> None:
     worker is also killed when its parent dies, however it dies (SIGKILL included), so no
     worker outlives the command that started it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What a forked worker inherits (modules, the parent's data: some 40,000 objects) lives as long
+    # as the worker: out of the collector's generations, each full collection of a replication
+    # (run_task's own, and those the model's allocations set off) no longer walks it.
+    gc.freeze()
     # A forked worker inherits the parent's handlers; SIGTERM (the parent's abort) must kill it.
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -261,10 +291,7 @@ class LocalExecutor:
             return out
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init)
-        # A few chunks per process: fewer, larger messages than one per replication, still
-        # enough chunks to balance the load. Each replication is computed alone as ever.
-        size = max(1, math.ceil(len(tasks) / (4 * self.jobs)))
-        chunks = [list(tasks[k : k + size]) for k in range(0, len(tasks), size)]
+        chunks = balanced_chunks(tasks, self.jobs)
         with _stop_signals_held():  # the first submit forks the workers
             futures = {self._pool.submit(run_tasks, chunk): k for k, chunk in enumerate(chunks)}
         results: list[Any] = [None] * len(chunks)

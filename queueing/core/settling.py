@@ -14,7 +14,7 @@ left at the end. Warnings are given when
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy as np
 from .durations import DAY_S, HOUR_S, format_clock
 from .duty import agent_seconds
 from .limits import expected_calls
+from .metrics import IntervalRows
 from .scenario import Scenario
 
 UNSERVED_SHARE = 0.05
@@ -31,20 +32,20 @@ UNSERVED_SHARE = 0.05
 STILL_GROWING = 0.5
 
 
-def queue_course(
-    interval_rows: Iterable[Sequence[Any]], columns: Sequence[str]
-) -> dict[str, list[tuple[float, float]]]:
+def queue_course(intervals: Sequence[IntervalRows]) -> dict[str, list[tuple[float, float]]]:
     """Per class, (interval start s, mean queue length over replications) for every interval of a
-    run, in time order, from intervals.csv's rows (``columns`` its header)."""
-    at = {c: i for i, c in enumerate(columns)}
-    sums: dict[tuple[str, float], list[float]] = {}
-    for row in interval_rows:
-        cell = sums.setdefault((str(row[at["class"]]), float(row[at["interval_start_s"]])), [0.0, 0.0])
-        cell[0] += float(row[at["queue_len_mean"]])
-        cell[1] += 1
+    run, in time order, from each replication's intervals.csv rows."""
     out: dict[str, list[tuple[float, float]]] = {}
-    for (name, start), (total, n) in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        out.setdefault(name, []).append((start, total / n))
+    if not intervals:
+        return out
+    first = intervals[0]
+    total = np.zeros(len(first))
+    for rows in intervals:  # the replications' grids are the same: one scenario
+        total += rows.column("queue_len_mean")
+    mean = (total / len(intervals)).tolist()
+    starts = first.column("interval_start_s").tolist()
+    for k in sorted(range(len(first.class_names)), key=lambda k: first.class_names[k]):
+        out[first.class_names[k]] = [(starts[i], mean[i]) for i in np.flatnonzero(first.class_of == k).tolist()]
     return out
 
 

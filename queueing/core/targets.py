@@ -51,7 +51,7 @@ import numpy as np
 
 from .calendar import WEEK_S, weekday_of_day
 from .durations import DAY_S, HOUR_S, format_clock, format_duration
-from .metrics import answered_within, interval_columns, thresholds
+from .metrics import IntervalRows, answered_within, interval_columns, thresholds
 from .records import ANSWERED, CLOSED, CallRecords
 from .scenario import Over, Scenario, Target
 from .statistics import lower_bounds
@@ -138,11 +138,12 @@ def language_intervals(scenario: Scenario, records: CallRecords, interval_s: flo
 
 
 Group = tuple[str, str | None]  # (class, language): None for all the class's callers
+Rows = IntervalRows | Sequence[tuple[Any, ...]]  # one replication's intervals.csv rows, or language_intervals'
 
 
 def run_counts(
     scenario: Scenario,
-    intervals: Sequence[Sequence[tuple[Any, ...]]],
+    intervals: Sequence[Rows],
     by_language: Sequence[Sequence[tuple[Any, ...]]] | None = None,
 ) -> dict[tuple[Group, float], Counts]:
     """Per ((class, None), threshold of one of its targets), the counts of the intervals.csv rows
@@ -163,28 +164,37 @@ def run_counts(
     return out
 
 
+def _columns_of(rows: Rows, names: list[str]) -> Callable[[str], Any]:
+    """One replication's rows (:class:`IntervalRows`, or tuples with columns ``names``) as a
+    column getter."""
+    if isinstance(rows, IntervalRows):
+        return rows.column
+    cells = list(zip(*rows, strict=True)) or [() for _ in names]
+    at = {name: j for j, name in enumerate(names)}
+    return lambda name: cells[at[name]]
+
+
 def _counts(
     scenario: Scenario,
-    intervals: Sequence[Sequence[tuple[Any, ...]]],
+    intervals: Sequence[Rows],
     names: list[str],
     groups_of: Callable[[str], list[Group]],
 ) -> dict[tuple[Group, float], Counts]:
-    at = {name: j for j, name in enumerate(names)}
-    columns = [list(zip(*rows, strict=True)) for rows in intervals]
+    columns = [_columns_of(rows, names) for rows in intervals]
     out: dict[tuple[Group, float], Counts] = {}
     for group in (g for name in scenario.class_names() for g in groups_of(name)):
         name, lang = group
         withins = sorted({t.within for t in scenario.targets.get(name, [])})
-        if not withins or not columns or not columns[0]:
+        if not withins or not columns or not len(columns[0]("class")):
             continue
-        mine = [np.asarray(cols[at["class"]], dtype=object) == name for cols in columns]
+        mine = [np.asarray(cols("class"), dtype=object) == name for cols in columns]
         if lang is not None:
-            speaks = [np.asarray(cols[at["language"]], dtype=object) == lang for cols in columns]
+            speaks = [np.asarray(cols("language"), dtype=object) == lang for cols in columns]
             mine = [m & s for m, s in zip(mine, speaks, strict=True)]
-        starts = np.asarray(columns[0][at["interval_start_s"]], dtype=float)[mine[0]]
+        starts = np.asarray(columns[0]("interval_start_s"), dtype=float)[mine[0]]
 
         def column(key: str, mine: list[np.ndarray] = mine) -> np.ndarray:
-            return np.array([np.asarray(cols[at[key]], dtype=float)[m] for cols, m in zip(columns, mine, strict=True)])
+            return np.array([np.asarray(cols(key), dtype=float)[m] for cols, m in zip(columns, mine, strict=True)])
 
         offered = column("offered")
         for w in withins:
@@ -361,7 +371,7 @@ class Judged:
 
 def judge(
     scenario: Scenario,
-    intervals: Sequence[Sequence[tuple[Any, ...]]],
+    intervals: Sequence[Rows],
     interval_s: float,
     grid_s: float | None = None,
     by_language: Sequence[Sequence[tuple[Any, ...]]] | None = None,

@@ -16,7 +16,6 @@ import numpy as np
 
 from ..core.call_flows import interval_flow_columns
 from ..core.durations import DAY_S, HOUR_S, format_clock, intervals_in
-from ..core.metrics import interval_columns
 from ..core.runner import SimulationResult
 from ..core.statistics import column_estimates, share_estimate
 
@@ -76,43 +75,36 @@ def hourly(result: SimulationResult) -> dict[str, HourlyClass]:
     """Fold ``result``'s interval rows into hours of the day, per class (see :class:`HourlyClass`)."""
     check_interval(result.interval_s)
     scenario = result.scenario
-    cols = {name: i for i, name in enumerate(interval_columns(scenario))}
-    rep_index = {rep.replication: i for i, rep in enumerate(result.replications)}
     n_rep = len(result.replications)
     withins = sorted({t.within for ts in scenario.targets.values() for t in ts})
     flows = interval_flow_columns(scenario)
-    rows = [row for rep in result.replications for row in rep.intervals]
+    reps = [rep.intervals for rep in result.replications]
 
-    def column(name: str) -> list[Any]:
-        j = cols[name]
-        return [row[j] for row in rows]
+    def column(name: str) -> np.ndarray:
+        return np.concatenate([rows.column(name) for rows in reps]).astype(float, copy=False)
 
-    # The interval rows as columns, then each sum by np.bincount: it adds the values of a cell in
-    # row order, as a loop over the rows would (the same floats, not a regrouped sum).
-    start = np.array(column("interval_start_s"), dtype=float)
-    width = np.array(column("interval_end_s"), dtype=float) - start
+    # Each sum by np.bincount: it adds the values of a cell in row order, as a loop over the rows
+    # would (the same floats, not a regrouped sum).
+    start = column("interval_start_s")
+    width = column("interval_end_s") - start
     keep = start >= scenario.warmup - 1e-9
     class_index = {name: k for k, name in enumerate(scenario.class_names())}
-    cls = np.array([class_index[c] for c in column("class")], dtype=np.int64)
-    cell = np.array([rep_index[r] for r in column("replication")], dtype=np.int64) * HOURS
+    cls = np.concatenate([rows.class_of for rows in reps]).astype(np.int64)
+    cell = np.concatenate([np.full(len(rows), i, dtype=np.int64) for i, rows in enumerate(reps)]) * HOURS
     cell += ((start % DAY_S) // HOUR_S).astype(np.int64)
-
-    def nullable(name: str) -> np.ndarray:
-        return np.array([np.nan if v is None else v for v in column(name)], dtype=float)
-
-    queue, agents = nullable("queue_len_mean"), nullable("agents_on_duty")
+    queue, agents = column("queue_len_mean"), column("agents_on_duty")
     has_queue, has_agents = ~np.isnan(queue), ~np.isnan(agents)
     per_row = {
-        "arrivals": (np.array(column("arrivals"), dtype=float), keep),
-        "offered": (np.array(column("offered"), dtype=float), keep),  # service levels are shares of these
-        "abandoned": (np.array(column("abandoned"), dtype=float), keep),
+        "arrivals": (column("arrivals"), keep),
+        "offered": (column("offered"), keep),  # service levels are shares of these
+        "abandoned": (column("abandoned"), keep),
         # counts add up; shares are taken once, below
-        **{f"sl_{t:g}": (np.array(column(f"answered_within_{t:g}s"), dtype=float), keep) for t in withins},
+        **{f"sl_{t:g}": (column(f"answered_within_{t:g}s"), keep) for t in withins},
         "queue_sum": (np.maximum(queue, 0.0) * width, keep & has_queue),  # clip float noise below 0
         "duration": (width, keep & has_queue),
         "agents_sum": (agents * width, keep & has_agents),
         "agents_duration": (width, keep & has_agents),
-        **{flow: (np.array(column(flow), dtype=float), keep) for flow in flows},  # none without transfers...
+        **{flow: (column(flow), keep) for flow in flows},  # none without transfers...
     }
     acc: dict[str, dict[str, np.ndarray]] = {}
     for name, k in class_index.items():

@@ -206,7 +206,7 @@ def _unsettled_notes(results: Sequence[SimulationResult], labels: Sequence[str])
     return [
         f"{label}: {note}" if len(results) > 1 else note
         for res, label in zip(results, labels, strict=True)
-        for note in unsettled(res.scenario, res.summary, queue_course(res.intervals.rows(), res.intervals.columns))
+        for note in unsettled(res.scenario, res.summary, queue_course([r.intervals for r in res.replications]))
     ]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from queueing.core.duty import agent_seconds
-from queueing.core.metrics import _nullable, interval_columns, replication_intervals, replication_measures
+from queueing.core.metrics import IntervalRows, interval_columns, replication_intervals, replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
@@ -40,9 +40,39 @@ def test_agents_on_duty_leave_out_breaks() -> None:
     assert agents == [1, 1, 0] + [1] * 13
 
 
-def test_interval_cells_share_one_float_per_value_but_keep_each_zero_s_sign() -> None:
-    same: dict[float, float] = {}
-    first = _nullable(np.array([10.0, 1.0, np.nan]), same)
-    cells = _nullable(np.array([10.0, -0.0, 0.0, 1.0, np.nan]), same)
-    assert [repr(v) for v in cells] == ["10.0", "-0.0", "0.0", "1.0", "None"]  # what the CSV prints
-    assert cells[0] is first[0] and cells[3] is first[1]  # one object per repeated value
+def test_interval_rows_iterate_as_python_cells_with_none_for_nan_and_each_zero_s_sign() -> None:
+    rows = IntervalRows(
+        7,
+        ("replication", "interval_start_s", "interval_end_s", "class", "arrivals", "wait_s_mean"),
+        ("911", "311"),
+        np.array([0, 1, 0], dtype=np.int32),
+        {
+            "interval_start_s": np.array([0.0, 0.0, 900.0]),
+            "interval_end_s": np.array([900.0, 900.0, 1800.0]),
+            "arrivals": np.array([3, 0, 2]),
+            "wait_s_mean": np.array([-0.0, np.nan, 0.1 + 0.2]),
+        },
+    )
+    got = list(rows)
+    assert got == [
+        (7, 0.0, 900.0, "911", 3, -0.0),
+        (7, 0.0, 900.0, "311", 0, None),
+        (7, 900.0, 1800.0, "911", 2, 0.1 + 0.2),
+    ]
+    assert [repr(v) for v in got[0]] == ["7", "0.0", "900.0", "'911'", "3", "-0.0"]  # what the CSV prints
+    assert all(type(v) in (int, float, str, type(None)) for row in got for v in row)
+    assert len(rows) == 3 and rows.column("class").tolist() == ["911", "311", "911"]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+def test_the_interval_rows_queue_sums_are_duty_s_clipped_cumulative_bit_for_bit(n: int) -> None:
+    from queueing.core.duty import clipped_cumulative
+    from queueing.core.metrics import _clipped_cumulative_in_place
+
+    rng = np.random.default_rng(n)
+    starts = np.sort(np.round(rng.uniform(-100.0, 4000.0, n), 1))  # ties, and spans before the grid
+    ends = starts + rng.exponential(300.0, n) * (rng.random(n) < 0.8)  # some spans empty
+    at = np.append(np.arange(0.0, 3600.0, 900.0), 3600.0)
+    expected = clipped_cumulative(starts, ends, at, starts_sorted=True)
+    got = _clipped_cumulative_in_place(starts.copy(), ends.copy(), at)
+    assert got.tobytes() == expected.tobytes()

@@ -263,7 +263,9 @@ def test_the_runner_runs_the_routed_model_only_for_scenarios_that_use_it() -> No
     for a, b in zip(fast.replications, routed.replications, strict=True):
         assert {key: b.measures[key] for key in a.measures} == a.measures
         # (the routed run's rows may carry more columns: those of the behaviours, after these)
-        assert [row[: len(fast_row)] for row, fast_row in zip(b.intervals, a.intervals, strict=True)] == a.intervals
+        assert [row[: len(fast_row)] for row, fast_row in zip(b.intervals, a.intervals, strict=True)] == list(
+            a.intervals
+        )
     code = (
         "import sys; from queueing.core.runner import Task, run_task; "
         "from queueing.core.scenario_file import load_scenario; "

@@ -141,3 +141,31 @@ def test_abort_ends_the_pool_thread_left_reading_half_a_result(tmp_path: Path) -
         results._writer.close()  # so that a failure here does not hang this test process at exit
         manager.join(timeout=30)
     assert not still_reading
+
+
+@pytest.mark.parametrize(("tasks", "processes"), [(30, 2), (8, 2), (9, 2), (3, 2), (1, 4), (100, 3), (0, 2)])
+def test_chunks_keep_the_order_and_share_the_tasks_evenly(tasks: int, processes: int) -> None:
+    from queueing.core.runner import CHUNKS_PER_PROCESS, balanced_chunks
+
+    chunks = balanced_chunks(list(range(tasks)), processes)  # type: ignore[arg-type]
+    assert [t for chunk in chunks for t in chunk] == list(range(tasks))
+    assert len(chunks) == min(tasks, CHUNKS_PER_PROCESS * processes)
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes == sorted(sizes, reverse=True) and (not sizes or sizes[0] - sizes[-1] <= 1)
+    # processes taking the next chunk as they finish, tasks costing alike: whatever each ran
+    # differs by at most one task (30 on 2: 15 and 15; ceil-sized chunks gave 16 and 14)
+    ran = [0] * processes
+    for size in sizes:
+        ran[ran.index(min(ran))] += size
+    assert max(ran) - min(ran) <= 1
+
+
+def test_a_worker_keeps_what_it_inherited_out_of_the_collector() -> None:
+    """Full collections in a replication skip the modules and data a forked worker inherited."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from queueing.core.runner import _worker_init
+
+    with ProcessPoolExecutor(max_workers=1, initializer=_worker_init) as pool:
+        frozen = pool.submit(__import__("gc").get_freeze_count).result()
+    assert frozen > 1000

@@ -312,3 +312,35 @@ def test_a_number_json_cannot_hold_is_named_and_nothing_written() -> None:
         json_text({"cost": {"per_day": {"value": float("inf")}}, "ok": 1.0}, "summary.json")
     with pytest.raises(ScenarioError, match=r"staffing\.json: targets\.1 is nan"):
         json_text({"targets": [0.5, float("nan")]}, "staffing.json")
+
+
+def test_interval_lines_are_the_bytes_the_csv_module_writes_for_the_rows() -> None:
+    import io
+
+    import numpy as np
+
+    from queueing.core.metrics import IntervalRows
+    from queueing.output import files
+
+    n = 3 * files.LINES_AT_A_TIME + 5  # several chunks, the last one short
+    rng = np.random.default_rng(7)
+    floats = rng.exponential(30.0, n) * rng.choice([1.0, 1e-7, 1e17], n)
+    floats[::11] = np.nan
+    floats[1::13] = -0.0
+    floats[2::13] = 10.0
+    rows = IntervalRows(
+        3,
+        ("replication", "interval_start_s", "class", "arrivals", "wait_s_mean"),
+        ("911", 'non, "urgent"'),
+        np.arange(n, dtype=np.int32) % 2,
+        {
+            "interval_start_s": np.arange(n) * 900.0,
+            "arrivals": rng.integers(0, 10**6, n),
+            "wait_s_mean": floats,
+        },
+    )
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows(rows)
+    assert "".join(files.interval_lines(rows)) == expected.getvalue()
+    assert '"non, ""urgent"""' in expected.getvalue()  # a class name the csv module quotes
+    assert expected.getvalue().split("\n")[0].endswith(",")  # row 0's NaN: an empty cell
