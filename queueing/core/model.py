@@ -10,8 +10,16 @@ per call:
   t. An agent that finishes a call pops from that slice; a caller needs no event to join.
 - Arrivals are events only while some agent is idle (someone must be woken up); while every
   agent is busy the arrival process sleeps, and callers pile up in the implicit queues. When
-  the caller's first-choice pool has an idle agent, that agent's wake-up is scheduled at the
-  arrival time and the arrival process waits on the same event: one event per hand-over.
+  the caller's first-choice pool has an idle agent, the arrival process takes the call for
+  that agent at the time the agent would have (its look at the queues, done for it) and
+  schedules the agent's wake-up at the end of that call: a hand-over costs no event of its own.
+- Running ahead of the clock: a process whose next step comes before every event in SimPy's
+  queue (nothing else can happen in between) takes that step at once instead of scheduling an
+  event for it, keeping its own clock. The arrival process goes on from one hand-over to the
+  next so; an agent whose call ends first goes on to its next call so. Everything such a
+  process schedules is at an absolute time computed from its own clock, the very float SimPy's
+  clock would hold, so the records are those of the event-by-event run to the last bit; an
+  event due at that very time goes first, as SimPy would order it (ties need the event).
 - Abandonment is exact without timers: a caller at the head whose patience ran out before an
   agent reached it left at ``queued + patience``; popping it late changes nobody else's wait.
 - Shifts: an agent checks its schedule between calls; a call in progress at the end of a
@@ -34,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
@@ -47,7 +55,7 @@ from .duty import Segment, closed_calls
 from .records import ABANDONED, ANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later, timeouts_at
+from .simpy_internals import event_queue, succeeds_at, timeouts_at
 
 OFF_DUTY = -1  # the wake-up value that sends an idle agent home
 
@@ -132,6 +140,14 @@ class Replication:
         self.members = [_view(m) for m in members]
         self.member_queued = [_view(callers.queued_s[m]) for m in members]
         self.head = [0] * len(class_names)
+        # Each pool's lanes, highest class first: (class, members, their queue times, how many).
+        self.pool_lanes = [
+            [
+                (k, self.members[k], self.member_queued[k], len(members[k]))
+                for k in sorted(self.class_index[c] for c in pool.serves)
+            ]
+            for pool in self.pools
+        ]
 
         # Idle agents per pool as (end of duty, wake-up event, agent number), and how many in all.
         self.idle: list[deque[tuple[float, Any, int]]] = [deque() for _ in self.pools]
@@ -160,73 +176,89 @@ class Replication:
         class the pool serves, or wait idle to be handed one (or sent home, or on a break). A
         break starts when the call in progress at its scheduled start ends and lasts its whole
         length; the next span starts at its scheduled time or after the break."""
-        serve_order = sorted(self.class_index[c] for c in self.pools[p].serves)
         head, deadline, outcome = self.head, self.deadline, self.outcome
         queued, handle, answered, agent_of = self.queued, self.handle, self.answered, self.agent_of
-        lanes = [(k, self.members[k], self.member_queued[k], len(self.members[k])) for k in serve_order]
+        lanes = self.pool_lanes[p]
         my_idle = self.idle[p]
-        timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
+        event, pending, succeed_at, timeout_at = env.event, event_queue(env), succeeds_at(env), timeouts_at(env)
         ends = None
+        now = env.now
         if busy_s > 0:
-            yield timeout(busy_s)
-        for on, off, rest in windows:
-            if env.now < on:
-                yield timeout(on - env.now)
+            yield env.timeout(busy_s)
             now = env.now
+        for on, off, rest in windows:
+            if now < on:
+                yield timeout_at(now + (on - now), None)
+                now = env.now
             while now < off:
-                call = OFF_DUTY
+                call = -1
                 for k, mem, mq, size in lanes:
                     h = head[k]
                     if h == size or mq[h] > now:
                         continue  # nobody waiting in this lane
-                    while h < size and mq[h] <= now:
+                    while True:  # pop callers (those whose patience ran out have left) up to a call
                         i = mem[h]
                         h += 1
                         if deadline[i] < now:
                             outcome[i] = ABANDONED
+                            if h == size or mq[h] > now:
+                                break
                         else:
                             call = i
                             break
                     head[k] = h
-                    if call != OFF_DUTY:
+                    if call >= 0:
                         break
-                if call == OFF_DUTY:
+                if call < 0:
                     wake = event()
                     my_idle.append((off, wake, aid))
                     self.n_idle += 1
                     if self.doorbell is not None:
-                        self.doorbell.succeed()
+                        succeed_at(self.doorbell, now, None)
                         self.doorbell = None
-                    if (yield wake) == OFF_DUTY:
-                        break
+                    woken = yield wake
                     now = env.now
-                    continue  # woken by an arrival: look at the queues again
+                    if woken == OFF_DUTY:
+                        break
+                    continue  # woken by an arrival or at the end of a call handed to it: look again
                 # An arrival event lands up to an ulp after its caller queued; that is no wait.
                 q = queued[call]
                 answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid  # answered: records() reads the outcome from this
                 now += handle[call]  # the time the call ends, as env.timeout would compute it
+                if now < pending[0][0]:
+                    continue  # nothing happens before the call ends: go on from then
                 ends = timeout_at(now, ends)  # the agent's one call-end event, fired again
                 yield ends
             if rest:
-                yield timeout(rest)
+                yield timeout_at(now + rest, None)
+                now = env.now
 
     def arrivals(self, env: simpy.Environment) -> Generator:
-        """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle."""
+        """Wake an idle agent for each arriving caller; sleep (no events) while nobody is idle.
+
+        The process runs ahead of SimPy's clock: ``now`` is the time it has reached, and while no
+        event is due before the next hand-over it makes the hand-over itself, without an event, and
+        goes on at the time the woken agent would have taken the call. Everything it schedules is
+        at an absolute time computed from ``now``, the float SimPy would compute at ``now``."""
         queued, cls, idle, pools_for_class = self.queued, self.cls, self.idle, self.pools_for_class
         # The idle agents of each class's first-choice pool (none for a class no pool serves).
         first_choice = [idle[pools[0]] if pools else deque() for pools in pools_for_class]
+        first_lanes = [self.pool_lanes[pools[0]] if pools else [] for pools in pools_for_class]
+        head, deadline, outcome = self.head, self.deadline, self.outcome
+        handle, answered, agent_of = self.handle, self.answered, self.agent_of
         n, horizon = self.n, self.horizon
+        pending, succeed_at, timeout_at = event_queue(env), succeeds_at(env), timeouts_at(env)
         i = bisect_left(queued, env.now)  # callers queued before the start were waiting then
         now = env.now
+        tick = None  # this process's one timeout, fired again
         while True:
             if self.n_idle == 0:
                 # Nobody to wake: callers join the implicit queues without events.
                 self.doorbell = env.event()
                 yield self.doorbell
                 now = env.now
-                while i < n and queued[i] <= now:
-                    i += 1
+                i = bisect_right(queued, now, i)  # the callers queued meanwhile are in the queues
                 continue
             if i >= n:
                 return
@@ -237,20 +269,56 @@ class Replication:
                 delay = t - now
                 if now + delay < t:  # land on or after t, so the caller is in the queue
                     delay = math.nextafter(delay, math.inf)
+                w = now + delay  # when SimPy's clock would reach the caller from now
                 # Fast path: an idle agent of the first-choice pool for this caller, still on duty
-                # at t, is woken at t by the very event this process waits for (one event, not
-                # two). Otherwise decide at t: a specialist may have come free by then.
+                # at t. Otherwise decide at t: a specialist may have come free by then.
                 waiting = first_choice[cls[i]]
                 if waiting and waiting[0][0] > t:
-                    wake = waiting.popleft()[1]
+                    off, wake, aid = waiting.popleft()
                     self.n_idle -= 1
-                    succeed_later(env, wake, delay, i)
-                    yield wake
-                    now += delay  # the time the wake-up landed at, as SimPy computed it
+                    if off <= w:  # its shift ends as it wakes: it goes, the caller waits
+                        succeed_at(wake, w, i)
+                        yield wake
+                        now = w
+                        i += 1
+                        continue
+                    # Take the call for the agent as it would at w, and wake it when the call ends:
+                    # one event for the call, none for the hand-over. Events due by w come first.
+                    if w >= pending[0][0]:
+                        tick = timeout_at(w, tick)
+                        yield tick
+                    call = -1
+                    for k, mem, mq, size in first_lanes[cls[i]]:  # the agent's own look at the queues
+                        h = head[k]
+                        if h == size or mq[h] > w:
+                            continue
+                        while True:
+                            c = mem[h]
+                            h += 1
+                            if deadline[c] < w:
+                                outcome[c] = ABANDONED
+                                if h == size or mq[h] > w:
+                                    break
+                            else:
+                                call = c
+                                break
+                        head[k] = h
+                        if call >= 0:
+                            break
+                    if call < 0:  # everyone it would find has left: idle again
+                        waiting.append((off, wake, aid))
+                        self.n_idle += 1
+                    else:
+                        q = queued[call]
+                        answered[call] = w if w - q > 1e-9 else q
+                        agent_of[call] = aid
+                        succeed_at(wake, w + handle[call], call)
+                    now = w
                     i += 1
                     continue
-                yield env.timeout(delay)
-                now += delay
+                tick = timeout_at(w, tick)
+                yield tick
+                now = w
                 if self.n_idle == 0:
                     continue  # everyone got busy meanwhile; the caller waits in the queue
             for p in pools_for_class[cls[i]]:
@@ -259,9 +327,9 @@ class Replication:
                     off, wake, _ = waiting.popleft()
                     self.n_idle -= 1
                     if off > now:
-                        wake.succeed(i)  # this agent will take the oldest call of its highest class
+                        succeed_at(wake, now, i)  # this agent will take the oldest call of its highest class
                         break
-                    wake.succeed(OFF_DUTY)  # its shift ends now: home, not to this call
+                    succeed_at(wake, now, OFF_DUTY)  # its shift ends now: home, not to this call
                 else:
                     continue
                 break

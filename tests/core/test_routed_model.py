@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from queueing.core.draws import draw_callers
+from queueing.core.draws import Callers, LaterDraws, draw_callers, draw_extras
 from queueing.core.metrics import replication_measures
 from queueing.core.model import simulate_replication
 from queueing.core.records import (
@@ -25,7 +25,7 @@ from queueing.core.records import (
     CallRecords,
     call_rows,
 )
-from queueing.core.routed_model import simulate_routed
+from queueing.core.routed_model import RoutedReplication, simulate_routed
 from queueing.core.runner import Task, run_task, simulate
 from queueing.core.scenario import Scenario
 from queueing.core.scenario_file import validate_data
@@ -109,6 +109,60 @@ def test_a_behaviour_that_never_happens_gives_the_fast_models_records(keys: dict
     if routed.attempt is not None:
         assert (routed.attempt == 1).all()
         assert np.array_equal(np.sort(routed.caller_id), np.arange(len(fast.outcome)))
+
+
+def grid_case(seed: int) -> tuple[Scenario, Callers]:
+    """A small centre where every time falls on a grid, so arrivals, call ends and the starts and
+    ends of shifts and breaks tie: one to three pools with one to three shifts each, some with a
+    break; callers on a 1-minute, 30-second or 0.1-second grid (several at once), handle times
+    and patience in whole steps (some 0), half of them never abandoning."""
+    rng = np.random.default_rng(seed)
+    pools = []
+    for p in range(int(rng.integers(1, 4))):
+        serves = ["a", "b"] if p == 0 or rng.random() < 0.3 else [str(rng.choice(["a", "b"]))]
+        shifts = []
+        for _ in range(int(rng.integers(1, 4))):
+            start = int(rng.integers(0, 8))
+            shift = {
+                "start": f"{start}h",
+                "end": f"{start + int(rng.integers(2, 6))}h",
+                "agents": int(rng.integers(1, 4)),
+            }
+            if rng.random() < 0.6 and shift["end"] != f"{start + 2}h":
+                shift["breaks"] = [{"start": "1h", "length": f"{int(rng.choice([15, 30, 60]))}m"}]
+            shifts.append(shift)
+        pools.append({"name": f"p{p}", "serves": serves, "shifts": shifts})
+    call = {"arrivals": {"rate_per_hour": 10}, "handle_time": {"dist": "deterministic", "value": "5m"}}
+    data = {
+        "name": "ties", "horizon": "12h", "classes": {"a": {"priority": 1, **call}, "b": {"priority": 2, **call}},
+        "staffing": {"pools": pools},
+    }  # fmt: skip
+    n = int(rng.integers(50, 400))
+    step = float(rng.choice([60.0, 30.0, 0.1]))
+    at = np.sort(rng.integers(0, int(12 * 3600 / step), n) * step)
+    callers = Callers(
+        cls=rng.integers(0, 2, n).astype(np.int16),
+        category=np.full(n, -1, dtype=np.int16),
+        arrival_s=at,
+        queued_s=at.copy(),
+        handle_s=rng.integers(0, 12, n) * float(rng.choice([60.0, 30.0, 0.3])),
+        patience_s=np.where(rng.random(n) < 0.5, np.inf, rng.integers(0, 6, n) * 60.0),
+    )
+    return validate_data(data, "<test>"), callers
+
+
+def test_ties_of_arrivals_call_ends_and_shift_boundaries_resolve_as_in_the_routed_model() -> None:
+    """The fast model takes a handed-over call for the agent ahead of SimPy's clock; the routed
+    model wakes the agent with an event at the caller's time. With every time on a grid (ties
+    everywhere) both give the same records: who is answered when, by whom, who abandons."""
+    for seed in range(40):
+        scenario, callers = grid_case(seed)
+        schedule = build_schedule(scenario)
+        fast = simulate_replication(scenario, schedule, callers)
+        routed = RoutedReplication(
+            scenario, schedule, callers, draw_extras(scenario, 0, callers), LaterDraws(scenario, 0)
+        ).run()
+        assert_same_records(fast, routed)
 
 
 def test_redials_conserve_calls() -> None:

@@ -12,7 +12,7 @@ import simpy
 import simpy.core
 import simpy.events
 
-from queueing.core.simpy_internals import succeed_later, timeouts_at, urgent_timeout
+from queueing.core.simpy_internals import event_queue, succeed_later, succeeds_at, timeouts_at, urgent_timeout
 
 
 def test_simpy_is_the_major_version_pinned() -> None:
@@ -110,3 +110,33 @@ def test_a_process_sleeps_again_and_again_on_one_timeout_at() -> None:
     env.process(ticker(env))
     env.run()
     assert woken == [1.5, -3.5, 3.5, 3.75]
+
+
+def test_an_event_succeeds_at_a_time_as_succeed_would_then() -> None:
+    env = simpy.Environment(initial_time=0.1)
+    at = succeeds_at(env)
+    woken: list[tuple[float, str, object]] = []
+    early, late = env.event(), env.event()
+
+    def waiter(env: simpy.Environment, name: str, event: simpy.Event):
+        value = yield event
+        woken.append((env.now, name, value))
+
+    def ahead(env: simpy.Environment):
+        yield env.timeout(0.2)  # then, at about 0.3, what succeed() would do at 0.5 and at 0.4
+        at(late, 0.5, "late")
+        at(early, 0.4, "early")
+        assert event_queue(env)[0][:2] == (0.4, simpy.core.NORMAL)
+
+    def then(env: simpy.Environment):
+        yield env.timeout(0.4)  # at 0.1 + 0.4 == 0.5, a tie with "late", made before it: first
+        woken.append((env.now, "then", None))
+
+    for name, event in (("early", early), ("late", late)):
+        env.process(waiter(env, name, event))
+    env.process(ahead(env))
+    env.process(then(env))
+    env.run()
+    assert 0.1 + 0.4 == 0.5
+    assert woken == [(0.4, "early", "early"), (0.5, "then", None), (0.5, "late", "late")]
+    assert not event_queue(env)
