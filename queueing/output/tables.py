@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -93,15 +94,22 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
         out += ["", format_table(["class", "target", "answered within", "windows met", "verdict"], trows)]
     cost = summary.get("cost")  # only with pay rates
     currency = cost["currency"] if cost else ""
+    pools = summary["pools"]
+    hours = _column_of_parts([v["agent_hours"]["value"] for v in pools.values()], cost and cost["paid_hours_per_day"])
+    money = (
+        _column_of_parts([v["cost_per_day"]["value"] for v in pools.values()], cost["per_day"]["value"], money=True)
+        if cost
+        else []
+    )
     prows = [
         [
             p,
             format_estimate(v["utilization"], 100) + " %",
-            f"{v['agent_hours']['value']:.0f}",
+            f"{hours[k]:.0f}",
             format_estimate(v["overtime_h"]),
-            *([format_money_estimate(v["cost_per_day"], currency)] if cost else []),
+            *([_money_part(money[k], v["cost_per_day"], currency)] if cost else []),
         ]
-        for p, v in summary["pools"].items()
+        for k, (p, v) in enumerate(pools.items())
     ]
     pool_head = ["pool", "utilization", "agent-hours", "overtime h", *(["cost a day"] if cost else [])]
     out += ["", format_table(pool_head, prows)]
@@ -233,6 +241,25 @@ def format_days(scenario: Scenario, summary: dict[str, Any]) -> str:
 def _mean(est: dict[str, Any], scale: float, digits: int) -> str:
     """An estimate's value alone (``-`` when unknown): the per-day table leaves the intervals to the files."""
     return "-" if est["value"] is None else f"{est['value'] * scale:.{digits}f}"
+
+
+def _column_of_parts(values: list[Any], total: float | None, money: bool = False) -> list[Any]:
+    """The pools' figures as printed above their total: when they are its parts (they add up to it)
+    and every one is known, rounded so that the printed parts add up to the printed total (whole
+    units; money below 100 in cents, as it is printed); else as they are."""
+    if total is None or any(v is None for v in values) or not math.isclose(math.fsum(values), total, abs_tol=1e-6):
+        return values
+    scale = 100 if money and abs(total) < 100 else 1
+    whole = int(f"{total * scale:.0f}")  # the total as it is printed
+    return [part / scale for part in apportion([v * scale for v in values], whole)]
+
+
+def _money_part(value: Any, est: dict[str, Any] | None, currency: str) -> str:
+    """A pool's cost a day in the column under the total: ``value`` (its share of the printed total)
+    with the pool's own ± (``-`` when unknown)."""
+    if est is None or value is None:
+        return "-"
+    return format_money_estimate({**est, "value": value}, currency)
 
 
 def format_money_estimate(est: dict[str, Any] | None, currency: str) -> str:

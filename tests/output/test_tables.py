@@ -101,3 +101,35 @@ def test_simulate_prints_a_row_per_day_or_per_weekday_past_two_weeks() -> None:
     long = table(f"{MAX_DAY_ROWS + 1}d")
     assert [line.split()[:3] for line in long[1:3]] == [["Mon", "(2", "days)"], ["Tue", "(2", "days)"]]
     assert len(long) == 1 + 7
+
+
+def test_the_pools_cost_and_hours_add_up_to_the_printed_totals() -> None:
+    """The pools' cost a day and agent-hours, each rounded alone, printed $7,426 + $995 above a
+    cost a day of $8,420; the column is the total shared out (Hamilton), each part within a unit."""
+    from queueing.output.tables import format_summary
+
+    scenario = parse_scenario(scenario_text(horizon="1d", replications=2))
+    pools = {
+        "a": {"utilization": {"value": 0.5, "ci95": [0.4, 0.6]}, "overtime_h": {"value": 0.0, "ci95": [0.0, 0.0]},
+              "agent_hours": {"value": 100.5, "ci95": [100.5, 100.5]},
+              "cost_per_day": {"value": 7425.683, "ci95": [7419.3, 7432.0]}},
+        "b": {"utilization": {"value": 0.8, "ci95": [0.7, 0.9]}, "overtime_h": {"value": 0.0, "ci95": [0.0, 0.0]},
+              "agent_hours": {"value": 30.5, "ci95": [30.5, 30.5]},
+              "cost_per_day": {"value": 994.726, "ci95": [993.1, 996.3]}},
+    }  # fmt: skip
+    cost = {
+        "currency": "$",
+        "per_day": {"value": 7425.683 + 994.726, "ci95": [8413.7, 8427.1]},
+        "paid_hours_per_day": 131.0,
+        "overtime_hours_per_day": {"value": 0.0, "ci95": [0.0, 0.0]},
+        "per_answered_call": {"value": 4.1, "ci95": [4.07, 4.13]},
+    }
+    summary = simulate(scenario).summary
+    summary = {**summary, "pools": pools, "cost": cost}
+    lines = format_summary(scenario, summary).splitlines()
+    rows = {line.split()[0]: line.split() for line in lines if line.split()[:1] in (["a"], ["b"])}
+    money = [int(rows[p][-2].lstrip("$").replace(",", "")) for p in ("a", "b")]
+    hours = [int(rows[p][4]) for p in ("a", "b")]
+    total = next(line for line in lines if line.startswith("cost a day"))
+    assert f"${sum(money):,}" in total and money == [7425, 995]
+    assert f"({sum(hours)} paid agent-hours" in total and hours == [101, 30]
