@@ -334,11 +334,29 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
     return "\n".join(out)
 
 
+def _pools_cost_shared_out(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``compare``'s rows with each pair's pools' cost a day (A, B and B - A) shared out of the
+    centre's as printed (:func:`_column_of_parts`), so that the pools' rows add up to the "all" row."""
+    out = [dict(r) for r in rows]
+    for pair in {(r["scenario_a"], r["scenario_b"]) for r in rows}:
+        mine = [r for r in out if (r["scenario_a"], r["scenario_b"]) == pair]
+        total = next((r for r in mine if r["metric"] == "cost.per_day"), None)
+        parts = [r for r in mine if r["metric"] == "cost_per_day" and r["pool"]]
+        if total is None or not parts:
+            continue
+        for field in ("a_value", "b_value", "diff"):
+            shared = _column_of_parts([r[field] for r in parts], total[field], money=True)
+            for r, v in zip(parts, shared, strict=True):
+                r[field] = v
+    return out
+
+
 def format_comparison(rows: Sequence[dict[str, Any]]) -> str:
     """The table of ``compare``: paired differences, * marking one whose 95% CI excludes 0; shares in
     percent (differences in percentage points), as in the report."""
     from ..core.metric_names import display, format_value
 
+    rows = _pools_cost_shared_out(rows)
     table = []
     for r in rows:
         m = r["metric"]

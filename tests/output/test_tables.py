@@ -133,3 +133,28 @@ def test_the_pools_cost_and_hours_add_up_to_the_printed_totals() -> None:
     total = next(line for line in lines if line.startswith("cost a day"))
     assert f"${sum(money):,}" in total and money == [7425, 995]
     assert f"({sum(hours)} paid agent-hours" in total and hours == [101, 30]
+
+
+def test_compare_pools_cost_adds_up_to_the_centres() -> None:
+    """compare printed call-takers $7,426 and 311-desk $995 beside all $8,420 (docs/planning.md)."""
+    from queueing.output.tables import format_comparison
+
+    def row(metric: str, pool: str, a: float, b: float) -> dict[str, object]:
+        return {
+            "metric": metric, "class": "", "pool": pool, "scenario_a": "baseline", "scenario_b": "staffing",
+            "a_value": a, "b_value": b, "diff": b - a, "diff_ci_low": b - a - 8, "diff_ci_high": b - a + 8,
+            "significant": True, "currency": "$",
+        }  # fmt: skip
+
+    pools = [("call-takers", 7425.683, 8283.4), ("311-desk", 994.726, 1413.6)]
+    rows = [row("cost_per_day", p, a, b) for p, a, b in pools]
+    rows.append(row("cost.per_day", "", sum(a for _, a, _ in pools), sum(b for _, _, b in pools)))
+    printed = {line.split()[0]: line.split() for line in format_comparison(rows).splitlines()[1:-1]}
+
+    def money(text: str) -> int:
+        return int(text.lstrip("+$").replace(",", ""))
+
+    for column in (5, 7, 8):  # A value, B value, B - A (after "cost a day" and the names)
+        parts = [money(printed[p][column]) for p, _, _ in pools]
+        assert sum(parts) == money(printed["all"][column]), (column, parts, printed["all"])
+    assert [money(printed[p][5]) for p, _, _ in pools] == [7425, 995]
