@@ -22,6 +22,7 @@ import jinja2
 
 from ..core.durations import format_duration
 from ..core.metric_names import display, format_value, number_or_none
+from ..core.rounding import printed_parts
 from ..core.runner import SimulationResult
 from ..core.scenario import Over, Target
 from ..core.targets import NOUNS, window_noun
@@ -297,14 +298,29 @@ def _day_tables(results: Sequence[SimulationResult], labels: Sequence[str]) -> l
     return tables
 
 
+def _printed_parts(pools: dict[str, Any], measure: str, total: float | None, money: bool) -> dict[str, Any]:
+    """Each pool's estimate of ``measure`` with its value shared out of ``total`` as printed
+    (:func:`~queueing.core.rounding.printed_parts`), its interval as it is."""
+    estimates = {pool: node.get(measure) for pool, node in pools.items()}
+    if any(not est for est in estimates.values()):
+        return estimates
+    values = printed_parts([est["value"] for est in estimates.values()], total, money=money)
+    return {pool: {**est, "value": v} for (pool, est), v in zip(estimates.items(), values, strict=True)}
+
+
 def _pool_rows(results: Sequence[SimulationResult], labels: Sequence[str]) -> list[dict[str, str]]:
     rows = []
     for res, label in zip(results, labels, strict=True):
-        currency = res.summary.get("cost", {}).get("currency")
-        for pool, node in res.summary.get("pools", {}).items():
+        total = res.summary.get("cost")
+        currency = total.get("currency") if total else None
+        pools = res.summary.get("pools", {})
+        # the pools' cost as shares of the cost a day the cost section prints: they add up to it
+        # (hours are not shared out: the page writes those under 100 with a tenth, the total without)
+        cost_of = _printed_parts(pools, "cost_per_day", total and total["per_day"]["value"], money=True)
+        for pool, node in pools.items():
             util, util_ci = _estimate("utilization", node.get("utilization"))
             hours, _ = _estimate("agent_hours", node.get("agent_hours"))
-            cost, cost_ci = _estimate("cost_per_day", node.get("cost_per_day"), currency)
+            cost, cost_ci = _estimate("cost_per_day", cost_of.get(pool), currency)
             rows.append(
                 {"label": label, "pool": pool, "util": util, "util_ci": util_ci, "hours": hours, "cost": cost,
                  "cost_ci": cost_ci}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..core.durations import DAY_S, format_clock, format_duration
-from ..core.rounding import apportion
+from ..core.rounding import apportion, printed_parts
 from ..core.scenario import Scenario
 from ..core.targets import window_noun
 
@@ -95,9 +94,9 @@ def format_summary(scenario: Scenario, summary: dict[str, Any]) -> str:
     cost = summary.get("cost")  # only with pay rates
     currency = cost["currency"] if cost else ""
     pools = summary["pools"]
-    hours = _column_of_parts([v["agent_hours"]["value"] for v in pools.values()], cost and cost["paid_hours_per_day"])
+    hours = printed_parts([v["agent_hours"]["value"] for v in pools.values()], cost and cost["paid_hours_per_day"])
     money = (
-        _column_of_parts([v["cost_per_day"]["value"] for v in pools.values()], cost["per_day"]["value"], money=True)
+        printed_parts([v["cost_per_day"]["value"] for v in pools.values()], cost["per_day"]["value"], money=True)
         if cost
         else []
     )
@@ -243,17 +242,6 @@ def _mean(est: dict[str, Any], scale: float, digits: int) -> str:
     return "-" if est["value"] is None else f"{est['value'] * scale:.{digits}f}"
 
 
-def _column_of_parts(values: list[Any], total: float | None, money: bool = False) -> list[Any]:
-    """The pools' figures as printed above their total: when they are its parts (they add up to it)
-    and every one is known, rounded so that the printed parts add up to the printed total (whole
-    units; money below 100 in cents, as it is printed); else as they are."""
-    if total is None or any(v is None for v in values) or not math.isclose(math.fsum(values), total, abs_tol=1e-6):
-        return values
-    scale = 100 if money and abs(total) < 100 else 1
-    whole = int(f"{total * scale:.0f}")  # the total as it is printed
-    return [part / scale for part in apportion([v * scale for v in values], whole)]
-
-
 def _money_part(value: Any, est: dict[str, Any] | None, currency: str) -> str:
     """A pool's cost a day in the column under the total: ``value`` (its share of the printed total)
     with the pool's own ± (``-`` when unknown)."""
@@ -336,7 +324,8 @@ def format_analysis(analysis: Analysis, summary: dict[str, Any] | None) -> str:
 
 def _pools_cost_shared_out(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """``compare``'s rows with each pair's pools' cost a day (A, B and B - A) shared out of the
-    centre's as printed (:func:`_column_of_parts`), so that the pools' rows add up to the "all" row."""
+    centre's as printed (:func:`~queueing.core.rounding.printed_parts`): the pools' rows add up to
+    the "all" row."""
     out = [dict(r) for r in rows]
     for pair in {(r["scenario_a"], r["scenario_b"]) for r in rows}:
         mine = [r for r in out if (r["scenario_a"], r["scenario_b"]) == pair]
@@ -345,7 +334,7 @@ def _pools_cost_shared_out(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any
         if total is None or not parts:
             continue
         for field in ("a_value", "b_value", "diff"):
-            shared = _column_of_parts([r[field] for r in parts], total[field], money=True)
+            shared = printed_parts([r[field] for r in parts], total[field], money=True)
             for r, v in zip(parts, shared, strict=True):
                 r[field] = v
     return out

@@ -518,3 +518,30 @@ def test_agents_on_duty_panels_fit_every_scenario_drawn(monkeypatch: pytest.Monk
     for ax, res in zip(panels, results, strict=True):
         total = sum(pool_agents_by_hour(res.scenario).values())
         assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= np.nanmax(total)
+
+
+def test_the_reports_pool_costs_add_up_to_its_cost_a_day() -> None:
+    """The report's pool table rounded each pool alone ($7,426 and $995) under a cost section of
+    $8,420; the pools' cost is now a share of the cost a day as the page prints it."""
+    from types import SimpleNamespace
+
+    from queueing.output.report import _cost_rows, _pool_rows
+
+    def est(v: float) -> dict[str, object]:
+        return {"value": v, "ci95": [v - 5, v + 5]}
+
+    summary = {
+        "pools": {
+            "a": {"utilization": est(0.5), "agent_hours": est(100.5), "cost_per_day": est(7425.683)},
+            "b": {"utilization": est(0.8), "agent_hours": est(30.5), "cost_per_day": est(994.726)},
+        },
+        "cost": {
+            "currency": "$", "per_day": est(7425.683 + 994.726), "per_answered_call": est(4.1),
+            "paid_hours_per_day": 131.0, "overtime_hours_per_day": est(0.0),
+        },
+    }  # fmt: skip
+    result = SimpleNamespace(summary=summary)
+    rows = _pool_rows([result], ["baseline"])  # type: ignore[list-item]
+    assert [r["cost"] for r in rows] == ["$7,425", "$995"]
+    cells = _cost_rows([result], ["baseline"])[0]["cells"]  # type: ignore[list-item]
+    assert "$8,420" in str(cells)
