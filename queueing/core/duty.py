@@ -120,22 +120,30 @@ def closed_calls(scenario: Scenario, cls: np.ndarray, at_s: np.ndarray) -> np.nd
     return closed
 
 
-def clipped_cumulative(starts: np.ndarray, ends: np.ndarray, at: np.ndarray, starts_sorted: bool = False) -> np.ndarray:
+def clipped_cumulative(
+    starts: np.ndarray, ends: np.ndarray, at: np.ndarray, starts_sorted: bool = False, in_place: bool = False
+) -> np.ndarray:
     """For each time in ``at``: the total length of the spans [starts, ends) that lies before it.
 
     Used for time-averages of anything that is a sum of spans (agents on duty, callers in queue):
     the amount over [a, b) is ``F(b) - F(a)``. O((n + m) log n) for n spans and m times;
-    ``starts_sorted`` skips one sort when the starts are already ascending.
+    ``starts_sorted`` skips one sort when the starts are already ascending; ``in_place`` sorts and
+    sums ``starts`` and ``ends`` (floats) where they are, overwriting both, with no copy beside them
+    (the interval rows' queue of a million callers: 24 bytes a span less at their peak).
     """
-    return _sum_min(ends, at) - _sum_min(starts, at, is_sorted=starts_sorted)
+    return _sum_min(ends, at, in_place=in_place) - _sum_min(starts, at, is_sorted=starts_sorted, in_place=in_place)
 
 
-def _sum_min(x: np.ndarray, at: np.ndarray, is_sorted: bool = False) -> np.ndarray:
-    """sum_i min(x_i, t) for each t in ``at``."""
-    xs = x if is_sorted else np.sort(x)
-    prefix = np.concatenate(([0.0], np.cumsum(xs)))
+def _sum_min(x: np.ndarray, at: np.ndarray, is_sorted: bool = False, in_place: bool = False) -> np.ndarray:
+    """sum_i min(x_i, t) for each t in ``at``: a running sum of the sorted values, in order, made in
+    ``x`` itself when ``in_place`` (else in a copy)."""
+    xs = x if in_place else np.array(x, dtype=float)
+    if not is_sorted:
+        xs.sort()
     k = np.searchsorted(xs, at, side="left")
-    return prefix[k] + at * (len(xs) - k)
+    np.cumsum(xs, out=xs)
+    prefix = np.where(k > 0, xs[np.maximum(k - 1, 0)], 0.0) if len(xs) else np.zeros(len(at))
+    return prefix + at * (len(xs) - k)
 
 
 def agent_seconds(pool: Pool, horizon_s: float, edges: np.ndarray, first_weekday: Weekday = "mon") -> np.ndarray:

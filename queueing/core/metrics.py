@@ -40,6 +40,7 @@ from .calendar import WEEKDAYS, Weekday, weekday_of_day
 from .call_flows import interval_flow_columns, interval_flow_counts, replication_flows
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
+from .duty import clipped_cumulative
 from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
@@ -349,24 +350,6 @@ class IntervalRows:
             yield from zip(*cells, strict=False)  # the replication repeats without end
 
 
-def _clipped_cumulative_in_place(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """:func:`~queueing.core.duty.clipped_cumulative` of spans whose ``starts`` are ascending, the
-    same floats, made in the two arrays (both are overwritten): no sorted copy, running sum or
-    shifted copy beside them (24 bytes a span less at the interval rows' peak)."""
-    return _sum_min_in_place(ends, at) - _sum_min_in_place(starts, at, is_sorted=True)
-
-
-def _sum_min_in_place(x: np.ndarray, at: np.ndarray, is_sorted: bool = False) -> np.ndarray:
-    """sum_i min(x_i, t) for each t in ``at``, as ``duty._sum_min`` adds it (a running sum of the
-    sorted values, in order), with ``x`` sorted and summed in place."""
-    if not is_sorted:
-        x.sort()
-    k = np.searchsorted(x, at, side="left")
-    np.cumsum(x, out=x)
-    prefix = np.where(k > 0, x[np.maximum(k - 1, 0)], 0.0) if len(x) else np.zeros(len(at))
-    return prefix + at * (len(x) - k)
-
-
 def _count_in(bins: np.ndarray, mask: np.ndarray, nbins: int) -> np.ndarray:
     """How many of the callers ``mask`` fall in each of the ``nbins`` intervals (``bins``: each caller's)."""
     return np.bincount(bins[mask], minlength=nbins)
@@ -412,7 +395,7 @@ def replication_intervals(
         wait = left - queued_at  # records.wait_s[m], without the whole column
         # Callers are ordered by queue time, so the starts are already sorted.
         np.minimum(queued_at, horizon, out=queued_at)
-        queue = np.diff(_clipped_cumulative_in_place(queued_at, left, edges)) / widths
+        queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True, in_place=True)) / widths
         del queued_at, left
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
@@ -452,11 +435,6 @@ def replication_intervals(
         columns[key] = np.stack(values, axis=1).reshape(-1)
     class_of = np.tile(np.arange(classes, dtype=np.int32), nbins)
     return IntervalRows(replication, tuple(names), tuple(class_names), class_of, columns)
-
-
-def _nullable(x: np.ndarray) -> list[float | None]:
-    """Floats as a list, NaN as None (an empty CSV cell)."""
-    return [None if v != v else v for v in np.asarray(x, dtype=float).tolist()]
 
 
 # --- per day and per weekday ------------------------------------------------------------------
@@ -624,7 +602,7 @@ def replication_daily(scenario: Scenario, replication: int, measures: dict[Key, 
                 return measures[("days", str(day), "classes", name, *key)]
 
             offered = int(get("offered"))
-            wait_mean, *levels = _nullable(
+            wait_mean, *levels = _cells(
                 np.array([get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
             )
             within = [int(get("answered_within", f"{t:g}")) for t in cuts]

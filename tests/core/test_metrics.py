@@ -66,13 +66,22 @@ def test_interval_rows_iterate_as_python_cells_with_none_for_nan_and_each_zero_s
 
 @pytest.mark.parametrize("n", [0, 1, 7, 5000])
 def test_the_interval_rows_queue_sums_are_duty_s_clipped_cumulative_bit_for_bit(n: int) -> None:
+    """The queue sums made in place (the interval rows') are the floats of the running sum of the
+    sorted values with a zero in front (the sum the files were recorded with), and of the copy."""
     from queueing.core.duty import clipped_cumulative
-    from queueing.core.metrics import _clipped_cumulative_in_place
+
+    def sum_min(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+        xs = np.sort(x)
+        prefix = np.concatenate(([0.0], np.cumsum(xs)))
+        k = np.searchsorted(xs, at, side="left")
+        return prefix[k] + at * (len(xs) - k)
 
     rng = np.random.default_rng(n)
     starts = np.sort(np.round(rng.uniform(-100.0, 4000.0, n), 1))  # ties, and spans before the grid
     ends = starts + rng.exponential(300.0, n) * (rng.random(n) < 0.8)  # some spans empty
     at = np.append(np.arange(0.0, 3600.0, 900.0), 3600.0)
-    expected = clipped_cumulative(starts, ends, at, starts_sorted=True)
-    got = _clipped_cumulative_in_place(starts.copy(), ends.copy(), at)
+    expected = sum_min(ends, at) - sum_min(starts, at)
+    copied = clipped_cumulative(starts, ends, at, starts_sorted=True)
+    got = clipped_cumulative(starts.copy(), ends.copy(), at, starts_sorted=True, in_place=True)
     assert got.tobytes() == expected.tobytes()
+    assert copied.tobytes() == expected.tobytes()
