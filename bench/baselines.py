@@ -90,14 +90,17 @@ def run_simpy(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     return stats
 
 
-def run_floor(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
-    """SimPy's floor: ``AGENTS`` processes, each yielding one bare ``Timeout`` per call it would
+def run_floor(horizon_s: float, warmup_s: float, seed: int, agents: int = AGENTS) -> WaitStats:
+    """SimPy's floor: ``agents`` processes, each yielding one bare ``Timeout`` per call it would
     take, as many calls in all as the case has over ``horizon_s`` (the expected number); no
-    queue, no draw. Every call is counted as arrived and completed; there are no waits."""
+    queue, no draw. Every call is counted as arrived and completed; there are no waits.
+
+    ``agents`` sets how many events wait in SimPy's queue at once: each step pops the earliest
+    of them, in time that grows with the logarithm of their number (10: the case's agents)."""
     import simpy
 
     env = simpy.Environment()
-    per_agent = round(horizon_s * TOTAL_RATE_PER_S / AGENTS)
+    per_agent = round(horizon_s * TOTAL_RATE_PER_S / agents)
     gap_s = horizon_s / per_agent  # each agent's calls spread over the horizon
 
     def agent(env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
@@ -105,11 +108,11 @@ def run_floor(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
         for _ in range(per_agent):
             yield timeout(gap_s)
 
-    for _ in range(AGENTS):
+    for _ in range(agents):
         env.process(agent(env))
     env.run()
     stats = WaitStats()
-    stats.arrived = stats.completed = per_agent * AGENTS
+    stats.arrived = stats.completed = per_agent * agents
     return stats
 
 
@@ -157,12 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--days", type=float, help="simulated days")
     parser.add_argument("--warmup-days", type=float, default=1.0, help="excluded from waits")
     parser.add_argument("--seed", type=int, default=311)
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=AGENTS,
+        help=f"floor only: its processes (default {AGENTS})",
+    )
     args = parser.parse_args(argv)
+    if args.agents < 1:
+        parser.error("--agents must be >= 1")
+    if args.agents != AGENTS and args.model != "floor":
+        parser.error("--agents is the floor's only")
     calls = args.calls if args.calls is not None or args.days is not None else 100_000
     horizon_s = horizon_for(calls if args.days is None else None, args.days)
     warmup_s = min(args.warmup_days * DAY_S, horizon_s / 2)
     started = time.perf_counter()
-    stats = MODELS[args.model](horizon_s, warmup_s, args.seed)
+    if args.model == "floor":
+        stats = run_floor(horizon_s, warmup_s, args.seed, args.agents)
+    else:
+        stats = MODELS[args.model](horizon_s, warmup_s, args.seed)
     wall_s = time.perf_counter() - started
     out = {
         "model": args.model,

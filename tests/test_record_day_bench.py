@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from bench.record_day import AGENT_SCALE, ARRIVAL_SCALE, REPLICATIONS, write_record_day
+from bench.record_day import AGENT_SCALE, ARRIVAL_SCALE, REPLICATIONS, busy_agents, write_record_day
 from queueing import load_scenario
 from queueing.core.limits import check_run, cost, named
 from tests.support import REPO
@@ -25,3 +26,18 @@ def test_the_record_day_is_the_baseline_scaled(tmp_path: Path) -> None:
     # what the benchmark's first line says: about 269,000 calls a replication, no --large needed
     assert 260_000 < cost(day, 900.0).calls < 280_000
     check_run([(day, named(day))], interval_s=900.0)
+
+
+def test_busy_agents_are_the_pools_busy_hours_over_the_window(tmp_path: Path) -> None:
+    # two pools over a 24-hour window after a 1-hour warm-up: 48 agent-hours half busy and 24 all
+    # busy are 48 busy hours, 2 agents busy on average
+    summary = {
+        "pools": {
+            "a": {"utilization": {"value": 0.5}, "agent_hours": {"value": 48.0}},
+            "b": {"utilization": {"value": 1.0}, "agent_hours": {"value": 24.0}},
+        },
+        "meta": {"horizon_s": 25 * 3600.0, "warmup_s": 3600.0},
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    assert busy_agents(path) == 2

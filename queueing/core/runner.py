@@ -42,6 +42,7 @@ from .records import CallRecords, call_rows, calls_columns
 from .scenario import Scenario
 from .scenario_file import with_overrides
 from .schedule import build_schedule
+from .statistics import load_t_quantile
 from .targets import Judged, judge, language_intervals
 
 
@@ -294,6 +295,11 @@ class LocalExecutor:
         chunks = balanced_chunks(tasks, self.jobs)
         with _stop_signals_held():  # the first submit forks the workers
             futures = {self._pool.submit(run_tasks, chunk): k for k, chunk in enumerate(chunks)}
+            # Idle until the first result: the intervals of the summary that follows need scipy.
+            # After the forks, so that no worker inherits an import in progress; with the signals
+            # still held, because the import starts a thread (scipy's BLAS) that would inherit an
+            # open mask: a SIGTERM taken by it was seen to go unanswered (a stopped run ran to its end).
+            load_t_quantile()
         results: list[Any] = [None] * len(chunks)
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()

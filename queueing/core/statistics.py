@@ -37,6 +37,13 @@ def t_quantile(df: Any, q: float) -> Any:
     return stdtrit(df, q)
 
 
+def load_t_quantile() -> None:
+    """Import what :func:`t_quantile` needs now (a fifth of a second), not at its first call:
+    a process waiting on its workers calls this meanwhile, so the summary after the last
+    replication does not wait for the import."""
+    import scipy.special  # noqa: F401
+
+
 def estimate(values: Sequence[float]) -> dict[str, Any]:
     """Mean of per-replication values with a 95% Student-t confidence interval.
 
