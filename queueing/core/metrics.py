@@ -41,7 +41,7 @@ from .call_flows import interval_flow_columns, interval_flow_counts, replication
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
-from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
+from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, OUTCOMES, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share, share_estimate
@@ -61,39 +61,144 @@ def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -
     return answered & (wait_s <= within_s)
 
 
-def _group_measures(
-    records: CallRecords, mask: np.ndarray, within: Sequence[float], counts: bool = False
-) -> dict[Key, float]:
-    """The measures of the callers ``mask`` (booleans, or their indexes); ``counts``: also how many
-    were answered within each of ``within`` (keys ``answered_within``, after the service levels)."""
-    wait = records.wait_s[mask]
-    outcome = records.outcome[mask]
-    closed = int((outcome == CLOSED).sum())
-    offered = len(outcome) - closed  # mask: booleans, or the callers' indexes
+PERCENTILES = (50, 90, 95)  # the waits' p50, p90 and p95
+_FRACTIONS = np.true_divide(PERCENTILES, 100)  # as np.percentile takes them
+
+
+@dataclass(frozen=True, eq=False)
+class _Groups:
+    """Callers in groups (a class, its categories, its days...): per group how many ended in each
+    outcome (``outcomes``, a column per OUTCOMES) and were answered within each threshold
+    (``within``, a column per threshold), and the answered callers' waits (seconds), group after
+    group, each group's in the callers' order, group ``i``'s at ``waits[bounds[i] : bounds[i + 1]]``."""
+
+    outcomes: np.ndarray
+    within: np.ndarray
+    waits: np.ndarray
+    bounds: np.ndarray
+
+    def joined(self, groups: Sequence[int]) -> _Groups:
+        """One group of the callers of ``groups``, in that order (a weekday of its days)."""
+        waits = np.concatenate([self.waits[self.bounds[i] : self.bounds[i + 1]] for i in groups])
+        outcomes = self.outcomes[groups].sum(axis=0, keepdims=True)
+        within = self.within[groups].sum(axis=0, keepdims=True)
+        return _Groups(outcomes, within, waits, np.array([0, len(waits)]))
+
+
+def _groups(
+    wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, groups: int, within: Sequence[float]
+) -> _Groups:
+    """The callers of ``wait`` and ``outcome`` (in their order) in ``groups`` groups, ``group``
+    each one's (0 to ``groups`` - 1; a caller of a negative one is in none), None: all in one."""
     answered = outcome == ANSWERED
-    waits = wait[answered]
-    abandoned = int((outcome == ABANDONED).sum())
-    out: dict[Key, float] = {
-        ("offered",): offered,
-        ("answered",): int(answered.sum()),
-        ("abandoned", "count"): abandoned,
-        ("abandoned", "share"): share(abandoned, offered),
-        ("unserved",): int((outcome == UNSERVED).sum()),
-        ("closed",): closed,
-    }
-    if len(waits):
-        p50, p90, p95 = np.percentile(waits, [50, 90, 95])
-        stats = (waits.mean(), p50, p90, p95, waits.max())
+    if group is None:
+        outcomes = np.bincount(outcome, minlength=len(OUTCOMES))[None, :]
+        waits = wait[answered]
+        counted = np.array([[np.count_nonzero(waits <= t) for t in within]], dtype=np.intp)
     else:
-        stats = (math.nan,) * 5
-    for name, value in zip(WAIT_STATS, stats, strict=True):
-        out[("wait_s", name)] = float(value)
-    answered_in = [np.count_nonzero(answered_within(wait, answered, t)) for t in within]
-    for t, n in zip(within, answered_in, strict=True):
-        out[("service_level", f"{t:g}")] = share(n, offered)
-    if counts:
-        for t, n in zip(within, answered_in, strict=True):
-            out[("answered_within", f"{t:g}")] = int(n)
+        if len(group) and group.min() < 0:
+            some = group >= 0
+            wait, outcome, group, answered = wait[some], outcome[some], group[some], answered[some]
+        key = group.astype(np.intp) * len(OUTCOMES)
+        key += outcome
+        outcomes = np.bincount(key, minlength=groups * len(OUTCOMES)).reshape(groups, len(OUTCOMES))
+        del key
+        of, waits = group[answered], wait[answered]
+        if np.any(of[1:] < of[:-1]):
+            order = np.argsort(of, kind="stable")  # each group's waits kept in the callers' order
+            of, waits = of[order], waits[order]
+            del order
+        counted = np.empty((groups, len(within)), dtype=np.intp)
+        for j, t in enumerate(within):
+            counted[:, j] = np.bincount(of[waits <= t], minlength=groups)
+    bounds = np.zeros(len(outcomes) + 1, dtype=np.intp)
+    np.cumsum(outcomes[:, ANSWERED], out=bounds[1:])
+    return _Groups(outcomes, counted.reshape(len(outcomes), len(within)), waits, bounds)
+
+
+def _measure_groups(
+    groups: _Groups,
+    within: Sequence[float],
+    heads: Sequence[Key],
+    out: dict[Key, float],
+    counts: bool = False,
+    then: Sequence[dict[Key, float]] = (),
+) -> None:
+    """Put the measures of each group into ``out``, under its key in ``heads``, and then those of
+    ``then`` (when given, one dict for each group); ``counts``: also how many were answered within
+    each of ``within`` (keys ``answered_within``, after the service levels). Leaves each group's
+    waits sorted, no longer in the callers' order."""
+    waits, bounds = groups.waits, groups.bounds
+    sizes = np.diff(bounds)
+    stats = np.full((len(sizes), len(WAIT_STATS)), math.nan)
+    some = np.flatnonzero(sizes)
+    if len(some):
+        starts, ends = bounds[some], bounds[some + 1]
+        for i, start, end in zip(some.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            part = waits[start:end]
+            stats[i, 0] = part.sum() / (end - start)  # part.mean(): the same sum in the same order
+            part.sort()
+        before, after, gamma = _percentile_points(ends - starts)
+        at = starts[:, None]
+        stats[some, 1 : 1 + len(PERCENTILES)] = _lerp(waits[at + before], waits[at + after], gamma)
+        stats[some, -1] = waits[ends - 1]  # the largest
+        nan = np.isnan(waits[ends - 1])  # sorted last: np.percentile of waits holding NaN is NaN
+        stats[some[nan], 1 : 1 + len(PERCENTILES)] = math.nan
+    outcomes = groups.outcomes
+    offered = outcomes.sum(axis=1) - outcomes[:, CLOSED]
+    abandoned_share = share(outcomes[:, ABANDONED], offered).tolist()
+    levels = share(groups.within, offered[:, None]).tolist()
+    names = [f"{t:g}" for t in within]
+    stat_keys = [("wait_s", name) for name in WAIT_STATS]
+    level_keys = [("service_level", name) for name in names]
+    count_keys = [("answered_within", name) for name in names] if counts else []
+    rows = zip(
+        heads,
+        outcomes.tolist(),
+        offered.tolist(),
+        abandoned_share,
+        stats.tolist(),
+        levels,
+        groups.within.tolist(),
+        strict=True,
+    )
+    for i, (head, (answered, abandoned, unserved, closed, _), n, abandoned_of, stat, level, counted) in enumerate(rows):
+        out[(*head, "offered")] = n
+        out[(*head, "answered")] = answered
+        out[(*head, "abandoned", "count")] = abandoned
+        out[(*head, "abandoned", "share")] = abandoned_of
+        out[(*head, "unserved")] = unserved
+        out[(*head, "closed")] = closed
+        for key, value in zip(stat_keys, stat, strict=True):
+            out[head + key] = value
+        for key, value in zip(level_keys, level, strict=True):
+            out[head + key] = value
+        for key, k in zip(count_keys, counted, strict=False):  # none without counts
+            out[head + key] = k
+        if then:
+            for more, value in then[i].items():
+                out[head + more] = value
+
+
+def _percentile_points(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For samples of ``n`` values (each at least one), where np.percentile's default method
+    (``linear``) reads each of PERCENTILES in the sorted sample: the positions before and after
+    (an array of one row per sample, a column per percentile) and the weight of the one after."""
+    count = n[:, None]
+    virtual = (count - 1) * _FRACTIONS
+    before = np.floor(virtual).astype(np.intp)
+    past = virtual >= count - 1
+    after = before + 1
+    before[past] = after[past] = np.broadcast_to(count - 1, before.shape)[past]
+    gamma = virtual - np.where(past, -1, before)  # numpy's weight there reads the last value twice
+    return before, after, gamma
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """np.percentile's interpolation from ``a`` to ``b`` by ``t``, the same floats."""
+    diff = b - a
+    out = a + diff * t
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
     return out
 
 
@@ -102,43 +207,57 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    # The pools' busy spans (24 bytes a call) before the waits are cached (16 bytes a call): not
-    # both at once. Their keys still follow the classes'.
+    # The pools' busy spans (24 bytes a call) before any class's waits: not both at once. Their
+    # keys still follow the classes'.
     pools = _pool_measures(scenario, schedule, records, window)
     out: dict[Key, float] = {}
+    days: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
-        in_class = window & (c.cls == k)
+        calls = np.flatnonzero(window & (c.cls == k))
+        wait = records.left_queue_of(calls)
+        wait -= c.queued_s[calls]  # records.wait_s[calls], without the whole column
+        outcome = records.outcome[calls]
         within = [t.within for t in scenario.targets.get(name, [])]
-        for key, v in _group_measures(records, in_class, within).items():
-            out[("classes", name) + key] = v
-        for j, cat in enumerate(scenario.classes[name].categories or {}):
-            for key, v in _group_measures(records, in_class & (c.category == j), within).items():
-                out[("classes", name, "categories", cat) + key] = v
-        out.update(_language_measures(scenario, records, name, in_class, within))
+        _measure_groups(_groups(wait, outcome, None, 1, within), within, [("classes", name)], out)
+        categories = list(scenario.classes[name].categories or {})
+        if categories:
+            heads = [("classes", name, "categories", cat) for cat in categories]
+            _measure_groups(_groups(wait, outcome, c.category[calls], len(categories), within), within, heads, out)
+        out.update(_language_measures(scenario, records, name, calls, wait, outcome, within))
+        days.update(_class_days(scenario, records, name, calls, wait, outcome))
     out.update(pools)
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
-    out.update(replication_days(scenario, records))  # nothing for a run of one day
+    out.update(days)  # nothing for a run of one day
     return out
 
 
 def _language_measures(
-    scenario: Scenario, records: CallRecords, name: str, in_class: np.ndarray, within: Sequence[float]
+    scenario: Scenario,
+    records: CallRecords,
+    name: str,
+    calls: np.ndarray,
+    wait: np.ndarray,
+    outcome: np.ndarray,
+    within: Sequence[float],
 ) -> dict[Key, float]:
-    """The class's measures over its callers of each of its languages, and the calls answered
-    with an interpreter line; nothing for a class without a language mix."""
+    """The class's measures over its callers (``calls``, their ``wait`` and ``outcome``) of each of
+    its languages, and the calls answered with an interpreter line; nothing for a class without a
+    language mix."""
     mix = scenario.classes[name].languages
     if not mix:
         return {}
     assert records.language is not None and records.interpreter is not None
     languages = scenario.languages()
+    index = np.full(len(languages) + 1, -1, dtype=np.intp)  # a language's place in the mix; -1 (none): -1
+    index[[languages.index(lang) for lang in mix]] = np.arange(len(mix))
+    spoken = index[records.language[calls]]
+    interpreted = (outcome == ANSWERED) & records.interpreter[calls].astype(bool) & (spoken >= 0)
+    with_interpreter = np.bincount(spoken[interpreted], minlength=len(mix)).tolist()
     out: dict[Key, float] = {}
-    for lang in mix:
-        speaks = in_class & (records.language == languages.index(lang))
-        for key, v in _group_measures(records, speaks, within).items():
-            out[("classes", name, "languages", lang) + key] = v
-        interpreted = speaks & records.interpreter.astype(bool) & (records.outcome == ANSWERED)
-        out[("classes", name, "languages", lang, "interpreter")] = int(np.count_nonzero(interpreted))
+    heads = [("classes", name, "languages", lang) for lang in mix]
+    then: list[dict[Key, float]] = [{("interpreter",): n} for n in with_interpreter]
+    _measure_groups(_groups(wait, outcome, spoken, len(mix), within), within, heads, out, then=then)
     return out
 
 
@@ -481,35 +600,45 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
     """One replication's measures per day and per weekday (a weekday pools its days' callers),
     per class: those of the whole run's ``classes.<class>`` (service levels at every threshold of
     any class, for daily.csv). Nothing for a run of one day."""
-    spans = day_spans(scenario)
-    if not spans:
+    if not day_spans(scenario):
         return {}
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
-    day_of_call = np.floor_divide(c.arrival_s, DAY_S, out=np.empty(len(c), np.int32), casting="unsafe")
-    days = [day for day, _, _ in spans]
-    by_weekday = weekday_days(scenario)
-    withins = thresholds(scenario)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
-        mine = np.flatnonzero(window & (c.cls == k))
-        day = day_of_call[mine]
-        if np.any(day[1:] < day[:-1]):  # callers are in queue order: a call in the IVR at midnight
-            order = np.argsort(day, kind="stable")
-            mine, day = mine[order], day[order]
-            del order
-        cuts = np.searchsorted(day, [*days, days[-1] + 1])
-        del day
-        of_day = {day: mine[cuts[i] : cuts[i + 1]] for i, day in enumerate(days)}
-        groups = itertools.chain(
-            ((("days", str(day)), of_day[day]) for day in days),
-            ((("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()),
-        )  # a weekday's callers gathered when measured, one weekday at a time
-        for prefix, calls in groups:
-            # with the counts behind the shares, for daily.csv
-            for key, v in _group_measures(records, calls, withins, counts=True).items():
-                out[(*prefix, "classes", name, *key)] = v
+        calls = np.flatnonzero(window & (c.cls == k))
+        wait = records.left_queue_of(calls)
+        wait -= c.queued_s[calls]
+        out.update(_class_days(scenario, records, name, calls, wait, records.outcome[calls]))
+    return out
+
+
+def _class_days(
+    scenario: Scenario, records: CallRecords, name: str, calls: np.ndarray, wait: np.ndarray, outcome: np.ndarray
+) -> dict[Key, float]:
+    """:func:`replication_days` of one class, its callers in the statistics window ``calls``
+    (ascending) and their ``wait`` and ``outcome``."""
+    spans = day_spans(scenario)
+    if not spans:
+        return {}
+    first = spans[0][0]
+    days = [day for day, _, _ in spans]
+    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
+    day = np.floor_divide(records.callers.arrival_s[calls], DAY_S, out=np.empty(len(calls), np.int32), casting="unsafe")
+    day -= first
+    withins = thresholds(scenario)
+    of_day = _groups(wait, outcome, day, len(days), withins)
+    del day
+    # A weekday's callers are its days' in turn, gathered (one weekday at a time) before the days'
+    # waits are sorted; its measures are put after the days'.
+    weekdays: dict[Key, float] = {}
+    for wd, ds in weekday_days(scenario).items():
+        head: Key = ("weekdays", wd, "classes", name)
+        _measure_groups(of_day.joined([d - first for d in ds]), withins, [head], weekdays, counts=True)
+    out: dict[Key, float] = {}
+    heads = [("days", str(day), "classes", name) for day in days]
+    _measure_groups(of_day, withins, heads, out, counts=True)  # with the counts behind the shares, for daily.csv
+    out.update(weekdays)
     return out
 
 

@@ -6,8 +6,17 @@ import numpy as np
 import pytest
 
 from queueing.core.duty import agent_seconds
-from queueing.core.metrics import IntervalRows, interval_columns, replication_intervals, replication_measures
+from queueing.core.metrics import (
+    WAIT_STATS,
+    IntervalRows,
+    _Groups,
+    _measure_groups,
+    interval_columns,
+    replication_intervals,
+    replication_measures,
+)
 from queueing.core.model import simulate_replication
+from queueing.core.records import ANSWERED, OUTCOMES
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 from tests.support.callers import callers_at
@@ -85,3 +94,25 @@ def test_the_interval_rows_queue_sums_are_duty_s_clipped_cumulative_bit_for_bit(
     got = clipped_cumulative(starts.copy(), ends.copy(), at, starts_sorted=True, in_place=True)
     assert got.tobytes() == expected.tobytes()
     assert copied.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_each_groups_wait_stats_are_numpys_mean_percentiles_and_max_bit_for_bit(ties: bool) -> None:
+    """The groups' waits are summed, sorted and read in place of np.mean, np.percentile (its
+    default, 'linear') and max of each group: the same floats, for groups of 0, 1, 2... waits."""
+    rng = np.random.default_rng(21)
+    sizes = [0, 1, 2, 3, 4, 5, 10, 11, 20, 21, 0, 101, 1001, 2, 1]
+    waits = [rng.integers(0, 4, n) * 7.5 if ties else rng.exponential(40.0, n) for n in sizes]
+    joined = np.concatenate(waits)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    outcomes = np.zeros((len(sizes), len(OUTCOMES)), dtype=np.intp)
+    outcomes[:, ANSWERED] = sizes
+    groups = _Groups(outcomes, np.zeros((len(sizes), 0), dtype=np.intp), joined.copy(), bounds)
+    out: dict[tuple[str, ...], float] = {}
+    _measure_groups(groups, [], [(str(i),) for i in range(len(sizes))], out)
+    for i, w in enumerate(waits):
+        got = [out[(str(i), "wait_s", stat)] for stat in WAIT_STATS]
+        if len(w):
+            assert got == [w.mean(), *np.percentile(w, [50, 90, 95]), w.max()]
+        else:
+            assert all(np.isnan(got))
