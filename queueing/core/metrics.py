@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,52 +68,42 @@ _FRACTIONS = np.true_divide(PERCENTILES, 100)  # as np.percentile takes them
 @dataclass(frozen=True, eq=False)
 class _Groups:
     """Callers in groups (a class, its categories, its days...): per group how many ended in each
-    outcome (``outcomes``, a column per OUTCOMES) and were answered within each threshold
-    (``within``, a column per threshold), and the answered callers' waits (seconds), group after
-    group, each group's in the callers' order, group ``i``'s at ``waits[bounds[i] : bounds[i + 1]]``."""
+    outcome (``outcomes``, a column per OUTCOMES), and the answered callers' waits (seconds), group
+    after group, each group's in the callers' order, group ``i``'s at ``waits[bounds[i] : bounds[i + 1]]``."""
 
     outcomes: np.ndarray
-    within: np.ndarray
     waits: np.ndarray
     bounds: np.ndarray
 
     def joined(self, groups: Sequence[int]) -> _Groups:
         """One group of the callers of ``groups``, in that order (a weekday of its days)."""
         waits = np.concatenate([self.waits[self.bounds[i] : self.bounds[i + 1]] for i in groups])
-        outcomes = self.outcomes[groups].sum(axis=0, keepdims=True)
-        within = self.within[groups].sum(axis=0, keepdims=True)
-        return _Groups(outcomes, within, waits, np.array([0, len(waits)]))
+        return _Groups(self.outcomes[groups].sum(axis=0, keepdims=True), waits, np.array([0, len(waits)]))
 
 
-def _groups(
-    wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, groups: int, within: Sequence[float]
-) -> _Groups:
+def _groups(wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, groups: int) -> _Groups:
     """The callers of ``wait`` and ``outcome`` (in their order) in ``groups`` groups, ``group``
     each one's (0 to ``groups`` - 1; a caller of a negative one is in none), None: all in one."""
     answered = outcome == ANSWERED
     if group is None:
         outcomes = np.bincount(outcome, minlength=len(OUTCOMES))[None, :]
         waits = wait[answered]
-        counted = np.array([[np.count_nonzero(waits <= t) for t in within]], dtype=np.intp)
     else:
         if len(group) and group.min() < 0:
             some = group >= 0
             wait, outcome, group, answered = wait[some], outcome[some], group[some], answered[some]
-        key = group.astype(np.intp) * len(OUTCOMES)
+        key = group.astype(np.intp)
+        key *= len(OUTCOMES)
         key += outcome
         outcomes = np.bincount(key, minlength=groups * len(OUTCOMES)).reshape(groups, len(OUTCOMES))
         del key
         of, waits = group[answered], wait[answered]
         if np.any(of[1:] < of[:-1]):
-            order = np.argsort(of, kind="stable")  # each group's waits kept in the callers' order
-            of, waits = of[order], waits[order]
-            del order
-        counted = np.empty((groups, len(within)), dtype=np.intp)
-        for j, t in enumerate(within):
-            counted[:, j] = np.bincount(of[waits <= t], minlength=groups)
+            waits = waits[np.argsort(of, kind="stable")]  # each group's waits kept in the callers' order
+        del of
     bounds = np.zeros(len(outcomes) + 1, dtype=np.intp)
     np.cumsum(outcomes[:, ANSWERED], out=bounds[1:])
-    return _Groups(outcomes, counted.reshape(len(outcomes), len(within)), waits, bounds)
+    return _Groups(outcomes, waits, bounds)
 
 
 def _measure_groups(
@@ -131,6 +121,8 @@ def _measure_groups(
     waits, bounds = groups.waits, groups.bounds
     sizes = np.diff(bounds)
     stats = np.full((len(sizes), len(WAIT_STATS)), math.nan)
+    cuts = np.asarray(within, dtype=float)
+    answered_in = np.zeros((len(sizes), len(within)), dtype=np.intp)  # answered within each of within
     some = np.flatnonzero(sizes)
     if len(some):
         starts, ends = bounds[some], bounds[some + 1]
@@ -138,6 +130,7 @@ def _measure_groups(
             part = waits[start:end]
             stats[i, 0] = part.sum() / (end - start)  # part.mean(): the same sum in the same order
             part.sort()
+            answered_in[i] = part.searchsorted(cuts, side="right")  # NaN sorts last, within nothing
         before, after, gamma = _percentile_points(ends - starts)
         at = starts[:, None]
         stats[some, 1 : 1 + len(PERCENTILES)] = _lerp(waits[at + before], waits[at + after], gamma)
@@ -147,7 +140,7 @@ def _measure_groups(
     outcomes = groups.outcomes
     offered = outcomes.sum(axis=1) - outcomes[:, CLOSED]
     abandoned_share = share(outcomes[:, ABANDONED], offered).tolist()
-    levels = share(groups.within, offered[:, None]).tolist()
+    levels = share(answered_in, offered[:, None]).tolist()
     names = [f"{t:g}" for t in within]
     stat_keys = [("wait_s", name) for name in WAIT_STATS]
     level_keys = [("service_level", name) for name in names]
@@ -159,7 +152,7 @@ def _measure_groups(
         abandoned_share,
         stats.tolist(),
         levels,
-        groups.within.tolist(),
+        answered_in.tolist(),
         strict=True,
     )
     for i, (head, (answered, abandoned, unserved, closed, _), n, abandoned_of, stat, level, counted) in enumerate(rows):
@@ -202,6 +195,13 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
+def _indexes(mask: np.ndarray) -> np.ndarray:
+    """Where ``mask`` is true, as 32-bit integers when they can be: reading an array at them is
+    several times as fast as at the booleans, in half the room of 64-bit indexes."""
+    at = np.flatnonzero(mask)
+    return at.astype(np.int32) if len(mask) < 2**31 else at
+
+
 def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRecords) -> dict[Key, float]:
     """Every summary measure of one replication (``schedule``: the scenario's), keyed by its path
     in summary.json."""
@@ -213,16 +213,14 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     out: dict[Key, float] = {}
     days: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
-        calls = np.flatnonzero(window & (c.cls == k))
-        wait = records.left_queue_of(calls)
-        wait -= c.queued_s[calls]  # records.wait_s[calls], without the whole column
-        outcome = records.outcome[calls]
+        calls = _indexes(window & (c.cls == k))
+        wait, outcome = records.wait_of(calls), records.outcome[calls]
         within = [t.within for t in scenario.targets.get(name, [])]
-        _measure_groups(_groups(wait, outcome, None, 1, within), within, [("classes", name)], out)
+        _measure_groups(_groups(wait, outcome, None, 1), within, [("classes", name)], out)
         categories = list(scenario.classes[name].categories or {})
         if categories:
             heads = [("classes", name, "categories", cat) for cat in categories]
-            _measure_groups(_groups(wait, outcome, c.category[calls], len(categories), within), within, heads, out)
+            _measure_groups(_groups(wait, outcome, c.category[calls], len(categories)), within, heads, out)
         out.update(_language_measures(scenario, records, name, calls, wait, outcome, within))
         days.update(_class_days(scenario, records, name, calls, wait, outcome))
     out.update(pools)
@@ -241,7 +239,7 @@ def _language_measures(
     outcome: np.ndarray,
     within: Sequence[float],
 ) -> dict[Key, float]:
-    """The class's measures over its callers (``calls``, their ``wait`` and ``outcome``) of each of
+    """The class's measures over its callers (``calls``, indexes; their ``wait`` and ``outcome``) of each of
     its languages, and the calls answered with an interpreter line; nothing for a class without a
     language mix."""
     mix = scenario.classes[name].languages
@@ -257,7 +255,7 @@ def _language_measures(
     out: dict[Key, float] = {}
     heads = [("classes", name, "languages", lang) for lang in mix]
     then: list[dict[Key, float]] = [{("interpreter",): n} for n in with_interpreter]
-    _measure_groups(_groups(wait, outcome, spoken, len(mix), within), within, heads, out, then=then)
+    _measure_groups(_groups(wait, outcome, spoken, len(mix)), within, heads, out, then=then)
     return out
 
 
@@ -265,62 +263,71 @@ def _pool_measures(
     scenario: Scenario, schedule: Schedule, records: CallRecords, window: np.ndarray
 ) -> dict[Key, float]:
     """Each pool's utilization, answered calls (arrived in the statistics ``window``), agent-hours
-    on duty and overtime; its busy spans are freed on return, before the per-day measures. An
-    agent is busy on every call answered and on every callback rung that nobody answered."""
+    on duty and overtime. An agent is busy on every call answered and on every callback rung that
+    nobody answered."""
     out: dict[Key, float] = {}
-    busy = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
-    busy_s, overtime_s, off_duty_s = _busy_spans(scenario, schedule, records, busy)
+    busy = _indexes((records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED))
     edges = np.array([scenario.warmup, scenario.horizon])
     pool_of, counted = records.pool[busy], window[busy] & (records.outcome[busy] == ANSWERED)
+    pools = range(len(scenario.staffing.pools))
+    mine = [pool_of == p for p in pools]
+    del pool_of
+    # A pool that answered every call sums the whole array (the same sums, no copies).
+    mine_at = [None if m.all() else _indexes(m) for m in mine]
+    # One array of spans at a time, each summed per pool, in one buffer: three at once were 24
+    # bytes a call at the measures' peak. Without breaks a span of work is a duty window: the
+    # time past the end of either is the same.
+    ends = [schedule.duty_ends_s]
+    if any(
+        [off for _, off in crew.duty_windows_s] != [off for _, off, _ in crew.work_segments_s]
+        for crew in schedule.crews
+    ):
+        ends.append(schedule.work_ends_s)
+    spans = np.empty(len(busy))
+    sums = []
+    for past in (None, *ends):
+        _busy_spans(scenario, records, busy, past, spans)
+        sums.append([float(spans.sum() if at is None else spans[at].sum()) for at in mine_at])
+    busy_s, overtime_s, off_duty_s = sums if len(sums) == 3 else (*sums, sums[-1])
     for p, pool in enumerate(scenario.staffing.pools):
-        mine = pool_of == p
         on_duty = float(schedule.on_duty_s(p, edges)[0])
-        # A pool that answered every call sums the whole arrays (the same sums, no copies).
-        every = bool(mine.all())
-        overtime = float(_sum_of(overtime_s, mine, every))
-        on_duty_busy = float(_sum_of(busy_s, mine, every) - _sum_of(off_duty_s, mine, every))
-        out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & counted))
+        out[("pools", pool.name, "utilization")] = share(busy_s[p] - off_duty_s[p], on_duty)
+        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine[p] & counted))
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
-        out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = overtime_s[p] / HOUR_S
     return out
 
 
-def _sum_of(values: np.ndarray, mine: np.ndarray, every: bool) -> float:
-    """``values[mine].sum()``; ``every``: ``mine`` is all true, and the whole array is summed as is."""
-    return float(values.sum() if every else values[mine].sum())
-
-
 SPANS_AT_A_TIME = 1 << 16
-"""Callers whose answered calls' busy spans are measured at a time: the whole replication's at
-once took eight temporary arrays of 8 bytes a call (88 MB for a million calls)."""
+"""Answered calls whose busy spans are measured at a time: the whole replication's at once took
+several temporary arrays of 8 bytes a call."""
 
 
 def _busy_spans(
-    scenario: Scenario, schedule: Schedule, records: CallRecords, busy: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """For each call an agent was busy on (``busy``, in the callers' order): its time on the call
-    within the statistics window, the part of that past the end of its shift (overtime), and the
-    part past the end of its span of work (overtime, or a call running into a break, which then
-    starts late)."""
+    scenario: Scenario,
+    records: CallRecords,
+    busy: np.ndarray,
+    past: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
+    out: np.ndarray,
+) -> np.ndarray:
+    """For each call an agent was busy on (``busy``, the callers' indexes), into ``out``: its time
+    on the call within the statistics window, or (``past``: the end of the agent's duty window or
+    span of work holding a time, :meth:`~queueing.core.schedule.Schedule.duty_ends_s` or
+    ``work_ends_s``) the part of that past that end: overtime, or a call running into a break
+    (which then starts late)."""
     t0, t1 = scenario.warmup, scenario.horizon
     c = records.callers
-    busy_s, overtime_s, off_duty_s = (np.empty(np.count_nonzero(busy)) for _ in range(3))
-    done = 0
     for start in range(0, len(busy), SPANS_AT_A_TIME):
-        calls = start + np.flatnonzero(busy[start : start + SPANS_AT_A_TIME])
-        part = slice(done, done + len(calls))
-        done += len(calls)
+        part = slice(start, start + SPANS_AT_A_TIME)
+        calls = busy[part]
         busy_from = records.answered_s[calls]
         busy_to = busy_from + c.handle_s[calls]
-        agent = records.agent[calls]
         end = np.clip(busy_to, t0, t1)
-        busy_s[part] = end - np.clip(busy_from, t0, t1)
-        off = schedule.duty_ends_s(agent, busy_from)
-        overtime_s[part] = end - np.clip(np.minimum(off, busy_to), t0, t1)
-        pause = schedule.work_ends_s(agent, busy_from)
-        off_duty_s[part] = end - np.clip(np.minimum(pause, busy_to), t0, t1)
-    return busy_s, overtime_s, off_duty_s
+        if past is None:
+            out[part] = end - np.clip(busy_from, t0, t1)
+        else:
+            out[part] = end - np.clip(np.minimum(past(records.agent[calls], busy_from), busy_to), t0, t1)
+    return out
 
 
 def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
@@ -606,10 +613,8 @@ def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, floa
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
     out: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
-        calls = np.flatnonzero(window & (c.cls == k))
-        wait = records.left_queue_of(calls)
-        wait -= c.queued_s[calls]
-        out.update(_class_days(scenario, records, name, calls, wait, records.outcome[calls]))
+        calls = _indexes(window & (c.cls == k))
+        out.update(_class_days(scenario, records, name, calls, records.wait_of(calls), records.outcome[calls]))
     return out
 
 
@@ -617,7 +622,7 @@ def _class_days(
     scenario: Scenario, records: CallRecords, name: str, calls: np.ndarray, wait: np.ndarray, outcome: np.ndarray
 ) -> dict[Key, float]:
     """:func:`replication_days` of one class, its callers in the statistics window ``calls``
-    (ascending) and their ``wait`` and ``outcome``."""
+    (indexes, ascending) and their ``wait`` and ``outcome``."""
     spans = day_spans(scenario)
     if not spans:
         return {}
@@ -627,7 +632,7 @@ def _class_days(
     day = np.floor_divide(records.callers.arrival_s[calls], DAY_S, out=np.empty(len(calls), np.int32), casting="unsafe")
     day -= first
     withins = thresholds(scenario)
-    of_day = _groups(wait, outcome, day, len(days), withins)
+    of_day = _groups(wait, outcome, day, len(days))
     del day
     # A weekday's callers are its days' in turn, gathered (one weekday at a time) before the days'
     # waits are sorted; its measures are put after the days'.

@@ -76,15 +76,29 @@ class CallRecords:
 
     def left_queue_of(self, rows: np.ndarray | slice) -> np.ndarray:
         """``left_queue_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice)."""
+        return self._left_queue(rows, self.callers.queued_s[rows])
+
+    def wait_of(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``wait_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice)."""
+        queued = self.callers.queued_s[rows]
+        wait = self._left_queue(rows, queued)
+        wait -= queued
+        return wait
+
+    def _left_queue(self, rows: np.ndarray | slice, queued: np.ndarray) -> np.ndarray:
+        """``left_queue_s[rows]``, ``queued`` being ``callers.queued_s[rows]``: made in one array,
+        beside the queue times and one more (of the callers ``rows``) at a time."""
         c = self.callers
-        queued, outcome = c.queued_s[rows], self.outcome[rows]
-        gave_up = np.minimum(queued + c.patience_s[rows], self.horizon_s)
-        left = np.where((outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED), self.answered_s[rows], gave_up)
+        outcome = self.outcome[rows]
+        left = queued + c.patience_s[rows]  # when they gave up
+        np.minimum(left, self.horizon_s, out=left)
+        served = (outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED)
+        np.copyto(left, self.answered_s[rows], where=served)
         closed = outcome == CLOSED
         if closed.any():
             left[closed] = queued[closed]
         # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
-        return np.maximum(left, queued)
+        return np.maximum(left, queued, out=left)
 
     def forget_waits(self) -> None:
         """Drop the cached ``wait_s`` (8 bytes a call; computed again if asked for): once the

@@ -107,7 +107,7 @@ def test_each_groups_wait_stats_are_numpys_mean_percentiles_and_max_bit_for_bit(
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     outcomes = np.zeros((len(sizes), len(OUTCOMES)), dtype=np.intp)
     outcomes[:, ANSWERED] = sizes
-    groups = _Groups(outcomes, np.zeros((len(sizes), 0), dtype=np.intp), joined.copy(), bounds)
+    groups = _Groups(outcomes, joined.copy(), bounds)
     out: dict[tuple[str, ...], float] = {}
     _measure_groups(groups, [], [(str(i),) for i in range(len(sizes))], out)
     for i, w in enumerate(waits):
