@@ -476,9 +476,24 @@ class IntervalRows:
             yield from zip(*cells, strict=False)  # the replication repeats without end
 
 
-def _count_in(bins: np.ndarray, mask: np.ndarray, nbins: int) -> np.ndarray:
-    """How many of the callers ``mask`` fall in each of the ``nbins`` intervals (``bins``: each caller's)."""
-    return np.bincount(bins[mask], minlength=nbins)
+def _interval_of(times: np.ndarray, edges: np.ndarray, interval_s: float, rows: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``times`` (seconds from 0; ``rows``: those at these indexes only), the interval
+    between ``edges`` (every ``interval_s`` from 0, the last at the horizon) it falls in, the last
+    for a time past it: what ``np.searchsorted(edges, times, side="right") - 1`` gives, capped, as
+    32-bit integers. Guessed by a product, which is at most one out, then put right by the edges
+    themselves (three times as fast as the search), SPANS_AT_A_TIME at a time (without a
+    temporary of 8 bytes a time)."""
+    last = len(edges) - 2
+    out = np.empty(len(times) if rows is None else len(rows), dtype=np.int32)
+    for start in range(0, len(out), SPANS_AT_A_TIME):
+        part = slice(start, start + SPANS_AT_A_TIME)
+        t = times[part] if rows is None else times[rows[part]]
+        at = (t * (1.0 / interval_s)).astype(np.int32)
+        np.clip(at, 0, last, out=at)
+        at -= edges[at] > t
+        at += edges[at + 1] <= t
+        out[part] = np.minimum(at, last, out=at)
+    return out
 
 
 def _cells(values: np.ndarray) -> list[Any]:
@@ -507,7 +522,7 @@ def replication_intervals(
     names = interval_columns(scenario)
     flow_names = interval_flow_columns(scenario)
     # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
-    flow_bins = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1) if flow_names else None
+    flow_bins = _interval_of(c.arrival_s, edges, interval_s) if flow_names else None
     class_names = scenario.class_names()
     per_class: dict[int, dict[str, np.ndarray]] = {}
     # One class's callers at a time, each temporary dropped once counted (a million-call
@@ -515,30 +530,36 @@ def replication_intervals(
     # its queue first, while nothing else is held.
     for k in np.argsort(-np.bincount(c.cls, minlength=len(class_names)), kind="stable").tolist():
         name = class_names[k]
-        m = c.cls == k
-        left = records.left_queue_of(m)
+        m = _indexes(c.cls == k)
         queued_at = c.queued_s[m]
+        left = records.left_queue_of(m, queued_at)
         wait = left - queued_at  # records.wait_s[m], without the whole column
         # Callers are ordered by queue time, so the starts are already sorted.
         np.minimum(queued_at, horizon, out=queued_at)
         queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True, in_place=True)) / widths
         del queued_at, left
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
-        b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
+        b = _interval_of(c.arrival_s, edges, interval_s, rows=m)
         out = records.outcome[m]
+        slot = b.astype(np.intp)  # interval and outcome
+        slot *= len(OUTCOMES)
+        slot += out
+        by_outcome = np.bincount(slot, minlength=nbins * len(OUTCOMES)).reshape(nbins, len(OUTCOMES))
+        del slot
+        arrivals = by_outcome.sum(axis=1)
+        answered, closed = by_outcome[:, ANSWERED], by_outcome[:, CLOSED]
+        abandoned, unserved = by_outcome[:, ABANDONED], by_outcome[:, UNSERVED]
         ans = out == ANSWERED
-        arrivals = np.bincount(b, minlength=nbins)
-        answered = _count_in(b, ans, nbins)
-        wait_sum = np.bincount(b[ans], weights=wait[ans], minlength=nbins)
+        del out
+        b, wait = b[ans], wait[ans]  # the answered callers'
+        wait_sum = np.bincount(b, weights=wait, minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-        closed = _count_in(b, out == CLOSED, nbins)
         offered = arrivals - closed
-        within = [_count_in(b, answered_within(wait, ans, t), nbins) for t in cuts]
+        within = [np.bincount(b[wait <= t], minlength=nbins) for t in cuts]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
-        abandoned, unserved = _count_in(b, out == ABANDONED, nbins), _count_in(b, out == UNSERVED, nbins)
-        del b, out, wait, ans
-        flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
+        del b, wait, ans
+        flows = interval_flow_counts(scenario, records, c.cls == k, flow_bins, nbins) if flow_bins is not None else []
         del m
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         per_class[k] = {

@@ -10,6 +10,7 @@ from queueing.core.metrics import (
     WAIT_STATS,
     IntervalRows,
     _Groups,
+    _interval_of,
     _measure_groups,
     interval_columns,
     replication_intervals,
@@ -116,3 +117,19 @@ def test_each_groups_wait_stats_are_numpys_mean_percentiles_and_max_bit_for_bit(
             assert got == [w.mean(), *np.percentile(w, [50, 90, 95]), w.max()]
         else:
             assert all(np.isnan(got))
+
+
+@pytest.mark.parametrize(
+    ("horizon", "interval"), [(86400.0, 900.0), (3 * 86400.0 + 1234.5, 900.0), (7200.0, 7.0), (86400.0, 49.0)]
+)
+def test_each_callers_interval_is_the_search_of_the_edges(horizon: float, interval: float) -> None:
+    """Intervals guessed by a product and put right by the edges are those a search of the edges
+    gives, for times on the edges, a hair either side of them and in the last, short interval."""
+    edges = np.append(np.arange(0.0, horizon, interval), horizon)
+    rng = np.random.default_rng(4)
+    on = edges[:-1]
+    times = np.concatenate([rng.random(70_000) * horizon, on, np.nextafter(on, -1.0)[1:], np.nextafter(on, horizon)])
+    expected = np.minimum(np.searchsorted(edges, times, side="right") - 1, len(edges) - 2)
+    assert np.array_equal(_interval_of(times, edges, interval), expected)
+    rows = rng.permutation(len(times))[:5000].astype(np.int32)
+    assert np.array_equal(_interval_of(times, edges, interval, rows=rows), expected[rows])
