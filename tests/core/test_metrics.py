@@ -120,7 +120,8 @@ def test_each_groups_wait_stats_are_numpys_mean_percentiles_and_max_bit_for_bit(
 
 
 @pytest.mark.parametrize(
-    ("horizon", "interval"), [(86400.0, 900.0), (3 * 86400.0 + 1234.5, 900.0), (7200.0, 7.0), (86400.0, 49.0)]
+    ("horizon", "interval"),
+    [(86400.0, 900.0), (3 * 86400.0 + 1234.5, 900.0), (7200.0, 7.0), (86400.0, 49.0), (86400.0, 300.0)],
 )
 def test_each_callers_interval_is_the_search_of_the_edges(horizon: float, interval: float) -> None:
     """Intervals guessed by a product and put right by the edges are those a search of the edges
