@@ -87,7 +87,7 @@ def _groups(wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, gro
     answered = outcome == ANSWERED
     if group is None:
         outcomes = np.bincount(outcome, minlength=len(OUTCOMES))[None, :]
-        waits = wait[answered]
+        waits = wait[_indexes(answered)]  # wait[answered], several times as fast
     else:
         if len(group) and group.min() < 0:
             some = group >= 0
@@ -97,10 +97,13 @@ def _groups(wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, gro
         key += outcome
         outcomes = np.bincount(key, minlength=groups * len(OUTCOMES)).reshape(groups, len(OUTCOMES))
         del key
-        of, waits = group[answered], wait[answered]
-        if np.any(of[1:] < of[:-1]):
-            waits = waits[np.argsort(of, kind="stable")]  # each group's waits kept in the callers' order
-        del of
+        if np.any(group[1:] < group[:-1]):
+            at = np.flatnonzero(answered)
+            at = at[np.argsort(group[at], kind="stable")]  # each group's waits kept in the callers' order
+            waits = wait[at]
+            del at
+        else:
+            waits = wait[_indexes(answered)]
     bounds = np.zeros(len(outcomes) + 1, dtype=np.intp)
     np.cumsum(outcomes[:, ANSWERED], out=bounds[1:])
     return _Groups(outcomes, waits, bounds)
@@ -541,6 +544,7 @@ def replication_intervals(
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
         b = _interval_of(c.arrival_s, edges, interval_s, rows=m)
         out = records.outcome[m]
+        del m
         slot = b.astype(np.intp)  # interval and outcome
         slot *= len(OUTCOMES)
         slot += out
@@ -549,18 +553,18 @@ def replication_intervals(
         arrivals = by_outcome.sum(axis=1)
         answered, closed = by_outcome[:, ANSWERED], by_outcome[:, CLOSED]
         abandoned, unserved = by_outcome[:, ABANDONED], by_outcome[:, UNSERVED]
-        ans = out == ANSWERED
+        answered_at = _indexes(out == ANSWERED)
         del out
-        b, wait = b[ans], wait[ans]  # the answered callers'
+        b, wait = b[answered_at], wait[answered_at]  # the answered callers'
+        del answered_at
         wait_sum = np.bincount(b, weights=wait, minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
         offered = arrivals - closed
         within = [np.bincount(b[wait <= t], minlength=nbins) for t in cuts]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
-        del b, wait, ans
+        del b, wait
         flows = interval_flow_counts(scenario, records, c.cls == k, flow_bins, nbins) if flow_bins is not None else []
-        del m
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         per_class[k] = {
             "arrivals": arrivals, "answered": answered, "abandoned": abandoned, "unserved": unserved,

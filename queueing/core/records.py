@@ -100,9 +100,7 @@ class CallRecords:
             gave_up = np.minimum(q + c.patience_s[at], self.horizon_s)
             served = (outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED)
             chunk = np.where(served, self.answered_s[at], gave_up)
-            closed = outcome == CLOSED
-            if closed.any():
-                chunk[closed] = q[closed]
+            np.copyto(chunk, q, where=outcome == CLOSED)
             # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
             np.maximum(chunk, q, out=left[part])
         return left
