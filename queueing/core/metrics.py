@@ -280,12 +280,11 @@ def _pool_measures(
     # One array of spans at a time, each summed per pool, in one buffer: three at once were 24
     # bytes a call at the measures' peak. Without breaks a span of work is a duty window: the
     # time past the end of either is the same.
-    ends = [schedule.duty_ends_s]
-    if any(
-        [off for _, off in crew.duty_windows_s] != [off for _, off, _ in crew.work_segments_s]
-        for crew in schedule.crews
-    ):
-        ends.append(schedule.work_ends_s)
+    duty_ends = [[off for _, off in crew.duty_windows_s] for crew in schedule.crews]
+    work_ends = [[off for _, off, _ in crew.work_segments_s] for crew in schedule.crews]
+    ends = [_Ends(schedule.duty_ends_s, *_earliest_end(duty_ends))]
+    if work_ends != duty_ends:
+        ends.append(_Ends(schedule.work_ends_s, *_earliest_end(work_ends)))
     spans = np.empty(len(busy))
     sums = []
     for past in (None, *ends):
@@ -306,18 +305,38 @@ SPANS_AT_A_TIME = 1 << 16
 several temporary arrays of 8 bytes a call."""
 
 
+@dataclass(frozen=True, eq=False)
+class _Ends:
+    """The end of the duty window or span of work holding each (agent, time) pair (``of``:
+    :meth:`~queueing.core.schedule.Schedule.duty_ends_s` or ``work_ends_s``), and the earliest end
+    any agent's can be at a time: ``earliest[np.searchsorted(steps, time, side="right")]``."""
+
+    of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    steps: np.ndarray
+    earliest: np.ndarray
+
+
+def _earliest_end(ends: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """:class:`_Ends`' ``steps`` and ``earliest`` for crews whose windows or spans end at ``ends``
+    (each crew's, ascending), read as the schedule reads them: the first end past a time, the
+    last one for a time past them all."""
+    crews = [np.asarray(e, dtype=float) for e in ends if e]
+    steps = np.unique(np.concatenate(crews)) if crews else np.empty(0)
+    at = np.concatenate(([-np.inf], steps))  # the earliest end holds from each step to the next
+    earliest = np.full(len(at), np.inf)
+    for offs in crews:
+        np.minimum(earliest, offs[np.minimum(np.searchsorted(offs, at, side="right"), len(offs) - 1)], out=earliest)
+    return steps, earliest
+
+
 def _busy_spans(
-    scenario: Scenario,
-    records: CallRecords,
-    busy: np.ndarray,
-    past: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
-    out: np.ndarray,
+    scenario: Scenario, records: CallRecords, busy: np.ndarray, past: _Ends | None, out: np.ndarray
 ) -> np.ndarray:
     """For each call an agent was busy on (``busy``, the callers' indexes), into ``out``: its time
-    on the call within the statistics window, or (``past``: the end of the agent's duty window or
-    span of work holding a time, :meth:`~queueing.core.schedule.Schedule.duty_ends_s` or
-    ``work_ends_s``) the part of that past that end: overtime, or a call running into a break
-    (which then starts late)."""
+    on the call within the statistics window, or (``past``) the part of that past the end of its
+    agent's duty window or span of work: overtime, or a call running into a break (which then
+    starts late). That end is looked up only for the calls ending after the earliest one any
+    agent's can be (the schedule's lookup is most of the time): none of the others runs past it."""
     t0, t1 = scenario.warmup, scenario.horizon
     c = records.callers
     for start in range(0, len(busy), SPANS_AT_A_TIME):
@@ -329,7 +348,11 @@ def _busy_spans(
         if past is None:
             out[part] = end - np.clip(busy_from, t0, t1)
         else:
-            out[part] = end - np.clip(np.minimum(past(records.agent[calls], busy_from), busy_to), t0, t1)
+            late = np.flatnonzero(busy_to > past.earliest.min())  # those that may be, then those that are
+            late = late[busy_to[late] > past.earliest[np.searchsorted(past.steps, busy_from[late], side="right")]]
+            ended = busy_to  # the earlier of the call's end and its agent's: the call's, but for the late ones
+            ended[late] = np.minimum(past.of(records.agent[calls[late]], busy_from[late]), busy_to[late])
+            out[part] = end - np.clip(ended, t0, t1)
     return out
 
 
@@ -653,8 +676,8 @@ def _class_days(
         return {}
     first = spans[0][0]
     days = [day for day, _, _ in spans]
-    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
-    day = np.floor_divide(records.callers.arrival_s[calls], DAY_S, out=np.empty(len(calls), np.int32), casting="unsafe")
+    # each caller's day (the one her arrival falls in: day k is [k * DAY_S, (k + 1) * DAY_S))
+    day = _interval_of(records.callers.arrival_s, np.arange(days[-1] + 2) * DAY_S, DAY_S, rows=calls)
     day -= first
     withins = thresholds(scenario)
     of_day = _groups(wait, outcome, day, len(days))

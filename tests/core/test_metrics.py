@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,9 @@ from queueing.core.duty import agent_seconds
 from queueing.core.metrics import (
     WAIT_STATS,
     IntervalRows,
+    _busy_spans,
+    _earliest_end,
+    _Ends,
     _Groups,
     _interval_of,
     _measure_groups,
@@ -17,7 +22,7 @@ from queueing.core.metrics import (
     replication_measures,
 )
 from queueing.core.model import simulate_replication
-from queueing.core.records import ANSWERED, OUTCOMES
+from queueing.core.records import ANSWERED, OUTCOMES, CallRecords
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 from tests.support.callers import callers_at
@@ -134,3 +139,46 @@ def test_each_callers_interval_is_the_search_of_the_edges(horizon: float, interv
     assert np.array_equal(_interval_of(times, edges, interval), expected)
     rows = rng.permutation(len(times))[:5000].astype(np.int32)
     assert np.array_equal(_interval_of(times, edges, interval, rows=rows), expected[rows])
+
+
+def test_time_past_an_agents_end_is_looked_up_only_for_calls_that_can_run_past_one() -> None:
+    """Calls ending before the earliest end any agent's window (or span of work) can have at their
+    start are given none past it; every call's part past its agent's end is the schedule's."""
+    scenario = parse_scenario("""
+name: crews
+horizon: 2d
+classes:
+  a: {priority: 1, arrivals: {rate_per_hour: 40}, handle_time: {dist: exponential, mean: 20m}}
+staffing:
+  pools:
+    - name: desk
+      serves: [a]
+      shifts:
+        - {start: 7h, end: 15h, agents: 2, breaks: [{start: 2h, length: 15m}]}
+        - {start: 22h, end: 30h, agents: 1, days: [tue]}
+        - {start: 0h, end: 24h, agents: 1}
+""")
+    schedule = build_schedule(scenario)
+    rng = np.random.default_rng(5)
+    agent = rng.integers(0, 4, 4000)
+    answered_s = rng.random(4000) * scenario.horizon
+    handle_s = rng.exponential(3600.0, 4000)
+    callers = callers_at(answered_s.tolist(), 60.0)
+    records = CallRecords(
+        callers=dataclasses.replace(callers, handle_s=handle_s),
+        answered_s=answered_s,
+        agent=agent,
+        pool=np.zeros(4000, dtype=np.int8),
+        outcome=np.zeros(4000, dtype=np.int8),
+        horizon_s=scenario.horizon,
+    )
+    busy = np.arange(4000, dtype=np.int32)
+    for of, ends in (
+        (schedule.duty_ends_s, [[off for _, off in crew.duty_windows_s] for crew in schedule.crews]),
+        (schedule.work_ends_s, [[off for _, off, _ in crew.work_segments_s] for crew in schedule.crews]),
+    ):
+        got = _busy_spans(scenario, records, busy, _Ends(of, *_earliest_end(ends)), np.empty(4000))
+        end = np.clip(answered_s + handle_s, 0.0, scenario.horizon)
+        expected = end - np.clip(np.minimum(of(agent, answered_s), answered_s + handle_s), 0.0, scenario.horizon)
+        assert got.tobytes() == expected.tobytes()
+        assert 0 < np.count_nonzero(expected) < 4000
