@@ -584,7 +584,15 @@ def replication_intervals(
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
         offered = arrivals - closed
-        within = [np.bincount(b[wait <= t], minlength=nbins) for t in cuts]
+        # How many thresholds each answered caller's wait is within (none for NaN), counted per
+        # interval: answered within the j-th smallest are those within the len(cuts) - j largest.
+        fits = np.zeros(len(wait), dtype=np.intp)
+        for t in cuts:
+            fits += wait <= t
+        fits += b.astype(np.intp) * (len(cuts) + 1)  # the interval and the fit, in one slot
+        by_fit = np.bincount(fits, minlength=nbins * (len(cuts) + 1)).reshape(nbins, len(cuts) + 1)
+        del fits
+        within = [by_fit[:, len(cuts) - j :].sum(axis=1) for j in range(len(cuts))]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
         del b, wait
         flows = interval_flow_counts(scenario, records, c.cls == k, flow_bins, nbins) if flow_bins is not None else []
