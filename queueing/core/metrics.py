@@ -210,7 +210,7 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    # The pools' busy spans (24 bytes a call) before any class's waits: not both at once. Their
+    # The pools' busy spans (8 bytes a call) before any class's waits: not both at once. Their
     # keys still follow the classes'.
     pools = _pool_measures(scenario, schedule, records, window)
     out: dict[Key, float] = {}
@@ -659,26 +659,13 @@ def _date_of(scenario: Scenario, day: int) -> str:
     return (scenario.start_date + dt.timedelta(days=day)).isoformat()
 
 
-def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, float]:
-    """One replication's measures per day and per weekday (a weekday pools its days' callers),
-    per class: those of the whole run's ``classes.<class>`` (service levels at every threshold of
-    any class, for daily.csv). Nothing for a run of one day."""
-    if not day_spans(scenario):
-        return {}
-    c = records.callers
-    window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    out: dict[Key, float] = {}
-    for k, name in enumerate(scenario.class_names()):
-        calls = _indexes(window & (c.cls == k))
-        out.update(_class_days(scenario, records, name, calls, records.wait_of(calls), records.outcome[calls]))
-    return out
-
-
 def _class_days(
     scenario: Scenario, records: CallRecords, name: str, calls: np.ndarray, wait: np.ndarray, outcome: np.ndarray
 ) -> dict[Key, float]:
-    """:func:`replication_days` of one class, its callers in the statistics window ``calls``
-    (indexes, ascending) and their ``wait`` and ``outcome``."""
+    """One replication's measures per day and per weekday (a weekday pools its days' callers) of
+    class ``name``: those of the whole run's ``classes.<class>`` (service levels at every threshold
+    of any class, for daily.csv), over its callers in the statistics window ``calls`` (indexes,
+    ascending) with their ``wait`` and ``outcome``. Nothing for a run of one day."""
     spans = day_spans(scenario)
     if not spans:
         return {}
