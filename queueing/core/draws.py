@@ -65,8 +65,7 @@ def draw_callers(scenario: Scenario, replication: int) -> Callers:
         n = len(arrival)
         purposes = ("categories", "handle", "patience", "ivr")
         category, handle, patience, ivr = _class_draws(cc, n, *(stream(seed, replication, p, name) for p in purposes))
-        queued = arrival if cc.ivr_time is None else arrival + ivr  # no IVR: queued on arrival (ivr 0)
-        parts.append((np.full(n, k, dtype=np.int16), category, arrival, queued, handle, patience))
+        parts.append((np.full(n, k, dtype=np.int16), category, arrival, arrival + ivr, handle, patience))
     # Column by column, each class's pieces freed as soon as they are joined and sorted: the
     # whole replication's columns at once were twice the callers' size in temporaries.
     pieces = [list(c) for c in zip(*parts, strict=True)]
