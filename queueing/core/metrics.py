@@ -269,14 +269,19 @@ def _pool_measures(
     on duty and overtime. An agent is busy on every call answered and on every callback rung that
     nobody answered."""
     out: dict[Key, float] = {}
-    busy = _indexes((records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED))
+    answered = records.outcome == ANSWERED
+    is_busy = answered | (records.outcome == CALLBACK_UNANSWERED)
+    busy = _indexes(is_busy)
     edges = np.array([scenario.warmup, scenario.horizon])
-    pool_of, counted = records.pool[busy], window[busy] & (records.outcome[busy] == ANSWERED)
-    pools = range(len(scenario.staffing.pools))
-    mine = [pool_of == p for p in pools]
-    del pool_of
-    # A pool that answered every call sums the whole array (the same sums, no copies).
-    mine_at = [None if m.all() else _indexes(m) for m in mine]
+    counted = window & answered
+    answered_by = [int(np.count_nonzero(counted & (records.pool == p))) for p in range(len(scenario.staffing.pools))]
+    # Each pool's busy calls (their places among the busy ones); None for a pool that answered
+    # every call, whose sums are the whole array's (the same sums, no copies).
+    mine_at = [
+        None if not np.any(is_busy & (records.pool != p)) else _indexes(records.pool[busy] == p)
+        for p in range(len(scenario.staffing.pools))
+    ]
+    del answered, is_busy, counted
     # One array of spans at a time, each summed per pool, in one buffer: three at once were 24
     # bytes a call at the measures' peak. Without breaks a span of work is a duty window: the
     # time past the end of either is the same.
@@ -294,7 +299,7 @@ def _pool_measures(
     for p, pool in enumerate(scenario.staffing.pools):
         on_duty = float(schedule.on_duty_s(p, edges)[0])
         out[("pools", pool.name, "utilization")] = share(busy_s[p] - off_duty_s[p], on_duty)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine[p] & counted))
+        out[("pools", pool.name, "answered")] = answered_by[p]
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
         out[("pools", pool.name, "overtime_h")] = overtime_s[p] / HOUR_S
     return out
