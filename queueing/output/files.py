@@ -82,7 +82,7 @@ def json_text(document: Any, name: str) -> str:
         return None
 
     try:
-        return _indented_json(document) + "\n"
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
     except ValueError:  # a number JSON has not: found again to name it (a walk of every node)
         bad = first_bad(document, "")
         if bad is None:
@@ -90,71 +90,6 @@ def json_text(document: Any, name: str) -> str:
     raise ScenarioError(
         f"{name}: {bad}, not a number a results file can hold; nothing written (a bug: please report it)"
     )
-
-
-class _NotPlain(Exception):
-    """A node :func:`_indented_json` leaves to json.dumps."""
-
-
-def _indented_json(document: Any) -> str:
-    """``json.dumps(document, indent=2, allow_nan=False)``, the same text (ValueError for a number
-    that is not finite), written by one recursive walk appending to a list rather than json's
-    chain of generators, which its C encoder does not replace once there is an indent (a third
-    of the time for summary.json). A document of anything but dicts with string keys, lists,
-    tuples, strings, numbers, booleans and None, or one nested too deep, is json.dumps's."""
-    parts: list[str] = []
-    try:
-        _json_node(document, "\n", parts)
-    except (_NotPlain, RecursionError):
-        return json.dumps(document, indent=2, allow_nan=False)
-    return "".join(parts)
-
-
-def _json_node(node: Any, newline: str, parts: list[str]) -> None:
-    """Append ``node``'s JSON text to ``parts``, ``newline`` being a line break and the indent of
-    the line it starts on; json's encoder's checks, in its order."""
-    if isinstance(node, str):
-        parts.append(_json_string(node))
-    elif node is None:
-        parts.append("null")
-    elif node is True:
-        parts.append("true")
-    elif node is False:
-        parts.append("false")
-    elif isinstance(node, int):
-        parts.append(int.__repr__(node))
-    elif isinstance(node, float):
-        if node != node or node in (math.inf, -math.inf):
-            raise ValueError("Out of range float values are not JSON compliant: " + repr(node))
-        parts.append(float.__repr__(node))
-    elif isinstance(node, (list, tuple)):
-        if not node:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        parts.append("[" + inner)
-        for i, value in enumerate(node):
-            if i:
-                parts.append("," + inner)
-            _json_node(value, inner, parts)
-        parts.append(newline + "]")
-    elif isinstance(node, dict):
-        if not node:
-            parts.append("{}")
-            return
-        inner = newline + "  "
-        parts.append("{" + inner)
-        for i, (key, value) in enumerate(node.items()):
-            if not isinstance(key, str):
-                raise _NotPlain
-            parts.append(("," + inner if i else "") + _json_string(key) + ": ")
-            _json_node(value, inner, parts)
-        parts.append(newline + "}")
-    else:
-        raise _NotPlain
-
-
-_json_string = json.encoder.encode_basestring_ascii
 
 
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> None:

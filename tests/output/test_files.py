@@ -345,27 +345,3 @@ def test_interval_lines_are_the_bytes_the_csv_module_writes_for_the_rows() -> No
     assert "".join(files.interval_lines(rows)) == expected.getvalue()
     assert '"non, ""urgent"""' in expected.getvalue()  # a class name the csv module quotes
     assert expected.getvalue().split("\n")[0].endswith(",")  # row 0's NaN: an empty cell
-
-
-def test_json_text_is_json_dumps_indented_text() -> None:
-    """json_text's own walk writes what ``json.dumps(indent=2)`` writes, and leaves to it what it
-    does not walk (keys that are not strings, numpy integers)."""
-    import json
-
-    import numpy as np
-
-    from queueing.output.files import json_text
-
-    documents = [
-        {"a": [1, 2.5, -0.0, 1e-07, 1e17, True, False, None], "b": {}, "c": [], "d": [[], {}, [{}]], "é": 'ü\n"q"'},
-        [1, (2, 3), {"x": np.float64(0.1), "y": {"z": [0.30000000000000004]}}],
-        {"k": "\u2603", "n": -(2**70), "s": "x"},
-        {1: "int key", None: 2.0},
-        "alone",
-        7,
-        [],
-    ]
-    for doc in documents:
-        assert json_text(doc, "x.json") == json.dumps(doc, indent=2, allow_nan=False) + "\n"
-    with pytest.raises(TypeError):
-        json_text({"n": np.int64(3)}, "x.json")
