@@ -50,6 +50,14 @@ def arrival_times(scenario: Scenario, class_name: str, rng: np.random.Generator)
     spacings = rng.standard_exponential(n + 1)
     points = np.cumsum(spacings[:-1])
     points *= total / (points[-1] + spacings[-1])
-    seg = np.searchsorted(cum, points, side="right") - 1
-    seg = np.minimum(seg, len(rates) - 1)
-    return edges[seg] + (points - cum[seg]) / rates[seg]
+    # Point i falls in the last segment k with cum[k] <= points[i] (the last one for any point
+    # at or past the total): the points being sorted, segment k holds those from the first that
+    # is not below cum[k] on, so a segment's values are repeated over its points rather than read
+    # at each point's segment.
+    k = len(rates)
+    first = np.searchsorted(points, cum[:k], side="left")
+    per_segment = np.diff(first, append=n)
+    out = points - np.repeat(cum[:k], per_segment)
+    out /= np.repeat(rates, per_segment)
+    out += np.repeat(edges[:k], per_segment)
+    return out

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,7 +41,7 @@ from .call_flows import interval_flow_columns, interval_flow_counts, replication
 from .cost import cost_summary, replication_cost
 from .durations import DAY_S, HOUR_S
 from .duty import clipped_cumulative
-from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, UNSERVED, CallRecords
+from .records import ABANDONED, ANSWERED, CALLBACK_UNANSWERED, CLOSED, OUTCOMES, UNSERVED, CallRecords
 from .scenario import Scenario
 from .schedule import Schedule
 from .statistics import estimate, share, share_estimate
@@ -61,40 +61,148 @@ def answered_within(wait_s: np.ndarray, answered: np.ndarray, within_s: float) -
     return answered & (wait_s <= within_s)
 
 
-def _group_measures(
-    records: CallRecords, mask: np.ndarray, within: Sequence[float], counts: bool = False
-) -> dict[Key, float]:
-    """The measures of the callers ``mask`` (booleans, or their indexes); ``counts``: also how many
-    were answered within each of ``within`` (keys ``answered_within``, after the service levels)."""
-    wait = records.wait_s[mask]
-    outcome = records.outcome[mask]
-    closed = int((outcome == CLOSED).sum())
-    offered = len(outcome) - closed  # mask: booleans, or the callers' indexes
+PERCENTILES = (50, 90, 95)  # the waits' p50, p90 and p95
+_FRACTIONS = np.true_divide(PERCENTILES, 100)  # as np.percentile takes them
+
+
+@dataclass(frozen=True, eq=False)
+class _Groups:
+    """Callers in groups (a class, its categories, its days...): per group how many ended in each
+    outcome (``outcomes``, a column per OUTCOMES), and the answered callers' waits (seconds), group
+    after group, each group's in the callers' order, group ``i``'s at ``waits[bounds[i] : bounds[i + 1]]``."""
+
+    outcomes: np.ndarray
+    waits: np.ndarray
+    bounds: np.ndarray
+
+    def joined(self, groups: Sequence[int]) -> _Groups:
+        """One group of the callers of ``groups``, in that order (a weekday of its days)."""
+        waits = np.concatenate([self.waits[self.bounds[i] : self.bounds[i + 1]] for i in groups])
+        return _Groups(self.outcomes[groups].sum(axis=0, keepdims=True), waits, np.array([0, len(waits)]))
+
+
+def _groups(wait: np.ndarray, outcome: np.ndarray, group: np.ndarray | None, groups: int) -> _Groups:
+    """The callers of ``wait`` and ``outcome`` (in their order) in ``groups`` groups, ``group``
+    each one's (0 to ``groups`` - 1; a caller of a negative one is in none), None: all in one."""
     answered = outcome == ANSWERED
-    waits = wait[answered]
-    abandoned = int((outcome == ABANDONED).sum())
-    out: dict[Key, float] = {
-        ("offered",): offered,
-        ("answered",): int(answered.sum()),
-        ("abandoned", "count"): abandoned,
-        ("abandoned", "share"): share(abandoned, offered),
-        ("unserved",): int((outcome == UNSERVED).sum()),
-        ("closed",): closed,
-    }
-    if len(waits):
-        p50, p90, p95 = np.percentile(waits, [50, 90, 95])
-        stats = (waits.mean(), p50, p90, p95, waits.max())
+    if group is None:
+        outcomes = np.bincount(outcome, minlength=len(OUTCOMES))[None, :]
+        waits = wait[_indexes(answered)]  # wait[answered], several times as fast
     else:
-        stats = (math.nan,) * 5
-    for name, value in zip(WAIT_STATS, stats, strict=True):
-        out[("wait_s", name)] = float(value)
-    answered_in = [np.count_nonzero(answered_within(wait, answered, t)) for t in within]
-    for t, n in zip(within, answered_in, strict=True):
-        out[("service_level", f"{t:g}")] = share(n, offered)
-    if counts:
-        for t, n in zip(within, answered_in, strict=True):
-            out[("answered_within", f"{t:g}")] = int(n)
+        if len(group) and group.min() < 0:
+            some = group >= 0
+            wait, outcome, group, answered = wait[some], outcome[some], group[some], answered[some]
+        key = group.astype(np.intp)
+        key *= len(OUTCOMES)
+        key += outcome
+        outcomes = np.bincount(key, minlength=groups * len(OUTCOMES)).reshape(groups, len(OUTCOMES))
+        del key
+        if np.any(group[1:] < group[:-1]):
+            at = np.flatnonzero(answered)
+            at = at[np.argsort(group[at], kind="stable")]  # each group's waits kept in the callers' order
+            waits = wait[at]
+            del at
+        else:
+            waits = wait[_indexes(answered)]
+    bounds = np.zeros(len(outcomes) + 1, dtype=np.intp)
+    np.cumsum(outcomes[:, ANSWERED], out=bounds[1:])
+    return _Groups(outcomes, waits, bounds)
+
+
+def _measure_groups(
+    groups: _Groups,
+    within: Sequence[float],
+    heads: Sequence[Key],
+    out: dict[Key, float],
+    counts: bool = False,
+    then: Sequence[dict[Key, float]] = (),
+) -> None:
+    """Put the measures of each group into ``out``, under its key in ``heads``, and then those of
+    ``then`` (when given, one dict for each group); ``counts``: also how many were answered within
+    each of ``within`` (keys ``answered_within``, after the service levels). Leaves each group's
+    waits sorted, no longer in the callers' order."""
+    waits, bounds = groups.waits, groups.bounds
+    sizes = np.diff(bounds)
+    stats = np.full((len(sizes), len(WAIT_STATS)), math.nan)
+    cuts = np.asarray(within, dtype=float)
+    answered_in = np.zeros((len(sizes), len(within)), dtype=np.intp)  # answered within each of within
+    some = np.flatnonzero(sizes)
+    if len(some):
+        starts, ends = bounds[some], bounds[some + 1]
+        for i, start, end in zip(some.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            part = waits[start:end]
+            stats[i, 0] = part.sum() / (end - start)  # part.mean(): the same sum in the same order
+            part.sort()
+            answered_in[i] = part.searchsorted(cuts, side="right")  # NaN sorts last, within nothing
+        before, after, gamma = _percentile_points(ends - starts)
+        at = starts[:, None]
+        stats[some, 1 : 1 + len(PERCENTILES)] = _lerp(waits[at + before], waits[at + after], gamma)
+        stats[some, -1] = waits[ends - 1]  # the largest
+        nan = np.isnan(waits[ends - 1])  # sorted last: np.percentile of waits holding NaN is NaN
+        stats[some[nan], 1 : 1 + len(PERCENTILES)] = math.nan
+    outcomes = groups.outcomes
+    offered = outcomes.sum(axis=1) - outcomes[:, CLOSED]
+    abandoned_share = share(outcomes[:, ABANDONED], offered).tolist()
+    levels = share(answered_in, offered[:, None]).tolist()
+    names = [f"{t:g}" for t in within]
+    stat_keys = [("wait_s", name) for name in WAIT_STATS]
+    level_keys = [("service_level", name) for name in names]
+    count_keys = [("answered_within", name) for name in names] if counts else []
+    rows = zip(
+        heads,
+        outcomes.tolist(),
+        offered.tolist(),
+        abandoned_share,
+        stats.tolist(),
+        levels,
+        answered_in.tolist(),
+        strict=True,
+    )
+    for i, (head, (answered, abandoned, unserved, closed, _), n, abandoned_of, stat, level, counted) in enumerate(rows):
+        out[(*head, "offered")] = n
+        out[(*head, "answered")] = answered
+        out[(*head, "abandoned", "count")] = abandoned
+        out[(*head, "abandoned", "share")] = abandoned_of
+        out[(*head, "unserved")] = unserved
+        out[(*head, "closed")] = closed
+        for key, value in zip(stat_keys, stat, strict=True):
+            out[head + key] = value
+        for key, value in zip(level_keys, level, strict=True):
+            out[head + key] = value
+        for key, k in zip(count_keys, counted, strict=False):  # none without counts
+            out[head + key] = k
+        if then:
+            for more, value in then[i].items():
+                out[head + more] = value
+
+
+def _percentile_points(n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For samples of ``n`` values (each at least one), where np.percentile's default method
+    (``linear``) reads each of PERCENTILES in the sorted sample: the positions before and after
+    (an array of one row per sample, a column per percentile) and the weight of the one after."""
+    count = n[:, None]
+    virtual = (count - 1) * _FRACTIONS
+    before = np.floor(virtual).astype(np.intp)
+    past = virtual >= count - 1
+    after = before + 1
+    before[past] = after[past] = np.broadcast_to(count - 1, before.shape)[past]
+    gamma = virtual - np.where(past, -1, before)  # numpy's weight there reads the last value twice
+    return before, after, gamma
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """np.percentile's interpolation from ``a`` to ``b`` by ``t``, the same floats."""
+    diff = b - a
+    out = a + diff * t
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
     return out
+
+
+def _indexes(mask: np.ndarray) -> np.ndarray:
+    """Where ``mask`` is true, as 32-bit integers when they can be: reading an array at them is
+    several times as fast as at the booleans, in half the room of 64-bit indexes."""
+    at = np.flatnonzero(mask)
+    return at.astype(np.int32) if len(mask) < 2**31 else at
 
 
 def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRecords) -> dict[Key, float]:
@@ -102,43 +210,55 @@ def replication_measures(scenario: Scenario, schedule: Schedule, records: CallRe
     in summary.json."""
     c = records.callers
     window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    # The pools' busy spans (24 bytes a call) before the waits are cached (16 bytes a call): not
-    # both at once. Their keys still follow the classes'.
+    # The pools' busy spans (8 bytes a call) before any class's waits: not both at once. Their
+    # keys still follow the classes'.
     pools = _pool_measures(scenario, schedule, records, window)
     out: dict[Key, float] = {}
+    days: dict[Key, float] = {}
     for k, name in enumerate(scenario.class_names()):
-        in_class = window & (c.cls == k)
+        calls = _indexes(window & (c.cls == k))
+        wait, outcome = records.wait_of(calls), records.outcome[calls]
         within = [t.within for t in scenario.targets.get(name, [])]
-        for key, v in _group_measures(records, in_class, within).items():
-            out[("classes", name) + key] = v
-        for j, cat in enumerate(scenario.classes[name].categories or {}):
-            for key, v in _group_measures(records, in_class & (c.category == j), within).items():
-                out[("classes", name, "categories", cat) + key] = v
-        out.update(_language_measures(scenario, records, name, in_class, within))
+        _measure_groups(_groups(wait, outcome, None, 1), within, [("classes", name)], out)
+        categories = list(scenario.classes[name].categories or {})
+        if categories:
+            heads = [("classes", name, "categories", cat) for cat in categories]
+            _measure_groups(_groups(wait, outcome, c.category[calls], len(categories)), within, heads, out)
+        out.update(_language_measures(scenario, records, name, calls, wait, outcome, within))
+        days.update(_class_days(scenario, records, name, calls, wait, outcome))
     out.update(pools)
     out.update(replication_flows(scenario, records, window))  # nothing without transfers, redials...
     out.update(replication_cost(scenario, schedule, out))  # nothing without pay rates
-    out.update(replication_days(scenario, records))  # nothing for a run of one day
+    out.update(days)  # nothing for a run of one day
     return out
 
 
 def _language_measures(
-    scenario: Scenario, records: CallRecords, name: str, in_class: np.ndarray, within: Sequence[float]
+    scenario: Scenario,
+    records: CallRecords,
+    name: str,
+    calls: np.ndarray,
+    wait: np.ndarray,
+    outcome: np.ndarray,
+    within: Sequence[float],
 ) -> dict[Key, float]:
-    """The class's measures over its callers of each of its languages, and the calls answered
-    with an interpreter line; nothing for a class without a language mix."""
+    """The class's measures over its callers (``calls``, indexes; their ``wait`` and ``outcome``) of each of
+    its languages, and the calls answered with an interpreter line; nothing for a class without a
+    language mix."""
     mix = scenario.classes[name].languages
     if not mix:
         return {}
     assert records.language is not None and records.interpreter is not None
     languages = scenario.languages()
+    index = np.full(len(languages) + 1, -1, dtype=np.intp)  # a language's place in the mix; -1 (none): -1
+    index[[languages.index(lang) for lang in mix]] = np.arange(len(mix))
+    spoken = index[records.language[calls]]
+    interpreted = (outcome == ANSWERED) & records.interpreter[calls].astype(bool) & (spoken >= 0)
+    with_interpreter = np.bincount(spoken[interpreted], minlength=len(mix)).tolist()
     out: dict[Key, float] = {}
-    for lang in mix:
-        speaks = in_class & (records.language == languages.index(lang))
-        for key, v in _group_measures(records, speaks, within).items():
-            out[("classes", name, "languages", lang) + key] = v
-        interpreted = speaks & records.interpreter.astype(bool) & (records.outcome == ANSWERED)
-        out[("classes", name, "languages", lang, "interpreter")] = int(np.count_nonzero(interpreted))
+    heads = [("classes", name, "languages", lang) for lang in mix]
+    then: list[dict[Key, float]] = [{("interpreter",): n} for n in with_interpreter]
+    _measure_groups(_groups(wait, outcome, spoken, len(mix)), within, heads, out, then=then)
     return out
 
 
@@ -146,62 +266,99 @@ def _pool_measures(
     scenario: Scenario, schedule: Schedule, records: CallRecords, window: np.ndarray
 ) -> dict[Key, float]:
     """Each pool's utilization, answered calls (arrived in the statistics ``window``), agent-hours
-    on duty and overtime; its busy spans are freed on return, before the per-day measures. An
-    agent is busy on every call answered and on every callback rung that nobody answered."""
+    on duty and overtime. An agent is busy on every call answered and on every callback rung that
+    nobody answered."""
     out: dict[Key, float] = {}
-    busy = (records.outcome == ANSWERED) | (records.outcome == CALLBACK_UNANSWERED)
-    busy_s, overtime_s, off_duty_s = _busy_spans(scenario, schedule, records, busy)
+    answered = records.outcome == ANSWERED
+    is_busy = answered | (records.outcome == CALLBACK_UNANSWERED)
+    busy = _indexes(is_busy)
     edges = np.array([scenario.warmup, scenario.horizon])
-    pool_of, counted = records.pool[busy], window[busy] & (records.outcome[busy] == ANSWERED)
+    counted = window & answered
+    answered_by = [int(np.count_nonzero(counted & (records.pool == p))) for p in range(len(scenario.staffing.pools))]
+    # Each pool's busy calls (their places among the busy ones); None for a pool that answered
+    # every call, whose sums are the whole array's (the same sums, no copies).
+    mine_at = [
+        None if not np.any(is_busy & (records.pool != p)) else _indexes(records.pool[busy] == p)
+        for p in range(len(scenario.staffing.pools))
+    ]
+    del answered, is_busy, counted
+    # One array of spans at a time, each summed per pool, in one buffer: three at once were 24
+    # bytes a call at the measures' peak. Without breaks a span of work is a duty window: the
+    # time past the end of either is the same.
+    duty_ends = [[off for _, off in crew.duty_windows_s] for crew in schedule.crews]
+    work_ends = [[off for _, off, _ in crew.work_segments_s] for crew in schedule.crews]
+    ends = [_Ends(schedule.duty_ends_s, *_earliest_end(duty_ends))]
+    if work_ends != duty_ends:
+        ends.append(_Ends(schedule.work_ends_s, *_earliest_end(work_ends)))
+    spans = np.empty(len(busy))
+    sums = []
+    for past in (None, *ends):
+        _busy_spans(scenario, records, busy, past, spans)
+        sums.append([float(spans.sum() if at is None else spans[at].sum()) for at in mine_at])
+    busy_s, overtime_s, off_duty_s = sums if len(sums) == 3 else (*sums, sums[-1])
     for p, pool in enumerate(scenario.staffing.pools):
-        mine = pool_of == p
         on_duty = float(schedule.on_duty_s(p, edges)[0])
-        # A pool that answered every call sums the whole arrays (the same sums, no copies).
-        every = bool(mine.all())
-        overtime = float(_sum_of(overtime_s, mine, every))
-        on_duty_busy = float(_sum_of(busy_s, mine, every) - _sum_of(off_duty_s, mine, every))
-        out[("pools", pool.name, "utilization")] = share(on_duty_busy, on_duty)
-        out[("pools", pool.name, "answered")] = int(np.count_nonzero(mine & counted))
+        out[("pools", pool.name, "utilization")] = share(busy_s[p] - off_duty_s[p], on_duty)
+        out[("pools", pool.name, "answered")] = answered_by[p]
         out[("pools", pool.name, "agent_hours")] = on_duty / HOUR_S
-        out[("pools", pool.name, "overtime_h")] = overtime / HOUR_S
+        out[("pools", pool.name, "overtime_h")] = overtime_s[p] / HOUR_S
     return out
 
 
-def _sum_of(values: np.ndarray, mine: np.ndarray, every: bool) -> float:
-    """``values[mine].sum()``; ``every``: ``mine`` is all true, and the whole array is summed as is."""
-    return float(values.sum() if every else values[mine].sum())
-
-
 SPANS_AT_A_TIME = 1 << 16
-"""Callers whose answered calls' busy spans are measured at a time: the whole replication's at
-once took eight temporary arrays of 8 bytes a call (88 MB for a million calls)."""
+"""Answered calls whose busy spans are measured at a time: the whole replication's at once took
+several temporary arrays of 8 bytes a call."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Ends:
+    """The end of the duty window or span of work holding each (agent, time) pair (``of``:
+    :meth:`~queueing.core.schedule.Schedule.duty_ends_s` or ``work_ends_s``), and the earliest end
+    any agent's can be at a time: ``earliest[np.searchsorted(steps, time, side="right")]``."""
+
+    of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    steps: np.ndarray
+    earliest: np.ndarray
+
+
+def _earliest_end(ends: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """:class:`_Ends`' ``steps`` and ``earliest`` for crews whose windows or spans end at ``ends``
+    (each crew's, ascending), read as the schedule reads them: the first end past a time, the
+    last one for a time past them all."""
+    crews = [np.asarray(e, dtype=float) for e in ends if e]
+    steps = np.unique(np.concatenate(crews)) if crews else np.empty(0)
+    at = np.concatenate(([-np.inf], steps))  # the earliest end holds from each step to the next
+    earliest = np.full(len(at), np.inf)
+    for offs in crews:
+        np.minimum(earliest, offs[np.minimum(np.searchsorted(offs, at, side="right"), len(offs) - 1)], out=earliest)
+    return steps, earliest
 
 
 def _busy_spans(
-    scenario: Scenario, schedule: Schedule, records: CallRecords, busy: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """For each call an agent was busy on (``busy``, in the callers' order): its time on the call
-    within the statistics window, the part of that past the end of its shift (overtime), and the
-    part past the end of its span of work (overtime, or a call running into a break, which then
-    starts late)."""
+    scenario: Scenario, records: CallRecords, busy: np.ndarray, past: _Ends | None, out: np.ndarray
+) -> np.ndarray:
+    """For each call an agent was busy on (``busy``, the callers' indexes), into ``out``: its time
+    on the call within the statistics window, or (``past``) the part of that past the end of its
+    agent's duty window or span of work: overtime, or a call running into a break (which then
+    starts late). That end is looked up only for the calls ending after the earliest one any
+    agent's can be (the schedule's lookup is most of the time): none of the others runs past it."""
     t0, t1 = scenario.warmup, scenario.horizon
     c = records.callers
-    busy_s, overtime_s, off_duty_s = (np.empty(np.count_nonzero(busy)) for _ in range(3))
-    done = 0
     for start in range(0, len(busy), SPANS_AT_A_TIME):
-        calls = start + np.flatnonzero(busy[start : start + SPANS_AT_A_TIME])
-        part = slice(done, done + len(calls))
-        done += len(calls)
+        part = slice(start, start + SPANS_AT_A_TIME)
+        calls = busy[part]
         busy_from = records.answered_s[calls]
         busy_to = busy_from + c.handle_s[calls]
-        agent = records.agent[calls]
         end = np.clip(busy_to, t0, t1)
-        busy_s[part] = end - np.clip(busy_from, t0, t1)
-        off = schedule.duty_ends_s(agent, busy_from)
-        overtime_s[part] = end - np.clip(np.minimum(off, busy_to), t0, t1)
-        pause = schedule.work_ends_s(agent, busy_from)
-        off_duty_s[part] = end - np.clip(np.minimum(pause, busy_to), t0, t1)
-    return busy_s, overtime_s, off_duty_s
+        if past is None:
+            out[part] = end - np.clip(busy_from, t0, t1)
+        else:
+            late = np.flatnonzero(busy_to > past.earliest.min())  # those that may be, then those that are
+            late = late[busy_to[late] > past.earliest[np.searchsorted(past.steps, busy_from[late], side="right")]]
+            ended = busy_to  # the earlier of the call's end and its agent's: the call's, but for the late ones
+            ended[late] = np.minimum(past.of(records.agent[calls[late]], busy_from[late]), busy_to[late])
+            out[part] = end - np.clip(ended, t0, t1)
+    return out
 
 
 def _nest(flat: dict[Key, Any]) -> dict[str, Any]:
@@ -350,9 +507,24 @@ class IntervalRows:
             yield from zip(*cells, strict=False)  # the replication repeats without end
 
 
-def _count_in(bins: np.ndarray, mask: np.ndarray, nbins: int) -> np.ndarray:
-    """How many of the callers ``mask`` fall in each of the ``nbins`` intervals (``bins``: each caller's)."""
-    return np.bincount(bins[mask], minlength=nbins)
+def _interval_of(times: np.ndarray, edges: np.ndarray, interval_s: float, rows: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``times`` (seconds from 0; ``rows``: those at these indexes only), the interval
+    between ``edges`` (every ``interval_s`` from 0, the last at the horizon) it falls in, the last
+    for a time past it: what ``np.searchsorted(edges, times, side="right") - 1`` gives, capped, as
+    32-bit integers. Guessed by a product, which is at most one out, then put right by the edges
+    themselves (three times as fast as the search), SPANS_AT_A_TIME at a time (without a
+    temporary of 8 bytes a time)."""
+    last = len(edges) - 2
+    out = np.empty(len(times) if rows is None else len(rows), dtype=np.int32)
+    for start in range(0, len(out), SPANS_AT_A_TIME):
+        part = slice(start, start + SPANS_AT_A_TIME)
+        t = times[part] if rows is None else times[rows[part]]
+        at = (t * (1.0 / interval_s)).astype(np.int32)
+        np.clip(at, 0, last, out=at)
+        at -= edges[at] > t
+        at += edges[at + 1] <= t
+        out[part] = np.minimum(at, last, out=at)
+    return out
 
 
 def _cells(values: np.ndarray) -> list[Any]:
@@ -381,7 +553,7 @@ def replication_intervals(
     names = interval_columns(scenario)
     flow_names = interval_flow_columns(scenario)
     # the intervals of every caller, only for a scenario whose calls transfer, redial or call back
-    flow_bins = np.minimum(np.searchsorted(edges, c.arrival_s, side="right") - 1, nbins - 1) if flow_names else None
+    flow_bins = _interval_of(c.arrival_s, edges, interval_s) if flow_names else None
     class_names = scenario.class_names()
     per_class: dict[int, dict[str, np.ndarray]] = {}
     # One class's callers at a time, each temporary dropped once counted (a million-call
@@ -389,31 +561,46 @@ def replication_intervals(
     # its queue first, while nothing else is held.
     for k in np.argsort(-np.bincount(c.cls, minlength=len(class_names)), kind="stable").tolist():
         name = class_names[k]
-        m = c.cls == k
-        left = records.left_queue_of(m)
+        m = _indexes(c.cls == k)
         queued_at = c.queued_s[m]
+        left = records.left_queue_of(m, queued_at)
         wait = left - queued_at  # records.wait_s[m], without the whole column
         # Callers are ordered by queue time, so the starts are already sorted.
         np.minimum(queued_at, horizon, out=queued_at)
         queue = np.diff(clipped_cumulative(queued_at, left, edges, starts_sorted=True, in_place=True)) / widths
         del queued_at, left
         queue = np.maximum(queue, 0.0)  # differences of large sums: -1e-13 is rounding, not a queue
-        b = np.minimum(np.searchsorted(edges, c.arrival_s[m], side="right") - 1, nbins - 1)
+        b = _interval_of(c.arrival_s, edges, interval_s, rows=m)
         out = records.outcome[m]
-        ans = out == ANSWERED
-        arrivals = np.bincount(b, minlength=nbins)
-        answered = _count_in(b, ans, nbins)
-        wait_sum = np.bincount(b[ans], weights=wait[ans], minlength=nbins)
+        del m
+        slot = b.astype(np.intp)  # interval and outcome
+        slot *= len(OUTCOMES)
+        slot += out
+        by_outcome = np.bincount(slot, minlength=nbins * len(OUTCOMES)).reshape(nbins, len(OUTCOMES))
+        del slot
+        arrivals = by_outcome.sum(axis=1)
+        answered, closed = by_outcome[:, ANSWERED], by_outcome[:, CLOSED]
+        abandoned, unserved = by_outcome[:, ABANDONED], by_outcome[:, UNSERVED]
+        answered_at = _indexes(out == ANSWERED)
+        del out
+        b, wait = b[answered_at], wait[answered_at]  # the answered callers'
+        del answered_at
+        wait_sum = np.bincount(b, weights=wait, minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait_mean = wait_sum / answered
-        closed = _count_in(b, out == CLOSED, nbins)
         offered = arrivals - closed
-        within = [_count_in(b, answered_within(wait, ans, t), nbins) for t in cuts]
+        # How many thresholds each answered caller's wait is within (none for NaN), counted per
+        # interval: answered within the j-th smallest are those within the len(cuts) - j largest.
+        fits = np.zeros(len(wait), dtype=np.intp)
+        for t in cuts:
+            fits += wait <= t
+        fits += b.astype(np.intp) * (len(cuts) + 1)  # the interval and the fit, in one slot
+        by_fit = np.bincount(fits, minlength=nbins * (len(cuts) + 1)).reshape(nbins, len(cuts) + 1)
+        del fits
+        within = [by_fit[:, len(cuts) - j :].sum(axis=1) for j in range(len(cuts))]
         levels = [share(n, offered) for n in within]  # the one place shares come from counts
-        abandoned, unserved = _count_in(b, out == ABANDONED, nbins), _count_in(b, out == UNSERVED, nbins)
-        del b, out, wait, ans
-        flows = interval_flow_counts(scenario, records, m, flow_bins, nbins) if flow_bins is not None else []
-        del m
+        del b, wait
+        flows = interval_flow_counts(scenario, records, c.cls == k, flow_bins, nbins) if flow_bins is not None else []
         agents = np.sum([on_duty[p.name] for p in scenario.staffing.pools if name in p.serves], axis=0)
         per_class[k] = {
             "arrivals": arrivals, "answered": answered, "abandoned": abandoned, "unserved": unserved,
@@ -477,39 +664,34 @@ def _date_of(scenario: Scenario, day: int) -> str:
     return (scenario.start_date + dt.timedelta(days=day)).isoformat()
 
 
-def replication_days(scenario: Scenario, records: CallRecords) -> dict[Key, float]:
-    """One replication's measures per day and per weekday (a weekday pools its days' callers),
-    per class: those of the whole run's ``classes.<class>`` (service levels at every threshold of
-    any class, for daily.csv). Nothing for a run of one day."""
+def _class_days(
+    scenario: Scenario, records: CallRecords, name: str, calls: np.ndarray, wait: np.ndarray, outcome: np.ndarray
+) -> dict[Key, float]:
+    """One replication's measures per day and per weekday (a weekday pools its days' callers) of
+    class ``name``: those of the whole run's ``classes.<class>`` (service levels at every threshold
+    of any class, for daily.csv), over its callers in the statistics window ``calls`` (indexes,
+    ascending) with their ``wait`` and ``outcome``. Nothing for a run of one day."""
     spans = day_spans(scenario)
     if not spans:
         return {}
-    c = records.callers
-    window = (c.arrival_s >= scenario.warmup) & (c.arrival_s < scenario.horizon)
-    # a run is under 2**31 days; the cast as the division goes, without a float copy of every call
-    day_of_call = np.floor_divide(c.arrival_s, DAY_S, out=np.empty(len(c), np.int32), casting="unsafe")
+    first = spans[0][0]
     days = [day for day, _, _ in spans]
-    by_weekday = weekday_days(scenario)
+    # each caller's day (the one her arrival falls in: day k is [k * DAY_S, (k + 1) * DAY_S))
+    day = _interval_of(records.callers.arrival_s, np.arange(days[-1] + 2) * DAY_S, DAY_S, rows=calls)
+    day -= first
     withins = thresholds(scenario)
+    of_day = _groups(wait, outcome, day, len(days))
+    del day
+    # A weekday's callers are its days' in turn, gathered (one weekday at a time) before the days'
+    # waits are sorted; its measures are put after the days'.
+    weekdays: dict[Key, float] = {}
+    for wd, ds in weekday_days(scenario).items():
+        head: Key = ("weekdays", wd, "classes", name)
+        _measure_groups(of_day.joined([d - first for d in ds]), withins, [head], weekdays, counts=True)
     out: dict[Key, float] = {}
-    for k, name in enumerate(scenario.class_names()):
-        mine = np.flatnonzero(window & (c.cls == k))
-        day = day_of_call[mine]
-        if np.any(day[1:] < day[:-1]):  # callers are in queue order: a call in the IVR at midnight
-            order = np.argsort(day, kind="stable")
-            mine, day = mine[order], day[order]
-            del order
-        cuts = np.searchsorted(day, [*days, days[-1] + 1])
-        del day
-        of_day = {day: mine[cuts[i] : cuts[i + 1]] for i, day in enumerate(days)}
-        groups = itertools.chain(
-            ((("days", str(day)), of_day[day]) for day in days),
-            ((("weekdays", wd), np.concatenate([of_day[d] for d in ds])) for wd, ds in by_weekday.items()),
-        )  # a weekday's callers gathered when measured, one weekday at a time
-        for prefix, calls in groups:
-            # with the counts behind the shares, for daily.csv
-            for key, v in _group_measures(records, calls, withins, counts=True).items():
-                out[(*prefix, "classes", name, *key)] = v
+    heads = [("days", str(day), "classes", name) for day in days]
+    _measure_groups(of_day, withins, heads, out, counts=True)  # with the counts behind the shares, for daily.csv
+    out.update(weekdays)
     return out
 
 
@@ -602,9 +784,11 @@ def replication_daily(scenario: Scenario, replication: int, measures: dict[Key, 
                 return measures[("days", str(day), "classes", name, *key)]
 
             offered = int(get("offered"))
-            wait_mean, *levels = _cells(
-                np.array([get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
-            )
+            # floats (as a numpy array of them would be), None for NaN: empty cells
+            wait_mean, *levels = [
+                None if math.isnan(v) else v
+                for v in map(float, [get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
+            ]
             within = [int(get("answered_within", f"{t:g}")) for t in cuts]
             counts = [offered + int(get("closed")), offered, int(get("answered")), int(get("abandoned", "count"))]
             rows.append((*head, name, *counts, wait_mean, *within, *levels))

@@ -74,17 +74,36 @@ class CallRecords:
         bytes a call: :meth:`left_queue_of` makes it for some callers only."""
         return self.left_queue_of(slice(None))
 
-    def left_queue_of(self, rows: np.ndarray | slice) -> np.ndarray:
-        """``left_queue_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice)."""
+    def left_queue_of(self, rows: np.ndarray | slice, queued: np.ndarray | None = None) -> np.ndarray:
+        """``left_queue_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice;
+        ``queued``: ``callers.queued_s[rows]``, when read already)."""
+        return self._left_queue(rows, self.callers.queued_s[rows] if queued is None else queued)
+
+    def wait_of(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``wait_s[rows]``, without the whole column (``rows``: booleans, indexes or a slice)."""
+        queued = self.callers.queued_s[rows]
+        wait = self._left_queue(rows, queued)
+        wait -= queued
+        return wait
+
+    def _left_queue(self, rows: np.ndarray | slice, queued: np.ndarray) -> np.ndarray:
+        """``left_queue_s[rows]``, ``queued`` being ``callers.queued_s[rows]``: made in one array,
+        beside the queue times, :data:`ROWS_AT_A_TIME` rows at a time when ``rows`` are indexes."""
         c = self.callers
-        queued, outcome = c.queued_s[rows], self.outcome[rows]
-        gave_up = np.minimum(queued + c.patience_s[rows], self.horizon_s)
-        left = np.where((outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED), self.answered_s[rows], gave_up)
-        closed = outcome == CLOSED
-        if closed.any():
-            left[closed] = queued[closed]
-        # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
-        return np.maximum(left, queued)
+        left = np.empty(len(queued))
+        indexes = rows if isinstance(rows, np.ndarray) and rows.dtype != bool else None
+        step = ROWS_AT_A_TIME if indexes is not None else max(len(queued), 1)
+        for start in range(0, len(queued), step):
+            part = slice(start, start + step)
+            at = rows if indexes is None else indexes[part]
+            q, outcome = queued[part], self.outcome[at]
+            gave_up = np.minimum(q + c.patience_s[at], self.horizon_s)
+            served = (outcome == ANSWERED) | (outcome == CALLBACK_UNANSWERED)
+            chunk = np.where(served, self.answered_s[at], gave_up)
+            np.copyto(chunk, q, where=outcome == CLOSED)
+            # Callers still in the IVR at the horizon never queued: they left as they came (wait 0).
+            np.maximum(chunk, q, out=left[part])
+        return left
 
     def forget_waits(self) -> None:
         """Drop the cached ``wait_s`` (8 bytes a call; computed again if asked for): once the
@@ -104,7 +123,8 @@ class CallRecords:
 
 ROWS_AT_A_TIME = 1 << 16
 """calls.csv's rows are made from this many callers at a time: Python objects for every call of a
-replication at once would take about 200 bytes a call (a million-call run doubled its peak)."""
+replication at once would take about 200 bytes a call (a million-call run doubled its peak). The
+times some callers left the queue are too (without temporaries of 8 bytes a caller)."""
 
 
 CALLBACK_NAMES = (None, "declined", "accepted")  # calls.csv's ``callback``: NOT_OFFERED, DECLINED, ACCEPTED

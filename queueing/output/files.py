@@ -127,13 +127,22 @@ def interval_lines(rows: IntervalRows) -> Iterator[str]:
             elif name == "class":
                 cells.append([classes[k] for k in rows.class_of[part].tolist()])
             else:
-                values = rows.columns[name][part]
-                text = list(map(repr, values.tolist()))
-                if values.dtype.kind == "f":
-                    for i in np.flatnonzero(np.isnan(values)).tolist():
-                        text[i] = ""
-                cells.append(text)
+                cells.append(_cells_text(rows.columns[name][part]))
         yield "".join(map("%s\n".__mod__, map(",".join, zip(*cells, strict=False))))
+
+
+def _cells_text(values: np.ndarray) -> list[str]:
+    """Each of ``values`` as intervals.csv writes it: ``repr`` of the Python number, an empty cell
+    for NaN. Each distinct value (bit for bit: -0.0 is not 0.0) is written once and its text
+    repeated (an interval's bounds, service levels and counts repeat a lot)."""
+    floats = values.dtype.kind == "f"
+    distinct, at = np.unique(values.view(f"i{values.itemsize}") if floats else values, return_inverse=True)
+    if floats:
+        text = ["" if math.isnan(x) else repr(x) for x in distinct.view(values.dtype).tolist()]
+    else:
+        text = list(map(repr, distinct.tolist()))
+    out: list[str] = np.array(text, dtype=object)[at].tolist()
+    return out
 
 
 def write_results(result: SimulationResult, out_dir: Path, calls: bool = False) -> list[Path]:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from queueing.core.duty import agent_seconds
-from queueing.core.metrics import IntervalRows, interval_columns, replication_intervals, replication_measures
+from queueing.core.metrics import (
+    WAIT_STATS,
+    IntervalRows,
+    _busy_spans,
+    _earliest_end,
+    _Ends,
+    _Groups,
+    _interval_of,
+    _measure_groups,
+    interval_columns,
+    replication_intervals,
+    replication_measures,
+)
 from queueing.core.model import simulate_replication
+from queueing.core.records import ANSWERED, OUTCOMES, CallRecords
 from queueing.core.scenario_file import parse_scenario
 from queueing.core.schedule import build_schedule
 from tests.support.callers import callers_at
@@ -85,3 +100,85 @@ def test_the_interval_rows_queue_sums_are_duty_s_clipped_cumulative_bit_for_bit(
     got = clipped_cumulative(starts.copy(), ends.copy(), at, starts_sorted=True, in_place=True)
     assert got.tobytes() == expected.tobytes()
     assert copied.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_each_groups_wait_stats_are_numpys_mean_percentiles_and_max_bit_for_bit(ties: bool) -> None:
+    """The groups' waits are summed, sorted and read in place of np.mean, np.percentile (its
+    default, 'linear') and max of each group: the same floats, for groups of 0, 1, 2... waits."""
+    rng = np.random.default_rng(21)
+    sizes = [0, 1, 2, 3, 4, 5, 10, 11, 20, 21, 0, 101, 1001, 2, 1]
+    waits = [rng.integers(0, 4, n) * 7.5 if ties else rng.exponential(40.0, n) for n in sizes]
+    joined = np.concatenate(waits)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    outcomes = np.zeros((len(sizes), len(OUTCOMES)), dtype=np.intp)
+    outcomes[:, ANSWERED] = sizes
+    groups = _Groups(outcomes, joined.copy(), bounds)
+    out: dict[tuple[str, ...], float] = {}
+    _measure_groups(groups, [], [(str(i),) for i in range(len(sizes))], out)
+    for i, w in enumerate(waits):
+        got = [out[(str(i), "wait_s", stat)] for stat in WAIT_STATS]
+        if len(w):
+            assert got == [w.mean(), *np.percentile(w, [50, 90, 95]), w.max()]
+        else:
+            assert all(np.isnan(got))
+
+
+@pytest.mark.parametrize(
+    ("horizon", "interval"),
+    [(86400.0, 900.0), (3 * 86400.0 + 1234.5, 900.0), (7200.0, 7.0), (86400.0, 49.0), (86400.0, 300.0)],
+)
+def test_each_callers_interval_is_the_search_of_the_edges(horizon: float, interval: float) -> None:
+    """Intervals guessed by a product and put right by the edges are those a search of the edges
+    gives, for times on the edges, a hair either side of them and in the last, short interval."""
+    edges = np.append(np.arange(0.0, horizon, interval), horizon)
+    rng = np.random.default_rng(4)
+    on = edges[:-1]
+    times = np.concatenate([rng.random(70_000) * horizon, on, np.nextafter(on, -1.0)[1:], np.nextafter(on, horizon)])
+    expected = np.minimum(np.searchsorted(edges, times, side="right") - 1, len(edges) - 2)
+    assert np.array_equal(_interval_of(times, edges, interval), expected)
+    rows = rng.permutation(len(times))[:5000].astype(np.int32)
+    assert np.array_equal(_interval_of(times, edges, interval, rows=rows), expected[rows])
+
+
+def test_time_past_an_agents_end_is_looked_up_only_for_calls_that_can_run_past_one() -> None:
+    """Calls ending before the earliest end any agent's window (or span of work) can have at their
+    start are given none past it; every call's part past its agent's end is the schedule's."""
+    scenario = parse_scenario("""
+name: crews
+horizon: 2d
+classes:
+  a: {priority: 1, arrivals: {rate_per_hour: 40}, handle_time: {dist: exponential, mean: 20m}}
+staffing:
+  pools:
+    - name: desk
+      serves: [a]
+      shifts:
+        - {start: 7h, end: 15h, agents: 2, breaks: [{start: 2h, length: 15m}]}
+        - {start: 22h, end: 30h, agents: 1, days: [tue]}
+        - {start: 0h, end: 24h, agents: 1}
+""")
+    schedule = build_schedule(scenario)
+    rng = np.random.default_rng(5)
+    agent = rng.integers(0, 4, 4000)
+    answered_s = rng.random(4000) * scenario.horizon
+    handle_s = rng.exponential(3600.0, 4000)
+    callers = callers_at(answered_s.tolist(), 60.0)
+    records = CallRecords(
+        callers=dataclasses.replace(callers, handle_s=handle_s),
+        answered_s=answered_s,
+        agent=agent,
+        pool=np.zeros(4000, dtype=np.int8),
+        outcome=np.zeros(4000, dtype=np.int8),
+        horizon_s=scenario.horizon,
+    )
+    busy = np.arange(4000, dtype=np.int32)
+    for of, ends in (
+        (schedule.duty_ends_s, [[off for _, off in crew.duty_windows_s] for crew in schedule.crews]),
+        (schedule.work_ends_s, [[off for _, off, _ in crew.work_segments_s] for crew in schedule.crews]),
+    ):
+        got = _busy_spans(scenario, records, busy, _Ends(of, *_earliest_end(ends)), np.empty(4000))
+        end = np.clip(answered_s + handle_s, 0.0, scenario.horizon)
+        expected = end - np.clip(np.minimum(of(agent, answered_s), answered_s + handle_s), 0.0, scenario.horizon)
+        assert got.tobytes() == expected.tobytes()
+        assert 0 < np.count_nonzero(expected) < 4000

@@ -328,6 +328,7 @@ def test_interval_lines_are_the_bytes_the_csv_module_writes_for_the_rows() -> No
     floats[::11] = np.nan
     floats[1::13] = -0.0
     floats[2::13] = 10.0
+    floats[3::13] = 0.0  # beside -0.0: the same number, not the same cell
     rows = IntervalRows(
         3,
         ("replication", "interval_start_s", "class", "arrivals", "wait_s_mean"),
