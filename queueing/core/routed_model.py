@@ -50,10 +50,20 @@ from .records import (
     UNSERVED,
     CallRecords,
 )
-from .routing import DIVERTED, TRANSFERRED, Lane, Router, callback_offered, expected_wait_s, redials, transfer_kinds
+from .routing import (
+    DIVERTED,
+    TRANSFERRED,
+    Lane,
+    Router,
+    callback_offered,
+    calls_waiting,
+    expected_wait_s,
+    redials,
+    transfer_kinds,
+)
 from .scenario import Scenario
 from .schedule import Schedule
-from .simpy_internals import succeed_later, urgent_timeout
+from .simpy_internals import succeed_later, timeouts_at, urgent_timeout
 
 RECHECK = -2  # the wake-up value that makes an idle agent look at the queues again
 
@@ -104,6 +114,10 @@ class RoutedReplication(Replication):
             [_lane(order[lane == k * n_lanes + j], queued) for j in range(n_lanes)]
             for k in range(len(self.classes))
         ]  # fmt: skip
+        # ahead_of[k]: the lanes of class k and every class of higher priority
+        self.ahead_of = [
+            [lane for per_class in self.lanes[: k + 1] for lane in per_class] for k in range(len(self.classes))
+        ]
 
     # --- legs ------------------------------------------------------------------------
     def _first_legs(self, callers: Callers, e: CallerExtras) -> None:
@@ -226,12 +240,7 @@ class RoutedReplication(Replication):
         # Counting the calls ahead stops where the predicted wait passes the threshold anyway
         # (it grows with them): the decision is the same, the count bounded.
         enough = free + 2 + (math.ceil(callback.offer_after * on_duty / mean_handle_s) if mean_handle_s > 0 else 0)
-        ahead = 0
-        for kk in range(k + 1):
-            for lane in self.lanes[kk]:
-                if ahead < enough and (lane.head < lane.size or lane.heap):
-                    ahead += lane.waiting(now, deadline, enough - ahead)
-        ahead = min(ahead, enough) - (deadline[leg] >= now)  # not itself
+        ahead = calls_waiting(self.ahead_of[k], now, deadline, enough) - (deadline[leg] >= now)  # not itself
         expected = expected_wait_s(ahead, free, on_duty, mean_handle_s)
         if not callback_offered(callback, expected):
             return
@@ -270,14 +279,16 @@ class RoutedReplication(Replication):
         assert busy_s == 0.0, "the routed model starts from an empty centre"
         legs = self.legs
         queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
-        deadline, lanes, next_call, my_idle = legs["deadline"], self.lanes, self.router.next_call, self.idle[p]
-        timeout, event = env.timeout, env.event
+        deadline, next_call, my_idle = legs["deadline"], self.router.next_call, self.idle[p]
+        plan = self.router.plan(p, self.lanes)
+        timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
+        ends = None  # this agent's one call-end event, fired again
         for on, off, rest in windows:
             if env.now < on:
                 yield timeout(on - env.now)
             now = env.now
             while now < off:
-                call = next_call(p, now, lanes, deadline, self._abandon)
+                call = next_call(plan, now, deadline, self._abandon)
                 if call < 0:
                     wake = event()
                     my_idle.append((off, wake, aid))
@@ -292,7 +303,8 @@ class RoutedReplication(Replication):
                 self.handing.discard(call)
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
-                yield timeout(self._serve(call, p, now))
+                ends = timeout_at(now + self._serve(call, p, now), ends)
+                yield ends
                 now = env.now
                 if legs["transfers"][call]:
                     legs["transferred"][call] = True
@@ -333,6 +345,8 @@ class RoutedReplication(Replication):
         idle, pools_for, horizon = self.idle, self.router.pools_for, self.horizon
         n = len(first)
         j = 0
+        timeout_at = timeouts_at(env)
+        tick = None  # this process's one timeout, fired again
         while True:
             if self.n_idle == 0:
                 self.doorbell = env.event()
@@ -360,7 +374,8 @@ class RoutedReplication(Replication):
                     yield wake
                     j += 1
                     continue
-                yield env.timeout(delay)
+                tick = timeout_at(now + delay, tick)
+                yield tick
                 if self.n_idle == 0:
                     continue
             now = env.now

@@ -103,37 +103,40 @@ class Lane:
         heapq.heappush(self.heap, (queued_s, self.seq, leg))
         self.seq += 1
 
-    def first(self, now: float) -> tuple[float, bool] | None:
-        """(queue time, from the heap) of the oldest call queued by ``now``; None if none."""
-        h = self.head
-        best = (self.queued[h], False) if h < self.size and self.queued[h] <= now else None
-        if self.heap and self.heap[0][0] <= now and (best is None or self.heap[0][0] < best[0]):
-            return self.heap[0][0], True
-        return best
-
     def pop(self, from_heap: bool) -> int:
-        """Remove and return the call :meth:`first` named."""
+        """Remove and return the first drawn call not taken (``from_heap``: the first made during the run)."""
         if from_heap:
             return heapq.heappop(self.heap)[2]
         self.head += 1
         return self.ids[self.head - 1]
 
-    def waiting(self, now: float, deadline: Sequence[float], limit: float = math.inf) -> int:
-        """Calls queued by ``now`` still waiting (not taken, patience not run out), counted up to
-        ``limit`` at least (past it the count may stop)."""
-        if self.head >= self.size and not self.heap:
-            return 0
-        count = 0
-        ids, queued = self.ids, self.queued
-        for h in range(self.head, self.size):
-            if queued[h] > now or count > limit:
-                break
-            count += deadline[ids[h]] >= now
-        return count + sum(1 for q, _, leg in self.heap if q <= now and deadline[leg] >= now)
-
     def remaining(self) -> list[int]:
         """Every call not taken, in no particular order (the run is over)."""
         return list(self.ids[self.head :]) + [leg for _, _, leg in self.heap]
+
+
+def calls_waiting(lanes: Sequence[Lane], now: float, deadline: Sequence[float], limit: int) -> int:
+    """Calls of ``lanes`` queued by ``now`` still waiting (not taken, patience not run out), counted
+    up to ``limit``: the count, or ``limit`` if it is that or more (the rest is not looked at)."""
+    count = 0
+    for lane in lanes:
+        if count >= limit:
+            break
+        h, size = lane.head, lane.size
+        if h < size:
+            ids, queued = lane.ids, lane.queued
+            while h < size and queued[h] <= now:
+                if deadline[ids[h]] >= now:
+                    count += 1
+                    if count >= limit:
+                        return limit
+                h += 1
+        for q, _, leg in lane.heap:
+            if q <= now and deadline[leg] >= now:
+                count += 1
+                if count >= limit:
+                    return limit
+    return count
 
 
 def _step(spans: list[tuple[float, float, int]]) -> tuple[list[float], list[int]]:
@@ -203,6 +206,26 @@ class Router:
             ]
             for p in range(len(pools))
         ]
+        # fixed[k][language + 1]: pools_for's answer when no pool's depends on who is on duty, else None
+        self.fixed = [
+            [
+                None
+                if any(self._by_coverage(p, k, lang) for p in self.pools_for_class[k])
+                else [p for p in self.pools_for_class[k] if self.takes(p, k, lang, 0.0)[0]]
+                for lang in range(-1, len(self.languages))
+            ]
+            for k in range(len(self.classes))
+        ]
+
+    def _by_coverage(self, p: int, k: int, language: int) -> bool:
+        """Whether an agent of pool ``p`` takes a call of class ``k`` in ``language`` only while no
+        agent on duty speaks it (through an interpreter)."""
+        return (
+            language >= 0
+            and language not in self.speaks[p]
+            and self.classes[k].interpreter is not None
+            and self.interprets[p]
+        )
 
     def lanes_per_class(self) -> int:
         return len(self.languages) + 1
@@ -214,15 +237,18 @@ class Router:
     def takes(self, p: int, k: int, language: int, t: float) -> tuple[bool, bool]:
         """(whether an agent of pool ``p`` may take a call of class ``k`` in ``language`` at
         ``t``, whether through an interpreter)."""
-        if language < 0 or language in self.speaks[p]:
-            return True, False
-        if self.classes[k].interpreter is not None and self.interprets[p] and not self.covered(k, language, t):
+        if not self._by_coverage(p, k, language):
+            return language < 0 or language in self.speaks[p], False
+        if not self.covered(k, language, t):
             return True, True
         return False, False
 
     def pools_for(self, k: int, language: int, t: float) -> list[int]:
         """The pools whose idle agent may be woken for a call of class ``k`` in ``language`` at
         ``t``, first choice first."""
+        fixed = self.fixed[k][language + 1]
+        if fixed is not None:
+            return fixed
         return [p for p in self.pools_for_class[k] if self.takes(p, k, language, t)[0]]
 
     def agents_on_duty(self, k: int, t: float) -> int:
@@ -240,27 +266,47 @@ class Router:
                 ends.update(t for t, n in zip(times, counts, strict=True) if n == 0)
         return sorted(ends)
 
+    def plan(self, p: int, lanes: list[list[Lane]]) -> list[tuple[int, list[Lane], list[tuple[int, Lane]]]]:
+        """What :meth:`next_call` looks at for an agent of pool ``p``, highest class first: (class,
+        the lanes its agents always take, (language, lane) of those taken when nobody speaks it)."""
+        return [
+            (k, [lanes[k][j] for j in self.always[p]], [(lang, lanes[k][lang + 1]) for lang in self.fallback[p][k]])
+            for k in self.serve_order[p]
+        ]
+
     def next_call(
-        self, p: int, now: float, lanes: list[list[Lane]], deadline: Sequence[float], abandon: Callable[[int], None]
+        self,
+        plan: list[tuple[int, list[Lane], list[tuple[int, Lane]]]],
+        now: float,
+        deadline: Sequence[float],
+        abandon: Callable[[int], None],
     ) -> int:
-        """The call an agent of pool ``p`` takes at ``now`` (-1: none): the oldest of the highest
-        class the pool serves, in a language it may take. Calls whose patience ran out before
+        """The call an agent whose :meth:`plan` is ``plan`` takes at ``now`` (-1: none): the oldest
+        of the highest class the pool serves, in a language it may take (the first lane's on a tie,
+        a drawn call's before one made during the run). Calls whose patience ran out before
         ``now`` are popped on the way and handed to ``abandon``."""
-        always, fallback, covered = self.always[p], self.fallback[p], self.covered
-        for k in self.serve_order[p]:
-            of_class = lanes[k]
-            mine = [of_class[j] for j in always if of_class[j].head < of_class[j].size or of_class[j].heap]
-            if fallback[k]:
-                mine += [of_class[lang + 1] for lang in fallback[k] if not covered(k, lang, now)]
-            while mine:
-                best: tuple[float, bool, Lane] | None = None
+        for k, always, fallback in plan:
+            mine = always
+            if fallback:
+                mine = always + [lane for lang, lane in fallback if not self.covered(k, lang, now)]
+            while True:
+                best: Lane | None = None
+                best_q = math.inf
+                from_heap = False
                 for lane in mine:
-                    first = lane.first(now)
-                    if first is not None and (best is None or first[0] < best[0]):
-                        best = (first[0], first[1], lane)
+                    h = lane.head
+                    if h < lane.size:
+                        q = lane.queued[h]
+                        if q <= now and q < best_q:
+                            best, best_q, from_heap = lane, q, False
+                    heap = lane.heap
+                    if heap:
+                        q = heap[0][0]
+                        if q <= now and q < best_q:
+                            best, best_q, from_heap = lane, q, True
                 if best is None:
                     break
-                leg = best[2].pop(best[1])
+                leg = best.pop(from_heap)
                 if deadline[leg] < now:
                     abandon(leg)
                     continue
