@@ -98,6 +98,9 @@ class RoutedReplication(Replication):
         self.legs: dict[str, Any] = {name: array(code) for name, (code, _) in LEG_COLUMNS.items()}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
+        self.join_legs, self.join_at, self.join_since = array("q"), array("d"), array("d")
+        self.jn = 0  # the next of join_legs to decide
+        self.next_join = math.inf  # when
         self._first_legs(callers, extras)
         cls = np.frombuffer(self.legs["cls"], dtype=np.int16)
         queued = np.frombuffer(self.legs["queued"], dtype=np.float64)
@@ -194,14 +197,16 @@ class RoutedReplication(Replication):
             self.env.process(self._join_later(leg))
 
     def _join_later(self, leg: int) -> Generator:
+        made = self.env.now
         yield urgent_timeout(self.env, self.legs["queued"][leg] - self.env.now)
+        self._catch_up(self.env.now, made)
         self._joined(leg, 0)
 
     def _joined(self, leg: int, free: int) -> None:
         """A leg made during the run is in its queue now: the callback decision, an idle agent woken."""
-        self._offer(leg, free)
-        legs = self.legs
         now = self.env.now
+        self._offer(leg, now, free)
+        legs = self.legs
         self._wake(self.router.pools_for(legs["cls"][leg], legs["language"][leg], now), leg, now)
 
     def _abandon(self, leg: int) -> None:
@@ -225,15 +230,14 @@ class RoutedReplication(Replication):
         redial.update(queued=t + ivr, patience=patience)
         self._join(self._add(redial))
 
-    def _offer(self, leg: int, free: int = 0) -> None:
-        """The callback decision of a leg joining its queue now (not when an agent takes it at once;
-        ``free``: agents about to look at the queues besides the idle ones)."""
+    def _offer(self, leg: int, now: float, free: int = 0) -> None:
+        """The callback decision of a leg joining its queue at ``now`` (not when an agent takes it
+        at once; ``free``: agents about to look at the queues besides the idle ones)."""
         legs = self.legs
         k = legs["cls"][leg]
         callback = self.classes[k].callback
         if callback is None or legs["outcome"][leg] != UNSERVED or leg in self.handing:
             return
-        now = self.env.now
         deadline = legs["deadline"]
         free += sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
         on_duty, mean_handle_s = self.router.agents_on_duty(k, now), self.router.mean_handle_s[k]
@@ -259,6 +263,7 @@ class RoutedReplication(Replication):
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
         if self.uses["callback"]:
+            self._plan_joins()
             env.process(self.joins(env))
         ends = self.router.coverage_ends()
         if ends:
@@ -267,6 +272,7 @@ class RoutedReplication(Replication):
         # before that caller comes, and of a recheck: book ahead only when neither can happen.
         self.book_ahead = not (self.uses["transfer"] or self.uses["redial"] or ends)
         env.run(until=self.horizon)
+        self._catch_up(math.nextafter(self.horizon, -math.inf))  # the joins after the last event
         return self.records()
 
     def agent(
@@ -286,6 +292,7 @@ class RoutedReplication(Replication):
         for on, off, rest in windows:
             if env.now < on:
                 yield timeout(on - env.now)
+                self._catch_up(env.now)
             now = env.now
             while now < off:
                 call = next_call(plan, now, deadline, self._abandon)
@@ -296,9 +303,12 @@ class RoutedReplication(Replication):
                     if self.doorbell is not None:
                         self.doorbell.succeed()
                         self.doorbell = None
-                    if (yield wake) == OFF_DUTY:
-                        break
+                    woken = yield wake
                     now = env.now
+                    if self.next_join <= now:
+                        self._catch_up(now)
+                    if woken == OFF_DUTY:
+                        break
                     continue
                 self.handing.discard(call)
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
@@ -306,6 +316,8 @@ class RoutedReplication(Replication):
                 ends = timeout_at(now + self._serve(call, p, now), ends)
                 yield ends
                 now = env.now
+                if self.next_join <= now:
+                    self._catch_up(now)
                 if legs["transfers"][call]:
                     legs["transferred"][call] = True
                     to_leg = self._to_leg(legs["caller"][call], legs["cls"][call], now)
@@ -316,6 +328,7 @@ class RoutedReplication(Replication):
                     self._join(self._add(to_leg), free=int(to_leg["cls"] in self.router.serve_order[p]))
             if rest:
                 yield timeout(rest)
+                self._catch_up(env.now)
 
     def _serve(self, leg: int, p: int, now: float) -> float:
         """The outcome of a leg an agent of pool ``p`` takes at ``now``; the agent's time on it
@@ -352,6 +365,8 @@ class RoutedReplication(Replication):
                 self.doorbell = env.event()
                 yield self.doorbell
                 now = env.now
+                if self.next_join <= now:
+                    self._catch_up(now)
                 while j < n and queued[first[j]] <= now:
                     j += 1
                 continue
@@ -372,10 +387,14 @@ class RoutedReplication(Replication):
                     self.handing.add(i)
                     succeed_later(env, wake, delay, i)
                     yield wake
+                    if self.next_join <= env.now:
+                        self._catch_up(env.now)
                     j += 1
                     continue
                 tick = timeout_at(now + delay, tick)
                 yield tick
+                if self.next_join <= env.now:
+                    self._catch_up(env.now)
                 if self.n_idle == 0:
                     continue
             now = env.now
@@ -394,18 +413,57 @@ class RoutedReplication(Replication):
                     return
                 wake.succeed(OFF_DUTY)
 
-    def joins(self, env: simpy.Environment) -> Generator:
-        """The callback decision of each drawn leg of a class with callbacks, as it joins (before
-        an agent woken at that time takes a call: an urgent event)."""
+    def _plan_joins(self) -> None:
+        """When the callback decision of each drawn leg of a class with callbacks is made: as it
+        joins its queue, before an agent woken at that time takes a call. The decisions are made
+        without events, by :meth:`_catch_up` as the processes go past those times; their times
+        are those of a process that waits for each with a ``Timeout`` from the last (urgent, so
+        before the ordinary events of its time), and so is the order they keep with the calls
+        made during the run that join at the same time."""
         legs = self.legs
-        mine = [i for i in self.first_legs if self.classes[legs["cls"][i]].callback is not None]
-        for i in mine:
-            t = legs["queued"][i]
+        queued, cls, classes = legs["queued"], legs["cls"], self.classes
+        self.join_legs, self.join_at, self.join_since = array("q"), array("d"), array("d")
+        at = since = self.env.now
+        for i in self.first_legs:
+            if classes[cls[i]].callback is None:
+                continue
+            t = queued[i]
             if t >= self.horizon:
-                return
-            if t > env.now:
-                yield urgent_timeout(env, t - env.now)
-            self._offer(i)
+                break
+            if t > at:
+                since, at = at, at + (t - at)  # the wait for it starts at the last decision
+            self.join_legs.append(i)
+            self.join_at.append(at)
+            self.join_since.append(since)
+        self.next_join = self.join_at[0] if self.join_at else math.inf
+
+    def _catch_up(self, now: float, made: float | None = None) -> None:
+        """Make the callback decisions of the drawn legs due by ``now``, each at its own time (the
+        state has not changed since: every process calls this before it changes anything). From
+        a leg made during the run at ``made`` and joining at ``now`` (an urgent event too): the
+        decisions at ``now`` that wait since ``made`` or before (their event is the older)."""
+        j, at, since = self.jn, self.join_at, self.join_since
+        n = len(at)
+        while j < n:
+            t = at[j]
+            if t > now or (t == now and made is not None and since[j] > made):
+                break
+            self._offer(self.join_legs[j], t)
+            j += 1
+        self.jn = j
+        self.next_join = at[j] if j < n else math.inf
+
+    def joins(self, env: simpy.Environment) -> Generator:
+        """The callback decisions of the drawn legs queued at the start, after the other processes
+        start (the later ones: :meth:`_catch_up`)."""
+        self._catch_up(env.now)
+        yield from ()
+
+    def shift_ends(self, env: simpy.Environment, times: list[float]) -> Generator:
+        """The fast model's, with the callback decisions due made first at each time."""
+        for step in super().shift_ends(env, times):
+            yield step
+            self._catch_up(env.now)
 
     def rechecks(self, env: simpy.Environment, times: list[float]) -> Generator:
         """When a language loses its last speaker on duty, idle agents look at the queues again."""
@@ -414,6 +472,7 @@ class RoutedReplication(Replication):
                 return
             if t > env.now:
                 yield env.timeout(t - env.now)
+                self._catch_up(env.now)
             for waiting in self.idle:
                 while waiting:
                     _, wake, _ = waiting.popleft()
