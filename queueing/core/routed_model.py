@@ -112,12 +112,20 @@ class RoutedReplication(Replication):
                 self.legs["outcome"][i] = CLOSED
         self.first_legs = array("q", order.astype(np.int64).tobytes())  # the drawn legs that queue, in order
         n_lanes = router.lanes_per_class()
+        # a leg made during the run has the language of a drawn one: no other lane is ever used
+        self.used_lanes = set((np.unique(np.frombuffer(self.legs["language"], dtype=np.int16)) + 1).tolist())
         lane = (cls.astype(np.int64) * n_lanes + np.frombuffer(self.legs["language"], dtype=np.int16) + 1)[order]
         self.lanes = [
             [_lane(order[lane == k * n_lanes + j], queued) for j in range(n_lanes)]
             for k in range(len(self.classes))
         ]  # fmt: skip
         # ahead_of[k]: the lanes of class k and every class of higher priority
+        # interpreted[p][k]: the languages agents of pool p take calls of class k in through an interpreter
+        self.interpreted = [
+            [set(router.fallback[p][k]) for k in range(len(self.classes))] for p in range(len(self.pools))
+        ]
+        self.callbacks = [cc.callback for cc in self.classes]
+        self.idle_of = [[self.idle[p] for p in pools] for pools in router.pools_for_class]
         self.ahead_of = [
             [lane for per_class in self.lanes[: k + 1] for lane in per_class] for k in range(len(self.classes))
         ]
@@ -235,11 +243,12 @@ class RoutedReplication(Replication):
         at once; ``free``: agents about to look at the queues besides the idle ones)."""
         legs = self.legs
         k = legs["cls"][leg]
-        callback = self.classes[k].callback
+        callback = self.callbacks[k]
         if callback is None or legs["outcome"][leg] != UNSERVED or leg in self.handing:
             return
         deadline = legs["deadline"]
-        free += sum(len(self.idle[p]) for p in self.router.pools_for_class[k])
+        for idle in self.idle_of[k]:
+            free += len(idle)
         on_duty, mean_handle_s = self.router.agents_on_duty(k, now), self.router.mean_handle_s[k]
         # Counting the calls ahead stops where the predicted wait passes the threshold anyway
         # (it grows with them): the decision is the same, the count bounded.
@@ -286,7 +295,7 @@ class RoutedReplication(Replication):
         legs = self.legs
         queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
         deadline, next_call, my_idle = legs["deadline"], self.router.next_call, self.idle[p]
-        plan = self.router.plan(p, self.lanes)
+        plan = self.router.plan(p, self.lanes, self.used_lanes)
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         ends = None  # this agent's one call-end event, fired again
         for on, off, rest in windows:
@@ -336,7 +345,7 @@ class RoutedReplication(Replication):
         legs = self.legs
         k, language = legs["cls"][leg], legs["language"][leg]
         busy = legs["handle"][leg]
-        if self.router.takes(p, k, language, now)[1]:
+        if language in self.interpreted[p][k] and self.router.takes(p, k, language, now)[1]:
             legs["interpreter"][leg] = True
             busy += self.classes[k].interpreter
         legs["outcome"][leg] = ANSWERED

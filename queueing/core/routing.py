@@ -253,7 +253,9 @@ class Router:
 
     def agents_on_duty(self, k: int, t: float) -> int:
         """Agents on duty at ``t`` by the schedule in pools serving class ``k``."""
-        return _at(self.on_duty[k], t)
+        times, counts = self.on_duty[k]
+        j = bisect_right(times, t) - 1
+        return counts[j] if j >= 0 else 0
 
     def coverage_ends(self) -> list[float]:
         """Every time a language of a class with an interpreter loses its last speaker on duty:
@@ -266,11 +268,18 @@ class Router:
                 ends.update(t for t, n in zip(times, counts, strict=True) if n == 0)
         return sorted(ends)
 
-    def plan(self, p: int, lanes: list[list[Lane]]) -> list[tuple[int, list[Lane], list[tuple[int, Lane]]]]:
+    def plan(
+        self, p: int, lanes: list[list[Lane]], used: set[int]
+    ) -> list[tuple[int, list[Lane], list[tuple[int, Lane]]]]:
         """What :meth:`next_call` looks at for an agent of pool ``p``, highest class first: (class,
-        the lanes its agents always take, (language, lane) of those taken when nobody speaks it)."""
+        the lanes its agents always take, (language, lane) of those taken when nobody speaks it),
+        of the lanes (language + 1) ``used`` only (the others never hold a call)."""
         return [
-            (k, [lanes[k][j] for j in self.always[p]], [(lang, lanes[k][lang + 1]) for lang in self.fallback[p][k]])
+            (
+                k,
+                [lanes[k][j] for j in self.always[p] if j in used],
+                [(lang, lanes[k][lang + 1]) for lang in self.fallback[p][k] if lang + 1 in used],
+            )
             for k in self.serve_order[p]
         ]
 

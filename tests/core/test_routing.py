@@ -134,7 +134,7 @@ def test_a_lane_merges_the_drawn_calls_with_those_made_during_the_run() -> None:
     lane.push(7, 15.0)
     lane.push(8, 40.0)
     lane.push(9, 20.0)  # ties the drawn call 1: behind it
-    plan = router.plan(0, [[lane]])
+    plan = router.plan(0, [[lane]], {0})
     deadline = [math.inf] * 10
     deadline[2] = 29.0  # gone before an agent reaches it
     gone: list[int] = []
