@@ -73,7 +73,9 @@ def simulate_routed(scenario: Scenario, schedule: Schedule, callers: Callers, re
     callers are those of :func:`~queueing.core.draws.draw_callers` for ``replication``, and
     their further draws are made here from streams of their own."""
     extras = draw_extras(scenario, replication, callers)
-    return RoutedReplication(scenario, schedule, callers, extras, LaterDraws(scenario, replication)).run()
+    run = RoutedReplication(scenario, schedule, callers, extras, LaterDraws(scenario, replication))
+    del extras  # copied into the legs: the model keeps only what transferred callers need of it
+    return run.run()
 
 
 class RoutedReplication(Replication):
@@ -85,7 +87,6 @@ class RoutedReplication(Replication):
     ) -> None:
         super().__init__(scenario, schedule, callers.__class__(*(a[:0] for a in _columns(callers))))
         self.router = router = Router(scenario, schedule)
-        self.extras = extras
         self.later = later
         self.classes = router.classes
         self.uses = {
@@ -98,9 +99,9 @@ class RoutedReplication(Replication):
         self.legs: dict[str, Any] = {name: array(code) for name, (code, _) in LEG_COLUMNS.items()}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
-        self.join_legs, self.join_at, self.join_since = array("q"), array("d"), array("d")
-        self.jn = 0  # the next of join_legs to decide
-        self.next_join = math.inf  # when
+        # the callback decision of the drawn legs (see _catch_up): the next to make, of first_legs[jn]
+        # at next_join, waited for since join_since; join_clock: the time of the last one
+        self.jn, self.next_join, self.join_since, self.join_clock = -1, math.inf, self.env.now, self.env.now
         self._first_legs(callers, extras)
         cls = np.frombuffer(self.legs["cls"], dtype=np.int16)
         queued = np.frombuffer(self.legs["queued"], dtype=np.float64)
@@ -110,7 +111,7 @@ class RoutedReplication(Replication):
             order = order[~closed[order]]
             for i in np.flatnonzero(closed).tolist():
                 self.legs["outcome"][i] = CLOSED
-        self.first_legs = array("q", order.astype(np.int64).tobytes())  # the drawn legs that queue, in order
+        self.first_legs = _array("i", order)  # the drawn legs that queue, in order
         n_lanes = router.lanes_per_class()
         # a leg made during the run has the language of a drawn one: no other lane is ever used
         self.used_lanes = set((np.unique(np.frombuffer(self.legs["language"], dtype=np.int16)) + 1).tolist())
@@ -127,49 +128,75 @@ class RoutedReplication(Replication):
         self.callbacks = [cc.callback for cc in self.classes]
         self.idle_of = [[self.idle[p] for p in pools] for pools in router.pools_for_class]
         self.ahead_of = [
-            [lane for per_class in self.lanes[: k + 1] for lane in per_class] for k in range(len(self.classes))
+            [lane for per_class in self.lanes[: k + 1] for j, lane in enumerate(per_class) if j in self.used_lanes]
+            for k in range(len(self.classes))
         ]
 
     # --- legs ------------------------------------------------------------------------
     def _first_legs(self, callers: Callers, e: CallerExtras) -> None:
-        """The drawn callers as the first legs, column by column: a non-emergency's leg has the
+        """The drawn callers as the first legs, column by column (each made, copied in and let go
+        in turn: the columns are the replication's largest memory): a non-emergency's leg has the
         triage's handle time; a diverted caller's is a call of the class dialled instead."""
         n = len(callers)
-        cls, category = callers.cls.copy(), callers.category.copy()
-        queued, handle, patience = callers.queued_s.copy(), callers.handle_s.copy(), callers.patience_s.copy()
         kind = np.zeros(n, dtype=np.int8)
         for k, cc in enumerate(self.classes):
             if cc.transfer is not None:
-                mine = cls == k
+                mine = callers.cls == k
                 kind[mine] = transfer_kinds(cc.transfer, e.transfer_u[mine], callers.arrival_s[mine])
         moved = kind == TRANSFERRED
-        handle[moved] = e.triage_s[moved]
-        diverted = kind == DIVERTED
-        if diverted.any():
-            names = self.router.class_names
-            to = np.asarray([names.index(c.transfer.to) if c.transfer else -1 for c in self.classes], dtype=np.int16)
-            cls[diverted] = to[cls[diverted]]
-            category[diverted] = e.to_category[diverted]
-            handle[diverted] = e.to_handle_s[diverted]
-            patience[diverted] = e.to_patience_s[diverted]
-            queued[diverted] = callers.arrival_s[diverted] + e.to_ivr_s[diverted]
-        columns = {
-            "cls": cls, "category": category, "arrival": callers.arrival_s, "queued": queued, "handle": handle,
-            "patience": patience, "deadline": queued + patience, "caller": np.arange(n), "transfers": moved,
-            "diverted": diverted, "language": e.language, "accept_u": e.accept_u, "answer_u": e.answer_u,
-        }  # fmt: skip
+        # what each caller triaged and transferred is as a call of the class transferred to
+        self.to_call = {
+            i: (c, h, pt)
+            for i, c, h, pt in zip(
+                np.flatnonzero(moved).tolist(),
+                e.to_category[moved].tolist(),
+                e.to_handle_s[moved].tolist(),
+                e.to_patience_s[moved].tolist(),
+                strict=True,
+            )
+        }
+        diverted = np.flatnonzero(kind == DIVERTED)
+        names = self.router.class_names
+        to = np.asarray([names.index(c.transfer.to) if c.transfer else -1 for c in self.classes], dtype=np.int16)
+
+        def column(values: np.ndarray, at: np.ndarray | None = None, new: np.ndarray | None = None) -> np.ndarray:
+            """``values`` with those of the legs ``at`` replaced by ``new`` (a copy if any are)."""
+            if at is None or not len(at):
+                return values
+            values = values.copy()
+            values[at] = new
+            return values
+
+        made = {
+            "cls": lambda: column(callers.cls, diverted, to[callers.cls[diverted]]),
+            "category": lambda: column(callers.category, diverted, e.to_category[diverted]),
+            "arrival": lambda: callers.arrival_s,
+            "queued": lambda: column(callers.queued_s, diverted, callers.arrival_s[diverted] + e.to_ivr_s[diverted]),
+            "handle": lambda: column(
+                column(callers.handle_s, np.flatnonzero(moved), e.triage_s[moved]), diverted, e.to_handle_s[diverted]
+            ),
+            "patience": lambda: column(callers.patience_s, diverted, e.to_patience_s[diverted]),
+            "deadline": lambda: np.frombuffer(self.legs["queued"]) + np.frombuffer(self.legs["patience"]),
+            "caller": lambda: np.arange(n, dtype=np.int32),
+            "transfers": lambda: moved,
+            "diverted": lambda: kind == DIVERTED,
+            "language": lambda: e.language,
+            "accept_u": lambda: e.accept_u,
+            "answer_u": lambda: e.answer_u,
+        }
         for name, (code, default) in LEG_COLUMNS.items():
-            values = columns.get(name, np.full(n, default))
-            self.legs[name].frombytes(np.asarray(values, dtype=LEG_DTYPES[code]).tobytes())
+            if name in made:
+                self.legs[name] = _array(code, made[name]())
+            else:
+                self.legs[name] = array(code, [default]) * n
 
     def _to_leg(self, i: int, k: int, t: float) -> dict[str, Any]:
         """What a leg of caller ``i`` (first drawn in class ``k``) is as a call of the class its
         calls are transferred to, made at ``t``."""
         to = self.router.class_names.index(self.classes[k].transfer.to)  # type: ignore[union-attr]
-        e = self.extras
+        category, handle, patience = self.to_call[i]
         return dict(
-            cls=to, category=int(e.to_category[i]), arrival=t, queued=t, handle=float(e.to_handle_s[i]),
-            patience=float(e.to_patience_s[i]), transfers=False,
+            cls=to, category=category, arrival=t, queued=t, handle=handle, patience=patience, transfers=False,
         )  # fmt: skip
 
     def _add(self, leg: dict[str, Any]) -> int:
@@ -272,7 +299,7 @@ class RoutedReplication(Replication):
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
         if self.uses["callback"]:
-            self._plan_joins()
+            self._next_join()
             env.process(self.joins(env))
         ends = self.router.coverage_ends()
         if ends:
@@ -422,45 +449,34 @@ class RoutedReplication(Replication):
                     return
                 wake.succeed(OFF_DUTY)
 
-    def _plan_joins(self) -> None:
-        """When the callback decision of each drawn leg of a class with callbacks is made: as it
+    def _next_join(self) -> None:
+        """The next drawn leg of a class with callbacks, and when its callback decision is made: as it
         joins its queue, before an agent woken at that time takes a call. The decisions are made
         without events, by :meth:`_catch_up` as the processes go past those times; their times
-        are those of a process that waits for each with a ``Timeout`` from the last (urgent, so
-        before the ordinary events of its time), and so is the order they keep with the calls
-        made during the run that join at the same time."""
-        legs = self.legs
-        queued, cls, classes = legs["queued"], legs["cls"], self.classes
-        self.join_legs, self.join_at, self.join_since = array("q"), array("d"), array("d")
-        at = since = self.env.now
-        for i in self.first_legs:
-            if classes[cls[i]].callback is None:
-                continue
-            t = queued[i]
-            if t >= self.horizon:
-                break
-            if t > at:
-                since, at = at, at + (t - at)  # the wait for it starts at the last decision
-            self.join_legs.append(i)
-            self.join_at.append(at)
-            self.join_since.append(since)
-        self.next_join = self.join_at[0] if self.join_at else math.inf
+        are those of a process that waits for each with an urgent ``Timeout`` (before the ordinary
+        events of its time) from the last, and so is their order with the joins of calls made
+        during the run at the same time."""
+        first, queued, cls, callbacks = self.first_legs, self.legs["queued"], self.legs["cls"], self.callbacks
+        j, n = self.jn + 1, len(first)
+        while j < n and callbacks[cls[first[j]]] is None:
+            j += 1
+        self.jn = j
+        if j == n or queued[first[j]] >= self.horizon:
+            self.next_join = math.inf
+            return
+        t, at = queued[first[j]], self.join_clock
+        if t > at:  # the wait for it starts at the last decision
+            self.join_since, self.join_clock = at, at + (t - at)
+        self.next_join = self.join_clock
 
     def _catch_up(self, now: float, made: float | None = None) -> None:
         """Make the callback decisions of the drawn legs due by ``now``, each at its own time (the
         state has not changed since: every process calls this before it changes anything). From
         a leg made during the run at ``made`` and joining at ``now`` (an urgent event too): the
         decisions at ``now`` that wait since ``made`` or before (their event is the older)."""
-        j, at, since = self.jn, self.join_at, self.join_since
-        n = len(at)
-        while j < n:
-            t = at[j]
-            if t > now or (t == now and made is not None and since[j] > made):
-                break
-            self._offer(self.join_legs[j], t)
-            j += 1
-        self.jn = j
-        self.next_join = at[j] if j < n else math.inf
+        while self.next_join < now or (self.next_join == now and (made is None or self.join_since <= made)):
+            self._offer(self.first_legs[self.jn], self.next_join)
+            self._next_join()
 
     def joins(self, env: simpy.Environment) -> Generator:
         """The callback decisions of the drawn legs queued at the start, after the other processes
@@ -504,9 +520,16 @@ class RoutedReplication(Replication):
                     for i in sorted(gone, key=deadline.__getitem__):
                         self._abandon(i)
         order = np.argsort(np.asarray(queued), kind="stable")
+        # what the run held is let go as the records are made (the peak of a replication's memory)
+        del deadline, queued
+        for name in ("deadline", "accept_u", "answer_u", "transfers"):
+            del legs[name]
+        self.lanes, self.ahead_of, self.first_legs = [], [], array("i")
 
         def col(name: str, dtype: Any) -> np.ndarray:
-            return np.asarray(np.frombuffer(legs[name], dtype=LEG_DTYPES[legs[name].typecode]), dtype=dtype)[order]
+            """The column in queue order; the leg's array is let go (each column is read once)."""
+            values = legs.pop(name)
+            return np.asarray(np.frombuffer(values, dtype=LEG_DTYPES[values.typecode]), dtype=dtype)[order]
 
         callers = Callers(
             cls=col("cls", np.int16), category=col("category", np.int16), arrival_s=col("arrival", float),
@@ -537,17 +560,24 @@ class RoutedReplication(Replication):
 # Each leg's columns: its array type code and what a leg made without it has.
 LEG_COLUMNS: dict[str, tuple[str, Any]] = {
     "cls": ("h", 0), "category": ("h", -1), "arrival": ("d", 0.0), "queued": ("d", 0.0), "handle": ("d", 0.0),
-    "patience": ("d", math.inf), "deadline": ("d", math.inf), "caller": ("q", -1), "attempt": ("h", 1),
+    "patience": ("d", math.inf), "deadline": ("d", math.inf), "caller": ("i", -1), "attempt": ("h", 1),
     "tfrom": ("h", -1), "transfers": ("b", False), "transferred": ("b", False), "diverted": ("b", False),
     "language": ("h", -1), "interpreter": ("b", False), "callback": ("b", NOT_OFFERED), "accept_u": ("d", math.nan),
     "answer_u": ("d", math.nan), "answered": ("d", math.nan), "agent": ("i", -1), "outcome": ("b", UNSERVED),
 }  # fmt: skip
-LEG_DTYPES = {"h": np.int16, "d": np.float64, "q": np.int64, "b": np.int8, "i": np.int32}
+LEG_DTYPES = {"h": np.int16, "d": np.float64, "b": np.int8, "i": np.int32}
 
 
 def _lane(ids: np.ndarray, queued: np.ndarray) -> Lane:
     """A lane of these drawn legs (in queue order), as compact arrays."""
-    return Lane(array("q", ids.astype(np.int64).tobytes()), array("d", queued[ids].tobytes()))
+    return Lane(_array("i", ids), _array("d", queued[ids]))
+
+
+def _array(code: str, values: np.ndarray) -> array:
+    """``values`` as an array of type ``code`` (of the numpy type :data:`LEG_DTYPES` gives it)."""
+    out = array(code)
+    out.frombytes(memoryview(np.ascontiguousarray(values, dtype=LEG_DTYPES[code])).cast("B"))  # type: ignore[arg-type]  # numpy arrays are buffers
+    return out
 
 
 def _columns(callers: Callers) -> tuple[np.ndarray, ...]:
