@@ -99,9 +99,9 @@ class RoutedReplication(Replication):
         self.legs: dict[str, Any] = {name: array(code) for name, (code, _) in LEG_COLUMNS.items()}
         self.handing: set[int] = set()  # legs an idle agent is being woken for
         self.book_ahead = True
-        # the callback decision of the drawn legs (see _catch_up): the next to make, of first_legs[jn]
-        # at next_join, waited for since join_since; join_clock: the time of the last one
-        self.jn, self.next_join, self.join_since, self.join_clock = -1, math.inf, self.env.now, self.env.now
+        # the callback decisions of the drawn legs (see _catch_up): the next to make, of join_legs[jn],
+        # at next_join, waited for since join_since
+        self.join_legs, self.jn, self.next_join, self.join_since = array("i"), 0, math.inf, self.env.now
         self._first_legs(callers, extras)
         cls = np.frombuffer(self.legs["cls"], dtype=np.int16)
         queued = np.frombuffer(self.legs["queued"], dtype=np.float64)
@@ -299,7 +299,7 @@ class RoutedReplication(Replication):
         env.process(self.arrivals(env))
         env.process(self.shift_ends(env, self.schedule.shift_ends_s()))
         if self.uses["callback"]:
-            self._next_join()
+            self._plan_joins()
             env.process(self.joins(env))
         ends = self.router.coverage_ends()
         if ends:
@@ -449,34 +449,43 @@ class RoutedReplication(Replication):
                     return
                 wake.succeed(OFF_DUTY)
 
-    def _next_join(self) -> None:
-        """The next drawn leg of a class with callbacks, and when its callback decision is made: as it
-        joins its queue, before an agent woken at that time takes a call. The decisions are made
-        without events, by :meth:`_catch_up` as the processes go past those times; their times
-        are those of a process that waits for each with an urgent ``Timeout`` (before the ordinary
-        events of its time) from the last, and so is their order with the joins of calls made
-        during the run at the same time."""
-        first, queued, cls, callbacks = self.first_legs, self.legs["queued"], self.legs["cls"], self.callbacks
-        j, n = self.jn + 1, len(first)
-        while j < n and callbacks[cls[first[j]]] is None:
-            j += 1
-        self.jn = j
-        if j == n or queued[first[j]] >= self.horizon:
-            self.next_join = math.inf
-            return
-        t, at = queued[first[j]], self.join_clock
-        if t > at:  # the wait for it starts at the last decision
-            self.join_since, self.join_clock = at, at + (t - at)
-        self.next_join = self.join_clock
+    def _plan_joins(self) -> None:
+        """The drawn legs of the classes with callbacks (in queue order, up to the horizon), whose
+        callback decision is made as they join their queue, before an agent woken at that time
+        takes a call. The decisions are made without events, by :meth:`_catch_up` as the
+        processes go past those times; their times are those of a process that waits for each
+        with an urgent ``Timeout`` (before the ordinary events of its time) from the last, and so
+        is their order with the joins of calls made during the run at the same time."""
+        first = np.frombuffer(self.first_legs, dtype=np.int32)
+        cls, queued = np.frombuffer(self.legs["cls"], dtype=np.int16), np.frombuffer(self.legs["queued"])
+        offers = np.asarray([c is not None for c in self.callbacks])
+        mine = first[offers[cls[first]] & (queued[first] < self.horizon)]
+        self.join_legs = _array("i", mine)
+        del first, cls, queued  # (views of arrays that grow)
+        if len(mine):
+            t, at = self.legs["queued"][self.join_legs[0]], self.env.now
+            self.next_join = at + (t - at) if t > at else at
 
     def _catch_up(self, now: float, made: float | None = None) -> None:
         """Make the callback decisions of the drawn legs due by ``now``, each at its own time (the
         state has not changed since: every process calls this before it changes anything). From
         a leg made during the run at ``made`` and joining at ``now`` (an urgent event too): the
         decisions at ``now`` that wait since ``made`` or before (their event is the older)."""
-        while self.next_join < now or (self.next_join == now and (made is None or self.join_since <= made)):
-            self._offer(self.first_legs[self.jn], self.next_join)
-            self._next_join()
+        at, since = self.next_join, self.join_since
+        if at > now or (at == now and made is not None and since > made):
+            return
+        j, mine, queued = self.jn, self.join_legs, self.legs["queued"]
+        n = len(mine)
+        while at < now or (at == now and (made is None or since <= made)):
+            self._offer(mine[j], at)
+            j += 1
+            if j == n:
+                at = math.inf
+                break
+            t = queued[mine[j]]
+            if t > at:  # the wait for it starts at the last decision
+                since, at = at, at + (t - at)
+        self.jn, self.next_join, self.join_since = j, at, since
 
     def joins(self, env: simpy.Environment) -> Generator:
         """The callback decisions of the drawn legs queued at the start, after the other processes
