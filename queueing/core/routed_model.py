@@ -322,6 +322,13 @@ class RoutedReplication(Replication):
         legs = self.legs
         queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
         deadline, next_call, my_idle = legs["deadline"], self.router.next_call, self.idle[p]
+        cls, language, handle, outcome = legs["cls"], legs["language"], legs["handle"], legs["outcome"]
+        callback_of, callbacks, interpreted, handing = (
+            legs["callback"],
+            self.callbacks,
+            self.interpreted[p],
+            self.handing,
+        )
         plan = self.router.plan(p, self.lanes, self.used_lanes)
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         ends = None  # this agent's one call-end event, fired again
@@ -346,10 +353,25 @@ class RoutedReplication(Replication):
                     if woken == OFF_DUTY:
                         break
                     continue
-                self.handing.discard(call)
+                handing.discard(call)
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
-                ends = timeout_at(now + self._serve(call, p, now), ends)
+                # the outcome, and the agent's time on the call (kept as the leg's handle time)
+                k = cls[call]
+                busy = handle[call]
+                if language[call] in interpreted[k] and self.router.takes(p, k, language[call], now)[1]:
+                    legs["interpreter"][call] = True
+                    busy += self.classes[k].interpreter
+                outcome[call] = ANSWERED
+                if callback_of[call] == ACCEPTED:
+                    callback = callbacks[k]
+                    if legs["answer_u"][call] < callback.answer:
+                        busy += callback.ring_time
+                    else:
+                        outcome[call] = CALLBACK_UNANSWERED
+                        busy = callback.ring_time
+                handle[call] = busy
+                ends = timeout_at(now + busy, ends)
                 yield ends
                 now = env.now
                 if self.next_join <= now:
@@ -365,26 +387,6 @@ class RoutedReplication(Replication):
             if rest:
                 yield timeout(rest)
                 self._catch_up(env.now)
-
-    def _serve(self, leg: int, p: int, now: float) -> float:
-        """The outcome of a leg an agent of pool ``p`` takes at ``now``; the agent's time on it
-        (kept as the leg's handle time)."""
-        legs = self.legs
-        k, language = legs["cls"][leg], legs["language"][leg]
-        busy = legs["handle"][leg]
-        if language in self.interpreted[p][k] and self.router.takes(p, k, language, now)[1]:
-            legs["interpreter"][leg] = True
-            busy += self.classes[k].interpreter
-        legs["outcome"][leg] = ANSWERED
-        callback = self.classes[k].callback
-        if legs["callback"][leg] == ACCEPTED and callback is not None:
-            if legs["answer_u"][leg] < callback.answer:
-                busy += callback.ring_time
-            else:
-                legs["outcome"][leg] = CALLBACK_UNANSWERED
-                busy = callback.ring_time
-        legs["handle"][leg] = busy
-        return busy
 
     def arrivals(self, env: simpy.Environment) -> Generator:
         """Wake an idle agent that may take each drawn leg as it joins, as the fast model's
