@@ -329,7 +329,7 @@ class RoutedReplication(Replication):
             self.interpreted[p],
             self.handing,
         )
-        plan = self.router.plan(p, self.lanes, self.used_lanes)
+        plan, abandon = self.router.plan(p, self.lanes, self.used_lanes), self._abandon
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         ends = None  # this agent's one call-end event, fired again
         for on, off, rest in windows:
@@ -338,7 +338,7 @@ class RoutedReplication(Replication):
                 self._catch_up(env.now)
             now = env.now
             while now < off:
-                call = next_call(plan, now, deadline, self._abandon)
+                call = next_call(plan, now, deadline, abandon)
                 if call < 0:
                     wake = event()
                     my_idle.append((off, wake, aid))
@@ -353,7 +353,8 @@ class RoutedReplication(Replication):
                     if woken == OFF_DUTY:
                         break
                     continue
-                handing.discard(call)
+                if handing:
+                    handing.discard(call)
                 answered[call] = now if now - queued[call] > 1e-9 else queued[call]
                 agent_of[call] = aid
                 # the outcome, and the agent's time on the call (kept as the leg's handle time)
@@ -393,7 +394,7 @@ class RoutedReplication(Replication):
         arrival process (sleeping while nobody is idle)."""
         legs = self.legs
         queued, cls, language, first = legs["queued"], legs["cls"], legs["language"], self.first_legs
-        idle, pools_for, horizon = self.idle, self.router.pools_for, self.horizon
+        idle, pools_for, horizon, book_ahead = self.idle, self.router.pools_for, self.horizon, self.book_ahead
         n = len(first)
         j = 0
         timeout_at = timeouts_at(env)
@@ -417,8 +418,8 @@ class RoutedReplication(Replication):
                 delay = t - now
                 if now + delay < t:
                     delay = math.nextafter(delay, math.inf)
-                pools = pools_for(cls[i], language[i], t)
-                waiting = idle[pools[0]] if pools and self.book_ahead else None
+                pools = pools_for(cls[i], language[i], t) if book_ahead else None
+                waiting = idle[pools[0]] if pools else None
                 if waiting and waiting[0][0] > t:
                     wake = waiting.popleft()[1]
                     self.n_idle -= 1
