@@ -323,12 +323,8 @@ class RoutedReplication(Replication):
         queued, answered, agent_of = legs["queued"], legs["answered"], legs["agent"]
         deadline, next_call, my_idle = legs["deadline"], self.router.next_call, self.idle[p]
         cls, language, handle, outcome = legs["cls"], legs["language"], legs["handle"], legs["outcome"]
-        callback_of, callbacks, interpreted, handing = (
-            legs["callback"],
-            self.callbacks,
-            self.interpreted[p],
-            self.handing,
-        )
+        callback_of, transfers, callbacks = legs["callback"], legs["transfers"], self.callbacks
+        interpreted, handing = self.interpreted[p], self.handing
         plan, abandon = self.router.plan(p, self.lanes, self.used_lanes), self._abandon
         timeout, event, timeout_at = env.timeout, env.event, timeouts_at(env)
         ends = None  # this agent's one call-end event, fired again
@@ -355,7 +351,8 @@ class RoutedReplication(Replication):
                     continue
                 if handing:
                     handing.discard(call)
-                answered[call] = now if now - queued[call] > 1e-9 else queued[call]
+                q = queued[call]
+                answered[call] = now if now - q > 1e-9 else q
                 agent_of[call] = aid
                 # the outcome, and the agent's time on the call (kept as the leg's handle time)
                 k = cls[call]
@@ -372,12 +369,12 @@ class RoutedReplication(Replication):
                         outcome[call] = CALLBACK_UNANSWERED
                         busy = callback.ring_time
                 handle[call] = busy
-                ends = timeout_at(now + busy, ends)
+                now += busy  # the time the call ends, as SimPy's clock will read it
+                ends = timeout_at(now, ends)
                 yield ends
-                now = env.now
                 if self.next_join <= now:
                     self._catch_up(now)
-                if legs["transfers"][call]:
+                if transfers[call]:
                     legs["transferred"][call] = True
                     to_leg = self._to_leg(legs["caller"][call], legs["cls"][call], now)
                     to_leg.update(
