@@ -17,7 +17,9 @@ call, transfers, callback offers, redials) is :mod:`queueing.core.routing`'s.
   legs as the fast model's implicit queue, merged with a heap of the legs made during the run.
 - **Callbacks.** A leg of a class with ``callback`` decides, when it joins, on the offer (by
   the predicted wait) and its acceptance; an accepted callback never abandons; the agent that
-  reaches it rings for ``ring_time``, then talks if answered.
+  reaches it rings for ``ring_time``, then talks if answered. A drawn leg's decision takes no
+  event: each process, as it resumes, first makes those due by then, at their own times and
+  in the order urgent events would have had (:meth:`RoutedReplication._catch_up`).
 - **Interpreters.** A leg taken by an agent who does not speak its language takes the class's
   ``interpreter`` time longer; when a language loses its last speaker on duty, idle agents look
   at the queues again.
