@@ -117,11 +117,17 @@ class RoutedReplication(Replication):
         n_lanes = router.lanes_per_class()
         # a leg made during the run has the language of a drawn one: no other lane is ever used
         self.used_lanes = set((np.unique(np.frombuffer(self.legs["language"], dtype=np.int16)) + 1).tolist())
-        lane = (cls.astype(np.int64) * n_lanes + np.frombuffer(self.legs["language"], dtype=np.int16) + 1)[order]
-        self.lanes = [
-            [_lane(order[lane == k * n_lanes + j], queued) for j in range(n_lanes)]
-            for k in range(len(self.classes))
-        ]  # fmt: skip
+        rank = np.frombuffer(self.legs["language"], dtype=np.int16) + 1
+        lane = (cls.astype(np.int64) * n_lanes + rank)[order]
+        self.lanes = []
+        for k in range(len(self.classes)):
+            if len(self.used_lanes) > 1 and router.one_lane(k, self.used_lanes):
+                mine = order[cls[order] == k]
+                mine = mine[np.lexsort((rank[mine], queued[mine]))]  # by queue time, then language (stable)
+                one = Lane(_array("i", mine), _array("d", queued[mine]), 0, _array("b", rank[mine]))
+                self.lanes.append([one] * n_lanes)
+            else:
+                self.lanes.append([_lane(order[lane == k * n_lanes + j], queued, j) for j in range(n_lanes)])
         # ahead_of[k]: the lanes of class k and every class of higher priority
         # interpreted[p][k]: the languages agents of pool p take calls of class k in through an interpreter
         self.interpreted = [
@@ -130,7 +136,14 @@ class RoutedReplication(Replication):
         self.callbacks = [cc.callback for cc in self.classes]
         self.idle_of = [[self.idle[p] for p in pools] for pools in router.pools_for_class]
         self.ahead_of = [
-            [lane for per_class in self.lanes[: k + 1] for j, lane in enumerate(per_class) if j in self.used_lanes]
+            list(
+                dict.fromkeys(
+                    lane
+                    for per_class in self.lanes[: k + 1]
+                    for j, lane in enumerate(per_class)
+                    if j in self.used_lanes
+                )
+            )
             for k in range(len(self.classes))
         ]
 
@@ -227,7 +240,8 @@ class RoutedReplication(Replication):
         if closed is not None and closed[0]:
             legs["outcome"][leg] = CLOSED
             return
-        self.lanes[legs["cls"][leg]][legs["language"][leg] + 1].push(leg, legs["queued"][leg])
+        rank = legs["language"][leg] + 1
+        self.lanes[legs["cls"][leg]][rank].push(leg, legs["queued"][leg], rank)
         if legs["queued"][leg] <= self.env.now:
             self._joined(leg, free)
         else:
@@ -520,11 +534,11 @@ class RoutedReplication(Replication):
         if their patience ran out (and maybe redialled), else unserved."""
         legs, horizon = self.legs, self.horizon
         deadline, queued = legs["deadline"], legs["queued"]
+        outcome = legs["outcome"]
         for per_class in self.lanes:
-            for lane in per_class:
+            for rank, lane in enumerate(per_class):  # language by language (a lane may hold them all)
                 while True:  # a redial made here joins a lane again
-                    left = [i for i in lane.remaining() if legs["outcome"][i] == UNSERVED]
-                    lane.ids, lane.size, lane.head, lane.heap = [], 0, 0, []
+                    left = [i for i in lane.take_rest(rank) if outcome[i] == UNSERVED]
                     gone = [i for i in left if queued[i] < horizon and deadline[i] < horizon]
                     if not gone:
                         break
@@ -532,7 +546,7 @@ class RoutedReplication(Replication):
                         self._abandon(i)
         order = np.argsort(np.asarray(queued), kind="stable")
         # what the run held is let go as the records are made (the peak of a replication's memory)
-        del deadline, queued
+        del deadline, queued, outcome
         for name in ("deadline", "accept_u", "answer_u", "transfers"):
             del legs[name]
         self.lanes, self.ahead_of, self.first_legs = [], [], array("i")
@@ -579,9 +593,9 @@ LEG_COLUMNS: dict[str, tuple[str, Any]] = {
 LEG_DTYPES = {"h": np.int16, "d": np.float64, "b": np.int8, "i": np.int32}
 
 
-def _lane(ids: np.ndarray, queued: np.ndarray) -> Lane:
-    """A lane of these drawn legs (in queue order), as compact arrays."""
-    return Lane(_array("i", ids), _array("d", queued[ids]))
+def _lane(ids: np.ndarray, queued: np.ndarray, rank: int) -> Lane:
+    """A lane (of ``rank``: language + 1) of these drawn legs (in queue order), as compact arrays."""
+    return Lane(_array("i", ids), _array("d", queued[ids]), rank)
 
 
 def _array(code: str, values: np.ndarray) -> array:

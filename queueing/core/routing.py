@@ -86,33 +86,76 @@ def redials(redial: Redial | None, u: float) -> bool:
 class Lane:
     """The calls of one class in one language, in the order they join: the callers drawn before
     the run (leg numbers sorted by the time they queue, and a head pointer, as the fast model's
-    implicit queues) merged with the calls made during the run (a heap by queue time)."""
+    implicit queues) merged with the calls made during the run (a heap by queue time).
 
-    __slots__ = ("ids", "queued", "size", "head", "heap", "seq")
+    One lane may hold a class's calls in every language, when every agent who takes the class
+    takes them all: each call then has the ``rank`` of its language's lane (language + 1), and
+    calls queued at the same time go in the order of their languages' lanes, the drawn one first
+    within a language (the order a look at the lanes one by one gives). ``ranks``: the drawn
+    calls' (None: all ``rank``); the calls made during the run are also kept by language, in
+    heaps of their own (``by_rank``), laid out as each language's own lane would have them."""
 
-    def __init__(self, ids: Sequence[int], queued: Sequence[float]) -> None:
-        self.ids: Sequence[int] = ids  # compact arrays in the model (8 bytes a call)
+    __slots__ = ("ids", "queued", "size", "head", "heap", "seq", "rank", "ranks", "by_rank")
+
+    def __init__(
+        self, ids: Sequence[int], queued: Sequence[float], rank: int = 0, ranks: Sequence[int] | None = None
+    ) -> None:
+        self.ids: Sequence[int] = ids  # compact arrays in the model (4 bytes a call)
         self.queued: Sequence[float] = queued
+        self.rank, self.ranks = rank, ranks
         self.size = len(self.ids)
         self.head = 0
-        self.heap: list[tuple[float, int, int]] = []
+        self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
+        self.by_rank: dict[int, list[tuple[float, int, int, int]]] | None = {} if ranks is not None else None
 
-    def push(self, leg: int, queued_s: float) -> None:
-        """A call made during the run (a redial, a transferred leg) joining at ``queued_s``."""
-        heapq.heappush(self.heap, (queued_s, self.seq, leg))
+    def push(self, leg: int, queued_s: float, rank: int | None = None) -> None:
+        """A call made during the run (a redial, a transferred leg) joining at ``queued_s``; ``rank``
+        its language's lane (default: the lane's)."""
+        entry = (queued_s, self.rank if rank is None else rank, self.seq, leg)
+        heapq.heappush(self.heap, entry)
+        if self.by_rank is not None:
+            heapq.heappush(self.by_rank.setdefault(entry[1], []), entry)
         self.seq += 1
 
     def pop(self, from_heap: bool) -> int:
         """Remove and return the first drawn call not taken (``from_heap``: the first made during the run)."""
         if from_heap:
-            return heapq.heappop(self.heap)[2]
+            entry = heapq.heappop(self.heap)
+            if self.by_rank is not None:
+                heapq.heappop(self.by_rank[entry[1]])  # the same call: the first of its language
+            return entry[3]
         self.head += 1
         return self.ids[self.head - 1]
 
-    def remaining(self) -> list[int]:
-        """Every call not taken, in no particular order (the run is over)."""
-        return list(self.ids[self.head :]) + [leg for _, _, leg in self.heap]
+    def heap_first(self) -> bool:
+        """Whether the first call made during the run goes before the first drawn one when both
+        queued at the same time: if its language's lane is of lower rank."""
+        ranks = self.ranks
+        return self.heap[0][1] < (self.rank if ranks is None else ranks[self.head])
+
+    def take_rest(self, rank: int) -> list[int]:
+        """Remove and return every call of the language lane ``rank`` not taken (the run is over):
+        the drawn ones in queue order, then those made during the run as its heap lays them out."""
+        if self.ranks is None:
+            rest = list(self.ids[self.head :]) + [entry[3] for entry in self.heap]
+            self.ids, self.queued, self.size, self.head, self.heap = [], [], 0, 0, []
+            return rest
+        assert self.by_rank is not None
+        mine: list[int] = []
+        ids, queued, ranks = [], [], []
+        for h in range(self.head, self.size):
+            if self.ranks[h] == rank:
+                mine.append(self.ids[h])
+            else:
+                ids.append(self.ids[h])
+                queued.append(self.queued[h])
+                ranks.append(self.ranks[h])
+        self.ids, self.queued, self.ranks, self.size, self.head = ids, queued, ranks, len(ids), 0
+        mine += [entry[3] for entry in self.by_rank.pop(rank, [])]
+        self.heap = [entry for entry in self.heap if entry[1] != rank]
+        heapq.heapify(self.heap)
+        return mine
 
 
 def calls_waiting(lanes: Sequence[Lane], now: float, deadline: Sequence[float], limit: int) -> int:
@@ -131,7 +174,7 @@ def calls_waiting(lanes: Sequence[Lane], now: float, deadline: Sequence[float], 
                     if count >= limit:
                         return limit
                 h += 1
-        for q, _, leg in lane.heap:
+        for q, _, _, leg in lane.heap:
             if q <= now and deadline[leg] >= now:
                 count += 1
                 if count >= limit:
@@ -277,11 +320,16 @@ class Router:
         return [
             (
                 k,
-                [lanes[k][j] for j in self.always[p] if j in used],
+                list(dict.fromkeys(lanes[k][j] for j in self.always[p] if j in used)),  # (a lane for all: once)
                 [(lang, lanes[k][lang + 1]) for lang in self.fallback[p][k] if lang + 1 in used],
             )
             for k in self.serve_order[p]
         ]
+
+    def one_lane(self, k: int, used: set[int]) -> bool:
+        """Whether one lane may hold class ``k``'s calls in the languages of the lanes ``used``:
+        every agent who takes the class takes them all, none through an interpreter."""
+        return all(used <= set(self.always[p]) for p in self.pools_for_class[k])
 
     def next_call(
         self,
@@ -311,7 +359,7 @@ class Router:
                     heap = lane.heap
                     if heap:
                         q = heap[0][0]
-                        if q <= now and q < best_q:
+                        if q <= now and (q < best_q or (q == best_q and best is lane and lane.heap_first())):
                             best, best_q, from_heap = lane, q, True
                 if best is None:
                     break
