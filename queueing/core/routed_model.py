@@ -134,6 +134,9 @@ class RoutedReplication(Replication):
             [set(router.fallback[p][k]) for k in range(len(self.classes))] for p in range(len(self.pools))
         ]
         self.callbacks = [cc.callback for cc in self.classes]
+        # on_duty[k]: (from, until, agents on duty serving class k then, the most calls ahead an offer
+        # counts besides the free agents)
+        self.on_duty = [(math.inf, -math.inf, 0, 0) for _ in self.classes]
         self.idle_of = [[self.idle[p] for p in pools] for pools in router.pools_for_class]
         self.ahead_of = [
             list(
@@ -292,11 +295,15 @@ class RoutedReplication(Replication):
         deadline = legs["deadline"]
         for idle in self.idle_of[k]:
             free += len(idle)
-        on_duty, mean_handle_s = self.router.agents_on_duty(k, now), self.router.mean_handle_s[k]
-        # Counting the calls ahead stops where the predicted wait passes the threshold anyway
-        # (it grows with them): the decision is the same, the count bounded.
-        enough = free + 2 + (math.ceil(callback.offer_after * on_duty / mean_handle_s) if mean_handle_s > 0 else 0)
-        ahead = calls_waiting(self.ahead_of[k], now, deadline, enough) - (deadline[leg] >= now)  # not itself
+        since, until, on_duty, most = self.on_duty[k]
+        mean_handle_s = self.router.mean_handle_s[k]
+        if not since <= now < until:
+            on_duty, since, until = self.router.agents_on_duty(k, now)
+            # Counting the calls ahead stops where the predicted wait passes the threshold anyway
+            # (it grows with them): the decision is the same, the count bounded.
+            most = 2 + (math.ceil(callback.offer_after * on_duty / mean_handle_s) if mean_handle_s > 0 else 0)
+            self.on_duty[k] = (since, until, on_duty, most)
+        ahead = calls_waiting(self.ahead_of[k], now, deadline, free + most) - (deadline[leg] >= now)  # not itself
         expected = expected_wait_s(ahead, free, on_duty, mean_handle_s)
         if not callback_offered(callback, expected):
             return

@@ -294,11 +294,13 @@ class Router:
             return fixed
         return [p for p in self.pools_for_class[k] if self.takes(p, k, language, t)[0]]
 
-    def agents_on_duty(self, k: int, t: float) -> int:
-        """Agents on duty at ``t`` by the schedule in pools serving class ``k``."""
+    def agents_on_duty(self, k: int, t: float) -> tuple[int, float, float]:
+        """Agents on duty at ``t`` by the schedule in pools serving class ``k``, and the span of
+        time around ``t`` they are that many (from, until)."""
         times, counts = self.on_duty[k]
         j = bisect_right(times, t) - 1
-        return counts[j] if j >= 0 else 0
+        until = times[j + 1] if j + 1 < len(times) else math.inf
+        return (counts[j], times[j], until) if j >= 0 else (0, -math.inf, until)
 
     def coverage_ends(self) -> list[float]:
         """Every time a language of a class with an interpreter loses its last speaker on duty:
