@@ -134,6 +134,7 @@ class RoutedReplication(Replication):
             [set(router.fallback[p][k]) for k in range(len(self.classes))] for p in range(len(self.pools))
         ]
         self.callbacks = [cc.callback for cc in self.classes]
+        self.hours = any(pool.hours is not None for pool in self.pools)  # (else nobody finds the centre closed)
         # on_duty[k]: (from, until, agents on duty serving class k then, the most calls ahead an offer
         # counts besides the free agents)
         self.on_duty = [(math.inf, -math.inf, 0, 0) for _ in self.classes]
@@ -237,12 +238,13 @@ class RoutedReplication(Replication):
             name = self.router.class_names[k]
             legs["accept_u"][leg] = self.later.uniform("callback_later", name)
             legs["answer_u"][leg] = self.later.uniform("callback_later", name)
-        closed = closed_calls(
-            self.scenario, np.asarray([legs["cls"][leg]], dtype=np.int16), np.asarray([legs["arrival"][leg]])
-        )
-        if closed is not None and closed[0]:
-            legs["outcome"][leg] = CLOSED
-            return
+        if self.hours:
+            closed = closed_calls(
+                self.scenario, np.asarray([legs["cls"][leg]], dtype=np.int16), np.asarray([legs["arrival"][leg]])
+            )
+            if closed is not None and closed[0]:
+                legs["outcome"][leg] = CLOSED
+                return
         rank = legs["language"][leg] + 1
         self.lanes[legs["cls"][leg]][rank].push(leg, legs["queued"][leg], rank)
         if legs["queued"][leg] <= self.env.now:
