@@ -417,6 +417,7 @@ class RoutedReplication(Replication):
         legs = self.legs
         queued, cls, language, first = legs["queued"], legs["cls"], legs["language"], self.first_legs
         idle, pools_for, horizon, book_ahead = self.idle, self.router.pools_for, self.horizon, self.book_ahead
+        fixed = self.router.fixed
         n = len(first)
         j = 0
         timeout_at = timeouts_at(env)
@@ -452,14 +453,15 @@ class RoutedReplication(Replication):
                         self._catch_up(env.now)
                     j += 1
                     continue
-                tick = timeout_at(now + delay, tick)
+                now += delay  # the time SimPy's clock will read
+                tick = timeout_at(now, tick)
                 yield tick
-                if self.next_join <= env.now:
-                    self._catch_up(env.now)
+                if self.next_join <= now:
+                    self._catch_up(now)
                 if self.n_idle == 0:
                     continue
-            now = env.now
-            self._wake(pools_for(cls[i], language[i], now), i, now)
+            pools = fixed[cls[i]][language[i] + 1]
+            self._wake(pools_for(cls[i], language[i], now) if pools is None else pools, i, now)
             j += 1
 
     def _wake(self, pools: list[int], leg: int, now: float) -> None:
