@@ -86,54 +86,100 @@ def redials(redial: Redial | None, u: float) -> bool:
 class Lane:
     """The calls of one class in one language, in the order they join: the callers drawn before
     the run (leg numbers sorted by the time they queue, and a head pointer, as the fast model's
-    implicit queues) merged with the calls made during the run (a heap by queue time)."""
+    implicit queues) merged with the calls made during the run (a heap by queue time).
 
-    __slots__ = ("ids", "queued", "size", "head", "heap", "seq")
+    One lane may hold a class's calls in every language, when every agent who takes the class
+    takes them all: each call then has the ``rank`` of its language's lane (language + 1), and
+    calls queued at the same time go in the order of their languages' lanes, the drawn one first
+    within a language (the order a look at the lanes one by one gives). ``ranks``: the drawn
+    calls' (None: all ``rank``); the calls made during the run are also kept by language, in
+    heaps of their own (``by_rank``), laid out as each language's own lane would have them."""
 
-    def __init__(self, ids: Sequence[int], queued: Sequence[float]) -> None:
-        self.ids: Sequence[int] = ids  # compact arrays in the model (8 bytes a call)
+    __slots__ = ("ids", "queued", "size", "head", "heap", "seq", "rank", "ranks", "by_rank")
+
+    def __init__(
+        self, ids: Sequence[int], queued: Sequence[float], rank: int = 0, ranks: Sequence[int] | None = None
+    ) -> None:
+        self.ids: Sequence[int] = ids  # compact arrays in the model (4 bytes a call)
         self.queued: Sequence[float] = queued
+        self.rank, self.ranks = rank, ranks
         self.size = len(self.ids)
         self.head = 0
-        self.heap: list[tuple[float, int, int]] = []
+        self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
+        self.by_rank: dict[int, list[tuple[float, int, int, int]]] | None = {} if ranks is not None else None
 
-    def push(self, leg: int, queued_s: float) -> None:
-        """A call made during the run (a redial, a transferred leg) joining at ``queued_s``."""
-        heapq.heappush(self.heap, (queued_s, self.seq, leg))
+    def push(self, leg: int, queued_s: float, rank: int | None = None) -> None:
+        """A call made during the run (a redial, a transferred leg) joining at ``queued_s``; ``rank``
+        its language's lane (default: the lane's)."""
+        entry = (queued_s, self.rank if rank is None else rank, self.seq, leg)
+        heapq.heappush(self.heap, entry)
+        if self.by_rank is not None:
+            heapq.heappush(self.by_rank.setdefault(entry[1], []), entry)
         self.seq += 1
 
-    def first(self, now: float) -> tuple[float, bool] | None:
-        """(queue time, from the heap) of the oldest call queued by ``now``; None if none."""
-        h = self.head
-        best = (self.queued[h], False) if h < self.size and self.queued[h] <= now else None
-        if self.heap and self.heap[0][0] <= now and (best is None or self.heap[0][0] < best[0]):
-            return self.heap[0][0], True
-        return best
-
     def pop(self, from_heap: bool) -> int:
-        """Remove and return the call :meth:`first` named."""
+        """Remove and return the first drawn call not taken (``from_heap``: the first made during the run)."""
         if from_heap:
-            return heapq.heappop(self.heap)[2]
+            entry = heapq.heappop(self.heap)
+            if self.by_rank is not None:
+                heapq.heappop(self.by_rank[entry[1]])  # the same call: the first of its language
+            return entry[3]
         self.head += 1
         return self.ids[self.head - 1]
 
-    def waiting(self, now: float, deadline: Sequence[float], limit: float = math.inf) -> int:
-        """Calls queued by ``now`` still waiting (not taken, patience not run out), counted up to
-        ``limit`` at least (past it the count may stop)."""
-        if self.head >= self.size and not self.heap:
-            return 0
-        count = 0
-        ids, queued = self.ids, self.queued
-        for h in range(self.head, self.size):
-            if queued[h] > now or count > limit:
-                break
-            count += deadline[ids[h]] >= now
-        return count + sum(1 for q, _, leg in self.heap if q <= now and deadline[leg] >= now)
+    def heap_first(self) -> bool:
+        """Whether the first call made during the run goes before the first drawn one when both
+        queued at the same time: if its language's lane is of lower rank."""
+        ranks = self.ranks
+        return self.heap[0][1] < (self.rank if ranks is None else ranks[self.head])
 
-    def remaining(self) -> list[int]:
-        """Every call not taken, in no particular order (the run is over)."""
-        return list(self.ids[self.head :]) + [leg for _, _, leg in self.heap]
+    def take_rest(self, rank: int) -> list[int]:
+        """Remove and return every call of the language lane ``rank`` not taken (the run is over):
+        the drawn ones in queue order, then those made during the run as its heap lays them out."""
+        if self.ranks is None:
+            rest = list(self.ids[self.head :]) + [entry[3] for entry in self.heap]
+            self.ids, self.queued, self.size, self.head, self.heap = [], [], 0, 0, []
+            return rest
+        assert self.by_rank is not None
+        mine: list[int] = []
+        ids, queued, ranks = [], [], []
+        for h in range(self.head, self.size):
+            if self.ranks[h] == rank:
+                mine.append(self.ids[h])
+            else:
+                ids.append(self.ids[h])
+                queued.append(self.queued[h])
+                ranks.append(self.ranks[h])
+        self.ids, self.queued, self.ranks, self.size, self.head = ids, queued, ranks, len(ids), 0
+        mine += [entry[3] for entry in self.by_rank.pop(rank, [])]
+        self.heap = [entry for entry in self.heap if entry[1] != rank]
+        heapq.heapify(self.heap)
+        return mine
+
+
+def calls_waiting(lanes: Sequence[Lane], now: float, deadline: Sequence[float], limit: int) -> int:
+    """Calls of ``lanes`` queued by ``now`` still waiting (not taken, patience not run out), counted
+    up to ``limit``: the count, or ``limit`` if it is that or more (the rest is not looked at)."""
+    count = 0
+    for lane in lanes:
+        if count >= limit:
+            break
+        h, size = lane.head, lane.size
+        if h < size:
+            ids, queued = lane.ids, lane.queued
+            while h < size and queued[h] <= now:
+                if deadline[ids[h]] >= now:
+                    count += 1
+                    if count >= limit:
+                        return limit
+                h += 1
+        for q, _, _, leg in lane.heap:
+            if q <= now and deadline[leg] >= now:
+                count += 1
+                if count >= limit:
+                    return limit
+    return count
 
 
 def _step(spans: list[tuple[float, float, int]]) -> tuple[list[float], list[int]]:
@@ -203,6 +249,26 @@ class Router:
             ]
             for p in range(len(pools))
         ]
+        # fixed[k][language + 1]: pools_for's answer when no pool's depends on who is on duty, else None
+        self.fixed = [
+            [
+                None
+                if any(self._by_coverage(p, k, lang) for p in self.pools_for_class[k])
+                else [p for p in self.pools_for_class[k] if self.takes(p, k, lang, 0.0)[0]]
+                for lang in range(-1, len(self.languages))
+            ]
+            for k in range(len(self.classes))
+        ]
+
+    def _by_coverage(self, p: int, k: int, language: int) -> bool:
+        """Whether an agent of pool ``p`` takes a call of class ``k`` in ``language`` only while no
+        agent on duty speaks it (through an interpreter)."""
+        return (
+            language >= 0
+            and language not in self.speaks[p]
+            and self.classes[k].interpreter is not None
+            and self.interprets[p]
+        )
 
     def lanes_per_class(self) -> int:
         return len(self.languages) + 1
@@ -214,20 +280,27 @@ class Router:
     def takes(self, p: int, k: int, language: int, t: float) -> tuple[bool, bool]:
         """(whether an agent of pool ``p`` may take a call of class ``k`` in ``language`` at
         ``t``, whether through an interpreter)."""
-        if language < 0 or language in self.speaks[p]:
-            return True, False
-        if self.classes[k].interpreter is not None and self.interprets[p] and not self.covered(k, language, t):
+        if not self._by_coverage(p, k, language):
+            return language < 0 or language in self.speaks[p], False
+        if not self.covered(k, language, t):
             return True, True
         return False, False
 
     def pools_for(self, k: int, language: int, t: float) -> list[int]:
         """The pools whose idle agent may be woken for a call of class ``k`` in ``language`` at
         ``t``, first choice first."""
+        fixed = self.fixed[k][language + 1]
+        if fixed is not None:
+            return fixed
         return [p for p in self.pools_for_class[k] if self.takes(p, k, language, t)[0]]
 
-    def agents_on_duty(self, k: int, t: float) -> int:
-        """Agents on duty at ``t`` by the schedule in pools serving class ``k``."""
-        return _at(self.on_duty[k], t)
+    def agents_on_duty(self, k: int, t: float) -> tuple[int, float, float]:
+        """Agents on duty at ``t`` by the schedule in pools serving class ``k``, and the span of
+        time around ``t`` they are that many (from, until)."""
+        times, counts = self.on_duty[k]
+        j = bisect_right(times, t) - 1
+        until = times[j + 1] if j + 1 < len(times) else math.inf
+        return (counts[j], times[j], until) if j >= 0 else (0, -math.inf, until)
 
     def coverage_ends(self) -> list[float]:
         """Every time a language of a class with an interpreter loses its last speaker on duty:
@@ -240,27 +313,77 @@ class Router:
                 ends.update(t for t, n in zip(times, counts, strict=True) if n == 0)
         return sorted(ends)
 
+    def plan(
+        self, p: int, lanes: list[list[Lane]], used: set[int]
+    ) -> list[tuple[int, list[Lane], list[tuple[int, Lane]]]]:
+        """What :meth:`next_call` looks at for an agent of pool ``p``, highest class first: (class,
+        the lanes its agents always take, (language, lane) of those taken when nobody speaks it),
+        of the lanes (language + 1) ``used`` only (the others never hold a call)."""
+        return [
+            (
+                k,
+                list(dict.fromkeys(lanes[k][j] for j in self.always[p] if j in used)),  # (a lane for all: once)
+                [(lang, lanes[k][lang + 1]) for lang in self.fallback[p][k] if lang + 1 in used],
+            )
+            for k in self.serve_order[p]
+        ]
+
+    def one_lane(self, k: int, used: set[int]) -> bool:
+        """Whether one lane may hold class ``k``'s calls in the languages of the lanes ``used``:
+        every agent who takes the class takes them all, none through an interpreter."""
+        return all(used <= set(self.always[p]) for p in self.pools_for_class[k])
+
     def next_call(
-        self, p: int, now: float, lanes: list[list[Lane]], deadline: Sequence[float], abandon: Callable[[int], None]
+        self,
+        plan: list[tuple[int, list[Lane], list[tuple[int, Lane]]]],
+        now: float,
+        deadline: Sequence[float],
+        abandon: Callable[[int], None],
     ) -> int:
-        """The call an agent of pool ``p`` takes at ``now`` (-1: none): the oldest of the highest
-        class the pool serves, in a language it may take. Calls whose patience ran out before
+        """The call an agent whose :meth:`plan` is ``plan`` takes at ``now`` (-1: none): the oldest
+        of the highest class the pool serves, in a language it may take (the first lane's on a tie,
+        a drawn call's before one made during the run). Calls whose patience ran out before
         ``now`` are popped on the way and handed to ``abandon``."""
-        always, fallback, covered = self.always[p], self.fallback[p], self.covered
-        for k in self.serve_order[p]:
-            of_class = lanes[k]
-            mine = [of_class[j] for j in always if of_class[j].head < of_class[j].size or of_class[j].heap]
-            if fallback[k]:
-                mine += [of_class[lang + 1] for lang in fallback[k] if not covered(k, lang, now)]
-            while mine:
-                best: tuple[float, bool, Lane] | None = None
+        for k, always, fallback in plan:
+            if not fallback and len(always) == 1:  # one lane (the same rules, fewer steps)
+                lane = always[0]
+                while True:
+                    h = lane.head
+                    q = lane.queued[h] if h < lane.size else math.inf
+                    heap = lane.heap
+                    if heap and heap[0][0] <= now and (heap[0][0] < q or (heap[0][0] == q and lane.heap_first())):
+                        leg = lane.pop(True)
+                    elif q <= now:
+                        lane.head = h + 1
+                        leg = lane.ids[h]
+                    else:
+                        break
+                    if deadline[leg] < now:
+                        abandon(leg)
+                        continue
+                    return leg
+                continue
+            mine = always
+            if fallback:
+                mine = always + [lane for lang, lane in fallback if not self.covered(k, lang, now)]
+            while True:
+                best: Lane | None = None
+                best_q = math.inf
+                from_heap = False
                 for lane in mine:
-                    first = lane.first(now)
-                    if first is not None and (best is None or first[0] < best[0]):
-                        best = (first[0], first[1], lane)
+                    h = lane.head
+                    if h < lane.size:
+                        q = lane.queued[h]
+                        if q <= now and q < best_q:
+                            best, best_q, from_heap = lane, q, False
+                    heap = lane.heap
+                    if heap:
+                        q = heap[0][0]
+                        if q <= now and (q < best_q or (q == best_q and best is lane and lane.heap_first())):
+                            best, best_q, from_heap = lane, q, True
                 if best is None:
                     break
-                leg = best[2].pop(best[1])
+                leg = best.pop(from_heap)
                 if deadline[leg] < now:
                     abandon(leg)
                     continue

@@ -3,6 +3,8 @@ must agree exactly, against hand-computed callbacks, and its own bookkeeping (re
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 import subprocess
 import sys
@@ -111,11 +113,12 @@ def test_a_behaviour_that_never_happens_gives_the_fast_models_records(keys: dict
         assert np.array_equal(np.sort(routed.caller_id), np.arange(len(fast.outcome)))
 
 
-def grid_case(seed: int) -> tuple[Scenario, Callers]:
+def grid_case(seed: int, more: dict[str, dict[str, Any]] | None = None) -> tuple[Scenario, Callers]:
     """A small centre where every time falls on a grid, so arrivals, call ends and the starts and
     ends of shifts and breaks tie: one to three pools with one to three shifts each, some with a
     break; callers on a 1-minute, 30-second or 0.1-second grid (several at once), handle times
-    and patience in whole steps (some 0), half of them never abandoning."""
+    and patience in whole steps (some 0), half of them never abandoning; ``more``: keys added to
+    the classes "a" and "b"."""
     rng = np.random.default_rng(seed)
     pools = []
     for p in range(int(rng.integers(1, 4))):
@@ -137,6 +140,8 @@ def grid_case(seed: int) -> tuple[Scenario, Callers]:
         "name": "ties", "horizon": "12h", "classes": {"a": {"priority": 1, **call}, "b": {"priority": 2, **call}},
         "staffing": {"pools": pools},
     }  # fmt: skip
+    for name, keys in (more or {}).items():
+        data["classes"][name].update(keys)
     n = int(rng.integers(50, 400))
     step = float(rng.choice([60.0, 30.0, 0.1]))
     at = np.sort(rng.integers(0, int(12 * 3600 / step), n) * step)
@@ -163,6 +168,47 @@ def test_ties_of_arrivals_call_ends_and_shift_boundaries_resolve_as_in_the_route
             scenario, schedule, callers, draw_extras(scenario, 0, callers), LaterDraws(scenario, 0)
         ).run()
         assert_same_records(fast, routed)
+
+
+# Callbacks and redials on the grid: a redial joins its queue at the very time a drawn caller's
+# callback decision is made (some of those decisions come first, some after: the older wait
+# first). Each case's records (SHA-256 of their columns) as the model made them when every
+# decision had an urgent event of its own (main at 9c83e28): the decisions now made without
+# events keep that order.
+CALLBACKS_AND_REDIALS = {
+    "a": {"redial": {"probability": 0.9, "delay": "20m"}, "callback": {"offer_after": "1m", "accept": 0.5}},
+    "b": {
+        "redial": {"probability": 0.9, "delay": "30m"},
+        "callback": {"offer_after": "2m", "accept": 0.5, "answer": 0.7, "ring_time": "1m"},
+    },
+}
+TIED_DECISIONS = {
+    9: "8e2eead79ab46a000974446248711ae26722059ff690a743140763aac90944d4",
+    26: "f7b99a05d5fdfd506b802cbdfb62adf1eda9e0678786fa2513c2d51066cf6771",
+    33: "55534b451b0bbe22c3758158afdc7d747b31aa0faf7486d63c17a65180f421b1",
+    36: "820364e8fc390ead1f58ca7031ec3ce12f0a05ae3c53dc97f8552c1ebfb03d4e",
+    41: "0beae3341b3e11ee6736e0c8ee7b1cb56fc6a173a20fc30d8b3575df7eb5f22c",
+}
+
+
+def records_digest(records: CallRecords) -> str:
+    """SHA-256 of every column of ``records`` (the callers' first), in hex."""
+    digest = hashlib.sha256()
+    columns = [getattr(records.callers, f.name) for f in dataclasses.fields(records.callers)]
+    columns += [getattr(records, f.name) for f in dataclasses.fields(records) if f.name != "callers"]
+    for column in columns:
+        if isinstance(column, np.ndarray):
+            digest.update(np.ascontiguousarray(column).tobytes())
+    return digest.hexdigest()
+
+
+def test_callback_decisions_keep_their_order_with_calls_joining_at_the_same_time() -> None:
+    for seed, recorded in TIED_DECISIONS.items():
+        scenario, callers = grid_case(seed, CALLBACKS_AND_REDIALS)
+        records = simulate_routed(scenario, build_schedule(scenario), callers, 0)
+        assert records.callback is not None and (records.callback == ACCEPTED).any()
+        assert records.attempt is not None and (records.attempt > 1).any()
+        assert records_digest(records) == recorded, seed
 
 
 def test_redials_conserve_calls() -> None:

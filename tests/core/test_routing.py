@@ -18,6 +18,8 @@ from queueing.core.routing import (
     NOT_TRANSFERRED,
     TRANSFERRED,
     Lane,
+    Router,
+    calls_waiting,
     expected_wait_s,
     redials,
     transfer_kind,
@@ -114,18 +116,76 @@ def test_the_policy_functions() -> None:
     assert not redials(None, 0.0)
 
 
+ONE_DESK = """\
+name: one desk
+horizon: 4h
+classes:
+  a: {priority: 1, arrivals: {rate_per_hour: 1}, handle_time: {dist: deterministic, value: 10m}}
+staffing:
+  pools:
+    - {name: desk, serves: [a], agents: 1}
+"""
+
+
 def test_a_lane_merges_the_drawn_calls_with_those_made_during_the_run() -> None:
+    scenario = validate_data(yaml.safe_load(ONE_DESK), "<test>")
+    router = Router(scenario, build_schedule(scenario))
     lane = Lane([0, 1, 2], [10.0, 20.0, 30.0])
     lane.push(7, 15.0)
     lane.push(8, 40.0)
-    assert lane.first(5.0) is None
-    taken = []
-    for now in (12.0, 25.0, 25.0, 35.0, 50.0, 50.0):
-        first = lane.first(now)
-        if first is not None:
-            taken.append(lane.pop(first[1]))
-    assert taken == [0, 7, 1, 2, 8]
-    assert lane.waiting(100.0, [math.inf] * 10) == 0
+    lane.push(9, 20.0)  # ties the drawn call 1: behind it
+    plan = router.plan(0, [[lane]], {0})
+    deadline = [math.inf] * 10
+    deadline[2] = 29.0  # gone before an agent reaches it
+    gone: list[int] = []
+    assert router.next_call(plan, 5.0, deadline, gone.append) == -1
+    taken = [router.next_call(plan, now, deadline, gone.append) for now in (12.0, 25.0, 25.0, 25.0, 35.0, 50.0, 50.0)]
+    assert taken == [0, 7, 1, 9, -1, 8, -1]
+    assert gone == [2]
+    assert calls_waiting([lane], 100.0, deadline, 5) == 0
+
+
+def test_one_lane_for_every_language_takes_the_calls_in_the_order_of_a_lane_each() -> None:
+    data = yaml.safe_load(ONE_DESK)
+    data["classes"]["a"]["languages"] = {"en": 0.5, "es": 0.5}  # the desk speaks both
+    scenario = validate_data(data, "<test>")
+    router = Router(scenario, build_schedule(scenario))
+    assert router.one_lane(0, {1, 2})
+    queued, rank = [10.0, 10.0, 20.0, 20.0, 30.0, 40.0], [2, 1, 1, 2, 1, 2]
+    made = [(6, 20.0, 1), (7, 10.0, 2), (8, 30.0, 2), (9, 20.0, 1)]  # (leg, queued, rank)
+    by_language = [Lane([], [], 0)] + [
+        Lane([i for i in range(6) if rank[i] == r], [queued[i] for i in range(6) if rank[i] == r], r) for r in (1, 2)
+    ]
+    order = sorted(range(6), key=lambda i: (queued[i], rank[i]))
+    one = Lane(order, [queued[i] for i in order], 0, [rank[i] for i in order])
+    for leg, q, r in made:
+        by_language[r].push(leg, q, r)
+        one.push(leg, q, r)
+    deadline = [math.inf] * 10
+    deadline[0] = 5.0  # gone when the agent comes
+    taken: dict[str, list[int]] = {}
+    for name, lanes in (("by language", by_language), ("one", [one] * 3)):
+        plan, gone = router.plan(0, [lanes], {1, 2}), []
+        taken[name] = [router.next_call(plan, 25.0, deadline, gone.append) for _ in range(7)] + gone
+        taken[name] += [leg for r in (1, 2) for leg in lanes[r].take_rest(r)]
+    # 10 s: 1 (en), then 0 (es, gone) and the made 7 (es); 20 s: 2 and the made 6 and 9 (en) before 3
+    # (es); left: 4 (en), 5 and the made 8 (es)
+    assert taken["by language"] == taken["one"] == [1, 7, 2, 6, 9, 3, -1, 0, 4, 5, 8]
+
+
+def test_calls_waiting_count_up_to_a_limit() -> None:
+    deadline = [math.inf, 5.0, math.inf, math.inf, math.inf, math.inf, 60.0, math.inf]
+    drawn = Lane([0, 1, 2, 3], [1.0, 2.0, 3.0, 40.0])  # 1 gave up at 5 s, 3 queues at 40 s
+    made = Lane([], [])
+    made.push(6, 4.0)
+    made.push(7, 50.0)
+    lanes = [drawn, made]
+    assert calls_waiting(lanes, 10.0, deadline, 100) == 3  # 0, 2 and 6
+    assert calls_waiting(lanes, 45.0, deadline, 100) == 4  # and 3
+    assert calls_waiting(lanes, 70.0, deadline, 100) == 4  # 6 gave up at 60 s, 7 came at 50 s
+    assert calls_waiting(lanes, 70.0, deadline, 2) == 2
+    drawn.pop(False)
+    assert calls_waiting(lanes, 10.0, deadline, 100) == 2
 
 
 LANGUAGE_DESK = """\
