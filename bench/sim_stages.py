@@ -2,16 +2,19 @@
 
 Runs the stages of ``queueing.core.runner.run_task``, ``write_results`` and the printed table and
 queue warning of ``ivr311 simulate`` one after the other in this process, on the sim_speed case
-(``--calls`` calls, 1,000,000 by default) or on a scenario file, and prints for each: wall and
+(``--calls`` calls, 1,000,000 by default; ``--routed``: with sim_speed's transfers, redials,
+callbacks and languages) or on a scenario file, and prints for each: wall and
 CPU time, the resident size after it and the process's peak so far; with ``--trace``,
 tracemalloc's live memory after the stage and its peak during it (numpy reports its arrays to
 tracemalloc; tracing slows every stage). CPU time suffers far less than wall time from a busy
-machine.
+machine. A scenario that uses transfers, redials, callbacks or languages runs the routed model,
+as ``ivr311 simulate`` does.
 
 Usage::
 
     python -m bench.sim_stages
     python -m bench.sim_stages --trace --calls 200000
+    python -m bench.sim_stages --routed --calls 300000
     python -m bench.sim_stages scenarios/week.yaml --keep-calls
 """
 
@@ -67,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", type=Path, help="a scenario file (default: the sim_speed case)")
     parser.add_argument("--calls", type=int, default=1_000_000, help="calls of the sim_speed case (default 1,000,000)")
+    parser.add_argument("--routed", action="store_true", help="the sim_speed case with its four behaviours on")
     parser.add_argument("--keep-calls", action="store_true", help="also write calls.csv, as --calls does")
     parser.add_argument("--trace", action="store_true", help="tracemalloc's live memory and peaks (slower)")
     args = parser.parse_args(argv)
+    if args.routed and args.scenario is not None:
+        parser.error("--routed changes the sim_speed case; a scenario file says for itself")
     stage = Stages(args.trace)
     from queueing.core import runner
     from queueing.core.draws import draw_callers
@@ -90,14 +96,21 @@ def main(argv: list[str] | None = None) -> int:
             from bench.sim_speed import write_case
 
             path = Path(tmp) / "case.yaml"
-            write_case(path, seed=311, days=max(2, round(args.calls / TOTAL_RATE_PER_S / 86400.0)))
+            days = max(2, round(args.calls / TOTAL_RATE_PER_S / 86400.0))
+            write_case(path, seed=311, days=days, routed=args.routed)
         scenario = load_scenario(path)
         schedule = build_schedule(scenario)
         stage("scenario + schedule")
         callers = draw_callers(scenario, 0)
         stage("draw callers", f"{len(callers):,} callers")
-        records: Any = simulate_replication(scenario, schedule, callers)
-        stage("model")
+        if scenario.routed:
+            from queueing.core.routed_model import simulate_routed
+
+            records: Any = simulate_routed(scenario, schedule, callers, 0)
+            stage("routed model")
+        else:
+            records = simulate_replication(scenario, schedule, callers)
+            stage("model")
         if len(callers) >= runner.LARGE_REPLICATION_CALLS:
             gc.collect()
             stage("collect the model's cycles")
