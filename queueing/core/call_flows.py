@@ -104,6 +104,15 @@ def previous_leg(records: CallRecords) -> np.ndarray:
     return before
 
 
+def _distinct(values: np.ndarray) -> int:
+    """How many distinct values ``values`` holds, ``len(np.unique(values))``: numpy 2.4's ``unique``
+    puts integers in a hash table, 27 ms for 200,000 caller ids where a sort takes under 1 ms."""
+    if len(values) == 0:
+        return 0
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
+
+
 def replication_flows(scenario: Scenario, records: CallRecords, window: np.ndarray) -> dict[Key, float]:
     """One replication's measures of the optional behaviours the scenario uses (see the module
     docstring), keyed by their path in summary.json; ``window``: the rows arrived in the
@@ -120,7 +129,7 @@ def replication_flows(scenario: Scenario, records: CallRecords, window: np.ndarr
         mine = offered & (c.cls == k)
         n_offered = int(mine.sum())
         if flows.redials:
-            callers = len(np.unique(_column(records, "caller_id")[mine]))
+            callers = _distinct(_column(records, "caller_id")[mine])
             redials = int(np.count_nonzero(mine & (_column(records, "attempt") > 1)))
             out[("classes", name, "callers")] = callers
             out[("classes", name, "redials", "count")] = redials

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from queueing.core.call_flows import flows_of, interval_flow_columns, previous_leg, replication_flows
+from queueing.core.call_flows import _distinct, flows_of, interval_flow_columns, previous_leg, replication_flows
 from queueing.core.metrics import interval_columns, replication_intervals, replication_measures, summarize
 from queueing.core.records import call_rows, calls_columns
 from queueing.core.scenario_file import parse_scenario
@@ -142,3 +142,11 @@ def test_an_agent_ringing_a_callback_nobody_answers_is_busy(scenario) -> None:  
     assert measures[("pools", "call-takers", "answered")] == 6
     assert measures[("pools", "call-takers", "utilization")] == pytest.approx((1110.0 + 240.0) / (2 * 7200.0))
     assert measures[("classes", "311", "load_erlangs")] == pytest.approx((4 * 240.0 + 240.0) / 7200.0)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 17, 5000])
+def test_distinct_counts_what_unique_counts(size: int) -> None:
+    rng = np.random.default_rng(size)
+    for high in (1, 3, size + 1, 10 * size + 1):
+        values = rng.integers(-high, high, size)  # repeats, negatives, unsorted
+        assert _distinct(values) == len(np.unique(values))
