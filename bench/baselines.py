@@ -10,7 +10,10 @@ Three baselines, each run as its own process by ``bench/sim_speed.py``:
   ``simpy.PriorityResource`` (capacity 10, priority 1 for 911 and 2 for 311);
 * ``floor``: SimPy's floor, what SimPy needs to move as many calls and nothing else: one bare
   ``Timeout`` per call in 10 processes (one per agent), no queue, no random draw, no waits;
-* ``ciw``: the same system in Ciw 3 with priority classes (non-preemptive).
+* ``ciw``: the same system in Ciw 3 with priority classes (non-preemptive);
+* ``heapq``: the same system without SimPy, a plain Python loop over a heap of the busy agents'
+  call ends (``heapq``) and each class's arrivals drawn ahead: what Python needs to move the
+  calls with an event loop of one's own instead of SimPy's.
 
 Usage::
 
@@ -141,7 +144,69 @@ def run_ciw(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     return stats
 
 
-MODELS = {"simpy": run_simpy, "floor": run_floor, "ciw": run_ciw}
+def run_heapq(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
+    """The case in a loop of its own: each class's arrivals drawn ahead (in time order), the busy
+    agents' call ends in a heap. An arriving caller is taken at once while an agent is idle (no
+    one waits then); an agent whose call ends takes the oldest waiting call of the highest
+    class, or goes idle."""
+    import heapq
+
+    rng = random.Random(seed)
+    names = list(RATES_PER_HOUR)
+    arrivals: list[list[float]] = []
+    for name in names:
+        rate_per_s, t, times = RATES_PER_HOUR[name] / 3600.0, 0.0, []
+        while True:
+            t += rng.expovariate(rate_per_s)
+            if t >= horizon_s:
+                break
+            times.append(t)
+        arrivals.append(times)
+    stats = WaitStats()
+    stats.arrived = sum(map(len, arrivals))
+    sizes, head = [len(a) for a in arrivals], [0] * len(names)
+    ends: list[float] = []  # the busy agents' call ends
+    idle = AGENTS
+    mean_handle = 1.0 / MEAN_HANDLE_S
+
+    def take(k: int, now: float) -> None:
+        i = head[k]
+        head[k] = i + 1
+        if arrivals[k][i] >= warmup_s:
+            stats.record_wait(names[k], now - arrivals[k][i])
+        heapq.heappush(ends, now + rng.expovariate(mean_handle))
+
+    while True:
+        if idle:
+            # The next arrival over the classes (highest first on a tie); nobody waits meanwhile.
+            k, t = -1, horizon_s
+            for c in range(len(names)):
+                if head[c] < sizes[c] and arrivals[c][head[c]] < t:
+                    k, t = c, arrivals[c][head[c]]
+            if ends and ends[0] <= t:
+                heapq.heappop(ends)  # a call ends first: one more idle agent
+                stats.completed += 1
+                idle += 1
+                continue
+            if k < 0:
+                break
+            idle -= 1
+            take(k, t)
+            continue
+        now = heapq.heappop(ends)
+        if now >= horizon_s:
+            break
+        stats.completed += 1
+        for k in range(len(names)):
+            if head[k] < sizes[k] and arrivals[k][head[k]] <= now:
+                take(k, now)
+                break
+        else:
+            idle += 1
+    return stats
+
+
+MODELS = {"simpy": run_simpy, "floor": run_floor, "ciw": run_ciw, "heapq": run_heapq}
 
 
 def horizon_for(calls: int | None, days: float | None) -> float:

@@ -4,7 +4,7 @@ The case: one shared pool "call-takers" of 10 agents serving 911 and 311,
 exponential 4-minute handle time for both, Poisson arrivals of 36 + 96 calls/h, nobody
 abandons, about 1,000,000 calls (316 simulated days), 1-day warm-up, fixed seed.
 
-Four systems, each run as a separate process and measured the same way (wall time from
+Five systems, each run as a separate process and measured the same way (wall time from
 spawn to exit, peak RSS of that child from ``os.wait4``):
 
 1. ``ivr311 simulate SCENARIO --out DIR --replications 1`` (writes summary and intervals);
@@ -13,7 +13,10 @@ spawn to exit, peak RSS of that child from ``os.wait4``):
 3. ``python -m bench.baselines floor``: SimPy's floor, one bare ``Timeout`` per call in 10
    processes and nothing else, as many calls: what any SimPy model of the case must spend;
 4. ``python -m bench.baselines ciw``: Ciw 3 with priority classes, on fewer calls because it
-   is slow (compare calls/s, not wall time).
+   is slow (compare calls/s, not wall time);
+5. ``python -m bench.baselines heapq``: the case without SimPy, a plain loop over a heap of call
+   ends: what an event loop of one's own would spend on the calls (no target; for the reader of
+   the floor's).
 
 Prints the load average before and after, calls, wall s, calls/s, peak RSS MB, the ratio of
 ivr311's calls/s to each system's (by wall time, and by CPU time: user + system, which a busy
@@ -62,7 +65,7 @@ from bench.baselines import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SYSTEMS = ("ivr311", "simpy", "floor", "ciw")
+SYSTEMS = ("ivr311", "simpy", "floor", "ciw", "heapq")
 TARGET_RATIO = {"simpy": 4.0, "floor": 0.5, "ciw": 4.0}
 TARGET_RSS_MB = 150.0
 
