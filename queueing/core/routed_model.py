@@ -134,7 +134,11 @@ class RoutedReplication(Replication):
             [set(router.fallback[p][k]) for k in range(len(self.classes))] for p in range(len(self.pools))
         ]
         self.callbacks = [cc.callback for cc in self.classes]
-        self.hours = any(pool.hours is not None for pool in self.pools)  # (else nobody finds the centre closed)
+        # The classes a made leg can find closed: every pool serving them has opening hours (a
+        # class with a pool open all day never is, and closed_calls costs a numpy call a leg).
+        self.may_close = [
+            all(p.hours is not None for p in self.pools if name in p.serves) for name in scenario.class_names()
+        ]
         # on_duty[k]: (from, until, agents on duty serving class k then, the most calls ahead an offer
         # counts besides the free agents)
         self.on_duty = [(math.inf, -math.inf, 0, 0) for _ in self.classes]
@@ -238,7 +242,7 @@ class RoutedReplication(Replication):
             name = self.router.class_names[k]
             legs["accept_u"][leg] = self.later.uniform("callback_later", name)
             legs["answer_u"][leg] = self.later.uniform("callback_later", name)
-        if self.hours:
+        if self.may_close[k]:
             closed = closed_calls(
                 self.scenario, np.asarray([legs["cls"][leg]], dtype=np.int16), np.asarray([legs["arrival"][leg]])
             )
