@@ -167,14 +167,14 @@ def run_heapq(horizon_s: float, warmup_s: float, seed: int) -> WaitStats:
     sizes, head = [len(a) for a in arrivals], [0] * len(names)
     ends: list[float] = []  # the busy agents' call ends
     idle = AGENTS
-    mean_handle = 1.0 / MEAN_HANDLE_S
+    handle_rate_per_s = 1.0 / MEAN_HANDLE_S
 
     def take(k: int, now: float) -> None:
         i = head[k]
         head[k] = i + 1
         if arrivals[k][i] >= warmup_s:
             stats.record_wait(names[k], now - arrivals[k][i])
-        heapq.heappush(ends, now + rng.expovariate(mean_handle))
+        heapq.heappush(ends, now + rng.expovariate(handle_rate_per_s))
 
     while True:
         if idle:

@@ -80,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     from queueing.core import runner
     from queueing.core.draws import draw_callers
     from queueing.core.metrics import replication_intervals, replication_measures
-    from queueing.core.model import simulate_replication
     from queueing.core.scenario_file import load_scenario
     from queueing.core.schedule import build_schedule
     from queueing.core.settling import queue_course, unsettled
@@ -103,14 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         stage("scenario + schedule")
         callers = draw_callers(scenario, 0)
         stage("draw callers", f"{len(callers):,} callers")
-        if scenario.routed:
-            from queueing.core.routed_model import simulate_routed
-
-            records: Any = simulate_routed(scenario, schedule, callers, 0)
-            stage("routed model")
-        else:
-            records = simulate_replication(scenario, schedule, callers)
-            stage("model")
+        records: Any = runner.simulate_callers(scenario, schedule, callers, 0)
+        stage("routed model" if scenario.routed else "model")
         if len(callers) >= runner.LARGE_REPLICATION_CALLS:
             gc.collect()
             stage("collect the model's cycles")

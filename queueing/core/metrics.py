@@ -784,11 +784,9 @@ def replication_daily(scenario: Scenario, replication: int, measures: dict[Key, 
                 return measures[("days", str(day), "classes", name, *key)]
 
             offered = int(get("offered"))
-            # floats (as a numpy array of them would be), None for NaN: empty cells
-            wait_mean, *levels = [
-                None if math.isnan(v) else v
-                for v in map(float, [get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
-            ]
+            wait_mean, *levels = _cells(
+                np.array([get("wait_s", "mean"), *(get("service_level", f"{t:g}") for t in cuts)])
+            )
             within = [int(get("answered_within", f"{t:g}")) for t in cuts]
             counts = [offered + int(get("closed")), offered, int(get("answered")), int(get("abandoned", "count"))]
             rows.append((*head, name, *counts, wait_mean, *within, *levels))

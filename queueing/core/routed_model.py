@@ -128,7 +128,6 @@ class RoutedReplication(Replication):
                 self.lanes.append([one] * n_lanes)
             else:
                 self.lanes.append([_lane(order[lane == k * n_lanes + j], queued, j) for j in range(n_lanes)])
-        # ahead_of[k]: the lanes of class k and every class of higher priority
         # interpreted[p][k]: the languages agents of pool p take calls of class k in through an interpreter
         self.interpreted = [
             [set(router.fallback[p][k]) for k in range(len(self.classes))] for p in range(len(self.pools))
@@ -143,6 +142,7 @@ class RoutedReplication(Replication):
         # counts besides the free agents)
         self.on_duty = [(math.inf, -math.inf, 0, 0) for _ in self.classes]
         self.idle_of = [[self.idle[p] for p in pools] for pools in router.pools_for_class]
+        # ahead_of[k]: the lanes of class k and every class of higher priority
         self.ahead_of = [
             list(
                 dict.fromkeys(

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ScenarioError
-from .draws import draw_callers
+from .draws import Callers, draw_callers
 from .limits import DEFAULT_INTERVAL_S, Where, check_run, cost, named, workers_for
 from .metrics import (
     IntervalRows,
@@ -41,7 +41,7 @@ from .model import simulate_replication
 from .records import CallRecords, call_rows, calls_columns
 from .scenario import Scenario
 from .scenario_file import with_overrides
-from .schedule import build_schedule
+from .schedule import Schedule, build_schedule
 from .statistics import load_t_quantile
 from .targets import Judged, judge, language_intervals
 
@@ -83,6 +83,16 @@ class Task:
 LARGE_REPLICATION_CALLS = 100_000
 
 
+def simulate_callers(scenario: Scenario, schedule: Schedule, callers: Callers, replication: int) -> CallRecords:
+    """The records of replication ``replication``'s ``callers``: the routed model's when the scenario
+    uses transfers, redials, callbacks or languages, else the fast model's."""
+    if scenario.routed:
+        from .routed_model import simulate_routed  # here: the fast model's runs never load it
+
+        return simulate_routed(scenario, schedule, callers, replication)
+    return simulate_replication(scenario, schedule, callers)
+
+
 def run_task(task: Task) -> ReplicationResult:
     """Draw the callers of one replication, simulate (the routed model when the scenario uses
     transfers, redials, callbacks or languages, else the fast one), and measure; the schedule is
@@ -90,12 +100,7 @@ def run_task(task: Task) -> ReplicationResult:
     scenario = task.scenario
     schedule = build_schedule(scenario)
     callers = draw_callers(scenario, task.replication)
-    if scenario.routed:
-        from .routed_model import simulate_routed  # here: the fast model's runs never load it
-
-        records = simulate_routed(scenario, schedule, callers, task.replication)
-    else:
-        records = simulate_replication(scenario, schedule, callers)
+    records = simulate_callers(scenario, schedule, callers, task.replication)
     if len(callers) >= LARGE_REPLICATION_CALLS:
         # The model's processes and events hold each other in cycles: freed now, before the
         # measures need room, not at some later collection (9 MB less at the peak of a 1M-call
